@@ -1,0 +1,298 @@
+/*
+ * vfio-user client library: public API.
+ *
+ * One struct vuc_ctx per connection to a vfio-user server. Every function
+ * returns 0 (or a count) on success and a negative errno on failure; nothing
+ * prints, nothing exits, and there is no global state.
+ *
+ * Two ways to use it:
+ *
+ *  - Blocking calls (vuc_negotiate, vuc_region_read, ...): each sends its
+ *    request(s) and waits for the reply, serving server-to-client DMA
+ *    commands (twin socket, or main socket for servers without it) while it
+ *    waits. Waits are bounded by vuc_options.timeout_ms.
+ *
+ *  - A non-blocking core that the blocking calls are built on: submit a
+ *    request and get an id (optionally held back until vuc_send()), poll the
+ *    fds from vuc_poll_fds(), call vuc_step() to read what is ready, and take
+ *    events with vuc_next_event(). With vuc_set_hold(ctx, true) every
+ *    arrival (reply, DMA command, disconnect) is queued and reported as
+ *    VUC_EV_ARRIVED; nothing is acted upon until the caller delivers it with
+ *    vuc_deliver(), in any order it chooses. Without hold, arrivals are
+ *    delivered as soon as they are read.
+ *
+ * Server-to-client DMA goes to a handler registered with
+ * vuc_set_dma_handler(); the handler may finish at once or later
+ * (vuc_dma_complete), and the reply is sent only then. Without a handler the
+ * library serves DMA from the memory given to vuc_dma_map() (vaddr).
+ *
+ * The wire format is vfio_user/proto.h; the pure parsers the core uses are in
+ * vfio_user/client_parse.h.
+ */
+#ifndef VFIO_USER_CLIENT_H
+#define VFIO_USER_CLIENT_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vfio_user/proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vuc_ctx;
+
+/* ---- Creation, connection, negotiation --------------------------------- */
+
+struct vuc_options {
+    /* Do not offer the twin socket in VERSION (exercises a server's old path:
+     * DMA commands then arrive on the main socket). */
+    bool no_twin;
+    /* Offered in VERSION. max_msg_fds: 0 means 8. max_data_xfer_size: the
+     * largest DMA_READ/DMA_WRITE we accept from the server; 0 means 1 MiB. */
+    uint32_t max_msg_fds;
+    uint32_t max_data_xfer_size;
+    /* Bound on every blocking wait in milliseconds; 0 means 5000, negative
+     * means wait forever. A timed-out call returns -ETIMEDOUT and its late
+     * reply, if it ever comes, is discarded. */
+    int timeout_ms;
+};
+
+/* Fills *o with the defaults above (all zero, i.e. twin offered). */
+void vuc_options_init(struct vuc_options *o);
+
+/* opts may be NULL for the defaults. Returns NULL only when out of memory. */
+struct vuc_ctx *vuc_create(const struct vuc_options *opts);
+/* Closes every socket and fd the context owns and fails nothing further. */
+void vuc_destroy(struct vuc_ctx *ctx);
+
+/* Connects to a UNIX socket path. -EISCONN if already connected. */
+int vuc_connect(struct vuc_ctx *ctx, const char *socket_path);
+/* Adopts an already connected stream socket (e.g. one end of a socketpair);
+ * the context owns and closes it. */
+int vuc_attach_fd(struct vuc_ctx *ctx, int fd);
+
+/* VERSION negotiation (blocking). Records what the server answered and takes
+ * the twin socket when the server hands one over. */
+int vuc_negotiate(struct vuc_ctx *ctx);
+
+/* What the server answered in VERSION (defaults for what it left out). */
+struct vuc_server_caps {
+    uint16_t major, minor;
+    uint32_t max_msg_fds;
+    uint64_t max_data_xfer_size;
+    uint64_t max_dma_maps; /* 0: not stated */
+    uint64_t pgsizes;      /* 0: not stated */
+    uint64_t migration_pgsize;
+    bool write_multiple;
+    bool twin_socket; /* server agreed and the twin fd was received */
+};
+/* NULL before a successful negotiation. */
+const struct vuc_server_caps *vuc_server_caps(const struct vuc_ctx *ctx);
+bool vuc_has_twin(const struct vuc_ctx *ctx);
+bool vuc_connected(const struct vuc_ctx *ctx);
+
+/* ---- Blocking calls ------------------------------------------------------ */
+
+int vuc_device_get_info(struct vuc_ctx *ctx, struct vu_device_info *out);
+
+#define VUC_MAX_SPARSE_AREAS 32u
+
+/* A region's info, its capability chain decoded. */
+struct vuc_region {
+    struct vu_region_info info;
+    uint32_t nr_areas; /* sparse mmap areas the server listed */
+    uint32_t nr_areas_stored;
+    struct vu_sparse_mmap_area areas[VUC_MAX_SPARSE_AREAS];
+    bool has_type;
+    uint32_t type, subtype;
+    int fd; /* mmap fd the reply carried, or -1; the caller owns it */
+};
+
+/* Re-queries with a larger argsz when the server says its answer needs it. */
+int vuc_region_info(struct vuc_ctx *ctx, uint32_t index, struct vuc_region *out);
+
+int vuc_irq_info(struct vuc_ctx *ctx, uint32_t index, struct vu_irq_info *out);
+
+/* Assigns count eventfds (all >= 0, else -EBADF) to IRQs start..start+count-1,
+ * sent in batches of at most the server's max_msg_fds. The fds stay the
+ * caller's. To disable all, use vuc_set_irqs(DATA_NONE|ACTION_TRIGGER, 0). */
+int vuc_set_irqs_eventfd(struct vuc_ctx *ctx, uint32_t index, uint32_t start, uint32_t count,
+                         const int *fds);
+/* DEVICE_SET_IRQS with DATA_NONE or DATA_BOOL (bools has count bytes) and an
+ * action; e.g. VU_IRQ_SET_DATA_NONE | VU_IRQ_SET_ACTION_UNMASK. */
+int vuc_set_irqs(struct vuc_ctx *ctx, uint32_t index, uint32_t start, uint32_t count,
+                 uint32_t flags, const uint8_t *bools);
+/* INTx unmask: DATA_NONE | ACTION_UNMASK on index 0, IRQ 0. */
+int vuc_intx_unmask(struct vuc_ctx *ctx);
+
+/* Split into messages of at most the server's max_data_xfer_size. */
+int vuc_region_read(struct vuc_ctx *ctx, uint32_t region, uint64_t offset, void *buf, size_t count);
+int vuc_region_write(struct vuc_ctx *ctx, uint32_t region, uint64_t offset, const void *buf,
+                     size_t count);
+
+/* Maps [iova, iova+size) for the device. prot: VU_DMA_MAP_F_READ/WRITE.
+ * fd < 0: message-based DMA (the default), the server reaches the memory with
+ * DMA_READ/DMA_WRITE. fd >= 0 (e.g. a memfd): sent with the map so the server
+ * can mmap it at fd_offset (the fd stays the caller's). vaddr, when not NULL,
+ * is where the library serves DMA from when no handler is registered; it must
+ * stay valid until the unmap. */
+int vuc_dma_map(struct vuc_ctx *ctx, uint64_t iova, uint64_t size, uint32_t prot, void *vaddr,
+                int fd, uint64_t fd_offset);
+int vuc_dma_unmap(struct vuc_ctx *ctx, uint64_t iova, uint64_t size);
+
+int vuc_device_reset(struct vuc_ctx *ctx);
+
+/* ---- Server-to-client DMA ------------------------------------------------ */
+
+/* One DMA_READ or DMA_WRITE from the server, already validated: it lies
+ * inside one mapping with the right permission and within our
+ * max_data_xfer_size. */
+struct vuc_dma_op {
+    uint16_t cmd; /* VU_CMD_DMA_READ or VU_CMD_DMA_WRITE */
+    uint16_t msg_id;
+    bool on_twin;     /* arrived on the twin socket */
+    bool qemu_layout; /* peer used {u64 addr, u32 count}; the reply mirrors it */
+    uint64_t addr;
+    uint64_t count;
+    /* DMA_READ: fill count bytes here. DMA_WRITE: the count bytes to store. */
+    uint8_t *data;
+    /* The mapping it falls in (vaddr NULL for maps given without one). */
+    uint64_t map_iova;
+    uint8_t *map_vaddr;
+};
+
+#define VUC_DMA_PENDING 1
+/* Return 0 when done (the reply goes out now), a negative errno for an error
+ * reply, or VUC_DMA_PENDING and call vuc_dma_complete() later; op stays valid
+ * until then. */
+typedef int (*vuc_dma_fn)(void *opaque, struct vuc_dma_op *op);
+
+void vuc_set_dma_handler(struct vuc_ctx *ctx, vuc_dma_fn fn, void *opaque);
+/* Sends the reply of a pending op: err 0 or a negative errno. Frees op. */
+int vuc_dma_complete(struct vuc_ctx *ctx, struct vuc_dma_op *op, int err);
+
+/* ---- Non-blocking core ----------------------------------------------------- */
+
+typedef uint64_t vuc_id;
+
+/* A raw client-to-server command: header built by the library. */
+struct vuc_request {
+    uint16_t cmd;
+    const void *payload; /* fixed part after the header */
+    size_t payload_len;
+    const void *data; /* appended after payload (e.g. REGION_WRITE bytes) */
+    size_t data_len;
+    const int *fds; /* SCM_RIGHTS; stay the caller's */
+    size_t nfds;
+};
+
+/* Submit flags. */
+#define VUC_SUBMIT_DEFER 0x1u /* queue it; it goes out at vuc_send() */
+
+/* Queues a request; unless VUC_SUBMIT_DEFER it is sent before this returns.
+ * *id identifies it in events; its msg_id on the wire is (uint16_t)*id. The
+ * payload is copied. Completion is reported as VUC_EV_COMPLETED; the caller
+ * then reads it with vuc_result() and frees it with vuc_release(). */
+int vuc_submit(struct vuc_ctx *ctx, const struct vuc_request *req, unsigned flags, vuc_id *id);
+int vuc_submit_region_read(struct vuc_ctx *ctx, uint32_t region, uint64_t offset, uint32_t count,
+                           unsigned flags, vuc_id *id);
+int vuc_submit_region_write(struct vuc_ctx *ctx, uint32_t region, uint64_t offset, const void *buf,
+                            uint32_t count, unsigned flags, vuc_id *id);
+/* Sends a deferred request now. */
+int vuc_send(struct vuc_ctx *ctx, vuc_id id);
+
+/* The fds to poll for POLLIN (main, then twin when present). Returns how many
+ * were written (at most max). */
+int vuc_poll_fds(const struct vuc_ctx *ctx, struct pollfd *fds, int max);
+
+/* Reads every whole message that is ready (waiting up to timeout_ms for the
+ * first; 0 does not wait). Returns the number of arrivals read, 0 on
+ * timeout, or a negative errno. A disconnect is an arrival too. */
+int vuc_step(struct vuc_ctx *ctx, int timeout_ms);
+
+/* With hold on, arrivals wait for vuc_deliver(); off (the default) delivers
+ * them as they are read. Turning hold off delivers whatever is held. */
+void vuc_set_hold(struct vuc_ctx *ctx, bool hold);
+
+enum vuc_sock { VUC_SOCK_MAIN = 0, VUC_SOCK_TWIN = 1 };
+
+enum vuc_arrival_kind {
+    VUC_ARR_REPLY,      /* reply to request req_id */
+    VUC_ARR_DMA,        /* DMA_READ/DMA_WRITE from the server */
+    VUC_ARR_BAD_CMD,    /* server command we do not serve or that failed
+                           validation: delivering it sends the error reply */
+    VUC_ARR_DISCONNECT, /* the server closed the main socket */
+};
+
+enum vuc_event_kind {
+    VUC_EV_ARRIVED,   /* (hold mode) a message was read; deliver by seq */
+    VUC_EV_COMPLETED, /* request id finished with status */
+    VUC_EV_PROTOCOL,  /* a message was dropped: status says why */
+};
+
+struct vuc_event {
+    enum vuc_event_kind kind;
+    vuc_id id;    /* COMPLETED: the request; ARRIVED with REPLY: the request */
+    uint64_t seq; /* ARRIVED: arrival number for vuc_deliver() */
+    int status;   /* COMPLETED: 0 or -errno; ARRIVED BAD_CMD: errno to send;
+                     ARRIVED DISCONNECT: -ECONNRESET (EOF) or -EPROTO (the
+                     stream could not be framed, so it was closed) */
+    enum vuc_arrival_kind arrival;
+    enum vuc_sock sock;
+    uint16_t cmd, msg_id;
+    uint64_t addr, count; /* ARRIVED DMA: the request */
+};
+
+/* Takes the oldest event: returns 1 and fills *ev, or 0 when none. Events
+ * are queued for requests from vuc_submit*() (not the blocking calls), and
+ * ARRIVED events only in hold mode. */
+int vuc_next_event(struct vuc_ctx *ctx, struct vuc_event *ev);
+
+/* Delivers a held arrival (any order): a reply completes its request, a DMA
+ * command goes to the DMA handler, a disconnect fails every outstanding
+ * request with -ECONNRESET. -ENOENT if no such arrival is held. */
+int vuc_deliver(struct vuc_ctx *ctx, uint64_t seq);
+
+/* The decoded reply of a completed request. */
+struct vuc_result {
+    int status; /* 0 or -errno (the server's errno for an error reply) */
+    uint16_t cmd;
+    const uint8_t *payload; /* reply bytes after the header; valid until release */
+    size_t payload_len;
+    const uint8_t *data; /* REGION_READ: the bytes read */
+    size_t data_len;
+    int fd; /* fd the reply carried where the protocol allows one, else -1;
+               owned by the request until vuc_release() unless taken */
+};
+/* -EBUSY while the request is outstanding, -ENOENT for an unknown id. */
+int vuc_result(struct vuc_ctx *ctx, vuc_id id, struct vuc_result *out);
+/* Hands the reply's fd to the caller (the request no longer closes it). */
+int vuc_take_fd(struct vuc_ctx *ctx, vuc_id id);
+/* Forgets a request. An outstanding one is abandoned: its reply is dropped. */
+void vuc_release(struct vuc_ctx *ctx, vuc_id id);
+
+/* Waits (delivering arrivals in order, serving DMA) until request id has
+ * completed; returns its status, -ETIMEDOUT after timeout_ms (< 0 forever). */
+int vuc_wait(struct vuc_ctx *ctx, vuc_id id, int timeout_ms);
+
+/* ---- Counters ----------------------------------------------------------- */
+
+struct vuc_stats {
+    uint64_t dropped_replies; /* unknown id, or reply on the twin socket */
+    uint64_t closed_fds;      /* fds that came where none belong */
+    uint64_t dma_served;      /* DMA commands answered with success */
+    uint64_t dma_errors;      /* DMA commands answered with an error reply */
+    uint64_t qemu_layout_dma; /* DMA commands in QEMU's 32-bit count layout */
+    uint64_t bad_commands;    /* server commands answered with an error */
+};
+void vuc_get_stats(const struct vuc_ctx *ctx, struct vuc_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFIO_USER_CLIENT_H */
