@@ -1,0 +1,87 @@
+#include "tlp_beats.hpp"
+
+#include <stdexcept>
+
+namespace rcsim::tlp {
+
+namespace {
+// 4 DW header + 1024 DW payload + digest.
+constexpr size_t kMaxTlpDws = 4 + 1024 + 1;
+
+bool keep_contiguous(uint8_t keep) {
+    return keep != 0 && (keep & (keep + 1)) == 0;
+}
+
+unsigned keep_count(uint8_t keep) {
+    unsigned n = 0;
+    while (keep & 1) {
+        ++n;
+        keep >>= 1;
+    }
+    return n;
+}
+} // namespace
+
+bool width_supported(unsigned w) {
+    return w == 64 || w == 128 || w == 256;
+}
+
+std::vector<Beat> dws_to_beats(const std::vector<uint32_t> &dws, unsigned width_bits) {
+    if (!width_supported(width_bits))
+        throw std::invalid_argument("TLP beat width must be 64, 128 or 256");
+    const unsigned lanes = width_bits / 32;
+    std::vector<Beat> out;
+    for (size_t k = 0; k < dws.size(); ++k) {
+        if (k % lanes == 0) {
+            out.emplace_back();
+            out.back().sop = k == 0;
+        }
+        out.back().lanes[k % lanes] = dws[k];
+        out.back().keep |= uint8_t(1u << (k % lanes));
+    }
+    if (!out.empty())
+        out.back().eop = true;
+    return out;
+}
+
+std::vector<Beat> to_beats(const Tlp &tlp, unsigned width_bits) {
+    return dws_to_beats(encode_dws(tlp), width_bits);
+}
+
+BeatAssembler::BeatAssembler(unsigned width_bits) : lanes_(width_bits / 32) {
+    if (!width_supported(width_bits))
+        throw std::invalid_argument("TLP beat width must be 64, 128 or 256");
+}
+
+std::optional<Decoded> BeatAssembler::fail(std::string why) {
+    in_tlp_ = false;
+    last_ = std::move(cur_);
+    cur_.clear();
+    return Decoded::fail("beat stream: " + why);
+}
+
+std::optional<Decoded> BeatAssembler::push(const Beat &beat) {
+    const uint8_t all = uint8_t((1u << lanes_) - 1);
+    const uint8_t keep = beat.keep & all;
+    if (beat.sop && in_tlp_)
+        return fail("sop inside a TLP (previous TLP had no eop)");
+    if (!beat.sop && !in_tlp_)
+        return fail("beat without sop outside a TLP");
+    if (!keep_contiguous(keep))
+        return fail("keep is empty or has holes");
+    if (!beat.eop && keep != all)
+        return fail("keep not all ones on a beat before eop");
+    in_tlp_ = true;
+    for (unsigned i = 0, n = keep_count(keep); i < n; ++i)
+        cur_.push_back(beat.lanes[i]);
+    if (cur_.size() > kMaxTlpDws)
+        return fail("TLP longer than 1029 DW without eop");
+    if (!beat.eop)
+        return std::nullopt;
+    in_tlp_ = false;
+    last_ = std::move(cur_);
+    cur_.clear();
+    return decode_dws(last_);
+}
+
+} // namespace rcsim::tlp

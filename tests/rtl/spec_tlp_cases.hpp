@@ -1,0 +1,96 @@
+// Header encodings written by hand from the PCIe Base Specification's field
+// definitions (fmt/type table, request/completion/config/message header
+// figures), as wire bytes in the order the spec's figures show them. Shared by
+// the codec test and the RTL tests; never produced by the codec under test.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace rcsim::spec {
+
+using Bytes = std::vector<uint8_t>;
+
+// MemRd32: requester 01:00.0, tag 0x05, address 0x0000_1000, 1 DW, first BE
+// 1111, last BE 0000. fmt 000 type 0_0000.
+inline const Bytes kMemRd32 = {0x00, 0x00, 0x00, 0x01, 0x01, 0x00,
+                               0x05, 0x0f, 0x00, 0x00, 0x10, 0x00};
+// MemRd64: requester 00:00.0, tag 0x1a, address 0x1_2345_6780, 4 DW, BEs
+// 1111/1111. fmt 001: a 4 DW header, address high DW first.
+inline const Bytes kMemRd64 = {0x20, 0x00, 0x00, 0x04, 0x00, 0x00, 0x1a, 0xff,
+                               0x00, 0x00, 0x00, 0x01, 0x23, 0x45, 0x67, 0x80};
+// Same 16-byte read at 0xffff_fff0 (below 4 GiB): must be the 3 DW form.
+inline const Bytes kMemRd32High = {0x00, 0x00, 0x00, 0x04, 0x00, 0x00,
+                                   0x1a, 0xff, 0xff, 0xff, 0xff, 0xf0};
+// MemWr32: requester 00:00.0, tag 0, 6 bytes 11..66 at 0x2004: 2 DW, first
+// BE 1111, last BE 0011; payload bytes in address order, last DW padded.
+inline const Bytes kMemWr32 = {0x40, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x3f, 0x00, 0x00,
+                               0x20, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x00, 0x00};
+// MemWr32 of 2 bytes aa bb at 0x3001: 1 DW, first BE 0110, address DW 0x3000.
+inline const Bytes kMemWr32Unaligned = {0x40, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06,
+                                        0x00, 0x00, 0x30, 0x00, 0x00, 0xaa, 0xbb, 0x00};
+// MemWr64: requester 01:00.0, tag 0, de ad be ef at 0x8_0000_0040.
+inline const Bytes kMemWr64 = {0x60, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x0f, 0x00, 0x00,
+                               0x00, 0x08, 0x00, 0x00, 0x00, 0x40, 0xde, 0xad, 0xbe, 0xef};
+// CfgRd0: requester 00:00.0, tag 0x07, target bus 2 device 3 function 1,
+// register 0x10 (BAR0): fmt 000 type 0_0100; DW2 = bus | dev<<3|fn | ext reg
+// | reg<<2.
+inline const Bytes kCfgRd0 = {0x04, 0x00, 0x00, 0x01, 0x00, 0x00,
+                              0x07, 0x0f, 0x02, 0x19, 0x00, 0x10};
+// CfgRd0 of extended register 0x104 (ext reg 1, reg 1) at 00:1f.7, tag 0x08.
+inline const Bytes kCfgRd0Ext = {0x04, 0x00, 0x00, 0x01, 0x00, 0x00,
+                                 0x08, 0x0f, 0x00, 0xff, 0x01, 0x04};
+// CfgWr0: tag 0x03, 00:01.0 register 0x04 (Command), value 0x0006, first BE
+// 0011.
+inline const Bytes kCfgWr0 = {0x44, 0x00, 0x00, 0x01, 0x00, 0x00, 0x03, 0x03,
+                              0x00, 0x08, 0x00, 0x04, 0x06, 0x00, 0x00, 0x00};
+// CplD: completer 01:00.0, status SC, byte count 8, requester 00:00.0, tag
+// 0x05, lower address 0x04, 2 DW: 01..08. fmt 010 type 0_1010.
+inline const Bytes kCplD = {0x4a, 0x00, 0x00, 0x02, 0x01, 0x00, 0x00, 0x08, 0x00, 0x00,
+                            0x05, 0x04, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+// CplD in the middle of a split read: byte count 0x123 (291 remaining), lower
+// address 0x40, 1 DW.
+inline const Bytes kCplDSplit = {0x4a, 0x00, 0x00, 0x01, 0x01, 0x00, 0x01, 0x23,
+                                 0x00, 0x00, 0x05, 0x40, 0xaa, 0xbb, 0xcc, 0xdd};
+// Cpl with status UR (001) for a 4-byte read: completer 01:00.0, byte count
+// 4, requester 00:00.0, tag 0x09. fmt 000 type 0_1010, no data.
+inline const Bytes kCplUR = {0x0a, 0x00, 0x00, 0x00, 0x01, 0x00,
+                             0x20, 0x04, 0x00, 0x00, 0x09, 0x00};
+// Cpl with status CA (100), tag 0x0a.
+inline const Bytes kCplCA = {0x0a, 0x00, 0x00, 0x00, 0x01, 0x00,
+                             0x80, 0x04, 0x00, 0x00, 0x0a, 0x00};
+// Msg Assert_INTA from 01:00.0: fmt 001 type 1_0100 (local), code 0x20, DW2
+// and DW3 reserved.
+inline const Bytes kAssertIntA = {0x34, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x20,
+                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+// Msg Deassert_INTB, code 0x25.
+inline const Bytes kDeassertIntB = {0x34, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x25,
+                                    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+// MSI: MemWr32 from 01:00.0 of data 0x00004041 to 0xfee0_0000.
+inline const Bytes kMsi = {0x40, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x0f,
+                           0xfe, 0xe0, 0x00, 0x00, 0x41, 0x40, 0x00, 0x00};
+// MemRd32 with TC 3, EP set (bit 6 of byte 2), attr relaxed ordering +
+// no snoop (bits 5:4 of byte 2), address 0x100, tag 0x11, 1 DW.
+inline const Bytes kMemRdAttrs = {0x00, 0x30, 0x70, 0x01, 0x00, 0x00,
+                                  0x11, 0x0f, 0x00, 0x00, 0x01, 0x00};
+
+// Header DW as TLP-PACKING.md numbers it: byte0 << 24 | ... | byte3.
+inline uint32_t header_dw(const Bytes &b, std::size_t dw) {
+    return uint32_t(b[4 * dw]) << 24 | uint32_t(b[4 * dw + 1]) << 16 |
+           uint32_t(b[4 * dw + 2]) << 8 | b[4 * dw + 3];
+}
+// Payload DW: little-endian, byte0 in bits 7:0.
+inline uint32_t payload_dw(const Bytes &b, std::size_t dw) {
+    return b[4 * dw] | uint32_t(b[4 * dw + 1]) << 8 | uint32_t(b[4 * dw + 2]) << 16 |
+           uint32_t(b[4 * dw + 3]) << 24;
+}
+// The DW vector of a TLP given as wire bytes with `header_dws` header DWs.
+inline std::vector<uint32_t> dws_of(const Bytes &b, std::size_t header_dws) {
+    std::vector<uint32_t> out;
+    for (std::size_t i = 0; i < b.size() / 4; ++i)
+        out.push_back(i < header_dws ? header_dw(b, i) : payload_dw(b, i));
+    return out;
+}
+
+} // namespace rcsim::spec
