@@ -1,0 +1,247 @@
+/*
+ * Reading whole messages off a socket and turning each into an arrival:
+ * a reply matched to its request, a server command validated, or a
+ * disconnect. Delivery (acting on an arrival) is the second half, so a
+ * scheduler can hold arrivals between the two.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client_internal.h"
+
+void vuc_req_complete(struct vuc_ctx *ctx, struct vuc_arrival *a);
+
+void vuc_arrival_free(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    vuc_close_fds(ctx, a->fds, a->nfds);
+    free(a->body);
+    free(a);
+}
+
+static void arrival_report(struct vuc_ctx *ctx, const struct vuc_arrival *a) {
+    if (!ctx->hold)
+        return;
+    struct vuc_event ev = {.kind = VUC_EV_ARRIVED,
+                           .id = a->req_id,
+                           .seq = a->seq,
+                           .status = a->status,
+                           .arrival = a->kind,
+                           .sock = a->sock,
+                           .cmd = a->hdr.cmd,
+                           .msg_id = a->hdr.msg_id,
+                           .addr = a->scmd.addr,
+                           .count = a->scmd.count};
+    vuc_push_event(ctx, &ev);
+}
+
+static void arrival_queue(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    a->seq = ctx->next_seq++;
+    *ctx->arrivals_tail = a;
+    ctx->arrivals_tail = &a->next;
+    arrival_report(ctx, a);
+}
+
+/* A message that is dropped instead of becoming an arrival. */
+static void drop(struct vuc_ctx *ctx, struct vuc_arrival *a, int why) {
+    ctx->stats.dropped_replies++;
+    ctx->stats.closed_fds += a->nfds;
+    if (ctx->hold) {
+        struct vuc_event ev = {.kind = VUC_EV_PROTOCOL,
+                               .status = why,
+                               .sock = a->sock,
+                               .cmd = a->hdr.cmd,
+                               .msg_id = a->hdr.msg_id};
+        vuc_push_event(ctx, &ev);
+    }
+    vuc_arrival_free(ctx, a);
+}
+
+/* Keeps the first `allowed` fds, closes the rest. */
+static void trim_fds(struct vuc_ctx *ctx, struct vuc_arrival *a, unsigned allowed) {
+    if (a->nfds <= allowed)
+        return;
+    ctx->stats.closed_fds += a->nfds - allowed;
+    vuc_close_fds(ctx, a->fds + allowed, a->nfds - allowed);
+    a->nfds = allowed;
+}
+
+static struct vuc_req *find_sent(struct vuc_ctx *ctx, uint16_t msg_id) {
+    for (struct vuc_req *r = ctx->reqs; r; r = r->next)
+        if (r->msg_id == msg_id && r->state == REQ_SENT)
+            return r;
+    return NULL;
+}
+
+static void classify_reply(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    /* The twin socket carries only server commands and our replies. */
+    struct vuc_req *r = a->sock == VUC_SOCK_MAIN ? find_sent(ctx, a->hdr.msg_id) : NULL;
+    if (!r) {
+        drop(ctx, a, -EPROTO);
+        return;
+    }
+    a->kind = VUC_ARR_REPLY;
+    a->req_id = r->id;
+    a->status = vuc_parse_reply(&a->hdr, a->body, a->body_len, r->cmd, r->msg + VUC_HDR_SIZE,
+                                r->payload_len, &a->reply);
+    trim_fds(ctx, a,
+             a->status == 0 ? vuc_reply_fds_allowed(r->cmd, &a->reply, ctx->twin_offered) : 0);
+    r->state = REQ_ARRIVED;
+    arrival_queue(ctx, a);
+}
+
+static void classify_command(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    trim_fds(ctx, a, 0);
+    int rc =
+        vuc_parse_server_cmd(&a->hdr, a->body, a->body_len, ctx->opts.max_data_xfer_size, &a->scmd);
+    if (rc < 0) {
+        a->kind = VUC_ARR_BAD_CMD;
+        a->status = rc;
+        arrival_queue(ctx, a);
+        return;
+    }
+    /* The mapping is checked again at delivery: maps may change meanwhile.
+     * Here it only tells a scheduler what the answer would be now. */
+    uint32_t need = a->scmd.cmd == VU_CMD_DMA_READ ? VU_DMA_MAP_F_READ : VU_DMA_MAP_F_WRITE;
+    int idx = vuc_map_lookup(ctx->maps, ctx->nmaps, a->scmd.addr, a->scmd.count, need);
+    a->kind = VUC_ARR_DMA;
+    a->status = idx < 0 ? idx : 0;
+    arrival_queue(ctx, a);
+}
+
+static void queue_disconnect(struct vuc_ctx *ctx, enum vuc_sock s, int status) {
+    struct vuc_rx *rx = &ctx->rx[s];
+    rx->closed = true;
+    struct vuc_arrival *a = calloc(1, sizeof(*a));
+    if (!a) {
+        vuc_fail_all(ctx, status);
+        return;
+    }
+    a->kind = VUC_ARR_DISCONNECT;
+    a->sock = s;
+    a->status = status;
+    arrival_queue(ctx, a);
+}
+
+/* A whole message is in rx: hand it over as an arrival. */
+static int finish_message(struct vuc_ctx *ctx, enum vuc_sock s) {
+    struct vuc_rx *rx = &ctx->rx[s];
+    struct vuc_arrival *a = calloc(1, sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    a->sock = s;
+    a->hdr = rx->hdr;
+    a->body = rx->body;
+    a->body_len = rx->body_len;
+    memcpy(a->fds, rx->fds, sizeof(a->fds));
+    a->nfds = rx->nfds;
+    memset(rx, 0, sizeof(*rx));
+    if (vuc_hdr_is_reply(&a->hdr))
+        classify_reply(ctx, a);
+    else
+        classify_command(ctx, a);
+    return 1;
+}
+
+/* One read into the header or the body. Returns 1 when a message is whole,
+ * 0 when more is needed, -EAGAIN when nothing is ready, <0 to stop. */
+static int read_some(struct vuc_ctx *ctx, enum vuc_sock s) {
+    struct vuc_rx *rx = &ctx->rx[s];
+    bool in_hdr = rx->hdr_have < VUC_HDR_SIZE;
+    uint8_t *dst = in_hdr ? rx->hdr_buf + rx->hdr_have : rx->body + rx->body_have;
+    size_t want = in_hdr ? VUC_HDR_SIZE - rx->hdr_have : rx->body_len - rx->body_have;
+    long n = ctx->ops->recv(ctx->sock[s], dst, want, rx->fds, &rx->nfds, VUC_RX_MAX_FDS);
+    if (n == -EAGAIN)
+        return -EAGAIN;
+    if (n <= 0) {
+        queue_disconnect(ctx, s, -ECONNRESET);
+        return -ECONNRESET;
+    }
+    if (!in_hdr) {
+        rx->body_have += (size_t)n;
+        return rx->body_have == rx->body_len;
+    }
+    rx->hdr_have += (size_t)n;
+    if (rx->hdr_have < VUC_HDR_SIZE)
+        return 0;
+    if (vuc_parse_hdr(rx->hdr_buf, VUC_HDR_SIZE, vuc_rx_limit(ctx), &rx->hdr) < 0) {
+        /* Without a trustworthy size the stream cannot be framed again. */
+        queue_disconnect(ctx, s, -EPROTO);
+        return -EPROTO;
+    }
+    rx->body_len = rx->hdr.msg_size - VUC_HDR_SIZE;
+    rx->body = malloc(rx->body_len ? rx->body_len : 1);
+    if (!rx->body)
+        return -ENOMEM;
+    return rx->body_len == 0;
+}
+
+int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s) {
+    int count = 0;
+    while (ctx->sock[s] >= 0 && !ctx->rx[s].closed) {
+        int rc = read_some(ctx, s);
+        if (rc == -EAGAIN)
+            break;
+        if (rc == -ECONNRESET || rc == -EPROTO)
+            return count + 1;
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            rc = finish_message(ctx, s);
+            if (rc < 0)
+                return rc;
+            count++;
+        }
+    }
+    return count;
+}
+
+/* ---- Delivery ------------------------------------------------------------ */
+
+static void close_connection(struct vuc_ctx *ctx) {
+    for (int s = 0; s < 2; s++) {
+        ctx->rx[s].closed = true;
+        free(ctx->rx[s].body);
+        ctx->rx[s].body = NULL;
+        vuc_close_fds(ctx, ctx->rx[s].fds, ctx->rx[s].nfds);
+        ctx->rx[s].nfds = 0;
+    }
+}
+
+static int deliver_reply(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    vuc_req_complete(ctx, a);
+    return 0;
+}
+
+static int deliver_dma(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    vuc_serve_dma(ctx, a);
+    return 0;
+}
+
+static int deliver_bad_cmd(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    ctx->stats.bad_commands++;
+    if (a->hdr.flags & VU_F_NO_REPLY)
+        return 0;
+    /* A failed send means the peer is gone; its EOF arrives on its own. */
+    (void)vuc_send_error_reply(ctx, a->sock, &a->hdr, a->status);
+    return 0;
+}
+
+static int deliver_disconnect(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    close_connection(ctx);
+    vuc_fail_all(ctx, a->status);
+    return 0;
+}
+
+typedef int (*deliverer)(struct vuc_ctx *ctx, struct vuc_arrival *a);
+
+static const deliverer deliverers[] = {
+    [VUC_ARR_REPLY] = deliver_reply,
+    [VUC_ARR_DMA] = deliver_dma,
+    [VUC_ARR_BAD_CMD] = deliver_bad_cmd,
+    [VUC_ARR_DISCONNECT] = deliver_disconnect,
+};
+
+int vuc_deliver_arrival(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    return deliverers[a->kind](ctx, a);
+}

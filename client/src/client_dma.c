@@ -1,0 +1,201 @@
+/*
+ * DMA: the client's map table, DMA_MAP/DMA_UNMAP, and the service of the
+ * server's DMA_READ/DMA_WRITE commands (handler or the mapped memory), whose
+ * replies go out when the handler completes, possibly later.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_internal.h"
+
+/* ---- Map table ------------------------------------------------------------ */
+
+int vuc_maps_add(struct vuc_ctx *ctx, const struct vuc_map *m) {
+    if (ctx->nmaps == ctx->maps_cap) {
+        size_t cap = ctx->maps_cap ? ctx->maps_cap * 2 : 8;
+        struct vuc_map *n = realloc(ctx->maps, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        ctx->maps = n;
+        ctx->maps_cap = cap;
+    }
+    ctx->maps[ctx->nmaps++] = *m;
+    return 0;
+}
+
+void vuc_maps_remove(struct vuc_ctx *ctx, uint64_t iova, uint64_t size) {
+    for (size_t i = 0; i < ctx->nmaps; i++) {
+        if (ctx->maps[i].iova == iova && ctx->maps[i].size == size) {
+            ctx->maps[i] = ctx->maps[--ctx->nmaps];
+            return;
+        }
+    }
+}
+
+int vuc_dma_map(struct vuc_ctx *ctx, uint64_t iova, uint64_t size, uint32_t prot, void *vaddr,
+                int fd, uint64_t fd_offset) {
+    if (size == 0 || iova + size < iova || (prot & ~(VU_DMA_MAP_F_READ | VU_DMA_MAP_F_WRITE)) != 0)
+        return -EINVAL;
+    struct vu_dma_map m = {.argsz = sizeof(m),
+                           .flags = prot,
+                           .offset = fd >= 0 ? fd_offset : 0,
+                           .addr = iova,
+                           .size = size};
+    struct vuc_request q = {.cmd = VU_CMD_DMA_MAP,
+                            .payload = &m,
+                            .payload_len = sizeof(m),
+                            .fds = &fd,
+                            .nfds = fd >= 0 ? 1 : 0};
+    int rc = vuc_call(ctx, &q, NULL, NULL);
+    if (rc < 0)
+        return rc;
+    struct vuc_map entry = {.iova = iova, .size = size, .prot = prot, .vaddr = vaddr};
+    return vuc_maps_add(ctx, &entry);
+}
+
+int vuc_dma_unmap(struct vuc_ctx *ctx, uint64_t iova, uint64_t size) {
+    struct vu_dma_unmap u = {.argsz = sizeof(u), .addr = iova, .size = size};
+    struct vuc_request q = {.cmd = VU_CMD_DMA_UNMAP, .payload = &u, .payload_len = sizeof(u)};
+    int rc = vuc_call(ctx, &q, NULL, NULL);
+    if (rc == 0)
+        vuc_maps_remove(ctx, iova, size);
+    return rc;
+}
+
+/* ---- Serving the server's DMA commands ------------------------------------ */
+
+void vuc_set_dma_handler(struct vuc_ctx *ctx, vuc_dma_fn fn, void *opaque) {
+    ctx->dma_fn = fn;
+    ctx->dma_opaque = opaque;
+}
+
+int vuc_send_error_reply(struct vuc_ctx *ctx, enum vuc_sock s, const struct vu_hdr *cmd, int err) {
+    struct vu_hdr h = {.msg_id = cmd->msg_id,
+                       .cmd = cmd->cmd,
+                       .msg_size = sizeof(h),
+                       .flags = VU_F_TYPE_REPLY | VU_F_ERROR,
+                       .error_no = (uint32_t)(err < 0 ? -err : err)};
+    struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
+    return vuc_send_msg(ctx, s, &iov, 1, NULL, 0);
+}
+
+/* Without a handler: copy to or from the memory given at map time. */
+static int serve_from_memory(struct vuc_dma_op *op) {
+    if (!op->map_vaddr)
+        return -EFAULT;
+    uint8_t *mem = op->map_vaddr + (op->addr - op->map_iova);
+    if (op->cmd == VU_CMD_DMA_READ)
+        memcpy(op->data, mem, op->count);
+    else
+        memcpy(mem, op->data, op->count);
+    return 0;
+}
+
+static void pending_free(struct vuc_dma_pending *p) {
+    free(p->reply);
+    free(p->cmd_body);
+    free(p);
+}
+
+static struct vuc_dma_pending *pending_new(struct vuc_arrival *a, const struct vuc_map *m) {
+    const struct vuc_server_cmd *c = &a->scmd;
+    struct vuc_dma_pending *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->sock = a->sock;
+    p->no_reply = a->hdr.flags & VU_F_NO_REPLY;
+    p->fields = c->qemu_layout ? sizeof(struct vu_dma_access_qemu) : sizeof(struct vu_dma_access);
+    p->op = (struct vuc_dma_op){.cmd = c->cmd,
+                                .msg_id = a->hdr.msg_id,
+                                .on_twin = a->sock == VUC_SOCK_TWIN,
+                                .qemu_layout = c->qemu_layout,
+                                .addr = c->addr,
+                                .count = c->count,
+                                .map_iova = m->iova,
+                                .map_vaddr = m->vaddr};
+    if (c->cmd == VU_CMD_DMA_READ) {
+        p->reply = malloc(VUC_HDR_SIZE + p->fields + c->count);
+        if (!p->reply) {
+            free(p);
+            return NULL;
+        }
+        p->op.data = p->reply + VUC_HDR_SIZE + p->fields;
+    } else {
+        /* op.data points into the received payload: keep it. */
+        p->cmd_body = a->body;
+        a->body = NULL;
+        p->op.data = (uint8_t *)c->data;
+    }
+    return p;
+}
+
+void vuc_serve_dma(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    const struct vuc_server_cmd *c = &a->scmd;
+    uint32_t need = c->cmd == VU_CMD_DMA_READ ? VU_DMA_MAP_F_READ : VU_DMA_MAP_F_WRITE;
+    int idx = vuc_map_lookup(ctx->maps, ctx->nmaps, c->addr, c->count, need);
+    struct vuc_dma_pending *p = idx < 0 ? NULL : pending_new(a, &ctx->maps[idx]);
+    if (!p) {
+        ctx->stats.dma_errors++;
+        if (!(a->hdr.flags & VU_F_NO_REPLY))
+            (void)vuc_send_error_reply(ctx, a->sock, &a->hdr, idx < 0 ? idx : -ENOMEM);
+        return;
+    }
+    if (c->qemu_layout)
+        ctx->stats.qemu_layout_dma++;
+    p->next = ctx->dma_pending;
+    ctx->dma_pending = p;
+    int rc = ctx->dma_fn ? ctx->dma_fn(ctx->dma_opaque, &p->op) : serve_from_memory(&p->op);
+    if (rc != VUC_DMA_PENDING)
+        (void)vuc_dma_complete(ctx, &p->op, rc > 0 ? -EINVAL : rc);
+}
+
+static int send_dma_reply(struct vuc_ctx *ctx, struct vuc_dma_pending *p) {
+    const struct vuc_dma_op *op = &p->op;
+    size_t data = op->cmd == VU_CMD_DMA_READ ? op->count : 0;
+    struct vu_hdr h = {.msg_id = op->msg_id,
+                       .cmd = op->cmd,
+                       .msg_size = (uint32_t)(VUC_HDR_SIZE + p->fields + data),
+                       .flags = VU_F_TYPE_REPLY};
+    uint8_t fields[sizeof(struct vu_dma_access)];
+    if (op->qemu_layout) {
+        struct vu_dma_access_qemu f = {.addr = op->addr, .count = (uint32_t)op->count};
+        memcpy(fields, &f, sizeof(f));
+    } else {
+        struct vu_dma_access f = {.addr = op->addr, .count = op->count};
+        memcpy(fields, &f, sizeof(f));
+    }
+    struct iovec iov[3] = {{.iov_base = &h, .iov_len = sizeof(h)},
+                           {.iov_base = fields, .iov_len = p->fields},
+                           {.iov_base = op->data, .iov_len = data}};
+    return vuc_send_msg(ctx, p->sock, iov, data ? 3 : 2, NULL, 0);
+}
+
+int vuc_dma_complete(struct vuc_ctx *ctx, struct vuc_dma_op *op, int err) {
+    struct vuc_dma_pending **pp = &ctx->dma_pending;
+    while (*pp && &(*pp)->op != op)
+        pp = &(*pp)->next;
+    struct vuc_dma_pending *p = *pp;
+    if (!p)
+        return -ENOENT;
+    *pp = p->next;
+    int rc = 0;
+    if (err < 0)
+        ctx->stats.dma_errors++;
+    else
+        ctx->stats.dma_served++;
+    if (!p->no_reply) {
+        struct vu_hdr cmd = {.msg_id = op->msg_id, .cmd = op->cmd};
+        rc = err < 0 ? vuc_send_error_reply(ctx, p->sock, &cmd, err) : send_dma_reply(ctx, p);
+    }
+    pending_free(p);
+    return rc;
+}
+
+void vuc_dma_pending_free_all(struct vuc_ctx *ctx) {
+    while (ctx->dma_pending) {
+        struct vuc_dma_pending *p = ctx->dma_pending;
+        ctx->dma_pending = p->next;
+        pending_free(p);
+    }
+}

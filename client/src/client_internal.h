@@ -1,0 +1,154 @@
+/*
+ * The context and the pieces the client's files share. Not installed: only
+ * client/src includes it.
+ */
+#ifndef VFIO_USER_CLIENT_INTERNAL_H
+#define VFIO_USER_CLIENT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "vfio_user/client.h"
+#include "vfio_user/client_parse.h"
+
+#define VUC_HDR_SIZE sizeof(struct vu_hdr)
+/* fds one received message may carry before the kernel truncates (and
+ * closes) the rest; more than any reply the protocol defines needs. */
+#define VUC_RX_MAX_FDS 16
+/* Bound on a server's max_data_xfer_size as we use it for framing. */
+#define VUC_RX_XFER_CAP (64u * 1024u * 1024u)
+/* Replies that are not data (VERSION JSON, region caps) stay below this. */
+#define VUC_RX_META_MAX (64u * 1024u)
+/* Internal submit flag: no COMPLETED event (blocking calls wait on state). */
+#define VUC_SUBMIT_QUIET 0x100u
+
+/* The socket transport behind an ops struct, so tests or another transport
+ * can stand in. */
+struct vuc_transport_ops {
+    /* Sends all of iov with fds attached to the first byte. 0 or -errno. */
+    int (*send)(int sock, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds);
+    /* One non-blocking read into buf. Returns bytes read, 0 on EOF, -EAGAIN
+     * when nothing is ready, or -errno; fds received are appended to fds
+     * (at most max_fds - *nfds; the kernel closes the rest). */
+    long (*recv)(int sock, void *buf, size_t len, int *fds, unsigned *nfds, unsigned max_fds);
+};
+extern const struct vuc_transport_ops vuc_sock_transport;
+
+/* Receive state of one socket: a message is read header first, then body. */
+struct vuc_rx {
+    uint8_t hdr_buf[VUC_HDR_SIZE];
+    size_t hdr_have;
+    struct vu_hdr hdr;
+    uint8_t *body;
+    size_t body_len, body_have;
+    int fds[VUC_RX_MAX_FDS];
+    unsigned nfds;
+    bool closed; /* EOF or framing error read: do not poll it again */
+};
+
+enum vuc_req_state { REQ_DEFERRED, REQ_SENT, REQ_ARRIVED, REQ_DONE };
+
+struct vuc_req;
+/* Runs when a reply is delivered, before the request counts as done. */
+typedef void (*vuc_complete_hook)(struct vuc_ctx *ctx, struct vuc_req *r);
+
+struct vuc_req {
+    vuc_id id;
+    uint16_t msg_id, cmd;
+    enum vuc_req_state state;
+    bool quiet, abandoned;
+    uint8_t *msg; /* whole request message as sent */
+    size_t msg_len, payload_len;
+    int *fds; /* dup'ed, closed once sent */
+    size_t nfds;
+    vuc_complete_hook hook;
+    /* Result, once delivered. */
+    int status;
+    struct vuc_reply_msg reply;
+    uint8_t *rx; /* reply payload buffer */
+    int fd;      /* allowed fd the reply carried, or -1 */
+    struct vuc_req *next;
+};
+
+struct vuc_arrival {
+    uint64_t seq;
+    enum vuc_arrival_kind kind;
+    enum vuc_sock sock;
+    struct vu_hdr hdr;
+    uint8_t *body;
+    size_t body_len;
+    int fds[VUC_RX_MAX_FDS];
+    unsigned nfds;
+    int status;
+    vuc_id req_id;
+    struct vuc_reply_msg reply;
+    struct vuc_server_cmd scmd;
+    struct vuc_arrival *next;
+};
+
+struct vuc_dma_pending {
+    struct vuc_dma_op op; /* first: the handle the user sees */
+    enum vuc_sock sock;
+    bool no_reply;
+    uint8_t *reply;    /* DMA_READ: header + fields + data */
+    size_t fields;     /* size of the addr/count fields in the reply */
+    uint8_t *cmd_body; /* DMA_WRITE: the received payload (op.data points in) */
+    struct vuc_dma_pending *next;
+};
+
+struct vuc_ctx {
+    struct vuc_options opts;
+    const struct vuc_transport_ops *ops;
+    int sock[2];
+    struct vuc_rx rx[2];
+    bool negotiated, twin_offered;
+    struct vuc_server_caps caps;
+    vuc_id next_id;
+    struct vuc_req *reqs;
+    struct vuc_arrival *arrivals, **arrivals_tail;
+    uint64_t next_seq;
+    bool hold;
+    struct vuc_event *events;
+    size_t ev_head, ev_count, ev_cap;
+    struct vuc_map *maps;
+    size_t nmaps, maps_cap;
+    vuc_dma_fn dma_fn;
+    void *dma_opaque;
+    struct vuc_dma_pending *dma_pending;
+    struct vuc_stats stats;
+};
+
+/* client_core.c */
+struct vuc_req *vuc_req_find(struct vuc_ctx *ctx, vuc_id id);
+int vuc_submit_hooked(struct vuc_ctx *ctx, const struct vuc_request *req, unsigned flags,
+                      vuc_complete_hook hook, vuc_id *id);
+int vuc_push_event(struct vuc_ctx *ctx, const struct vuc_event *ev);
+void vuc_close_fds(struct vuc_ctx *ctx, int *fds, unsigned n);
+int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, int iovcnt,
+                 const int *fds, size_t nfds);
+uint32_t vuc_rx_limit(const struct vuc_ctx *ctx);
+void vuc_fail_all(struct vuc_ctx *ctx, int status);
+
+/* client_arrivals.c */
+int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s);
+int vuc_deliver_arrival(struct vuc_ctx *ctx, struct vuc_arrival *a);
+void vuc_arrival_free(struct vuc_ctx *ctx, struct vuc_arrival *a);
+
+/* client_dma.c */
+void vuc_serve_dma(struct vuc_ctx *ctx, struct vuc_arrival *a);
+int vuc_send_error_reply(struct vuc_ctx *ctx, enum vuc_sock s, const struct vu_hdr *cmd, int err);
+int vuc_maps_add(struct vuc_ctx *ctx, const struct vuc_map *m);
+void vuc_maps_remove(struct vuc_ctx *ctx, uint64_t iova, uint64_t size);
+void vuc_dma_pending_free_all(struct vuc_ctx *ctx);
+
+/* client_negotiate.c */
+void vuc_version_hook(struct vuc_ctx *ctx, struct vuc_req *r);
+
+/* client_blocking.c: submit quietly, wait, return the status (request kept
+ * for the caller to read and release when *id is given, else released). */
+int vuc_call(struct vuc_ctx *ctx, const struct vuc_request *req, vuc_complete_hook hook,
+             vuc_id *keep);
+
+#endif /* VFIO_USER_CLIENT_INTERNAL_H */
