@@ -124,7 +124,7 @@ bool vuc_connected(const struct vuc_ctx *ctx) {
     return ctx->sock[VUC_SOCK_MAIN] >= 0 && !ctx->rx[VUC_SOCK_MAIN].closed;
 }
 
-const struct vuc_server_caps *vuc_server_caps(const struct vuc_ctx *ctx) {
+const struct vuc_server_caps *vuc_get_server_caps(const struct vuc_ctx *ctx) {
     return ctx->negotiated ? &ctx->caps : NULL;
 }
 
@@ -384,7 +384,7 @@ void vuc_req_complete(struct vuc_ctx *ctx, struct vuc_arrival *a) {
     req_finish(ctx, r, r->status);
 }
 
-int vuc_result(struct vuc_ctx *ctx, vuc_id id, struct vuc_result *out) {
+int vuc_get_result(struct vuc_ctx *ctx, vuc_id id, struct vuc_result *out) {
     struct vuc_req *r = vuc_req_find(ctx, id);
     if (!r)
         return -ENOENT;

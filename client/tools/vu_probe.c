@@ -118,7 +118,7 @@ static void print_irqs(struct vuc_ctx *ctx, uint32_t num) {
 }
 
 static int probe(struct vuc_ctx *ctx) {
-    const struct vuc_server_caps *c = vuc_server_caps(ctx);
+    const struct vuc_server_caps *c = vuc_get_server_caps(ctx);
     printf("vfio-user %u.%u max_msg_fds %u max_data_xfer_size %" PRIu64 " twin socket %s\n",
            c->major, c->minor, c->max_msg_fds, c->max_data_xfer_size,
            c->twin_socket ? "yes" : "no");

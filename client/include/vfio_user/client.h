@@ -91,7 +91,7 @@ struct vuc_server_caps {
     bool twin_socket; /* server agreed and the twin fd was received */
 };
 /* NULL before a successful negotiation. */
-const struct vuc_server_caps *vuc_server_caps(const struct vuc_ctx *ctx);
+const struct vuc_server_caps *vuc_get_server_caps(const struct vuc_ctx *ctx);
 bool vuc_has_twin(const struct vuc_ctx *ctx);
 bool vuc_connected(const struct vuc_ctx *ctx);
 
@@ -196,7 +196,7 @@ struct vuc_request {
 /* Queues a request; unless VUC_SUBMIT_DEFER it is sent before this returns.
  * *id identifies it in events; its msg_id on the wire is (uint16_t)*id. The
  * payload is copied. Completion is reported as VUC_EV_COMPLETED; the caller
- * then reads it with vuc_result() and frees it with vuc_release(). */
+ * then reads it with vuc_get_result() and frees it with vuc_release(). */
 int vuc_submit(struct vuc_ctx *ctx, const struct vuc_request *req, unsigned flags, vuc_id *id);
 int vuc_submit_region_read(struct vuc_ctx *ctx, uint32_t region, uint64_t offset, uint32_t count,
                            unsigned flags, vuc_id *id);
@@ -269,7 +269,7 @@ struct vuc_result {
                owned by the request until vuc_release() unless taken */
 };
 /* -EBUSY while the request is outstanding, -ENOENT for an unknown id. */
-int vuc_result(struct vuc_ctx *ctx, vuc_id id, struct vuc_result *out);
+int vuc_get_result(struct vuc_ctx *ctx, vuc_id id, struct vuc_result *out);
 /* Hands the reply's fd to the caller (the request no longer closes it). */
 int vuc_take_fd(struct vuc_ctx *ctx, vuc_id id);
 /* Forgets a request. An outstanding one is abandoned: its reply is dropped. */
