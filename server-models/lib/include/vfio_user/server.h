@@ -1,0 +1,198 @@
+/*
+ * rcsim's vfio-user server library: one PCI device served over a UNIX socket.
+ *
+ * A context listens on a socket path and serves one client at a time; after a
+ * disconnect it accepts the next. It can be driven by vus_run() or from the
+ * caller's own poll loop (vus_get_pollfds() + vus_step()). Everything lives in
+ * the context; the library has no global state. Errors are negative errnos.
+ *
+ * Wire behaviour follows libvfio-user (the reference server) where a client can
+ * see it: the same header checks, the same errnos, the same reply layouts, and
+ * VERSION JSON formatted the way json-c formats it for libvfio-user.
+ *
+ * ---- Legacy mode: the bug under study (libvfio-user issue #279) ----------
+ * With vus_config.legacy_socket the server refuses the twin socket, as
+ * libvfio-user did before the fix, and its synchronous DMA (vus_dma_read /
+ * vus_dma_write) sends DMA_READ/DMA_WRITE on the main socket and then reads the
+ * next header on that socket as if it were the reply. If the client sent a
+ * command in the meantime (its next MMIO, say), that command's 16-byte header
+ * is consumed as the "reply": the ids differ, so the DMA fails with EPROTO
+ * (had the ids matched, the reply-type check fails it with EINVAL). The
+ * connection is NOT reset; the command's body stays in the stream and is later
+ * parsed as headers, and the client's late DMA reply is parsed as a run of
+ * 16-byte headers, each answered with an EINVAL error reply unless its flags
+ * happen to carry NO_REPLY. The swallowed command never gets a reply.
+ * tests/transcripts/race279.jsonl records exactly this from libvfio-user;
+ * tests/server-models/server_transcript_test replays it against us.
+ * This is deliberate: it is what rcsim exists to reproduce. Do not "fix" it
+ * here; clients that want a working server use the twin socket.
+ */
+#ifndef VFIO_USER_SERVER_H
+#define VFIO_USER_SERVER_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vfio_user/proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vus_ctx;
+
+/* What the server offers in VERSION (libvfio-user's values). */
+#define VUS_MAX_MSG_FDS 8u
+#define VUS_MAX_DATA_XFER_SIZE (1024u * 1024u)
+/* Largest message accepted: a REGION_WRITE of VUS_MAX_DATA_XFER_SIZE. */
+#define VUS_MAX_MSG_SIZE (VUS_MAX_DATA_XFER_SIZE + 32u)
+/* Largest error_no accepted in a client's error reply (libvfio-user's bound). */
+#define VUS_MAX_ERROR_NO 4096u
+
+struct vus_config {
+    const char *socket_path; /* required; an existing socket file is replaced */
+    const char *name;        /* log prefix; NULL means "vus" */
+    bool legacy_socket;      /* refuse the twin socket: DMA on main (see above) */
+    bool verbose;            /* log every message to stderr, not only errors */
+    /* Report GET_IRQ_INFO flags as libvfio-user does (EVENTFD only). Otherwise
+     * INTx says MASKABLE|AUTOMASKED and MSI/MSI-X say NORESIZE, as VFIO does. */
+    bool libvfio_user_irq_flags;
+    /* Advertise migration {pgsize} in VERSION (libvfio-user does when a
+     * device sets up migration). Migration itself is not implemented. */
+    uint32_t migration_pgsize;
+    /* Wait for a DMA reply this long before giving up with ETIMEDOUT and
+     * dropping the client; also bounds reading the rest of a started message.
+     * 0 means 10000 ms. */
+    int io_timeout_ms;
+};
+
+/* ---- Context ------------------------------------------------------------ */
+
+/* NULL with errno set on failure. The socket is created by vus_realize(). */
+struct vus_ctx *vus_create(const struct vus_config *cfg);
+void vus_destroy(struct vus_ctx *ctx);
+
+/* ---- PCI device description (before vus_realize) ------------------------ */
+
+struct vus_pci_id {
+    uint16_t vendor_id;
+    uint16_t device_id;
+    uint16_t subsys_vendor_id;
+    uint16_t subsys_id;
+    uint8_t revision;
+    uint32_t class_code; /* 24 bits: base class, subclass, prog-if */
+};
+
+int vus_pci_init(struct vus_ctx *ctx, const struct vus_pci_id *id);
+
+/* Puts read-only bytes into config space, for models that must look like a
+ * recorded device byte for byte (libvfio-user shows unused BARs as 0x1). */
+int vus_pci_set_config_bytes(struct vus_ctx *ctx, unsigned off, const void *bytes, size_t len);
+
+/* Region access callback: buf holds count bytes to write or receives count
+ * bytes read. Returns count, or a negative errno (the client gets it). */
+typedef ssize_t (*vus_region_cb)(void *priv, unsigned region, uint64_t offset, void *buf,
+                                 size_t count, bool is_write);
+
+#define VUS_REGION_READ 0x1u
+#define VUS_REGION_WRITE 0x2u
+#define VUS_REGION_RW (VUS_REGION_READ | VUS_REGION_WRITE)
+
+/* A non-BAR region (ROM, VGA) or a region without a BAR register. */
+int vus_setup_region(struct vus_ctx *ctx, unsigned index, uint64_t size, uint32_t flags,
+                     vus_region_cb cb, void *priv);
+
+#define VUS_BAR_MEM32 0x0u
+#define VUS_BAR_IO 0x1u
+#define VUS_BAR_MEM64 0x2u
+#define VUS_BAR_PREFETCH 0x4u
+
+/* BAR n (0-5) of size a power of two (>= 16 for memory, >= 4 for I/O); also
+ * programs the BAR register in config space. A 64-bit BAR uses n and n+1. */
+int vus_setup_bar(struct vus_ctx *ctx, unsigned bar, uint64_t size, uint32_t bar_flags,
+                  vus_region_cb cb, void *priv);
+
+/* Number of vectors of an IRQ index (VU_PCI_INTX_IRQ..VU_PCI_REQ_IRQ).
+ * INTx sets the Interrupt Pin to INTA. MSI/MSI-X counts come from the caps. */
+int vus_setup_irq(struct vus_ctx *ctx, unsigned index, uint32_t count);
+
+/* Capabilities, chained in the order they are added. */
+int vus_add_cap_pcie(struct vus_ctx *ctx);               /* PCIe v2 endpoint; 4 KiB config space */
+int vus_add_cap_msi(struct vus_ctx *ctx, unsigned nvec); /* 1,2,4..32; 64-bit, masking */
+/* MSI-X table (16 B per vector) and PBA live in BARs already set up; the
+ * library serves those ranges itself and passes the rest to the BAR's cb. */
+int vus_add_cap_msix(struct vus_ctx *ctx, unsigned nvec, unsigned table_bar, uint32_t table_off,
+                     unsigned pba_bar, uint32_t pba_off);
+
+enum vus_reset_reason {
+    VUS_RESET_DEVICE,    /* DEVICE_RESET from the client */
+    VUS_RESET_LOST_CONN, /* the client went away */
+};
+typedef int (*vus_reset_cb)(void *priv, enum vus_reset_reason why);
+void vus_set_reset_cb(struct vus_ctx *ctx, vus_reset_cb cb, void *priv);
+
+/* Builds config space and starts listening. */
+int vus_realize(struct vus_ctx *ctx);
+
+/* ---- Running ------------------------------------------------------------ */
+
+/* Fills up to max pollfds (POLLIN) the caller should wait on: the listening
+ * socket, or the client's main socket (+ the twin socket while asynchronous
+ * DMA is outstanding). Returns how many. */
+int vus_get_pollfds(struct vus_ctx *ctx, struct pollfd *pfds, size_t max);
+
+/* Waits up to timeout_ms (0: just look, -1: forever) and handles what is
+ * ready: accepts a client, or handles one message. Returns 1 if something was
+ * handled, 0 if nothing was ready, -ENOTCONN if the client went away (the
+ * context listens again), another negative errno on a fatal error. */
+int vus_step(struct vus_ctx *ctx, int timeout_ms);
+
+/* vus_step() until vus_stop(); returns 0 or a fatal negative errno. */
+int vus_run(struct vus_ctx *ctx);
+void vus_stop(struct vus_ctx *ctx); /* async-signal-safe; any thread */
+
+bool vus_connected(const struct vus_ctx *ctx);
+bool vus_twin_active(const struct vus_ctx *ctx);
+uint32_t vus_client_max_data_xfer_size(const struct vus_ctx *ctx);
+const uint8_t *vus_config_space(const struct vus_ctx *ctx); /* read-only view */
+
+/* ---- Interrupts --------------------------------------------------------- */
+
+/* Signals vector of index through the client's eventfd. INTx is masked
+ * automatically after each delivery until the client unmasks it (SET_IRQS
+ * ACTION_UNMASK); MSI/MSI-X need their enable bit in config space and honour
+ * the per-vector and function masks (a masked vector is left pending and
+ * delivered on unmask). Returns 1 if delivered, 0 if left pending, -EINVAL
+ * for a bad index/vector, -EPERM if not enabled, -ENOENT if the client set
+ * no eventfd. Safe from any thread. */
+int vus_irq_trigger(struct vus_ctx *ctx, unsigned index, unsigned vector);
+
+/* ---- DMA (server to client) --------------------------------------------- */
+
+/* Synchronous: sends DMA_READ/DMA_WRITE in chunks of at most the client's
+ * max_data_xfer_size and waits for each reply (twin socket, or main socket in
+ * legacy mode). The range must lie in DMA_MAPs with the needed permission
+ * (-EFAULT otherwise). A client error reply stops the transfer with its errno.
+ * Call from a region callback (as libvfio-user devices do) or from one other
+ * thread at a time when the twin socket is active. */
+int vus_dma_read(struct vus_ctx *ctx, uint64_t addr, void *buf, size_t len);
+int vus_dma_write(struct vus_ctx *ctx, uint64_t addr, const void *buf, size_t len);
+
+/* Asynchronous: queues the transfer and returns at once; the chunks go out
+ * from vus_step() and done(arg, 0 or -errno) runs there when the transfer
+ * ends. buf must stay valid until then. Replies are matched by id, also on the
+ * main socket in legacy mode, so an async device does not hit the #279 race.
+ * Call from the thread that runs vus_step(). */
+enum vus_dma_dir { VUS_DMA_READ, VUS_DMA_WRITE };
+typedef void (*vus_dma_done_cb)(void *arg, int result);
+int vus_dma_submit(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, void *buf, size_t len,
+                   vus_dma_done_cb done, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFIO_USER_SERVER_H */

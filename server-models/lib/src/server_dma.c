@@ -1,0 +1,113 @@
+/*
+ * Synchronous DMA: the device blocks until every chunk's reply is in, as
+ * libvfio-user's vfu_sgl_read/vfu_sgl_write do. Chunks are at most the
+ * client's max_data_xfer_size and never cross a map boundary; msg_ids come
+ * from a counter that lives as long as the context.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "server_private.h"
+
+uint16_t vus_dma_alloc_id(struct vus_ctx *ctx) {
+    pthread_mutex_lock(&ctx->lock);
+    uint16_t id = ctx->next_dma_id++;
+    pthread_mutex_unlock(&ctx->lock);
+    return id;
+}
+
+static uint32_t prot_for(enum vus_dma_dir dir) {
+    /* The server reads client memory with DMA_READ: the map must allow it. */
+    return dir == VUS_DMA_READ ? VU_DMA_MAP_F_READ : VU_DMA_MAP_F_WRITE;
+}
+
+/* The whole range must be mapped before any of it moves. */
+int vus_dma_check_range(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, size_t len) {
+    if (addr + len < addr) {
+        return -EFAULT;
+    }
+    while (len > 0) {
+        bool direct;
+        size_t span = vus_dma_map_span(ctx, addr, len, prot_for(dir), &direct);
+        if (span == 0) {
+            vus_log_err(ctx, "DMA %#llx+%zu is not mapped for %s", (unsigned long long)addr, len,
+                        dir == VUS_DMA_READ ? "read" : "write");
+            return -EFAULT;
+        }
+        addr += span;
+        len -= span;
+    }
+    return 0;
+}
+
+int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_dir dir,
+                       uint64_t addr, const void *data, uint32_t count) {
+    struct vu_dma_access acc = {.addr = addr, .count = count};
+    size_t data_len = dir == VUS_DMA_WRITE ? count : 0;
+    struct vu_hdr h = {
+        .msg_id = id,
+        .cmd = dir == VUS_DMA_READ ? VU_CMD_DMA_READ : VU_CMD_DMA_WRITE,
+        .msg_size = (uint32_t)(sizeof(h) + sizeof(acc) + data_len),
+        .flags = VU_F_TYPE_COMMAND,
+    };
+    int ret = vus_tr_send(fd, &h, &acc, sizeof(acc), data, data_len, NULL, 0);
+    if (ret < 0) {
+        vus_log_err(ctx, "sending DMA command: %s", strerror(-ret));
+        vus_dma_break_connection(ctx);
+        return -ENOTCONN;
+    }
+    return 0;
+}
+
+static int xfer_span(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, uint8_t *buf,
+                     size_t span) {
+    int fd = vus_dma_socket(ctx);
+    while (span > 0) {
+        uint32_t n = span < ctx->client_max_data_xfer ? (uint32_t)span : ctx->client_max_data_xfer;
+        uint16_t id = vus_dma_alloc_id(ctx);
+        int ret = vus_dma_send_chunk(ctx, fd, id, dir, addr, buf, n);
+        if (ret == 0) {
+            ret = vus_dma_recv_reply(ctx, fd, id, dir, addr, buf, n);
+        }
+        if (ret < 0) {
+            return ret;
+        }
+        addr += n;
+        buf += n;
+        span -= n;
+    }
+    return 0;
+}
+
+static int xfer(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, uint8_t *buf,
+                size_t len) {
+    if (len == 0) {
+        return 0;
+    }
+    pthread_mutex_lock(&ctx->dma_lock);
+    int ret = vus_connected(ctx) ? vus_dma_check_range(ctx, dir, addr, len) : -ENOTCONN;
+    while (ret == 0 && len > 0) {
+        bool direct;
+        size_t span = vus_dma_map_span(ctx, addr, len, prot_for(dir), &direct);
+        if (span == 0) {
+            ret = -EFAULT; /* unmapped since the check */
+            break;
+        }
+        ret = direct ? vus_dma_copy_direct(ctx, dir, addr, buf, span)
+                     : xfer_span(ctx, dir, addr, buf, span);
+        addr += span;
+        buf += span;
+        len -= span;
+    }
+    pthread_mutex_unlock(&ctx->dma_lock);
+    return ret;
+}
+
+int vus_dma_read(struct vus_ctx *ctx, uint64_t addr, void *buf, size_t len) {
+    return xfer(ctx, VUS_DMA_READ, addr, buf, len);
+}
+
+int vus_dma_write(struct vus_ctx *ctx, uint64_t addr, const void *buf, size_t len) {
+    /* Only read from buf: DMA_WRITE sends it. */
+    return xfer(ctx, VUS_DMA_WRITE, addr, (uint8_t *)(uintptr_t)buf, len);
+}

@@ -1,0 +1,177 @@
+/*
+ * The DMA map table fed by DMA_MAP / DMA_UNMAP, with libvfio-user's rules and
+ * errnos: an overlapping map is refused with EINVAL (the spec says EEXIST),
+ * and an unmap must match a map exactly or gets ENOENT. A map without an fd
+ * is reached by DMA_READ/DMA_WRITE messages; a map with one is mmap()ed and
+ * copied directly.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "server_private.h"
+
+#define VUS_MAX_DMA_MAPS 65536u
+
+static bool overlaps(const struct vus_dma_map_entry *m, uint64_t addr, uint64_t size) {
+    return addr < m->addr + m->size && m->addr < addr + size;
+}
+
+static void unmap_entry(struct vus_dma_map_entry *m) {
+    if (m->vaddr != NULL) {
+        munmap(m->vaddr, m->size);
+        m->vaddr = NULL;
+    }
+}
+
+void vus_dma_maps_clear(struct vus_ctx *ctx) {
+    for (size_t i = 0; i < ctx->nmaps; i++) {
+        unmap_entry(&ctx->maps[i]);
+    }
+    ctx->nmaps = 0;
+}
+
+static int add_map(struct vus_ctx *ctx, const struct vu_dma_map *req, uint32_t prot, int fd) {
+    if (ctx->nmaps == VUS_MAX_DMA_MAPS) {
+        return -ENOSPC;
+    }
+    for (size_t i = 0; i < ctx->nmaps; i++) {
+        if (overlaps(&ctx->maps[i], req->addr, req->size)) {
+            vus_log_err(ctx,
+                        "new DMA region [%#llx, %#llx) overlaps with DMA region [%#llx, %#llx)",
+                        (unsigned long long)req->addr, (unsigned long long)(req->addr + req->size),
+                        (unsigned long long)ctx->maps[i].addr,
+                        (unsigned long long)(ctx->maps[i].addr + ctx->maps[i].size));
+            return -EINVAL;
+        }
+    }
+    if (ctx->nmaps == ctx->maps_cap) {
+        size_t cap = ctx->maps_cap ? ctx->maps_cap * 2 : 16;
+        struct vus_dma_map_entry *m = realloc(ctx->maps, cap * sizeof(*m));
+        if (m == NULL) {
+            return -ENOMEM;
+        }
+        ctx->maps = m;
+        ctx->maps_cap = cap;
+    }
+    struct vus_dma_map_entry e = {.addr = req->addr, .size = req->size, .prot = prot};
+    if (fd >= 0) {
+        int mprot = (prot & VU_DMA_MAP_F_READ ? PROT_READ : 0) |
+                    (prot & VU_DMA_MAP_F_WRITE ? PROT_WRITE : 0);
+        void *p = mmap(NULL, req->size, mprot, MAP_SHARED, fd, (off_t)req->offset);
+        if (p == MAP_FAILED) {
+            return -errno;
+        }
+        e.vaddr = p;
+    }
+    ctx->maps[ctx->nmaps++] = e;
+    return 0;
+}
+
+int vus_h_dma_map(struct vus_ctx *ctx, struct vus_msg *msg) {
+    struct vu_dma_map req;
+    if (msg->body_len < sizeof(req)) {
+        return -EINVAL;
+    }
+    memcpy(&req, msg->body, sizeof(req));
+    uint32_t prot = req.flags & (VU_DMA_MAP_F_READ | VU_DMA_MAP_F_WRITE);
+    if (req.argsz < sizeof(req) || (req.flags & ~prot) != 0 || req.size == 0 ||
+        req.addr + req.size < req.addr || msg->nfds > 1) {
+        vus_log_err(ctx, "bad DMA map argsz=%u flags=%#x size=%#llx fds=%zu", req.argsz, req.flags,
+                    (unsigned long long)req.size, msg->nfds);
+        return -EINVAL;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    int ret = add_map(ctx, &req, prot, msg->nfds == 1 ? msg->fds[0] : -1);
+    pthread_mutex_unlock(&ctx->lock);
+    return ret;
+}
+
+static int remove_map(struct vus_ctx *ctx, uint64_t addr, uint64_t size) {
+    for (size_t i = 0; i < ctx->nmaps; i++) {
+        if (ctx->maps[i].addr == addr && ctx->maps[i].size == size) {
+            unmap_entry(&ctx->maps[i]);
+            ctx->maps[i] = ctx->maps[--ctx->nmaps];
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int vus_h_dma_unmap(struct vus_ctx *ctx, struct vus_msg *msg) {
+    struct vu_dma_unmap req;
+    if (msg->body_len < sizeof(req)) {
+        return -EINVAL;
+    }
+    memcpy(&req, msg->body, sizeof(req));
+    if (req.argsz < sizeof(req) || req.argsz > VUS_MAX_DATA_XFER_SIZE ||
+        (req.flags != 0 && req.flags != VU_DMA_UNMAP_F_ALL) ||
+        (req.flags == VU_DMA_UNMAP_F_ALL && (req.addr != 0 || req.size != 0))) {
+        return -EINVAL; /* dirty-page bitmaps are not supported */
+    }
+    pthread_mutex_lock(&ctx->lock);
+    int ret = 0;
+    if (req.flags == VU_DMA_UNMAP_F_ALL) {
+        vus_dma_maps_clear(ctx);
+    } else {
+        ret = remove_map(ctx, req.addr, req.size);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (ret < 0) {
+        return ret;
+    }
+    msg->out = malloc(sizeof(req));
+    if (msg->out == NULL) {
+        return -ENOMEM;
+    }
+    memcpy(msg->out, &req, sizeof(req));
+    msg->out_len = sizeof(req);
+    return 0;
+}
+
+/* Caller holds ctx->lock. */
+static const struct vus_dma_map_entry *find(const struct vus_ctx *ctx, uint64_t addr) {
+    for (size_t i = 0; i < ctx->nmaps; i++) {
+        if (addr >= ctx->maps[i].addr && addr - ctx->maps[i].addr < ctx->maps[i].size) {
+            return &ctx->maps[i];
+        }
+    }
+    return NULL;
+}
+
+size_t vus_dma_map_span(struct vus_ctx *ctx, uint64_t addr, size_t len, uint32_t prot,
+                        bool *direct) {
+    size_t span = 0;
+    *direct = false;
+    pthread_mutex_lock(&ctx->lock);
+    const struct vus_dma_map_entry *m = find(ctx, addr);
+    if (m != NULL && (m->prot & prot) == prot) {
+        uint64_t left = m->size - (addr - m->addr);
+        span = left < len ? (size_t)left : len;
+        *direct = m->vaddr != NULL;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return span;
+}
+
+/* Copies under the lock so a concurrent DMA_UNMAP cannot pull the memory
+ * away mid-copy. */
+int vus_dma_copy_direct(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, void *buf,
+                        size_t len) {
+    int ret = -EFAULT;
+    pthread_mutex_lock(&ctx->lock);
+    const struct vus_dma_map_entry *m = find(ctx, addr);
+    if (m != NULL && m->vaddr != NULL && len <= m->size - (addr - m->addr)) {
+        uint8_t *p = (uint8_t *)m->vaddr + (addr - m->addr);
+        if (dir == VUS_DMA_READ) {
+            memcpy(buf, p, len);
+        } else {
+            memcpy(p, buf, len);
+        }
+        ret = 0;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return ret;
+}

@@ -1,0 +1,211 @@
+/*
+ * Internals of the server library: the context every file hangs off, the
+ * message being handled, and the functions the protocol-area files share.
+ */
+#ifndef VUS_SERVER_PRIVATE_H
+#define VUS_SERVER_PRIVATE_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+
+#include "vfio_user/server.h"
+
+#define VUS_CFG_SIZE_PCI 256u
+#define VUS_CFG_SIZE_PCIE 4096u
+/* fds accepted with one message; libvfio-user allows more, but a client may
+ * only send as many as the server's max_msg_fds (8). */
+#define VUS_MAX_RECV_FDS 16u
+#define VUS_DEFAULT_IO_TIMEOUT_MS 10000
+
+struct vus_region {
+    uint64_t size;
+    uint32_t flags; /* VUS_REGION_* */
+    vus_region_cb cb;
+    void *priv;
+    bool is_bar;
+    uint32_t bar_flags;
+};
+
+struct vus_dma_map_entry {
+    uint64_t addr;
+    uint64_t size;
+    uint32_t prot; /* VU_DMA_MAP_F_READ | VU_DMA_MAP_F_WRITE */
+    void *vaddr;   /* mmap()ed client memory when the map came with an fd */
+};
+
+struct vus_async_dma {
+    enum vus_dma_dir dir;
+    uint64_t addr;
+    uint8_t *buf;
+    size_t len;
+    size_t done_bytes;
+    vus_dma_done_cb done;
+    void *arg;
+    bool in_flight;     /* a chunk is out, waiting for its reply */
+    uint16_t chunk_id;  /* msg_id of that chunk */
+    uint32_t chunk_len; /* its count */
+    int chunk_fd;       /* socket it went out on */
+    struct vus_async_dma *next;
+};
+
+/* One received client message and the reply being built for it. */
+struct vus_msg {
+    struct vu_hdr hdr;
+    uint8_t *body;
+    size_t body_len;
+    int fds[VUS_MAX_RECV_FDS];
+    size_t nfds;
+    uint8_t *out; /* reply payload, freed after sending */
+    size_t out_len;
+    int out_fd; /* one fd to send with the reply, -1 for none; closed after */
+};
+
+struct vus_ctx {
+    struct vus_config cfg;
+    char *socket_path;
+    char *name;
+    bool realized;
+    volatile sig_atomic_t stop;
+
+    int listen_fd;
+    int conn_fd;
+    int twin_fd;
+    bool negotiated;
+    uint32_t client_max_data_xfer;
+    uint32_t client_max_fds;
+    /* DMA msg_ids: like libvfio-user's process-wide counter, kept across
+     * clients (race279_next_client.jsonl shows ids continuing). */
+    uint16_t next_dma_id;
+
+    bool pci;
+    struct vus_pci_id id;
+    struct vus_region regions[VU_PCI_NUM_REGIONS];
+    uint32_t cfg_size;
+    uint8_t space[VUS_CFG_SIZE_PCIE];     /* config space */
+    uint8_t cfg_wmask[VUS_CFG_SIZE_PCIE]; /* bits software may write */
+    uint8_t cfg_w1c[VUS_CFG_SIZE_PCIE];   /* bits cleared by writing 1 */
+    uint8_t cfg_reset[VUS_CFG_SIZE_PCIE]; /* contents after reset */
+    uint8_t cap_tail;                     /* offset of the last cap's next pointer */
+    uint8_t cap_free;                     /* next free offset for a cap */
+    uint8_t pcie_off, msi_off, msix_off;
+
+    unsigned msi_nvec;
+    unsigned msix_nvec;
+    unsigned msix_table_bar, msix_pba_bar;
+    uint32_t msix_table_off, msix_pba_off;
+    uint8_t *msix_table;
+    uint8_t *msix_pba;
+
+    uint32_t irq_count[VU_PCI_NUM_IRQS];
+    int *efds[VU_PCI_NUM_IRQS];
+    bool intx_masked;
+    bool intx_pending;
+
+    /* Guards config space, IRQ state and the map table: a DMA worker thread
+     * may trigger IRQs or check maps while the loop thread handles commands. */
+    pthread_mutex_t lock;
+    /* One synchronous DMA at a time. */
+    pthread_mutex_t dma_lock;
+
+    struct vus_dma_map_entry *maps;
+    size_t nmaps;
+    size_t maps_cap;
+
+    struct vus_async_dma *aq_head;
+    struct vus_async_dma *aq_tail;
+
+    vus_reset_cb reset_cb;
+    void *reset_priv;
+};
+
+/* Logging (stderr, prefixed with the context's name). */
+void vus_log_err(const struct vus_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void vus_log_dbg(const struct vus_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* server_transport.c */
+int vus_tr_listen(struct vus_ctx *ctx);
+int vus_tr_accept(struct vus_ctx *ctx);
+void vus_tr_close_client(struct vus_ctx *ctx);
+int vus_tr_recv_exact(int fd, void *buf, size_t len, int timeout_ms, int *fds, size_t *nfds);
+int vus_tr_send(int fd, const struct vu_hdr *hdr, const void *p1, size_t l1, const void *p2,
+                size_t l2, const int *fds, size_t nfds);
+int vus_tr_reply(struct vus_ctx *ctx, const struct vu_hdr *cmd_hdr, int err, const void *payload,
+                 size_t len, int fd);
+int vus_tr_drain(int fd, size_t len, int timeout_ms);
+void vus_close_fds(int *fds, size_t nfds);
+
+/* server_version.c */
+int vus_version_negotiate(struct vus_ctx *ctx, struct vus_msg *msg);
+
+/* server_dispatch.c */
+int vus_handle_main(struct vus_ctx *ctx);
+void vus_disconnect(struct vus_ctx *ctx);
+
+/* server_device.c: DEVICE_GET_INFO, GET_REGION_INFO, GET_REGION_IO_FDS, RESET */
+int vus_h_device_get_info(struct vus_ctx *ctx, struct vus_msg *msg);
+int vus_h_region_info(struct vus_ctx *ctx, struct vus_msg *msg);
+int vus_h_region_io_fds(struct vus_ctx *ctx, struct vus_msg *msg);
+int vus_h_device_reset(struct vus_ctx *ctx, struct vus_msg *msg);
+
+/* server_region.c */
+int vus_h_region_access(struct vus_ctx *ctx, struct vus_msg *msg);
+
+/* server_pci_config.c */
+void vus_cfg_init(struct vus_ctx *ctx);
+int vus_cfg_setup_bar(struct vus_ctx *ctx, unsigned bar, uint64_t size, uint32_t bar_flags);
+void vus_cfg_finalize(struct vus_ctx *ctx);
+void vus_cfg_reset(struct vus_ctx *ctx);
+ssize_t vus_cfg_access(struct vus_ctx *ctx, uint64_t off, uint8_t *buf, size_t count,
+                       bool is_write);
+uint16_t vus_cfg_r16(const struct vus_ctx *ctx, unsigned off);
+uint32_t vus_cfg_r32(const struct vus_ctx *ctx, unsigned off);
+void vus_cfg_w16(struct vus_ctx *ctx, unsigned off, uint16_t v, uint16_t wmask);
+void vus_cfg_w32(struct vus_ctx *ctx, unsigned off, uint32_t v, uint32_t wmask);
+void vus_cfg_w8(struct vus_ctx *ctx, unsigned off, uint8_t v, uint8_t wmask);
+
+/* server_caps.c */
+int vus_cap_alloc(struct vus_ctx *ctx, uint8_t id, uint8_t size);
+bool vus_msix_covers(const struct vus_ctx *ctx, unsigned bar, uint64_t off, size_t count);
+ssize_t vus_msix_access(struct vus_ctx *ctx, unsigned bar, uint64_t off, uint8_t *buf, size_t count,
+                        bool is_write);
+
+/* server_irq.c */
+int vus_h_irq_info(struct vus_ctx *ctx, struct vus_msg *msg);
+int vus_h_set_irqs(struct vus_ctx *ctx, struct vus_msg *msg);
+void vus_irq_reset(struct vus_ctx *ctx);           /* close every eventfd; lock held */
+void vus_irq_after_cfg_write(struct vus_ctx *ctx); /* deliver unmasked pending; lock held */
+void vus_msix_after_table_write(struct vus_ctx *ctx, unsigned vector); /* lock held */
+
+/* server_dma_map.c */
+int vus_h_dma_map(struct vus_ctx *ctx, struct vus_msg *msg);
+int vus_h_dma_unmap(struct vus_ctx *ctx, struct vus_msg *msg);
+void vus_dma_maps_clear(struct vus_ctx *ctx);
+/* Length of the piece of [addr, addr+len) inside one map with prot, or 0;
+ * *direct says the map is mmap()ed (use vus_dma_copy_direct). */
+size_t vus_dma_map_span(struct vus_ctx *ctx, uint64_t addr, size_t len, uint32_t prot,
+                        bool *direct);
+int vus_dma_copy_direct(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, void *buf,
+                        size_t len);
+
+/* server_dma_reply.c: reading a DMA reply exactly as libvfio-user does. */
+int vus_dma_recv_reply(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_dir dir,
+                       uint64_t addr, void *data, uint32_t count);
+int vus_dma_finish_reply(struct vus_ctx *ctx, int fd, const struct vu_hdr *h, uint16_t id,
+                         enum vus_dma_dir dir, uint64_t addr, void *data, uint32_t count);
+/* server_dma.c / server_dma_async.c */
+uint16_t vus_dma_alloc_id(struct vus_ctx *ctx);
+int vus_dma_check_range(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, size_t len);
+int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_dir dir,
+                       uint64_t addr, const void *data, uint32_t count);
+int vus_dma_socket(const struct vus_ctx *ctx);
+void vus_dma_break_connection(struct vus_ctx *ctx);
+bool vus_async_claims_reply(struct vus_ctx *ctx, const struct vu_hdr *hdr, int fd);
+int vus_async_on_reply(struct vus_ctx *ctx, const struct vu_hdr *hdr, int fd);
+int vus_async_handle_twin(struct vus_ctx *ctx);
+void vus_async_fail_all(struct vus_ctx *ctx, int err);
+bool vus_async_pending(const struct vus_ctx *ctx);
+
+#endif /* VUS_SERVER_PRIVATE_H */
