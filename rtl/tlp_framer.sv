@@ -1,0 +1,116 @@
+// Packs one TLP (3 or 4 header DWs, then payload DWs from a DW source) into
+// beats as TLP-PACKING.md defines: DW k in beat k/NW, lane k%NW. The header
+// and payload go through a small DW accumulator, so payload that starts at
+// any lane of its source still leaves at one beat per cycle.
+module tlp_framer #(
+    parameter int DATA_W = 128,
+    localparam int NW = DATA_W / 32,
+    localparam int CW = $clog2(NW + 1)
+) (
+    input  logic              clk,
+    input  logic              rst_n,
+    // one TLP: accepted when start_valid && start_ready
+    input  logic              start_valid,
+    output logic              start_ready,
+    input  logic [127:0]      start_hdr,      // DW0 in [31:0] .. DW3 in [127:96]
+    input  logic              start_4dw,
+    input  logic [10:0]       start_pay_dw,   // 0..1024
+    // payload DW source (see dw_window)
+    input  logic [CW-1:0]     src_avail,
+    input  logic [DATA_W-1:0] src_data,
+    output logic [CW-1:0]     src_take,
+    // beats out
+    output logic              out_valid,
+    input  logic              out_ready,
+    output logic [DATA_W-1:0] out_data,
+    output logic [NW-1:0]     out_keep,
+    output logic              out_sop,
+    output logic              out_eop
+);
+  localparam int PW = (NW > 4) ? NW : 4;  // most DWs pushed in one cycle
+  localparam int ACC = 2 * PW;
+  localparam int AW = $clog2(ACC + 1);
+
+  logic [32*ACC-1:0] acc;
+  logic [AW-1:0]     acc_cnt;
+  logic              active;
+  logic              hdr_pushed;
+  logic              hdr_4dw;
+  logic [127:0]      hdr;
+  logic [10:0]       pay_left;   // payload DWs still to push
+  logic [10:0]       out_left;   // DWs still to emit
+  logic              first_beat;
+
+  logic [CW-1:0]     beat_dw;
+  logic [AW-1:0]     space;
+  logic [AW-1:0]     pay_take;
+
+  assign start_ready = !active;
+  assign space       = AW'(ACC) - acc_cnt;
+  assign beat_dw     = (out_left > 11'(NW)) ? CW'(NW) : out_left[CW-1:0];
+  assign out_valid   = active && acc_cnt != '0 &&
+                       ({{(11 - AW) {1'b0}}, acc_cnt} >= {{(11 - CW) {1'b0}}, beat_dw});
+  assign out_data    = acc[DATA_W-1:0];
+  assign out_sop     = first_beat;
+  assign out_eop     = (out_left <= 11'(NW));
+
+  always_comb begin
+    for (int i = 0; i < NW; i++) out_keep[i] = (i < int'(beat_dw));
+  end
+
+  // Payload pushed this cycle: bounded by the source, what is left and space.
+  always_comb begin
+    logic [10:0] t;
+    t = {{(11 - CW) {1'b0}}, src_avail};
+    if (pay_left < t) t = pay_left;
+    if (!active || !hdr_pushed || space < AW'(NW)) t = '0;
+    pay_take = AW'(t);
+    src_take = CW'(t);
+  end
+
+  always_ff @(posedge clk) begin
+    logic [32*ACC-1:0] a;
+    logic [AW-1:0]     c;
+    if (!rst_n) begin
+      active     <= 1'b0;
+      acc_cnt    <= '0;
+      hdr_pushed <= 1'b0;
+      first_beat <= 1'b0;
+      out_left   <= '0;
+      pay_left   <= '0;
+    end else begin
+      a = acc;
+      c = acc_cnt;
+      if (out_valid && out_ready) begin
+        a = a >> (32 * int'(beat_dw));
+        c = c - AW'(beat_dw);
+        first_beat <= 1'b0;
+        out_left <= out_left - {{(11 - CW) {1'b0}}, beat_dw};
+        if (out_left <= 11'(NW)) active <= 1'b0;
+      end
+      if (active && !hdr_pushed) begin
+        for (int i = 0; i < 4; i++)
+          if (i < 3 || hdr_4dw) a[32*(int'(c)+i)+:32] = hdr[32*i+:32];
+        c = c + (hdr_4dw ? AW'(4) : AW'(3));
+        hdr_pushed <= 1'b1;
+      end else if (pay_take != '0) begin
+        for (int i = 0; i < NW; i++)
+          if (i < int'(pay_take)) a[32*(int'(c)+i)+:32] = src_data[32*i+:32];
+        c = c + pay_take;
+        pay_left <= pay_left - 11'(pay_take);
+      end
+      acc <= a;
+      acc_cnt <= c;
+      if (start_valid && start_ready) begin
+        active     <= 1'b1;
+        hdr_pushed <= 1'b0;
+        hdr        <= start_hdr;
+        hdr_4dw    <= start_4dw;
+        pay_left   <= start_pay_dw;
+        out_left   <= start_pay_dw + (start_4dw ? 11'd4 : 11'd3);
+        first_beat <= 1'b1;
+        acc_cnt    <= '0;
+      end
+    end
+  end
+endmodule
