@@ -67,13 +67,15 @@ module rx_buffer #(
     end
   end
 
+  // Valid lanes: the contiguous run of keep bits from lane 0.
   always_comb begin
+    logic run;
+    run = 1'b1;
     n_in = '0;
-    for (int i = NW - 1; i >= 0; i--)
-      if (rx_keep[i]) n_in = 4'(i + 1);
-    // only the contiguous run from lane 0 counts
-    for (int i = 0; i < NW; i++)
-      if (!rx_keep[i] && n_in > 4'(i)) n_in = 4'(i);
+    for (int i = 0; i < NW; i++) begin
+      run = run && rx_keep[i];
+      if (run) n_in = 4'(i + 1);
+    end
   end
 
   always_ff @(posedge clk) begin
