@@ -1,0 +1,122 @@
+#include "server_process.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace rcsim::test {
+
+std::string server_models_dir() {
+    return RCSIM_SERVER_MODELS_DIR;
+}
+
+namespace {
+
+bool socket_exists(const std::string &path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+} // namespace
+
+ServerProcess::ServerProcess(std::vector<std::string> argv) {
+    char tmpl[] = "/tmp/rcsim-server-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+        error_ = std::string("mkdtemp: ") + strerror(errno);
+        return;
+    }
+    dir_ = tmpl;
+    sock_ = dir_ + "/dev.sock";
+    bool placed = false;
+    for (auto &a : argv) {
+        auto at = a.find("{sock}");
+        if (at != std::string::npos) {
+            a.replace(at, 6, sock_);
+            placed = true;
+        }
+    }
+    if (!placed) {
+        argv.push_back("--socket");
+        argv.push_back(sock_);
+    }
+    std::vector<char *> cargv;
+    for (auto &a : argv)
+        cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    std::string log = dir_ + "/server.log";
+    pid_ = fork();
+    if (pid_ == 0) {
+        // Keep the server's log out of the test output unless asked for.
+        if (getenv("RCSIM_SERVER_LOG_TO_STDERR") == nullptr) {
+            FILE *f = freopen(log.c_str(), "w", stderr);
+            (void)f;
+        }
+        execv(cargv[0], cargv.data());
+        _exit(127);
+    }
+    if (pid_ < 0) {
+        error_ = std::string("fork: ") + strerror(errno);
+        return;
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!alive()) {
+            error_ = "server exited before listening: " + argv[0];
+            return;
+        }
+        if (socket_exists(sock_)) {
+            ready_ = true;
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    error_ = "server did not create its socket within 5 s";
+}
+
+bool ServerProcess::alive() {
+    if (pid_ <= 0)
+        return false;
+    int st;
+    pid_t r = waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+ServerProcess::~ServerProcess() {
+    if (pid_ > 0) {
+        kill(pid_, SIGTERM);
+        // Give it 2 s to leave on its own, then make sure.
+        for (int i = 0; i < 200; i++) {
+            int st;
+            if (waitpid(pid_, &st, WNOHANG) == pid_) {
+                pid_ = -1;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            int st;
+            waitpid(pid_, &st, 0);
+        }
+    }
+    if (!sock_.empty())
+        unlink(sock_.c_str());
+    if (!dir_.empty()) {
+        unlink((dir_ + "/server.log").c_str());
+        rmdir(dir_.c_str());
+    }
+}
+
+} // namespace rcsim::test
