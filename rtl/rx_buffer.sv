@@ -53,7 +53,7 @@ module rx_buffer #(
   assign used     = wp + {{(AW - 10) {1'b0}}, cnt} - rp;
   assign free_dw  = (AW + 1)'(RXBUF_DW) - used;
   assign rx_ready = (free_dw >= (AW + 1)'(NW)) && (d_count != (DW_ + 1)'(DESC_DEPTH));
-  assign busy     = open || (d_count != '0);
+  assign busy     = open || (d_count != '0) || (ev_malformed != '0);  // until counted
 
   assign desc_valid = (d_count != '0);
   assign desc_hdr   = d_hdr[d_head];

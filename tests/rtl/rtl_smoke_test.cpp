@@ -314,3 +314,17 @@ TEST_F(RtlSmoke, LengthFieldDisagreeingWithPayloadIsMalformed) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(RtlSmoke, BadTypesAndStrayBeatAreMalformed) {
+    send_rx({0x2a000000, 0x01000000, 0x00000000, 0x00000000}); // fmt 001 with Cpl type
+    send_rx({0x06000001, 0x0100000f, 0x00001000});             // reserved type 00110
+    rx_q_.push_back(Beat{{0x12345678}, 0x1, false, true});     // no sop, nothing open
+    drive();
+    // idle also means every counter is up to date
+    ASSERT_TRUE(run_until([&] { return rx_q_.empty() && m_->idle; }));
+    EXPECT_EQ(m_->cnt_malformed, 3u);
+}
+
+} // namespace
