@@ -77,6 +77,11 @@ static void print_cap_list(const uint8_t *cfg) {
     }
 }
 
+static void print_bar(unsigned b, uint32_t v) {
+    const char *kind = (v & 1) ? "I/O" : (v & 6) == 4 ? "mem64" : "mem32";
+    printf("  BAR%u 0x%08x (%s%s)\n", b, v, kind, !(v & 1) && (v & 8) ? ", prefetchable" : "");
+}
+
 static int print_config(struct vuc_ctx *ctx) {
     struct vuc_region r;
     if (vuc_region_info(ctx, VU_PCI_CONFIG_REGION, &r) < 0 || r.info.size < 64) {
@@ -97,7 +102,7 @@ static int print_config(struct vuc_ctx *ctx) {
            le(cfg + 4, 2), le(cfg + 6, 2), cfg[8], le(cfg + 9, 3), cfg[14]);
     printf("  subsystem vendor 0x%04x subsystem 0x%04x\n", le(cfg + 0x2c, 2), le(cfg + 0x2e, 2));
     for (unsigned b = 0; b < 6 && (cfg[14] & 0x7f) == 0; b++)
-        printf("  BAR%u 0x%08x\n", b, le(cfg + 0x10 + 4 * b, 4));
+        print_bar(b, le(cfg + 0x10 + 4 * b, 4));
     printf("  interrupt pin %u line %u\n", cfg[0x3d], cfg[0x3c]);
     if (n == sizeof(cfg))
         print_cap_list(cfg);
