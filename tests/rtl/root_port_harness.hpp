@@ -198,12 +198,16 @@ template <class V, unsigned W> class RootPortHarness {
     bool wait_responses(size_t n, uint64_t max_cycles = 20000) {
         return run_until([&] { return responses.size() >= n; }, max_cycles);
     }
-    // Everything delivered and the root port idle.
+    // Everything delivered and the root port idle for a few cycles in a row
+    // (a margin, so a counter update right after `idle` rises is not missed).
     bool settle(uint64_t max_cycles = 20000) {
+        unsigned quiet = 0;
         return run_until(
             [&] {
-                return top->idle && ep.idle() && host_q_.empty() && hwd_q_.empty() &&
-                       rd_jobs_.empty() && wrsp_q_.empty() && !top->tx_valid;
+                const bool now = top->idle && ep.idle() && host_q_.empty() && hwd_q_.empty() &&
+                                 rd_jobs_.empty() && wrsp_q_.empty() && !top->tx_valid;
+                quiet = now ? quiet + 1 : 0;
+                return quiet >= 4;
             },
             max_cycles);
     }
