@@ -1,0 +1,80 @@
+// The host's memory as the RTL's host memory port and the DMA path see it:
+// a sparse 64-bit byte-addressable space (4 KiB pages allocated on first
+// write, never-written bytes read as 0) plus the windows the harness mapped to
+// the server with DMA_MAP (no fd). Device-originated accesses (dma_*) must lie
+// inside one window that grants the permission; the host CPU's own accesses
+// (read/write/fill/compare) see the whole space. Errors are returned as a
+// status, never thrown, and a refused access touches nothing.
+// Not thread-safe: the harness runs it from SystemC's single thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace rcsim {
+
+enum class MemPerm : uint8_t { None = 0, Read = 1, Write = 2, ReadWrite = 3 };
+
+enum class MemStatus : uint8_t {
+    Ok,
+    OutsideWindows,  // the first byte lies in no window
+    CrossesWindow,   // starts inside a window but runs past its end
+    NotReadable,     // window lacks read permission
+    NotWritable,     // window lacks write permission
+    AddressOverflow, // addr + len wraps past 2^64
+    WindowOverlap,   // add_window: overlaps an existing window
+    EmptyWindow,     // add_window: size 0 or wrapping
+    NoSuchWindow,    // remove_window: no window with that base and size
+};
+
+const char *to_string(MemStatus status);
+
+struct MemWindow {
+    uint64_t base = 0;
+    uint64_t size = 0;
+    MemPerm perm = MemPerm::ReadWrite;
+    std::string name;
+
+    bool contains(uint64_t addr) const { return addr >= base && addr - base < size; }
+};
+
+class HostMemory {
+  public:
+    static constexpr size_t kPageSize = 4096;
+
+    MemStatus add_window(MemWindow window);
+    MemStatus remove_window(uint64_t base, uint64_t size);
+    const MemWindow *find_window(uint64_t addr) const;
+    const std::vector<MemWindow> &windows() const { return windows_; }
+
+    // Whether a device may access [addr, addr+len) with `need`.
+    MemStatus check(uint64_t addr, size_t len, MemPerm need) const;
+    MemStatus dma_read(uint64_t addr, void *dst, size_t len) const;
+    MemStatus dma_write(uint64_t addr, const void *src, size_t len);
+
+    // The host CPU's view: no windows, only wrap-around is refused.
+    MemStatus read(uint64_t addr, void *dst, size_t len) const;
+    MemStatus write(uint64_t addr, const void *src, size_t len);
+    MemStatus fill(uint64_t addr, uint8_t value, size_t len);
+    // Offset of the first byte that differs from `expected`, nullopt if equal
+    // (or if the range wraps; check with read() first when that matters).
+    std::optional<size_t> compare(uint64_t addr, const void *expected, size_t len) const;
+
+    size_t pages_allocated() const { return pages_.size(); }
+
+  private:
+    using Page = std::unique_ptr<uint8_t[]>;
+
+    const uint8_t *page_for_read(uint64_t page_index) const;
+    uint8_t *page_for_write(uint64_t page_index);
+
+    std::unordered_map<uint64_t, Page> pages_;
+    std::vector<MemWindow> windows_; // sorted by base, disjoint
+};
+
+} // namespace rcsim

@@ -1,0 +1,69 @@
+// Is a server process quiescent, i.e. will it do nothing until the harness
+// sends it something? Linux shows, per thread, the syscall a sleeping thread
+// is blocked in (/proc/PID/task/TID/syscall) and its scheduler state
+// (/proc/PID/task/TID/stat). A process is quiescent when every thread is in
+// interruptible sleep inside a wait for input:
+//  - read, readv, recvfrom, recvmsg, accept, accept4: waiting on a socket,
+//    pipe or eventfd the harness writes to;
+//  - poll, ppoll, select, pselect6, epoll_wait, epoll_pwait(2): a main loop
+//    waiting on its fds (with a finite timeout too, since many servers' loops
+//    wake up periodically; such waits are flagged `timed` so a caller that
+//    wants strictness can refuse them);
+//  - a futex wait WITHOUT a timeout: a worker blocked on a condition variable
+//    or lock can only be woken by another thread of the process, and if every
+//    other thread waits for input, nothing wakes it before the harness acts.
+// Not quiescent: a running thread, one blocked in nanosleep/clock_nanosleep
+// or a timed futex wait (it wakes up on its own and then works: a timer), in
+// uninterruptible sleep (disk I/O), stopped, or in any other syscall.
+// Reading these files needs ptrace access; where it is refused (another user,
+// another PID namespace) the answer is CannotInspect and the caller falls
+// back to a logged settle period.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace rcsim {
+
+enum class Quiescence { Quiescent, Busy, Gone, CannotInspect };
+const char *to_string(Quiescence q);
+
+struct ThreadObservation {
+    pid_t tid = 0;
+    char state = '?';     // from stat: R, S, D, T, Z, ...
+    long syscall_nr = -2; // -2: running, -1: blocked outside a syscall
+    bool waiting_for_input = false;
+    bool timed = false; // the wait has a finite timeout
+    std::string why;    // e.g. "read", "futex wait with timeout", "running"
+};
+
+struct QuiescenceObservation {
+    Quiescence state = Quiescence::Busy;
+    std::vector<ThreadObservation> threads;
+    std::string detail; // the first thread that is not waiting, or the error
+};
+
+struct QuiescenceOptions {
+    bool accept_timed_io_waits = true; // poll/select/epoll with a finite timeout
+    std::string proc_root = "/proc";
+};
+
+// One look at every thread of `pid`.
+QuiescenceObservation observe_quiescence(pid_t pid, const QuiescenceOptions &opts = {});
+
+struct QuiescenceWait {
+    Quiescence result = Quiescence::Busy; // Busy here means the wall time ran out
+    std::chrono::microseconds waited{0};
+    unsigned observations = 0;
+    QuiescenceObservation last;
+};
+
+// Polls with a short backoff until two consecutive observations are
+// quiescent, the process is gone, cannot be inspected, or `max_wall` passes
+// (result Busy: a silent or busy peer, the caller's watchdog decision).
+QuiescenceWait wait_quiescent(pid_t pid, std::chrono::microseconds max_wall,
+                              const QuiescenceOptions &opts = {});
+
+} // namespace rcsim

@@ -1,0 +1,496 @@
+#include "server_process.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <sstream>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace rcsim {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// --- command line splitting -------------------------------------------------
+
+struct Splitter {
+    explicit Splitter(const std::string &l) : line(l) {}
+
+    const std::string &line;
+    size_t pos = 0;
+    std::vector<std::string> words;
+    std::string word;
+    bool in_word = false;
+
+    int fail(std::string *error, const std::string &msg) const {
+        if (error != nullptr)
+            *error = msg;
+        return -EINVAL;
+    }
+
+    void end_word() {
+        if (in_word)
+            words.push_back(word);
+        word.clear();
+        in_word = false;
+    }
+
+    // The character after an unquoted backslash; backslash-newline vanishes.
+    int backslash(std::string *error) {
+        if (pos + 1 >= line.size())
+            return fail(error, "command line ends with a lone backslash");
+        char next = line[pos + 1];
+        pos += 2;
+        if (next == '\n')
+            return 0;
+        word.push_back(next);
+        in_word = true;
+        return 0;
+    }
+
+    int single_quoted(std::string *error) {
+        size_t close = line.find('\'', pos + 1);
+        if (close == std::string::npos)
+            return fail(error, "unterminated single quote at offset " + std::to_string(pos));
+        word.append(line, pos + 1, close - pos - 1);
+        in_word = true;
+        pos = close + 1;
+        return 0;
+    }
+
+    int double_quoted(std::string *error) {
+        size_t open = pos++;
+        in_word = true;
+        for (; pos < line.size(); ++pos) {
+            char c = line[pos];
+            if (c == '"') {
+                ++pos;
+                return 0;
+            }
+            if (c == '\\' && pos + 1 < line.size() &&
+                std::strchr("\\\"$`\n", line[pos + 1]) != nullptr) {
+                if (line[pos + 1] != '\n')
+                    word.push_back(line[pos + 1]);
+                ++pos;
+                continue;
+            }
+            word.push_back(c);
+        }
+        return fail(error, "unterminated double quote at offset " + std::to_string(open));
+    }
+
+    int run(std::string *error) {
+        while (pos < line.size()) {
+            char c = line[pos];
+            int rc = 0;
+            if (c == ' ' || c == '\t' || c == '\n') {
+                end_word();
+                ++pos;
+            } else if (c == '\\') {
+                rc = backslash(error);
+            } else if (c == '\'') {
+                rc = single_quoted(error);
+            } else if (c == '"') {
+                rc = double_quoted(error);
+            } else {
+                word.push_back(c);
+                in_word = true;
+                ++pos;
+            }
+            if (rc < 0)
+                return rc;
+        }
+        end_word();
+        if (words.empty())
+            return fail(error, "command line holds no program");
+        return 0;
+    }
+};
+
+// --- helpers ----------------------------------------------------------------
+
+std::string join_argv(const std::vector<std::string> &argv) {
+    std::string s;
+    for (const std::string &a : argv) {
+        if (!s.empty())
+            s.push_back(' ');
+        s += a;
+    }
+    return s;
+}
+
+bool is_executable_file(const std::string &path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
+}
+
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+    int fd = int(syscall(SYS_pidfd_open, pid, 0));
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+int open_output(const std::string &path) {
+    int fd = path.empty() ? memfd_create("rcsim-server-output", MFD_CLOEXEC)
+                          : open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    return fd < 0 ? -errno : fd;
+}
+
+ExitStatus decode_wait_status(int wstatus) {
+    ExitStatus s;
+    if (WIFEXITED(wstatus)) {
+        s.kind = ExitStatus::Kind::Exited;
+        s.code = WEXITSTATUS(wstatus);
+    } else if (WIFSIGNALED(wstatus)) {
+        s.kind = ExitStatus::Kind::Signaled;
+        s.signal = WTERMSIG(wstatus);
+    }
+    return s;
+}
+
+// Runs in the forked child: only async-signal-safe calls until exec.
+[[noreturn]] void exec_child(const char *path, char *const *argv, pid_t parent, int devnull,
+                             int output, int report_fd) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127); // the harness died before prctl took effect
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl;
+    std::memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig)
+        sigaction(sig, &dfl, nullptr); // SIGKILL/SIGSTOP fail harmlessly
+    if (dup2(devnull, 0) < 0 || dup2(output, 1) < 0 || dup2(output, 2) < 0) {
+        int err = errno;
+        (void)!write(report_fd, &err, sizeof err);
+        _exit(127);
+    }
+    // Descriptors the harness opened without O_CLOEXEC must not reach the server.
+#ifdef SYS_close_range
+    syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+#endif
+    fcntl(report_fd, F_SETFD, FD_CLOEXEC);
+    execv(path, argv);
+    int err = errno;
+    (void)!write(report_fd, &err, sizeof err);
+    _exit(127);
+}
+
+// Waits up to `timeout` for the pid to exit (without reaping). True if it did.
+bool wait_exit_nowait(pid_t pid, int pidfd, milliseconds timeout) {
+    Clock::time_point deadline = Clock::now() + timeout;
+    milliseconds step(1);
+    for (;;) {
+        siginfo_t info;
+        std::memset(&info, 0, sizeof info);
+        if (waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+            return true; // not our child any more: nothing left to wait for
+        if (info.si_pid == pid)
+            return true;
+        Clock::time_point now = Clock::now();
+        if (now >= deadline)
+            return false;
+        milliseconds left = std::chrono::duration_cast<milliseconds>(deadline - now);
+        milliseconds nap = std::min(step, left + milliseconds(1));
+        if (pidfd >= 0) {
+            struct pollfd p = {pidfd, POLLIN, 0};
+            poll(&p, 1, int(nap.count()));
+        } else {
+            std::this_thread::sleep_for(nap);
+        }
+        step = std::min(step * 2, milliseconds(50));
+    }
+}
+
+std::vector<std::string> listening_unix_paths() {
+    std::vector<std::string> paths;
+    std::ifstream in("/proc/net/unix");
+    std::string line;
+    std::getline(in, line); // header
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string num, refs, proto, flags, type, state, inode, path;
+        if (!(fields >> num >> refs >> proto >> flags >> type >> state >> inode))
+            continue;
+        unsigned long f = std::strtoul(flags.c_str(), nullptr, 16);
+        if ((f & 0x10000UL) == 0) // __SO_ACCEPTCON: listen() was called
+            continue;
+        std::getline(fields >> std::ws, path);
+        paths.push_back(path);
+    }
+    return paths;
+}
+
+bool same_file(const std::string &a, const std::string &b) {
+    struct stat sa, sb;
+    return stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+} // namespace
+
+int split_command_line(const std::string &line, std::vector<std::string> *argv,
+                       std::string *error) {
+    Splitter s(line);
+    int rc = s.run(error);
+    if (rc == 0)
+        *argv = std::move(s.words);
+    return rc;
+}
+
+int resolve_executable(const std::string &program, std::string *path) {
+    if (program.empty())
+        return -ENOENT;
+    if (program.find('/') != std::string::npos) {
+        if (access(program.c_str(), F_OK) != 0)
+            return -errno;
+        if (!is_executable_file(program))
+            return -EACCES;
+        *path = program;
+        return 0;
+    }
+    const char *env = getenv("PATH");
+    std::string dirs = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+    std::istringstream in(dirs);
+    std::string dir;
+    while (std::getline(in, dir, ':')) {
+        std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+        if (is_executable_file(candidate)) {
+            *path = candidate;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int socket_peer_pid(int fd, pid_t *pid) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        return -errno;
+    if (cred.pid <= 0)
+        return -ENOTCONN;
+    *pid = cred.pid;
+    return 0;
+}
+
+std::string ExitStatus::describe() const {
+    switch (kind) {
+    case Kind::Running:
+        return "running";
+    case Kind::Exited:
+        return code < 0 ? "exited (reaped elsewhere, status unknown)"
+                        : "exited with status " + std::to_string(code);
+    case Kind::Signaled:
+        return "killed by signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
+    }
+    return "unknown";
+}
+
+int unix_socket_listening(const std::string &path) {
+    if (access("/proc/net/unix", R_OK) != 0)
+        return -errno;
+    for (const std::string &p : listening_unix_paths()) {
+        // A relative bind shows its relative name; file identity settles it.
+        if (p == path || (!p.empty() && p[0] == '/' && same_file(p, path)))
+            return 1;
+    }
+    return 0;
+}
+
+int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> *out,
+                         std::string *error) {
+    auto fail = [&](int err, const std::string &msg) {
+        *error = msg + ": " + strerror(-err);
+        return err;
+    };
+    if (spec.argv.empty())
+        return fail(-EINVAL, "no server command");
+    std::unique_ptr<ServerProcess> sp(new ServerProcess());
+    sp->argv_ = spec.argv;
+    int rc = resolve_executable(spec.argv[0], &sp->executable_);
+    if (rc < 0)
+        return fail(rc, "server program `" + spec.argv[0] + "` not runnable");
+    sp->output_fd_ = open_output(spec.output_path);
+    if (sp->output_fd_ < 0)
+        return fail(sp->output_fd_, "cannot open server output file `" + spec.output_path + "`");
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int report[2];
+    if (devnull < 0 || pipe2(report, O_CLOEXEC) < 0) {
+        int err = -errno;
+        if (devnull >= 0)
+            close(devnull);
+        return fail(err, "cannot set up the server's descriptors");
+    }
+    std::vector<char *> cargv;
+    for (const std::string &a : sp->argv_)
+        cargv.push_back(const_cast<char *>(a.c_str()));
+    cargv.push_back(nullptr);
+
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(report[0]);
+        exec_child(sp->executable_.c_str(), cargv.data(), parent, devnull, sp->output_fd_,
+                   report[1]);
+    }
+    int fork_err = -errno;
+    close(devnull);
+    close(report[1]);
+    if (pid < 0) {
+        close(report[0]);
+        return fail(fork_err, "cannot fork the server");
+    }
+    int child_err = 0;
+    ssize_t n;
+    do {
+        n = read(report[0], &child_err, sizeof child_err);
+    } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    sp->pid_ = pid;
+    if (n == ssize_t(sizeof child_err)) {
+        int wstatus;
+        while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+        }
+        sp->status_ = decode_wait_status(wstatus);
+        return fail(-child_err, "cannot exec server `" + sp->executable_ + "`");
+    }
+    sp->pidfd_ = open_pidfd(pid);
+    *out = std::move(sp);
+    return 0;
+}
+
+ServerProcess::~ServerProcess() {
+    stop(milliseconds(500));
+    if (pidfd_ >= 0)
+        close(pidfd_);
+    if (output_fd_ >= 0)
+        close(output_fd_);
+}
+
+ExitStatus ServerProcess::poll_exit() {
+    if (!status_.running() || pid_ <= 1)
+        return status_;
+    int wstatus = 0;
+    pid_t r = waitpid(pid_, &wstatus, WNOHANG);
+    if (r == pid_) {
+        status_ = decode_wait_status(wstatus);
+    } else if (r < 0 && errno == ECHILD) {
+        status_.kind = ExitStatus::Kind::Exited;
+        status_.code = -1;
+    }
+    return status_;
+}
+
+int ServerProcess::wait_listening(const std::string &socket_path, milliseconds timeout,
+                                  std::string *error) {
+    Clock::time_point deadline = Clock::now() + timeout;
+    milliseconds step(1);
+    for (;;) {
+        if (!poll_exit().running()) {
+            *error = failure_report("server exited before listening on " + socket_path);
+            return -ECHILD;
+        }
+        int listening = unix_socket_listening(socket_path);
+        if (listening < 0) {
+            *error = "cannot read /proc/net/unix: " + std::string(strerror(-listening));
+            return listening;
+        }
+        if (listening == 1)
+            return 0;
+        if (Clock::now() >= deadline) {
+            *error = failure_report("server not listening on " + socket_path + " after " +
+                                    std::to_string(timeout.count()) + " ms");
+            return -ETIMEDOUT;
+        }
+        wait_exit_nowait(pid_, pidfd_, step); // wakes early if the server dies
+        step = std::min(step * 2, milliseconds(20));
+    }
+}
+
+// The server itself even if it left our group (setsid), and its group.
+// Never with pid_ <= 1: kill(-1) would signal every process we may signal.
+void ServerProcess::signal_all(int sig) const {
+    if (pid_ <= 1)
+        return;
+    kill(pid_, sig);
+    kill(-pid_, sig);
+}
+
+ExitStatus ServerProcess::stop(milliseconds grace) {
+    if (pid_ <= 1 || !poll_exit().running())
+        return status_;
+    // The server leads its own process group: signal the group so helpers it
+    // forked go too. The leader is not reaped until the end, so the group id
+    // cannot be reused meanwhile.
+    signal_all(SIGTERM);
+    if (!wait_exit_nowait(pid_, pidfd_, grace))
+        signal_all(SIGKILL);
+    wait_exit_nowait(pid_, pidfd_, milliseconds(10000));
+    signal_all(SIGKILL); // stragglers of the group that ignored SIGTERM
+    int wstatus = 0;
+    pid_t r;
+    do {
+        r = waitpid(pid_, &wstatus, 0);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid_) {
+        status_ = decode_wait_status(wstatus);
+    } else {
+        status_.kind = ExitStatus::Kind::Exited;
+        status_.code = -1;
+    }
+    return status_;
+}
+
+std::string ServerProcess::captured_output(size_t max_bytes) const {
+    struct stat st;
+    if (output_fd_ < 0 || fstat(output_fd_, &st) < 0)
+        return {};
+    size_t size = size_t(st.st_size);
+    size_t start = size > max_bytes ? size - max_bytes : 0;
+    std::string text(size - start, '\0');
+    size_t got = 0;
+    while (got < text.size()) {
+        ssize_t n = pread(output_fd_, &text[got], text.size() - got, off_t(start + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += size_t(n);
+    }
+    text.resize(got);
+    return start > 0 ? "[... " + std::to_string(start) + " bytes cut ...]\n" + text : text;
+}
+
+std::string ServerProcess::failure_report(const std::string &what) const {
+    std::string out = captured_output();
+    std::string report = what + ": server `" + join_argv(argv_) + "` (pid " + std::to_string(pid_) +
+                         ") " + status_.describe();
+    if (out.empty())
+        return report + "; it wrote nothing to stdout/stderr";
+    return report + "; its output:\n" + out;
+}
+
+} // namespace rcsim

@@ -1,0 +1,59 @@
+// SHA-256 against the FIPS 180-2 appendix B vectors (hex digests copied from
+// the standard) and the FNV-1a 64 reference values, plus file hashing.
+#include "decision_log.hpp"
+#include "sha256.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+TEST(Sha256, FipsOneBlockMessageAbc) {
+    EXPECT_EQ(rcsim::sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Sha256, FipsMultiBlock448BitMessage) {
+    EXPECT_EQ(rcsim::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST(Sha256, FipsLongMessageMillionAInOddChunks) {
+    rcsim::Sha256 h;
+    std::string chunk(997, 'a');
+    size_t left = 1000000;
+    while (left > 0) {
+        size_t n = std::min(left, chunk.size());
+        h.update(chunk.data(), n);
+        left -= n;
+    }
+    EXPECT_EQ(rcsim::to_hex(h.finish()),
+              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Sha256, EmptyMessage) {
+    EXPECT_EQ(rcsim::sha256_hex(""),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST(Sha256, FileHashMatchesVectorAndMissingFileIsAnError) {
+    char path[] = "/tmp/sim_sha256_XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, "abc", 3), 3);
+    close(fd);
+    std::string hex;
+    EXPECT_EQ(rcsim::sha256_file_hex(path, &hex), 0);
+    EXPECT_EQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    unlink(path);
+    EXPECT_EQ(rcsim::sha256_file_hex(path, &hex), -ENOENT);
+}
+
+TEST(PayloadDigest, Fnv1a64ReferenceValues) {
+    EXPECT_EQ(rcsim::fnv1a64("", 0), 0xcbf29ce484222325ULL);
+    EXPECT_EQ(rcsim::fnv1a64("a", 1), 0xaf63dc4c8601ec8cULL);
+    EXPECT_EQ(rcsim::fnv1a64("foobar", 6), 0x85944171f73967e8ULL);
+    EXPECT_EQ(rcsim::digest_hex(0xaf63dc4c8601ec8cULL), "af63dc4c8601ec8c");
+    EXPECT_EQ(rcsim::digest_hex(0x1ULL), "0000000000000001");
+}
