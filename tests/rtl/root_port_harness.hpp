@@ -211,6 +211,9 @@ template <class V, unsigned W> class RootPortHarness {
             },
             max_cycles);
     }
+    size_t host_pending() const {
+        return host_q_.size();
+    }
     void run(uint64_t n) {
         for (uint64_t i = 0; i < n; ++i)
             step();
