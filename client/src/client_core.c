@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,12 +94,22 @@ void vuc_close_fds(struct vuc_ctx *ctx, int *fds, unsigned n) {
     }
 }
 
+/* A peer that stops reading must not block a send forever. */
+void vuc_set_send_timeout(const struct vuc_ctx *ctx, int fd) {
+    if (ctx->opts.timeout_ms < 0)
+        return;
+    struct timeval tv = {.tv_sec = ctx->opts.timeout_ms / 1000,
+                         .tv_usec = (ctx->opts.timeout_ms % 1000) * 1000};
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 int vuc_attach_fd(struct vuc_ctx *ctx, int fd) {
     if (ctx->sock[VUC_SOCK_MAIN] >= 0)
         return -EISCONN;
     if (fd < 0)
         return -EBADF;
     ctx->sock[VUC_SOCK_MAIN] = fd;
+    vuc_set_send_timeout(ctx, fd);
     return 0;
 }
 
@@ -251,7 +262,12 @@ int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, 
                  const int *fds, size_t nfds) {
     if (ctx->sock[s] < 0 || ctx->rx[s].closed)
         return -ENOTCONN;
-    return ctx->ops->send(ctx->sock[s], iov, iovcnt, fds, nfds);
+    int rc = ctx->ops->send(ctx->sock[s], iov, iovcnt, fds, nfds);
+    /* Part of the message may be out: the stream cannot be framed any more.
+     * Shutting it down turns this into a disconnect the reader reports. */
+    if (rc == -ETIMEDOUT)
+        shutdown(ctx->sock[s], SHUT_RDWR);
+    return rc;
 }
 
 static int req_transmit(struct vuc_ctx *ctx, struct vuc_req *r) {

@@ -129,6 +129,7 @@ void vuc_close_fds(struct vuc_ctx *ctx, int *fds, unsigned n);
 int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, int iovcnt,
                  const int *fds, size_t nfds);
 uint32_t vuc_rx_limit(const struct vuc_ctx *ctx);
+void vuc_set_send_timeout(const struct vuc_ctx *ctx, int fd);
 void vuc_fail_all(struct vuc_ctx *ctx, int status);
 
 /* client_arrivals.c */

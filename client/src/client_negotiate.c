@@ -30,6 +30,7 @@ void vuc_version_hook(struct vuc_ctx *ctx, struct vuc_req *r) {
     }
     if (twin_index == 0) {
         ctx->sock[VUC_SOCK_TWIN] = r->fd;
+        vuc_set_send_timeout(ctx, r->fd);
         r->fd = -1;
     }
     caps.twin_socket = twin_index == 0;

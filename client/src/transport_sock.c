@@ -61,6 +61,8 @@ static int sock_send(int sock, const struct iovec *iov_in, int iovcnt, const int
     int start = 0;
     while (total > 0) {
         int n = send_first(sock, iov + start, iovcnt - start, fds, nfds);
+        if (n == -EAGAIN || n == -EWOULDBLOCK)
+            return -ETIMEDOUT; /* SO_SNDTIMEO ran out: the peer stopped reading */
         if (n < 0)
             return n == -EPIPE ? -ECONNRESET : n;
         fds = NULL, nfds = 0; /* fds ride on the first byte only */

@@ -84,7 +84,8 @@ TEST(ClientParse, ReplyLengthAndEchoRules) {
     std::vector<uint8_t> p = req;
     p.insert(p.end(), {1, 2, 3, 4});
     vuc_reply_msg out{};
-    EXPECT_EQ(parse_reply(reply(1, VU_CMD_REGION_READ, p), VU_CMD_REGION_READ, req, &out), 0);
+    const std::vector<uint8_t> ok = reply(1, VU_CMD_REGION_READ, p); // out points into it
+    EXPECT_EQ(parse_reply(ok, VU_CMD_REGION_READ, req, &out), 0);
     EXPECT_EQ(out.data_len, 4u);
     EXPECT_EQ(out.data[3], 4);
     p.pop_back();
@@ -147,8 +148,9 @@ TEST(ClientParse, DmaLayoutsAreUnambiguous) {
     ASSERT_EQ(parse_cmd(message(1, VU_CMD_DMA_READ, 0, p), 1 << 20, &c), 0);
     EXPECT_TRUE(c.qemu_layout);
     EXPECT_EQ(c.count, 4u);
-    p.insert(p.end(), {9, 9, 9, 9}); // QEMU DMA_WRITE: 12 + 4
-    ASSERT_EQ(parse_cmd(message(1, VU_CMD_DMA_WRITE, 0, p), 1 << 20, &c), 0);
+    p.insert(p.end(), {9, 9, 9, 9});                                    // QEMU DMA_WRITE: 12 + 4
+    const std::vector<uint8_t> qw = message(1, VU_CMD_DMA_WRITE, 0, p); // c.data points in
+    ASSERT_EQ(parse_cmd(qw, 1 << 20, &c), 0);
     EXPECT_TRUE(c.qemu_layout);
     EXPECT_EQ(c.data[0], 9);
     // The same data read the wide way: its u64 count matches, so it is not
@@ -156,7 +158,8 @@ TEST(ClientParse, DmaLayoutsAreUnambiguous) {
     std::vector<uint8_t> w;
     put64(w, 0x1000), put64(w, 4);
     w.insert(w.end(), {7, 7, 7, 7});
-    ASSERT_EQ(parse_cmd(message(1, VU_CMD_DMA_WRITE, 0, w), 1 << 20, &c), 0);
+    const std::vector<uint8_t> ww = message(1, VU_CMD_DMA_WRITE, 0, w);
+    ASSERT_EQ(parse_cmd(ww, 1 << 20, &c), 0);
     EXPECT_FALSE(c.qemu_layout);
     EXPECT_EQ(c.data[0], 7);
     std::vector<uint8_t> odd;

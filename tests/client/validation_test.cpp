@@ -412,3 +412,23 @@ TEST_F(ValidationTest, DisconnectWhileDmaPendingLeaksNothing) {
     EXPECT_FALSE(vuc_connected(ctx));
     EXPECT_EQ(vuc_dma_complete(ctx, op, 0), -ENOTCONN); // freed, nowhere to send
 }
+
+// A server that stops reading cannot block a send forever: the send gives up
+// after timeout_ms, and the connection (no longer framed) is closed.
+TEST_F(ValidationTest, SendToAPeerThatStopsReadingTimesOut) {
+    vuc_options o;
+    vuc_options_init(&o);
+    o.timeout_ms = 200;
+    connect(&o);
+    serve([&] {
+        WireMsg m = expect_cmd(peer, VU_CMD_VERSION);
+        send_msg(peer, reply(m.msg_id(), m.cmd(), version_payload(kJsonLegacy)));
+    });
+    ASSERT_EQ(vuc_negotiate(ctx), 0);
+    join();
+    std::vector<uint8_t> big(4u << 20, 0x42);
+    EXPECT_EQ(vuc_region_write(ctx, 0, 0, big.data(), big.size()), -ETIMEDOUT);
+    for (int i = 0; i < 10 && vuc_connected(ctx); i++)
+        vuc_step(ctx, 20);
+    EXPECT_FALSE(vuc_connected(ctx));
+}
