@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <dirent.h>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -224,23 +226,51 @@ bool wait_exit_nowait(pid_t pid, int pidfd, milliseconds timeout) {
     }
 }
 
-std::vector<std::string> listening_unix_paths() {
-    std::vector<std::string> paths;
+struct UnixListener {
+    unsigned long inode;
+    std::string path;
+};
+
+std::vector<UnixListener> unix_listeners() {
+    std::vector<UnixListener> out;
     std::ifstream in("/proc/net/unix");
     std::string line;
     std::getline(in, line); // header
     while (std::getline(in, line)) {
         std::istringstream fields(line);
-        std::string num, refs, proto, flags, type, state, inode, path;
+        std::string num, refs, proto, flags, type, state;
+        unsigned long inode = 0;
         if (!(fields >> num >> refs >> proto >> flags >> type >> state >> inode))
             continue;
         unsigned long f = std::strtoul(flags.c_str(), nullptr, 16);
         if ((f & 0x10000UL) == 0) // __SO_ACCEPTCON: listen() was called
             continue;
-        std::getline(fields >> std::ws, path);
-        paths.push_back(path);
+        UnixListener l{inode, {}};
+        std::getline(fields >> std::ws, l.path);
+        out.push_back(std::move(l));
     }
-    return paths;
+    return out;
+}
+
+// Inodes of the sockets `pid` holds open, from its /proc/PID/fd links
+// ("socket:[N]"); false if they cannot be read.
+bool socket_inodes_of(pid_t pid, std::vector<unsigned long> *inodes) {
+    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    DIR *d = opendir(dir.c_str());
+    if (d == nullptr)
+        return false;
+    while (struct dirent *e = readdir(d)) {
+        char target[64];
+        ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        unsigned long inode = 0;
+        if (std::sscanf(target, "socket:[%lu]", &inode) == 1)
+            inodes->push_back(inode);
+    }
+    closedir(d);
+    return true;
 }
 
 bool same_file(const std::string &a, const std::string &b) {
@@ -309,12 +339,20 @@ std::string ExitStatus::describe() const {
     return "unknown";
 }
 
-int unix_socket_listening(const std::string &path) {
+int unix_socket_listening(const std::string &path, pid_t owner) {
     if (access("/proc/net/unix", R_OK) != 0)
         return -errno;
-    for (const std::string &p : listening_unix_paths()) {
-        // A relative bind shows its relative name; file identity settles it.
-        if (p == path || (!p.empty() && p[0] == '/' && same_file(p, path)))
+    std::vector<unsigned long> owned;
+    bool filter = owner > 0 && socket_inodes_of(owner, &owned);
+    std::string owner_cwd = owner > 0 ? "/proc/" + std::to_string(owner) + "/cwd/" : "";
+    for (const UnixListener &l : unix_listeners()) {
+        if (filter && std::find(owned.begin(), owned.end(), l.inode) == owned.end())
+            continue; // a stale listener of another process on the same path
+        if (l.path.empty() || l.path[0] == '@')
+            continue; // unnamed or abstract
+        // A relative bind shows its relative name: resolve it in the owner's cwd.
+        if (l.path == path || (l.path[0] == '/' && same_file(l.path, path)) ||
+            (l.path[0] != '/' && !owner_cwd.empty() && same_file(owner_cwd + l.path, path)))
             return 1;
     }
     return 0;
@@ -413,7 +451,7 @@ int ServerProcess::wait_listening(const std::string &socket_path, milliseconds t
             *error = failure_report("server exited before listening on " + socket_path);
             return -ECHILD;
         }
-        int listening = unix_socket_listening(socket_path);
+        int listening = unix_socket_listening(socket_path, pid_);
         if (listening < 0) {
             *error = "cannot read /proc/net/unix: " + std::string(strerror(-listening));
             return listening;

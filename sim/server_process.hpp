@@ -99,8 +99,11 @@ class ServerProcess {
     std::vector<std::string> argv_;
 };
 
-// Whether a listening UNIX socket is bound at `path` (/proc/net/unix).
-// Returns 1, 0, or a negative errno if the table cannot be read.
-int unix_socket_listening(const std::string &path);
+// Whether a listening UNIX socket is bound at `path` (/proc/net/unix). With
+// `owner` > 0 only sockets that process holds count (a stale listener of an
+// earlier run on the same path does not), and a socket it bound by a
+// relative name is resolved in its working directory. Returns 1, 0, or a
+// negative errno if the table cannot be read.
+int unix_socket_listening(const std::string &path, pid_t owner = 0);
 
 } // namespace rcsim

@@ -125,6 +125,32 @@ TEST(ServerProcess, WaitListeningSucceedsOnceTheSocketListens) {
     unlink(path.c_str());
 }
 
+TEST(ServerProcess, SocketBoundByARelativeNameIsFound) {
+    std::string dir = "/tmp";
+    std::string name = "sim_relative_" + std::to_string(getpid()) + ".sock";
+    std::string error;
+    auto sp = simtest::start_helper({"listen-in", dir, name}, &error);
+    ASSERT_NE(sp, nullptr) << error;
+    EXPECT_EQ(sp->wait_listening(dir + "/" + name, 10000ms, &error), 0) << error;
+    // The kernel shows the name as bound; only the owner's cwd resolves it.
+    EXPECT_EQ(rcsim::unix_socket_listening(dir + "/" + name), 0);
+    unlink((dir + "/" + name).c_str());
+}
+
+TEST(ServerProcess, AnotherProcessListeningOnThePathDoesNotCount) {
+    std::string path = simtest::temp_socket_path("stale");
+    std::string error;
+    auto other = simtest::start_helper({"listen", path}, &error);
+    ASSERT_NE(other, nullptr) << error;
+    ASSERT_EQ(other->wait_listening(path, 10000ms, &error), 0) << error;
+    auto sp = simtest::start_helper({"block-read"}, &error);
+    ASSERT_NE(sp, nullptr) << error;
+    EXPECT_EQ(rcsim::unix_socket_listening(path), 1);
+    EXPECT_EQ(rcsim::unix_socket_listening(path, sp->pid()), 0);
+    EXPECT_EQ(sp->wait_listening(path, 200ms, &error), -ETIMEDOUT);
+    unlink(path.c_str());
+}
+
 TEST(ServerProcess, ServerThatExitsEarlyFailsTheWaitWithItsStderr) {
     std::string path = simtest::temp_socket_path("early");
     std::string error;

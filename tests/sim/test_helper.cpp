@@ -144,6 +144,11 @@ int main(int argc, char **argv) {
     std::string mode = argv[1];
     if (mode == "listen" && argc >= 3)
         return listen_on(argv[2], argc >= 4 ? std::atoi(argv[3]) : 0);
+    if (mode == "listen-in" && argc >= 4) { // binds a name relative to DIR
+        if (chdir(argv[2]) < 0)
+            return 2;
+        return listen_on(argv[3], 0);
+    }
     if (mode == "exit-message" && argc >= 4) {
         std::fprintf(stderr, "%s\n", argv[3]);
         return std::atoi(argv[2]);
