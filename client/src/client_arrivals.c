@@ -11,8 +11,6 @@
 
 #include "client_internal.h"
 
-void vuc_req_complete(struct vuc_ctx *ctx, struct vuc_arrival *a);
-
 void vuc_arrival_free(struct vuc_ctx *ctx, struct vuc_arrival *a) {
     vuc_close_fds(ctx, a->fds, a->nfds);
     free(a->body);

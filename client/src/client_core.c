@@ -380,8 +380,6 @@ void vuc_fail_all(struct vuc_ctx *ctx, int status) {
     }
 }
 
-/* Called by client_arrivals.c when a reply is delivered. */
-void vuc_req_complete(struct vuc_ctx *ctx, struct vuc_arrival *a);
 void vuc_req_complete(struct vuc_ctx *ctx, struct vuc_arrival *a) {
     struct vuc_req *r = vuc_req_find(ctx, a->req_id);
     if (!r || r->state != REQ_ARRIVED)

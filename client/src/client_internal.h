@@ -131,6 +131,8 @@ int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, 
 uint32_t vuc_rx_limit(const struct vuc_ctx *ctx);
 void vuc_set_send_timeout(const struct vuc_ctx *ctx, int fd);
 void vuc_fail_all(struct vuc_ctx *ctx, int status);
+/* Delivery of a reply: completes its request (hook, result, event). */
+void vuc_req_complete(struct vuc_ctx *ctx, struct vuc_arrival *a);
 
 /* client_arrivals.c */
 int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s);
