@@ -87,7 +87,8 @@ module rx_classifier (
       else if (addr >= msi_base && addr <= msi_limit) cls = K_MSI;
       else cls = K_MEMWR;
     end else if (typ == TYPE_CPL && !is4) begin
-      cls = K_CPL;
+      if (has_data && len > mps_dw) malformed = 1'b1;  // no TLP may carry more than MPS
+      else cls = K_CPL;
     end else if (typ == TYPE_CPL_LK && !is4) begin
       unexp = 1'b1;  // we never send locked reads
     end else if (typ[4:3] == TYPE_MSG_HI && is4) begin
