@@ -450,3 +450,64 @@ TEST(ClientTranscript, RaceTwinHeldDmaAnsweredAfterRegionRead) {
     auto errs = s.end();
     EXPECT_TRUE(errs.empty()) << errs.front();
 }
+
+// The #279 race without the twin socket, as libvfio-user reacted to it: the
+// client holds DMA_READ id 1, sends REGION_READ id 6, then answers. The
+// server's reply to the doorbell, a bogus EINVAL reply (id 24, cmd 0) and 34
+// garbage error replies to the desynchronised DMA reply all arrive; none
+// matches an outstanding request except the doorbell's, so they are dropped,
+// REGION_READ id 6 is never answered, and the connection still works: the
+// probe REGION_READ id 7 reads status 71 (EPROTO, what the device saw).
+TEST(ClientTranscript, Race279LegacyClientSurvivesTheGarbage) {
+    Session s("race279", options(true, 1024));
+    vuc_ctx *ctx = s.ctx;
+    ASSERT_EQ(vuc_negotiate(ctx), 0);
+    std::vector<uint8_t> mem = pattern_memory();
+    ASSERT_EQ(vuc_dma_map(ctx, kDmaBase, 0x10000, kR | kW, mem.data(), -1, 0), 0);
+    write_u64(ctx, 0x0, kDmaBase + 0x100);
+    write_u64(ctx, 0x8, 3000);
+
+    vuc_set_hold(ctx, true);
+    uint64_t one = 1;
+    vuc_id doorbell_id, lost_id;
+    ASSERT_EQ(vuc_submit_region_write(ctx, 0, 0x10, &one, 8, 0, &doorbell_id), 0);
+    vuc_event ev{};
+    bool got_dma = false;
+    for (int i = 0; i < 50 && !got_dma; i++) {
+        ASSERT_GE(vuc_step(ctx, 100), 0);
+        while (!got_dma && vuc_next_event(ctx, &ev))
+            got_dma = ev.kind == VUC_EV_ARRIVED && ev.arrival == VUC_ARR_DMA;
+    }
+    ASSERT_TRUE(got_dma);
+    EXPECT_EQ(ev.sock, VUC_SOCK_MAIN);
+    uint64_t held = ev.seq;
+    ASSERT_EQ(vuc_submit_region_read(ctx, 0, 0x18, 8, 0, &lost_id), 0);
+    ASSERT_EQ(vuc_deliver(ctx, held), 0);
+
+    int completed = 0, dropped = 0;
+    for (int i = 0; i < 20 && dropped < 35; i++) {
+        ASSERT_GE(vuc_step(ctx, 100), 0);
+        while (vuc_next_event(ctx, &ev)) {
+            if (ev.kind == VUC_EV_ARRIVED)
+                ASSERT_EQ(vuc_deliver(ctx, ev.seq), 0);
+            else if (ev.kind == VUC_EV_PROTOCOL)
+                dropped++;
+            else if (ev.kind == VUC_EV_COMPLETED && ev.id == doorbell_id && ev.status == 0)
+                completed++;
+        }
+    }
+    EXPECT_EQ(completed, 1);
+    EXPECT_EQ(dropped, 35);
+    vuc_result res{};
+    EXPECT_EQ(vuc_get_result(ctx, lost_id, &res), -EBUSY); // never answered
+    vuc_set_hold(ctx, false);
+    EXPECT_EQ(read_u64(ctx, 0x18), 71u);
+    vuc_release(ctx, lost_id);
+    vuc_release(ctx, doorbell_id);
+    vuc_stats st;
+    vuc_get_stats(ctx, &st);
+    EXPECT_EQ(st.dropped_replies, 35u);
+    EXPECT_EQ(st.dma_served, 1u);
+    auto errs = s.end();
+    EXPECT_TRUE(errs.empty()) << errs.front();
+}
