@@ -6,11 +6,15 @@
 // rules (completions split at RCB boundaries, in random order across tags);
 // expected data comes from a fixed address pattern and a shadow copy of
 // host memory, never from the RTL. Built once per data width
-// (RTL_STRESS_W = 64 or 128).
+// (RTL_STRESS_W = 64, 128 or 256).
 #if RTL_STRESS_W == 64
 #include "Vrp64.h"
 using Model = Vrp64;
 constexpr int kLanes = 2;
+#elif RTL_STRESS_W == 256
+#include "Vrp256.h"
+using Model = Vrp256;
+constexpr int kLanes = 8;
 #else
 #include "Vrp128.h"
 using Model = Vrp128;
@@ -516,8 +520,8 @@ class RtlStress : public ::testing::TestWithParam<std::tuple<unsigned, unsigned,
 };
 
 TEST_P(RtlStress, RandomTrafficKeepsEveryByte) {
-    constexpr int kHostReqs = 60;
-    constexpr int kDmaReqs = 60;
+    constexpr int kHostReqs = 200;
+    constexpr int kDmaReqs = 200;
     for (int i = 0; i < kHostReqs; ++i)
         host_request(random_host_req(uint8_t(i)));
     for (int i = 0; i < kDmaReqs; ++i)
