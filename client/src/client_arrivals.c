@@ -134,6 +134,8 @@ static int finish_message(struct vuc_ctx *ctx, enum vuc_sock s) {
     memcpy(a->fds, rx->fds, sizeof(a->fds));
     a->nfds = rx->nfds;
     memset(rx, 0, sizeof(*rx));
+    if (ctx->trace_fn)
+        ctx->trace_fn(ctx->trace_opaque, s, false, &a->hdr, a->body, a->body_len, a->nfds);
     if (vuc_hdr_is_reply(&a->hdr))
         classify_reply(ctx, a);
     else

@@ -258,11 +258,38 @@ static struct vuc_req *req_build(struct vuc_ctx *ctx, const struct vuc_request *
     return r;
 }
 
+void vuc_set_trace(struct vuc_ctx *ctx, vuc_trace_fn fn, void *opaque) {
+    ctx->trace_fn = fn;
+    ctx->trace_opaque = opaque;
+}
+
+/* Hands a message about to be sent to the trace hook in one piece. */
+static void trace_sent(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, int iovcnt,
+                       size_t nfds) {
+    size_t len = 0;
+    for (int i = 0; i < iovcnt; i++)
+        len += iov[i].iov_len;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf || len < VUC_HDR_SIZE) {
+        free(buf);
+        return;
+    }
+    for (size_t off = 0, i = 0; i < (size_t)iovcnt; off += iov[i].iov_len, i++)
+        memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+    struct vu_hdr h;
+    memcpy(&h, buf, sizeof(h));
+    ctx->trace_fn(ctx->trace_opaque, s, true, &h, buf + VUC_HDR_SIZE, len - VUC_HDR_SIZE,
+                  (unsigned)nfds);
+    free(buf);
+}
+
 int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, int iovcnt,
                  const int *fds, size_t nfds) {
     if (ctx->sock[s] < 0 || ctx->rx[s].closed)
         return -ENOTCONN;
     int rc = ctx->ops->send(ctx->sock[s], iov, iovcnt, fds, nfds);
+    if (rc == 0 && ctx->trace_fn)
+        trace_sent(ctx, s, iov, iovcnt, nfds);
     /* Part of the message may be out: the stream cannot be framed any more.
      * Shutting it down turns this into a disconnect the reader reports. */
     if (rc == -ETIMEDOUT)

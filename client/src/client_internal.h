@@ -117,6 +117,8 @@ struct vuc_ctx {
     vuc_dma_fn dma_fn;
     void *dma_opaque;
     struct vuc_dma_pending *dma_pending;
+    vuc_trace_fn trace_fn;
+    void *trace_opaque;
     struct vuc_stats stats;
 };
 

@@ -395,3 +395,46 @@ TEST_F(PeerTest, BlockingCallTimesOutWhenServerIsSilent) {
     });
     EXPECT_EQ(vuc_device_reset(ctx), 0);
 }
+
+namespace {
+struct Traced {
+    vuc_sock sock;
+    bool from_client;
+    uint16_t cmd, msg_id;
+    size_t payload_len;
+    unsigned nfds;
+};
+void record(void *o, vuc_sock sock, bool from_client, const vu_hdr *h, const uint8_t *, size_t len,
+            unsigned nfds) {
+    static_cast<std::vector<Traced> *>(o)->push_back(
+        {sock, from_client, h->cmd, h->msg_id, len, nfds});
+}
+} // namespace
+
+// The trace hook sees every message both ways with its socket and fd count.
+TEST_F(PeerTest, TraceSeesEveryMessageBothWays) {
+    connect();
+    std::vector<Traced> seen;
+    vuc_set_trace(ctx, record, &seen);
+    negotiate_twin();
+    serve([&] {
+        WireMsg m = expect_cmd(peer, VU_CMD_DEVICE_RESET);
+        send_msg(peer, reply(m.msg_id(), m.cmd(), {}));
+    });
+    ASSERT_EQ(vuc_device_reset(ctx), 0);
+    join();
+    ASSERT_EQ(seen.size(), 4u);
+    EXPECT_TRUE(seen[0].from_client);
+    EXPECT_EQ(seen[0].cmd, VU_CMD_VERSION);
+    EXPECT_EQ(seen[0].nfds, 0u);
+    EXPECT_FALSE(seen[1].from_client);
+    EXPECT_EQ(seen[1].cmd, VU_CMD_VERSION);
+    EXPECT_EQ(seen[1].nfds, 1u); // the twin socket
+    EXPECT_EQ(seen[2].cmd, VU_CMD_DEVICE_RESET);
+    EXPECT_EQ(seen[2].payload_len, 0u);
+    EXPECT_TRUE(seen[2].from_client);
+    EXPECT_FALSE(seen[3].from_client);
+    EXPECT_EQ(seen[3].msg_id, seen[2].msg_id);
+    for (const auto &t : seen)
+        EXPECT_EQ(t.sock, VUC_SOCK_MAIN);
+}

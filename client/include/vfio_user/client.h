@@ -279,6 +279,17 @@ void vuc_release(struct vuc_ctx *ctx, vuc_id id);
  * completed; returns its status, -ETIMEDOUT after timeout_ms (< 0 forever). */
 int vuc_wait(struct vuc_ctx *ctx, vuc_id id, int timeout_ms);
 
+/* ---- Tracing ------------------------------------------------------------ */
+
+/* Called for every whole message, in wire order per socket: from_client for
+ * what we send (when it is sent), else for what we read (when it is read, so
+ * before validation and before delivery). payload is msg_size - 16 bytes;
+ * nfds counts the SCM_RIGHTS fds it carried. */
+typedef void (*vuc_trace_fn)(void *opaque, enum vuc_sock sock, bool from_client,
+                             const struct vu_hdr *hdr, const uint8_t *payload, size_t payload_len,
+                             unsigned nfds);
+void vuc_set_trace(struct vuc_ctx *ctx, vuc_trace_fn fn, void *opaque);
+
 /* ---- Counters ----------------------------------------------------------- */
 
 struct vuc_stats {
