@@ -320,10 +320,17 @@ int socket_peer_pid(int fd, pid_t *pid) {
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
         return -errno;
-    if (cred.pid <= 0)
-        return -ENOTCONN;
-    *pid = cred.pid;
-    return 0;
+    if (cred.pid > 0) {
+        *pid = cred.pid;
+        return 0;
+    }
+    // pid 0: either not connected, or the peer lives in a PID namespace this
+    // process cannot see (then it cannot be inspected either).
+    struct sockaddr_storage peer;
+    socklen_t peer_len = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<struct sockaddr *>(&peer), &peer_len) < 0)
+        return -errno;
+    return -ESRCH;
 }
 
 std::string ExitStatus::describe() const {

@@ -28,7 +28,9 @@ int split_command_line(const std::string &line, std::vector<std::string> *argv, 
 int resolve_executable(const std::string &program, std::string *path);
 
 // The PID of the peer of a connected UNIX socket (SO_PEERCRED), so a server
-// the harness did not start can still be inspected. 0 or negative errno.
+// the harness did not start can still be inspected. 0 or negative errno:
+// -ENOTCONN if not connected, -ESRCH if the peer's PID namespace is not
+// visible from here.
 int socket_peer_pid(int fd, pid_t *pid);
 
 struct ExitStatus {

@@ -266,6 +266,10 @@ TEST(PeerCred, SocketpairPeerIsThisProcess) {
     EXPECT_EQ(pid, getpid());
     close(sv[0]);
     close(sv[1]);
+    int lone = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(lone, 0);
+    EXPECT_EQ(rcsim::socket_peer_pid(lone, &pid), -ENOTCONN);
+    close(lone);
     int pipefd[2];
     ASSERT_EQ(pipe(pipefd), 0);
     EXPECT_EQ(rcsim::socket_peer_pid(pipefd[0], &pid), -ENOTSOCK);
