@@ -139,6 +139,16 @@ bool is_executable_file(const std::string &path) {
     return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
 }
 
+int make_absolute(std::string *path) {
+    if (!path->empty() && (*path)[0] == '/')
+        return 0;
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) == nullptr)
+        return -errno;
+    *path = std::string(cwd) + "/" + *path;
+    return 0;
+}
+
 int open_pidfd(pid_t pid) {
 #ifdef SYS_pidfd_open
     int fd = int(syscall(SYS_pidfd_open, pid, 0));
@@ -169,12 +179,28 @@ ExitStatus decode_wait_status(int wstatus) {
     return s;
 }
 
+// What the forked child needs, prepared before fork.
+struct ChildSetup {
+    const char *path;
+    char *const *argv;
+    const char *cwd; // nullptr: stay in the harness's directory
+    pid_t parent;
+    int devnull;
+    int output;
+    int report_fd;
+};
+
+[[noreturn]] void report_and_exit(int report_fd) {
+    int err = errno;
+    (void)!write(report_fd, &err, sizeof err);
+    _exit(127);
+}
+
 // Runs in the forked child: only async-signal-safe calls until exec.
-[[noreturn]] void exec_child(const char *path, char *const *argv, pid_t parent, int devnull,
-                             int output, int report_fd) {
+[[noreturn]] void exec_child(const ChildSetup &c) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
+    if (getppid() != c.parent)
         _exit(127); // the harness died before prctl took effect
     sigset_t none;
     sigemptyset(&none);
@@ -184,20 +210,17 @@ ExitStatus decode_wait_status(int wstatus) {
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig)
         sigaction(sig, &dfl, nullptr); // SIGKILL/SIGSTOP fail harmlessly
-    if (dup2(devnull, 0) < 0 || dup2(output, 1) < 0 || dup2(output, 2) < 0) {
-        int err = errno;
-        (void)!write(report_fd, &err, sizeof err);
-        _exit(127);
-    }
-    // Descriptors the harness opened without O_CLOEXEC must not reach the server.
+    if (c.cwd != nullptr && chdir(c.cwd) < 0)
+        report_and_exit(c.report_fd);
+    if (dup2(c.devnull, 0) < 0 || dup2(c.output, 1) < 0 || dup2(c.output, 2) < 0)
+        report_and_exit(c.report_fd);
+        // Descriptors the harness opened without O_CLOEXEC must not reach the server.
 #ifdef SYS_close_range
     syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 #endif
-    fcntl(report_fd, F_SETFD, FD_CLOEXEC);
-    execv(path, argv);
-    int err = errno;
-    (void)!write(report_fd, &err, sizeof err);
-    _exit(127);
+    fcntl(c.report_fd, F_SETFD, FD_CLOEXEC);
+    execv(c.path, c.argv);
+    report_and_exit(c.report_fd);
 }
 
 // Waits up to `timeout` for the pid to exit (without reaping). True if it did.
@@ -378,6 +401,9 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
     int rc = resolve_executable(spec.argv[0], &sp->executable_);
     if (rc < 0)
         return fail(rc, "server program `" + spec.argv[0] + "` not runnable");
+    rc = make_absolute(&sp->executable_); // it must survive the child's chdir
+    if (rc < 0)
+        return fail(rc, "cannot resolve `" + sp->executable_ + "`");
     sp->output_fd_ = open_output(spec.output_path);
     if (sp->output_fd_ < 0)
         return fail(sp->output_fd_, "cannot open server output file `" + spec.output_path + "`");
@@ -394,12 +420,17 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
         cargv.push_back(const_cast<char *>(a.c_str()));
     cargv.push_back(nullptr);
 
-    pid_t parent = getpid();
+    ChildSetup setup{sp->executable_.c_str(),
+                     cargv.data(),
+                     spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
+                     getpid(),
+                     devnull,
+                     sp->output_fd_,
+                     report[1]};
     pid_t pid = fork();
     if (pid == 0) {
         close(report[0]);
-        exec_child(sp->executable_.c_str(), cargv.data(), parent, devnull, sp->output_fd_,
-                   report[1]);
+        exec_child(setup);
     }
     int fork_err = -errno;
     close(devnull);
@@ -420,7 +451,8 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
         while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
         }
         sp->status_ = decode_wait_status(wstatus);
-        return fail(-child_err, "cannot exec server `" + sp->executable_ + "`");
+        return fail(-child_err, "cannot start server `" + sp->executable_ + "`" +
+                                    (spec.cwd.empty() ? "" : " in `" + spec.cwd + "`"));
     }
     sp->pidfd_ = open_pidfd(pid);
     *out = std::move(sp);

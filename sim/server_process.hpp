@@ -47,6 +47,7 @@ struct ExitStatus {
 struct ServerSpec {
     std::vector<std::string> argv; // argv[0] is resolved with resolve_executable
     std::string output_path;       // empty: capture into an anonymous memfd
+    std::string cwd;               // empty: the harness's working directory
 };
 
 class ServerProcess {

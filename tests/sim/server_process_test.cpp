@@ -137,6 +137,22 @@ TEST(ServerProcess, SocketBoundByARelativeNameIsFound) {
     unlink((dir + "/" + name).c_str());
 }
 
+TEST(ServerProcess, RunsInTheGivenDirectory) {
+    std::string name = "sim_cwd_" + std::to_string(getpid()) + ".sock";
+    rcsim::ServerSpec spec;
+    spec.argv = simtest::helper_argv({"listen", name});
+    spec.cwd = "/tmp";
+    std::unique_ptr<ServerProcess> sp;
+    std::string error;
+    ASSERT_EQ(ServerProcess::start(spec, &sp, &error), 0) << error;
+    EXPECT_EQ(sp->wait_listening("/tmp/" + name, 10000ms, &error), 0) << error;
+    unlink(("/tmp/" + name).c_str());
+
+    spec.cwd = "/nonexistent-rcsim-dir";
+    EXPECT_EQ(ServerProcess::start(spec, &sp, &error), -ENOENT);
+    EXPECT_NE(error.find("in `/nonexistent-rcsim-dir`"), std::string::npos) << error;
+}
+
 TEST(ServerProcess, AnotherProcessListeningOnThePathDoesNotCount) {
     std::string path = simtest::temp_socket_path("stale");
     std::string error;
