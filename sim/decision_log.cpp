@@ -281,6 +281,7 @@ long long DecisionLogWriter::append(const Decision &d, std::string *error) {
 }
 
 int read_decision_log(const std::string &path, DecisionLog *out, std::string *error) {
+    errno = 0;
     std::ifstream in(path);
     if (!in) {
         int err = errno != 0 ? errno : ENOENT;
