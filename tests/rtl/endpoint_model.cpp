@@ -12,7 +12,7 @@ EndpointModel::EndpointModel(unsigned width_bits, EndpointConfig cfg)
     : width_(width_bits), cfg_(cfg), assembler_(width_bits) {}
 
 bool EndpointModel::tx_ready(uint64_t cycle) const {
-    return cfg_.tx_stall_every == 0 || cycle % cfg_.tx_stall_every != 0;
+    return cfg_.tx_stall_every <= 1 || cycle % cfg_.tx_stall_every != 0;
 }
 
 void EndpointModel::tx_beat(const Beat &beat, uint64_t cycle) {
@@ -50,6 +50,7 @@ void EndpointModel::handle(const Tlp &t, uint64_t cycle) {
         return;
     if (cfg_.reorder_window > 1 && t.is_read()) {
         held_.push_back(std::move(reply));
+        last_held_ = cycle;
         if (held_.size() >= cfg_.reorder_window)
             flush_held();
         return;
@@ -129,6 +130,9 @@ void EndpointModel::flush_held() {
 
 void EndpointModel::tick(uint64_t cycle) {
     now_ = cycle;
+    if (!held_.empty() && cfg_.reorder_flush_after &&
+        cycle - last_held_ >= cfg_.reorder_flush_after)
+        flush_held();
     // Keep completion order among requests with the same delay.
     std::vector<Pending> later;
     for (Pending &p : pending_) {

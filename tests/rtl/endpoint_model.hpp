@@ -28,7 +28,10 @@ struct EndpointConfig {
     // > 1: hold completions until this many reads are pending, then send
     // them in reverse order of the requests (across tags).
     unsigned reorder_window = 0;
-    // 1 in N cycles with tx_ready low (0 = always ready).
+    // Held completions go out anyway after this many cycles without a new
+    // read (0 = hold until the window fills or flush_held()).
+    unsigned reorder_flush_after = 64;
+    // 1 in N cycles with tx_ready low (0 or 1 = always ready).
     unsigned tx_stall_every = 0;
 };
 
@@ -101,6 +104,7 @@ class EndpointModel {
     unsigned width_;
     EndpointConfig cfg_;
     uint64_t now_ = 0;
+    uint64_t last_held_ = 0; // cycle the newest held completion was added
     uint8_t next_tag_ = 0;
     tlp::BeatAssembler assembler_;
     std::deque<Outgoing> out_;

@@ -144,6 +144,9 @@ template <class V, unsigned W> class RootPortHarness {
     std::vector<tlp::Beat> tx_beats;
     unsigned hmem_wrsp_latency = 0;
     unsigned hmem_rdata_latency = 0;
+    // Back-pressure: the ready input is low on cycles where cycle % N == 0
+    // (0 = always ready).
+    unsigned hrsp_stall_every = 0, irq_stall_every = 0, hmem_stall_every = 0;
 
     void reset() {
         top->rst_n = 0;
@@ -269,7 +272,7 @@ template <class V, unsigned W> class RootPortHarness {
         top->hwd_valid = !hwd_q_.empty();
         if (!hwd_q_.empty())
             put_lanes(top->hwd_data, hwd_q_.front());
-        top->hrsp_ready = 1;
+        top->hrsp_ready = ready(hrsp_stall_every);
         top->tx_ready = ep.tx_ready(cycle);
         const tlp::Beat *b = ep.rx_beat();
         top->rx_valid = b != nullptr;
@@ -279,12 +282,16 @@ template <class V, unsigned W> class RootPortHarness {
             top->rx_sop = b->sop;
             top->rx_eop = b->eop;
         }
-        top->hmem_rd_ready = 1;
+        top->hmem_rd_ready = ready(hmem_stall_every);
         drive_rdata();
-        top->hmem_wr_ready = 1;
+        top->hmem_wr_ready = ready(hmem_stall_every + 1);
         top->hmem_wrsp_valid = !wrsp_q_.empty() && wrsp_q_.front().due <= cycle;
         top->hmem_wrsp_err = !wrsp_q_.empty() && wrsp_q_.front().err;
-        top->irq_ready = 1;
+        top->irq_ready = ready(irq_stall_every);
+    }
+
+    bool ready(unsigned every) const {
+        return every <= 1 || cycle % every != 0;
     }
 
     void drive_host_request() {

@@ -232,7 +232,8 @@ TEST_F(RootPort, TagExhaustionStallsAndResumes) {
     Settings s;
     s.mrrs = 128; // a 4 KiB read needs 32 tags: all of them
     make({}, s);
-    h->ep.config().reorder_window = 1000; // hold every completion
+    h->ep.config().reorder_window = 1000;   // hold every completion ...
+    h->ep.config().reorder_flush_after = 0; // ... until flush_held()
     h->host_read(1, 0x0000, 1024);
     h->host_read(2, 0x1000, 1024);
     ASSERT_TRUE(h->run_until([&] { return h->ep.requests.size() == 32; }, 5000));
