@@ -47,6 +47,26 @@ ServerProcess::ServerProcess(std::vector<std::string> argv) {
         argv.push_back("--socket");
         argv.push_back(sock_);
     }
+    // RCSIM_SERVER_WRAPPER (e.g. "valgrind -q --log-file=/tmp/vg.%p") runs the
+    // server under a tool; words are split on spaces.
+    if (const char *w = getenv("RCSIM_SERVER_WRAPPER")) {
+        std::vector<std::string> pre;
+        std::string word;
+        for (const char *p = w;; p++) {
+            if (*p == ' ' || *p == '\0') {
+                if (!word.empty())
+                    pre.push_back(word);
+                word.clear();
+                if (*p == '\0')
+                    break;
+            } else {
+                word += *p;
+            }
+        }
+        argv.insert(argv.begin(), pre.begin(), pre.end());
+        if (!pre.empty() && pre[0].find('/') == std::string::npos)
+            argv[0] = "/usr/bin/" + pre[0];
+    }
     std::vector<char *> cargv;
     for (auto &a : argv)
         cargv.push_back(a.data());
