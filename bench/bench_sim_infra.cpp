@@ -3,11 +3,14 @@
 //  - one quiescence check of an idle server (1 and 8 threads), against one
 //    open/read/close of /proc/PID/stat (the least a /proc look can cost);
 //  - wait_quiescent on an idle server (two confirmed looks);
+//  - run_forker: trivial runs per second (one at a time), against bare
+//    fork + _exit + waitpid;
 //  - host memory dma_write + dma_read through a window in TLP-sized (256 B)
 //    and page-sized (4 KiB) pieces, against memcpy into a flat buffer.
 // Prints the median of several runs and the ratio of medians.
 #include "host_memory.hpp"
 #include "quiescence.hpp"
+#include "run_forker.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -150,10 +153,37 @@ void bench_host_memory(size_t piece) {
         }));
     }
     double mb = 2.0 * double(total) / 1e6; // bytes written + read
-    std::printf("host memory, %zu B pieces: %.0f MB/s  baseline memcpy: %.0f MB/s  ratio %.2fx "
-                "slower%s\n",
-                piece, mb / median(model), mb / median(base), median(model) / median(base),
-                ok ? "" : "  (WARNING: accesses refused)");
+    std::printf(
+        "host memory, %zu B pieces: %.0f MB/s  baseline memcpy: %.0f MB/s  time ratio %.2f%s\n",
+        piece, mb / median(model), mb / median(base), median(model) / median(base),
+        ok ? "" : "  (WARNING: accesses refused)");
+}
+
+void bench_run_forker() {
+    const int n = 200;
+    std::vector<double> base, forker;
+    bool ok = true;
+    for (int r = 0; r < 3; ++r) {
+        base.push_back(seconds_of([&] {
+            for (int i = 0; i < n; ++i) {
+                pid_t pid = fork();
+                if (pid == 0)
+                    _exit(0);
+                if (pid > 0)
+                    waitpid(pid, nullptr, 0);
+            }
+        }));
+        forker.push_back(seconds_of([&] {
+            rcsim::RunLimits limits;
+            for (const rcsim::RunResult &res : rcsim::run_children(
+                     n, 2, [](size_t) { return 0; }, limits))
+                ok &= res.passed();
+        }));
+    }
+    std::printf("run_forker, trivial runs (J=1): %.0f runs/s  baseline fork+waitpid (serial): "
+                "%.0f runs/s  time ratio %.2f%s\n",
+                n / median(forker), n / median(base), median(forker) / median(base),
+                ok ? "" : "  (WARNING: runs failed)");
 }
 
 } // namespace
@@ -161,6 +191,7 @@ void bench_host_memory(size_t piece) {
 int main() {
     bench_quiescence(1);
     bench_quiescence(8);
+    bench_run_forker();
     bench_host_memory(256);
     bench_host_memory(4096);
     return 0;
