@@ -176,9 +176,9 @@ static int read_some(struct vuc_ctx *ctx, enum vuc_sock s) {
     return rx->body_len == 0;
 }
 
-int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s) {
+int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s, int max_msgs) {
     int count = 0;
-    while (ctx->sock[s] >= 0 && !ctx->rx[s].closed) {
+    while (count < max_msgs && ctx->sock[s] >= 0 && !ctx->rx[s].closed) {
         int rc = read_some(ctx, s);
         if (rc == -EAGAIN)
             break;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -491,7 +492,10 @@ static int deliver_all(struct vuc_ctx *ctx) {
     return 0;
 }
 
-int vuc_step(struct vuc_ctx *ctx, int timeout_ms) {
+/* max_msgs bounds the messages read per socket: vuc_step drains what is
+ * ready; vuc_wait takes one at a time so it can stop at its own reply
+ * without a last read that finds nothing. */
+static int step_some(struct vuc_ctx *ctx, int timeout_ms, int max_msgs) {
     struct pollfd pfd[2];
     int n = vuc_poll_fds(ctx, pfd, 2);
     if (n == 0)
@@ -507,7 +511,7 @@ int vuc_step(struct vuc_ctx *ctx, int timeout_ms) {
         if (!pfd[i].revents)
             continue;
         enum vuc_sock s = pfd[i].fd == ctx->sock[VUC_SOCK_MAIN] ? VUC_SOCK_MAIN : VUC_SOCK_TWIN;
-        rc = vuc_read_socket(ctx, s);
+        rc = vuc_read_socket(ctx, s, max_msgs);
         if (rc < 0)
             return rc;
         arrived += rc;
@@ -515,6 +519,10 @@ int vuc_step(struct vuc_ctx *ctx, int timeout_ms) {
     if (!ctx->hold && (rc = deliver_all(ctx)) < 0)
         return rc;
     return arrived;
+}
+
+int vuc_step(struct vuc_ctx *ctx, int timeout_ms) {
+    return step_some(ctx, timeout_ms, INT_MAX);
 }
 
 void vuc_set_hold(struct vuc_ctx *ctx, bool hold) {
@@ -561,7 +569,7 @@ int vuc_wait(struct vuc_ctx *ctx, vuc_id id, int timeout_ms) {
         }
         bool held = ctx->hold;
         ctx->hold = false;
-        rc = vuc_step(ctx, left);
+        rc = step_some(ctx, left, 1);
         ctx->hold = held;
         if (rc < 0 && r->state != REQ_DONE)
             return rc;

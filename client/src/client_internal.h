@@ -137,7 +137,8 @@ void vuc_fail_all(struct vuc_ctx *ctx, int status);
 void vuc_req_complete(struct vuc_ctx *ctx, struct vuc_arrival *a);
 
 /* client_arrivals.c */
-int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s);
+/* Reads up to max_msgs whole messages (fewer when nothing more is ready). */
+int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s, int max_msgs);
 int vuc_deliver_arrival(struct vuc_ctx *ctx, struct vuc_arrival *a);
 void vuc_arrival_free(struct vuc_ctx *ctx, struct vuc_arrival *a);
 
