@@ -167,12 +167,14 @@ struct vuc_dma_op {
 
 #define VUC_DMA_PENDING 1
 /* Return 0 when done (the reply goes out now), a negative errno for an error
- * reply, or VUC_DMA_PENDING and call vuc_dma_complete() later; op stays valid
- * until then. */
+ * reply, or VUC_DMA_PENDING and call vuc_dma_complete() later (possibly from
+ * inside the handler); op stays valid until then. */
 typedef int (*vuc_dma_fn)(void *opaque, struct vuc_dma_op *op);
 
 void vuc_set_dma_handler(struct vuc_ctx *ctx, vuc_dma_fn fn, void *opaque);
-/* Sends the reply of a pending op: err 0 or a negative errno. Frees op. */
+/* Sends the reply of a pending op: err 0 or a negative errno. Frees op.
+ * -ENOENT for an op that is not pending; -ENOTCONN (op freed) when the
+ * connection is gone. */
 int vuc_dma_complete(struct vuc_ctx *ctx, struct vuc_dma_op *op, int err);
 
 /* ---- Non-blocking core ----------------------------------------------------- */
@@ -198,6 +200,8 @@ struct vuc_request {
  * payload is copied. Completion is reported as VUC_EV_COMPLETED; the caller
  * then reads it with vuc_get_result() and frees it with vuc_release(). */
 int vuc_submit(struct vuc_ctx *ctx, const struct vuc_request *req, unsigned flags, vuc_id *id);
+/* One message each, not split: keep count within the server's
+ * max_data_xfer_size (vuc_get_server_caps) unless testing the server. */
 int vuc_submit_region_read(struct vuc_ctx *ctx, uint32_t region, uint64_t offset, uint32_t count,
                            unsigned flags, vuc_id *id);
 int vuc_submit_region_write(struct vuc_ctx *ctx, uint32_t region, uint64_t offset, const void *buf,
@@ -225,13 +229,15 @@ enum vuc_arrival_kind {
     VUC_ARR_DMA,        /* DMA_READ/DMA_WRITE from the server */
     VUC_ARR_BAD_CMD,    /* server command we do not serve or that failed
                            validation: delivering it sends the error reply */
-    VUC_ARR_DISCONNECT, /* the server closed the main socket */
+    VUC_ARR_DISCONNECT, /* a socket reached EOF or an error, or the stream
+                           could not be framed */
 };
 
 enum vuc_event_kind {
     VUC_EV_ARRIVED,   /* (hold mode) a message was read; deliver by seq */
     VUC_EV_COMPLETED, /* request id finished with status */
-    VUC_EV_PROTOCOL,  /* a message was dropped: status says why */
+    VUC_EV_PROTOCOL,  /* (hold mode) a reply was dropped (unknown id, or on
+                         the twin socket): status -EPROTO */
 };
 
 struct vuc_event {
@@ -239,6 +245,9 @@ struct vuc_event {
     vuc_id id;    /* COMPLETED: the request; ARRIVED with REPLY: the request */
     uint64_t seq; /* ARRIVED: arrival number for vuc_deliver() */
     int status;   /* COMPLETED: 0 or -errno; ARRIVED BAD_CMD: errno to send;
+                     ARRIVED DMA: 0, or -EFAULT if no mapping holds it now
+                     (checked again at delivery); ARRIVED REPLY: 0 or the
+                     -EPROTO its validation gave;
                      ARRIVED DISCONNECT: -ECONNRESET (EOF) or -EPROTO (the
                      stream could not be framed, so it was closed) */
     enum vuc_arrival_kind arrival;
@@ -254,7 +263,8 @@ int vuc_next_event(struct vuc_ctx *ctx, struct vuc_event *ev);
 
 /* Delivers a held arrival (any order): a reply completes its request, a DMA
  * command goes to the DMA handler, a disconnect fails every outstanding
- * request with -ECONNRESET. -ENOENT if no such arrival is held. */
+ * request with its status (-ECONNRESET or -EPROTO). -ENOENT if no such
+ * arrival is held. */
 int vuc_deliver(struct vuc_ctx *ctx, uint64_t seq);
 
 /* The decoded reply of a completed request. */
@@ -275,8 +285,10 @@ int vuc_take_fd(struct vuc_ctx *ctx, vuc_id id);
 /* Forgets a request. An outstanding one is abandoned: its reply is dropped. */
 void vuc_release(struct vuc_ctx *ctx, vuc_id id);
 
-/* Waits (delivering arrivals in order, serving DMA) until request id has
- * completed; returns its status, -ETIMEDOUT after timeout_ms (< 0 forever). */
+/* Waits (delivering arrivals in order, serving DMA; in hold mode too: it
+ * delivers what is held) until request id has completed; returns its status,
+ * -ETIMEDOUT after timeout_ms (< 0 forever). Sends nothing: a deferred
+ * request must be sent first. */
 int vuc_wait(struct vuc_ctx *ctx, vuc_id id, int timeout_ms);
 
 /* ---- Tracing ------------------------------------------------------------ */
