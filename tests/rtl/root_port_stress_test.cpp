@@ -3,8 +3,7 @@
 // follow request order, which the root port must keep: host requests leave
 // in order (a read after a write sees it) and received TLPs are handled in
 // arrival order (a device read after a device write sees it).
-#include "Vrp128.h"
-#include "root_port_harness.hpp"
+#include "tb_model.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +13,6 @@
 
 using namespace rcsim::test;
 using namespace rcsim::tlp;
-using Harness = RootPortHarness<Vrp128, 128>;
 
 namespace {
 
