@@ -3,11 +3,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <poll.h>
 #include <unistd.h>
 
 namespace rcsim::test {
 
-InprocDevice::InprocDevice(bool legacy) {
+InprocDevice::InprocDevice(bool legacy, bool own_loop) {
     char tmpl[] = "/tmp/rcsim-inproc-XXXXXX";
     if (mkdtemp(tmpl) == nullptr)
         return;
@@ -39,11 +40,23 @@ InprocDevice::InprocDevice(bool legacy) {
         return;
     vus_set_reset_cb(ctx_, on_reset, this);
     started_ = true;
-    loop_ = std::thread([this] { vus_run(ctx_); });
+    if (!own_loop) {
+        loop_ = std::thread([this] { vus_run(ctx_); });
+        return;
+    }
+    loop_ = std::thread([this] {
+        while (!quit_) {
+            pollfd p[4];
+            int n = vus_get_pollfds(ctx_, p, 4);
+            if (poll(p, nfds_t(n), 50) > 0 && vus_step(ctx_, 0) > 0)
+                own_steps_++;
+        }
+    });
 }
 
 InprocDevice::~InprocDevice() {
     if (started_) {
+        quit_ = true;
         vus_stop(ctx_);
         loop_.join();
     }

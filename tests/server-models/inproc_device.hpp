@@ -23,7 +23,9 @@ namespace rcsim::test {
 // Caps: PCIe, MSI (4 vectors), MSI-X (8 vectors); INTx.
 class InprocDevice {
   public:
-    explicit InprocDevice(bool legacy = false);
+    // own_loop: drive the context from a poll loop of ours (vus_get_pollfds +
+    // vus_step(ctx, 0)) instead of vus_run().
+    explicit InprocDevice(bool legacy = false, bool own_loop = false);
     ~InprocDevice();
 
     const std::string &socket_path() const { return sock_; }
@@ -48,6 +50,11 @@ class InprocDevice {
     vus_ctx *ctx_ = nullptr;
     bool started_ = false;
     std::thread loop_;
+    std::atomic<bool> quit_{false};
+    std::atomic<int> own_steps_{0};
+
+  public:
+    int own_steps() const { return own_steps_.load(); }
 };
 
 } // namespace rcsim::test

@@ -499,3 +499,23 @@ TEST(LibraryConnection, StallingOrBadFirstMessageDropsOnlyThatClient) {
     ASSERT_TRUE(c.open(dev.socket_path()));
     EXPECT_EQ(c.read16(7, 0), 0x5243);
 }
+
+// The same device driven from the caller's own poll loop: accepts, commands
+// and async DMA replies on the twin socket all come through vus_step().
+TEST(LibraryLoop, OwnPollLoopServesCommandsAndAsyncDma) {
+    InprocDevice dev(false, true);
+    ASSERT_TRUE(dev.ok());
+    Conn c;
+    ASSERT_TRUE(c.open(dev.socket_path(), true, 256));
+    EXPECT_EQ(c.read16(7, 0), 0x5243);
+    ASSERT_EQ(c.err_of(dma_map_msg(2, 0x40000, 0x10000, 3)), 0u);
+    ASSERT_EQ(c.write64(0, 0x110, 0x40000), 0);
+    EXPECT_EQ(c.write64(0, 0x108, 600), 0);
+    DmaServed served;
+    ASSERT_TRUE(serve_dma_reads(c.twin, 3, served));
+    EXPECT_EQ(served.counts, (std::vector<uint64_t>{256, 256, 88}));
+    for (int i = 0; i < 100 && dev.async_done.load() == 0; i++)
+        usleep(10000);
+    EXPECT_EQ(dev.async_done.load(), 1);
+    EXPECT_GE(dev.own_steps(), 8); // accept, VERSION, commands, 3 DMA replies
+}
