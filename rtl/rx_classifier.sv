@@ -93,7 +93,10 @@ module rx_classifier (
       unexp = 1'b1;  // we never send locked reads
     end else if (typ[4:3] == TYPE_MSG_HI && is4) begin
       if (desc_hdr[39:35] == 5'b00100) cls = K_INTX;  // codes 0x20..0x27
-      else unsup = 1'b1;
+      // A Vendor_Defined Type 1 message a receiver does not use is silently
+      // discarded (spec); any other message this model does not implement
+      // is an unsupported request.
+      else if (desc_hdr[39:32] != 8'h7F) unsup = 1'b1;
     end else if ((typ == TYPE_MEM_LK && !has_data) || (typ == TYPE_IO && !is4) ||
                  ((typ == TYPE_CFG0 || typ == TYPE_CFG1) && !is4) ||
                  (has_data && (typ == 5'b01100 || typ == 5'b01101 || typ == 5'b01110))) begin
