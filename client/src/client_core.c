@@ -413,6 +413,7 @@ void vuc_req_complete(struct vuc_ctx *ctx, struct vuc_arrival *a) {
     if (!r || r->state != REQ_ARRIVED)
         return;
     r->rx = a->body;
+    r->rx_len = a->body_len;
     a->body = NULL;
     r->reply = a->reply;
     int status = a->status < 0 ? a->status : a->reply.status;
@@ -438,7 +439,7 @@ int vuc_get_result(struct vuc_ctx *ctx, vuc_id id, struct vuc_result *out) {
     out->fd = r->fd;
     if (r->rx) {
         out->payload = r->rx;
-        out->payload_len = r->reply.data ? (size_t)(r->reply.data - r->rx) + r->reply.data_len : 0;
+        out->payload_len = r->rx_len;
         out->data = r->reply.data;
         out->data_len = r->reply.data_len;
     }

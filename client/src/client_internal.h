@@ -68,7 +68,8 @@ struct vuc_req {
     int status;
     struct vuc_reply_msg reply;
     uint8_t *rx; /* reply payload buffer */
-    int fd;      /* allowed fd the reply carried, or -1 */
+    size_t rx_len;
+    int fd; /* allowed fd the reply carried, or -1 */
     struct vuc_req *next;
 };
 

@@ -337,6 +337,10 @@ TEST_F(PeerTest, DeferredRequestIsSentOnlyByVucSend) {
     EXPECT_EQ(ev.id, id);
     vuc_result res{};
     ASSERT_EQ(vuc_get_result(ctx, id, &res), 0);
+    EXPECT_EQ(res.cmd, VU_CMD_REGION_READ);
+    EXPECT_EQ(res.payload_len, 20u); // 16 echoed + 4 data
+    EXPECT_EQ(res.payload + 16, res.data);
+    EXPECT_EQ(res.fd, -1);
     ASSERT_EQ(res.data_len, 4u);
     EXPECT_EQ(res.data[3], 4);
     vuc_release(ctx, id);
@@ -437,4 +441,29 @@ TEST_F(PeerTest, TraceSeesEveryMessageBothWays) {
     EXPECT_EQ(seen[3].msg_id, seen[2].msg_id);
     for (const auto &t : seen)
         EXPECT_EQ(t.sock, VUC_SOCK_MAIN);
+}
+
+// A raw command through the core: the result holds the reply payload as sent.
+TEST_F(PeerTest, RawSubmitResultHoldsTheReplyPayload) {
+    connect();
+    negotiate_legacy();
+    std::vector<uint8_t> q = u32s({16, 0, 0, 0});
+    vuc_request req{};
+    req.cmd = VU_CMD_DEVICE_GET_INFO;
+    req.payload = q.data();
+    req.payload_len = q.size();
+    vuc_id id;
+    ASSERT_EQ(vuc_submit(ctx, &req, 0, &id), 0);
+    WireMsg m = expect_cmd(peer, VU_CMD_DEVICE_GET_INFO);
+    EXPECT_EQ(payload_of(m), q);
+    std::vector<uint8_t> answer = u32s({16, 2, 7, 3});
+    send_msg(peer, reply(m.msg_id(), m.cmd(), answer));
+    vuc_event ev{};
+    ASSERT_TRUE(next_event(&ev));
+    vuc_result res{};
+    ASSERT_EQ(vuc_get_result(ctx, id, &res), 0);
+    EXPECT_EQ(res.status, 0);
+    ASSERT_EQ(res.payload_len, 16u);
+    EXPECT_EQ(std::vector<uint8_t>(res.payload, res.payload + 16), answer);
+    vuc_release(ctx, id);
 }
