@@ -75,6 +75,8 @@ module dma_responder #(
   logic [3:0]  r_lbe;
   logic        r_4dw;
   logic        r_locked;
+  logic [2:0]  r_tc;        // completions carry the request's TC and
+  logic [2:0]  r_attr;      // attributes (IDO, RO, No Snoop)
   logic        r_is_rd;
   logic [10:0] r_beat;      // write: DWs sent so far
   logic [10:0] r_cur_dw;    // read: page DW index [11:2] of the next CplD (0..1024)
@@ -140,12 +142,14 @@ module dma_responder #(
     fr_hdr = '0;
     fr_pay = '0;
     if (state == S_UR) begin
-      fr_hdr[31:0] = {FMT_3DW_NODATA, r_locked ? TYPE_CPL_LK : TYPE_CPL, 24'd0};
+      fr_hdr[31:0] = {FMT_3DW_NODATA, r_locked ? TYPE_CPL_LK : TYPE_CPL, 1'b0, r_tc, 1'b0,
+                      r_attr[2], 4'd0, r_attr[1:0], 12'd0};
       fr_hdr[63:32] = {rp_id, CPL_UR, 1'b0, r_is_rd ? r_bytes[11:0] : 12'd4};
       fr_hdr[95:64] = {r_req_id, r_tag, 1'b0,
                        r_is_rd ? {r_addr[6:2], first_off} : 7'd0};
     end else begin
-      fr_hdr[31:0] = {FMT_3DW_DATA, TYPE_CPL, 14'd0, cpl_dw[9:0]};
+      fr_hdr[31:0] = {FMT_3DW_DATA, TYPE_CPL, 1'b0, r_tc, 1'b0, r_attr[2], 4'd0, r_attr[1:0],
+                      2'b00, cpl_dw[9:0]};
       fr_hdr[63:32] = {rp_id, CPL_SC, 1'b0, r_bytes[11:0]};
       fr_hdr[95:64] = {r_req_id, r_tag, 1'b0, r_cur_dw[4:0], r_first ? first_off : 2'b00};
       fr_pay = cpl_dw;
@@ -174,6 +178,8 @@ module dma_responder #(
           r_lbe     <= hdr[39:36];
           r_4dw     <= hdr[29];
           r_locked  <= (hdr[28:24] == TYPE_MEM_LK);
+          r_tc      <= hdr[22:20];
+          r_attr    <= {hdr[18], hdr[13:12]};
           r_addr    <= hdr[29] ? {hdr[95:64], hdr[127:98], 2'b00} : {32'd0, hdr[95:66], 2'b00};
           r_len     <= (hdr[9:0] == 10'd0) ? 11'd1024 : {1'b0, hdr[9:0]};
           r_is_rd   <= (kind == 2'd0);

@@ -280,6 +280,16 @@ TEST_F(RtlSmoke, DeviceMemRdGetsCplDFromHostMemory) {
               (Dws{0x4a000003, 0x0000000c, 0x01000500, 0xa0a1a2a3, 0xb0b1b2b3, 0xc0c1c2c3}));
 }
 
+TEST_F(RtlSmoke, CplDCopiesTcAndAttributes) {
+    host_mem_[0x3000] = 0x0badf00d;
+    // MemRd: TC 5 (DW0[22:20]), IDO (DW0[18]), No Snoop (DW0[12]), length 1;
+    // requester 01:00.0, tag 6, first BE f; address 0x3000.
+    send_rx({0x00541001, 0x0100060f, 0x00003000});
+    ASSERT_TRUE(run_until([&] { return tx_tlps_.size() == 1; }));
+    // CplD with the same TC and attributes, length 1, byte count 4.
+    EXPECT_EQ(tx_tlps_[0], (Dws{0x4a541001, 0x00000004, 0x01000600, 0x0badf00d}));
+}
+
 TEST_F(RtlSmoke, DeviceMemRdOutsideHostMemoryGetsUr) {
     // MemRd: length 1, tag 9, first BE f, address 0xfff00000 (outside 1 MiB).
     send_rx({0x00000001, 0x0100090f, 0xfff00000});
