@@ -14,6 +14,7 @@
 #include "vfio_user/client.h"
 
 #define CONFIG_HEADER_SIZE 256u
+#define CONFIG_SPACE_MAX 4096u
 #define PCI_STATUS_CAP_LIST 0x10u
 #define PCI_CAP_PTR 0x34u
 
@@ -64,6 +65,23 @@ static void print_region(struct vuc_ctx *ctx, uint32_t i) {
     }
 }
 
+static const char *cap_name(unsigned id) {
+    switch (id) {
+    case 0x01:
+        return "Power Management";
+    case 0x05:
+        return "MSI";
+    case 0x09:
+        return "Vendor Specific";
+    case 0x10:
+        return "PCI Express";
+    case 0x11:
+        return "MSI-X";
+    default:
+        return "?";
+    }
+}
+
 static void print_cap_list(const uint8_t *cfg) {
     if (!(le(cfg + 6, 2) & PCI_STATUS_CAP_LIST)) {
         printf("  capabilities: none\n");
@@ -72,14 +90,40 @@ static void print_cap_list(const uint8_t *cfg) {
     /* 48 caps fill the 192 bytes after the header: more means a loop. */
     unsigned ptr = cfg[PCI_CAP_PTR] & ~3u;
     for (int n = 0; ptr >= 0x40 && ptr < CONFIG_HEADER_SIZE - 1 && n < 48; n++) {
-        printf("  capability [0x%02x] id 0x%02x\n", ptr, cfg[ptr]);
+        printf("  capability [0x%02x] id 0x%02x %s\n", ptr, cfg[ptr], cap_name(cfg[ptr]));
         ptr = cfg[ptr + 1] & ~3u;
     }
 }
 
-static void print_bar(unsigned b, uint32_t v) {
-    const char *kind = (v & 1) ? "I/O" : (v & 6) == 4 ? "mem64" : "mem32";
-    printf("  BAR%u 0x%08x (%s%s)\n", b, v, kind, !(v & 1) && (v & 8) ? ", prefetchable" : "");
+/* PCIe extended capabilities from 0x100: u16 id, 4-bit version, 12-bit next. */
+static void print_ext_caps(const uint8_t *cfg, size_t n) {
+    unsigned ptr = CONFIG_HEADER_SIZE;
+    for (int i = 0; ptr >= CONFIG_HEADER_SIZE && ptr + 4 <= n && i < 960; i++) {
+        uint32_t h = le(cfg + ptr, 4);
+        if (h == 0 || h == 0xffffffffu)
+            return;
+        printf("  extended capability [0x%03x] id 0x%04x version %u\n", ptr, h & 0xffff,
+               (h >> 16) & 0xf);
+        ptr = (h >> 20) & ~3u;
+    }
+}
+
+static void print_bars(const uint8_t *cfg) {
+    for (unsigned b = 0; b < 6; b++) {
+        uint32_t v = le(cfg + 0x10 + 4 * b, 4);
+        if (v & 1) {
+            printf("  BAR%u 0x%08x (I/O)\n", b, v);
+            continue;
+        }
+        const char *pf = (v & 8) ? ", prefetchable" : "";
+        if ((v & 6) == 4 && b < 5) { /* 64-bit: the next BAR is its upper half */
+            uint64_t full = v | (uint64_t)le(cfg + 0x14 + 4 * b, 4) << 32;
+            printf("  BAR%u 0x%016" PRIx64 " (mem64%s, BAR%u upper half)\n", b, full, pf, b + 1);
+            b++;
+            continue;
+        }
+        printf("  BAR%u 0x%08x (mem32%s)\n", b, v, pf);
+    }
 }
 
 static int print_config(struct vuc_ctx *ctx) {
@@ -90,22 +134,25 @@ static int print_config(struct vuc_ctx *ctx) {
     }
     if (r.fd >= 0)
         close(r.fd);
-    uint8_t cfg[CONFIG_HEADER_SIZE] = {0};
+    static uint8_t cfg[CONFIG_SPACE_MAX];
     size_t n = r.info.size < sizeof(cfg) ? (size_t)r.info.size : sizeof(cfg);
     int rc = vuc_region_read(ctx, VU_PCI_CONFIG_REGION, 0, cfg, n);
     if (rc < 0) {
         printf("config space: read failed: %s\n", strerror(-rc));
         return rc;
     }
-    printf("config space:\n  vendor 0x%04x device 0x%04x\n", le(cfg, 2), le(cfg + 2, 2));
+    printf("config space (%zu bytes read):\n  vendor 0x%04x device 0x%04x\n", n, le(cfg, 2),
+           le(cfg + 2, 2));
     printf("  command 0x%04x status 0x%04x revision 0x%02x class 0x%06x header type 0x%02x\n",
            le(cfg + 4, 2), le(cfg + 6, 2), cfg[8], le(cfg + 9, 3), cfg[14]);
     printf("  subsystem vendor 0x%04x subsystem 0x%04x\n", le(cfg + 0x2c, 2), le(cfg + 0x2e, 2));
-    for (unsigned b = 0; b < 6 && (cfg[14] & 0x7f) == 0; b++)
-        print_bar(b, le(cfg + 0x10 + 4 * b, 4));
+    if ((cfg[14] & 0x7f) == 0)
+        print_bars(cfg);
     printf("  interrupt pin %u line %u\n", cfg[0x3d], cfg[0x3c]);
-    if (n == sizeof(cfg))
+    if (n >= CONFIG_HEADER_SIZE)
         print_cap_list(cfg);
+    if (n > CONFIG_HEADER_SIZE)
+        print_ext_caps(cfg, n);
     return 0;
 }
 
