@@ -95,8 +95,13 @@ void vuc_close_fds(struct vuc_ctx *ctx, int *fds, unsigned n) {
     }
 }
 
-/* A peer that stops reading must not block a send forever. */
+/* Sends block (bounded by SO_SNDTIMEO, so a peer that stops reading cannot
+ * hold them forever); reads never do (MSG_DONTWAIT). A socket handed to us
+ * non-blocking would turn a full buffer into a failed send. */
 void vuc_set_send_timeout(const struct vuc_ctx *ctx, int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK))
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     if (ctx->opts.timeout_ms < 0)
         return;
     struct timeval tv = {.tv_sec = ctx->opts.timeout_ms / 1000,

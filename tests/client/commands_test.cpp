@@ -1,6 +1,7 @@
 // Every client-to-server command against a scripted peer: the bytes the
 // client sends (checked against the protocol tables by hand) and the decoding
 // of the peer's answers, in both socket modes.
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 
@@ -466,4 +467,26 @@ TEST_F(PeerTest, RawSubmitResultHoldsTheReplyPayload) {
     ASSERT_EQ(res.payload_len, 16u);
     EXPECT_EQ(std::vector<uint8_t>(res.payload, res.payload + 16), answer);
     vuc_release(ctx, id);
+}
+
+// A non-blocking socket handed to the client still carries a message larger
+// than the socket buffer: sends wait for room instead of failing.
+TEST_F(PeerTest, NonBlockingSocketIsMadeBlockingForSends) {
+    int sp[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp), 0);
+    vuc_options o;
+    vuc_options_init(&o);
+    ctx = vuc_create(&o);
+    ASSERT_EQ(vuc_attach_fd(ctx, sp[0]), 0);
+    peer = sp[1];
+    int fl = fcntl(peer, F_GETFL);
+    ASSERT_EQ(fcntl(peer, F_SETFL, fl & ~O_NONBLOCK), 0);
+    negotiate_legacy();
+    std::vector<uint8_t> big(1u << 20, 0x5a);
+    serve([&] {
+        WireMsg m = expect_cmd(peer, VU_CMD_REGION_WRITE);
+        EXPECT_EQ(m.bytes.size(), 32u + big.size());
+        send_msg(peer, reply(m.msg_id(), m.cmd(), region_access(0, 0, uint32_t(big.size()))));
+    });
+    EXPECT_EQ(vuc_region_write(ctx, 0, 0, big.data(), big.size()), 0);
 }
