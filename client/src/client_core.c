@@ -209,6 +209,14 @@ static bool msg_id_busy(const struct vuc_ctx *ctx, uint16_t msg_id) {
     return false;
 }
 
+static size_t outstanding(const struct vuc_ctx *ctx) {
+    size_t n = 0;
+    for (const struct vuc_req *r = ctx->reqs; r; r = r->next)
+        n += r->state != REQ_DONE;
+    return n;
+}
+
+/* Callers make sure a 16-bit msg_id is free (see vuc_submit_hooked). */
 static vuc_id alloc_id(struct vuc_ctx *ctx) {
     while (msg_id_busy(ctx, (uint16_t)ctx->next_id))
         ctx->next_id++;
@@ -332,6 +340,11 @@ int vuc_submit_hooked(struct vuc_ctx *ctx, const struct vuc_request *req, unsign
         return -ENOTCONN;
     if (req->nfds > ctx->caps.max_msg_fds && req->cmd != VU_CMD_VERSION)
         return -EINVAL;
+    if (req->payload_len + req->data_len > UINT32_MAX - VUC_HDR_SIZE)
+        return -EMSGSIZE;
+    /* Every outstanding request holds a distinct 16-bit msg_id. */
+    if (outstanding(ctx) >= UINT16_MAX)
+        return -EAGAIN;
     struct vuc_req *r = req_build(ctx, req);
     if (!r)
         return -ENOMEM;
