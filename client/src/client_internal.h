@@ -123,16 +123,19 @@ struct vuc_ctx {
     struct vuc_stats stats;
 };
 
-/* client_core.c */
-struct vuc_req *vuc_req_find(struct vuc_ctx *ctx, vuc_id id);
-int vuc_submit_hooked(struct vuc_ctx *ctx, const struct vuc_request *req, unsigned flags,
-                      vuc_complete_hook hook, vuc_id *id);
-int vuc_push_event(struct vuc_ctx *ctx, const struct vuc_event *ev);
+/* client_ctx.c */
 void vuc_close_fds(struct vuc_ctx *ctx, int *fds, unsigned n);
 int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, int iovcnt,
                  const int *fds, size_t nfds);
 uint32_t vuc_rx_limit(const struct vuc_ctx *ctx);
 void vuc_set_send_timeout(const struct vuc_ctx *ctx, int fd);
+
+/* client_requests.c */
+struct vuc_req *vuc_req_find(struct vuc_ctx *ctx, vuc_id id);
+void vuc_req_free(struct vuc_ctx *ctx, struct vuc_req *r);
+int vuc_submit_hooked(struct vuc_ctx *ctx, const struct vuc_request *req, unsigned flags,
+                      vuc_complete_hook hook, vuc_id *id);
+int vuc_push_event(struct vuc_ctx *ctx, const struct vuc_event *ev);
 void vuc_fail_all(struct vuc_ctx *ctx, int status);
 /* Delivery of a reply: completes its request (hook, result, event). */
 void vuc_req_complete(struct vuc_ctx *ctx, struct vuc_arrival *a);

@@ -1,0 +1,192 @@
+/*
+ * The context: creation, connection, accessors, and the one send path every
+ * message goes through (trace hook, SO_SNDTIMEO, shutdown on a torn send).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "client_internal.h"
+
+#define DEFAULT_MAX_MSG_FDS 8u
+#define DEFAULT_TIMEOUT_MS 5000
+
+void vuc_options_init(struct vuc_options *o) {
+    memset(o, 0, sizeof(*o));
+}
+
+struct vuc_ctx *vuc_create(const struct vuc_options *opts) {
+    struct vuc_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return NULL;
+    if (opts)
+        ctx->opts = *opts;
+    if (ctx->opts.max_msg_fds == 0)
+        ctx->opts.max_msg_fds = DEFAULT_MAX_MSG_FDS;
+    if (ctx->opts.max_data_xfer_size == 0)
+        ctx->opts.max_data_xfer_size = VU_DEFAULT_MAX_DATA_XFER_SIZE;
+    if (ctx->opts.timeout_ms == 0)
+        ctx->opts.timeout_ms = DEFAULT_TIMEOUT_MS;
+    ctx->ops = &vuc_sock_transport;
+    ctx->sock[0] = ctx->sock[1] = -1;
+    ctx->next_id = 1;
+    ctx->next_seq = 1;
+    ctx->arrivals_tail = &ctx->arrivals;
+    ctx->caps.max_msg_fds = VU_DEFAULT_MAX_MSG_FDS;
+    ctx->caps.max_data_xfer_size = VU_DEFAULT_MAX_DATA_XFER_SIZE;
+    return ctx;
+}
+
+static void rx_reset(struct vuc_ctx *ctx, struct vuc_rx *rx) {
+    free(rx->body);
+    vuc_close_fds(ctx, rx->fds, rx->nfds);
+    memset(rx, 0, sizeof(*rx));
+}
+
+void vuc_destroy(struct vuc_ctx *ctx) {
+    if (!ctx)
+        return;
+    for (int s = 0; s < 2; s++) {
+        rx_reset(ctx, &ctx->rx[s]);
+        if (ctx->sock[s] >= 0)
+            close(ctx->sock[s]);
+    }
+    while (ctx->reqs) {
+        struct vuc_req *r = ctx->reqs;
+        ctx->reqs = r->next;
+        vuc_req_free(ctx, r);
+    }
+    while (ctx->arrivals) {
+        struct vuc_arrival *a = ctx->arrivals;
+        ctx->arrivals = a->next;
+        vuc_arrival_free(ctx, a);
+    }
+    vuc_dma_pending_free_all(ctx);
+    free(ctx->events);
+    free(ctx->maps);
+    free(ctx);
+}
+
+void vuc_close_fds(struct vuc_ctx *ctx, int *fds, unsigned n) {
+    (void)ctx;
+    for (unsigned i = 0; i < n; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+        fds[i] = -1;
+    }
+}
+
+/* Sends block (bounded by SO_SNDTIMEO, so a peer that stops reading cannot
+ * hold them forever); reads never do (MSG_DONTWAIT). A socket handed to us
+ * non-blocking would turn a full buffer into a failed send. */
+void vuc_set_send_timeout(const struct vuc_ctx *ctx, int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK))
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    if (ctx->opts.timeout_ms < 0)
+        return;
+    struct timeval tv = {.tv_sec = ctx->opts.timeout_ms / 1000,
+                         .tv_usec = (ctx->opts.timeout_ms % 1000) * 1000};
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+int vuc_attach_fd(struct vuc_ctx *ctx, int fd) {
+    if (ctx->sock[VUC_SOCK_MAIN] >= 0)
+        return -EISCONN;
+    if (fd < 0)
+        return -EBADF;
+    ctx->sock[VUC_SOCK_MAIN] = fd;
+    vuc_set_send_timeout(ctx, fd);
+    return 0;
+}
+
+int vuc_connect(struct vuc_ctx *ctx, const char *socket_path) {
+    if (ctx->sock[VUC_SOCK_MAIN] >= 0)
+        return -EISCONN;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(socket_path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, socket_path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    return vuc_attach_fd(ctx, fd);
+}
+
+bool vuc_connected(const struct vuc_ctx *ctx) {
+    return ctx->sock[VUC_SOCK_MAIN] >= 0 && !ctx->rx[VUC_SOCK_MAIN].closed;
+}
+
+const struct vuc_server_caps *vuc_get_server_caps(const struct vuc_ctx *ctx) {
+    return ctx->negotiated ? &ctx->caps : NULL;
+}
+
+bool vuc_has_twin(const struct vuc_ctx *ctx) {
+    return ctx->sock[VUC_SOCK_TWIN] >= 0;
+}
+
+void vuc_get_stats(const struct vuc_ctx *ctx, struct vuc_stats *out) {
+    *out = ctx->stats;
+}
+
+uint32_t vuc_rx_limit(const struct vuc_ctx *ctx) {
+    uint64_t xfer = ctx->caps.max_data_xfer_size;
+    if (xfer > VUC_RX_XFER_CAP)
+        xfer = VUC_RX_XFER_CAP;
+    if (xfer < ctx->opts.max_data_xfer_size)
+        xfer = ctx->opts.max_data_xfer_size;
+    if (xfer < VUC_RX_META_MAX)
+        xfer = VUC_RX_META_MAX;
+    return (uint32_t)(xfer + VUC_HDR_SIZE + sizeof(struct vu_region_access));
+}
+
+/* ---- Sending ----------------------------------------------------------- */
+
+void vuc_set_trace(struct vuc_ctx *ctx, vuc_trace_fn fn, void *opaque) {
+    ctx->trace_fn = fn;
+    ctx->trace_opaque = opaque;
+}
+
+/* Hands a message about to be sent to the trace hook in one piece. */
+static void trace_sent(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, int iovcnt,
+                       size_t nfds) {
+    size_t len = 0;
+    for (int i = 0; i < iovcnt; i++)
+        len += iov[i].iov_len;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf || len < VUC_HDR_SIZE) {
+        free(buf);
+        return;
+    }
+    for (size_t off = 0, i = 0; i < (size_t)iovcnt; off += iov[i].iov_len, i++)
+        memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+    struct vu_hdr h;
+    memcpy(&h, buf, sizeof(h));
+    ctx->trace_fn(ctx->trace_opaque, s, true, &h, buf + VUC_HDR_SIZE, len - VUC_HDR_SIZE,
+                  (unsigned)nfds);
+    free(buf);
+}
+
+int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, int iovcnt,
+                 const int *fds, size_t nfds) {
+    if (ctx->sock[s] < 0 || ctx->rx[s].closed)
+        return -ENOTCONN;
+    int rc = ctx->ops->send(ctx->sock[s], iov, iovcnt, fds, nfds);
+    if (rc == 0 && ctx->trace_fn)
+        trace_sent(ctx, s, iov, iovcnt, nfds);
+    /* Part of the message may be out: the stream cannot be framed any more.
+     * Shutting it down turns this into a disconnect the reader reports. */
+    if (rc == -ETIMEDOUT)
+        shutdown(ctx->sock[s], SHUT_RDWR);
+    return rc;
+}

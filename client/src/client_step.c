@@ -1,0 +1,117 @@
+/*
+ * Stepping: the fds to poll, reading what is ready, holding and delivering
+ * arrivals, and the wait loop under every blocking call.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <time.h>
+
+#include "client_internal.h"
+
+/* ---- Stepping ------------------------------------------------------------ */
+
+int vuc_poll_fds(const struct vuc_ctx *ctx, struct pollfd *fds, int max) {
+    int n = 0;
+    for (int s = 0; s < 2 && n < max; s++) {
+        if (ctx->sock[s] < 0 || ctx->rx[s].closed)
+            continue;
+        fds[n].fd = ctx->sock[s];
+        fds[n].events = POLLIN;
+        fds[n].revents = 0;
+        n++;
+    }
+    return n;
+}
+
+static int deliver_all(struct vuc_ctx *ctx) {
+    while (ctx->arrivals) {
+        int rc = vuc_deliver(ctx, ctx->arrivals->seq);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* max_msgs bounds the messages read per socket: vuc_step drains what is
+ * ready; vuc_wait takes one at a time so it can stop at its own reply
+ * without a last read that finds nothing. */
+static int step_some(struct vuc_ctx *ctx, int timeout_ms, int max_msgs) {
+    struct pollfd pfd[2];
+    int n = vuc_poll_fds(ctx, pfd, 2);
+    if (n == 0)
+        return vuc_connected(ctx) ? 0 : -ENOTCONN;
+    int rc;
+    do {
+        rc = poll(pfd, (nfds_t)n, timeout_ms);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        return -errno;
+    int arrived = 0;
+    for (int i = 0; i < n; i++) {
+        if (!pfd[i].revents)
+            continue;
+        enum vuc_sock s = pfd[i].fd == ctx->sock[VUC_SOCK_MAIN] ? VUC_SOCK_MAIN : VUC_SOCK_TWIN;
+        rc = vuc_read_socket(ctx, s, max_msgs);
+        if (rc < 0)
+            return rc;
+        arrived += rc;
+    }
+    if (!ctx->hold && (rc = deliver_all(ctx)) < 0)
+        return rc;
+    return arrived;
+}
+
+int vuc_step(struct vuc_ctx *ctx, int timeout_ms) {
+    return step_some(ctx, timeout_ms, INT_MAX);
+}
+
+void vuc_set_hold(struct vuc_ctx *ctx, bool hold) {
+    ctx->hold = hold;
+    if (!hold)
+        deliver_all(ctx);
+}
+
+int vuc_deliver(struct vuc_ctx *ctx, uint64_t seq) {
+    struct vuc_arrival **p = &ctx->arrivals;
+    while (*p && (*p)->seq != seq)
+        p = &(*p)->next;
+    struct vuc_arrival *a = *p;
+    if (!a)
+        return -ENOENT;
+    *p = a->next;
+    if (ctx->arrivals_tail == &a->next)
+        ctx->arrivals_tail = p;
+    int rc = vuc_deliver_arrival(ctx, a);
+    vuc_arrival_free(ctx, a);
+    return rc;
+}
+
+int vuc_wait(struct vuc_ctx *ctx, vuc_id id, int timeout_ms) {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct vuc_req *r = vuc_req_find(ctx, id);
+        if (!r)
+            return -ENOENT;
+        int rc = deliver_all(ctx);
+        if (rc < 0)
+            return rc;
+        if (r->state == REQ_DONE)
+            return r->status;
+        int left = -1;
+        if (timeout_ms >= 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long el = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+            if (el >= timeout_ms)
+                return -ETIMEDOUT;
+            left = timeout_ms - (int)el;
+        }
+        bool held = ctx->hold;
+        ctx->hold = false;
+        rc = step_some(ctx, left, 1);
+        ctx->hold = held;
+        if (rc < 0 && r->state != REQ_DONE)
+            return rc;
+    }
+}
