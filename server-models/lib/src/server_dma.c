@@ -42,6 +42,11 @@ int vus_dma_check_range(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr
 
 int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_dir dir,
                        uint64_t addr, const void *data, uint32_t count) {
+    if (fd == ctx->conn_fd && !ctx->warned_279) {
+        ctx->warned_279 = true;
+        vus_log_err(ctx, "DMA goes on the main socket (no twin socket): a client command sent "
+                         "meanwhile will be misread (libvfio-user issue #279)");
+    }
     struct vu_dma_access acc = {.addr = addr, .count = count};
     size_t data_len = dir == VUS_DMA_WRITE ? count : 0;
     struct vu_hdr h = {

@@ -77,6 +77,7 @@ struct vus_ctx {
     /* DMA msg_ids: like libvfio-user's process-wide counter, kept across
      * clients (race279_next_client.jsonl shows ids continuing). */
     uint16_t next_dma_id;
+    bool warned_279; /* logged once that DMA goes on the main socket */
 
     bool pci;
     struct vus_pci_id id;
