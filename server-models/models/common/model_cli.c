@@ -1,6 +1,7 @@
 /* Command line and run loop shared by the device models. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model_cli.h"
@@ -21,6 +22,8 @@ static void usage(FILE *f, const char *prog, const char *summary,
     fprintf(f, "  --legacy-socket    refuse the twin socket: DMA on the main socket, as\n"
                "                     libvfio-user before its fix (the #279 race)\n");
     fprintf(f, "  --verbose          log every message to stderr\n");
+    fprintf(f, "  --io-timeout-ms N  drop a client that leaves a DMA command or a started\n"
+               "                     message unanswered this long (default 10000; -1: never)\n");
     fprintf(f, "  --help             this text\n");
     for (const struct model_option *o = extra; o != NULL && o->name != NULL; o++) {
         fprintf(f, "  --%s%s\n      %s\n", o->name, o->has_value ? " VALUE" : "", o->help);
@@ -51,6 +54,16 @@ int model_parse_args(int argc, char **argv, const char *summary, const struct mo
         }
         if (strcmp(a, "--legacy-socket") == 0) {
             out->legacy_socket = true;
+            continue;
+        }
+        if (strcmp(a, "--io-timeout-ms") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || v < -1 || v > 3600000 || v == 0) {
+                fprintf(stderr, "%s: bad --io-timeout-ms %s\n", argv[0], argv[i]);
+                return -1;
+            }
+            out->io_timeout_ms = (int)v;
             continue;
         }
         if (strcmp(a, "--verbose") == 0) {

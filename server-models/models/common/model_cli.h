@@ -13,6 +13,7 @@ struct model_opts {
     const char *socket_path;
     bool legacy_socket;
     bool verbose;
+    int io_timeout_ms; /* --io-timeout-ms; 0 = the library's default */
 };
 
 /* Extra options a model understands: name (without --), whether it takes a

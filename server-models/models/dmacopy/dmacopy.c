@@ -382,6 +382,7 @@ int main(int argc, char **argv) {
         .name = "dmacopy",
         .legacy_socket = o.legacy_socket,
         .verbose = o.verbose,
+        .io_timeout_ms = o.io_timeout_ms,
     };
     d.ctx = d.buf != NULL ? vus_create(&cfg) : NULL;
     if (d.ctx == NULL) {

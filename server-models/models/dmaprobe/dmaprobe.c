@@ -96,6 +96,7 @@ int main(int argc, char **argv) {
         .name = "dmaprobe",
         .legacy_socket = o.legacy_socket,
         .verbose = o.verbose,
+        .io_timeout_ms = o.io_timeout_ms,
         .libvfio_user_irq_flags = true,
     };
     static struct probe p;

@@ -62,6 +62,7 @@ int main(int argc, char **argv) {
         .name = "gpio",
         .legacy_socket = o.legacy_socket,
         .verbose = o.verbose,
+        .io_timeout_ms = o.io_timeout_ms,
         .libvfio_user_irq_flags = true,
         .migration_pgsize = 4096, /* the sample sets up migration */
     };

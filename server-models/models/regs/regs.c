@@ -161,6 +161,7 @@ int main(int argc, char **argv) {
         .name = "regs",
         .legacy_socket = o.legacy_socket,
         .verbose = o.verbose,
+        .io_timeout_ms = o.io_timeout_ms,
     };
     static struct regs r;
     reset(&r);

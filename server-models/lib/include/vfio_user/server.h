@@ -65,7 +65,7 @@ struct vus_config {
     uint32_t migration_pgsize;
     /* Wait for a DMA reply this long before giving up with ETIMEDOUT and
      * dropping the client; also bounds reading the rest of a started message.
-     * 0 means 10000 ms. */
+     * 0 means 10000 ms; negative waits for ever, as libvfio-user does. */
     int io_timeout_ms;
 };
 
