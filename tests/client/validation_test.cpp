@@ -432,3 +432,23 @@ TEST_F(ValidationTest, SendToAPeerThatStopsReadingTimesOut) {
         vuc_step(ctx, 20);
     EXPECT_FALSE(vuc_connected(ctx));
 }
+
+// More fds than the client's receive buffer holds (16): the kernel drops the
+// rest, the client closes what it got, and nothing leaks (fixture census).
+TEST_F(ValidationTest, FloodOfFdsOnACommandLeaksNothing) {
+    connect();
+    negotiate_twin();
+    map_two();
+    std::vector<int> fds;
+    for (int i = 0; i < 40; i++)
+        fds.push_back(eventfd(0, EFD_CLOEXEC));
+    WireMsg r = server_cmd(twin, message(5, VU_CMD_DMA_READ, 0, dma_fields(kBase, 4)), fds);
+    for (int f : fds)
+        close(f);
+    std::vector<uint8_t> want = dma_fields(kBase, 4);
+    want.insert(want.end(), mem.begin(), mem.begin() + 4);
+    EXPECT_EQ(r.bytes, reply(5, VU_CMD_DMA_READ, want)); // still served
+    vuc_stats st;
+    vuc_get_stats(ctx, &st);
+    EXPECT_EQ(st.closed_fds, 16u);
+}
