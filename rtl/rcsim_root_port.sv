@@ -110,6 +110,21 @@ module rcsim_root_port #(
 );
   import rcsim_pkg::*;
 
+  // Parameter ranges the design relies on, refused at elaboration.
+  if (DATA_W != 64 && DATA_W != 128 && DATA_W != 256) begin : g_bad_data_w
+    $fatal(1, "rcsim_root_port: DATA_W must be 64, 128 or 256");
+  end
+  if (NUM_TAGS < 1 || NUM_TAGS > 256) begin : g_bad_num_tags
+    $fatal(1, "rcsim_root_port: NUM_TAGS must be 1..256");
+  end
+  if (HOST_SLOTS < 1) begin : g_bad_host_slots
+    $fatal(1, "rcsim_root_port: HOST_SLOTS must be at least 1");
+  end
+  if ((RXBUF_DW & (RXBUF_DW - 1)) != 0 || RXBUF_DW < MAX_TLP_DW + DATA_W / 32)
+  begin : g_bad_rxbuf
+    $fatal(1, "rcsim_root_port: RXBUF_DW must be a power of two >= 1029 + DATA_W/32");
+  end
+
   localparam int NW = DATA_W / 32;
   localparam int CW = $clog2(NW + 1);
   localparam int SW = (HOST_SLOTS > 1) ? $clog2(HOST_SLOTS) : 1;
