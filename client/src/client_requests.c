@@ -295,7 +295,7 @@ void vuc_release(struct vuc_ctx *ctx, vuc_id id) {
     struct vuc_req *r = vuc_req_find(ctx, id);
     if (!r)
         return;
-    if (r->state != REQ_DONE) {
+    if (r->state == REQ_SENT || r->state == REQ_ARRIVED) {
         /* Its reply may still come: keep the msg_id busy until then. */
         r->abandoned = true;
         r->quiet = true;

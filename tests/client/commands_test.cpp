@@ -490,3 +490,14 @@ TEST_F(PeerTest, NonBlockingSocketIsMadeBlockingForSends) {
     });
     EXPECT_EQ(vuc_region_write(ctx, 0, 0, big.data(), big.size()), 0);
 }
+
+// Releasing a deferred request drops it: it never reaches the wire.
+TEST_F(PeerTest, ReleasedDeferredRequestIsNeverSent) {
+    connect();
+    negotiate_legacy();
+    vuc_id id;
+    ASSERT_EQ(vuc_submit_region_read(ctx, 0, 0, 4, VUC_SUBMIT_DEFER, &id), 0);
+    vuc_release(ctx, id);
+    EXPECT_EQ(vuc_send(ctx, id), -ENOENT);
+    EXPECT_TRUE(recv_msg(peer, 100).timeout);
+}

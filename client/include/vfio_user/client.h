@@ -282,7 +282,8 @@ struct vuc_result {
 int vuc_get_result(struct vuc_ctx *ctx, vuc_id id, struct vuc_result *out);
 /* Hands the reply's fd to the caller (the request no longer closes it). */
 int vuc_take_fd(struct vuc_ctx *ctx, vuc_id id);
-/* Forgets a request. An outstanding one is abandoned: its reply is dropped. */
+/* Forgets a request. A deferred one is never sent; a sent one is abandoned:
+ * its reply is dropped when it comes. */
 void vuc_release(struct vuc_ctx *ctx, vuc_id id);
 
 /* Waits (delivering arrivals in order, serving DMA; in hold mode too: it
