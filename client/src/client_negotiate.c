@@ -17,8 +17,12 @@ void vuc_version_hook(struct vuc_ctx *ctx, struct vuc_req *r) {
     int rc = vuc_version_parse(r->rx, r->reply.data_len + sizeof(struct vu_version),
                                VU_VERSION_MINOR, &caps, &twin_index);
     bool have_fd = r->fd >= 0;
-    if (rc == 0 && twin_index >= 0 && (!ctx->twin_offered || twin_index != 0 || !have_fd))
-        rc = -EPROTO; /* agreed to something we did not offer, or sent no socket */
+    /* Not offered: whatever the server says about it, there is no twin (an fd
+     * it sent anyway was closed on arrival). */
+    if (!ctx->twin_offered)
+        twin_index = -1;
+    if (rc == 0 && twin_index >= 0 && (twin_index != 0 || !have_fd))
+        rc = -EPROTO; /* agreed, but the socket is not where it says */
     if (rc == 0 && twin_index < 0 && have_fd) {
         ctx->stats.closed_fds++; /* an fd nobody asked for */
         close(r->fd);

@@ -81,8 +81,9 @@ TEST_F(PeerTest, NoTwinOptionLeavesTwinOutAndClosesAnUnaskedFd) {
     WireMsg seen;
     serve([&] {
         seen = expect_cmd(peer, VU_CMD_VERSION);
+        // A server that claims the twin socket unasked and sends an fd.
         int efd = eventfd(0, EFD_CLOEXEC);
-        send_msg(peer, reply(seen.msg_id(), VU_CMD_VERSION, version_payload(kJsonLegacy)), {efd});
+        send_msg(peer, reply(seen.msg_id(), VU_CMD_VERSION, version_payload(kJsonTwin)), {efd});
         close(efd);
     });
     ASSERT_EQ(vuc_negotiate(ctx), 0);
