@@ -214,4 +214,77 @@ TEST_F(RootPort, DeviceReadAtMrrsAcceptedOneDwMoreMalformed) {
     EXPECT_TRUE(h->ep.dma_completions[bad].empty());
 }
 
+TEST_F(RootPort, DeviceReadStraddlingHostMemoryEndGetsUR) {
+    h->mem.add_window(0x200000, 0x800); // ends at 0x200800, inside a 4 KiB page
+    const uint8_t tag = h->ep.dma_read(0x2007f0, 32);
+    ASSERT_TRUE(h->settle());
+    EXPECT_EQ(h->top->cnt_unsup_req, 1u);
+    EXPECT_EQ(h->top->cnt_malformed, 0u);
+    ASSERT_EQ(h->ep.dma_completions[tag].size(), 1u);
+    const Tlp &c = h->ep.dma_completions[tag][0];
+    EXPECT_EQ(c.type, TlpType::Cpl);
+    EXPECT_EQ(c.status, CplStatus::UR);
+    EXPECT_EQ(c.byte_count, 32);
+    EXPECT_EQ(c.lower_address, 0x70);
+}
+
+TEST_F(RootPort, DeviceWriteStraddlingHostMemoryEndDropped) {
+    h->mem.add_window(0x200000, 0x800);
+    h->ep.dma_write(0x2007f8, std::vector<uint8_t>(16, 0x99));
+    ASSERT_TRUE(h->settle());
+    EXPECT_EQ(h->top->cnt_unsup_req, 1u);
+    EXPECT_EQ(h->mem.byte(0x2007f8), 0x00);
+    EXPECT_TRUE(h->ep.dma_completions.empty());
+}
+
+TEST_F(RootPort, CplWithoutDataForReadIsUnexpected) {
+    Settings s;
+    s.cpl_timeout = 300;
+    make({}, s);
+    h->ep.reply_policy = [](const Tlp &) { return Reply::Drop; };
+    h->host_read(1, 0x1000, 1);
+    ASSERT_TRUE(h->run_until([&] { return h->ep.requests.size() == 1; }, 2000));
+    h->ep.send(Tlp::completion(h->ep.requests[0], kEpId, CplStatus::SC));
+    ASSERT_TRUE(h->wait_responses(1, 2000));
+    EXPECT_EQ(h->top->cnt_unexp_cpl, 1u);
+    EXPECT_EQ(h->responses[0].status, TIMEOUT);
+}
+
+TEST_F(RootPort, CplDLongerThanByteCountIsUnexpected) {
+    Settings s;
+    s.cpl_timeout = 300;
+    make({}, s);
+    h->ep.reply_policy = [](const Tlp &) { return Reply::Drop; };
+    h->host_read(1, 0x1000, 2);
+    ASSERT_TRUE(h->run_until([&] { return h->ep.requests.size() == 1; }, 2000));
+    // Byte count 8 but 3 DW of data.
+    h->ep.send(Tlp::completion_data(kRpId, 0, kEpId, 8, 0, std::vector<uint8_t>(12, 7)));
+    ASSERT_TRUE(h->wait_responses(1, 2000));
+    EXPECT_EQ(h->top->cnt_unexp_cpl, 1u);
+    EXPECT_EQ(h->responses[0].status, TIMEOUT);
+}
+
+TEST_F(RootPort, ReceiveBackPressureLosesNothing) {
+    Settings s;
+    s.mps = 512;
+    make({}, s);
+    h->hmem_wrsp_latency = 200; // host memory accepts one write per ~200 cycles
+    for (unsigned i = 0; i < 24; ++i)
+        h->ep.dma_write(0x50000 + 0x200 * i, std::vector<uint8_t>(512, uint8_t(i + 1)));
+    bool stalled = false;
+    ASSERT_TRUE(h->run_until(
+        [&] {
+            stalled = stalled || !h->top->rx_ready;
+            return h->host_writes.size() == 24 && h->ep.idle();
+        },
+        20000));
+    ASSERT_TRUE(h->settle());
+    EXPECT_TRUE(stalled) << "the receive buffer never filled; the test lost its point";
+    for (unsigned i = 0; i < 24; ++i) {
+        EXPECT_EQ(h->mem.byte(0x50000 + 0x200 * i), uint8_t(i + 1)) << i;
+        EXPECT_EQ(h->mem.byte(0x501ff + 0x200 * i), uint8_t(i + 1)) << i;
+    }
+    EXPECT_EQ(h->top->cnt_malformed, 0u);
+}
+
 } // namespace
