@@ -1,7 +1,9 @@
 // Packs one TLP (3 or 4 header DWs, then payload DWs from a DW source) into
 // beats as TLP-PACKING.md defines: DW k in beat k/NW, lane k%NW. The header
 // and payload go through a small DW accumulator, so payload that starts at
-// any lane of its source still leaves at one beat per cycle.
+// any lane of its source still leaves at one beat per cycle. The next TLP is
+// taken in the cycle the last beat of the current one leaves, its header
+// going straight into the accumulator, so TLPs follow without a gap.
 module tlp_framer #(
     parameter int DATA_W = 128,
     localparam int NW = DATA_W / 32,
@@ -34,9 +36,6 @@ module tlp_framer #(
   logic [32*ACC-1:0] acc;
   logic [AW-1:0]     acc_cnt;
   logic              active;
-  logic              hdr_pushed;
-  logic              hdr_4dw;
-  logic [127:0]      hdr;
   logic [10:0]       pay_left;   // payload DWs still to push
   logic [10:0]       out_left;   // DWs still to emit
   logic              first_beat;
@@ -44,8 +43,10 @@ module tlp_framer #(
   logic [CW-1:0]     beat_dw;
   logic [AW-1:0]     space;
   logic [AW-1:0]     pay_take;
+  logic              last_pop;
 
-  assign start_ready = !active;
+  assign last_pop    = out_valid && out_ready && (out_left <= 11'(NW));
+  assign start_ready = !active || last_pop;
   assign space       = AW'(ACC) - acc_cnt;
   assign beat_dw     = (out_left > 11'(NW)) ? CW'(NW) : out_left[CW-1:0];
   assign out_valid   = active && acc_cnt != '0 &&
@@ -63,7 +64,7 @@ module tlp_framer #(
     logic [10:0] t;
     t = {{(11 - CW) {1'b0}}, src_avail};
     if (pay_left < t) t = pay_left;
-    if (!active || !hdr_pushed || space < AW'(NW)) t = '0;
+    if (!active || space < AW'(NW)) t = '0;
     pay_take = AW'(t);
     src_take = CW'(t);
   end
@@ -74,7 +75,6 @@ module tlp_framer #(
     if (!rst_n) begin
       active     <= 1'b0;
       acc_cnt    <= '0;
-      hdr_pushed <= 1'b0;
       first_beat <= 1'b0;
       out_left   <= '0;
       pay_left   <= '0;
@@ -88,29 +88,24 @@ module tlp_framer #(
         out_left <= out_left - {{(11 - CW) {1'b0}}, beat_dw};
         if (out_left <= 11'(NW)) active <= 1'b0;
       end
-      if (active && !hdr_pushed) begin
-        for (int i = 0; i < 4; i++)
-          if (i < 3 || hdr_4dw) a[32*(int'(c)+i)+:32] = hdr[32*i+:32];
-        c = c + (hdr_4dw ? AW'(4) : AW'(3));
-        hdr_pushed <= 1'b1;
-      end else if (pay_take != '0) begin
+      if (pay_take != '0) begin
         for (int i = 0; i < NW; i++)
           if (i < int'(pay_take)) a[32*(int'(c)+i)+:32] = src_data[32*i+:32];
         c = c + pay_take;
         pay_left <= pay_left - 11'(pay_take);
       end
-      acc <= a;
-      acc_cnt <= c;
       if (start_valid && start_ready) begin
+        // the previous TLP has left completely: the accumulator is empty
+        for (int i = 0; i < 4; i++)
+          if (i < 3 || start_4dw) a[32*i+:32] = start_hdr[32*i+:32];
+        c = start_4dw ? AW'(4) : AW'(3);
         active     <= 1'b1;
-        hdr_pushed <= 1'b0;
-        hdr        <= start_hdr;
-        hdr_4dw    <= start_4dw;
         pay_left   <= start_pay_dw;
         out_left   <= start_pay_dw + (start_4dw ? 11'd4 : 11'd3);
         first_beat <= 1'b1;
-        acc_cnt    <= '0;
       end
+      acc <= a;
+      acc_cnt <= c;
     end
   end
 endmodule
