@@ -51,6 +51,8 @@ module cpl_tracker #(
     // events
     output logic              ev_unexp,
     output logic              ev_late,
+    output logic              busy_tag_valid,  // the tag being worked on (for the timeout scan)
+    output logic [7:0]        busy_tag,
     output logic              busy
 );
   import rcsim_pkg::*;
@@ -122,6 +124,8 @@ module cpl_tracker #(
   logic [6:0]    r_la;
 
   assign busy = go || (state != S_IDLE);
+  assign busy_tag_valid = busy;
+  assign busy_tag = (state == S_IDLE) ? lk_tag : r_tag;
   assign done = (state == S_FIN);
 
   assign rd_off   = 11'd3 + r_copied;

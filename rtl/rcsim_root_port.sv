@@ -250,7 +250,7 @@ module rcsim_root_port #(
   );
 
   // piece results: the completion tracker, else a timeout (never both: the
-  // timeout scan pauses while the tracker works)
+  // timeout scan waits while the tracker reports a result)
   logic              trk_res_valid;
   logic [SW-1:0]     trk_res_slot;
   logic              trk_res_dec;
@@ -328,6 +328,8 @@ module rcsim_root_port #(
   logic [12:0]   upd_bytes_left;
   logic [6:0]    upd_la;
   logic          trk_busy;
+  logic          trk_busy_tag_valid;
+  logic [7:0]    trk_busy_tag;
 
   tag_table #(
       .NUM_TAGS  (NUM_TAGS),
@@ -361,7 +363,9 @@ module rcsim_root_port #(
       .upd_dw_left    (upd_dw_left),
       .upd_bytes_left (upd_bytes_left),
       .upd_la         (upd_la),
-      .scan_en        (!trk_busy),
+      .busy_tag_valid (trk_busy_tag_valid),
+      .busy_tag       (trk_busy_tag),
+      .res_busy       (trk_res_valid),
       .to_valid       (to_valid),
       .to_slot        (to_slot),
       .in_use         (tags_in_use)
@@ -493,6 +497,8 @@ module rcsim_root_port #(
       .wr_data       (trk_wr_data),
       .ev_unexp      (trk_ev_unexp),
       .ev_late       (trk_ev_late),
+      .busy_tag_valid(trk_busy_tag_valid),
+      .busy_tag      (trk_busy_tag),
       .busy          (trk_busy)
   );
 

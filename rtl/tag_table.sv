@@ -3,7 +3,12 @@
 // back), so a tag is reused as late as possible and a late completion is
 // recognised as late, not matched to a newer request. The completion timeout
 // is checked one tag per cycle by a round-robin scan: a request times out
-// between `timeout` and `timeout + NUM_TAGS` cycles after it was sent.
+// between `timeout` and `timeout + NUM_TAGS` cycles after it was sent (a
+// little later when the scan has to wait, see below).
+// The scan never times out the tag whose completion is being processed
+// (it moves on and comes back), and it waits in a cycle where the
+// completion tracker reports a result, since the host slots take one result
+// per cycle: so a timeout and a completion never race for a tag.
 module tag_table #(
     parameter int NUM_TAGS = 32,
     parameter int HOST_SLOTS = 4,
@@ -42,7 +47,9 @@ module tag_table #(
     input  logic [12:0]   upd_bytes_left,
     input  logic [6:0]    upd_la,
     // completion timeout
-    input  logic          scan_en,
+    input  logic          busy_tag_valid,  // a completion for busy_tag is being processed
+    input  logic [7:0]    busy_tag,
+    input  logic          res_busy,        // the tracker reports a result this cycle
     output logic          to_valid,
     output logic [SW-1:0] to_slot,
     output logic [8:0]    in_use
@@ -95,7 +102,11 @@ module tag_table #(
   assign lk_la         = la[lk_idx];
 
   // Wrap-safe "now has reached the deadline" (timeouts below 2^31 cycles).
-  assign to_valid = scan_en && !upd_valid && valid[scan] && !no_deadline[scan] &&
+  logic scan_skip;   // the scanned tag is in the tracker's hands
+  logic scan_wait;   // the slots' result port is taken this cycle
+  assign scan_skip = busy_tag_valid && busy_tag == 8'(scan);
+  assign scan_wait = res_busy || upd_valid;
+  assign to_valid = !scan_skip && !scan_wait && valid[scan] && !no_deadline[scan] &&
                     ($signed(now - deadline[scan]) >= 32'sd0);
   assign to_slot = slot[scan];
 
@@ -146,7 +157,7 @@ module tag_table #(
         push = 1'b1;
         push_tag = 8'(scan);
       end
-      if (scan_en) scan <= wrap_inc(scan);
+      if (!scan_wait) scan <= wrap_inc(scan);
       if (push) begin
         free_list[fl_tail] <= push_tag;
         fl_tail <= wrap_inc(fl_tail);

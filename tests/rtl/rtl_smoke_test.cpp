@@ -558,3 +558,30 @@ TEST_F(RtlSmoke, GarbageOnReceivePortNeverWedgesTheRootPort) {
 }
 
 } // namespace
+
+namespace {
+
+// The completion timeout must fire even while completions keep the
+// completion tracker busy without a pause (here: a flood of completions
+// for a tag we never used, each counted unexpected).
+TEST_F(RtlSmoke, TimeoutFiresDuringACompletionFlood) {
+    m_->cfg_we = 1;
+    m_->cfg_cpl_timeout = 100;
+    m_->cfg_mrrs = 2;
+    m_->cfg_msi_base = 0xfee00000;
+    m_->cfg_msi_limit = 0xfeefffff;
+    step();
+    m_->cfg_we = 0;
+    host_read(0x1000, 1, 0xf, 0);
+    ASSERT_TRUE(run_until([&] { return tx_tlps_.size() == 1; }));
+    // CplD to 00:00.0, tag 0x77 (never used: NUM_TAGS is 32), 1 DW.
+    for (int i = 0; i < 1000; ++i)
+        send_rx({0x4a000001, 0x01000004, 0x00007700, uint32_t(i)});
+    ASSERT_TRUE(run_until([&] { return rsp_data_.size() == 1; }, 5000));
+    EXPECT_EQ(rsp_status_[0], 3); // TIMEOUT
+    EXPECT_FALSE(rx_q_.empty()) << "the timeout came only after the flood ended";
+    ASSERT_TRUE(run_until([&] { return rx_q_.empty() && m_->idle; }, 20000));
+    EXPECT_EQ(m_->cnt_unexp_cpl, 1000u);
+}
+
+} // namespace
