@@ -1,0 +1,223 @@
+#include "admission.hpp"
+
+#include "quiescence.hpp"
+
+#include <cerrno>
+#include <poll.h>
+#include <thread>
+
+namespace rcsim {
+
+std::string command_name(uint16_t cmd) {
+    static const char *const names[] = {"0",
+                                        "VERSION",
+                                        "DMA_MAP",
+                                        "DMA_UNMAP",
+                                        "GET_INFO",
+                                        "GET_REGION_INFO",
+                                        "GET_REGION_IO_FDS",
+                                        "GET_IRQ_INFO",
+                                        "SET_IRQS",
+                                        "REGION_READ",
+                                        "REGION_WRITE",
+                                        "DMA_READ",
+                                        "DMA_WRITE",
+                                        "DEVICE_RESET",
+                                        "14",
+                                        "REGION_WRITE_MULTI",
+                                        "DEVICE_FEATURE"};
+    if (cmd < sizeof names / sizeof names[0])
+        return names[cmd];
+    return std::to_string(cmd);
+}
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+std::string hex(uint64_t v) {
+    char b[24];
+    snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+
+std::string label_of(const vuc_event &ev) {
+    const std::string sock = ev.sock == VUC_SOCK_TWIN ? "twin" : "main";
+    const std::string id = " #" + std::to_string(ev.msg_id);
+    switch (ev.arrival) {
+    case VUC_ARR_REPLY:
+        return "reply " + command_name(ev.cmd) + id + " " + sock;
+    case VUC_ARR_DMA:
+        return command_name(ev.cmd) + id + " " + sock + " addr=" + hex(ev.addr) +
+               " count=" + std::to_string(ev.count);
+    case VUC_ARR_BAD_CMD:
+        return "bad command " + command_name(ev.cmd) + id + " " + sock;
+    case VUC_ARR_DISCONNECT:
+        return "disconnect " + sock + (ev.status == -EPROTO ? " (unframeable)" : " (EOF)");
+    }
+    return "?";
+}
+} // namespace
+
+void Admission::record(Decision d) {
+    d.sim_time_ps = now_ps_ ? now_ps_() : 0;
+    d.index = decisions_.size();
+    if (log_) {
+        std::string err;
+        if (log_->append(d, &err) < 0)
+            notes_.push_back("decision log: " + err);
+    }
+    decisions_.push_back(d);
+    if (on_decision_)
+        on_decision_(decisions_.back());
+}
+
+void Admission::drain_events() {
+    vuc_event ev;
+    while (vuc_next_event(ctx_, &ev) == 1) {
+        if (ev.kind == VUC_EV_ARRIVED)
+            pending_.push_back({false, ev.seq, {0, 0}, label_of(ev)});
+        else
+            bridge_.on_event(ev);
+    }
+}
+
+void Admission::settle() {
+    dirty_ = false;
+    if (pid_ > 0) {
+        ++counters_.quiescence_waits;
+        const QuiescenceWait w = wait_quiescent(
+            pid_, std::chrono::duration_cast<std::chrono::microseconds>(cfg_.watchdog));
+        counters_.quiescence_wall_us += uint64_t(w.waited.count());
+        switch (w.result) {
+        case Quiescence::Quiescent:
+        case Quiescence::Gone: // its sockets report the death
+            return;
+        case Quiescence::Busy:
+            return silent("server pid " + std::to_string(pid_) +
+                              " never quiescent: " + w.last.detail,
+                          w.waited);
+        case Quiescence::CannotInspect:
+            notes_.push_back("server pid " + std::to_string(pid_) + " cannot be inspected (" +
+                             w.last.detail + "): settle periods from now on");
+            pid_ = 0;
+            break;
+        }
+    }
+    std::this_thread::sleep_for(cfg_.settle);
+    ++counters_.settles;
+    Decision d;
+    d.kind = "settle";
+    d.options = {"settled"};
+    d.chosen = "settled";
+    d.wall_waited_us = uint64_t(cfg_.settle.count());
+    record(d);
+}
+
+void Admission::gather() {
+    while (vuc_step(ctx_, 0) > 0) {
+    }
+    drain_events();
+    for (const IrqSignal &s : bridge_.read_irq_fds())
+        pending_.push_back({true, 0, s,
+                            std::string("irq ") + to_string(bridge_.irq_mode()) + " vector " +
+                                std::to_string(s.vector) + " count " + std::to_string(s.count)});
+}
+
+// Waits for the server's fds (and the eventfds) up to the watchdog.
+bool Admission::wait_for_server() {
+    struct pollfd fds[16];
+    int n = vuc_poll_fds(ctx_, fds, 2);
+    if (n < 0)
+        n = 0;
+    for (int fd : bridge_.irq_fds())
+        if (n < 16)
+            fds[n++] = {fd, POLLIN, 0};
+    const Clock::time_point start = Clock::now();
+    const int ms = int(cfg_.watchdog.count());
+    int rc;
+    do {
+        rc = poll(fds, nfds_t(n), ms);
+    } while (rc < 0 && errno == EINTR);
+    if (rc > 0)
+        return true;
+    silent("no reply within the watchdog",
+           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+    return false;
+}
+
+void Admission::silent(const std::string &why, std::chrono::microseconds waited) {
+    ++counters_.silent;
+    Decision d;
+    d.kind = "silent";
+    d.options = bridge_.awaited();
+    if (d.options.empty())
+        d.options = {why};
+    d.chosen = "silent";
+    d.wall_waited_us = uint64_t(waited.count());
+    record(d);
+    notes_.push_back("silent server: " + why);
+    bridge_.abandon_outstanding();
+}
+
+unsigned Admission::admit_all() {
+    unsigned n = 0;
+    while (!pending_.empty()) {
+        Decision d;
+        d.kind = "admit";
+        for (const Arrival &a : pending_)
+            d.options.push_back(a.label);
+        d.chosen = pending_.front().label; // order: arrival (fifo)
+        record(d);
+        const Arrival a = pending_.front();
+        pending_.erase(pending_.begin());
+        if (a.irq) {
+            bridge_.inject_irq(a.signal.vector);
+        } else {
+            const int rc = vuc_deliver(ctx_, a.seq);
+            if (rc < 0)
+                notes_.push_back("deliver " + a.label + " failed: errno " + std::to_string(-rc));
+            if (a.label.rfind("disconnect", 0) == 0)
+                bridge_.note_failure("server " + a.label.substr(0, 15) +
+                                     ": connection lost mid-run");
+        }
+        // Replies complete requests: their events come now, in order.
+        vuc_event ev;
+        while (vuc_next_event(ctx_, &ev) == 1) {
+            if (ev.kind == VUC_EV_ARRIVED)
+                pending_.push_back({false, ev.seq, {0, 0}, label_of(ev)});
+            else
+                bridge_.on_event(ev);
+        }
+        ++n;
+    }
+    counters_.admitted += n;
+    return n;
+}
+
+unsigned Admission::point() {
+    ++counters_.points;
+    unsigned admitted = 0;
+    unsigned empty_wakeups = 0;
+    for (;;) {
+        if (dirty_)
+            settle();
+        gather();
+        if (!pending_.empty()) {
+            admitted += admit_all();
+            empty_wakeups = 0;
+            continue;
+        }
+        if (!bridge_.awaits_server() || bridge_.owes_server())
+            break;
+        if (++empty_wakeups > 100) {
+            silent("server fds readable but nothing could be read", {});
+            break;
+        }
+        if (!wait_for_server())
+            break;
+        dirty_ = true; // something came: let the server finish first
+    }
+    return admitted;
+}
+
+} // namespace rcsim

@@ -1,0 +1,99 @@
+// Admission points: the only places where something from outside (a reply,
+// a DMA command, a disconnect, an interrupt signal) enters simulated time.
+// Simulated time does not move while this runs, so host load never changes
+// what the RTL sees. Rules (sim/README.md):
+//  - after the harness sent the server anything, wait until the server is
+//    quiescent (/proc: every thread blocked on input) before looking, so
+//    whatever the message provoked (a reply, DMA from a worker thread, an
+//    interrupt) has happened; a server that cannot be inspected gets a
+//    logged settle period instead;
+//  - read everything that is ready, and admit it in arrival order (fifo,
+//    for now), one logged `admit` decision each;
+//  - if the server owes replies and nothing came, wait (wall clock) up to
+//    the watchdog; a peer silent that long gets a logged `silent` decision
+//    and its requests are left to the root port's completion timeout.
+#pragma once
+
+#include "bridge.hpp"
+#include "decision_log.hpp"
+
+#include "vfio_user/client.h"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace rcsim {
+
+struct AdmissionConfig {
+    std::chrono::milliseconds watchdog{5000};
+    std::chrono::microseconds settle{5000};
+};
+
+struct AdmissionCounters {
+    uint64_t points = 0, admitted = 0, quiescence_waits = 0, settles = 0, silent = 0;
+    uint64_t quiescence_wall_us = 0;
+};
+
+class Admission {
+  public:
+    Admission(vuc_ctx *ctx, Bridge &bridge, const AdmissionConfig &cfg)
+        : ctx_(ctx), bridge_(bridge), cfg_(cfg) {}
+
+    // pid <= 0: the server cannot be inspected (settle periods).
+    void set_server_pid(pid_t pid) { pid_ = pid; }
+    pid_t server_pid() const { return pid_; }
+    void set_log(DecisionLogWriter *log) { log_ = log; }
+    void set_clock(std::function<uint64_t()> sim_time_ps) { now_ps_ = std::move(sim_time_ps); }
+    void on_decision(std::function<void(const Decision &)> fn) { on_decision_ = std::move(fn); }
+
+    // The client sent the server something (from the client's trace hook).
+    void note_sent() { dirty_ = true; }
+    // Whether an admission point can change anything right now: something
+    // was sent since the server was last seen quiescent, or replies are owed
+    // and nothing of ours is keeping the server busy.
+    bool needed() const { return dirty_ || (bridge_.awaits_server() && !bridge_.owes_server()); }
+
+    // Runs one admission point; returns how many arrivals were admitted.
+    unsigned point();
+
+    const AdmissionCounters &counters() const { return counters_; }
+    const std::vector<Decision> &decisions() const { return decisions_; }
+    const std::vector<std::string> &notes() const { return notes_; }
+
+  private:
+    struct Arrival {
+        bool irq = false;
+        uint64_t seq = 0;
+        IrqSignal signal{0, 0};
+        std::string label;
+    };
+    void settle();
+    void gather();
+    bool wait_for_server();
+    void silent(const std::string &why, std::chrono::microseconds waited);
+    unsigned admit_all();
+    void record(Decision d);
+    void drain_events();
+
+    vuc_ctx *ctx_;
+    Bridge &bridge_;
+    AdmissionConfig cfg_;
+    pid_t pid_ = 0;
+    DecisionLogWriter *log_ = nullptr;
+    std::function<uint64_t()> now_ps_;
+    std::function<void(const Decision &)> on_decision_;
+    bool dirty_ = false;
+    std::vector<Arrival> pending_;
+    AdmissionCounters counters_;
+    std::vector<Decision> decisions_;
+    std::vector<std::string> notes_;
+};
+
+// "REGION_READ", "DMA_WRITE", ... (the number for unknown commands).
+std::string command_name(uint16_t cmd);
+
+} // namespace rcsim

@@ -1,0 +1,46 @@
+// The BARs as enumeration assigned them: where each memory BAR lives in the
+// host's address space, so the bridge can turn a TLP address into a
+// (region, offset) pair for REGION_READ/REGION_WRITE. Only memory BARs are
+// decoded (the root port has no I/O space). Decoding also honours the
+// Command register's Memory Space Enable, which the bridge snoops.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+namespace rcsim {
+
+struct Bar {
+    bool present = false; // implemented and assigned
+    bool io = false;
+    bool is64 = false;
+    bool prefetchable = false;
+    uint64_t base = 0;
+    uint64_t size = 0;
+};
+
+struct BarHit {
+    unsigned index;
+    uint64_t offset;
+};
+
+class BarMap {
+  public:
+    static constexpr unsigned kBars = 6;
+
+    void set(unsigned index, const Bar &bar) { bars_.at(index) = bar; }
+    const Bar &get(unsigned index) const { return bars_.at(index); }
+    void set_memory_enabled(bool on) { memory_enabled_ = on; }
+    bool memory_enabled() const { return memory_enabled_; }
+
+    // The BAR holding [addr, addr+len), nullopt if none (or memory space is
+    // disabled, or the range runs past the BAR's end).
+    std::optional<BarHit> decode(uint64_t addr, uint64_t len) const;
+
+  private:
+    std::array<Bar, kBars> bars_{};
+    bool memory_enabled_ = false;
+};
+
+} // namespace rcsim

@@ -1,0 +1,117 @@
+#include "bridge.hpp"
+
+#include <unistd.h>
+
+namespace rcsim {
+
+Bridge::Bridge(vuc_ctx *ctx, BarMap &bars, unsigned lanes, uint16_t device_bdf)
+    : ctx_(ctx), bars_(bars), lanes_(lanes), device_bdf_(device_bdf), tx_asm_(lanes * 32) {
+    for (unsigned t = 0; t < 256; ++t)
+        free_tags_.push_back(uint8_t(t));
+    vuc_set_dma_handler(ctx_, &Bridge::dma_trampoline, this);
+}
+
+Bridge::~Bridge() {
+    for (int fd : irq_fds_)
+        close(fd);
+}
+
+void Bridge::on_edge(const RtlOut &out, RtlIn &in) {
+    if (in.tx_ready && out.tx_valid)
+        take_tx_beat(out.tx);
+    if (in.rx_valid && out.rx_ready)
+        rx_.pop_front();
+    issue_reads();
+    // Completions always drain (rtl/README.md: tx_ready never waits on rx).
+    in.tx_ready = true;
+    in.rx_valid = !rx_.empty();
+    if (!rx_.empty())
+        in.rx = rx_.front();
+}
+
+void Bridge::take_tx_beat(const tlp::Beat &b) {
+    std::optional<tlp::Decoded> d = tx_asm_.push(b);
+    if (!d)
+        return;
+    if (!d->ok()) {
+        ++counters_.unexpected_tlps;
+        note_failure("root port sent an undecodable TLP: " + d->error);
+        return;
+    }
+    dispatch(*d->tlp);
+}
+
+void Bridge::dispatch(const tlp::Tlp &t) {
+    switch (t.type) {
+    case tlp::TlpType::MemRd32:
+    case tlp::TlpType::MemRd64:
+        return mmio_read(t);
+    case tlp::TlpType::MemWr32:
+    case tlp::TlpType::MemWr64:
+        return mmio_write(t);
+    case tlp::TlpType::CfgRd0:
+        return cfg_read(t);
+    case tlp::TlpType::CfgWr0:
+        return cfg_write(t);
+    case tlp::TlpType::Cpl:
+    case tlp::TlpType::CplD:
+        return dma_completion(t);
+    default:
+        ++counters_.unexpected_tlps;
+        note_failure("root port sent a TLP the device side does not take: " + t.describe());
+    }
+}
+
+void Bridge::inject(const tlp::Tlp &t) {
+    for (const tlp::Beat &b : tlp::to_beats(t, lanes_ * 32))
+        rx_.push_back(b);
+}
+
+void Bridge::track(vuc_id id, Pending p) {
+    pending_.emplace(id, std::move(p));
+}
+
+void Bridge::on_event(const vuc_event &ev) {
+    if (ev.kind == VUC_EV_COMPLETED)
+        complete(ev.id);
+    else if (ev.kind == VUC_EV_PROTOCOL)
+        note_failure("server sent a reply nobody asked for (dropped, -EPROTO)");
+}
+
+void Bridge::complete(vuc_id id) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) {
+        vuc_release(ctx_, id); // abandoned earlier: the late reply is dropped
+        return;
+    }
+    const Pending p = std::move(it->second);
+    pending_.erase(it);
+    vuc_result r{};
+    if (vuc_get_result(ctx_, id, &r) < 0)
+        r.status = -EIO;
+    finish(p, r);
+    vuc_release(ctx_, id);
+}
+
+std::vector<std::string> Bridge::awaited() const {
+    std::vector<std::string> v;
+    for (const auto &[id, p] : pending_)
+        v.push_back(p.what + " #" + std::to_string(uint16_t(id)));
+    return v;
+}
+
+void Bridge::abandon_outstanding() {
+    for (const auto &[id, p] : pending_) {
+        ++counters_.abandoned;
+        note_failure("no reply to " + p.what + " #" + std::to_string(uint16_t(id)) +
+                     " before the watchdog: left to the completion timeout");
+        vuc_release(ctx_, id);
+    }
+    pending_.clear();
+}
+
+bool Bridge::idle() const {
+    return rx_.empty() && pending_.empty() && jobs_.empty() && !tx_asm_.in_tlp();
+}
+
+} // namespace rcsim

@@ -1,0 +1,184 @@
+// The bridge between the root port's TLP ports and the vfio-user client's
+// non-blocking core (hold mode). TLPs the root port sends (MMIO, config,
+// completions of device reads) become REGION_READ/REGION_WRITE requests or
+// finish DMA reads; replies, DMA commands and interrupts become TLPs injected
+// into the root port's receive port, in one FIFO (PCIe ordering: nothing
+// overtakes an earlier posted write). Arrivals are *delivered* only by the
+// admission logic (admission.hpp); this class reacts to what was delivered.
+//
+// Files: bridge.cpp (TLP ports, event dispatch), bridge_mmio.cpp (MMIO and
+// config requests, error table), bridge_dma.cpp (DMA_READ/DMA_WRITE through
+// the RTL), bridge_irq.cpp (eventfds, MSI/MSI-X shadows, INTx).
+#pragma once
+
+#include "bar_map.hpp"
+#include "rtl_ports.hpp"
+#include "tlp.hpp"
+#include "tlp_beats.hpp"
+
+#include "vfio_user/client.h"
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rcsim {
+
+// vfio-user error reply -> completion status (documented in sim/README.md).
+tlp::CplStatus completion_status_for_errno(int err);
+
+enum class IrqMode { None, Intx, Msi, Msix };
+const char *to_string(IrqMode m);
+
+struct BridgeCounters {
+    uint64_t mmio_reads = 0, mmio_writes = 0, cfg_reads = 0, cfg_writes = 0;
+    uint64_t ur_completions = 0, ca_completions = 0;
+    uint64_t mmio_write_errors = 0; // posted writes the server refused
+    uint64_t unexpected_tlps = 0;   // TLPs from the root port we could not place
+    uint64_t dma_reads = 0, dma_writes = 0, dma_errors = 0;
+    uint64_t dma_bytes_read = 0, dma_bytes_written = 0;
+    uint64_t irqs_injected = 0, intx_acks = 0;
+    uint64_t abandoned = 0; // requests given up after a silent decision
+};
+
+struct IrqSignal {
+    unsigned vector;
+    uint64_t count;
+};
+
+class Bridge : public EdgeSink {
+  public:
+    Bridge(vuc_ctx *ctx, BarMap &bars, unsigned lanes, uint16_t device_bdf);
+    ~Bridge() override;
+    Bridge(const Bridge &) = delete;
+    Bridge &operator=(const Bridge &) = delete;
+
+    void set_link(unsigned mps, unsigned mrrs, unsigned rcb) {
+        mps_ = mps;
+        mrrs_ = mrrs;
+        rcb_ = rcb;
+    }
+    uint16_t device_bdf() const { return device_bdf_; }
+
+    void on_edge(const RtlOut &out, RtlIn &in) override;
+
+    // ---- admission side
+    // A client event that is not an arrival (COMPLETED, PROTOCOL).
+    void on_event(const vuc_event &ev);
+    // The server owes us replies (requests out, not abandoned).
+    bool awaits_server() const { return !pending_.empty(); }
+    // We owe the server DMA replies (its DMA is going through the RTL).
+    bool owes_server() const { return !jobs_.empty(); }
+    std::vector<std::string> awaited() const;
+    // The watchdog gave up: forget the replies (the root port's completion
+    // timeout answers the host).
+    void abandon_outstanding();
+    // Nothing queued for the root port and nothing in flight here.
+    bool idle() const;
+
+    // ---- interrupts (bridge_irq.cpp)
+    // Creates one eventfd per vector and hands them to the server (blocking
+    // SET_IRQS; call with nothing outstanding). 0 or negative errno.
+    int setup_irqs(IrqMode mode, unsigned vectors, std::string *error);
+    IrqMode irq_mode() const { return irq_mode_; }
+    const std::vector<int> &irq_fds() const { return irq_fds_; }
+    std::vector<IrqSignal> read_irq_fds();
+    void inject_irq(unsigned vector);
+    // INTx handled by the host: Deassert_INTA, then SET_IRQS unmask.
+    void intx_ack();
+    void set_msi_cap(unsigned offset) { msi_cap_ = offset; }
+    void set_msix_table(unsigned bar, uint64_t offset, unsigned vectors);
+
+    const BridgeCounters &counters() const { return counters_; }
+    const std::vector<std::string> &failures() const { return failures_; }
+    void note_failure(std::string what) { failures_.push_back(std::move(what)); }
+    const std::array<uint8_t, 4096> &config_shadow() const { return cfg_shadow_; }
+
+  private:
+    enum class Kind { MemRead, MemWrite, CfgRead, CfgWrite, HostCmd };
+    struct Pending {
+        Kind kind;
+        tlp::Tlp req;
+        unsigned lead = 0;   // config: byte offset of the first enabled byte in the DW
+        bool respond = true; // the last piece of a split config write answers it
+        std::string what;
+    };
+
+    // bridge.cpp
+    void take_tx_beat(const tlp::Beat &b);
+    void dispatch(const tlp::Tlp &t);
+    void inject(const tlp::Tlp &t);
+    void complete(vuc_id id);
+    void track(vuc_id id, Pending p);
+
+    // bridge_mmio.cpp
+    void mmio_read(const tlp::Tlp &t);
+    void mmio_write(const tlp::Tlp &t);
+    void cfg_read(const tlp::Tlp &t);
+    void cfg_write(const tlp::Tlp &t);
+    void fail_request(const tlp::Tlp &t, tlp::CplStatus st);
+    void finish(const Pending &p, const vuc_result &r);
+    void snoop_cfg(unsigned offset, const uint8_t *bytes, size_t n);
+    void snoop_msix(unsigned bar, uint64_t offset, const uint8_t *bytes, size_t n);
+
+    // bridge_dma.cpp
+    static int dma_trampoline(void *opaque, vuc_dma_op *op);
+    int start_dma(vuc_dma_op *op);
+    void issue_reads();
+    void dma_completion(const tlp::Tlp &t);
+    void finish_piece(uint64_t job, int err);
+    void host_write_done(uint64_t dw_addr, unsigned len_dw, bool err);
+    friend class Harness;
+
+    vuc_ctx *ctx_;
+    BarMap &bars_;
+    unsigned lanes_;
+    uint16_t device_bdf_;
+    unsigned mps_ = 128, mrrs_ = 512, rcb_ = 64;
+    tlp::BeatAssembler tx_asm_;
+    std::deque<tlp::Beat> rx_;
+    std::map<vuc_id, Pending> pending_;
+    BridgeCounters counters_;
+    std::vector<std::string> failures_;
+
+    // DMA
+    struct DmaJob {
+        vuc_dma_op *op;
+        uint64_t pieces_left;
+        int err;
+    };
+    struct ReadPiece {
+        uint64_t job;
+        uint64_t addr;
+        uint32_t bytes;
+        uint64_t offset; // into op->data
+        std::vector<uint8_t> got;
+    };
+    struct ExpectedWrite {
+        uint64_t job;
+        uint64_t dw_addr;
+        unsigned len_dw;
+    };
+    std::map<uint64_t, DmaJob> jobs_;
+    uint64_t next_job_ = 0;
+    std::deque<ReadPiece> read_queue_;
+    std::map<uint8_t, ReadPiece> tags_;
+    std::deque<uint8_t> free_tags_;
+    std::deque<ExpectedWrite> expected_writes_;
+
+    // Interrupts and the host's programming of them (shadowed, never read
+    // back from the server).
+    IrqMode irq_mode_ = IrqMode::None;
+    std::vector<int> irq_fds_;
+    unsigned msi_cap_ = 0;
+    unsigned msix_bar_ = 0;
+    uint64_t msix_offset_ = 0;
+    unsigned msix_vectors_ = 0;
+    std::vector<uint8_t> msix_shadow_;
+    std::array<uint8_t, 4096> cfg_shadow_{};
+};
+
+} // namespace rcsim

@@ -1,0 +1,119 @@
+// DMA_READ/DMA_WRITE from the server -> device-originated MemRd/MemWr TLPs
+// (split by MRRS/MPS and 4 KiB) through the root port into host memory; the
+// reply goes to the server when the last piece is done: reads when their
+// completions came back, writes when host memory acknowledged the burst.
+#include "bridge.hpp"
+#include "tlp_rules.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+namespace rcsim {
+
+int Bridge::dma_trampoline(void *opaque, vuc_dma_op *op) {
+    return static_cast<Bridge *>(opaque)->start_dma(op);
+}
+
+int Bridge::start_dma(vuc_dma_op *op) {
+    const bool write = op->cmd == VU_CMD_DMA_WRITE;
+    const std::vector<tlp::Piece> pieces =
+        tlp::split_request(op->addr, op->count, write ? mps_ : mrrs_);
+    if (pieces.empty())
+        return 0; // zero-length DMA: nothing to move
+    const uint64_t job = next_job_++;
+    jobs_[job] = DmaJob{op, pieces.size(), 0};
+    uint64_t offset = 0;
+    for (const tlp::Piece &p : pieces) {
+        if (write) {
+            const std::vector<uint8_t> data(op->data + offset, op->data + offset + p.bytes);
+            const tlp::Tlp t = tlp::Tlp::mem_write(p.addr, data, device_bdf_);
+            inject(t);
+            expected_writes_.push_back({job, p.addr & ~uint64_t(3), t.length_dws()});
+        } else {
+            read_queue_.push_back({job, p.addr, p.bytes, offset, {}});
+        }
+        offset += p.bytes;
+    }
+    if (write) {
+        ++counters_.dma_writes;
+        counters_.dma_bytes_written += op->count;
+    } else {
+        ++counters_.dma_reads;
+        counters_.dma_bytes_read += op->count;
+    }
+    issue_reads();
+    return VUC_DMA_PENDING;
+}
+
+// Read pieces go out as tags free up; at most a few hundred TLPs of the
+// whole transfer sit in the receive FIFO at once.
+void Bridge::issue_reads() {
+    while (!read_queue_.empty() && !free_tags_.empty() && rx_.size() < 1024) {
+        ReadPiece p = std::move(read_queue_.front());
+        read_queue_.pop_front();
+        const uint8_t tag = free_tags_.front();
+        free_tags_.pop_front();
+        inject(tlp::Tlp::mem_read(p.addr, p.bytes, device_bdf_, tag));
+        tags_.emplace(tag, std::move(p));
+    }
+}
+
+void Bridge::dma_completion(const tlp::Tlp &t) {
+    auto it = tags_.find(t.tag);
+    if (t.requester_id != device_bdf_ || it == tags_.end()) {
+        ++counters_.unexpected_tlps;
+        note_failure("completion for no DMA read of ours: " + t.describe());
+        return;
+    }
+    ReadPiece &p = it->second;
+    int err = 0;
+    if (t.status != tlp::CplStatus::SC)
+        err = t.status == tlp::CplStatus::UR ? -EFAULT : -EIO;
+    else if (t.type != tlp::TlpType::CplD)
+        err = -EIO;
+    else
+        p.got.insert(p.got.end(), t.payload.begin(), t.payload.end());
+    const size_t lead = size_t(p.addr & 3);
+    if (err == 0 && p.got.size() < lead + p.bytes)
+        return; // more completions to come
+    const uint64_t job = p.job;
+    auto j = jobs_.find(job);
+    if (err == 0 && j != jobs_.end())
+        std::memcpy(j->second.op->data + p.offset, p.got.data() + lead, p.bytes);
+    tags_.erase(it);
+    free_tags_.push_back(t.tag);
+    finish_piece(job, err);
+}
+
+void Bridge::host_write_done(uint64_t dw_addr, unsigned len_dw, bool err) {
+    if (expected_writes_.empty()) {
+        note_failure("host memory write the bridge did not send");
+        return;
+    }
+    const ExpectedWrite w = expected_writes_.front();
+    expected_writes_.pop_front();
+    if (w.dw_addr != dw_addr || w.len_dw != len_dw)
+        note_failure("host memory write out of order: expected a different burst");
+    finish_piece(w.job, err ? -EFAULT : 0);
+}
+
+void Bridge::finish_piece(uint64_t job, int err) {
+    auto j = jobs_.find(job);
+    if (j == jobs_.end())
+        return;
+    DmaJob &d = j->second;
+    if (err && !d.err)
+        d.err = err;
+    if (--d.pieces_left > 0)
+        return;
+    if (d.err)
+        ++counters_.dma_errors;
+    vuc_dma_op *op = d.op;
+    const int e = d.err;
+    jobs_.erase(j);
+    const int rc = vuc_dma_complete(ctx_, op, e);
+    if (rc < 0 && rc != -ENOTCONN)
+        note_failure("DMA reply could not be sent: errno " + std::to_string(-rc));
+}
+
+} // namespace rcsim

@@ -1,0 +1,221 @@
+// MMIO and config TLPs from the root port -> REGION_READ/REGION_WRITE on the
+// BAR regions and region 7 (config space); replies -> completions.
+#include "bridge.hpp"
+#include "tlp_rules.hpp"
+
+#include <cerrno>
+
+namespace rcsim {
+
+// The table sim/README.md documents: errors that say "no such thing here"
+// (bad offset/size, no such region, unsupported operation) are Unsupported
+// Request, as a real completer answers an access it does not decode; every
+// other failure (I/O error, server gone or broken) is Completer Abort.
+tlp::CplStatus completion_status_for_errno(int err) {
+    switch (err < 0 ? -err : err) {
+    case EINVAL:
+    case EFAULT:
+    case ENOENT:
+    case ENXIO:
+    case ERANGE:
+    case ENOTSUP:
+    case ENOSYS:
+        return tlp::CplStatus::UR;
+    default:
+        return tlp::CplStatus::CA;
+    }
+}
+
+namespace {
+struct Run {
+    size_t first, len;
+};
+// Contiguous runs of enabled bytes in a write's payload.
+std::vector<Run> enabled_runs(const tlp::Tlp &t) {
+    const size_t n = size_t(t.length_dws()) * 4;
+    std::vector<Run> runs;
+    size_t i = 0;
+    auto enabled = [&](size_t k) {
+        const unsigned dw = unsigned(k / 4), bit = unsigned(k % 4);
+        const uint8_t be = dw == 0 ? t.first_be : dw + 1 == t.length_dws() ? t.last_be : 0xf;
+        return (be >> bit) & 1u;
+    };
+    while (i < n && i < t.payload.size()) {
+        if (!enabled(i)) {
+            ++i;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && j < t.payload.size() && enabled(j))
+            ++j;
+        runs.push_back({i, j - i});
+        i = j;
+    }
+    return runs;
+}
+} // namespace
+
+void Bridge::fail_request(const tlp::Tlp &t, tlp::CplStatus st) {
+    if (t.is_posted())
+        return;
+    (st == tlp::CplStatus::UR ? counters_.ur_completions : counters_.ca_completions)++;
+    const uint16_t completer =
+        t.type == tlp::TlpType::CfgRd0 || t.type == tlp::TlpType::CfgWr0 ? t.dest_id : device_bdf_;
+    inject(tlp::Tlp::completion(t, completer, st));
+}
+
+void Bridge::mmio_read(const tlp::Tlp &t) {
+    ++counters_.mmio_reads;
+    const uint32_t bytes = t.request_bytes();
+    const uint64_t addr = t.first_byte_address();
+    const std::optional<BarHit> hit = bars_.decode(addr, bytes ? bytes : 1);
+    if (!hit)
+        return fail_request(t, tlp::CplStatus::UR);
+    if (t.first_be == 0) { // zero-length read: nothing to ask the device
+        for (const tlp::Tlp &c :
+             tlp::read_completions(t, device_bdf_, std::vector<uint8_t>(bytes, 0), rcb_, mps_))
+            inject(c);
+        return;
+    }
+    vuc_id id = 0;
+    const int rc = vuc_submit_region_read(ctx_, hit->index, hit->offset, bytes, 0, &id);
+    if (rc < 0)
+        return fail_request(t, completion_status_for_errno(rc));
+    track(id, {Kind::MemRead, t, 0, true, "REGION_READ"});
+}
+
+void Bridge::mmio_write(const tlp::Tlp &t) {
+    ++counters_.mmio_writes;
+    const uint64_t base = t.address & ~uint64_t(3);
+    for (const Run &r : enabled_runs(t)) {
+        const std::optional<BarHit> hit = bars_.decode(base + r.first, r.len);
+        if (!hit) {
+            ++counters_.mmio_write_errors;
+            note_failure("MemWr to an address no BAR decodes: " + t.describe());
+            continue;
+        }
+        snoop_msix(hit->index, hit->offset, &t.payload[r.first], r.len);
+        vuc_id id = 0;
+        const int rc = vuc_submit_region_write(ctx_, hit->index, hit->offset, &t.payload[r.first],
+                                               uint32_t(r.len), 0, &id);
+        if (rc < 0) {
+            ++counters_.mmio_write_errors;
+            note_failure("REGION_WRITE could not be sent: errno " + std::to_string(-rc));
+            continue;
+        }
+        track(id, {Kind::MemWrite, t, 0, false, "REGION_WRITE"});
+    }
+}
+
+void Bridge::cfg_read(const tlp::Tlp &t) {
+    ++counters_.cfg_reads;
+    if (t.dest_id != device_bdf_)
+        return fail_request(t, tlp::CplStatus::UR);
+    if (t.first_be == 0) {
+        inject(tlp::Tlp::completion_data(t.requester_id, t.tag, device_bdf_, 4, 0, {0, 0, 0, 0}));
+        return;
+    }
+    unsigned lead = 0, end = 4;
+    while (!(t.first_be & (1u << lead)))
+        ++lead;
+    while (!(t.first_be & (1u << (end - 1))))
+        --end;
+    vuc_id id = 0;
+    const int rc = vuc_submit_region_read(
+        ctx_, VU_PCI_CONFIG_REGION, uint64_t(t.register_number) * 4 + lead, end - lead, 0, &id);
+    if (rc < 0)
+        return fail_request(t, completion_status_for_errno(rc));
+    track(id, {Kind::CfgRead, t, lead, true, "REGION_READ cfg"});
+}
+
+void Bridge::cfg_write(const tlp::Tlp &t) {
+    ++counters_.cfg_writes;
+    if (t.dest_id != device_bdf_)
+        return fail_request(t, tlp::CplStatus::UR);
+    const std::vector<Run> runs = enabled_runs(t);
+    if (runs.empty()) {
+        inject(tlp::Tlp::completion(t, device_bdf_, tlp::CplStatus::SC));
+        return;
+    }
+    for (size_t i = 0; i < runs.size(); ++i) {
+        const Run &r = runs[i];
+        const uint64_t off = uint64_t(t.register_number) * 4 + r.first;
+        snoop_cfg(unsigned(off), &t.payload[r.first], r.len);
+        vuc_id id = 0;
+        const int rc = vuc_submit_region_write(ctx_, VU_PCI_CONFIG_REGION, off, &t.payload[r.first],
+                                               uint32_t(r.len), 0, &id);
+        const bool last = i + 1 == runs.size();
+        if (rc < 0) {
+            if (last)
+                fail_request(t, completion_status_for_errno(rc));
+            continue;
+        }
+        track(id, {Kind::CfgWrite, t, 0, last, "REGION_WRITE cfg"});
+    }
+}
+
+void Bridge::finish(const Pending &p, const vuc_result &r) {
+    const tlp::Tlp &t = p.req;
+    switch (p.kind) {
+    case Kind::MemRead: {
+        if (r.status < 0)
+            return fail_request(t, completion_status_for_errno(r.status));
+        if (r.data_len != t.request_bytes()) {
+            note_failure("REGION_READ reply with " + std::to_string(r.data_len) + " bytes for " +
+                         std::to_string(t.request_bytes()));
+            return fail_request(t, tlp::CplStatus::CA);
+        }
+        const std::vector<uint8_t> data(r.data, r.data + r.data_len);
+        for (const tlp::Tlp &c : tlp::read_completions(t, device_bdf_, data, rcb_, mps_))
+            inject(c);
+        return;
+    }
+    case Kind::MemWrite:
+        if (r.status < 0) {
+            ++counters_.mmio_write_errors;
+            note_failure("server refused a posted MMIO write (errno " + std::to_string(-r.status) +
+                         "): " + t.describe());
+        }
+        return;
+    case Kind::CfgRead: {
+        if (r.status < 0)
+            return fail_request(t, completion_status_for_errno(r.status));
+        std::vector<uint8_t> dw(4, 0);
+        for (size_t i = 0; i < r.data_len && p.lead + i < 4; ++i)
+            dw[p.lead + i] = r.data[i];
+        snoop_cfg(unsigned(t.register_number) * 4 + p.lead, r.data, r.data_len);
+        inject(tlp::Tlp::completion_data(t.requester_id, t.tag, device_bdf_, 4, 0, dw));
+        return;
+    }
+    case Kind::CfgWrite:
+        if (!p.respond)
+            return;
+        if (r.status < 0)
+            return fail_request(t, completion_status_for_errno(r.status));
+        inject(tlp::Tlp::completion(t, device_bdf_, tlp::CplStatus::SC));
+        return;
+    case Kind::HostCmd:
+        if (r.status < 0)
+            note_failure(p.what + " failed with errno " + std::to_string(-r.status));
+        return;
+    }
+}
+
+void Bridge::snoop_cfg(unsigned offset, const uint8_t *bytes, size_t n) {
+    for (size_t i = 0; i < n && offset + i < cfg_shadow_.size(); ++i)
+        cfg_shadow_[offset + i] = bytes[i];
+    if (offset <= 4 && offset + n > 4)
+        bars_.set_memory_enabled(cfg_shadow_[4] & 0x2);
+}
+
+void Bridge::snoop_msix(unsigned bar, uint64_t offset, const uint8_t *bytes, size_t n) {
+    if (msix_vectors_ == 0 || bar != msix_bar_)
+        return;
+    for (size_t i = 0; i < n; ++i) {
+        const uint64_t o = offset + i;
+        if (o >= msix_offset_ && o - msix_offset_ < msix_shadow_.size())
+            msix_shadow_[o - msix_offset_] = bytes[i];
+    }
+}
+
+} // namespace rcsim

@@ -1,0 +1,281 @@
+// Enumeration, all through config TLPs the bridge turns into region 7
+// accesses, as a host's PCI core would do it: IDs, BAR sizing and
+// assignment from the configured window, capability walk, MPS/MRRS into the
+// device's PCIe capability and the root port, Memory Space + Bus Master,
+// then MSI-X, MSI or INTx (the eventfds handed over with SET_IRQS).
+#include "harness.hpp"
+
+#include <cerrno>
+
+namespace rcsim {
+
+namespace {
+constexpr uint16_t kCommand = 0x04, kStatus = 0x06, kCapPtr = 0x34, kIntPin = 0x3d;
+constexpr uint8_t kCapMsi = 0x05, kCapPcie = 0x10, kCapMsix = 0x11;
+
+uint64_t align_up(uint64_t v, uint64_t a) {
+    return (v + a - 1) & ~(a - 1);
+}
+uint8_t size_code(unsigned bytes) {
+    uint8_t c = 0;
+    while ((128u << c) < bytes && c < 5)
+        ++c;
+    return c;
+}
+
+class Enumerator {
+  public:
+    Enumerator(Harness &h, Enumeration &e, std::string *error) : h_(h), e_(e), error_(error) {}
+
+    int run() {
+        int rc = ids();
+        rc = rc ? rc : bars();
+        rc = rc ? rc : capabilities();
+        rc = rc ? rc : link();
+        rc = rc ? rc : command();
+        rc = rc ? rc : interrupts();
+        return rc;
+    }
+
+  private:
+    bool rd(uint16_t off, unsigned size, uint32_t *v) {
+        const Access a = h_.cfg_read(off, size);
+        *v = uint32_t(a.value);
+        if (!a.ok())
+            fail("config read at " + std::to_string(off) + " failed: " + to_string(a.status));
+        return a.ok();
+    }
+    bool wr(uint16_t off, unsigned size, uint32_t v) {
+        const HostStatus s = h_.cfg_write(off, size, v);
+        if (s != HostStatus::SC)
+            fail("config write at " + std::to_string(off) + " failed: " + to_string(s));
+        return s == HostStatus::SC;
+    }
+    int fail(const std::string &why) {
+        if (error_->empty())
+            *error_ = "enumeration: " + why;
+        return -EIO;
+    }
+
+    int ids() {
+        uint32_t id = 0, cls = 0, pin = 0;
+        if (!rd(0x00, 4, &id) || !rd(0x08, 4, &cls) || !rd(kIntPin, 1, &pin))
+            return -EIO;
+        if (id == 0xffffffffu || id == 0)
+            return fail("no device at the configured BDF");
+        e_.vendor_id = uint16_t(id);
+        e_.device_id = uint16_t(id >> 16);
+        e_.class_code = cls >> 8;
+        e_.interrupt_pin = uint8_t(pin);
+        return wr(kCommand, 2, 0) ? 0 : -EIO; // no decoding while sizing
+    }
+
+    int bars() {
+        uint64_t next = h_.config().bar_window_base;
+        const uint64_t end = next + h_.config().bar_window_size;
+        for (unsigned i = 0; i < BarMap::kBars;) {
+            const uint16_t reg = uint16_t(0x10 + 4 * i);
+            uint32_t orig = 0, lo = 0, hi = 0;
+            if (!rd(reg, 4, &orig) || !wr(reg, 4, 0xffffffffu) || !rd(reg, 4, &lo))
+                return -EIO;
+            Bar b;
+            if (orig & 1) { // I/O: sized, not assigned (no I/O space here)
+                b.io = true;
+                b.size = (~uint64_t(lo & ~3u) + 1) & 0xffff;
+                wr(reg, 4, orig);
+                e_.bars[i++] = b;
+                continue;
+            }
+            b.is64 = ((orig >> 1) & 3) == 2;
+            b.prefetchable = orig & 8;
+            uint64_t mask = lo & ~0xfull;
+            if (b.is64) {
+                if (!wr(uint16_t(reg + 4), 4, 0xffffffffu) || !rd(uint16_t(reg + 4), 4, &hi))
+                    return -EIO;
+                mask |= uint64_t(hi) << 32;
+            } else {
+                mask |= 0xffffffff00000000ull;
+            }
+            if ((mask & 0xffffffffull) != 0) {
+                b.size = ~mask + 1;
+                b.base = align_up(next, b.size);
+                if (b.base + b.size > end)
+                    return fail("BAR" + std::to_string(i) + " does not fit the BAR window");
+                next = b.base + b.size;
+                b.present = true;
+                if (!wr(reg, 4, uint32_t(b.base)) ||
+                    (b.is64 && !wr(uint16_t(reg + 4), 4, uint32_t(b.base >> 32))))
+                    return -EIO;
+            }
+            e_.bars[i] = b;
+            h_.bars().set(i, b);
+            i += b.is64 ? 2 : 1;
+        }
+        return 0;
+    }
+
+    int capabilities() {
+        uint32_t status = 0, ptr = 0;
+        if (!rd(kStatus, 2, &status))
+            return -EIO;
+        if (!(status & 0x10))
+            return 0;
+        if (!rd(kCapPtr, 1, &ptr))
+            return -EIO;
+        for (unsigned hops = 0; (ptr & ~3u) != 0 && hops < 48; ++hops) {
+            ptr &= ~3u;
+            uint32_t hdr = 0;
+            if (!rd(uint16_t(ptr), 2, &hdr))
+                return -EIO;
+            const uint8_t id = uint8_t(hdr);
+            if (id == kCapPcie)
+                e_.pcie_cap = ptr;
+            else if (id == kCapMsi)
+                e_.msi_cap = ptr;
+            else if (id == kCapMsix)
+                e_.msix_cap = ptr;
+            ptr = hdr >> 8;
+        }
+        return 0;
+    }
+
+    // MPS: the smaller of what we want and what the device supports; the
+    // same value goes to the root port (one MPS both ways).
+    int link() {
+        unsigned mps = 128;
+        const unsigned mrrs = h_.config().mrrs;
+        if (e_.pcie_cap) {
+            const uint16_t p = uint16_t(e_.pcie_cap);
+            uint32_t devcap = 0, devctl = 0;
+            if (!rd(uint16_t(p + 4), 4, &devcap) || !rd(uint16_t(p + 8), 2, &devctl))
+                return -EIO;
+            mps = std::min(h_.config().mps, 128u << (devcap & 7));
+            devctl &= ~((7u << 5) | (7u << 12));
+            devctl |= unsigned(size_code(mps)) << 5 | unsigned(size_code(mrrs)) << 12;
+            if (!wr(uint16_t(p + 8), 2, devctl))
+                return -EIO;
+        }
+        e_.mps = mps;
+        e_.mrrs = mrrs;
+        h_.set_link(mps, mrrs);
+        return 0;
+    }
+
+    int command() {
+        uint16_t cmd = 0x0006; // Memory Space, Bus Master
+        const bool msi_like = pick() == IrqMode::Msi || pick() == IrqMode::Msix;
+        if (msi_like)
+            cmd |= 0x0400; // INTx Disable
+        return wr(kCommand, 2, cmd) ? 0 : -EIO;
+    }
+
+    IrqMode pick() const {
+        switch (h_.config().irq) {
+        case IrqPreference::None:
+            return IrqMode::None;
+        case IrqPreference::Msix:
+            return e_.msix_cap ? IrqMode::Msix : IrqMode::None;
+        case IrqPreference::Msi:
+            return e_.msi_cap ? IrqMode::Msi : IrqMode::None;
+        case IrqPreference::Intx:
+            return e_.interrupt_pin ? IrqMode::Intx : IrqMode::None;
+        case IrqPreference::Auto:
+            break;
+        }
+        if (e_.msix_cap)
+            return IrqMode::Msix;
+        if (e_.msi_cap)
+            return IrqMode::Msi;
+        return e_.interrupt_pin ? IrqMode::Intx : IrqMode::None;
+    }
+
+    int interrupts() {
+        const IrqMode mode = pick();
+        if (h_.config().irq != IrqPreference::Auto && h_.config().irq != IrqPreference::None &&
+            mode == IrqMode::None)
+            return fail("the device lacks the requested interrupt kind");
+        unsigned vectors = 0;
+        int rc = 0;
+        if (mode == IrqMode::Msix)
+            rc = msix(&vectors);
+        else if (mode == IrqMode::Msi)
+            rc = msi(&vectors);
+        else if (mode == IrqMode::Intx)
+            vectors = 1;
+        if (rc < 0)
+            return rc;
+        if (!h_.drain())
+            return fail("posted writes did not drain");
+        std::string err;
+        rc = h_.bridge()->setup_irqs(mode, vectors, &err);
+        if (rc < 0)
+            return fail(err);
+        e_.irq_mode = mode;
+        e_.irq_vectors = vectors;
+        return 0;
+    }
+
+    int msix(unsigned *vectors) {
+        const uint16_t c = uint16_t(e_.msix_cap);
+        uint32_t ctrl = 0, table = 0, pba = 0;
+        if (!rd(uint16_t(c + 2), 2, &ctrl) || !rd(uint16_t(c + 4), 4, &table) ||
+            !rd(uint16_t(c + 8), 4, &pba))
+            return -EIO;
+        *vectors = (ctrl & 0x7ff) + 1;
+        e_.msix_table_bar = table & 7;
+        e_.msix_table_offset = table & ~7u;
+        e_.msix_pba_bar = pba & 7;
+        e_.msix_pba_offset = pba & ~7u;
+        if (!h_.bars().get(e_.msix_table_bar).present)
+            return fail("MSI-X table in an unassigned BAR");
+        h_.bridge()->set_msix_table(e_.msix_table_bar, e_.msix_table_offset, *vectors);
+        const uint64_t addr = h_.config().msi_address;
+        for (unsigned v = 0; v < *vectors; ++v) {
+            const uint64_t o = e_.msix_table_offset + 16ull * v;
+            const unsigned b = e_.msix_table_bar;
+            if (h_.mmio_write(b, o, 4, uint32_t(addr)) != HostStatus::SC ||
+                h_.mmio_write(b, o + 4, 4, uint32_t(addr >> 32)) != HostStatus::SC ||
+                h_.mmio_write(b, o + 8, 4, kMsiDataBase + v) != HostStatus::SC ||
+                h_.mmio_write(b, o + 12, 4, 0) != HostStatus::SC)
+                return fail("MSI-X table write refused");
+        }
+        return wr(uint16_t(c + 2), 2, (ctrl | 0x8000u) & ~0x4000u) ? 0 : -EIO;
+    }
+
+    int msi(unsigned *vectors) {
+        const uint16_t c = uint16_t(e_.msi_cap);
+        uint32_t ctrl = 0;
+        if (!rd(uint16_t(c + 2), 2, &ctrl))
+            return -EIO;
+        const unsigned mmc = (ctrl >> 1) & 7;
+        const bool is64 = ctrl & 0x80, pvm = ctrl & 0x100;
+        *vectors = 1u << mmc;
+        h_.bridge()->set_msi_cap(c);
+        const uint64_t addr = h_.config().msi_address;
+        bool ok = wr(uint16_t(c + 4), 4, uint32_t(addr));
+        if (is64)
+            ok = ok && wr(uint16_t(c + 8), 4, uint32_t(addr >> 32));
+        ok = ok && wr(uint16_t(c + (is64 ? 0xc : 0x8)), 2, kMsiDataBase);
+        if (pvm)
+            ok = ok && wr(uint16_t(c + (is64 ? 0x10 : 0xc)), 4, 0);
+        ok = ok && wr(uint16_t(c + 2), 2, (ctrl & ~0x70u) | mmc << 4 | 1u);
+        return ok ? 0 : -EIO;
+    }
+
+    Harness &h_;
+    Enumeration &e_;
+    std::string *error_;
+};
+} // namespace
+
+int Harness::enumerate(std::string *error) {
+    if (!bridge_) {
+        *error = "enumerate: no server attached";
+        return -ENOTCONN;
+    }
+    enum_ = Enumeration{};
+    error->clear();
+    return Enumerator(*this, enum_, error).run();
+}
+
+} // namespace rcsim

@@ -1,0 +1,446 @@
+#include "harness.hpp"
+
+#include "sha256.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+namespace rcsim {
+
+namespace {
+uint8_t size_code(unsigned bytes) {
+    uint8_t c = 0;
+    while ((128u << c) < bytes && c < 5)
+        ++c;
+    return c;
+}
+} // namespace
+
+Harness::Harness(const HarnessConfig &cfg)
+    : cfg_(cfg), driver_(HarnessTop::kLanes), memport_(mem_, HarnessTop::kLanes) {}
+
+int Harness::create(const HarnessConfig &cfg, std::unique_ptr<Harness> *out, std::string *error) {
+    std::unique_ptr<Harness> h(new Harness(cfg));
+    int rc = HarnessTop::create(&h->top_, error);
+    if (rc < 0)
+        return rc;
+    for (const MemWindow &w : cfg.dma_windows) {
+        if (h->mem_.add_window(w) != MemStatus::Ok) {
+            *error = "DMA window " + w.name + " is empty or overlaps another";
+            return -EINVAL;
+        }
+    }
+    if (!cfg.fst_path.empty() && (rc = h->top_->trace_fst(cfg.fst_path, error)) < 0)
+        return rc;
+    h->top_->set_sink(h.get());
+    h->memport_.on_write_done([raw = h.get()](uint64_t a, unsigned l, bool e) {
+        if (raw->bridge_)
+            raw->bridge_->host_write_done(a, l, e);
+    });
+    h->top_->reset();
+    RtlSettings s;
+    s.mps_code = 0;
+    s.mrrs_code = size_code(cfg.mrrs);
+    s.rcb128 = cfg.rcb == 128;
+    s.cpl_timeout = cfg.cpl_timeout;
+    s.rp_id = cfg.rp_id;
+    h->top_->configure(s);
+    h->top_->run(1);
+    *out = std::move(h);
+    return 0;
+}
+
+Harness::~Harness() {
+    shutdown();
+    if (top_)
+        top_->set_sink(nullptr);
+}
+
+void Harness::set_link(unsigned mps, unsigned mrrs) {
+    RtlSettings s;
+    s.mps_code = size_code(mps);
+    s.mrrs_code = size_code(mrrs);
+    s.rcb128 = cfg_.rcb == 128;
+    s.cpl_timeout = cfg_.cpl_timeout;
+    s.rp_id = cfg_.rp_id;
+    top_->configure(s);
+    top_->run(1);
+    if (bridge_)
+        bridge_->set_link(mps, mrrs, cfg_.rcb);
+}
+
+// ------------------------------------------------------------ server side
+
+int Harness::start_server(const std::vector<std::string> &argv, std::string *error) {
+    if (server_ || ctx_) {
+        *error = "a server is already attached";
+        return -EISCONN;
+    }
+    char tmpl[] = "/tmp/rcsim-harness-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        *error = std::string("mkdtemp: ") + strerror(errno);
+        return -errno;
+    }
+    socket_dir_ = tmpl;
+    socket_path_ = socket_dir_ + "/device.sock";
+    ServerSpec spec;
+    bool placed = false;
+    for (const std::string &a : argv) {
+        std::string arg = a;
+        const size_t pos = arg.find("{socket}");
+        if (pos != std::string::npos) {
+            arg.replace(pos, 8, socket_path_);
+            placed = true;
+        }
+        spec.argv.push_back(arg);
+    }
+    if (!placed) {
+        spec.argv.push_back("--socket");
+        spec.argv.push_back(socket_path_);
+    }
+    spec.output_path = socket_dir_ + "/server.log";
+    int rc = ServerProcess::start(spec, &server_, error);
+    if (rc < 0)
+        return rc;
+    rc = server_->wait_listening(socket_path_, cfg_.server_start_timeout, error);
+    if (rc < 0)
+        return rc;
+    return connect(socket_path_, error);
+}
+
+void Harness::trace_thunk(void *opaque, enum vuc_sock, bool from_client, const struct vu_hdr *hdr,
+                          const uint8_t *, size_t, unsigned) {
+    auto *h = static_cast<Harness *>(opaque);
+    if (!from_client)
+        return;
+    if (h->admission_)
+        h->admission_->note_sent();
+    if (h->sent_hook_)
+        h->sent_hook_(hdr->cmd);
+}
+
+int Harness::connect(const std::string &socket_path, std::string *error) {
+    vuc_options o;
+    vuc_options_init(&o);
+    o.no_twin = cfg_.no_twin;
+    o.timeout_ms = int(cfg_.admission.watchdog.count());
+    ctx_ = vuc_create(&o);
+    if (!ctx_) {
+        *error = "out of memory";
+        return -ENOMEM;
+    }
+    socket_path_ = socket_path;
+    int rc = vuc_connect(ctx_, socket_path.c_str());
+    if (rc == 0)
+        rc = vuc_negotiate(ctx_);
+    if (rc < 0) {
+        *error = "cannot connect to " + socket_path + ": " + strerror(-rc);
+        return rc;
+    }
+    bridge_ = std::make_unique<Bridge>(ctx_, bars_, HarnessTop::kLanes, cfg_.device_bdf);
+    bridge_->set_link(128, cfg_.mrrs, cfg_.rcb);
+    for (const MemWindow &w : cfg_.dma_windows) {
+        uint32_t prot = 0;
+        if (uint8_t(w.perm) & uint8_t(MemPerm::Read))
+            prot |= VU_DMA_MAP_F_READ;
+        if (uint8_t(w.perm) & uint8_t(MemPerm::Write))
+            prot |= VU_DMA_MAP_F_WRITE;
+        rc = vuc_dma_map(ctx_, w.base, w.size, prot, nullptr, -1, 0);
+        if (rc < 0) {
+            *error = "DMA_MAP of " + w.name + " refused: " + strerror(-rc);
+            return rc;
+        }
+    }
+    admission_ = std::make_unique<Admission>(ctx_, *bridge_, cfg_.admission);
+    admission_->set_clock([this] { return top_->time_ps(); });
+    admission_->on_decision(
+        [this](const Decision &d) { top_->set_decision_annotation(uint32_t(d.index)); });
+    pid_t pid = server_ ? server_->pid() : 0;
+    if (!server_) {
+        struct pollfd fds[2];
+        if (vuc_poll_fds(ctx_, fds, 2) > 0 && socket_peer_pid(fds[0].fd, &pid) < 0)
+            pid = 0;
+    }
+    admission_->set_server_pid(pid);
+    if ((rc = open_log(error)) < 0)
+        return rc;
+    admission_->set_log(log_.get());
+    vuc_set_trace(ctx_, &Harness::trace_thunk, this);
+    vuc_set_hold(ctx_, true);
+    admission_->note_sent(); // the setup messages: start from a quiescent server
+    return 0;
+}
+
+int Harness::open_log(std::string *error) {
+    if (cfg_.decision_log_path.empty())
+        return 0;
+    LogHeader h;
+    h.rcsim_version = rcsim_version();
+    h.policy = "fifo";
+    if (server_) {
+        h.server_argv = server_->argv();
+        // The socket path is a fresh temp dir per run: not part of identity.
+        for (std::string &a : h.server_argv)
+            if (a == socket_path_)
+                a = "{socket}";
+        if (sha256_file_hex(server_->executable(), &h.server_sha256) < 0)
+            h.server_sha256.clear();
+    }
+    h.rtl_settings = {{"DATA_W", std::to_string(HarnessTop::kDataWidth)},
+                      {"mps", std::to_string(cfg_.mps)},
+                      {"mrrs", std::to_string(cfg_.mrrs)},
+                      {"rcb", std::to_string(cfg_.rcb)},
+                      {"cpl_timeout", std::to_string(cfg_.cpl_timeout)}};
+    return DecisionLogWriter::open(cfg_.decision_log_path, h, &log_, error);
+}
+
+void Harness::shutdown() {
+    // Keep what went wrong for failure_report() after the teardown.
+    if (bridge_)
+        for (const std::string &f : bridge_->failures())
+            failures_.push_back("bridge: " + f);
+    if (admission_)
+        for (const std::string &n : admission_->notes())
+            failures_.push_back("admission: " + n);
+    admission_.reset();
+    bridge_.reset();
+    if (ctx_) {
+        vuc_destroy(ctx_);
+        ctx_ = nullptr;
+    }
+    if (server_)
+        server_->stop();
+}
+
+// ------------------------------------------------------------ simulation
+
+void Harness::on_edge(const RtlOut &out, RtlIn &in) {
+    driver_.set_cycle(top_->cycles());
+    driver_.on_edge(out, in);
+    memport_.on_edge(out, in);
+    if (bridge_) {
+        bridge_->on_edge(out, in);
+    } else {
+        in.tx_ready = true;
+        in.rx_valid = false;
+    }
+}
+
+bool Harness::all_idle() const {
+    return top_->last_out().idle && !driver_.busy() && driver_.outstanding_reads() == 0 &&
+           memport_.idle() && (!bridge_ || bridge_->idle()) &&
+           (!admission_ || !admission_->needed());
+}
+
+bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
+    const uint64_t end = top_->cycles() + max_cycles;
+    unsigned quiet = 0;
+    for (;;) {
+        if (admission_ && admission_->needed())
+            admission_->point();
+        if (done())
+            return true;
+        const uint64_t now = top_->cycles();
+        if (now >= end)
+            return false;
+        quiet = all_idle() ? quiet + 1 : 0;
+        if (quiet >= 4) {
+            top_->skip(end - now); // nothing can happen: idle time is free
+            continue;
+        }
+        top_->run(1);
+    }
+}
+
+void Harness::run_cycles(uint64_t n) {
+    advance([] { return false; }, n);
+}
+
+bool Harness::drain(uint64_t max_cycles) {
+    unsigned quiet = 0;
+    return advance(
+        [&] {
+            quiet = all_idle() ? quiet + 1 : 0;
+            return quiet >= 4;
+        },
+        max_cycles);
+}
+
+// ------------------------------------------------------------ host accesses
+
+HostRequest Harness::mem_request(HostOp op, uint64_t addr, unsigned size, uint64_t value,
+                                 unsigned *lead) {
+    HostRequest r;
+    r.op = op;
+    *lead = unsigned(addr & 3);
+    r.addr = addr & ~uint64_t(3);
+    r.len_dw = (*lead + size + 3) / 4;
+    const uint32_t mask = ((1u << size) - 1) << *lead;
+    r.first_be = mask & 0xf;
+    r.last_be = r.len_dw > 1 ? (mask >> (4 * (r.len_dw - 1))) & 0xf : 0;
+    if (op == HostOp::MemWr) {
+        std::vector<uint8_t> bytes(size_t(r.len_dw) * 4, 0);
+        for (unsigned i = 0; i < size; ++i)
+            bytes[*lead + i] = uint8_t(value >> (8 * i));
+        for (unsigned k = 0; k < r.len_dw; ++k)
+            r.data.push_back(uint32_t(bytes[4 * k]) | uint32_t(bytes[4 * k + 1]) << 8 |
+                             uint32_t(bytes[4 * k + 2]) << 16 | uint32_t(bytes[4 * k + 3]) << 24);
+    }
+    return r;
+}
+
+Access Harness::host_access(HostRequest r, unsigned lead, unsigned size) {
+    const bool posted = r.op == HostOp::MemWr;
+    const uint8_t label = driver_.submit(std::move(r));
+    std::optional<HostResponse> rsp;
+    const uint64_t limit = uint64_t(cfg_.cpl_timeout) * 4 + 100000;
+    const bool ok = advance(
+        [&] {
+            if (posted)
+                return !driver_.busy();
+            rsp = driver_.take_response(label);
+            return rsp.has_value();
+        },
+        limit);
+    Access a;
+    if (!ok) {
+        failures_.push_back("host access got no response within " + std::to_string(limit) +
+                            " cycles");
+        a.status = HostStatus::Timeout;
+        return a;
+    }
+    if (posted)
+        return a;
+    a.status = rsp->status;
+    for (unsigned i = 0; i < size && i < 8; ++i) {
+        const unsigned b = lead + i;
+        if (b / 4 < rsp->dws.size())
+            a.value |= uint64_t((rsp->dws[b / 4] >> (8 * (b % 4))) & 0xff) << (8 * i);
+    }
+    return a;
+}
+
+Access Harness::mem_read(uint64_t addr, unsigned size) {
+    unsigned lead = 0;
+    if (size == 0 || size > 8)
+        return {HostStatus::BadReq, 0};
+    HostRequest r = mem_request(HostOp::MemRd, addr, size, 0, &lead);
+    return host_access(std::move(r), lead, size);
+}
+
+HostStatus Harness::mem_write(uint64_t addr, unsigned size, uint64_t value) {
+    unsigned lead = 0;
+    if (size == 0 || size > 8)
+        return HostStatus::BadReq;
+    HostRequest r = mem_request(HostOp::MemWr, addr, size, value, &lead);
+    return host_access(std::move(r), lead, size).status;
+}
+
+Access Harness::mmio_read(unsigned bar, uint64_t offset, unsigned size) {
+    if (bar >= BarMap::kBars || !bars_.get(bar).present)
+        return {HostStatus::BadReq, 0};
+    return mem_read(bars_.get(bar).base + offset, size);
+}
+
+HostStatus Harness::mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value) {
+    if (bar >= BarMap::kBars || !bars_.get(bar).present)
+        return HostStatus::BadReq;
+    return mem_write(bars_.get(bar).base + offset, size, value);
+}
+
+Access Harness::cfg_read(uint16_t offset, unsigned size) {
+    const unsigned lead = offset & 3;
+    if (size == 0 || lead + size > 4)
+        return {HostStatus::BadReq, 0};
+    HostRequest r;
+    r.op = HostOp::CfgRd;
+    r.bdf = cfg_.device_bdf;
+    r.reg = uint16_t(offset >> 2);
+    r.first_be = uint8_t(((1u << size) - 1) << lead);
+    return host_access(std::move(r), lead, size);
+}
+
+HostStatus Harness::cfg_write(uint16_t offset, unsigned size, uint32_t value) {
+    const unsigned lead = offset & 3;
+    if (size == 0 || lead + size > 4)
+        return HostStatus::BadReq;
+    HostRequest r;
+    r.op = HostOp::CfgWr;
+    r.bdf = cfg_.device_bdf;
+    r.reg = uint16_t(offset >> 2);
+    r.first_be = uint8_t(((1u << size) - 1) << lead);
+    r.data = {uint32_t(uint64_t(value) << (8 * lead))};
+    return host_access(std::move(r), lead, size).status;
+}
+
+// ------------------------------------------------------------ interrupts
+
+bool Harness::wait_irq(unsigned vector, uint64_t timeout_cycles) {
+    if (enum_.irq_mode == IrqMode::Intx) {
+        const bool got =
+            advance([&] { return driver_.intx_rises(0) > intx_consumed_; }, timeout_cycles);
+        if (got) {
+            ++intx_consumed_;
+            bridge_->intx_ack();
+        }
+        return got;
+    }
+    if (irq_consumed_.size() <= vector)
+        irq_consumed_.resize(vector + 1, 0);
+    auto seen = [&] {
+        uint64_t n = 0;
+        for (const MsiEvent &e : driver_.msi_events())
+            if (e.addr == cfg_.msi_address && e.data == kMsiDataBase + vector)
+                ++n;
+        return n;
+    };
+    const bool got = advance([&] { return seen() > irq_consumed_[vector]; }, timeout_cycles);
+    if (got)
+        ++irq_consumed_[vector];
+    return got;
+}
+
+// ------------------------------------------------------------ reports
+
+HarnessCounters Harness::counters() const {
+    HarnessCounters c;
+    c.cycles = top_->cycles();
+    c.edges = top_->edges();
+    if (bridge_)
+        c.bridge = bridge_->counters();
+    if (admission_)
+        c.admission = admission_->counters();
+    c.rtl = top_->last_out();
+    c.irqs_seen = const_cast<HostPortDriver &>(driver_).msi_events().size();
+    return c;
+}
+
+const std::vector<Decision> &Harness::decisions() const {
+    static const std::vector<Decision> none;
+    return admission_ ? admission_->decisions() : none;
+}
+
+bool Harness::has_failures() const {
+    return !failures_.empty() || (bridge_ && !bridge_->failures().empty());
+}
+
+std::string Harness::failure_report() const {
+    std::string s;
+    for (const std::string &f : failures_)
+        s += "harness: " + f + "\n";
+    if (bridge_)
+        for (const std::string &f : bridge_->failures())
+            s += "bridge: " + f + "\n";
+    if (admission_)
+        for (const std::string &n : admission_->notes())
+            s += "admission: " + n + "\n";
+    if (s.empty())
+        return s;
+    if (server_)
+        s += server_->failure_report("server");
+    return s;
+}
+
+} // namespace rcsim

@@ -1,0 +1,171 @@
+// rcsim's C++ API for users: one verilated root port in a SystemC top, a
+// vfio-user server (started here, or reached at a given socket), the bridge
+// between them, host memory and the admission rules, all driven from the
+// caller's thread. Every call runs simulated time until its answer is there
+// (bounded: the root port's completion timeout always answers in the end).
+// SystemC elaborates once per process: one Harness per process (fork a
+// child per run with run_forker, or run one gtest per process).
+#pragma once
+
+#include "admission.hpp"
+#include "bar_map.hpp"
+#include "bridge.hpp"
+#include "decision_log.hpp"
+#include "harness_top.hpp"
+#include "host_memory.hpp"
+#include "host_memory_port.hpp"
+#include "host_port_driver.hpp"
+#include "server_process.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rcsim {
+
+enum class IrqPreference { Auto, Msix, Msi, Intx, None };
+
+struct HarnessConfig {
+    // Link settings programmed at enumeration (bytes; MPS is capped by what
+    // the device's PCIe capability supports).
+    unsigned mps = 256, mrrs = 512, rcb = 64;
+    uint32_t cpl_timeout = 50000; // cycles
+    uint16_t device_bdf = 0x0100; // 01:00.0
+    uint16_t rp_id = 0x0000;
+    // Where enumeration places memory BARs.
+    uint64_t bar_window_base = 0xe0000000ull, bar_window_size = 0x10000000ull;
+    // Host memory the server may reach by DMA (DMA_MAP without fd).
+    std::vector<MemWindow> dma_windows{{0x10000000ull, 0x1000000ull, MemPerm::ReadWrite, "dma0"}};
+    IrqPreference irq = IrqPreference::Auto;
+    uint64_t msi_address = 0xfee00000ull; // inside the root port's MSI window
+    bool no_twin = false;
+    AdmissionConfig admission;
+    std::chrono::milliseconds server_start_timeout{5000};
+    std::string decision_log_path; // empty: decisions kept in memory only
+    std::string fst_path;          // empty: no waveform
+};
+
+// The host-visible data of one MSI/MSI-X vector: data = kMsiDataBase + vector.
+constexpr uint32_t kMsiDataBase = 0x4100;
+
+struct Enumeration {
+    uint16_t vendor_id = 0, device_id = 0;
+    uint32_t class_code = 0;
+    uint8_t interrupt_pin = 0;
+    std::array<Bar, BarMap::kBars> bars{};
+    unsigned pcie_cap = 0, msi_cap = 0, msix_cap = 0;
+    unsigned mps = 128, mrrs = 512;
+    IrqMode irq_mode = IrqMode::None;
+    unsigned irq_vectors = 0;
+    unsigned msix_table_bar = 0, msix_pba_bar = 0;
+    uint64_t msix_table_offset = 0, msix_pba_offset = 0;
+};
+
+struct Access {
+    HostStatus status = HostStatus::SC;
+    uint64_t value = 0;
+    bool ok() const { return status == HostStatus::SC; }
+};
+
+struct HarnessCounters {
+    uint64_t cycles = 0, edges = 0;
+    BridgeCounters bridge;
+    AdmissionCounters admission;
+    RtlOut rtl; // the root port's counters as last sampled
+    uint64_t irqs_seen = 0;
+};
+
+class Harness : private EdgeSink {
+  public:
+    // Elaborates the SystemC top (once per process) and resets the RTL.
+    static int create(const HarnessConfig &cfg, std::unique_ptr<Harness> *out, std::string *error);
+    ~Harness() override;
+    Harness(const Harness &) = delete;
+    Harness &operator=(const Harness &) = delete;
+
+    // Starts a server; "{socket}" in an argument is replaced by the socket
+    // path, else "--socket PATH" is appended. Then connects.
+    int start_server(const std::vector<std::string> &argv, std::string *error);
+    // Connects to a server someone else started (SO_PEERCRED gives its PID
+    // for the quiescence checks; settle periods if it cannot be inspected).
+    int connect(const std::string &socket_path, std::string *error);
+    // Enumerates the device through config TLPs (see enumerator.cpp).
+    int enumerate(std::string *error);
+    // Disconnects and stops the server it started. Idempotent.
+    void shutdown();
+
+    // ---- host accesses through the root port (size 1, 2, 4 or 8)
+    Access mmio_read(unsigned bar, uint64_t offset, unsigned size);
+    HostStatus mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value);
+    Access mem_read(uint64_t addr, unsigned size);
+    HostStatus mem_write(uint64_t addr, unsigned size, uint64_t value);
+    // Config space of the device (the access must stay inside one DW).
+    Access cfg_read(uint16_t offset, unsigned size);
+    HostStatus cfg_write(uint16_t offset, unsigned size, uint32_t value);
+
+    HostMemory &memory() { return mem_; }
+
+    // Waits for an interrupt on `vector` (MSI/MSI-X vector, or 0 for INTx,
+    // which is then acknowledged: Deassert_INTx and SET_IRQS unmask).
+    // Consumes one; false after timeout_cycles.
+    bool wait_irq(unsigned vector, uint64_t timeout_cycles);
+    void run_cycles(uint64_t n);
+    // Runs until nothing is in flight anywhere (or max_cycles).
+    bool drain(uint64_t max_cycles = 1000000);
+
+    HarnessCounters counters() const;
+    uint64_t cycles() const { return top_->cycles(); }
+    const Enumeration &enumeration() const { return enum_; }
+    const HarnessConfig &config() const { return cfg_; }
+    const std::vector<Decision> &decisions() const;
+    ServerProcess *server() { return server_.get(); }
+    const std::string &socket_path() const { return socket_path_; }
+    vuc_ctx *client() { return ctx_; }
+    // What went wrong, with the server's captured output (empty if nothing).
+    std::string failure_report() const;
+    bool has_failures() const;
+
+    // Internals for the enumerator and later issues (scheduler, rcsim).
+    Bridge *bridge() { return bridge_.get(); }
+    BarMap &bars() { return bars_; }
+    HarnessTop &top() { return *top_; }
+    void set_link(unsigned mps, unsigned mrrs);
+    // Called for every message sent: the test's hook to misbehave on cue
+    // (e.g. kill the server while its REGION_READ is in flight).
+    void on_message_sent(std::function<void(uint16_t cmd)> fn) { sent_hook_ = std::move(fn); }
+
+  private:
+    explicit Harness(const HarnessConfig &cfg);
+    void on_edge(const RtlOut &out, RtlIn &in) override;
+    bool advance(const std::function<bool()> &done, uint64_t max_cycles);
+    bool all_idle() const;
+    Access host_access(HostRequest r, unsigned lead, unsigned size);
+    HostRequest mem_request(HostOp op, uint64_t addr, unsigned size, uint64_t value,
+                            unsigned *lead);
+    int open_log(std::string *error);
+    static void trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
+                            const struct vu_hdr *hdr, const uint8_t *payload, size_t payload_len,
+                            unsigned nfds);
+
+    HarnessConfig cfg_;
+    std::unique_ptr<HarnessTop> top_;
+    HostMemory mem_;
+    HostPortDriver driver_;
+    HostMemoryPort memport_;
+    BarMap bars_;
+    Enumeration enum_;
+    std::unique_ptr<ServerProcess> server_;
+    std::string socket_dir_, socket_path_;
+    vuc_ctx *ctx_ = nullptr;
+    std::unique_ptr<Bridge> bridge_;
+    std::unique_ptr<Admission> admission_;
+    std::unique_ptr<DecisionLogWriter> log_;
+    std::function<void(uint16_t)> sent_hook_;
+    std::vector<uint64_t> irq_consumed_;
+    uint64_t intx_consumed_ = 0;
+    std::vector<std::string> failures_;
+};
+
+} // namespace rcsim
