@@ -116,6 +116,10 @@ module host_req_engine #(
     req_bad = (hreq_len_dw == 11'd0) || (hreq_len_dw > 11'd1024);
     if (hreq_op[1] && hreq_len_dw != 11'd1) req_bad = 1'b1;
     if (hreq_len_dw > 11'd1 && (hreq_first_be == 4'd0 || hreq_last_be == 4'd0)) req_bad = 1'b1;
+    // non-contiguous BEs only for 1 DW, or 2 DW that are QW aligned
+    if ((hreq_len_dw > 11'd2 || (hreq_len_dw == 11'd2 && hreq_addr[2])) &&
+        !(be_first_contig(hreq_first_be) && be_last_contig(hreq_last_be)))
+      req_bad = 1'b1;
   end
 
   assign slot_alloc = accept && (hreq_op != OP_MEM_WR);

@@ -78,6 +78,16 @@ package rcsim_pkg;
     return 3'd0;
   endfunction
 
+  // Byte enables a request must use when its bytes have to be contiguous
+  // (length >= 3 DW, or 2 DW not QW aligned): the first DW's enabled bytes
+  // reach up to its last byte, the last DW's start at its first byte.
+  function automatic logic be_first_contig(input logic [3:0] be);
+    return be == 4'b1111 || be == 4'b1110 || be == 4'b1100 || be == 4'b1000;
+  endfunction
+  function automatic logic be_last_contig(input logic [3:0] be);
+    return be == 4'b1111 || be == 4'b0111 || be == 4'b0011 || be == 4'b0001;
+  endfunction
+
   // Byte count of a request as the spec defines it for completions
   // (a zero-length read, 1 DW with BE 0, counts 1 byte).
   function automatic logic [12:0] req_byte_count(input logic [10:0] len_dw,

@@ -256,6 +256,20 @@ TEST_F(RtlSmoke, HostReadAbove4GiBUses4DwHeader) {
     EXPECT_EQ(tx_tlps_[0], (Dws{0x20000001, 0x00000003, 0x00000001, 0x23456780}));
 }
 
+TEST_F(RtlSmoke, NonContiguousByteEnablesAreABadRequest) {
+    // 3 DW with first BE 0101: bytes not contiguous, forbidden above 2 DW.
+    host_read(0x2000, 3, 0x5, 0xf);
+    ASSERT_TRUE(run_until([&] { return rsp_data_.size() == 1; }));
+    EXPECT_EQ(rsp_status_[0], 5); // BAD_REQ
+    EXPECT_TRUE(rsp_data_[0].empty());
+    EXPECT_TRUE(tx_tlps_.empty());
+    EXPECT_EQ(m_->cnt_host_bad_req, 1u);
+    // 2 DW, QW aligned: 0101 / 1010 are allowed and go out as they are.
+    host_read(0x2008, 2, 0x5, 0xa);
+    ASSERT_TRUE(run_until([&] { return tx_tlps_.size() == 1; }));
+    EXPECT_EQ(tx_tlps_[0], (Dws{0x00000002, 0x000000a5, 0x00002008})); // tag 0: none was used
+}
+
 TEST_F(RtlSmoke, DeviceMemWrReachesHostMemory) {
     // MemWr: fmt 010 type 00000 length 2; requester 01:00.0, BEs ff;
     // address 0x2000; payload two DWs.

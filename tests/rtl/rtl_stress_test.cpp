@@ -204,8 +204,14 @@ class RtlStress : public ::testing::TestWithParam<std::tuple<unsigned, unsigned,
         r.id = id;
         r.len = (rng_() % 4 == 0) ? 1 + rng_() % 1024 : 1 + rng_() % 40;
         r.addr = (rng_() % 2 ? 0x1'0000'0000ull : 0) + 4 * (rng_() % 0x10000) + 0x7f000;
+        // any BEs for 1 DW and QW-aligned 2 DW; contiguous ones otherwise (spec)
+        static const unsigned kFirst[] = {0xf, 0xe, 0xc, 0x8}, kLast[] = {0xf, 0x7, 0x3, 0x1};
         r.fbe = 1 + rng_() % 15;
         r.lbe = (r.len == 1) ? 0 : 1 + rng_() % 15;
+        if (r.len > 2 || (r.len == 2 && (r.addr & 4))) {
+            r.fbe = kFirst[rng_() % 4];
+            r.lbe = kLast[rng_() % 4];
+        }
         return r;
     }
 
