@@ -21,6 +21,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -92,6 +93,10 @@ class Bridge : public EdgeSink {
     void set_msi_cap(unsigned offset) { msi_cap_ = offset; }
     void set_msix_table(unsigned bar, uint64_t offset, unsigned vectors);
 
+    // Called just before a TLP's request goes to the server (tests use it
+    // to make the server misbehave at an exact point).
+    void before_request(std::function<void(uint16_t cmd)> fn) { before_request_ = std::move(fn); }
+
     const BridgeCounters &counters() const { return counters_; }
     const std::vector<std::string> &failures() const { return failures_; }
     void note_failure(std::string what) { failures_.push_back(std::move(what)); }
@@ -141,6 +146,7 @@ class Bridge : public EdgeSink {
     tlp::BeatAssembler tx_asm_;
     std::deque<tlp::Beat> rx_;
     std::map<vuc_id, Pending> pending_;
+    std::function<void(uint16_t)> before_request_;
     BridgeCounters counters_;
     std::vector<std::string> failures_;
 

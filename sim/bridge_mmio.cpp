@@ -95,6 +95,8 @@ void Bridge::mmio_write(const tlp::Tlp &t) {
             continue;
         }
         snoop_msix(hit->index, hit->offset, &t.payload[r.first], r.len);
+        if (before_request_)
+            before_request_(VU_CMD_REGION_WRITE);
         vuc_id id = 0;
         const int rc = vuc_submit_region_write(ctx_, hit->index, hit->offset, &t.payload[r.first],
                                                uint32_t(r.len), 0, &id);

@@ -132,9 +132,10 @@ class Harness : private EdgeSink {
     BarMap &bars() { return bars_; }
     HarnessTop &top() { return *top_; }
     void set_link(unsigned mps, unsigned mrrs);
-    // Called for every message sent: the test's hook to misbehave on cue
-    // (e.g. kill the server while its REGION_READ is in flight).
+    // Called for every message sent (after the send).
     void on_message_sent(std::function<void(uint16_t cmd)> fn) { sent_hook_ = std::move(fn); }
+    // Where the next connect() writes its decision log (empty: none).
+    void set_decision_log(const std::string &path) { cfg_.decision_log_path = path; }
 
   private:
     explicit Harness(const HarnessConfig &cfg);
