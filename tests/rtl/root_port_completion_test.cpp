@@ -171,7 +171,7 @@ TEST_F(RootPort, RootPortCompletionEchoesTcAndAttributes) {
 TEST_F(RootPort, MsiWindowBoundsAreInclusive) {
     Settings s;
     s.msi_base = 0x8000;
-    s.msi_limit = 0x80ff;
+    s.msi_limit = 0x80fc; // inclusive: a write to exactly the limit is an MSI
     make({}, s);
     h->ep.msi(0x7ffc, 0x1); // below: memory
     h->ep.msi(0x8000, 0x2); // base: interrupt

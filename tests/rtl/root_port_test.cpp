@@ -287,7 +287,7 @@ TEST_F(RootPort, MemWrCrossing4KiBIsMalformed) {
 }
 
 TEST_F(RootPort, MemWrOverMpsIsMalformed) {
-    h->ep.send(Tlp::mem_write(0x2000, std::vector<uint8_t>(256, 0xee), kEpId)); // MPS 128
+    h->ep.send(Tlp::mem_write(0x2000, std::vector<uint8_t>(132, 0xee), kEpId)); // 33 DW > MPS 128
     h->ep.send(Tlp::mem_write(0x3000, std::vector<uint8_t>(128, 0xdd), kEpId)); // fits
     ASSERT_TRUE(h->settle());
     EXPECT_EQ(h->top->cnt_malformed, 1u);
