@@ -1,7 +1,6 @@
 // The root port verilated with DATA_W = 64 and --trace-fst: the beat packing
 // at 64 bits, and the FST trace read back with gtkwave's fst2vcd.
-#include "Vrp64.h"
-#include "root_port_harness.hpp"
+#include "tb_model.hpp"
 #include "spec_tlp_cases.hpp"
 
 #include <gtest/gtest.h>
@@ -16,7 +15,6 @@
 using namespace rcsim::test;
 using namespace rcsim::tlp;
 namespace spec = rcsim::spec;
-using Harness = RootPortHarness<Vrp64, 64>;
 
 namespace {
 

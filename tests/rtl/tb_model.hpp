@@ -1,5 +1,5 @@
 // The verilated model a suite runs on, chosen at build time (RCSIM_TB_W =
-// 128 or 256), so one test source serves several data widths.
+// 64, 128 or 256), so one test source serves several data widths.
 #pragma once
 
 #ifndef RCSIM_TB_W
@@ -9,11 +9,14 @@
 #if RCSIM_TB_W == 256
 #include "Vrp256.h"
 using TbModel = Vrp256;
+#elif RCSIM_TB_W == 64
+#include "Vrp64.h"
+using TbModel = Vrp64;
 #elif RCSIM_TB_W == 128
 #include "Vrp128.h"
 using TbModel = Vrp128;
 #else
-#error "RCSIM_TB_W must be 128 or 256"
+#error "RCSIM_TB_W must be 64, 128 or 256"
 #endif
 
 #include "root_port_harness.hpp"
