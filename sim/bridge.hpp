@@ -125,6 +125,7 @@ class Bridge : public EdgeSink {
     void cfg_read(const tlp::Tlp &t);
     void cfg_write(const tlp::Tlp &t);
     void fail_request(const tlp::Tlp &t, tlp::CplStatus st);
+    void unsent(const tlp::Tlp &t, int err);
     void finish(const Pending &p, const vuc_result &r);
     void snoop_cfg(unsigned offset, const uint8_t *bytes, size_t n);
     void snoop_msix(unsigned bar, uint64_t offset, const uint8_t *bytes, size_t n);

@@ -4,6 +4,7 @@
 #include "tlp_rules.hpp"
 
 #include <cerrno>
+#include <cstring>
 
 namespace rcsim {
 
@@ -64,6 +65,13 @@ void Bridge::fail_request(const tlp::Tlp &t, tlp::CplStatus st) {
     inject(tlp::Tlp::completion(t, completer, st));
 }
 
+// The request could not even be sent (server gone): Completer Abort, as
+// for any failure that is not the device's own answer.
+void Bridge::unsent(const tlp::Tlp &t, int err) {
+    note_failure("request for " + t.describe() + " could not be sent: " + strerror(-err));
+    fail_request(t, tlp::CplStatus::CA);
+}
+
 void Bridge::mmio_read(const tlp::Tlp &t) {
     ++counters_.mmio_reads;
     const uint32_t bytes = t.request_bytes();
@@ -77,10 +85,12 @@ void Bridge::mmio_read(const tlp::Tlp &t) {
             inject(c);
         return;
     }
+    if (before_request_)
+        before_request_(VU_CMD_REGION_READ);
     vuc_id id = 0;
     const int rc = vuc_submit_region_read(ctx_, hit->index, hit->offset, bytes, 0, &id);
     if (rc < 0)
-        return fail_request(t, completion_status_for_errno(rc));
+        return unsent(t, rc);
     track(id, {Kind::MemRead, t, 0, true, "REGION_READ"});
 }
 
@@ -126,7 +136,7 @@ void Bridge::cfg_read(const tlp::Tlp &t) {
     const int rc = vuc_submit_region_read(
         ctx_, VU_PCI_CONFIG_REGION, uint64_t(t.register_number) * 4 + lead, end - lead, 0, &id);
     if (rc < 0)
-        return fail_request(t, completion_status_for_errno(rc));
+        return unsent(t, rc);
     track(id, {Kind::CfgRead, t, lead, true, "REGION_READ cfg"});
 }
 
@@ -149,7 +159,7 @@ void Bridge::cfg_write(const tlp::Tlp &t) {
         const bool last = i + 1 == runs.size();
         if (rc < 0) {
             if (last)
-                fail_request(t, completion_status_for_errno(rc));
+                unsent(t, rc);
             continue;
         }
         track(id, {Kind::CfgWrite, t, 0, last, "REGION_WRITE cfg"});

@@ -423,7 +423,9 @@ const std::vector<Decision> &Harness::decisions() const {
 }
 
 bool Harness::has_failures() const {
-    return !failures_.empty() || (bridge_ && !bridge_->failures().empty());
+    // A server that died before shutdown() is a failure in itself.
+    const bool died = server_ && ctx_ && !server_->poll_exit().running();
+    return died || !failures_.empty() || (bridge_ && !bridge_->failures().empty());
 }
 
 std::string Harness::failure_report() const {
@@ -436,7 +438,7 @@ std::string Harness::failure_report() const {
     if (admission_)
         for (const std::string &n : admission_->notes())
             s += "admission: " + n + "\n";
-    if (s.empty())
+    if (s.empty() && !has_failures())
         return s;
     if (server_)
         s += server_->failure_report("server");
