@@ -3,7 +3,9 @@
 #include "quiescence.hpp"
 
 #include <cerrno>
+#include <algorithm>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <thread>
 
 namespace rcsim {
@@ -81,26 +83,44 @@ void Admission::drain_events() {
     }
 }
 
+// A server thread blocked writing to us waits for the harness to read: that
+// is not work of its own, so read (into the client's buffers, nothing is
+// delivered) and look again.
+static bool blocked_sending(const QuiescenceObservation &o) {
+    for (const ThreadObservation &t : o.threads)
+        if (t.syscall_nr == SYS_sendmsg || t.syscall_nr == SYS_sendto ||
+            t.syscall_nr == SYS_write || t.syscall_nr == SYS_writev)
+            return true;
+    return false;
+}
+
 void Admission::settle() {
     dirty_ = false;
     if (pid_ > 0) {
-        ++counters_.quiescence_waits;
-        const QuiescenceWait w = wait_quiescent(
-            pid_, std::chrono::duration_cast<std::chrono::microseconds>(cfg_.watchdog));
-        counters_.quiescence_wall_us += uint64_t(w.waited.count());
-        switch (w.result) {
-        case Quiescence::Quiescent:
-        case Quiescence::Gone: // its sockets report the death
-            return;
-        case Quiescence::Busy:
-            return silent("server pid " + std::to_string(pid_) +
-                              " never quiescent: " + w.last.detail,
-                          w.waited);
-        case Quiescence::CannotInspect:
-            notes_.push_back("server pid " + std::to_string(pid_) + " cannot be inspected (" +
-                             w.last.detail + "): settle periods from now on");
-            pid_ = 0;
-            break;
+        const Clock::time_point start = Clock::now();
+        const Clock::time_point deadline = start + cfg_.watchdog;
+        for (;;) {
+            ++counters_.quiescence_waits;
+            const auto left =
+                std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
+            const QuiescenceWait w =
+                wait_quiescent(pid_, std::max(std::chrono::microseconds(0),
+                                              std::min(left, std::chrono::microseconds(20000))));
+            counters_.quiescence_wall_us += uint64_t(w.waited.count());
+            if (w.result == Quiescence::Quiescent || w.result == Quiescence::Gone)
+                return; // a dead server's sockets report the death
+            if (w.result == Quiescence::CannotInspect) {
+                notes_.push_back("server pid " + std::to_string(pid_) + " cannot be inspected (" +
+                                 w.last.detail + "): settle periods from now on");
+                pid_ = 0;
+                break;
+            }
+            if (Clock::now() >= deadline)
+                return silent(
+                    "server pid " + std::to_string(pid_) + " never quiescent: " + w.last.detail,
+                    std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+            if (blocked_sending(w.last))
+                vuc_step(ctx_, 0);
         }
     }
     std::this_thread::sleep_for(cfg_.settle);

@@ -234,9 +234,16 @@ bool Harness::all_idle() const {
            (!admission_ || !admission_->needed());
 }
 
+// Runs simulated time until done() or max_cycles. Edges run in one
+// sc_start until something needs the harness: an admission point, done(),
+// or idleness (then the rest of the time is skipped without edges).
 bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
     const uint64_t end = top_->cycles() + max_cycles;
     unsigned quiet = 0;
+    const std::function<bool()> stop = [&] {
+        quiet = all_idle() ? quiet + 1 : 0;
+        return (admission_ && admission_->needed()) || quiet >= 4 || done();
+    };
     for (;;) {
         if (admission_ && admission_->needed())
             admission_->point();
@@ -245,12 +252,11 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
         const uint64_t now = top_->cycles();
         if (now >= end)
             return false;
-        quiet = all_idle() ? quiet + 1 : 0;
-        if (quiet >= 4) {
+        if (quiet >= 4 && all_idle()) {
             top_->skip(end - now); // nothing can happen: idle time is free
             continue;
         }
-        top_->run(1);
+        top_->run(end - now, &stop);
     }
 }
 
@@ -300,7 +306,8 @@ Access Harness::host_access(HostRequest r, unsigned lead, unsigned size) {
         [&] {
             if (posted)
                 return !driver_.busy();
-            rsp = driver_.take_response(label);
+            if (!rsp) // done() is asked more than once per edge: keep what it took
+                rsp = driver_.take_response(label);
             return rsp.has_value();
         },
         limit);

@@ -75,6 +75,7 @@ class HarnessTopImpl : public sc_module {
     sc_event ungate;
     uint64_t edges = 0, skipped = 0;
     unsigned reset_left = 0;
+    const std::function<bool()> *stop = nullptr;
     std::unique_ptr<VerilatedFstSc> fst;
 
     sc_signal<bool> clk{"clk"}, rst_n{"rst_n"}, cfg_we{"cfg_we"}, cfg_rcb{"cfg_rcb"};
@@ -323,6 +324,8 @@ class HarnessTopImpl : public sc_module {
                 in.cfg_we = false;
         }
         drive();
+        if (stop && (*stop)())
+            sc_pause(); // sc_start returns after this delta
     }
 };
 
@@ -376,14 +379,16 @@ void HarnessTop::set_decision_annotation(uint32_t index) {
     impl_->in.ann_decision = index;
 }
 
-void HarnessTop::run(uint64_t n) {
+void HarnessTop::run(uint64_t n, const std::function<bool()> *stop) {
     if (n == 0)
         return;
     if (impl_->gated) {
         impl_->gated = false;
         impl_->ungate.notify(SC_ZERO_TIME);
     }
+    impl_->stop = stop;
     sc_start(sc_time(double(n * kPeriodPs), SC_PS));
+    impl_->stop = nullptr;
 }
 
 void HarnessTop::skip(uint64_t n) {

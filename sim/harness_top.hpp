@@ -10,6 +10,7 @@
 #include "rtl_ports.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -35,8 +36,9 @@ class HarnessTop {
     void set_annotation(uint8_t dir, uint16_t cmd, uint16_t id, uint64_t addr, uint32_t len);
     void set_decision_annotation(uint32_t index);
 
-    // Simulates n clock cycles.
-    void run(uint64_t n);
+    // Simulates n clock cycles, or fewer: when `stop` is given it is asked
+    // after every edge and a true answer ends the run after that edge.
+    void run(uint64_t n, const std::function<bool()> *stop = nullptr);
     // Advances simulated time by n cycles without clock edges.
     void skip(uint64_t n);
 
