@@ -110,9 +110,18 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
     return connect(socket_path_, error);
 }
 
+// Every message sent marks the server as possibly busy (the next admission
+// point waits for quiescence) and, like every message read, lands on the
+// wrapper's annotation ports for the waveform.
 void Harness::trace_thunk(void *opaque, enum vuc_sock, bool from_client, const struct vu_hdr *hdr,
-                          const uint8_t *, size_t, unsigned) {
+                          const uint8_t *payload, size_t payload_len, unsigned) {
     auto *h = static_cast<Harness *>(opaque);
+    uint64_t addr = 0;
+    const bool has_addr = hdr->cmd == VU_CMD_REGION_READ || hdr->cmd == VU_CMD_REGION_WRITE ||
+                          hdr->cmd == VU_CMD_DMA_READ || hdr->cmd == VU_CMD_DMA_WRITE;
+    if (has_addr && payload_len >= 8)
+        memcpy(&addr, payload, 8);
+    h->top_->set_annotation(from_client ? 1 : 2, hdr->cmd, hdr->msg_id, addr, hdr->msg_size);
     if (!from_client)
         return;
     if (h->admission_)
@@ -163,7 +172,7 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
         if (vuc_poll_fds(ctx_, fds, 2) > 0 && socket_peer_pid(fds[0].fd, &pid) < 0)
             pid = 0;
     }
-    admission_->set_server_pid(pid);
+    admission_->set_server_pid(cfg_.inspect_server ? pid : 0);
     if ((rc = open_log(error)) < 0)
         return rc;
     admission_->set_log(log_.get());

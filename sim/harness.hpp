@@ -41,6 +41,9 @@ struct HarnessConfig {
     IrqPreference irq = IrqPreference::Auto;
     uint64_t msi_address = 0xfee00000ull; // inside the root port's MSI window
     bool no_twin = false;
+    // false: treat the server as one that cannot be inspected (logged settle
+    // periods instead of /proc quiescence), e.g. to test that path.
+    bool inspect_server = true;
     AdmissionConfig admission;
     std::chrono::milliseconds server_start_timeout{5000};
     std::string decision_log_path; // empty: decisions kept in memory only

@@ -420,6 +420,8 @@ int HarnessTop::trace_fst(const std::string &path, std::string *error) {
         *error = "an FST trace is already open";
         return -EALREADY;
     }
+    // Verilator's SystemC tracer wants the design elaborated and started.
+    sc_start(SC_ZERO_TIME);
     impl_->fst = std::make_unique<VerilatedFstSc>();
     impl_->rtl.trace(impl_->fst.get(), 99);
     impl_->fst->open(path.c_str());
