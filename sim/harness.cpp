@@ -100,7 +100,8 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
         spec.argv.push_back("--socket");
         spec.argv.push_back(socket_path_);
     }
-    spec.output_path = socket_dir_ + "/server.log";
+    // Output goes to an anonymous memfd (ServerProcess's default): it
+    // outlives the stopped server for the failure report, not the run.
     int rc = ServerProcess::start(spec, &server_, error);
     if (rc < 0)
         return rc;
@@ -221,6 +222,11 @@ void Harness::shutdown() {
     }
     if (server_)
         server_->stop();
+    if (!socket_dir_.empty()) { // the per-run directory holding the socket
+        unlink(socket_path_.c_str());
+        rmdir(socket_dir_.c_str());
+        socket_dir_.clear();
+    }
 }
 
 // ------------------------------------------------------------ simulation
