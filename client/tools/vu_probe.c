@@ -1,26 +1,13 @@
 /*
  * vu-probe SOCKET: negotiates with a vfio-user server and prints what the
- * device offers, like `lspci -v` does for a PCI function: device info,
- * regions, the config space header with its capability list, IRQ counts.
- * Exit 0 when everything was read, 1 when the server failed a request, 2 on
- * usage or connection errors.
+ * device offers (probe_print.c). Exit 0 when everything was read, 1 when the
+ * server failed a request, 2 on usage or connection errors.
  */
-#include <errno.h>
-#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "vfio_user/client.h"
-
-#define CONFIG_HEADER_SIZE 256u
-#define CONFIG_SPACE_MAX 4096u
-#define PCI_STATUS_CAP_LIST 0x10u
-#define PCI_CAP_PTR 0x34u
-
-static const char *const region_names[VU_PCI_NUM_REGIONS] = {
-    "BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "CONFIG", "VGA"};
-static const char *const irq_names[VU_PCI_NUM_IRQS] = {"INTx", "MSI", "MSI-X", "ERR", "REQ"};
+#include "probe_print.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: vu-probe [--no-twin] SOCKET\n"
@@ -30,178 +17,15 @@ static void usage(FILE *f) {
                "  --help     this text\n");
 }
 
-static const char *name_of(const char *const *names, unsigned n, uint32_t i) {
-    return i < n ? names[i] : "?";
-}
-
-static uint32_t le(const uint8_t *p, unsigned n) {
-    uint32_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
-static void print_region(struct vuc_ctx *ctx, uint32_t i) {
-    struct vuc_region r;
-    int rc = vuc_region_info(ctx, i, &r);
-    if (rc < 0) {
-        printf("  region %u (%s): error %s\n", i, name_of(region_names, VU_PCI_NUM_REGIONS, i),
-               strerror(-rc));
-        return;
-    }
-    uint32_t f = r.info.flags;
-    printf("  region %u (%s): size 0x%" PRIx64 " flags 0x%x%s%s%s%s\n", i,
-           name_of(region_names, VU_PCI_NUM_REGIONS, i), r.info.size, f,
-           f & VU_REGION_F_READ ? " R" : "", f & VU_REGION_F_WRITE ? " W" : "",
-           f & VU_REGION_F_MMAP ? " MMAP" : "", f & VU_REGION_F_CAPS ? " CAPS" : "");
-    for (uint32_t a = 0; a < r.nr_areas_stored; a++)
-        printf("    sparse mmap area [0x%" PRIx64 ", +0x%" PRIx64 ")\n", r.areas[a].offset,
-               r.areas[a].size);
-    if (r.has_type)
-        printf("    type %u subtype %u\n", r.type, r.subtype);
-    if (r.fd >= 0) {
-        printf("    mmap fd offered at offset 0x%" PRIx64 "\n", r.info.offset);
-        close(r.fd);
-    }
-}
-
-static const char *cap_name(unsigned id) {
-    switch (id) {
-    case 0x01:
-        return "Power Management";
-    case 0x05:
-        return "MSI";
-    case 0x09:
-        return "Vendor Specific";
-    case 0x10:
-        return "PCI Express";
-    case 0x11:
-        return "MSI-X";
-    default:
-        return "?";
-    }
-}
-
-static void print_cap_list(const uint8_t *cfg) {
-    if (!(le(cfg + 6, 2) & PCI_STATUS_CAP_LIST)) {
-        printf("  capabilities: none\n");
-        return;
-    }
-    /* 48 caps fill the 192 bytes after the header: more means a loop. */
-    unsigned ptr = cfg[PCI_CAP_PTR] & ~3u;
-    for (int n = 0; ptr >= 0x40 && ptr < CONFIG_HEADER_SIZE - 1 && n < 48; n++) {
-        printf("  capability [0x%02x] id 0x%02x %s\n", ptr, cfg[ptr], cap_name(cfg[ptr]));
-        ptr = cfg[ptr + 1] & ~3u;
-    }
-}
-
-/* PCIe extended capabilities from 0x100: u16 id, 4-bit version, 12-bit next. */
-static void print_ext_caps(const uint8_t *cfg, size_t n) {
-    unsigned ptr = CONFIG_HEADER_SIZE;
-    for (int i = 0; ptr >= CONFIG_HEADER_SIZE && ptr + 4 <= n && i < 960; i++) {
-        uint32_t h = le(cfg + ptr, 4);
-        if (h == 0 || h == 0xffffffffu)
-            return;
-        printf("  extended capability [0x%03x] id 0x%04x version %u\n", ptr, h & 0xffff,
-               (h >> 16) & 0xf);
-        ptr = (h >> 20) & ~3u;
-    }
-}
-
-static void print_bars(const uint8_t *cfg) {
-    for (unsigned b = 0; b < 6; b++) {
-        uint32_t v = le(cfg + 0x10 + 4 * b, 4);
-        if (v & 1) {
-            printf("  BAR%u 0x%08x (I/O)\n", b, v);
-            continue;
-        }
-        const char *pf = (v & 8) ? ", prefetchable" : "";
-        if ((v & 6) == 4 && b < 5) { /* 64-bit: the next BAR is its upper half */
-            uint64_t full = v | (uint64_t)le(cfg + 0x14 + 4 * b, 4) << 32;
-            printf("  BAR%u 0x%016" PRIx64 " (mem64%s, BAR%u upper half)\n", b, full, pf, b + 1);
-            b++;
-            continue;
-        }
-        printf("  BAR%u 0x%08x (mem32%s)\n", b, v, pf);
-    }
-}
-
-static int print_config(struct vuc_ctx *ctx) {
-    struct vuc_region r;
-    if (vuc_region_info(ctx, VU_PCI_CONFIG_REGION, &r) < 0 || r.info.size < 64) {
-        printf("config space: not available\n");
-        return 0;
-    }
-    if (r.fd >= 0)
-        close(r.fd);
-    static uint8_t cfg[CONFIG_SPACE_MAX];
-    size_t n = r.info.size < sizeof(cfg) ? (size_t)r.info.size : sizeof(cfg);
-    int rc = vuc_region_read(ctx, VU_PCI_CONFIG_REGION, 0, cfg, n);
-    if (rc < 0) {
-        printf("config space: read failed: %s\n", strerror(-rc));
-        return rc;
-    }
-    printf("config space (%zu bytes read):\n  vendor 0x%04x device 0x%04x\n", n, le(cfg, 2),
-           le(cfg + 2, 2));
-    printf("  command 0x%04x status 0x%04x revision 0x%02x class 0x%06x header type 0x%02x\n",
-           le(cfg + 4, 2), le(cfg + 6, 2), cfg[8], le(cfg + 9, 3), cfg[14]);
-    printf("  subsystem vendor 0x%04x subsystem 0x%04x\n", le(cfg + 0x2c, 2), le(cfg + 0x2e, 2));
-    if ((cfg[14] & 0x7f) == 0)
-        print_bars(cfg);
-    printf("  interrupt pin %u line %u\n", cfg[0x3d], cfg[0x3c]);
-    if (n >= CONFIG_HEADER_SIZE)
-        print_cap_list(cfg);
-    if (n > CONFIG_HEADER_SIZE)
-        print_ext_caps(cfg, n);
-    return 0;
-}
-
-static void print_irqs(struct vuc_ctx *ctx, uint32_t num) {
-    for (uint32_t i = 0; i < num; i++) {
-        struct vu_irq_info info;
-        int rc = vuc_irq_info(ctx, i, &info);
-        if (rc < 0)
-            printf("  irq %u (%s): error %s\n", i, name_of(irq_names, VU_PCI_NUM_IRQS, i),
-                   strerror(-rc));
-        else
-            printf("  irq %u (%s): count %u flags 0x%x\n", i,
-                   name_of(irq_names, VU_PCI_NUM_IRQS, i), info.count, info.flags);
-    }
-}
-
-static int probe(struct vuc_ctx *ctx) {
-    const struct vuc_server_caps *c = vuc_get_server_caps(ctx);
-    printf("vfio-user %u.%u max_msg_fds %u max_data_xfer_size %" PRIu64 " twin socket %s\n",
-           c->major, c->minor, c->max_msg_fds, c->max_data_xfer_size,
-           c->twin_socket ? "yes" : "no");
-    struct vu_device_info info;
-    int rc = vuc_device_get_info(ctx, &info);
-    if (rc < 0) {
-        fprintf(stderr, "vu-probe: DEVICE_GET_INFO failed: %s\n", strerror(-rc));
-        return 1;
-    }
-    printf("device: flags 0x%x%s%s regions %u irqs %u\n", info.flags,
-           info.flags & VU_DEV_F_RESET ? " RESET" : "", info.flags & VU_DEV_F_PCI ? " PCI" : "",
-           info.num_regions, info.num_irqs);
-    printf("regions:\n");
-    for (uint32_t i = 0; i < info.num_regions; i++)
-        print_region(ctx, i);
-    rc = print_config(ctx);
-    printf("irqs:\n");
-    print_irqs(ctx, info.num_irqs);
-    return rc < 0 ? 1 : 0;
-}
-
 int main(int argc, char **argv) {
-    struct vuc_options opts;
-    vuc_options_init(&opts);
+    bool no_twin = false;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--no-twin") == 0) {
-            opts.no_twin = true;
+            no_twin = true;
         } else if (argv[i][0] == '-' || path) {
             fprintf(stderr, "vu-probe: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
@@ -214,17 +38,5 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    struct vuc_ctx *ctx = vuc_create(&opts);
-    if (!ctx) {
-        fprintf(stderr, "vu-probe: out of memory\n");
-        return 2;
-    }
-    int rc = vuc_connect(ctx, path);
-    if (rc == 0 && (rc = vuc_negotiate(ctx)) < 0)
-        fprintf(stderr, "vu-probe: VERSION negotiation with %s failed: %s\n", path, strerror(-rc));
-    else if (rc < 0)
-        fprintf(stderr, "vu-probe: cannot connect to %s: %s\n", path, strerror(-rc));
-    int status = rc < 0 ? 2 : probe(ctx);
-    vuc_destroy(ctx);
-    return status;
+    return vu_probe_socket(path, no_twin, stdout, stderr, "vu-probe");
 }
