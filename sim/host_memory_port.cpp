@@ -48,9 +48,17 @@ bool HostMemoryPort::apply_write() {
         return true; // zero-length write: nothing to store
     if (mem_.check(wr_addr_ + first, last - first, MemPerm::Write) != MemStatus::Ok)
         return false;
-    for (size_t i = first; i < last; ++i)
-        if (enabled[i])
-            mem_.dma_write(wr_addr_ + i, &bytes[i], 1);
+    for (size_t i = first; i < last;) { // one write per run of enabled bytes
+        if (!enabled[i]) {
+            ++i;
+            continue;
+        }
+        size_t j = i;
+        while (j < last && enabled[j])
+            ++j;
+        mem_.dma_write(wr_addr_ + i, &bytes[i], j - i);
+        i = j;
+    }
     return true;
 }
 
