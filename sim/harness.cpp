@@ -114,9 +114,12 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
 // Every message sent marks the server as possibly busy (the next admission
 // point waits for quiescence) and, like every message read, lands on the
 // wrapper's annotation ports for the waveform.
-void Harness::trace_thunk(void *opaque, enum vuc_sock, bool from_client, const struct vu_hdr *hdr,
-                          const uint8_t *payload, size_t payload_len, unsigned) {
+void Harness::trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
+                          const struct vu_hdr *hdr, const uint8_t *payload, size_t payload_len,
+                          unsigned nfds) {
     auto *h = static_cast<Harness *>(opaque);
+    if (h->observer_)
+        h->observer_->on_message(sock, from_client, *hdr, payload, payload_len, nfds);
     uint64_t addr = 0;
     const bool has_addr = hdr->cmd == VU_CMD_REGION_READ || hdr->cmd == VU_CMD_REGION_WRITE ||
                           hdr->cmd == VU_CMD_DMA_READ || hdr->cmd == VU_CMD_DMA_WRITE;
@@ -141,6 +144,7 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
         *error = "out of memory";
         return -ENOMEM;
     }
+    vuc_set_trace(ctx_, &Harness::trace_thunk, this); // from VERSION on
     socket_path_ = socket_path;
     int rc = vuc_connect(ctx_, socket_path.c_str());
     if (rc == 0)
@@ -165,8 +169,11 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
     }
     admission_ = std::make_unique<Admission>(ctx_, *bridge_, cfg_.admission);
     admission_->set_clock([this] { return top_->time_ps(); });
-    admission_->on_decision(
-        [this](const Decision &d) { top_->set_decision_annotation(uint32_t(d.index)); });
+    admission_->on_decision([this](const Decision &d) {
+        top_->set_decision_annotation(uint32_t(d.index));
+        if (observer_)
+            observer_->on_decision(d);
+    });
     pid_t pid = server_ ? server_->pid() : 0;
     if (!server_) {
         struct pollfd fds[2];
@@ -177,7 +184,6 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
     if ((rc = open_log(error)) < 0)
         return rc;
     admission_->set_log(log_.get());
-    vuc_set_trace(ctx_, &Harness::trace_thunk, this);
     vuc_set_hold(ctx_, true);
     admission_->note_sent(); // the setup messages: start from a quiescent server
     return 0;
@@ -232,6 +238,8 @@ void Harness::shutdown() {
 // ------------------------------------------------------------ simulation
 
 void Harness::on_edge(const RtlOut &out, RtlIn &in) {
+    if (observer_)
+        observer_->on_edge(out, in);
     driver_.set_cycle(top_->cycles());
     driver_.on_edge(out, in);
     memport_.on_edge(out, in);

@@ -11,6 +11,7 @@
 #include "bar_map.hpp"
 #include "bridge.hpp"
 #include "decision_log.hpp"
+#include "harness_observer.hpp"
 #include "harness_top.hpp"
 #include "host_memory.hpp"
 #include "host_memory_port.hpp"
@@ -137,6 +138,9 @@ class Harness : private EdgeSink {
     void set_link(unsigned mps, unsigned mrrs);
     // Called for every message sent (after the send).
     void on_message_sent(std::function<void(uint16_t cmd)> fn) { sent_hook_ = std::move(fn); }
+    // A tracer (trace_writer.hpp) sees every message, edge and decision
+    // from now on; nullptr removes it. Not owned.
+    void set_observer(HarnessObserver *o) { observer_ = o; }
     // Where the next connect() writes its decision log (empty: none).
     void set_decision_log(const std::string &path) { cfg_.decision_log_path = path; }
 
@@ -167,6 +171,7 @@ class Harness : private EdgeSink {
     std::unique_ptr<Admission> admission_;
     std::unique_ptr<DecisionLogWriter> log_;
     std::function<void(uint16_t)> sent_hook_;
+    HarnessObserver *observer_ = nullptr;
     std::vector<uint64_t> irq_consumed_;
     uint64_t intx_consumed_ = 0;
     std::vector<std::string> failures_;
