@@ -77,7 +77,8 @@ void Admission::drain_events() {
     vuc_event ev;
     while (vuc_next_event(ctx_, &ev) == 1) {
         if (ev.kind == VUC_EV_ARRIVED)
-            pending_.push_back({false, ev.seq, {0, 0}, label_of(ev)});
+            pending_.push_back(
+                {false, ev.arrival == VUC_ARR_DISCONNECT, ev.seq, {0, 0}, label_of(ev)});
         else
             bridge_.on_event(ev);
     }
@@ -138,25 +139,23 @@ void Admission::gather() {
     }
     drain_events();
     for (const IrqSignal &s : bridge_.read_irq_fds())
-        pending_.push_back({true, 0, s,
+        pending_.push_back({true, false, 0, s,
                             std::string("irq ") + to_string(bridge_.irq_mode()) + " vector " +
                                 std::to_string(s.vector) + " count " + std::to_string(s.count)});
 }
 
 // Waits for the server's fds (and the eventfds) up to the watchdog.
 bool Admission::wait_for_server() {
-    struct pollfd fds[16];
-    int n = vuc_poll_fds(ctx_, fds, 2);
-    if (n < 0)
-        n = 0;
+    std::vector<struct pollfd> fds(2);
+    const int n = vuc_poll_fds(ctx_, fds.data(), 2);
+    fds.resize(size_t(n > 0 ? n : 0));
     for (int fd : bridge_.irq_fds())
-        if (n < 16)
-            fds[n++] = {fd, POLLIN, 0};
+        fds.push_back({fd, POLLIN, 0});
     const Clock::time_point start = Clock::now();
     const int ms = int(cfg_.watchdog.count());
     int rc;
     do {
-        rc = poll(fds, nfds_t(n), ms);
+        rc = poll(fds.data(), nfds_t(fds.size()), ms);
     } while (rc < 0 && errno == EINTR);
     if (rc > 0)
         return true;
@@ -196,15 +195,15 @@ unsigned Admission::admit_all() {
             const int rc = vuc_deliver(ctx_, a.seq);
             if (rc < 0)
                 notes_.push_back("deliver " + a.label + " failed: errno " + std::to_string(-rc));
-            if (a.label.rfind("disconnect", 0) == 0)
-                bridge_.note_failure("server " + a.label.substr(0, 15) +
-                                     ": connection lost mid-run");
+            if (a.disconnect)
+                bridge_.note_failure("server " + a.label + ": connection lost mid-run");
         }
         // Replies complete requests: their events come now, in order.
         vuc_event ev;
         while (vuc_next_event(ctx_, &ev) == 1) {
             if (ev.kind == VUC_EV_ARRIVED)
-                pending_.push_back({false, ev.seq, {0, 0}, label_of(ev)});
+                pending_.push_back(
+                    {false, ev.arrival == VUC_ARR_DISCONNECT, ev.seq, {0, 0}, label_of(ev)});
             else
                 bridge_.on_event(ev);
         }

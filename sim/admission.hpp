@@ -67,6 +67,7 @@ class Admission {
   private:
     struct Arrival {
         bool irq = false;
+        bool disconnect = false;
         uint64_t seq = 0;
         IrqSignal signal{0, 0};
         std::string label;

@@ -443,7 +443,7 @@ HarnessCounters Harness::counters() const {
     if (admission_)
         c.admission = admission_->counters();
     c.rtl = top_->last_out();
-    c.irqs_seen = const_cast<HostPortDriver &>(driver_).msi_events().size();
+    c.irqs_seen = driver_.msi_events().size();
     return c;
 }
 

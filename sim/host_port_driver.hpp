@@ -45,7 +45,7 @@ class HostPortDriver : public EdgeSink {
     bool busy() const { return !reqs_.empty() || !wdata_.empty(); }
     size_t outstanding_reads() const { return waiting_.size(); }
 
-    std::vector<MsiEvent> &msi_events() { return msi_; }
+    const std::vector<MsiEvent> &msi_events() const { return msi_; }
     uint8_t intx_level() const { return intx_; }
     uint64_t intx_rises(unsigned line) const { return intx_rises_[line & 3]; }
 

@@ -178,6 +178,19 @@ TEST_F(DmaCopyAfterReply, VariedSizesAndAlignmentsFromTheWorker) {
     run_copies(varied);
 }
 
+// A server without the twin socket (libvfio-user before its fix): DMA
+// commands come on the main socket. The harness sends nothing while the
+// doorbell's DMA is under way, so the #279 crossing cannot happen.
+class DmaCopyLegacy : public DmaCopy {
+  protected:
+    std::vector<std::string> extra_args() const override { return {"--legacy-socket"}; }
+};
+
+TEST_F(DmaCopyLegacy, VariedSizesAndAlignmentsOnTheMainSocket) {
+    EXPECT_FALSE(vuc_has_twin(h->client()));
+    run_copies(varied);
+}
+
 // ---- interrupts
 
 class DmaCopyIrq : public DmaCopy {
