@@ -95,9 +95,22 @@ static bool blocked_sending(const QuiescenceObservation &o) {
     return false;
 }
 
+// When a reply is owed, the server's first message is the sign it is about
+// to be quiescent again: waiting for it (briefly) first spares the
+// quiescence check most of its backoff. Only a hint: quiescence decides.
+void Admission::await_first_message() {
+    if (!bridge_.awaits_server() || bridge_.owes_server())
+        return;
+    struct pollfd fds[2];
+    const int n = vuc_poll_fds(ctx_, fds, 2);
+    if (n > 0)
+        poll(fds, nfds_t(n), 5);
+}
+
 void Admission::settle() {
     dirty_ = false;
     if (pid_ > 0) {
+        await_first_message();
         const Clock::time_point start = Clock::now();
         const Clock::time_point deadline = start + cfg_.watchdog;
         for (;;) {

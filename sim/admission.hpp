@@ -73,6 +73,7 @@ class Admission {
         std::string label;
     };
     void settle();
+    void await_first_message();
     void gather();
     bool wait_for_server();
     void silent(const std::string &why, std::chrono::microseconds waited);
