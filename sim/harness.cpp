@@ -356,6 +356,62 @@ Access Harness::host_access(HostRequest r, unsigned lead, unsigned size) {
     return a;
 }
 
+HostRequest Harness::block_request(HostOp op, uint64_t addr, size_t len, const uint8_t *data) {
+    HostRequest r;
+    r.op = op;
+    const unsigned lead = unsigned(addr & 3);
+    r.addr = addr & ~uint64_t(3);
+    r.len_dw = unsigned((lead + len + 3) / 4);
+    const unsigned end = unsigned(lead + len - 4 * (r.len_dw - 1)); // bytes used in the last DW
+    if (r.len_dw == 1) {
+        r.first_be = uint8_t(((1u << len) - 1) << lead);
+        r.last_be = 0;
+    } else {
+        r.first_be = uint8_t((0xfu << lead) & 0xf);
+        r.last_be = uint8_t((1u << end) - 1);
+    }
+    if (data) {
+        std::vector<uint8_t> bytes(size_t(r.len_dw) * 4, 0);
+        memcpy(&bytes[lead], data, len);
+        r.data.resize(r.len_dw);
+        memcpy(r.data.data(), bytes.data(), bytes.size()); // payload DWs are little-endian
+    }
+    return r;
+}
+
+HostStatus Harness::mmio_read_block(unsigned bar, uint64_t offset, void *buf, size_t len) {
+    if (bar >= BarMap::kBars || !bars_.get(bar).present || len == 0 || len > 4096)
+        return HostStatus::BadReq;
+    const uint64_t addr = bars_.get(bar).base + offset;
+    const uint8_t label = driver_.submit(block_request(HostOp::MemRd, addr, len, nullptr));
+    std::optional<HostResponse> rsp;
+    const bool ok = advance(
+        [&] {
+            if (!rsp)
+                rsp = driver_.take_response(label);
+            return rsp.has_value();
+        },
+        uint64_t(cfg_.cpl_timeout) * 4 + 100000);
+    if (!ok)
+        return HostStatus::Timeout;
+    std::vector<uint8_t> bytes(rsp->dws.size() * 4);
+    memcpy(bytes.data(), rsp->dws.data(), bytes.size());
+    const size_t lead = size_t(addr & 3);
+    if (bytes.size() >= lead + len)
+        memcpy(buf, &bytes[lead], len);
+    return rsp->status;
+}
+
+HostStatus Harness::mmio_write_block(unsigned bar, uint64_t offset, const void *buf, size_t len) {
+    if (bar >= BarMap::kBars || !bars_.get(bar).present || len == 0 || len > 4096)
+        return HostStatus::BadReq;
+    const uint64_t addr = bars_.get(bar).base + offset;
+    driver_.submit(block_request(HostOp::MemWr, addr, len, static_cast<const uint8_t *>(buf)));
+    return advance([&] { return !driver_.busy(); }, uint64_t(cfg_.cpl_timeout) * 4 + 100000)
+               ? HostStatus::SC
+               : HostStatus::Timeout;
+}
+
 Access Harness::mem_read(uint64_t addr, unsigned size) {
     unsigned lead = 0;
     if (size == 0 || size > 8)

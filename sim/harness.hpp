@@ -103,6 +103,10 @@ class Harness : private EdgeSink {
     // ---- host accesses through the root port (size 1, 2, 4 or 8)
     Access mmio_read(unsigned bar, uint64_t offset, unsigned size);
     HostStatus mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value);
+    // Block accesses of 1..4096 bytes as one host request: the root port
+    // splits it at MRRS/MPS, the device's completions come split at RCB.
+    HostStatus mmio_read_block(unsigned bar, uint64_t offset, void *buf, size_t len);
+    HostStatus mmio_write_block(unsigned bar, uint64_t offset, const void *buf, size_t len);
     Access mem_read(uint64_t addr, unsigned size);
     HostStatus mem_write(uint64_t addr, unsigned size, uint64_t value);
     // Config space of the device (the access must stay inside one DW).
@@ -152,6 +156,7 @@ class Harness : private EdgeSink {
     Access host_access(HostRequest r, unsigned lead, unsigned size);
     HostRequest mem_request(HostOp op, uint64_t addr, unsigned size, uint64_t value,
                             unsigned *lead);
+    static HostRequest block_request(HostOp op, uint64_t addr, size_t len, const uint8_t *data);
     int open_log(std::string *error);
     static void trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
                             const struct vu_hdr *hdr, const uint8_t *payload, size_t payload_len,

@@ -73,6 +73,32 @@ TEST_F(Regs, MmioWritesOfEverySizeReadBack) {
     EXPECT_FALSE(h->has_failures()) << h->failure_report();
 }
 
+TEST_F(Regs, BlockAccessesSplitAcrossTlpsAndCompletions) {
+    // 250 bytes from offset 0x103 of the 256-byte scratch: one 64-DW
+    // request with partial first and last byte enables (one MemWr: no 256 B
+    // MPS boundary inside), read back as one REGION_READ whose CplDs are cut
+    // at the 64-byte RCB. Then 4 KiB: 8 MemRd of 512 B (MRRS), each answered
+    // by CplDs of at most 256 B (MPS).
+    std::vector<uint8_t> out(250), in(250, 0xee);
+    for (size_t i = 0; i < out.size(); ++i)
+        out[i] = uint8_t(i * 37 + 11);
+    ASSERT_EQ(h->mmio_write_block(0, 0x103, out.data(), out.size()), HostStatus::SC);
+    ASSERT_EQ(h->mmio_read_block(0, 0x103, in.data(), in.size()), HostStatus::SC);
+    EXPECT_EQ(in, out);
+    // Bytes around the block are untouched (scratch resets to 0).
+    EXPECT_EQ(h->mmio_read(0, 0x100, 4).value & 0x00ffffffu, 0u);
+    EXPECT_EQ(h->mmio_read(0, 0x1fd, 1).value, 0u);
+    // The whole register file in one read: the ID at 0 and revision at 4.
+    std::vector<uint8_t> all(4096);
+    ASSERT_EQ(h->mmio_read_block(0, 0, all.data(), all.size()), HostStatus::SC);
+    EXPECT_EQ(all[0] | all[1] << 8 | all[2] << 16 | uint32_t(all[3]) << 24, 0x52435247u);
+    EXPECT_EQ(all[6], 0x01);
+    EXPECT_EQ(all[0x103], out[0]);
+    EXPECT_EQ(h->counters().rtl.cnt_malformed, 0u);
+    EXPECT_EQ(h->counters().rtl.cnt_unexp_cpl, 0u);
+    EXPECT_FALSE(h->has_failures()) << h->failure_report();
+}
+
 TEST_F(Regs, SideEffectRegistersSeeEachAccessOnce) {
     // 0x18 W1S sets bits of 0x14 (W1C); 0x10 is read-to-clear, writes OR in.
     EXPECT_EQ(h->mmio_write(0, 0x18, 4, 0x0000f00f), HostStatus::SC);
