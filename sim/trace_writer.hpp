@@ -8,7 +8,8 @@
 // ports (ann_msg_*) for the FST: each message is shown for at least one
 // clock edge, in wire order, so messages read at the same simulated time
 // (sim time stands still at an admission point) follow each other one edge
-// apart instead of only the last one being visible.
+// apart instead of only the last one being visible. The decision index
+// (ann_decision) is queued the same way.
 //
 // Use: open(), then attach() right after Harness::create() (before
 // start_server()/connect(), so the setup messages are traced too). The
@@ -80,7 +81,6 @@ class TraceWriter : public HarnessObserver {
     void write_line(const std::string &json);
     std::string stamp(const char *kind) const;
     void take_tlp_beat(bool down, const tlp::Beat &b);
-    void write_tlp(bool down, const std::vector<uint32_t> &dws);
     void watch_host_port(const RtlOut &out, const RtlIn &in);
     void watch_interrupts(const RtlOut &out, const RtlIn &in);
     void annotate(RtlIn &in);
@@ -92,10 +92,14 @@ class TraceWriter : public HarnessObserver {
     std::unique_ptr<TlpStream> down_, up_;
     uint8_t intx_ = 0;
     bool hrsp_open_ = false;
+    std::vector<uint32_t> hrsp_dws_;
     // Commands awaiting their reply, by (socket, msg id): address and length
     // for the reply's annotation.
     std::map<std::pair<int, uint16_t>, Annotation> open_cmds_;
     std::deque<Annotation> ann_queue_;
+    Annotation shown_{0, 0, 0, 0, 0};
+    std::deque<uint32_t> decision_queue_;
+    uint32_t decision_shown_ = 0;
 };
 
 } // namespace rcsim

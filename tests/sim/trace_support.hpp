@@ -1,0 +1,115 @@
+// Readers for the trace tests: JSONL records through json-c, an FNV-1a of
+// our own (the definition: offset basis 0xcbf29ce484222325, prime
+// 0x100000001b3, xor then multiply per byte), and a VCD reader for the
+// values one FST signal took (through /usr/bin/fst2vcd).
+#pragma once
+
+#include <json-c/json.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace trace_test {
+
+using JsonPtr = std::shared_ptr<json_object>;
+
+inline std::string fnv_hex(const std::vector<uint8_t> &bytes) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint8_t b : bytes) {
+        h ^= b;
+        h *= 0x100000001b3ull;
+    }
+    char s[20];
+    snprintf(s, sizeof s, "%016llx", static_cast<unsigned long long>(h));
+    return s;
+}
+
+inline std::vector<JsonPtr> read_jsonl(const std::string &path) {
+    std::vector<JsonPtr> v;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line))
+        v.emplace_back(json_tokener_parse(line.c_str()), json_object_put);
+    return v;
+}
+
+inline std::string str(const JsonPtr &o, const char *key) {
+    json_object *v = nullptr;
+    if (!o || !json_object_object_get_ex(o.get(), key, &v))
+        return "";
+    return json_object_get_string(v);
+}
+
+inline int64_t num(const JsonPtr &o, const char *key) {
+    json_object *v = nullptr;
+    if (!o || !json_object_object_get_ex(o.get(), key, &v))
+        return -1;
+    return json_object_get_int64(v);
+}
+
+inline std::vector<JsonPtr> where(const std::vector<JsonPtr> &recs,
+                                  const std::map<std::string, std::string> &fields) {
+    std::vector<JsonPtr> out;
+    for (const JsonPtr &r : recs) {
+        bool ok = true;
+        for (const auto &[k, v] : fields)
+            ok = ok && str(r, k.c_str()) == v;
+        if (ok)
+            out.push_back(r);
+    }
+    return out;
+}
+
+// Every value the signal whose full name ends in `suffix` (e.g.
+// ".ann_msg_id") took in the FST, as integers, plus its full name.
+inline std::set<uint64_t> fst_values(const std::string &fst, const std::string &suffix,
+                                     std::string *full_name) {
+    std::set<uint64_t> values;
+    FILE *p = popen(("/usr/bin/fst2vcd -f " + fst + " 2>/dev/null").c_str(), "r");
+    if (!p)
+        return values;
+    std::vector<std::string> scope;
+    std::string code;
+    char buf[4096];
+    while (fgets(buf, sizeof buf, p)) {
+        std::istringstream ls(buf);
+        std::string w;
+        ls >> w;
+        if (w == "$scope") {
+            std::string kind, name;
+            ls >> kind >> name;
+            scope.push_back(name);
+        } else if (w == "$upscope") {
+            if (!scope.empty())
+                scope.pop_back();
+        } else if (w == "$var" && code.empty()) {
+            std::string type, width, c, name;
+            ls >> type >> width >> c >> name;
+            std::string full;
+            for (const std::string &s : scope)
+                full += s + ".";
+            full += name;
+            if (full.size() >= suffix.size() &&
+                full.compare(full.size() - suffix.size(), suffix.size(), suffix) == 0) {
+                code = c;
+                *full_name = full;
+            }
+        } else if (!code.empty() && w.size() > 1 && w[0] == 'b') {
+            std::string c;
+            ls >> c;
+            if (c == code && w.find_first_not_of("01", 1) == std::string::npos)
+                values.insert(std::stoull(w.substr(1), nullptr, 2));
+        }
+    }
+    pclose(p);
+    return values;
+}
+
+} // namespace trace_test
