@@ -191,6 +191,51 @@ TEST_F(DmaCopyLegacy, VariedSizesAndAlignmentsOnTheMainSocket) {
     run_copies(varied);
 }
 
+// libvfio-user issue #279 through the whole stack. The host rings the
+// doorbell (a posted write) and reads STATUS right after it, as a driver
+// would. The doorbell's REGION_WRITE makes the server DMA (descriptor read)
+// inside the write; the host's read reaches the bridge while that DMA is
+// still in the RTL, so its REGION_READ goes out while the server waits for
+// its DMA reply. With the twin socket that is harmless; on the main socket
+// (legacy) the server reads the REGION_READ as its DMA reply, fails the DMA
+// and never answers the read: a silent server, and the host's read ends in
+// the root port's completion timeout. Simulated time makes it repeatable.
+class Race279 : public DmaCopy {
+  protected:
+    void configure(rcsim::HarnessConfig &c) override {
+        c.cpl_timeout = 20000;
+        c.admission.watchdog = std::chrono::milliseconds(300);
+    }
+    rcsim::Access ring_and_read_status() {
+        program_ring();
+        put_desc(0, kSrc, kDst, 64, 0, 0);
+        EXPECT_EQ(h->mmio_write(0, HEAD, 4, 1), HostStatus::SC);
+        return h->mmio_read(0, STATUS, 4); // crosses the doorbell's DMA
+    }
+};
+
+TEST_F(Race279, TwinSocketServesTheCrossingRead) {
+    ASSERT_TRUE(vuc_has_twin(h->client()));
+    const rcsim::Access a = ring_and_read_status();
+    EXPECT_EQ(a.status, HostStatus::SC);
+    ASSERT_TRUE(h->drain());
+    EXPECT_EQ(h->mmio_read(0, COMPLETED, 4).value, 1u);
+    EXPECT_EQ(h->counters().admission.silent, 0u);
+}
+
+class Race279Legacy : public Race279 {
+  protected:
+    std::vector<std::string> extra_args() const override { return {"--legacy-socket"}; }
+};
+
+TEST_F(Race279Legacy, MainSocketSwallowsTheCrossingRead) {
+    ASSERT_FALSE(vuc_has_twin(h->client()));
+    const rcsim::Access a = ring_and_read_status();
+    EXPECT_EQ(a.status, HostStatus::Timeout) << "the swallowed REGION_READ is never answered";
+    EXPECT_GE(h->counters().admission.silent, 1u);
+    EXPECT_GE(h->counters().bridge.abandoned, 1u);
+}
+
 // ---- interrupts
 
 class DmaCopyIrq : public DmaCopy {
