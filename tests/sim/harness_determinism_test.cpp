@@ -93,4 +93,61 @@ TEST(HarnessDeterminism, DmaAfterReplyGivesTheSameDecisionLogIn20Of20Runs) {
     rmdir(dir);
 }
 
+// The #279 crossing on the main socket (see harness_dmacopy_test.cpp) is
+// repeatable too: same admissions, same silent decision at the same
+// simulated time, in 10 of 10 runs.
+int race_run(rcsim::Harness &h, const std::string &log) {
+    std::string err;
+    h.set_decision_log(log);
+    if (h.start_server({RCSIM_SERVER_MODELS_DIR "/dmacopy", "--legacy-socket"}, &err) < 0 ||
+        h.enumerate(&err) < 0) {
+        fprintf(stderr, "setup: %s\n", err.c_str());
+        return 2;
+    }
+    const uint64_t d[4] = {kSrc, kDst, 64, 0};
+    h.memory().write(kRing, d, sizeof d);
+    const bool ok = h.mmio_write(0, 0x00, 4, uint32_t(kRing)) == HostStatus::SC &&
+                    h.mmio_write(0, 0x08, 4, 4) == HostStatus::SC &&
+                    h.mmio_write(0, 0x10, 4, 1) == HostStatus::SC &&
+                    h.mmio_read(0, 0x18, 4).status == HostStatus::Timeout;
+    h.shutdown();
+    return ok ? 0 : 3;
+}
+
+TEST(HarnessDeterminism, Race279OnTheMainSocketIsRepeatable) {
+    rcsim::HarnessConfig cfg;
+    cfg.cpl_timeout = 20000;
+    cfg.admission.watchdog = std::chrono::milliseconds(200);
+    std::unique_ptr<rcsim::Harness> h;
+    std::string err;
+    ASSERT_EQ(rcsim::Harness::create(cfg, &h, &err), 0) << err;
+    char dir[] = "/tmp/rcsim-determinism-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    auto log_of = [&](size_t i) {
+        return std::string(dir) + "/race-" + std::to_string(i) + ".jsonl";
+    };
+    const std::vector<rcsim::RunResult> runs = rcsim::run_children(
+        10, 2, [&](size_t i) { return race_run(*h, log_of(i)); }, rcsim::RunLimits{});
+    for (size_t i = 0; i < runs.size(); ++i)
+        ASSERT_TRUE(runs[i].passed()) << "run " << i << ": " << runs[i].describe() << "\n"
+                                      << runs[i].output;
+    rcsim::DecisionLog first;
+    ASSERT_EQ(rcsim::read_decision_log(log_of(0), &first, &err), 0) << err;
+    size_t silent = 0;
+    for (const rcsim::Decision &d : first.decisions)
+        silent += d.kind == "silent";
+    EXPECT_EQ(silent, 1u);
+    for (size_t i = 1; i < runs.size(); ++i) {
+        rcsim::DecisionLog other;
+        ASSERT_EQ(rcsim::read_decision_log(log_of(i), &other, &err), 0) << err;
+        const std::optional<rcsim::Divergence> div =
+            rcsim::first_divergence(first.decisions, other.decisions);
+        EXPECT_FALSE(div.has_value())
+            << "run " << i << " parts at decision " << div->index << ": " << div->what;
+    }
+    for (size_t i = 0; i < runs.size(); ++i)
+        std::remove(log_of(i).c_str());
+    rmdir(dir);
+}
+
 } // namespace
