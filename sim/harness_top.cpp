@@ -61,7 +61,7 @@ class HarnessTopImpl : public sc_module {
 
     explicit HarnessTopImpl(sc_module_name name) : sc_module(name), rtl("rtl") {
         bind();
-        SC_THREAD(clock_gen);
+        SC_METHOD(clock_gen);
         SC_METHOD(on_posedge);
         sensitive << clk.posedge_event();
         dont_initialize();
@@ -212,16 +212,20 @@ class HarnessTopImpl : public sc_module {
         rtl.ann_decision(ann_decision);
     }
 
+    // A method, not a thread: no coroutine switch per clock edge. The gate is
+    // looked at only before a rising edge, so edges stay on the period grid.
     void clock_gen() {
         const sc_time half(double(HarnessTop::kPeriodPs) / 2, SC_PS);
-        for (;;) {
-            while (gated)
-                wait(ungate);
+        if (!clk.read()) {
+            if (gated) {
+                next_trigger(ungate);
+                return;
+            }
             clk.write(true);
-            wait(half);
+        } else {
             clk.write(false);
-            wait(half);
         }
+        next_trigger(half);
     }
 
     void sample() {
