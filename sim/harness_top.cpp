@@ -237,9 +237,11 @@ class HarnessTopImpl : public sc_module {
         out.hrsp_id = uint8_t(hrsp_id.read());
         out.hrsp_status = uint8_t(hrsp_status.read());
         out.hrsp_keep = uint8_t(hrsp_keep.read());
-        out.hrsp_data = lanes_of(hrsp_data.read());
+        if (out.hrsp_valid) // wide buses are read only when they carry something
+            out.hrsp_data = lanes_of(hrsp_data.read());
         out.tx_valid = tx_valid.read();
-        out.tx.lanes = lanes_of(tx_data.read());
+        if (out.tx_valid)
+            out.tx.lanes = lanes_of(tx_data.read());
         out.tx.keep = uint8_t(tx_keep.read());
         out.tx.sop = tx_sop.read();
         out.tx.eop = tx_eop.read();
@@ -255,7 +257,8 @@ class HarnessTopImpl : public sc_module {
         out.hmem_wr_len_dw = hmem_wr_len_dw.read();
         out.hmem_wr_first_be = uint8_t(hmem_wr_first_be.read());
         out.hmem_wr_last_be = uint8_t(hmem_wr_last_be.read());
-        out.hmem_wr_data = lanes_of(hmem_wr_data.read());
+        if (out.hmem_wr_valid)
+            out.hmem_wr_data = lanes_of(hmem_wr_data.read());
         out.hmem_wrsp_ready = hmem_wrsp_ready.read();
         out.irq_valid = irq_valid.read();
         out.irq_addr = irq_addr.read();
