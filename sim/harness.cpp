@@ -129,7 +129,8 @@ void Harness::trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
                           hdr->cmd == VU_CMD_DMA_READ || hdr->cmd == VU_CMD_DMA_WRITE;
     if (has_addr && payload_len >= 8)
         memcpy(&addr, payload, 8);
-    h->top_->set_annotation(from_client ? 1 : 2, hdr->cmd, hdr->msg_id, addr, hdr->msg_size);
+    if (!h->observer_) // an observer drives the annotation ports itself
+        h->top_->set_annotation(from_client ? 1 : 2, hdr->cmd, hdr->msg_id, addr, hdr->msg_size);
     if (!from_client)
         return;
     if (h->admission_)
@@ -174,9 +175,10 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
     admission_ = std::make_unique<Admission>(ctx_, *bridge_, cfg_.admission);
     admission_->set_clock([this] { return top_->time_ps(); });
     admission_->on_decision([this](const Decision &d) {
-        top_->set_decision_annotation(uint32_t(d.index));
         if (observer_)
             observer_->on_decision(d);
+        else
+            top_->set_decision_annotation(uint32_t(d.index));
     });
     pid_t pid = server_ ? server_->pid() : 0;
     if (!server_) {

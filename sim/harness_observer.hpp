@@ -24,8 +24,9 @@ class HarnessObserver {
                             const uint8_t *payload, size_t payload_len, unsigned nfds) = 0;
     // Every rising edge, before the harness's components run: `in` still
     // holds what was driven during the cycle that ends at this edge, so a
-    // transfer is `in.x_valid && out.x_ready` (or the reverse). The observer
-    // may write the annotation fields (ann_*) of `in`, nothing else.
+    // transfer is `in.x_valid && out.x_ready` (or the reverse). While an
+    // observer is attached the harness leaves the annotation ports to it:
+    // it may write the annotation fields (ann_*) of `in`, nothing else.
     virtual void on_edge(const RtlOut &out, RtlIn &in) = 0;
     // Every decision the admission logic took, after it was logged.
     virtual void on_decision(const Decision &d) = 0;

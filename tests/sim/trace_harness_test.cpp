@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <tuple>
 #include <unistd.h>
 
 namespace {
@@ -89,8 +90,41 @@ class TraceRun : public ::testing::Test {
         EXPECT_GT(last, first);
     }
 
+    // The annotation ports show every message of the trace, in wire order:
+    // the (dir, cmd, id) states the FST goes through, leaving out "none",
+    // are the messages of the JSONL (consecutive repeats merged on both
+    // sides).
+    void expect_fst_message_sequence() {
+        using State = std::tuple<uint64_t, uint64_t, uint64_t>;
+        std::vector<State> want, got;
+        for (const JsonPtr &m : where(recs, {{"kind", "msg"}})) {
+            const State s{str(m, "dir") == "c2s" ? 1u : 2u, uint64_t(num(m, "cmd_num")),
+                          uint64_t(num(m, "msg_id"))};
+            if (want.empty() || want.back() != s)
+                want.push_back(s);
+        }
+        const std::vector<Change> ch =
+            fst_changes(base_ + ".fst",
+                        {".rcsim_root_port_wrap.ann_msg_dir", ".rcsim_root_port_wrap.ann_msg_cmd",
+                         ".rcsim_root_port_wrap.ann_msg_id"});
+        uint64_t v[3] = {0, 0, 0};
+        for (size_t i = 0; i < ch.size(); ++i) {
+            v[ch[i].signal] = ch[i].value;
+            if (i + 1 < ch.size() && ch[i + 1].time == ch[i].time)
+                continue; // the state after every change at this time
+            const State s{v[0], v[1], v[2]};
+            if (v[0] != 0 && (got.empty() || got.back() != s))
+                got.push_back(s);
+        }
+        ASSERT_FALSE(want.empty());
+        EXPECT_EQ(got.size(), want.size());
+        for (size_t i = 0; i < want.size() && i < got.size(); ++i)
+            ASSERT_EQ(got[i], want[i]) << "message " << i << " of the trace (dir, cmd, id)";
+    }
+
     // The annotation id signal shows every message id of the trace.
     void expect_fst_ids() {
+        expect_fst_message_sequence();
         std::string full;
         const std::set<uint64_t> ids = fst_values(base_ + ".fst", ".ann_msg_id", &full);
         ASSERT_FALSE(full.empty()) << "no ann_msg_id signal in the FST";

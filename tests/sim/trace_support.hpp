@@ -112,4 +112,59 @@ inline std::set<uint64_t> fst_values(const std::string &fst, const std::string &
     return values;
 }
 
+// The value changes of several signals (by name suffix) in time order:
+// (time, index of the suffix, value); x/z values are skipped.
+struct Change {
+    uint64_t time;
+    size_t signal;
+    uint64_t value;
+};
+inline std::vector<Change> fst_changes(const std::string &fst,
+                                       const std::vector<std::string> &suffixes) {
+    std::vector<Change> out;
+    FILE *p = popen(("/usr/bin/fst2vcd -f " + fst + " 2>/dev/null").c_str(), "r");
+    if (!p)
+        return out;
+    std::vector<std::string> scope;
+    std::map<std::string, size_t> codes;
+    uint64_t now = 0;
+    char buf[4096];
+    while (fgets(buf, sizeof buf, p)) {
+        std::istringstream ls(buf);
+        std::string w;
+        ls >> w;
+        if (w == "$scope") {
+            std::string kind, name;
+            ls >> kind >> name;
+            scope.push_back(name);
+        } else if (w == "$upscope") {
+            if (!scope.empty())
+                scope.pop_back();
+        } else if (w == "$var") {
+            std::string type, width, c, name, full;
+            ls >> type >> width >> c >> name;
+            for (const std::string &sc : scope)
+                full += sc + ".";
+            full += name;
+            for (size_t i = 0; i < suffixes.size(); ++i)
+                if (full.size() >= suffixes[i].size() &&
+                    full.compare(full.size() - suffixes[i].size(), suffixes[i].size(),
+                                 suffixes[i]) == 0 &&
+                    !codes.count(c))
+                    codes[c] = i;
+        } else if (w.size() > 1 && w[0] == '#') {
+            now = std::stoull(w.substr(1));
+        } else if (w.size() > 1 && w[0] == 'b' &&
+                   w.find_first_not_of("01", 1) == std::string::npos) {
+            std::string c;
+            ls >> c;
+            auto it = codes.find(c);
+            if (it != codes.end())
+                out.push_back(Change{now, it->second, std::stoull(w.substr(1), nullptr, 2)});
+        }
+    }
+    pclose(p);
+    return out;
+}
+
 } // namespace trace_test
