@@ -1,0 +1,55 @@
+// rcsim: run scenarios against a vfio-user server through the simulated
+// root port, probe a server, convert traces. Subcommands by table.
+#include "rcsim_commands.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+struct Command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+const Command kCommands[] = {
+    {"run", rcsim::rcsim_run,
+     "run scenarios against a vfio-user server through the simulated root port"},
+    {"probe", rcsim::rcsim_probe, "print what a vfio-user server's device offers (like lspci -v)"},
+    {"perfetto", rcsim::rcsim_perfetto,
+     "convert a JSONL trace into a Perfetto / chrome://tracing timeline"},
+};
+
+void usage(FILE *f) {
+    std::fprintf(f, "usage: rcsim COMMAND [OPTIONS]\n\n"
+                    "A software PCIe root complex for testing vfio-user device servers.\n\n"
+                    "commands:\n");
+    for (const Command &c : kCommands)
+        std::fprintf(f, "  %-9s %s\n", c.name, c.summary);
+    std::fprintf(f, "\n`rcsim COMMAND --help` describes a command's options.\n"
+                    "Example:\n"
+                    "  rcsim run --server 'build/server-models/dmacopy' \\\n"
+                    "            --scenario tests/scenarios/dmacopy_demo.rcs --wave demo.fst\n"
+                    "Exit status: 0 success, 1 a failed expectation, 2 a usage or setup error.\n");
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!std::strcmp(cmd, "--help") || !std::strcmp(cmd, "-h") || !std::strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (const Command &c : kCommands)
+        if (!std::strcmp(cmd, c.name))
+            return c.run(argc - 2, argv + 2);
+    std::fprintf(stderr, "rcsim: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

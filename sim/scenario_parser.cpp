@@ -1,0 +1,518 @@
+#include "scenario_parser.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+namespace rcsim {
+
+namespace {
+
+constexpr unsigned kMaxIncludeDepth = 16;
+
+struct Token {
+    std::string text;
+    unsigned col = 0;
+    bool quoted = false;
+};
+
+// Thrown inside one statement's parse only; parse_scenario turns it into a
+// return value, so nothing escapes the API.
+struct Failure {
+    unsigned col;
+    std::string message;
+};
+
+// Splits a line into words; '#' outside quotes starts a comment; "..." is
+// one word (no escapes: paths only).
+std::vector<Token> tokenize(const std::string &line, unsigned *comment_col) {
+    std::vector<Token> out;
+    size_t i = 0;
+    *comment_col = 0;
+    while (i < line.size()) {
+        const char c = line[i];
+        if (c == ' ' || c == '\t' || c == '\r') {
+            ++i;
+            continue;
+        }
+        if (c == '#') {
+            *comment_col = unsigned(i + 1);
+            break;
+        }
+        Token t;
+        t.col = unsigned(i + 1);
+        if (c == '"') {
+            const size_t end = line.find('"', i + 1);
+            if (end == std::string::npos)
+                throw Failure{t.col, "unterminated string"};
+            t.text = line.substr(i + 1, end - i - 1);
+            t.quoted = true;
+            i = end + 1;
+            if (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '#' &&
+                line[i] != '\r')
+                throw Failure{unsigned(i + 1), "expected a blank after the string"};
+        } else {
+            const size_t end = line.find_first_of(" \t\r#\"", i);
+            t.text = line.substr(i, end == std::string::npos ? std::string::npos : end - i);
+            i = end == std::string::npos ? line.size() : end;
+        }
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+bool parse_number_text(const std::string &s, uint64_t *out) {
+    std::string digits;
+    for (char c : s)
+        if (c != '_')
+            digits += c;
+    if (digits.empty() || s.front() == '_' || s.back() == '_')
+        return false;
+    unsigned base = 10;
+    size_t i = 0;
+    uint64_t scale = 1;
+    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+        base = 16;
+        i = 2;
+    } else if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'b' || digits[1] == 'B')) {
+        base = 2;
+        i = 2;
+    } else {
+        const char last = digits.back();
+        const uint64_t k = last == 'K'   ? 1ull << 10
+                           : last == 'M' ? 1ull << 20
+                           : last == 'G' ? 1ull << 30
+                                         : 1;
+        if (k != 1) {
+            scale = k;
+            digits.pop_back();
+        }
+    }
+    if (i >= digits.size())
+        return false;
+    uint64_t v = 0;
+    for (; i < digits.size(); ++i) {
+        const char c = digits[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = unsigned(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = unsigned(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = unsigned(c - 'A' + 10);
+        else
+            return false;
+        if (d >= base || v > (~0ull - d) / base)
+            return false;
+        v = v * base + d;
+    }
+    if (v > ~0ull / scale)
+        return false;
+    *out = v * scale;
+    return true;
+}
+
+// Walks the words of one statement, each read names what it expected.
+class Cursor {
+  public:
+    Cursor(const std::vector<Token> &t, size_t line_len)
+        : t_(t), end_col_(unsigned(line_len + 1)) {}
+
+    bool done() const { return i_ >= t_.size(); }
+    const Token &peek_token() const { return t_[i_]; }
+    unsigned col() const { return done() ? end_col_ : t_[i_].col; }
+
+    const Token &take(const char *what) {
+        if (done())
+            throw Failure{end_col_, std::string("missing ") + what};
+        return t_[i_++];
+    }
+    bool accept(const char *word) {
+        if (done() || t_[i_].quoted || t_[i_].text != word)
+            return false;
+        ++i_;
+        return true;
+    }
+    void expect_word(const char *word) {
+        const unsigned c = col();
+        if (done())
+            throw Failure{c, std::string("missing '") + word + "'"};
+        if (!accept(word))
+            throw Failure{c, std::string("expected '") + word + "', found '" + t_[i_].text + "'"};
+    }
+    uint64_t number(const char *what) {
+        const Token &t = take(what);
+        uint64_t v = 0;
+        if (t.quoted || !parse_number_text(t.text, &v))
+            throw Failure{t.col, std::string("bad ") + what + " '" + t.text +
+                                     "' (a number: decimal, 0x hex, 0b binary, K/M/G suffix)"};
+        return v;
+    }
+    uint64_t number_max(const char *what, uint64_t max) {
+        const unsigned c = col();
+        const uint64_t v = number(what);
+        if (v > max)
+            throw Failure{c, std::string(what) + " " + std::to_string(v) + " is larger than " +
+                                 std::to_string(max)};
+        return v;
+    }
+    void finish() {
+        if (!done())
+            throw Failure{t_[i_].col,
+                          "unexpected '" + t_[i_].text + "' at the end of the statement"};
+    }
+
+  private:
+    const std::vector<Token> &t_;
+    size_t i_ = 0;
+    unsigned end_col_;
+};
+
+uint64_t size_mask(unsigned size) {
+    return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+Target parse_target(Cursor &c) {
+    const Token &t = c.take("target (bar0..bar5, cfg or mem)");
+    if (t.text == "cfg")
+        return {Space::Cfg, 0};
+    if (t.text == "mem")
+        return {Space::Mem, 0};
+    if (t.text.size() == 4 && t.text.compare(0, 3, "bar") == 0 && t.text[3] >= '0' &&
+        t.text[3] <= '5')
+        return {Space::Bar, unsigned(t.text[3] - '0')};
+    throw Failure{t.col, "unknown target '" + t.text + "' (bar0..bar5, cfg or mem)"};
+}
+
+// TARGET OFFSET SIZE, with the rules each space has.
+void parse_access(Cursor &c, Statement &s) {
+    s.target = parse_target(c);
+    const unsigned off_col = c.col();
+    s.offset = c.number("offset");
+    const unsigned size_col = c.col();
+    const uint64_t size = c.number("size");
+    if (size != 1 && size != 2 && size != 4 && size != 8)
+        throw Failure{size_col, "size must be 1, 2, 4 or 8, not " + std::to_string(size)};
+    s.size = unsigned(size);
+    if (s.target.space == Space::Cfg) {
+        if (s.size == 8)
+            throw Failure{size_col, "config accesses are 1, 2 or 4 bytes"};
+        if (s.offset >= 4096)
+            throw Failure{off_col, "config offset beyond 4 KiB"};
+        if ((s.offset & 3) + s.size > 4)
+            throw Failure{off_col, "a config access must stay inside one DW"};
+    }
+}
+
+uint64_t parse_value(Cursor &c, const char *what, unsigned size) {
+    const unsigned col = c.col();
+    const uint64_t v = c.number(what);
+    if (v & ~size_mask(size))
+        throw Failure{col, std::string(what) + " does not fit in " + std::to_string(size) +
+                               (size == 1 ? " byte" : " bytes")};
+    return v;
+}
+
+void parse_mask(Cursor &c, Statement &s) {
+    if (c.accept("mask"))
+        s.mask = parse_value(c, "mask", s.size);
+    else
+        s.mask = size_mask(s.size);
+}
+
+Pattern parse_pattern(Cursor &c) {
+    const Token &t = c.take("pattern (counter, byte V or random SEED)");
+    if (t.text == "counter")
+        return {PatternKind::Counter, 0};
+    if (t.text == "byte")
+        return {PatternKind::Byte, c.number_max("byte value", 0xff)};
+    if (t.text == "random")
+        return {PatternKind::Random, c.number_max("seed", 0xffffffffull)};
+    throw Failure{t.col, "unknown pattern '" + t.text + "' (counter, byte V or random SEED)"};
+}
+
+void parse_range(Cursor &c, Statement &s) {
+    const unsigned col = c.col();
+    s.addr = c.number("address");
+    s.len = c.number("length");
+    if (s.len == 0)
+        throw Failure{col, "empty range"};
+    if (s.addr + s.len < s.addr)
+        throw Failure{col, "range wraps around the address space"};
+}
+
+void parse_write(Cursor &c, Statement &s) {
+    parse_access(c, s);
+    s.value = parse_value(c, "value", s.size);
+}
+
+void parse_read(Cursor &c, Statement &s) {
+    parse_access(c, s);
+    if (c.done())
+        return;
+    c.expect_word("->");
+    c.expect_word("expect");
+    s.expect = true;
+    s.value = parse_value(c, "expected value", s.size);
+    parse_mask(c, s);
+    if (s.value & ~s.mask)
+        throw Failure{c.col(), "expected value has bits outside the mask"};
+}
+
+void parse_poll(Cursor &c, Statement &s) {
+    parse_access(c, s);
+    c.expect_word("until");
+    s.value = parse_value(c, "expected value", s.size);
+    parse_mask(c, s);
+    if (s.value & ~s.mask)
+        throw Failure{c.col(), "expected value has bits outside the mask"};
+    c.expect_word("within");
+    s.cycles = c.number("cycle bound");
+    if (c.accept("every")) {
+        const unsigned col = c.col();
+        s.every = c.number("poll interval");
+        if (s.every == 0)
+            throw Failure{col, "poll interval must be at least 1 cycle"};
+    }
+}
+
+void parse_wait_irq(Cursor &c, Statement &s) {
+    const Token &k = c.take("interrupt kind (msix, msi or intx)");
+    if (k.text == "msix")
+        s.irq = IrqKind::Msix;
+    else if (k.text == "msi")
+        s.irq = IrqKind::Msi;
+    else if (k.text == "intx")
+        s.irq = IrqKind::Intx;
+    else
+        throw Failure{k.col, "unknown interrupt kind '" + k.text + "' (msix, msi or intx)"};
+    const unsigned col = c.col();
+    s.vector = unsigned(c.number_max("vector", 2047));
+    if (s.irq == IrqKind::Intx && s.vector != 0)
+        throw Failure{col, "INTx has only vector 0 (INTA)"};
+    c.expect_word("within");
+    s.cycles = c.number("cycle bound");
+}
+
+void parse_fill(Cursor &c, Statement &s) {
+    parse_range(c, s);
+    c.expect_word("pattern");
+    s.pattern = parse_pattern(c);
+}
+
+void parse_expect_mem(Cursor &c, Statement &s) {
+    parse_range(c, s);
+    if (c.accept("equals")) {
+        s.equals = true;
+        const unsigned col = c.col();
+        s.other_addr = c.number("address");
+        if (s.other_addr + s.len < s.other_addr)
+            throw Failure{col, "range wraps around the address space"};
+        return;
+    }
+    if (c.done())
+        throw Failure{c.col(), "missing 'equals ADDRESS' or 'pattern ...'"};
+    if (!c.accept("pattern"))
+        throw Failure{c.col(),
+                      "expected 'equals' or 'pattern', found '" + c.peek_token().text + "'"};
+    s.pattern = parse_pattern(c);
+}
+
+void parse_delay(Cursor &c, Statement &s) {
+    s.cycles = c.number("cycles");
+}
+
+void parse_drain(Cursor &c, Statement &s) {
+    s.cycles = 1000000;
+    if (c.accept("within"))
+        s.cycles = c.number("cycle bound");
+}
+
+struct Handler {
+    const char *word;
+    Op op;
+    void (*parse)(Cursor &, Statement &);
+};
+
+const Handler kHandlers[] = {
+    {"write", Op::Write, parse_write}, {"read", Op::Read, parse_read},
+    {"poll", Op::Poll, parse_poll},    {"wait-irq", Op::WaitIrq, parse_wait_irq},
+    {"fill", Op::Fill, parse_fill},    {"expect-mem", Op::ExpectMem, parse_expect_mem},
+    {"delay", Op::Delay, parse_delay}, {"drain", Op::Drain, parse_drain},
+};
+
+std::string dir_of(const std::string &file) {
+    const size_t slash = file.rfind('/');
+    return slash == std::string::npos ? std::string() : file.substr(0, slash + 1);
+}
+
+std::string trim(const std::string &s) {
+    const size_t b = s.find_first_not_of(" \t\r");
+    if (b == std::string::npos)
+        return "";
+    const size_t e = s.find_last_not_of(" \t\r");
+    return s.substr(b, e - b + 1);
+}
+
+class Parser {
+  public:
+    Parser(const IncludeReader &reader, Program *out, ParseError *error)
+        : reader_(reader), out_(out), error_(error) {}
+
+    bool parse_file(const std::string &text, const std::string &name) {
+        stack_.push_back(name);
+        std::istringstream in(text);
+        std::string line;
+        unsigned n = 0;
+        bool ok = true;
+        while (ok && std::getline(in, line))
+            ok = statement(line, name, ++n);
+        stack_.pop_back();
+        return ok;
+    }
+
+  private:
+    bool fail(const std::string &file, unsigned line, unsigned col, const std::string &msg) {
+        error_->loc = {file, line, col};
+        error_->message = msg;
+        return false;
+    }
+
+    bool statement(const std::string &line, const std::string &file, unsigned n) {
+        std::vector<Token> tokens;
+        unsigned comment_col = 0;
+        try {
+            tokens = tokenize(line, &comment_col);
+        } catch (const Failure &f) {
+            return fail(file, n, f.col, f.message);
+        }
+        if (tokens.empty())
+            return true;
+        const std::string source = trim(comment_col ? line.substr(0, comment_col - 1) : line);
+        if (tokens[0].text == "include" && !tokens[0].quoted)
+            return include(tokens, file, n, comment_col ? comment_col - 1 : line.size());
+        Statement s;
+        s.loc = {file, n, tokens[0].col};
+        s.source = source;
+        const Handler *h = nullptr;
+        for (const Handler &c : kHandlers)
+            if (!tokens[0].quoted && tokens[0].text == c.word)
+                h = &c;
+        if (!h)
+            return fail(file, n, tokens[0].col,
+                        "unknown statement '" + tokens[0].text +
+                            "' (write, read, poll, wait-irq, fill, expect-mem, delay, drain, "
+                            "include)");
+        s.op = h->op;
+        Cursor c(tokens, comment_col ? comment_col - 1 : line.size());
+        c.take("statement");
+        try {
+            h->parse(c, s);
+            c.finish();
+        } catch (const Failure &f) {
+            return fail(file, n, f.col, f.message);
+        }
+        out_->statements.push_back(std::move(s));
+        return true;
+    }
+
+    bool include(const std::vector<Token> &tokens, const std::string &file, unsigned n,
+                 size_t line_len) {
+        if (tokens.size() < 2)
+            return fail(file, n, unsigned(line_len + 1), "missing the file name (in quotes)");
+        if (!tokens[1].quoted)
+            return fail(file, n, tokens[1].col, "the file name must be in double quotes");
+        if (tokens.size() > 2)
+            return fail(file, n, tokens[2].col,
+                        "unexpected '" + tokens[2].text + "' at the end of the statement");
+        const Token &t = tokens[1];
+        if (t.text.empty())
+            return fail(file, n, t.col, "empty file name");
+        const std::string path = t.text[0] == '/' ? t.text : dir_of(file) + t.text;
+        for (const std::string &open : stack_)
+            if (open == path)
+                return fail(file, n, t.col, "include cycle: " + path + " is already being read");
+        if (stack_.size() >= kMaxIncludeDepth)
+            return fail(file, n, t.col,
+                        "includes nested deeper than " + std::to_string(kMaxIncludeDepth));
+        std::string text, err;
+        if (!reader_ || reader_(path, &text, &err) < 0)
+            return fail(file, n, t.col, "cannot include " + path + ": " + err);
+        out_->files.push_back(path);
+        return parse_file(text, path);
+    }
+
+    const IncludeReader &reader_;
+    Program *out_;
+    ParseError *error_;
+    std::vector<std::string> stack_;
+};
+
+} // namespace
+
+std::string ParseError::to_string() const {
+    return loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col) + ": " +
+           message;
+}
+
+int parse_scenario(const std::string &text, const std::string &file, const IncludeReader &reader,
+                   Program *out, ParseError *error) {
+    Program p;
+    p.files.push_back(file);
+    ParseError e;
+    Parser parser(reader, &p, &e);
+    if (!parser.parse_file(text, file)) {
+        if (error)
+            *error = e;
+        return -EINVAL;
+    }
+    *out = std::move(p);
+    return 0;
+}
+
+int read_scenario_file(const std::string &path, std::string *text, std::string *error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int e = errno ? errno : ENOENT;
+        *error = std::strerror(e);
+        return -e;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) {
+        *error = "read error";
+        return -EIO;
+    }
+    *text = ss.str();
+    return 0;
+}
+
+PatternStream::PatternStream(const Pattern &p) : p_(p), state_(uint32_t(p.value)) {}
+
+void PatternStream::next(uint8_t *out, size_t n) {
+    for (size_t i = 0; i < n; ++i, ++index_) {
+        switch (p_.kind) {
+        case PatternKind::Counter:
+            out[i] = uint8_t(index_);
+            break;
+        case PatternKind::Byte:
+            out[i] = uint8_t(p_.value);
+            break;
+        case PatternKind::Random:
+            state_ = state_ * 1103515245u + 12345u;
+            out[i] = uint8_t(state_ >> 16);
+            break;
+        }
+    }
+}
+
+const char *to_string(Op op) {
+    for (const Handler &h : kHandlers)
+        if (h.op == op)
+            return h.word;
+    return "?";
+}
+
+} // namespace rcsim

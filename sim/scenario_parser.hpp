@@ -1,0 +1,106 @@
+// The scenario language of `rcsim run` (reference: sim/SCENARIOS.md): one
+// statement per line, parsed into a flat program with every include
+// expanded. The parser is pure: text in, program or a file:line:col error
+// out; includes are read through a callback, so tests feed it from memory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace rcsim {
+
+struct SourceLoc {
+    std::string file;
+    unsigned line = 0, col = 0; // 1-based
+};
+
+// Where an access goes: a BAR of the device (MMIO TLPs through the root
+// port), its config space (config TLPs), or host memory (the host CPU's own
+// view: no TLPs, no DMA windows).
+enum class Space { Bar, Cfg, Mem };
+
+struct Target {
+    Space space = Space::Bar;
+    unsigned bar = 0;
+};
+
+enum class PatternKind { Counter, Byte, Random };
+
+// counter: byte i of the range is i & 0xff; byte V: every byte is V;
+// random SEED: s = SEED (32 bits); per byte s = s * 1103515245 + 12345
+// (mod 2^32), byte = (s >> 16) & 0xff.
+struct Pattern {
+    PatternKind kind = PatternKind::Counter;
+    uint64_t value = 0; // the byte, or the seed
+};
+
+enum class IrqKind { Msix, Msi, Intx };
+
+enum class Op { Write, Read, Poll, WaitIrq, Fill, ExpectMem, Delay, Drain };
+
+struct Statement {
+    Op op = Op::Delay;
+    SourceLoc loc;      // of the statement's first word
+    std::string source; // the line as written (comment and blanks trimmed)
+    // write / read / poll
+    Target target;
+    uint64_t offset = 0; // BAR or config offset, or host address for mem
+    unsigned size = 0;   // 1, 2, 4 or 8
+    uint64_t value = 0;  // written value, or expected value of read/poll
+    bool expect = false; // read: an expectation follows
+    uint64_t mask = ~0ull;
+    uint64_t every = 100; // poll: cycles between reads
+    // poll / wait-irq / drain: bound in cycles; delay: cycles to wait
+    uint64_t cycles = 0;
+    // wait-irq
+    IrqKind irq = IrqKind::Msix;
+    unsigned vector = 0;
+    // fill / expect-mem
+    uint64_t addr = 0, len = 0;
+    bool equals = false;     // expect-mem ... equals OTHER
+    uint64_t other_addr = 0; // the range compared against
+    Pattern pattern;
+};
+
+struct Program {
+    std::vector<Statement> statements;
+    std::vector<std::string> files; // the top file, then each include read
+};
+
+struct ParseError {
+    SourceLoc loc;
+    std::string message;
+    std::string to_string() const; // "file:line:col: message"
+};
+
+// Reads the text of an included file; returns 0 or a negative errno with
+// `error` set.
+using IncludeReader =
+    std::function<int(const std::string &path, std::string *text, std::string *error)>;
+
+// Parses `text` (the content of `file`). An include's path is taken relative
+// to the directory of the file that names it. Returns 0, or -EINVAL with
+// `error` set (the first error only).
+int parse_scenario(const std::string &text, const std::string &file, const IncludeReader &reader,
+                   Program *out, ParseError *error);
+
+// The reader `rcsim run` uses: the file system.
+int read_scenario_file(const std::string &path, std::string *text, std::string *error);
+
+// The bytes of a pattern from the start of its range on, in pieces.
+class PatternStream {
+  public:
+    explicit PatternStream(const Pattern &p);
+    void next(uint8_t *out, size_t n);
+
+  private:
+    Pattern p_;
+    uint64_t index_ = 0;
+    uint32_t state_ = 0;
+};
+
+const char *to_string(Op op);
+
+} // namespace rcsim

@@ -1,0 +1,280 @@
+#include "scenario_runner.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <vector>
+
+namespace rcsim {
+
+namespace {
+
+constexpr size_t kChunk = 64 * 1024;
+
+std::string hex(uint64_t v, unsigned size) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "0x%0*" PRIx64, int(2 * size), v);
+    return buf;
+}
+
+std::string hex(uint64_t v) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+    return buf;
+}
+
+const char *irq_name(IrqKind k) {
+    switch (k) {
+    case IrqKind::Msix:
+        return "MSI-X";
+    case IrqKind::Msi:
+        return "MSI";
+    case IrqKind::Intx:
+        return "INTx";
+    }
+    return "?";
+}
+
+const char *irq_name(IrqMode m) {
+    switch (m) {
+    case IrqMode::Msix:
+        return "MSI-X";
+    case IrqMode::Msi:
+        return "MSI";
+    case IrqMode::Intx:
+        return "INTx";
+    default:
+        return "no interrupts";
+    }
+}
+
+bool mode_matches(IrqKind k, IrqMode m) {
+    return (k == IrqKind::Msix && m == IrqMode::Msix) || (k == IrqKind::Msi && m == IrqMode::Msi) ||
+           (k == IrqKind::Intx && m == IrqMode::Intx);
+}
+
+std::string expectation(const Statement &s) {
+    std::string e = hex(s.value, s.size);
+    if (s.mask != (s.size >= 8 ? ~0ull : (1ull << (8 * s.size)) - 1))
+        e += " (mask " + hex(s.mask, s.size) + ")";
+    return e;
+}
+
+} // namespace
+
+std::string ScenarioFailure::report() const {
+    return loc.file + ":" + std::to_string(loc.line) + ": " + source + "\n  " + message + "\n";
+}
+
+ScenarioRunner::Step ScenarioRunner::step_for(Op op) {
+    static const struct {
+        Op op;
+        Step step;
+    } table[] = {
+        {Op::Write, &ScenarioRunner::do_write}, {Op::Read, &ScenarioRunner::do_read},
+        {Op::Poll, &ScenarioRunner::do_poll},   {Op::WaitIrq, &ScenarioRunner::do_wait_irq},
+        {Op::Fill, &ScenarioRunner::do_fill},   {Op::ExpectMem, &ScenarioRunner::do_expect_mem},
+        {Op::Delay, &ScenarioRunner::do_delay}, {Op::Drain, &ScenarioRunner::do_drain},
+    };
+    for (const auto &e : table)
+        if (e.op == op)
+            return e.step;
+    return nullptr;
+}
+
+bool ScenarioRunner::run(const Program &p, ScenarioFailure *failure) {
+    for (size_t i = 0; i < p.statements.size(); ++i) {
+        const Statement &s = p.statements[i];
+        if (progress_)
+            progress_(i, s);
+        std::string why;
+        const Step step = step_for(s.op);
+        const bool ok = step && (this->*step)(s, &why);
+        ++stats_.statements;
+        if (!ok) {
+            if (failure)
+                *failure = {s.loc, s.source, step ? why : "statement not implemented"};
+            return false;
+        }
+    }
+    return true;
+}
+
+bool ScenarioRunner::bar_missing(const Statement &s, std::string *why) const {
+    if (s.target.space != Space::Bar || h_.enumeration().bars[s.target.bar].present)
+        return false;
+    *why = "the device has no BAR" + std::to_string(s.target.bar);
+    return true;
+}
+
+Access ScenarioRunner::access_read(const Statement &s) {
+    switch (s.target.space) {
+    case Space::Bar:
+        stats_.mmio_bytes += s.size;
+        return h_.mmio_read(s.target.bar, s.offset, s.size);
+    case Space::Cfg:
+        return h_.cfg_read(uint16_t(s.offset), s.size);
+    case Space::Mem: {
+        Access a;
+        uint64_t v = 0;
+        if (h_.memory().read(s.offset, &v, s.size) != MemStatus::Ok)
+            a.status = HostStatus::BadReq;
+        a.value = v;
+        stats_.host_mem_bytes += s.size;
+        return a;
+    }
+    }
+    return {};
+}
+
+bool ScenarioRunner::do_write(const Statement &s, std::string *why) {
+    if (bar_missing(s, why))
+        return false;
+    HostStatus st = HostStatus::SC;
+    switch (s.target.space) {
+    case Space::Bar:
+        stats_.mmio_bytes += s.size;
+        st = h_.mmio_write(s.target.bar, s.offset, s.size, s.value);
+        break;
+    case Space::Cfg:
+        st = h_.cfg_write(uint16_t(s.offset), s.size, uint32_t(s.value));
+        break;
+    case Space::Mem:
+        stats_.host_mem_bytes += s.size;
+        if (h_.memory().write(s.offset, &s.value, s.size) != MemStatus::Ok) {
+            *why = "host memory refused the write";
+            return false;
+        }
+        return true;
+    }
+    if (st != HostStatus::SC) {
+        *why = std::string("the write completed with ") + to_string(st);
+        return false;
+    }
+    return true;
+}
+
+bool ScenarioRunner::do_read(const Statement &s, std::string *why) {
+    if (bar_missing(s, why))
+        return false;
+    const Access a = access_read(s);
+    if (!a.ok()) {
+        *why = std::string("the read completed with ") + to_string(a.status) +
+               (s.expect ? ", expected " + expectation(s) : "");
+        return false;
+    }
+    if (s.expect && (a.value & s.mask) != s.value) {
+        *why = "expected " + expectation(s) + ", got " + hex(a.value, s.size);
+        return false;
+    }
+    return true;
+}
+
+bool ScenarioRunner::do_poll(const Statement &s, std::string *why) {
+    if (bar_missing(s, why))
+        return false;
+    const uint64_t start = h_.cycles();
+    uint64_t reads = 0;
+    for (;;) {
+        const Access a = access_read(s);
+        ++reads;
+        if (!a.ok()) {
+            *why = "read " + std::to_string(reads) + " completed with " + to_string(a.status) +
+                   ", polling for " + expectation(s);
+            return false;
+        }
+        if ((a.value & s.mask) == s.value)
+            return true;
+        const uint64_t spent = h_.cycles() - start;
+        if (spent >= s.cycles) {
+            *why = "expected " + expectation(s) + " within " + std::to_string(s.cycles) +
+                   " cycles, got " + hex(a.value, s.size) + " (last of " + std::to_string(reads) +
+                   " reads over " + std::to_string(spent) + " cycles)";
+            return false;
+        }
+        h_.run_cycles(std::min(s.every, s.cycles - spent));
+    }
+}
+
+bool ScenarioRunner::do_wait_irq(const Statement &s, std::string *why) {
+    const Enumeration &e = h_.enumeration();
+    if (!mode_matches(s.irq, e.irq_mode)) {
+        *why = std::string("expected an ") + irq_name(s.irq) +
+               " interrupt, but the device was set up for " + irq_name(e.irq_mode);
+        return false;
+    }
+    if (s.irq != IrqKind::Intx && s.vector >= e.irq_vectors) {
+        *why = "vector " + std::to_string(s.vector) + " does not exist (the device has " +
+               std::to_string(e.irq_vectors) + ")";
+        return false;
+    }
+    const uint64_t start = h_.cycles();
+    if (!h_.wait_irq(s.vector, s.cycles)) {
+        *why = std::string("expected ") + irq_name(s.irq) + " vector " + std::to_string(s.vector) +
+               " within " + std::to_string(s.cycles) + " cycles, got none (waited " +
+               std::to_string(h_.cycles() - start) + " cycles)";
+        return false;
+    }
+    ++stats_.irqs_waited;
+    return true;
+}
+
+bool ScenarioRunner::do_fill(const Statement &s, std::string *why) {
+    PatternStream ps(s.pattern);
+    std::vector<uint8_t> buf(std::min<uint64_t>(s.len, kChunk));
+    for (uint64_t done = 0; done < s.len;) {
+        const size_t n = size_t(std::min<uint64_t>(buf.size(), s.len - done));
+        ps.next(buf.data(), n);
+        if (h_.memory().write(s.addr + done, buf.data(), n) != MemStatus::Ok) {
+            *why = "host memory refused the write at " + hex(s.addr + done);
+            return false;
+        }
+        done += n;
+    }
+    stats_.host_mem_bytes += s.len;
+    return true;
+}
+
+bool ScenarioRunner::do_expect_mem(const Statement &s, std::string *why) {
+    PatternStream ps(s.pattern);
+    std::vector<uint8_t> want(std::min<uint64_t>(s.len, kChunk)), got(want.size());
+    for (uint64_t done = 0; done < s.len;) {
+        const size_t n = size_t(std::min<uint64_t>(want.size(), s.len - done));
+        if (s.equals)
+            h_.memory().read(s.other_addr + done, want.data(), n);
+        else
+            ps.next(want.data(), n);
+        h_.memory().read(s.addr + done, got.data(), n);
+        for (size_t i = 0; i < n; ++i) {
+            if (want[i] == got[i])
+                continue;
+            size_t bad = 0;
+            for (size_t j = i; j < n; ++j)
+                bad += want[j] != got[j];
+            const uint64_t at = done + i;
+            *why = "byte " + std::to_string(at) + " (address " + hex(s.addr + at) + "): expected " +
+                   hex(want[i], 1) + ", got " + hex(got[i], 1) +
+                   (s.equals ? " (from " + hex(s.other_addr + at) + ")" : "") + "; " +
+                   std::to_string(bad) + " of the " + std::to_string(n - i) +
+                   " bytes compared from there differ";
+            return false;
+        }
+        done += n;
+    }
+    stats_.host_mem_bytes += s.len;
+    return true;
+}
+
+bool ScenarioRunner::do_delay(const Statement &s, std::string *) {
+    h_.run_cycles(s.cycles);
+    return true;
+}
+
+bool ScenarioRunner::do_drain(const Statement &s, std::string *why) {
+    if (h_.drain(s.cycles))
+        return true;
+    *why = "still busy after " + std::to_string(s.cycles) + " cycles";
+    return false;
+}
+
+} // namespace rcsim

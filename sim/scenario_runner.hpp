@@ -1,0 +1,66 @@
+// Runs a parsed scenario against a harness whose device is enumerated:
+// each statement becomes host accesses, host memory work or simulated time.
+// The first failed expectation stops the run with a report naming the
+// statement's file:line, what was expected and what was there.
+#pragma once
+
+#include "harness.hpp"
+#include "scenario_parser.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace rcsim {
+
+struct ScenarioFailure {
+    SourceLoc loc;
+    std::string source;  // the statement as written
+    std::string message; // "expected ..., got ..."
+    // "FILE:LINE: STATEMENT\n  MESSAGE\n"
+    std::string report() const;
+};
+
+// What the scenario itself did (the harness counts the TLP side).
+struct ScenarioStats {
+    uint64_t statements = 0;
+    uint64_t mmio_bytes = 0;     // read and written by the host through BARs
+    uint64_t host_mem_bytes = 0; // filled and compared by the host CPU
+    uint64_t irqs_waited = 0;
+};
+
+class ScenarioRunner {
+  public:
+    explicit ScenarioRunner(Harness &h) : h_(h) {}
+
+    // Called before each statement (index into the program).
+    void on_statement(std::function<void(size_t index, const Statement &)> fn) {
+        progress_ = std::move(fn);
+    }
+
+    // True when every statement passed; otherwise `failure` says why.
+    bool run(const Program &p, ScenarioFailure *failure);
+    const ScenarioStats &stats() const { return stats_; }
+
+  private:
+    using Step = bool (ScenarioRunner::*)(const Statement &, std::string *why);
+    static Step step_for(Op op);
+
+    bool do_write(const Statement &s, std::string *why);
+    bool do_read(const Statement &s, std::string *why);
+    bool do_poll(const Statement &s, std::string *why);
+    bool do_wait_irq(const Statement &s, std::string *why);
+    bool do_fill(const Statement &s, std::string *why);
+    bool do_expect_mem(const Statement &s, std::string *why);
+    bool do_delay(const Statement &s, std::string *why);
+    bool do_drain(const Statement &s, std::string *why);
+
+    Access access_read(const Statement &s);
+    bool bar_missing(const Statement &s, std::string *why) const;
+
+    Harness &h_;
+    ScenarioStats stats_;
+    std::function<void(size_t, const Statement &)> progress_;
+};
+
+} // namespace rcsim

@@ -1,0 +1,369 @@
+// The scenario parser on its own: every statement's fields, every error with
+// its line and column, includes from an in-memory file table. Expected
+// values are written by hand from sim/SCENARIOS.md.
+#include "scenario_parser.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <map>
+
+namespace {
+
+using rcsim::Op;
+using rcsim::ParseError;
+using rcsim::PatternKind;
+using rcsim::Program;
+using rcsim::Space;
+using rcsim::Statement;
+
+struct Files {
+    std::map<std::string, std::string> files;
+    std::vector<std::string> asked;
+    rcsim::IncludeReader reader() {
+        return [this](const std::string &path, std::string *text, std::string *error) {
+            asked.push_back(path);
+            auto it = files.find(path);
+            if (it == files.end()) {
+                *error = "No such file or directory";
+                return -ENOENT;
+            }
+            *text = it->second;
+            return 0;
+        };
+    }
+};
+
+Program parse_ok(const std::string &text) {
+    Program p;
+    ParseError e;
+    EXPECT_EQ(rcsim::parse_scenario(text, "t.rcs", nullptr, &p, &e), 0) << e.to_string();
+    return p;
+}
+
+Statement one(const std::string &text) {
+    const Program p = parse_ok(text);
+    EXPECT_EQ(p.statements.size(), 1u) << text;
+    return p.statements.empty() ? Statement{} : p.statements[0];
+}
+
+ParseError parse_err(const std::string &text) {
+    Program p;
+    ParseError e;
+    EXPECT_EQ(rcsim::parse_scenario(text, "t.rcs", nullptr, &p, &e), -EINVAL) << text;
+    return e;
+}
+
+#define EXPECT_ERROR_AT(text, line_, col_, fragment)                                               \
+    do {                                                                                           \
+        const ParseError e_ = parse_err(text);                                                     \
+        EXPECT_EQ(e_.loc.file, "t.rcs");                                                           \
+        EXPECT_EQ(e_.loc.line, unsigned(line_)) << e_.to_string();                                 \
+        EXPECT_EQ(e_.loc.col, unsigned(col_)) << e_.to_string();                                   \
+        EXPECT_NE(e_.message.find(fragment), std::string::npos) << e_.to_string();                 \
+    } while (0)
+
+// ---- statements
+
+TEST(CliParser, WriteToEachTarget) {
+    Statement s = one("write bar0 0x10 4 0xdeadbeef");
+    EXPECT_EQ(s.op, Op::Write);
+    EXPECT_EQ(s.target.space, Space::Bar);
+    EXPECT_EQ(s.target.bar, 0u);
+    EXPECT_EQ(s.offset, 0x10u);
+    EXPECT_EQ(s.size, 4u);
+    EXPECT_EQ(s.value, 0xdeadbeefu);
+    EXPECT_EQ(s.loc.line, 1u);
+    EXPECT_EQ(s.loc.col, 1u);
+    EXPECT_EQ(s.source, "write bar0 0x10 4 0xdeadbeef");
+
+    s = one("  write bar5 16 8 0xffffffffffffffff   # all ones");
+    EXPECT_EQ(s.target.bar, 5u);
+    EXPECT_EQ(s.offset, 16u);
+    EXPECT_EQ(s.size, 8u);
+    EXPECT_EQ(s.value, ~0ull);
+    EXPECT_EQ(s.loc.col, 3u);
+    EXPECT_EQ(s.source, "write bar5 16 8 0xffffffffffffffff");
+
+    s = one("write cfg 0x3c 1 0x0b");
+    EXPECT_EQ(s.target.space, Space::Cfg);
+    EXPECT_EQ(s.offset, 0x3cu);
+    EXPECT_EQ(s.value, 0x0bu);
+
+    s = one("write mem 0x1000_0000 2 0b1010");
+    EXPECT_EQ(s.target.space, Space::Mem);
+    EXPECT_EQ(s.offset, 0x10000000u);
+    EXPECT_EQ(s.size, 2u);
+    EXPECT_EQ(s.value, 10u);
+}
+
+TEST(CliParser, ReadWithAndWithoutExpectation) {
+    Statement s = one("read bar2 0x8 2");
+    EXPECT_EQ(s.op, Op::Read);
+    EXPECT_EQ(s.target.bar, 2u);
+    EXPECT_FALSE(s.expect);
+
+    s = one("read bar0 0x10 4 -> expect 0xdeadbeef");
+    EXPECT_TRUE(s.expect);
+    EXPECT_EQ(s.value, 0xdeadbeefu);
+    EXPECT_EQ(s.mask, 0xffffffffu); // the access size's bits
+
+    s = one("read bar0 0x10 4 -> expect 0xbeef mask 0xffff");
+    EXPECT_EQ(s.value, 0xbeefu);
+    EXPECT_EQ(s.mask, 0xffffu);
+
+    s = one("read bar0 0 1 -> expect 0x47");
+    EXPECT_EQ(s.mask, 0xffu);
+    s = one("read mem 0x10 8 -> expect 1");
+    EXPECT_EQ(s.mask, ~0ull);
+}
+
+TEST(CliParser, PollWithMaskBoundAndInterval) {
+    Statement s = one("poll bar0 0x18 4 until 0x1 mask 0x1 within 10000");
+    EXPECT_EQ(s.op, Op::Poll);
+    EXPECT_EQ(s.offset, 0x18u);
+    EXPECT_EQ(s.value, 1u);
+    EXPECT_EQ(s.mask, 1u);
+    EXPECT_EQ(s.cycles, 10000u);
+    EXPECT_EQ(s.every, 100u); // the default interval
+
+    s = one("poll bar0 0x20 4 until 2 within 1M every 500");
+    EXPECT_EQ(s.mask, 0xffffffffu);
+    EXPECT_EQ(s.cycles, 1048576u);
+    EXPECT_EQ(s.every, 500u);
+}
+
+TEST(CliParser, WaitIrqKinds) {
+    Statement s = one("wait-irq msix 3 within 100000");
+    EXPECT_EQ(s.op, Op::WaitIrq);
+    EXPECT_EQ(s.irq, rcsim::IrqKind::Msix);
+    EXPECT_EQ(s.vector, 3u);
+    EXPECT_EQ(s.cycles, 100000u);
+    EXPECT_EQ(one("wait-irq msi 0 within 5").irq, rcsim::IrqKind::Msi);
+    EXPECT_EQ(one("wait-irq intx 0 within 5").irq, rcsim::IrqKind::Intx);
+}
+
+TEST(CliParser, FillPatterns) {
+    Statement s = one("fill 0x10000000 65536 pattern counter");
+    EXPECT_EQ(s.op, Op::Fill);
+    EXPECT_EQ(s.addr, 0x10000000u);
+    EXPECT_EQ(s.len, 65536u);
+    EXPECT_EQ(s.pattern.kind, PatternKind::Counter);
+
+    s = one("fill 0x10 64K pattern byte 0xAB");
+    EXPECT_EQ(s.len, 65536u);
+    EXPECT_EQ(s.pattern.kind, PatternKind::Byte);
+    EXPECT_EQ(s.pattern.value, 0xabu);
+
+    s = one("fill 0x10 1G pattern random 4294967295");
+    EXPECT_EQ(s.len, 1ull << 30);
+    EXPECT_EQ(s.pattern.kind, PatternKind::Random);
+    EXPECT_EQ(s.pattern.value, 0xffffffffu);
+}
+
+TEST(CliParser, ExpectMemEqualsOrPattern) {
+    Statement s = one("expect-mem 0x10100000 65536 equals 0x10000000");
+    EXPECT_EQ(s.op, Op::ExpectMem);
+    EXPECT_TRUE(s.equals);
+    EXPECT_EQ(s.addr, 0x10100000u);
+    EXPECT_EQ(s.len, 65536u);
+    EXPECT_EQ(s.other_addr, 0x10000000u);
+
+    s = one("expect-mem 0x10100000 16 pattern random 7");
+    EXPECT_FALSE(s.equals);
+    EXPECT_EQ(s.pattern.kind, PatternKind::Random);
+    EXPECT_EQ(s.pattern.value, 7u);
+}
+
+TEST(CliParser, DelayAndDrain) {
+    Statement s = one("delay 100");
+    EXPECT_EQ(s.op, Op::Delay);
+    EXPECT_EQ(s.cycles, 100u);
+    s = one("drain");
+    EXPECT_EQ(s.op, Op::Drain);
+    EXPECT_EQ(s.cycles, 1000000u);
+    EXPECT_EQ(one("drain within 42").cycles, 42u);
+}
+
+TEST(CliParser, CommentsAndBlankLinesKeepLineNumbers) {
+    const Program p = parse_ok("# header\n\n   \t\ndelay 1 # trailing\r\n# x\ndelay 2\n");
+    ASSERT_EQ(p.statements.size(), 2u);
+    EXPECT_EQ(p.statements[0].loc.line, 4u);
+    EXPECT_EQ(p.statements[0].source, "delay 1");
+    EXPECT_EQ(p.statements[1].loc.line, 6u);
+    EXPECT_TRUE(parse_ok("").statements.empty());
+}
+
+// ---- includes
+
+TEST(CliParser, IncludeIsRelativeToTheIncludingFile) {
+    Files f;
+    f.files["dir/common.rcs"] = "delay 1\ninclude \"sub/inner.rcs\"\n";
+    f.files["dir/sub/inner.rcs"] = "\ndelay 2\n";
+    Program p;
+    ParseError e;
+    ASSERT_EQ(rcsim::parse_scenario("delay 0\ninclude \"common.rcs\" # c\ndelay 3\n", "dir/top.rcs",
+                                    f.reader(), &p, &e),
+              0)
+        << e.to_string();
+    ASSERT_EQ(p.statements.size(), 4u);
+    EXPECT_EQ(p.statements[1].loc.file, "dir/common.rcs");
+    EXPECT_EQ(p.statements[1].loc.line, 1u);
+    EXPECT_EQ(p.statements[2].loc.file, "dir/sub/inner.rcs");
+    EXPECT_EQ(p.statements[2].loc.line, 2u);
+    EXPECT_EQ(p.statements[2].cycles, 2u);
+    EXPECT_EQ(p.statements[3].loc.file, "dir/top.rcs");
+    EXPECT_EQ(p.statements[3].loc.line, 3u);
+    EXPECT_EQ(p.files,
+              (std::vector<std::string>{"dir/top.rcs", "dir/common.rcs", "dir/sub/inner.rcs"}));
+}
+
+TEST(CliParser, IncludeErrorsNameTheirFile) {
+    Files f;
+    f.files["a.rcs"] = "delay 1\n\n  bogus 3\n";
+    Program p;
+    ParseError e;
+    ASSERT_EQ(rcsim::parse_scenario("include \"a.rcs\"\n", "top.rcs", f.reader(), &p, &e), -EINVAL);
+    EXPECT_EQ(e.to_string().substr(0, 10), "a.rcs:3:3:");
+
+    ASSERT_EQ(
+        rcsim::parse_scenario("delay 1\ninclude \"missing.rcs\"\n", "top.rcs", f.reader(), &p, &e),
+        -EINVAL);
+    EXPECT_EQ(e.loc.file, "top.rcs");
+    EXPECT_EQ(e.loc.line, 2u);
+    EXPECT_EQ(e.loc.col, 9u);
+    EXPECT_NE(e.message.find("cannot include missing.rcs"), std::string::npos) << e.message;
+}
+
+TEST(CliParser, IncludeCycleIsRefused) {
+    Files f;
+    f.files["a.rcs"] = "include \"b.rcs\"\n";
+    f.files["b.rcs"] = "delay 1\ninclude \"a.rcs\"\n";
+    Program p;
+    ParseError e;
+    ASSERT_EQ(rcsim::parse_scenario("include \"a.rcs\"\n", "top.rcs", f.reader(), &p, &e), -EINVAL);
+    EXPECT_EQ(e.loc.file, "b.rcs");
+    EXPECT_EQ(e.loc.line, 2u);
+    EXPECT_EQ(e.loc.col, 9u);
+    EXPECT_NE(e.message.find("include cycle"), std::string::npos) << e.message;
+}
+
+TEST(CliParser, IncludeSyntax) {
+    EXPECT_ERROR_AT("include", 1, 8, "missing the file name");
+    EXPECT_ERROR_AT("include common.rcs", 1, 9, "double quotes");
+    EXPECT_ERROR_AT("include \"a.rcs\" extra", 1, 17, "unexpected 'extra'");
+    EXPECT_ERROR_AT("include \"\"", 1, 9, "empty file name");
+    EXPECT_ERROR_AT("include \"a.rcs", 1, 9, "unterminated string");
+    EXPECT_ERROR_AT("include \"a.rcs\"x", 1, 16, "blank after the string");
+}
+
+// ---- errors, each with its column
+
+TEST(CliParser, UnknownStatementAndTarget) {
+    EXPECT_ERROR_AT("delay 1\n  frobnicate bar0", 2, 3, "unknown statement 'frobnicate'");
+    EXPECT_ERROR_AT("write bar6 0 4 1", 1, 7, "unknown target 'bar6'");
+    EXPECT_ERROR_AT("read io 0 4", 1, 6, "unknown target 'io'");
+    EXPECT_ERROR_AT("\"write\" bar0 0 4 1", 1, 1, "unknown statement");
+}
+
+TEST(CliParser, MissingAndExtraWords) {
+    EXPECT_ERROR_AT("write", 1, 6, "missing target");
+    EXPECT_ERROR_AT("write bar0 0x10", 1, 16, "missing size");
+    EXPECT_ERROR_AT("write bar0 0x10 4", 1, 18, "missing value");
+    EXPECT_ERROR_AT("write bar0 0x10 4 1 2", 1, 21, "unexpected '2'");
+    EXPECT_ERROR_AT("read bar0 0x10 4 expect 1", 1, 18, "expected '->', found 'expect'");
+    EXPECT_ERROR_AT("read bar0 0x10 4 ->", 1, 20, "missing 'expect'");
+    EXPECT_ERROR_AT("read bar0 0x10 4 -> expect", 1, 27, "missing expected value");
+    EXPECT_ERROR_AT("read bar0 0x10 4 -> expect 1 mask", 1, 34, "missing mask");
+    EXPECT_EQ(one("delay 1 # x y").cycles, 1u); // a comment is not an extra word
+}
+
+TEST(CliParser, BadNumbers) {
+    EXPECT_ERROR_AT("write bar0 0xg 4 1", 1, 12, "bad offset '0xg'");
+    EXPECT_ERROR_AT("write bar0 0x 4 1", 1, 12, "bad offset");
+    EXPECT_ERROR_AT("delay 12x", 1, 7, "bad cycles");
+    EXPECT_ERROR_AT("delay _1", 1, 7, "bad cycles");
+    EXPECT_ERROR_AT("delay 18446744073709551616", 1, 7, "bad cycles"); // 2^64
+    EXPECT_ERROR_AT("delay 17179869184G", 1, 7, "bad cycles");         // 2^34 GiB
+    EXPECT_ERROR_AT("delay -1", 1, 7, "bad cycles");
+}
+
+TEST(CliParser, SizesAndWidths) {
+    EXPECT_ERROR_AT("write bar0 0 3 1", 1, 14, "size must be 1, 2, 4 or 8");
+    EXPECT_ERROR_AT("write bar0 0 1 0x100", 1, 16, "does not fit in 1 byte");
+    EXPECT_ERROR_AT("write bar0 0 2 0x10000", 1, 16, "does not fit in 2 bytes");
+    EXPECT_ERROR_AT("read bar0 0 4 -> expect 0x100000000", 1, 25, "does not fit");
+    EXPECT_ERROR_AT("read bar0 0 4 -> expect 0x3 mask 0x1", 1, 37, "bits outside the mask");
+    EXPECT_ERROR_AT("read bar0 0 2 -> expect 1 mask 0x10000", 1, 32, "mask does not fit");
+}
+
+TEST(CliParser, ConfigAccessRules) {
+    EXPECT_ERROR_AT("read cfg 0 8", 1, 12, "config accesses are 1, 2 or 4 bytes");
+    EXPECT_ERROR_AT("read cfg 0x1000 4", 1, 10, "beyond 4 KiB");
+    EXPECT_ERROR_AT("read cfg 0x3 2", 1, 10, "inside one DW");
+    EXPECT_EQ(one("read cfg 0xffc 4").offset, 0xffcu);
+    EXPECT_EQ(one("read cfg 0x2 2").offset, 0x2u);
+}
+
+TEST(CliParser, PollErrors) {
+    EXPECT_ERROR_AT("poll bar0 0 4 within 10", 1, 15, "expected 'until', found 'within'");
+    EXPECT_ERROR_AT("poll bar0 0 4 until 1", 1, 22, "missing 'within'");
+    EXPECT_ERROR_AT("poll bar0 0 4 until 1 within 10 every 0", 1, 39, "at least 1 cycle");
+    EXPECT_ERROR_AT("poll bar0 0 4 until 1 within 10 often", 1, 33, "unexpected 'often'");
+}
+
+TEST(CliParser, WaitIrqErrors) {
+    EXPECT_ERROR_AT("wait-irq msx 0 within 1", 1, 10, "unknown interrupt kind 'msx'");
+    EXPECT_ERROR_AT("wait-irq intx 1 within 1", 1, 15, "only vector 0");
+    EXPECT_ERROR_AT("wait-irq msix 2048 within 1", 1, 15, "larger than 2047");
+    EXPECT_ERROR_AT("wait-irq msix 0", 1, 16, "missing 'within'");
+}
+
+TEST(CliParser, FillAndExpectMemErrors) {
+    EXPECT_ERROR_AT("fill 0x10 0 pattern counter", 1, 6, "empty range");
+    EXPECT_ERROR_AT("fill 0xffffffffffffff00 0x200 pattern counter", 1, 6, "wraps");
+    EXPECT_ERROR_AT("fill 0x10 16 counter", 1, 14, "expected 'pattern', found 'counter'");
+    EXPECT_ERROR_AT("fill 0x10 16 pattern zeros", 1, 22, "unknown pattern 'zeros'");
+    EXPECT_ERROR_AT("fill 0x10 16 pattern byte 0x100", 1, 27, "larger than 255");
+    EXPECT_ERROR_AT("fill 0x10 16 pattern random 0x100000000", 1, 29, "larger than 4294967295");
+    EXPECT_ERROR_AT("fill 0x10 16 pattern", 1, 21, "missing pattern");
+    EXPECT_ERROR_AT("expect-mem 0x10 16", 1, 19, "missing 'equals ADDRESS' or 'pattern");
+    EXPECT_ERROR_AT("expect-mem 0x10 16 same 0x20", 1, 20, "expected 'equals' or 'pattern'");
+    EXPECT_ERROR_AT("expect-mem 0x10 0x20 equals 0xfffffffffffffff0", 1, 29, "wraps");
+}
+
+TEST(CliParser, OnlyTheFirstErrorIsReported) {
+    const ParseError e = parse_err("delay 1\nwrite bar9 0 4 0\nbogus\n");
+    EXPECT_EQ(e.loc.line, 2u);
+    EXPECT_EQ(e.to_string(), "t.rcs:2:7: unknown target 'bar9' (bar0..bar5, cfg or mem)");
+}
+
+// ---- patterns, as SCENARIOS.md defines them
+
+TEST(CliParser, PatternBytes) {
+    uint8_t b[4];
+    rcsim::PatternStream counter({PatternKind::Counter, 0});
+    uint8_t c[258];
+    counter.next(c, 258);
+    EXPECT_EQ(c[0], 0);
+    EXPECT_EQ(c[255], 255);
+    EXPECT_EQ(c[256], 0);
+    EXPECT_EQ(c[257], 1);
+
+    rcsim::PatternStream byte({PatternKind::Byte, 0xab});
+    byte.next(b, 4);
+    EXPECT_EQ(b[0], 0xab);
+    EXPECT_EQ(b[3], 0xab);
+
+    // Seed 1: s1 = 1 * 1103515245 + 12345 = 0x41c67ea6 -> byte 0xc6;
+    // s2 = (0x41c67ea6 * 1103515245 + 12345) mod 2^32 = 0x967eb0e7 -> 0x7e;
+    // s3 = 0x2781e494 -> 0x81 (pieces must continue the sequence).
+    rcsim::PatternStream random({PatternKind::Random, 1});
+    random.next(b, 1);
+    random.next(b + 1, 2);
+    EXPECT_EQ(b[0], 0xc6);
+    EXPECT_EQ(b[1], 0x7e);
+    EXPECT_EQ(b[2], 0x81);
+}
+
+} // namespace

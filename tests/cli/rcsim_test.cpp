@@ -1,0 +1,280 @@
+// The rcsim executable as a user runs it: exit status 0/1/2, reports naming
+// file:line (and column for malformed scenarios), the server's own stderr
+// when it cannot start, the JUnit file (read back strictly), the waveform
+// and trace files, and `rcsim probe` printing what vu-probe prints.
+#include "run_command.hpp"
+#include "xml_check.hpp"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+using rcsim::test::run_command;
+
+const std::string kRcsim = RCSIM_PATH;
+const std::string kModels = RCSIM_SERVER_MODELS_DIR;
+const std::string kData = CLI_DATA_DIR;
+const std::string kScenarios = CLI_SCENARIOS_DIR;
+
+bool contains(const std::string &s, const std::string &what) {
+    return s.find(what) != std::string::npos;
+}
+
+std::string slurp(const std::string &path) {
+    std::ifstream in(path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+class TempDir {
+  public:
+    TempDir() {
+        char t[] = "/tmp/rcsim-cli-XXXXXX";
+        path = mkdtemp(t) ? t : "/tmp";
+    }
+    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+    std::string path;
+};
+
+std::vector<std::string> run_args(const std::string &server, const std::string &scenario) {
+    return {kRcsim, "run", "--server", server, "--scenario", scenario};
+}
+
+TEST(CliRcsim, HelpListsTheCommands) {
+    auto r = run_command({kRcsim, "--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_TRUE(contains(r.out, "run ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "probe ")) << r.out;
+    r = run_command({kRcsim, "run", "--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_TRUE(contains(r.out, "--scenario FILE")) << r.out;
+    EXPECT_TRUE(contains(r.out, "--junit")) << r.out;
+}
+
+TEST(CliRcsim, UsageErrorsExitTwo) {
+    auto r = run_command({kRcsim});
+    EXPECT_EQ(r.exit_code, 2);
+    r = run_command({kRcsim, "frobnicate"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "unknown command 'frobnicate'")) << r.err;
+    r = run_command({kRcsim, "run", "--scenario", kScenarios + "/regs.rcs", "--bogus"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "unknown option '--bogus'")) << r.err;
+    r = run_command({kRcsim, "run", "--server", kModels + "/regs"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "no --scenario")) << r.err;
+    r = run_command({kRcsim, "run", "--server", kModels + "/regs", "--socket", "/tmp/x.sock",
+                     "--scenario", kScenarios + "/regs.rcs"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "exactly one of --server and --socket")) << r.err;
+    r = run_command({kRcsim, "run", "--server", kModels + "/regs", "--scenario"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "--scenario needs a value")) << r.err;
+    r = run_command({kRcsim, "run", "--server", kModels + "/regs", "--irq", "nmi", "--scenario",
+                     kScenarios + "/regs.rcs"});
+    EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(CliRcsim, MissingScenarioFileExitsTwo) {
+    const auto r = run_command(run_args(kModels + "/regs", kData + "/no_such.rcs"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "cannot read scenario " + kData + "/no_such.rcs")) << r.err;
+}
+
+TEST(CliRcsim, MalformedScenarioExitsTwoNamingLineAndColumn) {
+    auto r = run_command(run_args(kModels + "/regs", kData + "/malformed.rcs"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, kData + "/malformed.rcs:4:18: size must be 1, 2, 4 or 8, not 5"))
+        << r.err;
+    EXPECT_FALSE(contains(r.out, "PASS")) << r.out;
+    // Through an include, the included file's line and column.
+    r = run_command(run_args(kModels + "/regs", kData + "/includes_bad.rcs"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, kData + "/malformed.rcs:4:18:")) << r.err;
+}
+
+TEST(CliRcsim, WrongExpectationExitsOneNamingLineExpectedAndActual) {
+    const auto r = run_command(run_args(kModels + "/regs", kData + "/wrong_expect.rcs"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_TRUE(contains(r.err, kData + "/wrong_expect.rcs:5: read bar0 0x100 4 -> expect "
+                                        "0x11223345\n  expected 0x11223345, got 0x11223344"))
+        << r.err;
+    // It stops there: line 6 would fail too but is never reported.
+    EXPECT_FALSE(contains(r.err, "wrong_expect.rcs:6")) << r.err;
+    EXPECT_TRUE(contains(r.out, "rcsim: FAIL")) << r.out;
+}
+
+TEST(CliRcsim, WrongHostMemoryNamesTheByte) {
+    const auto r = run_command(run_args(kModels + "/regs", kData + "/expect_mem_wrong.rcs"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_TRUE(contains(r.err, "expect_mem_wrong.rcs:4: expect-mem 0x10000000 1K pattern counter"))
+        << r.err;
+    EXPECT_TRUE(contains(r.err, "byte 300 (address 0x1000012c): expected 0x2c, got 0x00")) << r.err;
+}
+
+TEST(CliRcsim, MissingInterruptFailsWithinItsBound) {
+    const auto r = run_command(run_args(kModels + "/dmacopy", kData + "/irq_timeout.rcs"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_TRUE(contains(r.err, "irq_timeout.rcs:2: wait-irq msix 0 within 5000")) << r.err;
+    EXPECT_TRUE(contains(r.err, "expected MSI-X vector 0 within 5000 cycles, got none")) << r.err;
+    // regs has no interrupts at all.
+    const auto r2 = run_command(run_args(kModels + "/regs", kData + "/irq_timeout.rcs"));
+    EXPECT_EQ(r2.exit_code, 1);
+    EXPECT_TRUE(contains(r2.err, "set up for no interrupts")) << r2.err;
+}
+
+TEST(CliRcsim, ServerThatFailsToStartExitsTwoWithItsStderr) {
+    // The harness appends --socket PATH: sh takes them as $0 and $1.
+    auto r = run_command(
+        run_args("/bin/sh -c 'echo model-says-boom >&2; exit 3'", kScenarios + "/regs.rcs"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "model-says-boom")) << r.err;
+    r = run_command(run_args(kModels + "/no-such-model", kScenarios + "/regs.rcs"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "no-such-model")) << r.err;
+    r = run_command(run_args("'unterminated", kScenarios + "/regs.rcs"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "--server")) << r.err;
+    r = run_command({kRcsim, "run", "--socket", "/tmp/rcsim-cli-no-such.sock", "--scenario",
+                     kScenarios + "/regs.rcs"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "cannot reach the server")) << r.err;
+}
+
+TEST(CliRcsim, PassingRunPrintsTheSummary) {
+    const auto r = run_command(run_args(kModels + "/regs", kScenarios + "/regs.rcs"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "rcsim: PASS " + kScenarios + "/regs.rcs")) << r.out;
+    EXPECT_TRUE(contains(r.out, "transactions: MMIO ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "bytes moved: ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "simulated time: ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "wall time: ")) << r.out;
+    // stderr is not a terminal here: no progress line.
+    EXPECT_FALSE(contains(r.err, "\r")) << r.err;
+}
+
+TEST(CliRcsim, JunitCountsOneCasePerScenario) {
+    TempDir d;
+    const std::string xml = d.path + "/out.xml";
+    const auto r = run_command({kRcsim, "run", "--server", kModels + "/regs", "--scenario",
+                                kScenarios + "/regs.rcs", "--scenario", kData + "/wrong_expect.rcs",
+                                "--scenario", kData + "/malformed.rcs", "--junit", xml});
+    EXPECT_EQ(r.exit_code, 2) << r.err; // a setup error outranks a failure
+    EXPECT_TRUE(contains(r.out, "1 of 3 scenarios passed")) << r.out;
+    std::string err;
+    const auto root = rcsim::test::parse_xml(slurp(xml), &err);
+    ASSERT_TRUE(root) << err << "\n" << slurp(xml);
+    EXPECT_EQ(root->attrs.at("tests"), "3");
+    EXPECT_EQ(root->attrs.at("failures"), "1");
+    EXPECT_EQ(root->attrs.at("errors"), "1");
+    const auto tc = root->all("testsuite").at(0)->all("testcase");
+    ASSERT_EQ(tc.size(), 3u);
+    EXPECT_EQ(tc[0]->attrs.at("name"), "regs");
+    EXPECT_TRUE(tc[0]->children.empty());
+    EXPECT_EQ(tc[1]->attrs.at("name"), "wrong_expect");
+    ASSERT_EQ(tc[1]->all("failure").size(), 1u);
+    EXPECT_TRUE(contains(tc[1]->all("failure")[0]->attrs.at("message"),
+                         "wrong_expect.rcs:5: expected 0x11223345, got 0x11223344"));
+    EXPECT_TRUE(contains(tc[1]->all("failure")[0]->text, "read bar0 0x100 4 -> expect"));
+    ASSERT_EQ(tc[2]->all("error").size(), 1u);
+    EXPECT_TRUE(contains(tc[2]->all("error")[0]->attrs.at("message"), "malformed.rcs:4:18:"));
+}
+
+TEST(CliRcsim, JunitOfAPassingRun) {
+    TempDir d;
+    const std::string xml = d.path + "/ok.xml";
+    auto args = run_args(kModels + "/regs", kScenarios + "/regs.rcs");
+    args.insert(args.end(), {"--junit", xml});
+    const auto r = run_command(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::string err;
+    const auto root = rcsim::test::parse_xml(slurp(xml), &err);
+    ASSERT_TRUE(root) << err;
+    EXPECT_EQ(root->attrs.at("tests"), "1");
+    EXPECT_EQ(root->attrs.at("failures"), "0");
+    EXPECT_EQ(root->all("testsuite").at(0)->all("testcase").size(), 1u);
+}
+
+TEST(CliRcsim, WaveTraceAndPerfettoFiles) {
+    TempDir d;
+    auto args = run_args(kModels + "/dmacopy", kScenarios + "/dmacopy_poll.rcs");
+    args[3] += " --dma-after-reply";
+    args.insert(args.end(), {"--wave", d.path + "/w.fst"});
+#if RCSIM_HAVE_TRACE
+    args.insert(args.end(), {"--trace", d.path + "/t.jsonl", "--perfetto", d.path + "/p.json"});
+#endif
+    const auto r = run_command(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    struct stat st {};
+    ASSERT_EQ(stat((d.path + "/w.fst").c_str(), &st), 0);
+    EXPECT_GT(st.st_size, 1000);
+#if RCSIM_HAVE_TRACE
+    const std::string jsonl = slurp(d.path + "/t.jsonl");
+    EXPECT_GT(std::count(jsonl.begin(), jsonl.end(), '\n'), 10);
+    const std::string pj = slurp(d.path + "/p.json");
+    EXPECT_TRUE(contains(pj, "traceEvents")) << pj.substr(0, 200);
+    // --perfetto without --trace is a usage error.
+    const auto r2 = run_command({kRcsim, "run", "--server", kModels + "/regs", "--scenario",
+                                 kScenarios + "/regs.rcs", "--perfetto", d.path + "/x.json"});
+    EXPECT_EQ(r2.exit_code, 2);
+    const auto r3 = run_command({kRcsim, "run", "--server", kModels + "/regs", "--scenario",
+                                 kScenarios + "/regs.rcs", "--trace", "/nonexistent/dir/t.jsonl"});
+    EXPECT_EQ(r3.exit_code, 2);
+    EXPECT_TRUE(contains(r3.err, "trace")) << r3.err;
+#endif
+}
+
+// A regs server on a socket of its own, for the probe.
+class RegsServer {
+  public:
+    explicit RegsServer(const std::string &sock) {
+        pid_ = fork();
+        if (pid_ == 0) {
+            execl((kModels + "/regs").c_str(), "regs", "--socket", sock.c_str(), (char *)nullptr);
+            _exit(127);
+        }
+        for (int i = 0; i < 200 && access(sock.c_str(), F_OK) != 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ~RegsServer() {
+        kill(pid_, SIGTERM);
+        waitpid(pid_, nullptr, 0);
+    }
+
+  private:
+    pid_t pid_;
+};
+
+TEST(CliRcsim, ProbePrintsWhatVuProbePrints) {
+    TempDir d;
+    const std::string sock = d.path + "/regs.sock";
+    RegsServer server(sock);
+    const auto a = run_command({kRcsim, "probe", sock}, 20000);
+    const auto b = run_command({VU_PROBE_PATH, sock}, 20000);
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(b.exit_code, 0) << b.err;
+    EXPECT_EQ(a.out, b.out);
+    // What the regs model offers (server-models/README.md).
+    EXPECT_TRUE(contains(a.out, "vendor 0x5243 device 0x0001")) << a.out;
+    EXPECT_TRUE(contains(a.out, "region 0 (BAR0): size 0x1000")) << a.out;
+    EXPECT_TRUE(contains(a.out, "PCI Express")) << a.out;
+
+    const auto c = run_command({kRcsim, "probe", d.path + "/none.sock"}, 20000);
+    EXPECT_EQ(c.exit_code, 2);
+    EXPECT_TRUE(contains(c.err, "rcsim probe: cannot connect to")) << c.err;
+    EXPECT_EQ(run_command({kRcsim, "probe"}).exit_code, 2);
+}
+
+} // namespace
