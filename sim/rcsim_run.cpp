@@ -197,8 +197,8 @@ void print_summary(const std::string &file, const Outcome &o, const Harness &h,
     std::printf("rcsim: %s %s (%" PRIu64 " statements)\n", o.status == 0 ? "PASS" : "FAIL",
                 file.c_str(), st.statements);
     std::printf("  transactions: MMIO %" PRIu64 " reads / %" PRIu64 " writes, config %" PRIu64
-                " reads / %" PRIu64 " writes, DMA %" PRIu64 " reads / %" PRIu64
-                " writes, interrupts %" PRIu64 " injected / %" PRIu64 " waited for\n",
+                " reads / %" PRIu64 " writes, DMA_READ %" PRIu64 " / DMA_WRITE %" PRIu64
+                ", interrupts %" PRIu64 " injected / %" PRIu64 " waited for\n",
                 b.mmio_reads, b.mmio_writes, b.cfg_reads, b.cfg_writes, b.dma_reads, b.dma_writes,
                 b.irqs_injected, st.irqs_waited);
     std::printf("  bytes moved: DMA %" PRIu64 " read from host memory / %" PRIu64
@@ -315,7 +315,6 @@ Outcome run_scenario(const RunOptions &opt, const std::string &file) {
         if (trace->close(&err) < 0)
             return setup_error("trace: " + err, t0);
         std::printf("  %s\n", trace->summary().c_str());
-        std::printf("  trace: %s\n", opt.trace.c_str());
         if (!opt.perfetto.empty()) {
             if (convert_trace_to_perfetto(opt.trace, opt.perfetto, &err) < 0)
                 return setup_error("perfetto: " + err, t0);
