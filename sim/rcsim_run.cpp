@@ -285,8 +285,14 @@ Outcome run_scenario(const RunOptions &opt, const std::string &file) {
     ScenarioRunner runner(*h);
     Progress progress;
     const std::string name = scenario_name(file);
+    size_t current = 0;
     runner.on_statement([&](size_t i, const Statement &s) {
+        current = i;
         progress.update(name, i, prog.statements.size(), s, h->cycles());
+    });
+    runner.on_tick([&] {
+        progress.update(name, current, prog.statements.size(), prog.statements[current],
+                        h->cycles());
     });
     ScenarioFailure failure;
     Outcome o;

@@ -193,6 +193,7 @@ bool ScenarioRunner::do_poll(const Statement &s, std::string *why) {
             return false;
         }
         h_.run_cycles(std::min(s.every, s.cycles - spent));
+        tick();
     }
 }
 
@@ -209,7 +210,19 @@ bool ScenarioRunner::do_wait_irq(const Statement &s, std::string *why) {
         return false;
     }
     const uint64_t start = h_.cycles();
-    if (!h_.wait_irq(s.vector, s.cycles)) {
+    // In slices, so the progress display moves during a long wait.
+    bool got = false;
+    for (uint64_t left = s.cycles; !got;) {
+        const uint64_t slice = std::min(left, kTickCycles);
+        const uint64_t before = h_.cycles();
+        got = h_.wait_irq(s.vector, slice);
+        const uint64_t spent = h_.cycles() - before;
+        if (got || left <= slice || spent == 0)
+            break;
+        left -= std::min(left, spent);
+        tick();
+    }
+    if (!got) {
         *why = std::string("expected ") + irq_name(s.irq) + " vector " + std::to_string(s.vector) +
                " within " + std::to_string(s.cycles) + " cycles, got none (waited " +
                std::to_string(h_.cycles() - start) + " cycles)";
@@ -266,7 +279,12 @@ bool ScenarioRunner::do_expect_mem(const Statement &s, std::string *why) {
 }
 
 bool ScenarioRunner::do_delay(const Statement &s, std::string *) {
-    h_.run_cycles(s.cycles);
+    for (uint64_t left = s.cycles; left > 0;) {
+        const uint64_t slice = std::min(left, kTickCycles);
+        h_.run_cycles(slice);
+        left -= slice;
+        tick();
+    }
     return true;
 }
 

@@ -38,6 +38,11 @@ class ScenarioRunner {
         progress_ = std::move(fn);
     }
 
+    // Called now and then while one statement runs for long (every
+    // kTickCycles simulated cycles), so a progress display can refresh.
+    static constexpr uint64_t kTickCycles = 20000;
+    void on_tick(std::function<void()> fn) { tick_ = std::move(fn); }
+
     // True when every statement passed; otherwise `failure` says why.
     bool run(const Program &p, ScenarioFailure *failure);
     const ScenarioStats &stats() const { return stats_; }
@@ -56,11 +61,16 @@ class ScenarioRunner {
     bool do_drain(const Statement &s, std::string *why);
 
     Access access_read(const Statement &s);
+    void tick() {
+        if (tick_)
+            tick_();
+    }
     bool bar_missing(const Statement &s, std::string *why) const;
 
     Harness &h_;
     ScenarioStats stats_;
     std::function<void(size_t, const Statement &)> progress_;
+    std::function<void()> tick_;
 };
 
 } // namespace rcsim
