@@ -226,11 +226,16 @@ unsigned Admission::admit_all() {
     return n;
 }
 
+// Rounds per point are bounded: a server that keeps sending (an interrupt
+// storm, endless bad commands) cannot hold simulated time still for ever;
+// the rest waits for the next point, one edge later.
+constexpr unsigned kMaxRoundsPerPoint = 64;
+
 unsigned Admission::point() {
     ++counters_.points;
     unsigned admitted = 0;
     unsigned empty_wakeups = 0;
-    for (;;) {
+    for (unsigned round = 0; round < kMaxRoundsPerPoint; ++round) {
         if (dirty_)
             settle();
         gather();
