@@ -338,6 +338,44 @@ TEST(CliParser, OnlyTheFirstErrorIsReported) {
     EXPECT_EQ(e.to_string(), "t.rcs:2:7: unknown target 'bar9' (bar0..bar5, cfg or mem)");
 }
 
+TEST(CliParser, RandomTextNeverThrowsAndErrorsPointIntoTheLine) {
+    // Words from the language and junk, glued at random: the parser answers
+    // 0 or -EINVAL, and an error's column lies within its line (+1).
+    const char *words[] = {"write",   "read",       "poll",    "wait-irq",
+                           "fill",    "expect-mem", "delay",   "drain",
+                           "include", "bar0",       "bar7",    "cfg",
+                           "mem",     "0x10",       "4",       "8",
+                           "->",      "expect",     "mask",    "until",
+                           "within",  "every",      "pattern", "counter",
+                           "byte",    "random",     "equals",  "msix",
+                           "intx",    "\"",         "#",       "0xffffffffffffffff",
+                           "64K",     "_",          "0x",      "\t",
+                           "\r",      "\"a.rcs\""};
+    uint32_t seed = 12345;
+    auto next = [&seed] {
+        seed = seed * 1103515245u + 12345u;
+        return seed >> 16;
+    };
+    for (int iter = 0; iter < 3000; ++iter) {
+        std::string line;
+        const unsigned n = next() % 8;
+        for (unsigned i = 0; i < n; ++i) {
+            line += words[next() % (sizeof(words) / sizeof(words[0]))];
+            if (next() % 4)
+                line += ' ';
+        }
+        Program p;
+        ParseError e;
+        const int rc = rcsim::parse_scenario(line, "r.rcs", nullptr, &p, &e);
+        ASSERT_TRUE(rc == 0 || rc == -EINVAL) << line;
+        if (rc < 0) {
+            EXPECT_EQ(e.loc.line, 1u) << line;
+            EXPECT_GE(e.loc.col, 1u) << line;
+            EXPECT_LE(e.loc.col, line.size() + 1) << line << " -> " << e.to_string();
+        }
+    }
+}
+
 // ---- patterns, as SCENARIOS.md defines them
 
 TEST(CliParser, PatternBytes) {

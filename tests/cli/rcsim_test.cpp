@@ -257,6 +257,30 @@ class RegsServer {
     pid_t pid_;
 };
 
+TEST(CliRcsim, ConnectsToARunningServerAndSubstitutesTheSocket) {
+    TempDir d;
+    const std::string sock = d.path + "/regs.sock";
+    {
+        RegsServer server(sock);
+        const auto r =
+            run_command({kRcsim, "run", "--socket", sock, "--scenario", kScenarios + "/regs.rcs"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_TRUE(contains(r.out, "rcsim: PASS")) << r.out;
+    }
+    // {socket} in the command line instead of an appended --socket.
+    const auto r = run_command(run_args(kModels + "/regs --io-timeout-ms 5000 --socket {socket}",
+                                        kScenarios + "/regs.rcs"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(CliRcsim, UnwritableJunitIsASetupError) {
+    auto args = run_args(kModels + "/regs", kScenarios + "/regs.rcs");
+    args.insert(args.end(), {"--junit", "/nonexistent/dir/r.xml"});
+    const auto r = run_command(args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "cannot create /nonexistent/dir/r.xml")) << r.err;
+}
+
 TEST(CliRcsim, ProbePrintsWhatVuProbePrints) {
     TempDir d;
     const std::string sock = d.path + "/regs.sock";
