@@ -226,8 +226,20 @@ Outcome setup_error(const std::string &msg, Clock::time_point t0) {
 
 #if RCSIM_HAVE_TRACE
 using TracePtr = std::unique_ptr<TraceWriter>;
+// The writer must be detached before it or the harness goes, on every path.
+struct TraceDetach {
+    TracePtr &t;
+    ~TraceDetach() {
+        if (t)
+            t->detach();
+    }
+};
 #else
 using TracePtr = std::unique_ptr<int>;
+struct TraceDetach {
+    TracePtr &t;
+    ~TraceDetach() {} // not trivial: the guard is "used" in both builds
+};
 #endif
 
 // Runs one scenario in this process (which must not have elaborated yet).
@@ -250,6 +262,7 @@ Outcome run_scenario(const RunOptions &opt, const std::string &file) {
     if (Harness::create(cfg, &h, &err) < 0)
         return setup_error("cannot set up the harness: " + err, t0);
     TracePtr trace;
+    const TraceDetach detach_trace{trace};
 #if RCSIM_HAVE_TRACE
     if (!opt.trace.empty()) {
         trace = TraceWriter::open(opt.trace, &err);
@@ -257,8 +270,6 @@ Outcome run_scenario(const RunOptions &opt, const std::string &file) {
             return setup_error("cannot open the trace: " + err, t0);
         trace->attach(*h);
     }
-#else
-    (void)trace;
 #endif
     int rc;
     if (!opt.server.empty()) {
