@@ -101,10 +101,21 @@ bool ScenarioRunner::run(const Program &p, ScenarioFailure *failure) {
 }
 
 bool ScenarioRunner::bar_missing(const Statement &s, std::string *why) const {
-    if (s.target.space != Space::Bar || h_.enumeration().bars[s.target.bar].present)
+    if (s.target.space != Space::Bar)
         return false;
-    *why = "the device has no BAR" + std::to_string(s.target.bar);
-    return true;
+    const Bar &b = h_.enumeration().bars[s.target.bar];
+    const std::string name = "BAR" + std::to_string(s.target.bar);
+    if (!b.present) {
+        *why = "the device has no " + name + " (or it was not assigned)";
+        return true;
+    }
+    // A typo in an offset would otherwise reach whatever lies behind the BAR.
+    if (s.offset >= b.size || b.size - s.offset < s.size) {
+        *why = "offset " + hex(s.offset) + " + " + std::to_string(s.size) + " lies outside " +
+               name + " (" + hex(b.size) + " bytes)";
+        return true;
+    }
+    return false;
 }
 
 Access ScenarioRunner::access_read(const Statement &s) {

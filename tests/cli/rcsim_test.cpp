@@ -135,6 +135,20 @@ TEST(CliRcsim, MissingInterruptFailsWithinItsBound) {
     EXPECT_TRUE(contains(r2.err, "set up for no interrupts")) << r2.err;
 }
 
+TEST(CliRcsim, AccessOutsideTheBarFails) {
+    const auto r = run_command(run_args(kModels + "/regs", kData + "/outside_bar.rcs"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_TRUE(contains(r.err, "outside_bar.rcs:3: read bar0 0xffc 8\n  offset 0xffc + 8 lies "
+                                "outside BAR0 (0x1000 bytes)"))
+        << r.err;
+    // dmacopy has no BAR1 (BAR2 is 64-bit: BAR3 is its upper half).
+    TempDir d;
+    std::ofstream(d.path + "/bar3.rcs") << "read bar3 0 4\n";
+    const auto r2 = run_command(run_args(kModels + "/dmacopy", d.path + "/bar3.rcs"));
+    EXPECT_EQ(r2.exit_code, 1);
+    EXPECT_TRUE(contains(r2.err, "the device has no BAR3")) << r2.err;
+}
+
 TEST(CliRcsim, ServerThatFailsToStartExitsTwoWithItsStderr) {
     // The harness appends --socket PATH: sh takes them as $0 and $1.
     auto r = run_command(
