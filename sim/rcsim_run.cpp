@@ -309,8 +309,9 @@ Outcome run_scenario(const RunOptions &opt, const std::string &file) {
     Outcome o;
     if (!runner.run(prog, &failure)) {
         o.status = 1;
-        o.message =
-            failure.loc.file + ":" + std::to_string(failure.loc.line) + ": " + failure.message;
+        // The report on one line: CI systems show the message attribute alone.
+        o.message = failure.loc.file + ":" + std::to_string(failure.loc.line) + ": " +
+                    failure.source + ": " + failure.message;
         o.details = failure.report();
     } else if (h->has_failures()) {
         o.status = 1;

@@ -200,7 +200,8 @@ TEST(CliRcsim, JunitCountsOneCasePerScenario) {
     EXPECT_EQ(tc[1]->attrs.at("name"), "wrong_expect");
     ASSERT_EQ(tc[1]->all("failure").size(), 1u);
     EXPECT_TRUE(contains(tc[1]->all("failure")[0]->attrs.at("message"),
-                         "wrong_expect.rcs:5: expected 0x11223345, got 0x11223344"));
+                         "wrong_expect.rcs:5: read bar0 0x100 4 -> expect 0x11223345: expected "
+                         "0x11223345, got 0x11223344"));
     EXPECT_TRUE(contains(tc[1]->all("failure")[0]->text, "read bar0 0x100 4 -> expect"));
     ASSERT_EQ(tc[2]->all("error").size(), 1u);
     EXPECT_TRUE(contains(tc[2]->all("error")[0]->attrs.at("message"), "malformed.rcs:4:18:"));
