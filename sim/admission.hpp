@@ -46,6 +46,7 @@ class Admission {
     // pid <= 0: the server cannot be inspected (settle periods).
     void set_server_pid(pid_t pid) { pid_ = pid; }
     pid_t server_pid() const { return pid_; }
+    bool inspectable() const { return pid_ > 0; }
     void set_log(DecisionLogWriter *log) { log_ = log; }
     void set_clock(std::function<uint64_t()> sim_time_ps) { now_ps_ = std::move(sim_time_ps); }
     void on_decision(std::function<void(const Decision &)> fn) { on_decision_ = std::move(fn); }

@@ -97,6 +97,16 @@ TEST_F(SettledServer, EveryAdmissionFollowsALoggedSettlePeriod) {
     EXPECT_EQ(settles, k.admission.settles);
 }
 
+// An uninspectable server is also looked at every 1024 cycles, so an idle
+// wait costs a few edges' worth of polls rather than none, and still ends.
+TEST_F(SettledServer, IdleWaitsPollTheServerPeriodically) {
+    const uint64_t points = h->counters().admission.points;
+    h->run_cycles(100000);
+    EXPECT_GE(h->counters().admission.points - points, 90u);
+    EXPECT_LT(h->counters().edges, 20000u) << "idle stretches are still skipped";
+    EXPECT_EQ(h->mmio_read(0, 0x0, 4).value, 0x52435247u);
+}
+
 // The waveform: every RTL signal plus the annotation ports, in Verilator's FST.
 class TracedRegs : public RegsExample {
   protected:
