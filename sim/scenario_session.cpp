@@ -1,0 +1,274 @@
+#include "scenario_session.hpp"
+
+#include "scenario_parser.hpp"
+#include "scenario_runner.hpp"
+#include "server_process.hpp"
+
+#if RCSIM_HAVE_TRACE
+#include "perfetto_export.hpp"
+#include "trace_writer.hpp"
+#endif
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rcsim {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string scenario_name(const std::string &path) {
+    std::string n = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".rcs") == 0)
+        n.resize(n.size() - 4);
+    return n;
+}
+
+// One line on the terminal that rewrites itself; silent when stderr is not
+// a terminal (CI logs get the summary only).
+class Progress {
+  public:
+    Progress() : tty_(isatty(STDERR_FILENO) == 1) {}
+    ~Progress() { clear(); }
+    void update(const std::string &scenario, size_t index, size_t total, const Statement &s,
+                uint64_t cycles) {
+        if (!tty_)
+            return;
+        const Clock::time_point now = Clock::now();
+        if (shown_ && now - last_ < std::chrono::milliseconds(100))
+            return;
+        last_ = now;
+        shown_ = true;
+        std::fprintf(stderr, "\r\033[K[rcsim] %s: statement %zu/%zu (line %u)  %" PRIu64 " cycles",
+                     scenario.c_str(), index + 1, total, s.loc.line, cycles);
+        std::fflush(stderr);
+    }
+    void clear() {
+        if (tty_ && shown_)
+            std::fprintf(stderr, "\r\033[K");
+        shown_ = false;
+    }
+
+  private:
+    bool tty_;
+    bool shown_ = false;
+    Clock::time_point last_{};
+};
+
+void print_summary(const std::string &file, const Outcome &o, const Harness &h,
+                   const ScenarioStats &st) {
+    const HarnessCounters k = h.counters();
+    const BridgeCounters &b = k.bridge;
+    const double sim_us = double(const_cast<Harness &>(h).top().time_ps()) / 1e6;
+    std::printf("rcsim: %s %s (%" PRIu64 " statements)\n", o.status == 0 ? "PASS" : "FAIL",
+                file.c_str(), st.statements);
+    std::printf("  transactions: MMIO %" PRIu64 " reads / %" PRIu64 " writes, config %" PRIu64
+                " reads / %" PRIu64 " writes, DMA_READ %" PRIu64 " / DMA_WRITE %" PRIu64
+                ", interrupts %" PRIu64 " injected / %" PRIu64 " waited for\n",
+                b.mmio_reads, b.mmio_writes, b.cfg_reads, b.cfg_writes, b.dma_reads, b.dma_writes,
+                b.irqs_injected, st.irqs_waited);
+    std::printf("  bytes moved: DMA %" PRIu64 " read from host memory / %" PRIu64
+                " written to it, MMIO %" PRIu64 " by the scenario\n",
+                b.dma_bytes_read, b.dma_bytes_written, st.mmio_bytes);
+    if (b.ur_completions || b.ca_completions || b.dma_errors || b.mmio_write_errors)
+        std::printf("  errors: UR %" PRIu64 ", CA %" PRIu64 ", DMA %" PRIu64
+                    ", refused MMIO writes %" PRIu64 "\n",
+                    b.ur_completions, b.ca_completions, b.dma_errors, b.mmio_write_errors);
+    std::printf("  simulated time: %" PRIu64 " cycles = %.3f us at 250 MHz (%" PRIu64
+                " clock edges simulated)\n",
+                k.cycles, sim_us, k.edges);
+    std::printf("  wall time: %.3f s\n", o.seconds);
+}
+
+Outcome setup_error(const std::string &msg, Clock::time_point t0) {
+    std::fprintf(stderr, "rcsim run: %s\n", msg.c_str());
+    Outcome o;
+    o.status = 2;
+    o.message = msg.substr(0, msg.find('\n'));
+    o.details = msg;
+    o.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return o;
+}
+
+#if RCSIM_HAVE_TRACE
+using TracePtr = std::unique_ptr<TraceWriter>;
+// The writer must be detached before it or the harness goes, on every path.
+struct TraceDetach {
+    TracePtr &t;
+    ~TraceDetach() {
+        if (t)
+            t->detach();
+    }
+};
+#else
+using TracePtr = std::unique_ptr<int>;
+struct TraceDetach {
+    TracePtr &t;
+    ~TraceDetach() {} // not trivial: the guard is "used" in both builds
+};
+#endif
+
+class Session {
+  public:
+    Session(const SessionOptions &opt, const std::string &file)
+        : opt_(opt), file_(file), t0_(Clock::now()) {}
+
+    Outcome run() {
+        std::string err;
+        if (load(&err) < 0 || set_up(&err) < 0)
+            return setup_error(err, t0_);
+        Outcome o = execute();
+        if (finish(&err) < 0)
+            return setup_error(err, t0_);
+        return o;
+    }
+
+  private:
+    int load(std::string *err) {
+        std::string text;
+        if (read_scenario_file(file_, &text, err) < 0) {
+            *err = "cannot read scenario " + file_ + ": " + *err;
+            return -1;
+        }
+        ParseError perr;
+        if (parse_scenario(text, file_, read_scenario_file, &prog_, &perr) < 0) {
+            *err = perr.to_string();
+            return -1;
+        }
+        return 0;
+    }
+
+    int set_up(std::string *err) {
+        HarnessConfig cfg;
+        cfg.fst_path = opt_.wave;
+        cfg.decision_log_path = opt_.decisions;
+        cfg.irq = opt_.irq;
+        cfg.no_twin = opt_.no_twin;
+        if (Harness::create(cfg, &h_, err) < 0) {
+            *err = "cannot set up the harness: " + *err;
+            return -1;
+        }
+#if RCSIM_HAVE_TRACE
+        if (!opt_.trace.empty()) {
+            trace_ = TraceWriter::open(opt_.trace, err);
+            if (!trace_) {
+                *err = "cannot open the trace: " + *err;
+                return -1;
+            }
+            trace_->attach(*h_);
+        }
+#endif
+        int rc;
+        if (!opt_.server.empty()) {
+            std::vector<std::string> argv;
+            if (split_command_line(opt_.server, &argv, err) < 0) {
+                *err = "--server: " + *err;
+                return -1;
+            }
+            rc = h_->start_server(argv, err);
+        } else {
+            rc = h_->connect(opt_.socket, err);
+        }
+        if (rc < 0)
+            return fail_with_report("cannot reach the server: ", err);
+        if (h_->enumerate(err) < 0)
+            return fail_with_report("enumeration failed: ", err);
+        return 0;
+    }
+
+    int fail_with_report(const char *what, std::string *err) {
+        const std::string report = h_->failure_report();
+        h_->shutdown();
+        *err = what + *err + (report.empty() ? "" : "\n" + report);
+        return -1;
+    }
+
+    Outcome execute() {
+        ScenarioRunner runner(*h_);
+        Progress progress;
+        const std::string name = scenario_name(file_);
+        const size_t total = prog_.statements.size();
+        size_t current = 0;
+        runner.on_statement([&](size_t i, const Statement &s) {
+            current = i;
+            progress.update(name, i, total, s, h_->cycles());
+        });
+        runner.on_tick([&] {
+            progress.update(name, current, total, prog_.statements[current], h_->cycles());
+        });
+        ScenarioFailure failure;
+        Outcome o;
+        if (!runner.run(prog_, &failure)) {
+            o.status = 1;
+            // The report on one line: CI systems show the message attribute alone.
+            o.message = failure.loc.file + ":" + std::to_string(failure.loc.line) + ": " +
+                        failure.source + ": " + failure.message;
+            o.details = failure.report();
+        } else if (h_->has_failures()) {
+            o.status = 1;
+            o.message = file_ + ": the harness reported problems";
+            o.details = o.message + "\n";
+        }
+        progress.clear();
+        if (o.status != 0) {
+            o.details += h_->failure_report();
+            std::fprintf(stderr, "FAIL %s", o.details.c_str());
+        }
+        o.seconds = std::chrono::duration<double>(Clock::now() - t0_).count();
+        print_summary(file_, o, *h_, runner.stats());
+        return o;
+    }
+
+    // Stops the server, closes the trace (and converts it), then the FST.
+    int finish(std::string *err) {
+        h_->shutdown();
+#if RCSIM_HAVE_TRACE
+        if (trace_) {
+            trace_->detach();
+            if (trace_->close(err) < 0) {
+                *err = "trace: " + *err;
+                return -1;
+            }
+            std::printf("  %s\n", trace_->summary().c_str());
+            if (!opt_.perfetto.empty()) {
+                if (convert_trace_to_perfetto(opt_.trace, opt_.perfetto, err) < 0) {
+                    *err = "perfetto: " + *err;
+                    return -1;
+                }
+                std::printf("  perfetto: %s (open in https://ui.perfetto.dev)\n",
+                            opt_.perfetto.c_str());
+            }
+        }
+#endif
+        h_.reset();
+        if (!opt_.wave.empty())
+            std::printf("  waveform: %s\n", opt_.wave.c_str());
+        std::fflush(stdout);
+        return 0;
+    }
+
+    const SessionOptions &opt_;
+    const std::string file_;
+    const Clock::time_point t0_;
+    Program prog_;
+    std::unique_ptr<Harness> h_;
+    TracePtr trace_;
+    // Declared last, so it runs first: detaches before the writer and the
+    // harness go, on every path.
+    TraceDetach detach_trace_{trace_};
+};
+
+} // namespace
+
+Outcome run_scenario(const SessionOptions &opt, const std::string &file) {
+    return Session(opt, file).run();
+}
+
+} // namespace rcsim

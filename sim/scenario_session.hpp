@@ -1,0 +1,33 @@
+// One scenario from file to outcome: parse it, set up the harness (server,
+// enumeration, waveform, trace), run it with a progress line, print the
+// summary, close the outputs. SystemC elaborates once per process, so a
+// process runs one session; scenario_child.cpp runs each in a fork.
+#pragma once
+
+#include "harness.hpp"
+
+#include <string>
+
+namespace rcsim {
+
+struct SessionOptions {
+    std::string server; // command line, or empty to connect to `socket`
+    std::string socket;
+    std::string wave, trace, perfetto, decisions; // output files, empty: none
+    IrqPreference irq = IrqPreference::Auto;
+    bool no_twin = false;
+};
+
+struct Outcome {
+    int status = 0; // 0 passed, 1 failed expectation, 2 could not run
+    double seconds = 0;
+    std::string message; // one line
+    std::string details; // the whole report
+};
+
+// Runs in this process, which must not have elaborated SystemC yet.
+Outcome run_scenario(const SessionOptions &opt, const std::string &file);
+// Runs in a forked child and returns what it reported.
+Outcome run_scenario_in_child(const SessionOptions &opt, const std::string &file);
+
+} // namespace rcsim
