@@ -73,12 +73,21 @@ void Admission::record(Decision d) {
         on_decision_(decisions_.back());
 }
 
+void Admission::queue(const vuc_event &ev) {
+    Arrival a;
+    a.disconnect = ev.arrival == VUC_ARR_DISCONNECT;
+    a.posted = ev.arrival == VUC_ARR_DMA && ev.cmd == VU_CMD_DMA_WRITE;
+    a.source = ev.sock == VUC_SOCK_TWIN ? 1 : 0;
+    a.seq = ev.seq;
+    a.label = label_of(ev);
+    pending_.push_back(a);
+}
+
 void Admission::drain_events() {
     vuc_event ev;
     while (vuc_next_event(ctx_, &ev) == 1) {
         if (ev.kind == VUC_EV_ARRIVED)
-            pending_.push_back(
-                {false, ev.arrival == VUC_ARR_DISCONNECT, ev.seq, {0, 0}, label_of(ev)});
+            queue(ev);
         else
             bridge_.on_event(ev);
     }
@@ -152,7 +161,7 @@ void Admission::gather() {
     }
     drain_events();
     for (const IrqSignal &s : bridge_.read_irq_fds())
-        pending_.push_back({true, false, 0, s,
+        pending_.push_back({true, false, false, 2, 0, s,
                             std::string("irq ") + to_string(bridge_.irq_mode()) + " vector " +
                                 std::to_string(s.vector) + " count " + std::to_string(s.count)});
 }
@@ -191,17 +200,50 @@ void Admission::silent(const std::string &why, std::chrono::microseconds waited)
     bridge_.abandon_outstanding();
 }
 
+// The arrivals that may be admitted next without a reordering the fabric or
+// the protocol forbids: each source (main socket, twin socket, eventfds)
+// keeps its own order (a server's commands and replies on one socket are
+// read in order); nothing passes an earlier DMA_WRITE (a posted write: no
+// read, completion or MSI passes it); a disconnect passes nothing. The first
+// arrival is always allowed, and first.
+std::vector<size_t> Admission::allowed_next() const {
+    std::vector<size_t> ok;
+    for (size_t i = 0; i < pending_.size(); ++i) {
+        bool allowed = !(i > 0 && pending_[i].disconnect);
+        for (size_t j = 0; j < i && allowed; ++j)
+            allowed = pending_[j].source != pending_[i].source && !pending_[j].posted;
+        if (allowed)
+            ok.push_back(i);
+    }
+    return ok;
+}
+
+// Without a scheduler: arrival order, every pending arrival listed (the
+// log format before the scheduler). With one: its choice among allowed_next.
+size_t Admission::next_to_admit(Decision *d) {
+    d->kind = "admit";
+    if (!sched_) {
+        for (const Arrival &a : pending_)
+            d->options.push_back(a.label);
+        d->chosen = pending_.front().label;
+        return 0;
+    }
+    const std::vector<size_t> ok = allowed_next();
+    for (size_t i : ok)
+        d->options.push_back(pending_[i].label);
+    const size_t c = sched_->choose("admit", d->options);
+    d->chosen = d->options[c];
+    return ok[c];
+}
+
 unsigned Admission::admit_all() {
     unsigned n = 0;
     while (!pending_.empty()) {
         Decision d;
-        d.kind = "admit";
-        for (const Arrival &a : pending_)
-            d.options.push_back(a.label);
-        d.chosen = pending_.front().label; // order: arrival (fifo)
+        const size_t pick = next_to_admit(&d);
         record(d);
-        const Arrival a = pending_.front();
-        pending_.erase(pending_.begin());
+        const Arrival a = pending_[pick];
+        pending_.erase(pending_.begin() + long(pick));
         if (a.irq) {
             bridge_.inject_irq(a.signal.vector);
         } else {
@@ -215,8 +257,7 @@ unsigned Admission::admit_all() {
         vuc_event ev;
         while (vuc_next_event(ctx_, &ev) == 1) {
             if (ev.kind == VUC_EV_ARRIVED)
-                pending_.push_back(
-                    {false, ev.arrival == VUC_ARR_DISCONNECT, ev.seq, {0, 0}, label_of(ev)});
+                queue(ev);
             else
                 bridge_.on_event(ev);
         }
@@ -254,6 +295,10 @@ unsigned Admission::point() {
             break;
         dirty_ = true; // something came: let the server finish first
     }
+    // The server is quiescent with none of its DMA in flight: its DMA
+    // exchange is over, requests the scheduler held go out now.
+    if (!bridge_.owes_server() && !dirty_)
+        bridge_.end_dma_phase();
     return admitted;
 }
 

@@ -16,6 +16,7 @@
 
 #include "bridge.hpp"
 #include "decision_log.hpp"
+#include "scheduler.hpp"
 
 #include "vfio_user/client.h"
 
@@ -50,13 +51,21 @@ class Admission {
     void set_log(DecisionLogWriter *log) { log_ = log; }
     void set_clock(std::function<uint64_t()> sim_time_ps) { now_ps_ = std::move(sim_time_ps); }
     void on_decision(std::function<void(const Decision &)> fn) { on_decision_ = std::move(fn); }
+    // With a scheduler, the order of admission is its choice among the
+    // arrivals that may go next (allowed_next); without, arrival order.
+    void set_scheduler(Scheduler *s) { sched_ = s; }
+    // Logs a choice taken elsewhere (the bridge's request gate).
+    void record_choice(Decision d) { record(std::move(d)); }
 
     // The client sent the server something (from the client's trace hook).
     void note_sent() { dirty_ = true; }
     // Whether an admission point can change anything right now: something
     // was sent since the server was last seen quiescent, or replies are owed
     // and nothing of ours is keeping the server busy.
-    bool needed() const { return dirty_ || (bridge_.awaits_server() && !bridge_.owes_server()); }
+    bool needed() const {
+        return dirty_ || (bridge_.awaits_server() && !bridge_.owes_server()) ||
+               (bridge_.holds_requests() && !bridge_.owes_server());
+    }
 
     // Runs one admission point; returns how many arrivals were admitted.
     unsigned point();
@@ -69,6 +78,8 @@ class Admission {
     struct Arrival {
         bool irq = false;
         bool disconnect = false;
+        bool posted = false; // a DMA_WRITE command: nothing passes it
+        int source = 0;      // 0 main socket, 1 twin socket, 2 eventfds
         uint64_t seq = 0;
         IrqSignal signal{0, 0};
         std::string label;
@@ -79,6 +90,9 @@ class Admission {
     bool wait_for_server();
     void silent(const std::string &why, std::chrono::microseconds waited);
     unsigned admit_all();
+    size_t next_to_admit(Decision *d);
+    std::vector<size_t> allowed_next() const;
+    void queue(const vuc_event &ev);
     void record(Decision d);
     void drain_events();
 
@@ -89,6 +103,7 @@ class Admission {
     DecisionLogWriter *log_ = nullptr;
     std::function<uint64_t()> now_ps_;
     std::function<void(const Decision &)> on_decision_;
+    Scheduler *sched_ = nullptr;
     bool dirty_ = false;
     std::vector<Arrival> pending_;
     AdmissionCounters counters_;

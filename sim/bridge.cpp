@@ -41,7 +41,30 @@ void Bridge::take_tx_beat(const tlp::Beat &b) {
     dispatch(*d->tlp);
 }
 
+// Whether the scheduler keeps a host request back (see gate_requests).
+bool Bridge::hold(const tlp::Tlp &t) {
+    const bool request = t.type == tlp::TlpType::MemRd32 || t.type == tlp::TlpType::MemRd64 ||
+                         t.type == tlp::TlpType::MemWr32 || t.type == tlp::TlpType::MemWr64 ||
+                         t.type == tlp::TlpType::CfgRd0 || t.type == tlp::TlpType::CfgWr0;
+    if (!gate_ || !request)
+        return false;
+    if (held_.empty() && (!dma_phase_ || t.is_posted() || gate_(t)))
+        return false;
+    held_.push_back(t);
+    return true;
+}
+
+void Bridge::end_dma_phase() {
+    dma_phase_ = false;
+    std::deque<tlp::Tlp> go;
+    go.swap(held_);
+    for (const tlp::Tlp &t : go)
+        dispatch(t);
+}
+
 void Bridge::dispatch(const tlp::Tlp &t) {
+    if (hold(t))
+        return;
     switch (t.type) {
     case tlp::TlpType::MemRd32:
     case tlp::TlpType::MemRd64:
@@ -111,7 +134,7 @@ void Bridge::abandon_outstanding() {
 }
 
 bool Bridge::idle() const {
-    return rx_.empty() && pending_.empty() && jobs_.empty() && !tx_asm_.in_tlp();
+    return rx_.empty() && pending_.empty() && jobs_.empty() && held_.empty() && !tx_asm_.in_tlp();
 }
 
 } // namespace rcsim

@@ -93,6 +93,20 @@ class Bridge : public EdgeSink {
     void set_msi_cap(unsigned offset) { msi_cap_ = offset; }
     void set_msix_table(unsigned bar, uint64_t offset, unsigned vectors);
 
+    // ---- scheduler (sim/scheduler.hpp): asked before a non-posted host
+    // request (MemRd, CfgRd0, CfgWr0) goes to the server while the server's
+    // DMA exchange is under way (a DMA started since the server was last
+    // seen quiescent with none in flight). true sends it now (on a
+    // main-socket server: the #279 crossing), false holds it until the
+    // exchange is over (end_dma_phase). Requests behind a held one are held
+    // too, in order. Posted writes are never held on their own: the DMA's
+    // completions would then pass a posted write. Unset: nothing is held.
+    void gate_requests(std::function<bool(const tlp::Tlp &)> fn) { gate_ = std::move(fn); }
+    // The admission point saw the server quiescent with no DMA in flight:
+    // the held requests go out, in order.
+    void end_dma_phase();
+    bool holds_requests() const { return !held_.empty(); }
+
     // Called just before a TLP's request goes to the server (tests use it
     // to make the server misbehave at an exact point).
     void before_request(std::function<void(uint16_t cmd)> fn) { before_request_ = std::move(fn); }
@@ -115,6 +129,7 @@ class Bridge : public EdgeSink {
     // bridge.cpp
     void take_tx_beat(const tlp::Beat &b);
     void dispatch(const tlp::Tlp &t);
+    bool hold(const tlp::Tlp &t);
     void inject(const tlp::Tlp &t);
     void complete(vuc_id id);
     void track(vuc_id id, Pending p);
@@ -148,6 +163,9 @@ class Bridge : public EdgeSink {
     std::deque<tlp::Beat> rx_;
     std::map<vuc_id, Pending> pending_;
     std::function<void(uint16_t)> before_request_;
+    std::function<bool(const tlp::Tlp &)> gate_;
+    std::deque<tlp::Tlp> held_;
+    bool dma_phase_ = false;
     BridgeCounters counters_;
     std::vector<std::string> failures_;
 

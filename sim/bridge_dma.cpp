@@ -20,6 +20,7 @@ int Bridge::start_dma(vuc_dma_op *op) {
         tlp::split_request(op->addr, op->count, write ? mps_ : mrrs_);
     if (pieces.empty())
         return 0; // zero-length DMA: nothing to move
+    dma_phase_ = true;
     const uint64_t job = next_job_++;
     jobs_[job] = DmaJob{op, pieces.size(), 0};
     uint64_t offset = 0;

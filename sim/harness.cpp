@@ -191,9 +191,30 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
     if ((rc = open_log(error)) < 0)
         return rc;
     admission_->set_log(log_.get());
+    install_scheduler();
     vuc_set_hold(ctx_, true);
     admission_->note_sent(); // the setup messages: start from a quiescent server
     return 0;
+}
+
+// The bridge's request gate asks the scheduler and logs the choice as an
+// `mmio` decision (option 0, fifo: the DMA is answered first).
+void Harness::install_scheduler() {
+    admission_->set_scheduler(sched_);
+    if (!sched_) {
+        bridge_->gate_requests(nullptr);
+        return;
+    }
+    bridge_->gate_requests([this](const tlp::Tlp &t) {
+        Decision d;
+        d.kind = "mmio";
+        const std::string what = t.describe();
+        d.options = {"hold " + what + " until the DMA is answered", "send " + what + " now"};
+        const size_t c = sched_->choose(d.kind, d.options);
+        d.chosen = d.options[c];
+        admission_->record_choice(d);
+        return c == 1;
+    });
 }
 
 int Harness::open_log(std::string *error) {
@@ -201,7 +222,12 @@ int Harness::open_log(std::string *error) {
         return 0;
     LogHeader h;
     h.rcsim_version = rcsim_version();
-    h.policy = "fifo";
+    h.policy = sched_ ? sched_->policy() : "fifo";
+    if (!log_scenario_.empty()) {
+        h.scenario_path = log_scenario_;
+        if (sha256_file_hex(log_scenario_, &h.scenario_sha256) < 0)
+            h.scenario_sha256.clear();
+    }
     if (server_) {
         h.server_argv = server_->argv();
         // The socket path is a fresh temp dir per run: not part of identity.

@@ -16,6 +16,7 @@
 #include "host_memory.hpp"
 #include "host_memory_port.hpp"
 #include "host_port_driver.hpp"
+#include "scheduler.hpp"
 #include "server_process.hpp"
 
 #include <chrono>
@@ -147,6 +148,12 @@ class Harness : private EdgeSink {
     void set_observer(HarnessObserver *o) { observer_ = o; }
     // Where the next connect() writes its decision log (empty: none).
     void set_decision_log(const std::string &path) { cfg_.decision_log_path = path; }
+    // The scheduler that takes every choice from the next connect() on
+    // (sim/scheduler.hpp; nullptr: arrival order, requests never held).
+    // Its policy goes into the log's header. Not owned.
+    void set_scheduler(Scheduler *s) { sched_ = s; }
+    // The scenario the next log pins (path and SHA-256 in its header).
+    void set_log_scenario(const std::string &path) { log_scenario_ = path; }
 
   private:
     explicit Harness(const HarnessConfig &cfg);
@@ -175,6 +182,9 @@ class Harness : private EdgeSink {
     std::unique_ptr<Bridge> bridge_;
     std::unique_ptr<Admission> admission_;
     std::unique_ptr<DecisionLogWriter> log_;
+    Scheduler *sched_ = nullptr;
+    std::string log_scenario_;
+    void install_scheduler();
     std::function<void(uint16_t)> sent_hook_;
     HarnessObserver *observer_ = nullptr;
     std::vector<uint64_t> irq_consumed_;

@@ -1,0 +1,93 @@
+// The scheduler: at every choice point the harness offers (admission order,
+// whether a host request goes to the server while the server's DMA is
+// unanswered) it picks one option by a policy. Option 0 is always the fifo
+// choice, so a run is fully described by its deviations from fifo: the
+// (choice point, option) pairs where it took something else. Exploration
+// (explore.hpp) enumerates, samples and shrinks those deviation lists.
+//
+// Policies (the strings `rcsim run --schedule` takes, and the log's header):
+//   fifo               option 0 everywhere (the default)
+//   random:SEED        uniform among the options at every choice point
+//   pct:SEED:DEPTH[:K] DEPTH priority-change points drawn uniformly among the
+//                      first K choice points that offer a choice (K defaults
+//                      to 16; explore sets it from the fifo run), option 0
+//                      elsewhere; after Burckhardt et al., ASPLOS 2010
+//   plan:P=O,P=O,...   option O at choice point P, 0 elsewhere (what
+//                      exhaustive exploration and shrinking run; "plan:" is fifo)
+//   replay:FILE        the choices of a decision log, matched by label
+// Only choices PCIe and vfio-user allow are ever offered (admission.cpp,
+// bridge.cpp); the scheduler never invents options.
+#pragma once
+
+#include "decision_log.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rcsim {
+
+struct Choice {
+    uint64_t point = 0; // ordinal among all choices of the run
+    std::string kind;   // "admit", "mmio"
+    std::vector<std::string> options;
+    size_t chosen = 0;
+};
+
+struct Deviation {
+    uint64_t point = 0;
+    size_t option = 0; // never 0
+    bool operator==(const Deviation &o) const { return point == o.point && option == o.option; }
+};
+
+// "3=1,7=2" <-> deviations. parse: 0 or -EINVAL.
+std::string plan_to_string(const std::vector<Deviation> &plan);
+int parse_plan(const std::string &text, std::vector<Deviation> *out);
+
+class Scheduler {
+  public:
+    // 0, or -EINVAL / -errno (replay log unreadable) with the reason in error.
+    static int create(const std::string &policy, std::unique_ptr<Scheduler> *out,
+                      std::string *error);
+
+    // Picks one of options (non-empty; options[0] is fifo's) and remembers it.
+    size_t choose(const std::string &kind, const std::vector<std::string> &options);
+
+    const std::string &policy() const { return policy_; }
+    const std::vector<Choice> &choices() const { return choices_; }
+    std::vector<Deviation> deviations() const;
+    // Choice points that offered more than one option.
+    size_t branching_points() const;
+
+    // replay: the log it follows and the first choice that did not match it.
+    const DecisionLog *replay_log() const { return replay_ ? &log_ : nullptr; }
+    const std::optional<std::string> &replay_divergence() const { return divergence_; }
+
+  private:
+    enum class Kind { Fifo, Random, Pct, Plan, Replay };
+    Scheduler() = default;
+    uint64_t next_random();
+    size_t pick(const std::string &kind, const std::vector<std::string> &options);
+    size_t pick_replay(const std::string &kind, const std::vector<std::string> &options);
+
+    Kind kind_ = Kind::Fifo;
+    std::string policy_ = "fifo";
+    uint64_t rng_ = 0;
+    std::vector<uint64_t> change_points_; // pct: ordinals among branching points
+    uint64_t branching_seen_ = 0;
+    std::map<uint64_t, size_t> plan_;
+    bool replay_ = false;
+    DecisionLog log_;
+    std::vector<const Decision *> logged_choices_;
+    std::optional<std::string> divergence_;
+    std::vector<Choice> choices_;
+};
+
+// Decision kinds that come from the scheduler (the rest are observations).
+bool is_choice_kind(const std::string &kind);
+
+} // namespace rcsim
