@@ -62,11 +62,10 @@ class Progress {
     Clock::time_point last_{};
 };
 
-void print_summary(const std::string &file, const Outcome &o, const Harness &h,
-                   const ScenarioStats &st) {
+void print_summary(const std::string &file, const Outcome &o, Harness &h, const ScenarioStats &st) {
     const HarnessCounters k = h.counters();
     const BridgeCounters &b = k.bridge;
-    const double sim_us = double(const_cast<Harness &>(h).top().time_ps()) / 1e6;
+    const double sim_us = double(h.top().time_ps()) / 1e6;
     std::printf("rcsim: %s %s (%" PRIu64 " statements)\n", o.status == 0 ? "PASS" : "FAIL",
                 file.c_str(), st.statements);
     std::printf("  transactions: MMIO %" PRIu64 " reads / %" PRIu64 " writes, config %" PRIu64
