@@ -329,4 +329,41 @@ TEST_F(TraceDmaCopy, TwinSocketDmaMsixAndPerfettoTracks) {
     EXPECT_GE(slices["host port/X/CFG_RD"], 1) << "enumeration: request to response";
 }
 
+// INTx: the level goes up with Assert_INTA and down with the host's
+// acknowledge (Deassert_INTA), each an irq record with the previous level.
+class TraceIntx : public TraceDmaCopy {
+  protected:
+    void configure(rcsim::HarnessConfig &c) override { c.irq = rcsim::IrqPreference::Intx; }
+};
+
+TEST_F(TraceIntx, LevelChangesAreRecordedWithTheAssertMessage) {
+    ASSERT_EQ(h->enumeration().irq_mode, rcsim::IrqMode::Intx);
+    // One descriptor with the interrupt flag, copying 8 bytes.
+    std::vector<uint8_t> desc = cat(cat(le32(0x10100000), le32(0)), cat(le32(0x10400000), le32(0)));
+    desc = cat(cat(desc, le32(8)), cat(le32(1), cat(le32(0), le32(0))));
+    put(0x10000000, desc);
+    ASSERT_EQ(h->mmio_write(0, 0x00, 4, 0x10000000), HostStatus::SC);
+    ASSERT_EQ(h->mmio_write(0, 0x08, 4, 16), HostStatus::SC);
+    ASSERT_EQ(h->mmio_write(0, 0x1c, 4, 1), HostStatus::SC); // INT_CTRL INTx
+    ASSERT_EQ(h->mmio_write(0, 0x10, 4, 1), HostStatus::SC);
+    ASSERT_TRUE(h->wait_irq(0, 500000)) << h->failure_report();
+    ASSERT_TRUE(h->drain());
+    finish();
+    const auto intx = where(recs, {{"kind", "irq"}, {"type", "intx"}});
+    ASSERT_EQ(intx.size(), 2u);
+    EXPECT_EQ(str(intx[0], "level"), "0x1");
+    EXPECT_EQ(str(intx[0], "previous"), "0x0");
+    EXPECT_EQ(str(intx[1], "level"), "0x0");
+    EXPECT_EQ(str(intx[1], "previous"), "0x1");
+    EXPECT_LT(num(intx[0], "t_ps"), num(intx[1], "t_ps"));
+    // The Assert_INTA message (code 0x20) went up the link before the level rose.
+    const auto msgs = where(recs, {{"kind", "tlp"}, {"dir", "up"}, {"msg_code", "0x20"}});
+    ASSERT_EQ(msgs.size(), 1u);
+    EXPECT_LE(num(msgs[0], "t_ps"), num(intx[0], "t_ps"));
+    EXPECT_EQ(where(recs, {{"kind", "tlp"}, {"dir", "up"}, {"msg_code", "0x24"}}).size(), 1u)
+        << "Deassert_INTA";
+    EXPECT_TRUE(where(recs, {{"kind", "irq"}, {"type", "msi"}}).empty());
+    expect_fst_ids();
+}
+
 } // namespace
