@@ -240,6 +240,15 @@ TEST(CliRcsim, WaveTraceAndPerfettoFiles) {
     EXPECT_GT(std::count(jsonl.begin(), jsonl.end(), '\n'), 10);
     const std::string pj = slurp(d.path + "/p.json");
     EXPECT_TRUE(contains(pj, "traceEvents")) << pj.substr(0, 200);
+    // The converter as a subcommand, on the same trace; refusing junk.
+    const auto conv = run_command({kRcsim, "perfetto", d.path + "/t.jsonl", d.path + "/p2.json"});
+    EXPECT_EQ(conv.exit_code, 0) << conv.err;
+    EXPECT_TRUE(contains(slurp(d.path + "/p2.json"), "traceEvents"));
+    std::ofstream(d.path + "/junk.jsonl") << "not a trace\n";
+    const auto bad = run_command({kRcsim, "perfetto", d.path + "/junk.jsonl", d.path + "/p3.json"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_TRUE(contains(bad.err, "junk.jsonl")) << bad.err;
+    EXPECT_EQ(run_command({kRcsim, "perfetto", d.path + "/t.jsonl"}).exit_code, 2);
     // --perfetto without --trace is a usage error.
     const auto r2 = run_command({kRcsim, "run", "--server", kModels + "/regs", "--scenario",
                                  kScenarios + "/regs.rcs", "--perfetto", d.path + "/x.json"});
