@@ -8,5 +8,9 @@ namespace rcsim {
 int rcsim_run(int argc, char **argv);
 int rcsim_probe(int argc, char **argv);
 int rcsim_perfetto(int argc, char **argv);
+// rcsim_explore.cpp (the scheduler's commands)
+int rcsim_explore(int argc, char **argv);
+int rcsim_replay(int argc, char **argv);
+int rcsim_run_scheduled(int argc, char **argv); // `rcsim run ... --schedule POLICY`
 
 } // namespace rcsim

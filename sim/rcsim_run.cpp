@@ -35,6 +35,9 @@ void run_usage(FILE *f) {
            "  --decisions FILE     write the admission decision log (JSONL)\n"
            "  --irq auto|msix|msi|intx|none  interrupt mode enumeration sets up (auto)\n"
            "  --no-twin            do not offer the twin socket\n"
+           "  --schedule POLICY    one run under a scheduler policy (fifo, random:SEED,\n"
+           "                       pct:SEED:DEPTH, plan:P=O,..., replay:LOG): choices\n"
+           "                       logged with --decisions, run hash printed\n"
            "Exit status: 0 all passed, 1 an expectation failed (the report names\n"
            "FILE:LINE, the expected and the actual value), 2 usage or setup error.\n");
 }
@@ -135,6 +138,10 @@ std::string junit_case_name(const std::string &path) {
 } // namespace
 
 int rcsim_run(int argc, char **argv) {
+    // A scheduled run (the scheduler's options) is rcsim_explore.cpp's.
+    for (int i = 0; i < argc; ++i)
+        if (std::string(argv[i]) == "--schedule")
+            return rcsim_run_scheduled(argc, argv);
     RunOptions opt;
     const int prc = parse_options(argc, argv, &opt);
     if (prc != 0)

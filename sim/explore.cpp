@@ -1,0 +1,284 @@
+#include "explore.hpp"
+
+#include "run_forker.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace rcsim {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Planned {
+    std::string policy;
+    std::vector<Deviation> plan; // exhaustive: what the policy asks for
+};
+
+class Explorer {
+  public:
+    Explorer(Harness &h, const RunSpec &spec, const ExploreOptions &opt)
+        : h_(h), spec_(spec), opt_(opt) {}
+
+    ExploreSummary run() {
+        const Clock::time_point t0 = Clock::now();
+        mkdir(opt_.out_dir.c_str(), 0755);
+        if (opt_.strategy == "exhaustive")
+            exhaustive();
+        else
+            sampled();
+        if (opt_.shrink)
+            for (FailureClass &c : sum_.classes)
+                shrink(c);
+        else
+            for (FailureClass &c : sum_.classes)
+                write_minimal(c, c.original);
+        sum_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (opt_.progress)
+            std::fprintf(stderr, "\r\033[K");
+        return sum_;
+    }
+
+  private:
+    std::string report_path(size_t slot) const {
+        return opt_.out_dir + "/run-" + std::to_string(slot) + ".report";
+    }
+
+    // Runs the policies in forked children (opt_.jobs at once); the reports
+    // come back in order.
+    std::vector<RunReport> batch(const std::vector<std::string> &policies,
+                                 const std::vector<std::string> &logs = {}) {
+        RunLimits lim;
+        lim.wall_limit = opt_.run_limit;
+        const std::vector<RunResult> res = run_children(
+            policies.size(), std::max<size_t>(1, opt_.jobs),
+            [&](size_t i) {
+                const RunReport r =
+                    scheduled_run(h_, spec_, policies[i], i < logs.size() ? logs[i] : "", "");
+                write_run_report(report_path(i), r);
+                return r.status;
+            },
+            lim);
+        std::vector<RunReport> out(policies.size());
+        for (size_t i = 0; i < res.size(); ++i) {
+            if (read_run_report(report_path(i), &out[i]) < 0 ||
+                !(res[i].outcome == RunResult::Outcome::Exited)) {
+                out[i].status = 2;
+                out[i].failure_class = "run did not report: " + res[i].describe();
+                out[i].details = res[i].output;
+            }
+            std::remove(report_path(i).c_str());
+        }
+        return out;
+    }
+
+    void account(const std::string &policy, const RunReport &r) {
+        ++sum_.runs;
+        sum_.hashes.insert(r.hash);
+        if (r.status == 2) {
+            ++sum_.errors;
+            if (sum_.errors_seen.size() < 5)
+                sum_.errors_seen.push_back(policy + ": " + r.failure_class);
+            return;
+        }
+        if (r.status == 0)
+            return;
+        ++sum_.failures;
+        if (!sum_.first_failure_run)
+            sum_.first_failure_run = sum_.runs;
+        for (FailureClass &c : sum_.classes)
+            if (c.name == r.failure_class) {
+                ++c.count;
+                return;
+            }
+        FailureClass c;
+        c.name = r.failure_class;
+        c.count = 1;
+        c.first_run = sum_.runs;
+        c.policy = policy;
+        c.original = r.deviations;
+        c.details = r.details;
+        sum_.classes.push_back(c);
+    }
+
+    void progress(size_t total) const {
+        if (opt_.progress)
+            std::fprintf(stderr, "\r\033[K[explore] %zu/%zu runs, %zu failures, %zu interleavings",
+                         sum_.runs, total, sum_.failures, sum_.hashes.size());
+    }
+
+    bool stop() const { return opt_.stop_at_first_failure && sum_.failures > 0; }
+
+    // fifo once: how many choice points offer a choice (pct's K).
+    size_t fifo_branching() {
+        const std::vector<RunReport> r = batch({"fifo"});
+        account("fifo", r[0]);
+        size_t k = 0;
+        for (size_t n : r[0].options_per_choice)
+            k += n > 1;
+        sum_.branching = k;
+        return k;
+    }
+
+    void sampled() {
+        const bool pct = opt_.strategy == "pct";
+        const size_t k = pct ? std::max<size_t>(1, fifo_branching()) : 0;
+        const size_t chunk = std::max<size_t>(1, opt_.jobs) * 2;
+        std::vector<std::string> todo;
+        for (size_t i = 0; i < opt_.runs; ++i) {
+            if (i % opt_.shards != opt_.shard)
+                continue;
+            const std::string seed = std::to_string(opt_.seed + i);
+            todo.push_back(pct ? "pct:" + seed + ":" + std::to_string(opt_.depth) + ":" +
+                                     std::to_string(k)
+                               : "random:" + seed);
+        }
+        for (size_t at = 0; at < todo.size() && !stop(); at += chunk) {
+            const std::vector<std::string> part(
+                todo.begin() + long(at), todo.begin() + long(std::min(todo.size(), at + chunk)));
+            const std::vector<RunReport> rs = batch(part);
+            for (size_t i = 0; i < rs.size() && !stop(); ++i)
+                account(part[i], rs[i]);
+            progress(todo.size());
+        }
+    }
+
+    // Breadth first over plans; level L holds the plans with L deviations.
+    // The last level is split between shards (the levels above it are
+    // small and every shard needs them to know the last one).
+    void exhaustive() {
+        std::vector<Planned> level{{"plan:", {}}};
+        for (unsigned depth = 0; !level.empty() && !stop(); ++depth) {
+            if (depth == opt_.bound && opt_.shards > 1) {
+                std::vector<Planned> mine;
+                for (size_t i = 0; i < level.size(); ++i)
+                    if (i % opt_.shards == opt_.shard)
+                        mine.push_back(level[i]);
+                level.swap(mine);
+            }
+            std::vector<Planned> next;
+            const size_t chunk = std::max<size_t>(1, opt_.jobs) * 2;
+            for (size_t at = 0; at < level.size() && !stop() && sum_.runs < opt_.runs;
+                 at += chunk) {
+                std::vector<std::string> part;
+                for (size_t i = at; i < std::min(level.size(), at + chunk); ++i)
+                    part.push_back(level[i].policy);
+                const std::vector<RunReport> rs = batch(part);
+                for (size_t i = 0; i < rs.size() && !stop(); ++i) {
+                    account(part[i], rs[i]);
+                    if (depth == 0) {
+                        sum_.branching = size_t(std::count_if(rs[i].options_per_choice.begin(),
+                                                              rs[i].options_per_choice.end(),
+                                                              [](size_t n) { return n > 1; }));
+                    }
+                    if (depth < opt_.bound)
+                        extend(level[at + i], rs[i], &next);
+                }
+                progress(sum_.runs + (level.size() - std::min(level.size(), at + chunk)));
+            }
+            level.swap(next);
+        }
+    }
+
+    static void extend(const Planned &p, const RunReport &r, std::vector<Planned> *next) {
+        const uint64_t from = p.plan.empty() ? 0 : p.plan.back().point + 1;
+        for (uint64_t point = from; point < r.options_per_choice.size(); ++point)
+            for (size_t o = 1; o < r.options_per_choice[point]; ++o) {
+                Planned q = p;
+                q.plan.push_back({point, o});
+                q.policy = "plan:" + plan_to_string(q.plan);
+                next->push_back(q);
+            }
+    }
+
+    // Drops one deviation at a time while the run still fails the same way
+    // (delta debugging at granularity one: the result is 1-minimal).
+    void shrink(FailureClass &c) {
+        std::vector<Deviation> cur = c.original;
+        bool smaller = true;
+        while (smaller && !cur.empty()) {
+            smaller = false;
+            for (size_t k = 0; k < cur.size(); ++k) {
+                std::vector<Deviation> cand = cur;
+                cand.erase(cand.begin() + long(k));
+                const RunReport r = batch({"plan:" + plan_to_string(cand)})[0];
+                ++c.shrink_runs;
+                if (r.status == 1 && r.failure_class == c.name) {
+                    cur = cand;
+                    smaller = true;
+                    break;
+                }
+            }
+        }
+        write_minimal(c, cur);
+    }
+
+    void write_minimal(FailureClass &c, const std::vector<Deviation> &plan) {
+        const size_t n = size_t(&c - sum_.classes.data()) + 1;
+        c.log_path = opt_.out_dir + "/failure-" + std::to_string(n) + ".jsonl";
+        const RunReport r = batch({"plan:" + plan_to_string(plan)}, {c.log_path})[0];
+        ++c.shrink_runs;
+        if (r.status == 1 && r.failure_class == c.name) {
+            c.minimal = plan;
+            c.details = r.details;
+            return;
+        }
+        // Not repeatable: keep the original schedule's log instead.
+        c.minimal = c.original;
+        batch({c.policy}, {c.log_path});
+    }
+
+    Harness &h_;
+    const RunSpec &spec_;
+    const ExploreOptions &opt_;
+    ExploreSummary sum_;
+};
+
+} // namespace
+
+ExploreSummary explore(Harness &h, const RunSpec &spec, const ExploreOptions &opt) {
+    return Explorer(h, spec, opt).run();
+}
+
+std::string format_summary(const ExploreSummary &s, const std::string &replay_command) {
+    std::string out;
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "explore: %zu runs, %zu failed, %zu could not run, %zu distinct interleavings, "
+                  "%.1f s (%.1f runs/s)\n",
+                  s.runs, s.failures, s.errors, s.hashes.size(), s.seconds,
+                  s.seconds > 0 ? double(s.runs) / s.seconds : 0.0);
+    out += line;
+    if (s.first_failure_run)
+        out += "  first failure at run " + std::to_string(s.first_failure_run) + "\n";
+    for (const std::string &e : s.errors_seen)
+        out += "  could not run: " + e + "\n";
+    size_t n = 0;
+    for (const FailureClass &c : s.classes) {
+        out += "failure class " + std::to_string(++n) + ": " + c.name + "\n";
+        out += "  " + std::to_string(c.count) + " run(s); first: run " +
+               std::to_string(c.first_run) + " (" + c.policy + ", " +
+               std::to_string(c.original.size()) + " deviation(s) from fifo)\n";
+        out += "  shrunk to " + std::to_string(c.minimal.size()) + " deviation(s) (" +
+               (c.minimal.empty() ? std::string("fifo") : plan_to_string(c.minimal)) + ") in " +
+               std::to_string(c.shrink_runs) + " run(s)\n";
+        out += "  replay: " + replay_command + " " + c.log_path + "\n";
+        out += "  report of the minimal run:\n";
+        std::string d = c.details;
+        for (size_t pos = 0; pos < d.size();) {
+            const size_t e = d.find('\n', pos);
+            out +=
+                "    " + d.substr(pos, e == std::string::npos ? std::string::npos : e - pos) + "\n";
+            if (e == std::string::npos)
+                break;
+            pos = e + 1;
+        }
+    }
+    return out;
+}
+
+} // namespace rcsim

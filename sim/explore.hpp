@@ -1,0 +1,67 @@
+// Exploration: many runs of one scenario under different schedules, each in
+// a forked child of a process that elaborated once (run_forker), each with a
+// fresh server process. Strategies: random (random:SEED+i), pct (a fifo run
+// first measures how many choice points offer a choice, K; then
+// pct:SEED+i:DEPTH:K) and exhaustive (every plan with at most BOUND
+// deviations from fifo, each exactly once, breadth first: a run's plan is
+// extended only at choice points after its last deviation). A failing
+// schedule is shrunk (one deviation dropped at a time while the run still
+// fails the same way) and its minimal log is written for `rcsim replay`.
+#pragma once
+
+#include "scheduled_run.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace rcsim {
+
+struct ExploreOptions {
+    std::string strategy = "random"; // random | pct | exhaustive
+    size_t runs = 100;               // random, pct (exhaustive: an upper limit)
+    unsigned bound = 2;              // exhaustive: deviations per run
+    unsigned depth = 1;              // pct: priority-change points
+    uint64_t seed = 1;
+    size_t jobs = 1;
+    size_t shard = 0, shards = 1; // run i belongs to shard i % shards
+    std::string out_dir;          // logs of failures (created); required
+    bool shrink = true;
+    bool stop_at_first_failure = false;
+    bool progress = false; // a line on stderr every few runs
+    std::chrono::milliseconds run_limit{60000};
+};
+
+struct FailureClass {
+    std::string name;
+    size_t count = 0;
+    size_t first_run = 0;
+    std::string policy;              // of the first failing run
+    std::vector<Deviation> original; // its deviations
+    std::vector<Deviation> minimal;  // after shrinking
+    size_t shrink_runs = 0;
+    std::string log_path; // the minimal schedule's decision log
+    std::string details;  // its failure report (with the server's output)
+};
+
+struct ExploreSummary {
+    size_t runs = 0, failures = 0, errors = 0;
+    size_t first_failure_run = 0; // 1-based; 0: none
+    size_t branching = 0;         // choice points with a choice, in the fifo run (pct, exhaustive)
+    std::set<std::string> hashes; // distinct interleavings seen
+    std::vector<FailureClass> classes;
+    std::vector<std::string> errors_seen; // runs that could not run (first few)
+    double seconds = 0;
+};
+
+ExploreSummary explore(Harness &h, const RunSpec &spec, const ExploreOptions &opt);
+
+// The summary as printed: counts, failures by class, and per class the replay
+// command (`replay_command` + the log path) and the server's output.
+std::string format_summary(const ExploreSummary &s, const std::string &replay_command);
+
+} // namespace rcsim

@@ -1,0 +1,384 @@
+// `rcsim explore` (many schedules of one scenario, failures shrunk),
+// `rcsim replay LOG` (one logged schedule again, divergence reported) and
+// `rcsim run --schedule POLICY` (one scenario under one policy).
+#include "rcsim_commands.hpp"
+
+#include "explore.hpp"
+#include "junit_report.hpp"
+#include "scheduled_run.hpp"
+#include "server_process.hpp"
+#include "sha256.hpp"
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace rcsim {
+
+namespace {
+
+struct SchedOptions {
+    std::string server, socket, scenario, schedule = "fifo", log, wave, trace, junit;
+    std::string out = "rcsim-explore";
+    ExploreOptions explore;
+    bool no_twin = false, force = false, have_shard = false;
+    unsigned watchdog_ms = 300;
+    uint32_t cpl_timeout = 50000;
+};
+
+void explore_usage(FILE *f) {
+    std::fprintf(f,
+                 "usage: rcsim explore (--server 'CMD ARGS' | --socket PATH) --scenario FILE\n"
+                 "                     --strategy random|pct|exhaustive [options]\n"
+                 "  --runs N          runs (random, pct; exhaustive: an upper limit) (100)\n"
+                 "  --bound B         exhaustive: deviations from fifo per run (2)\n"
+                 "  --depth D         pct: priority-change points per run (1)\n"
+                 "  --seed S          first seed (1)\n"
+                 "  --jobs J          runs at once (1)\n"
+                 "  --shard I/N       run only runs i with i %% N == I (default from\n"
+                 "                    GTEST_SHARD_INDEX / GTEST_TOTAL_SHARDS)\n"
+                 "  --out DIR         where failure logs go (rcsim-explore)\n"
+                 "  --junit FILE      JUnit report: one test case per failure class (or one pass)\n"
+                 "  --no-shrink       keep failing schedules as found\n"
+                 "  --stop-at-first   stop at the first failure\n"
+                 "  --no-twin         do not offer the twin socket\n"
+                 "  --watchdog-ms MS  wall time a quiescent server may stay silent (300)\n"
+                 "Exit status: 0 no failure, 1 failures found, 2 usage or setup error.\n");
+}
+
+void replay_usage(FILE *f) {
+    std::fprintf(f, "usage: rcsim replay LOG [--force] [--wave FILE.fst] [--trace FILE.jsonl]\n"
+                    "                    [--decisions FILE] [--server 'CMD ARGS' | --socket PATH]\n"
+                    "  Runs the scenario and server the log's header names under the log's\n"
+                    "  choices. A header that does not match (rcsim version, scenario or server\n"
+                    "  hash, argv) is refused unless --force. Reports the first decision where\n"
+                    "  the run parts from the log. Exit status as `rcsim run`.\n");
+}
+
+bool parse_shard(const std::string &s, size_t *i, size_t *n) {
+    unsigned a = 0, b = 0;
+    char tail = 0;
+    if (std::sscanf(s.c_str(), "%u/%u%c", &a, &b, &tail) != 2 || b == 0 || a >= b)
+        return false;
+    *i = a;
+    *n = b;
+    return true;
+}
+
+// Options common to the three commands; returns 1 if consumed (with its
+// value), 0 if unknown, -1 on a bad value.
+int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err) {
+    const std::string a = argv[*i];
+    auto value = [&](std::string *dst) {
+        if (*i + 1 >= argc) {
+            *err = a + " needs a value";
+            return -1;
+        }
+        *dst = argv[++*i];
+        return 1;
+    };
+    auto number = [&](size_t *dst) {
+        std::string v;
+        if (value(&v) < 0)
+            return -1;
+        char *end = nullptr;
+        const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+        if (v.empty() || *end) {
+            *err = a + ": not a number: " + v;
+            return -1;
+        }
+        *dst = size_t(n);
+        return 1;
+    };
+    size_t n = 0;
+    int rc;
+    if (a == "--server")
+        return value(&o.server);
+    if (a == "--socket")
+        return value(&o.socket);
+    if (a == "--scenario")
+        return value(&o.scenario);
+    if (a == "--schedule")
+        return value(&o.schedule);
+    if (a == "--strategy")
+        return value(&o.explore.strategy);
+    if (a == "--decisions")
+        return value(&o.log);
+    if (a == "--wave")
+        return value(&o.wave);
+    if (a == "--trace")
+        return value(&o.trace);
+    if (a == "--junit")
+        return value(&o.junit);
+    if (a == "--out")
+        return value(&o.out);
+    if (a == "--runs")
+        return number(&o.explore.runs);
+    if (a == "--jobs")
+        return number(&o.explore.jobs);
+    if (a == "--bound" || a == "--depth" || a == "--seed" || a == "--watchdog-ms" ||
+        a == "--cpl-timeout") {
+        if ((rc = number(&n)) < 0)
+            return rc;
+        if (a == "--bound")
+            o.explore.bound = unsigned(n);
+        else if (a == "--depth")
+            o.explore.depth = unsigned(n);
+        else if (a == "--seed")
+            o.explore.seed = n;
+        else if (a == "--watchdog-ms")
+            o.watchdog_ms = unsigned(n);
+        else
+            o.cpl_timeout = uint32_t(n);
+        return 1;
+    }
+    if (a == "--shard") {
+        std::string v;
+        if (value(&v) < 0)
+            return -1;
+        if (!parse_shard(v, &o.explore.shard, &o.explore.shards)) {
+            *err = "--shard wants I/N with I < N: " + v;
+            return -1;
+        }
+        o.have_shard = true;
+        return 1;
+    }
+    if (a == "--no-shrink")
+        o.explore.shrink = false;
+    else if (a == "--stop-at-first")
+        o.explore.stop_at_first_failure = true;
+    else if (a == "--no-twin")
+        o.no_twin = true;
+    else if (a == "--force")
+        o.force = true;
+    else
+        return 0;
+    return 1;
+}
+
+int parse(const char *cmd, SchedOptions &o, int argc, char **argv, std::vector<std::string> *rest,
+          void (*usage)(FILE *)) {
+    for (int i = 0; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        std::string err;
+        const int rc = take_option(o, argc, argv, &i, &err);
+        if (rc < 0) {
+            std::fprintf(stderr, "rcsim %s: %s\n", cmd, err.c_str());
+            return 2;
+        }
+        if (rc == 0) {
+            if (argv[i][0] == '-' || !rest) {
+                std::fprintf(stderr, "rcsim %s: unknown option %s\n", cmd, argv[i]);
+                usage(stderr);
+                return 2;
+            }
+            rest->push_back(argv[i]);
+        }
+    }
+    return -1;
+}
+
+int make_spec(const char *cmd, const SchedOptions &o, RunSpec *spec) {
+    std::string err;
+    if (o.server.empty() == o.socket.empty()) {
+        std::fprintf(stderr, "rcsim %s: give one of --server and --socket\n", cmd);
+        return 2;
+    }
+    if (o.scenario.empty()) {
+        std::fprintf(stderr, "rcsim %s: --scenario FILE is required\n", cmd);
+        return 2;
+    }
+    if (load_run_spec(o.scenario, spec, &err) < 0) {
+        std::fprintf(stderr, "rcsim %s: %s\n", cmd, err.c_str());
+        return 2;
+    }
+    spec->socket = o.socket;
+    if (!o.server.empty() && split_command_line(o.server, &spec->server_argv, &err) < 0) {
+        std::fprintf(stderr, "rcsim %s: --server: %s\n", cmd, err.c_str());
+        return 2;
+    }
+    // The log pins argv: an absolute program path replays from anywhere.
+    std::string exe;
+    char abs[PATH_MAX];
+    if (!spec->server_argv.empty() && resolve_executable(spec->server_argv[0], &exe) == 0 &&
+        realpath(exe.c_str(), abs))
+        spec->server_argv[0] = abs;
+    return -1;
+}
+
+int make_harness(const char *cmd, const SchedOptions &o, std::unique_ptr<Harness> *h) {
+    HarnessConfig cfg;
+    cfg.no_twin = o.no_twin;
+    cfg.fst_path = o.wave;
+    cfg.cpl_timeout = o.cpl_timeout;
+    cfg.admission.watchdog = std::chrono::milliseconds(o.watchdog_ms);
+    std::string err;
+    if (Harness::create(cfg, h, &err) < 0) {
+        std::fprintf(stderr, "rcsim %s: cannot set up the harness: %s\n", cmd, err.c_str());
+        return 2;
+    }
+    return -1;
+}
+
+// One run in this process; prints the outcome, the divergence (replay) and
+// the run hash.
+int single_run(const char *cmd, const SchedOptions &o, const RunSpec &spec,
+               const std::string &policy) {
+    std::unique_ptr<Harness> h;
+    int rc = make_harness(cmd, o, &h);
+    if (rc >= 0)
+        return rc;
+    const RunReport r = scheduled_run(*h, spec, policy, o.log, o.trace);
+    h.reset(); // closes the FST
+    if (r.status != 0)
+        std::printf("rcsim: FAIL %s\n  %s\n%s", spec.scenario.c_str(), r.failure_class.c_str(),
+                    r.details.c_str());
+    else
+        std::printf("rcsim: PASS %s\n", spec.scenario.c_str());
+    std::printf("  schedule: %s, %zu choice point(s), %zu deviation(s) from fifo%s%s\n",
+                policy.c_str(), r.options_per_choice.size(), r.deviations.size(),
+                r.deviations.empty() ? "" : ": plan:", plan_to_string(r.deviations).c_str());
+    if (!r.divergence.empty())
+        std::printf("  replay diverged: %s\n", r.divergence.c_str());
+    if (!o.log.empty())
+        std::printf("  decisions: %s\n", o.log.c_str());
+    if (!o.wave.empty())
+        std::printf("  waveform: %s\n", o.wave.c_str());
+    std::printf("  run hash: %s\n", r.hash.c_str());
+    return r.status;
+}
+
+void write_explore_junit(const SchedOptions &o, const ExploreSummary &s) {
+    std::vector<JunitCase> cases;
+    for (const FailureClass &c : s.classes) {
+        JunitCase j;
+        j.name = "explore " + c.name;
+        j.classname = "rcsim.explore";
+        j.file = o.scenario;
+        j.outcome = JunitCase::Outcome::Failed;
+        j.message = c.name + " (replay: rcsim replay " + c.log_path + ")";
+        j.details = c.details;
+        cases.push_back(j);
+    }
+    if (cases.empty()) {
+        JunitCase j;
+        j.name = "explore " + o.explore.strategy;
+        j.classname = "rcsim.explore";
+        j.file = o.scenario;
+        j.seconds = s.seconds;
+        cases.push_back(j);
+    }
+    std::string err;
+    if (write_junit(o.junit, cases, &err) < 0)
+        std::fprintf(stderr, "rcsim explore: junit: %s\n", err.c_str());
+}
+
+} // namespace
+
+int rcsim_run_scheduled(int argc, char **argv) {
+    SchedOptions o;
+    int rc = parse("run", o, argc, argv, nullptr, explore_usage);
+    if (rc >= 0)
+        return rc;
+    RunSpec spec;
+    if ((rc = make_spec("run", o, &spec)) >= 0)
+        return rc;
+    return single_run("run", o, spec, o.schedule);
+}
+
+int rcsim_explore(int argc, char **argv) {
+    SchedOptions o;
+    o.explore.progress = true;
+    int rc = parse("explore", o, argc, argv, nullptr, explore_usage);
+    if (rc >= 0)
+        return rc;
+    const std::string &st = o.explore.strategy;
+    if (st != "random" && st != "pct" && st != "exhaustive") {
+        std::fprintf(stderr, "rcsim explore: --strategy random|pct|exhaustive, not '%s'\n",
+                     st.c_str());
+        return 2;
+    }
+    const char *gi = std::getenv("GTEST_SHARD_INDEX"), *gn = std::getenv("GTEST_TOTAL_SHARDS");
+    if (!o.have_shard && gi && gn &&
+        !parse_shard(std::string(gi) + "/" + gn, &o.explore.shard, &o.explore.shards)) {
+        std::fprintf(stderr, "rcsim explore: bad GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS\n");
+        return 2;
+    }
+    RunSpec spec;
+    if ((rc = make_spec("explore", o, &spec)) >= 0)
+        return rc;
+    std::unique_ptr<Harness> h;
+    if ((rc = make_harness("explore", o, &h)) >= 0)
+        return rc;
+    o.explore.out_dir = o.out;
+    const ExploreSummary s = explore(*h, spec, o.explore);
+    std::printf("%s", format_summary(s, "rcsim replay").c_str());
+    if (!o.junit.empty())
+        write_explore_junit(o, s);
+    return s.failures ? 1 : s.errors ? 2 : 0;
+}
+
+int rcsim_replay(int argc, char **argv) {
+    SchedOptions o;
+    std::vector<std::string> rest;
+    int rc = parse("replay", o, argc, argv, &rest, replay_usage);
+    if (rc >= 0)
+        return rc;
+    if (rest.size() != 1) {
+        replay_usage(stderr);
+        return 2;
+    }
+    DecisionLog log;
+    std::string err;
+    if (read_decision_log(rest[0], &log, &err) < 0) {
+        std::fprintf(stderr, "rcsim replay: %s\n", err.c_str());
+        return 2;
+    }
+    const LogHeader &hd = log.header;
+    o.scenario = hd.scenario_path;
+    if (o.server.empty() && o.socket.empty()) {
+        for (const std::string &a : hd.server_argv)
+            o.server += (o.server.empty() ? "'" : " '") + a + "'";
+    }
+    RunSpec spec;
+    if ((rc = make_spec("replay", o, &spec)) >= 0)
+        return rc;
+    // What this run would pin, against what the log pinned.
+    LogHeader now = hd;
+    now.rcsim_version = rcsim_version();
+    if (sha256_file_hex(spec.scenario, &now.scenario_sha256) < 0)
+        now.scenario_sha256 = "(unreadable)";
+    std::string exe;
+    if (!spec.server_argv.empty() && (resolve_executable(spec.server_argv[0], &exe) < 0 ||
+                                      sha256_file_hex(exe, &now.server_sha256) < 0))
+        now.server_sha256 = "(unreadable)";
+    const std::vector<std::string> bad = header_mismatches(hd, now);
+    for (const std::string &m : bad)
+        std::fprintf(stderr, "rcsim replay: %s: %s\n", o.force ? "warning" : "mismatch", m.c_str());
+    if (!bad.empty() && !o.force) {
+        std::fprintf(stderr, "rcsim replay: refusing to replay a different setup (--force to go "
+                             "on)\n");
+        return 2;
+    }
+    if (o.log.empty())
+        o.log = rest[0] + ".replayed.jsonl";
+    rc = single_run("replay", o, spec, "replay:" + rest[0]);
+    DecisionLog again;
+    if (read_decision_log(o.log, &again, &err) == 0) {
+        const std::optional<Divergence> d = first_divergence(log.decisions, again.decisions);
+        if (d)
+            std::printf("  the run parts from the log at decision %zu: %s\n", d->index,
+                        d->what.c_str());
+        else
+            std::printf("  the run took every decision of the log (%zu)\n", log.decisions.size());
+    }
+    return rc;
+}
+
+} // namespace rcsim

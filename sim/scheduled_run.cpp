@@ -1,0 +1,166 @@
+#include "scheduled_run.hpp"
+
+#include "scenario_runner.hpp"
+#include "sha256.hpp"
+#include "trace_writer.hpp"
+
+#include <climits>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace rcsim {
+
+int load_run_spec(const std::string &scenario, RunSpec *spec, std::string *error) {
+    char abs[PATH_MAX];
+    if (!realpath(scenario.c_str(), abs)) {
+        *error = "cannot find scenario " + scenario;
+        return -1;
+    }
+    spec->scenario = abs;
+    std::string text;
+    if (read_scenario_file(spec->scenario, &text, error) < 0) {
+        *error = "cannot read scenario " + scenario + ": " + *error;
+        return -1;
+    }
+    ParseError perr;
+    if (parse_scenario(text, spec->scenario, read_scenario_file, &spec->program, &perr) < 0) {
+        *error = perr.to_string();
+        return -1;
+    }
+    return 0;
+}
+
+std::string run_hash(const std::vector<Decision> &decisions, const std::string &trace_path) {
+    Sha256 h;
+    for (Decision d : decisions) {
+        d.wall_waited_us.reset(); // wall time is not part of what happened
+        const std::string line = decision_to_json(d) + "\n";
+        h.update(line.data(), line.size());
+    }
+    if (!trace_path.empty()) {
+        std::ifstream in(trace_path, std::ios::binary);
+        char buf[65536];
+        while (in.read(buf, sizeof buf) || in.gcount() > 0)
+            h.update(buf, size_t(in.gcount()));
+    }
+    return to_hex(h.finish());
+}
+
+namespace {
+
+// What a failing run is, in one line that is the same for every run failing
+// the same way: the statement (file:line) and what it saw, or the harness's
+// first complaint.
+std::string class_of(const ScenarioFailure &f) {
+    const std::string file = f.loc.file.substr(f.loc.file.rfind('/') + 1);
+    return file + ":" + std::to_string(f.loc.line) + ": " + f.source + ": " + f.message;
+}
+
+int start(Harness &h, const RunSpec &spec, std::string *err) {
+    const int rc = spec.server_argv.empty() ? h.connect(spec.socket, err)
+                                            : h.start_server(spec.server_argv, err);
+    if (rc < 0)
+        return rc;
+    return h.enumerate(err);
+}
+
+} // namespace
+
+RunReport scheduled_run(Harness &h, const RunSpec &spec, const std::string &policy,
+                        const std::string &log_path, const std::string &trace_path) {
+    RunReport r;
+    std::unique_ptr<Scheduler> sched;
+    std::string err;
+    if (Scheduler::create(policy, &sched, &err) < 0) {
+        r.failure_class = "bad schedule: " + err;
+        r.details = r.failure_class + "\n";
+        return r;
+    }
+    std::unique_ptr<TraceWriter> trace;
+    if (!trace_path.empty()) {
+        trace = TraceWriter::open(trace_path, &err);
+        if (!trace) {
+            r.failure_class = "trace: " + err;
+            return r;
+        }
+        trace->attach(h);
+    }
+    h.set_scheduler(sched.get());
+    h.set_decision_log(log_path);
+    h.set_log_scenario(spec.scenario);
+    if (start(h, spec, &err) < 0) {
+        r.failure_class = "setup: " + err.substr(0, err.find('\n'));
+        r.details = err + "\n" + h.failure_report();
+    } else {
+        ScenarioRunner runner(h);
+        ScenarioFailure f;
+        if (!runner.run(spec.program, &f)) {
+            r.status = 1;
+            r.failure_class = class_of(f);
+            r.details = f.report();
+        } else if (h.has_failures()) {
+            r.status = 1;
+            r.failure_class = "harness: problems reported";
+        } else {
+            r.status = 0;
+        }
+        if (r.status != 0)
+            r.details += h.failure_report(); // with the server's output
+    }
+    const std::vector<Decision> decisions = h.decisions(); // shutdown forgets them
+    h.shutdown();
+    if (trace) {
+        trace->detach();
+        trace->close(&err);
+    }
+    for (const Choice &c : sched->choices())
+        r.options_per_choice.push_back(c.options.size());
+    r.deviations = sched->deviations();
+    if (sched->replay_divergence())
+        r.divergence = *sched->replay_divergence();
+    r.hash = run_hash(decisions, trace_path);
+    h.set_scheduler(nullptr);
+    return r;
+}
+
+// status / hash / deviations / options per choice / divergence / class, one
+// per line, then the details to the end of the file.
+int write_run_report(const std::string &path, const RunReport &r) {
+    std::ofstream out(path, std::ios::trunc);
+    std::string opts;
+    for (size_t n : r.options_per_choice)
+        opts += (opts.empty() ? "" : ",") + std::to_string(n);
+    out << r.status << "\n"
+        << r.hash << "\n"
+        << plan_to_string(r.deviations) << "\n"
+        << opts << "\n"
+        << r.divergence << "\n"
+        << r.failure_class << "\n"
+        << r.details;
+    out.flush();
+    return out ? 0 : -1;
+}
+
+int read_run_report(const std::string &path, RunReport *r) {
+    std::ifstream in(path);
+    std::string status, devs, opts;
+    if (!std::getline(in, status) || !std::getline(in, r->hash) || !std::getline(in, devs) ||
+        !std::getline(in, opts) || !std::getline(in, r->divergence) ||
+        !std::getline(in, r->failure_class))
+        return -1;
+    r->status = std::atoi(status.c_str());
+    if (parse_plan(devs, &r->deviations) < 0)
+        return -1;
+    r->options_per_choice.clear();
+    std::istringstream os(opts);
+    std::string n;
+    while (std::getline(os, n, ','))
+        r->options_per_choice.push_back(size_t(std::strtoul(n.c_str(), nullptr, 10)));
+    std::ostringstream rest;
+    rest << in.rdbuf();
+    r->details = rest.str();
+    return 0;
+}
+
+} // namespace rcsim

@@ -1,0 +1,53 @@
+// One scenario run under one schedule policy, on a harness elaborated by the
+// caller (in a forked child when exploring): server start (or connect),
+// enumeration, the scenario, shutdown; then what happened in a form the
+// parent can read back from a file: outcome, failure class, run hash, the
+// choices taken, the server's output.
+#pragma once
+
+#include "harness.hpp"
+#include "scenario_parser.hpp"
+#include "scheduler.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rcsim {
+
+struct RunSpec {
+    std::string scenario; // absolute path (pinned in the log)
+    Program program;
+    std::vector<std::string> server_argv; // empty: connect to `socket`
+    std::string socket;
+};
+
+struct RunReport {
+    int status = 2;            // 0 passed, 1 failed, 2 could not run
+    std::string failure_class; // one line naming the failure ("" when passed)
+    std::string details;       // the failure report with the server's output
+    std::string hash;          // SHA-256 over decision records + trace records
+    std::vector<size_t> options_per_choice;
+    std::vector<Deviation> deviations;
+    std::string divergence; // replay: the first choice that did not match
+};
+
+// Parses the scenario file into spec (absolute path). 0 or -1 with error.
+int load_run_spec(const std::string &scenario, RunSpec *spec, std::string *error);
+
+// Runs spec under `policy`. log_path / trace_path: where the decision log and
+// the JSONL trace go (empty: not written; the hash then covers the decisions
+// only).
+RunReport scheduled_run(Harness &h, const RunSpec &spec, const std::string &policy,
+                        const std::string &log_path, const std::string &trace_path);
+
+// The report as a small text file and back (parent <-> child).
+int write_run_report(const std::string &path, const RunReport &r);
+int read_run_report(const std::string &path, RunReport *r);
+
+// SHA-256 over the decisions (wall-clock waits left out) and the bytes of
+// the trace file (if any): equal for identical runs, different when a
+// choice differed.
+std::string run_hash(const std::vector<Decision> &decisions, const std::string &trace_path);
+
+} // namespace rcsim
