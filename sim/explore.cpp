@@ -38,7 +38,7 @@ class Explorer {
             for (FailureClass &c : sum_.classes)
                 write_minimal(c, c.original);
         sum_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-        if (opt_.progress)
+        if (opt_.progress && isatty(STDERR_FILENO) == 1)
             std::fprintf(stderr, "\r\033[K");
         return sum_;
     }
@@ -106,7 +106,7 @@ class Explorer {
     }
 
     void progress(size_t total) const {
-        if (opt_.progress)
+        if (opt_.progress && isatty(STDERR_FILENO) == 1)
             std::fprintf(stderr, "\r\033[K[explore] %zu/%zu runs, %zu failures, %zu interleavings",
                          sum_.runs, total, sum_.failures, sum_.hashes.size());
     }
