@@ -217,6 +217,55 @@ TEST_F(Sched, ReplayCommandReproducesAndRefusesAnotherSetup) {
     EXPECT_NE(out.find("the run parts from the log at decision"), std::string::npos) << out;
 }
 
+// "Identical" (DESIGN, Determinism): two replays of one log give the same
+// JSONL trace, byte for byte, and the same FST value changes (fst2vcd's
+// output without the $date block, which holds the wall-clock date).
+std::string slurp(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string vcd_without_date(const std::string &fst, std::string *out) {
+    std::string vcd;
+    if (command("fst2vcd " + fst, &vcd) != 0) {
+        *out += vcd;
+        return "";
+    }
+    const size_t a = vcd.find("$date"), b = vcd.find("$end", a);
+    if (a != std::string::npos && b != std::string::npos)
+        vcd.erase(a, b - a);
+    return vcd;
+}
+
+TEST_F(Sched, TwoReplaysGiveTheSameTraceAndFstValueChanges) {
+    load(kRace, {kDmacopy, "--legacy-socket"});
+    std::string out;
+    const std::string log = dir + "/plan.jsonl";
+    const std::string run = std::string(RCSIM_BIN) + " run --server '" + kDmacopy +
+                            " --legacy-socket' --scenario " + kRace +
+                            " --schedule plan:60=1 --watchdog-ms 300 --decisions " + log;
+    ASSERT_EQ(command(run, &out), 1) << out;
+    for (const char *n : {"a", "b"}) {
+        out.clear();
+        EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + log + " --watchdog-ms 300 --wave " +
+                              dir + "/" + n + ".fst --trace " + dir + "/" + n + ".jsonl",
+                          &out),
+                  1)
+            << out;
+    }
+    const std::string ta = slurp(dir + "/a.jsonl"), tb = slurp(dir + "/b.jsonl");
+    EXPECT_GT(ta.size(), 1000u);
+    EXPECT_TRUE(ta == tb) << "JSONL traces of two replays differ";
+    EXPECT_NE(ta.find("\"decision\":\"mmio\""), std::string::npos)
+        << "the crossing choice is traced";
+    const std::string va = vcd_without_date(dir + "/a.fst", &out);
+    const std::string vb = vcd_without_date(dir + "/b.fst", &out);
+    EXPECT_GT(va.size(), 1000u) << out;
+    EXPECT_TRUE(va == vb) << "FST value changes of two replays differ";
+}
+
 // ---- 3. fifo passes on the main socket
 
 TEST_F(Sched, FifoPassesRace279OnTheMainSocket) {
