@@ -3,6 +3,7 @@
 #include "quiescence.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <algorithm>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -77,6 +78,8 @@ void Admission::queue(const vuc_event &ev) {
     Arrival a;
     a.disconnect = ev.arrival == VUC_ARR_DISCONNECT;
     a.posted = ev.arrival == VUC_ARR_DMA && ev.cmd == VU_CMD_DMA_WRITE;
+    if (ev.arrival == VUC_ARR_DMA) // unanswered from now on, even if delayed
+        bridge_.begin_dma_phase();
     a.source = ev.sock == VUC_SOCK_TWIN ? 1 : 0;
     a.seq = ev.seq;
     a.label = label_of(ev);
@@ -161,7 +164,7 @@ void Admission::gather() {
     }
     drain_events();
     for (const IrqSignal &s : bridge_.read_irq_fds())
-        pending_.push_back({true, false, false, 2, 0, s,
+        pending_.push_back({true, false, false, 2, 0, false, 0, s,
                             std::string("irq ") + to_string(bridge_.irq_mode()) + " vector " +
                                 std::to_string(s.vector) + " count " + std::to_string(s.count)});
 }
@@ -205,11 +208,13 @@ void Admission::silent(const std::string &why, std::chrono::microseconds waited)
 // keeps its own order (a server's commands and replies on one socket are
 // read in order); nothing passes an earlier DMA_WRITE (a posted write: no
 // read, completion or MSI passes it); a disconnect passes nothing. The first
-// arrival is always allowed, and first.
+// arrival is always allowed, and first, unless it is delayed (a delayed
+// arrival holds back what may not pass it).
 std::vector<size_t> Admission::allowed_next() const {
     std::vector<size_t> ok;
+    const uint64_t now = cycle();
     for (size_t i = 0; i < pending_.size(); ++i) {
-        bool allowed = !(i > 0 && pending_[i].disconnect);
+        bool allowed = !(i > 0 && pending_[i].disconnect) && pending_[i].due <= now;
         for (size_t j = 0; j < i && allowed; ++j)
             allowed = pending_[j].source != pending_[i].source && !pending_[j].posted;
         if (allowed)
@@ -229,11 +234,37 @@ size_t Admission::next_to_admit(Decision *d) {
         return 0;
     }
     const std::vector<size_t> ok = allowed_next();
+    if (ok.empty())
+        return SIZE_MAX;
     for (size_t i : ok)
         d->options.push_back(pending_[i].label);
+    Arrival &first = pending_[ok[0]];
+    if (!first.delayed)
+        for (uint64_t c : cfg_.delay_choices)
+            d->options.push_back("delay " + first.label + " by " + std::to_string(c) + " cycles");
     const size_t c = sched_->choose("admit", d->options);
     d->chosen = d->options[c];
-    return ok[c];
+    if (c < ok.size())
+        return ok[c];
+    first.delayed = true;
+    first.due = cycle() + cfg_.delay_choices[c - ok.size()];
+    return SIZE_MAX - 1; // delayed, nothing admitted
+}
+
+bool Admission::delaying() const {
+    const uint64_t now = cycle();
+    for (const Arrival &a : pending_)
+        if (a.due > now)
+            return true;
+    return false;
+}
+
+bool Admission::due_now() const {
+    const uint64_t now = cycle();
+    for (const Arrival &a : pending_)
+        if (a.delayed && a.due <= now)
+            return true;
+    return false;
 }
 
 unsigned Admission::admit_all() {
@@ -241,7 +272,11 @@ unsigned Admission::admit_all() {
     while (!pending_.empty()) {
         Decision d;
         const size_t pick = next_to_admit(&d);
+        if (pick == SIZE_MAX)
+            break; // only delayed arrivals (and what may not pass them) left
         record(d);
+        if (pick == SIZE_MAX - 1)
+            continue;
         const Arrival a = pending_[pick];
         pending_.erase(pending_.begin() + long(pick));
         if (a.irq) {
@@ -281,10 +316,15 @@ unsigned Admission::point() {
             settle();
         gather();
         if (!pending_.empty()) {
-            admitted += admit_all();
-            empty_wakeups = 0;
-            continue;
+            const unsigned n = admit_all();
+            admitted += n;
+            if (n) {
+                empty_wakeups = 0;
+                continue;
+            }
         }
+        if (delaying())
+            break; // simulated time has to reach the delayed arrival first
         if (!bridge_.awaits_server() || bridge_.owes_server())
             break;
         if (++empty_wakeups > 100) {
@@ -297,7 +337,7 @@ unsigned Admission::point() {
     }
     // The server is quiescent with none of its DMA in flight: its DMA
     // exchange is over, requests the scheduler held go out now.
-    if (!bridge_.owes_server() && !dirty_)
+    if (!bridge_.owes_server() && !dirty_ && pending_.empty())
         bridge_.end_dma_phase();
     return admitted;
 }

@@ -32,6 +32,10 @@ namespace rcsim {
 struct AdmissionConfig {
     std::chrono::milliseconds watchdog{5000};
     std::chrono::microseconds settle{5000};
+    // With a scheduler: delays (in cycles) it may give the next arrival
+    // instead of admitting it now (each arrival is delayed at most once).
+    // Empty: no delay choices.
+    std::vector<uint64_t> delay_choices;
 };
 
 struct AdmissionCounters {
@@ -63,9 +67,16 @@ class Admission {
     // was sent since the server was last seen quiescent, or replies are owed
     // and nothing of ours is keeping the server busy.
     bool needed() const {
-        return dirty_ || (bridge_.awaits_server() && !bridge_.owes_server()) ||
+        if (dirty_ || due_now())
+            return true;
+        if (delaying()) // a delayed arrival: time has to move first
+            return false;
+        return (bridge_.awaits_server() && !bridge_.owes_server()) ||
                (bridge_.holds_requests() && !bridge_.owes_server());
     }
+    // A delayed arrival waits for its cycle (the clock must run, not skip).
+    bool delaying() const;
+    void set_cycles(std::function<uint64_t()> cycles) { cycles_ = std::move(cycles); }
 
     // Runs one admission point; returns how many arrivals were admitted.
     unsigned point();
@@ -80,6 +91,8 @@ class Admission {
         bool disconnect = false;
         bool posted = false; // a DMA_WRITE command: nothing passes it
         int source = 0;      // 0 main socket, 1 twin socket, 2 eventfds
+        uint64_t due = 0;    // cycle before which it is not admitted (a delay)
+        bool delayed = false;
         uint64_t seq = 0;
         IrqSignal signal{0, 0};
         std::string label;
@@ -91,6 +104,8 @@ class Admission {
     void silent(const std::string &why, std::chrono::microseconds waited);
     unsigned admit_all();
     size_t next_to_admit(Decision *d);
+    bool due_now() const;
+    uint64_t cycle() const { return cycles_ ? cycles_() : 0; }
     std::vector<size_t> allowed_next() const;
     void queue(const vuc_event &ev);
     void record(Decision d);
@@ -104,6 +119,7 @@ class Admission {
     std::function<uint64_t()> now_ps_;
     std::function<void(const Decision &)> on_decision_;
     Scheduler *sched_ = nullptr;
+    std::function<uint64_t()> cycles_;
     bool dirty_ = false;
     std::vector<Arrival> pending_;
     AdmissionCounters counters_;

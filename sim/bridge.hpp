@@ -105,6 +105,9 @@ class Bridge : public EdgeSink {
     // The admission point saw the server quiescent with no DMA in flight:
     // the held requests go out, in order.
     void end_dma_phase();
+    // A DMA command of the server arrived (admitted or not yet): its
+    // exchange is under way from now on.
+    void begin_dma_phase() { dma_phase_ = true; }
     bool holds_requests() const { return !held_.empty(); }
 
     // Called just before a TLP's request goes to the server (tests use it

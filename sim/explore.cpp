@@ -180,6 +180,8 @@ class Explorer {
                 }
                 progress(sum_.runs + (level.size() - std::min(level.size(), at + chunk)));
             }
+            if (sum_.runs >= opt_.runs && (!next.empty() || sum_.runs < level.size()))
+                sum_.incomplete = true;
             level.swap(next);
         }
     }
@@ -189,41 +191,53 @@ class Explorer {
         for (uint64_t point = from; point < r.options_per_choice.size(); ++point)
             for (size_t o = 1; o < r.options_per_choice[point]; ++o) {
                 Planned q = p;
-                q.plan.push_back({point, o});
+                q.plan.push_back({point, o, ""});
                 q.policy = "plan:" + plan_to_string(q.plan);
                 next->push_back(q);
             }
     }
 
     // Drops one deviation at a time while the run still fails the same way
-    // (delta debugging at granularity one: the result is 1-minimal).
+    // (delta debugging at granularity one: the result is 1-minimal). The
+    // candidates run as `labels:` plans: removing a deviation (a delay adds
+    // a choice point later) shifts the numbers of the choice points after
+    // it, but not the labels of the options taken there.
+    RunReport run_labels(const std::vector<Deviation> &devs, const std::string &file,
+                         const std::string &log = "") {
+        write_labels(file, devs);
+        return batch({"labels:" + file}, {log})[0];
+    }
+
     void shrink(FailureClass &c) {
         std::vector<Deviation> cur = c.original;
+        const std::string file = opt_.out_dir + "/shrink.labels";
         bool smaller = true;
         while (smaller && !cur.empty()) {
             smaller = false;
             for (size_t k = 0; k < cur.size(); ++k) {
                 std::vector<Deviation> cand = cur;
                 cand.erase(cand.begin() + long(k));
-                const RunReport r = batch({"plan:" + plan_to_string(cand)})[0];
+                const RunReport r = run_labels(cand, file);
                 ++c.shrink_runs;
                 if (r.status == 1 && r.failure_class == c.name) {
-                    cur = cand;
-                    smaller = true;
+                    cur = r.deviations; // what that run actually took
+                    smaller = true;     // labels: never more deviations than asked
                     break;
                 }
             }
         }
+        std::remove(file.c_str());
         write_minimal(c, cur);
     }
 
     void write_minimal(FailureClass &c, const std::vector<Deviation> &plan) {
         const size_t n = size_t(&c - sum_.classes.data()) + 1;
-        c.log_path = opt_.out_dir + "/failure-" + std::to_string(n) + ".jsonl";
-        const RunReport r = batch({"plan:" + plan_to_string(plan)}, {c.log_path})[0];
+        const std::string base = opt_.out_dir + "/failure-" + std::to_string(n);
+        c.log_path = base + ".jsonl";
+        const RunReport r = run_labels(plan, base + ".labels", c.log_path);
         ++c.shrink_runs;
         if (r.status == 1 && r.failure_class == c.name) {
-            c.minimal = plan;
+            c.minimal = r.deviations;
             c.details = r.details;
             return;
         }
@@ -253,6 +267,8 @@ std::string format_summary(const ExploreSummary &s, const std::string &replay_co
                   s.runs, s.failures, s.errors, s.hashes.size(), s.seconds,
                   s.seconds > 0 ? double(s.runs) / s.seconds : 0.0);
     out += line;
+    if (s.incomplete)
+        out += "  INCOMPLETE: the run limit (--runs) stopped the exhaustive search\n";
     if (s.first_failure_run)
         out += "  first failure at run " + std::to_string(s.first_failure_run) + "\n";
     for (const std::string &e : s.errors_seen)
@@ -263,9 +279,10 @@ std::string format_summary(const ExploreSummary &s, const std::string &replay_co
         out += "  " + std::to_string(c.count) + " run(s); first: run " +
                std::to_string(c.first_run) + " (" + c.policy + ", " +
                std::to_string(c.original.size()) + " deviation(s) from fifo)\n";
-        out += "  shrunk to " + std::to_string(c.minimal.size()) + " deviation(s) (" +
-               (c.minimal.empty() ? std::string("fifo") : plan_to_string(c.minimal)) + ") in " +
-               std::to_string(c.shrink_runs) + " run(s)\n";
+        out += "  shrunk to " + std::to_string(c.minimal.size()) + " deviation(s) from fifo in " +
+               std::to_string(c.shrink_runs) + " run(s)" + (c.minimal.empty() ? "" : ":") + "\n";
+        for (const Deviation &d : c.minimal)
+            out += "    choice " + std::to_string(d.point) + ": " + d.label + "\n";
         out += "  replay: " + replay_command + " " + c.log_path + "\n";
         out += "  report of the minimal run:\n";
         std::string d = c.details;

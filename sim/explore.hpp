@@ -51,6 +51,7 @@ struct FailureClass {
 struct ExploreSummary {
     size_t runs = 0, failures = 0, errors = 0;
     size_t first_failure_run = 0; // 1-based; 0: none
+    bool incomplete = false;      // exhaustive stopped by `runs` before the end
     size_t branching = 0;         // choice points with a choice, in the fifo run (pct, exhaustive)
     std::set<std::string> hashes; // distinct interleavings seen
     std::vector<FailureClass> classes;

@@ -175,6 +175,7 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
     }
     admission_ = std::make_unique<Admission>(ctx_, *bridge_, cfg_.admission);
     admission_->set_clock([this] { return top_->time_ps(); });
+    admission_->set_cycles([this] { return top_->cycles(); });
     admission_->on_decision([this](const Decision &d) {
         if (observer_)
             observer_->on_decision(d);
@@ -242,6 +243,12 @@ int Harness::open_log(std::string *error) {
                       {"mrrs", std::to_string(cfg_.mrrs)},
                       {"rcb", std::to_string(cfg_.rcb)},
                       {"cpl_timeout", std::to_string(cfg_.cpl_timeout)}};
+    // The scheduler's delay choices change which choice points exist.
+    std::string delays;
+    for (uint64_t c : cfg_.admission.delay_choices)
+        delays += (delays.empty() ? "" : ",") + std::to_string(c);
+    if (!delays.empty())
+        h.rtl_settings["delay_choices"] = delays;
     return DecisionLogWriter::open(cfg_.decision_log_path, h, &log_, error);
 }
 
@@ -287,7 +294,7 @@ void Harness::on_edge(const RtlOut &out, RtlIn &in) {
 bool Harness::all_idle() const {
     return top_->last_out().idle && !driver_.busy() && driver_.outstanding_reads() == 0 &&
            memport_.idle() && (!bridge_ || bridge_->idle()) &&
-           (!admission_ || !admission_->needed());
+           (!admission_ || (!admission_->needed() && !admission_->delaying()));
 }
 
 // Runs simulated time until done() or max_cycles. Edges run in one

@@ -10,6 +10,7 @@
 #include "sha256.hpp"
 
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,8 +25,9 @@ struct SchedOptions {
     std::string server, socket, scenario, schedule = "fifo", log, wave, trace, junit;
     std::string out = "rcsim-explore";
     ExploreOptions explore;
-    bool no_twin = false, force = false, have_shard = false;
+    bool no_twin = false, force = false, have_shard = false, runs_given = false;
     unsigned watchdog_ms = 300;
+    std::vector<uint64_t> delays;
     uint32_t cpl_timeout = 50000;
 };
 
@@ -33,7 +35,7 @@ void explore_usage(FILE *f) {
     std::fprintf(f,
                  "usage: rcsim explore (--server 'CMD ARGS' | --socket PATH) --scenario FILE\n"
                  "                     --strategy random|pct|exhaustive [options]\n"
-                 "  --runs N          runs (random, pct; exhaustive: an upper limit) (100)\n"
+                 "  --runs N          runs (random, pct: 100; exhaustive: an upper limit, none)\n"
                  "  --bound B         exhaustive: deviations from fifo per run (2)\n"
                  "  --depth D         pct: priority-change points per run (1)\n"
                  "  --seed S          first seed (1)\n"
@@ -46,6 +48,8 @@ void explore_usage(FILE *f) {
                  "  --stop-at-first   stop at the first failure\n"
                  "  --no-twin         do not offer the twin socket\n"
                  "  --watchdog-ms MS  wall time a quiescent server may stay silent (300)\n"
+                 "  --delays C,C,...  also offer delaying each arrival by C cycles (a choice\n"
+                 "                    per arrival; replay needs the same --delays)\n"
                  "Exit status: 0 no failure, 1 failures found, 2 usage or setup error.\n");
 }
 
@@ -115,8 +119,10 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
         return value(&o.junit);
     if (a == "--out")
         return value(&o.out);
-    if (a == "--runs")
+    if (a == "--runs") {
+        o.runs_given = true;
         return number(&o.explore.runs);
+    }
     if (a == "--jobs")
         return number(&o.explore.jobs);
     if (a == "--bound" || a == "--depth" || a == "--seed" || a == "--watchdog-ms" ||
@@ -133,6 +139,26 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
             o.watchdog_ms = unsigned(n);
         else
             o.cpl_timeout = uint32_t(n);
+        return 1;
+    }
+    if (a == "--delays") {
+        std::string v;
+        if (value(&v) < 0)
+            return -1;
+        o.delays.clear();
+        size_t pos = 0;
+        while (pos <= v.size()) {
+            const size_t comma = std::min(v.find(',', pos), v.size());
+            const std::string item = v.substr(pos, comma - pos);
+            char *end = nullptr;
+            const unsigned long long c = std::strtoull(item.c_str(), &end, 10);
+            if (item.empty() || *end || c == 0 || c > 1000000) {
+                *err = "--delays wants cycles (1..1000000) separated by commas: " + v;
+                return -1;
+            }
+            o.delays.push_back(c);
+            pos = comma + 1;
+        }
         return 1;
     }
     if (a == "--shard") {
@@ -218,6 +244,7 @@ int make_harness(const char *cmd, const SchedOptions &o, std::unique_ptr<Harness
     cfg.fst_path = o.wave;
     cfg.cpl_timeout = o.cpl_timeout;
     cfg.admission.watchdog = std::chrono::milliseconds(o.watchdog_ms);
+    cfg.admission.delay_choices = o.delays;
     std::string err;
     if (Harness::create(cfg, h, &err) < 0) {
         std::fprintf(stderr, "rcsim %s: cannot set up the harness: %s\n", cmd, err.c_str());
@@ -310,6 +337,8 @@ int rcsim_explore(int argc, char **argv) {
         std::fprintf(stderr, "rcsim explore: bad GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS\n");
         return 2;
     }
+    if (st == "exhaustive" && !o.runs_given)
+        o.explore.runs = SIZE_MAX;
     RunSpec spec;
     if ((rc = make_spec("explore", o, &spec)) >= 0)
         return rc;
@@ -342,6 +371,18 @@ int rcsim_replay(int argc, char **argv) {
     }
     const LogHeader &hd = log.header;
     o.scenario = hd.scenario_path;
+    const auto delays = hd.rtl_settings.find("delay_choices");
+    if (delays != hd.rtl_settings.end() && o.delays.empty()) {
+        char arg0[] = "--delays";
+        std::string v = delays->second;
+        char *args[] = {arg0, v.data()};
+        int i = 0;
+        if (take_option(o, 2, args, &i, &err) < 0) {
+            std::fprintf(stderr, "rcsim replay: %s: delay_choices: %s\n", rest[0].c_str(),
+                         err.c_str());
+            return 2;
+        }
+    }
     if (o.server.empty() && o.socket.empty()) {
         for (const std::string &a : hd.server_argv)
             o.server += (o.server.empty() ? "'" : " '") + a + "'";

@@ -124,16 +124,20 @@ RunReport scheduled_run(Harness &h, const RunSpec &spec, const std::string &poli
     return r;
 }
 
-// status / hash / deviations / options per choice / divergence / class, one
+// status / hash / deviations / their labels / options per choice / divergence / class, one
 // per line, then the details to the end of the file.
 int write_run_report(const std::string &path, const RunReport &r) {
     std::ofstream out(path, std::ios::trunc);
     std::string opts;
     for (size_t n : r.options_per_choice)
         opts += (opts.empty() ? "" : ",") + std::to_string(n);
+    std::string labels;
+    for (const Deviation &d : r.deviations)
+        labels += (labels.empty() ? "" : "\t") + d.label;
     out << r.status << "\n"
         << r.hash << "\n"
         << plan_to_string(r.deviations) << "\n"
+        << labels << "\n"
         << opts << "\n"
         << r.divergence << "\n"
         << r.failure_class << "\n"
@@ -144,14 +148,17 @@ int write_run_report(const std::string &path, const RunReport &r) {
 
 int read_run_report(const std::string &path, RunReport *r) {
     std::ifstream in(path);
-    std::string status, devs, opts;
+    std::string status, devs, labels, opts;
     if (!std::getline(in, status) || !std::getline(in, r->hash) || !std::getline(in, devs) ||
-        !std::getline(in, opts) || !std::getline(in, r->divergence) ||
+        !std::getline(in, labels) || !std::getline(in, opts) || !std::getline(in, r->divergence) ||
         !std::getline(in, r->failure_class))
         return -1;
     r->status = std::atoi(status.c_str());
     if (parse_plan(devs, &r->deviations) < 0)
         return -1;
+    std::istringstream ls(labels);
+    for (Deviation &d : r->deviations)
+        std::getline(ls, d.label, '\t');
     r->options_per_choice.clear();
     std::istringstream os(opts);
     std::string n;

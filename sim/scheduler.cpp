@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 namespace rcsim {
@@ -60,9 +61,17 @@ int parse_plan(const std::string &text, std::vector<Deviation> *out) {
         if (eq == std::string::npos || !parse_u64(item.substr(0, eq), &p) ||
             !parse_u64(item.substr(eq + 1), &o) || o == 0)
             return -EINVAL;
-        out->push_back({p, size_t(o)});
+        out->push_back({p, size_t(o), ""});
     }
     return 0;
+}
+
+int write_labels(const std::string &path, const std::vector<Deviation> &devs) {
+    std::ofstream out(path, std::ios::trunc);
+    for (const Deviation &d : devs)
+        out << d.label << "\n";
+    out.flush();
+    return out ? 0 : -EIO;
 }
 
 int Scheduler::create(const std::string &policy, std::unique_ptr<Scheduler> *out,
@@ -95,6 +104,16 @@ int Scheduler::create(const std::string &policy, std::unique_ptr<Scheduler> *out
         s->kind_ = Kind::Plan;
         for (const Deviation &d : plan)
             s->plan_[d.point] = d.option;
+    } else if (name == "labels" && !rest.empty()) {
+        std::ifstream in(rest);
+        if (!in) {
+            *error = "cannot read labels file " + rest;
+            return -ENOENT;
+        }
+        s->kind_ = Kind::Labels;
+        for (std::string line; std::getline(in, line);)
+            if (!line.empty())
+                s->labels_.push_back(line);
     } else if (name == "replay" && !rest.empty()) {
         s->kind_ = Kind::Replay;
         s->replay_ = true;
@@ -109,8 +128,9 @@ int Scheduler::create(const std::string &policy, std::unique_ptr<Scheduler> *out
                  "exhaustive --bound BOUND` (each of its runs is a plan:... schedule)";
         return -EINVAL;
     } else {
-        *error = "unknown schedule policy '" + policy +
-                 "' (fifo, random:SEED, pct:SEED:DEPTH[:K], plan:P=O,..., replay:FILE)";
+        *error =
+            "unknown schedule policy '" + policy +
+            "' (fifo, random:SEED, pct:SEED:DEPTH[:K], plan:P=O,..., labels:FILE, replay:FILE)";
         return -EINVAL;
     }
     *out = std::move(s);
@@ -160,6 +180,15 @@ size_t Scheduler::pick(const std::string &kind, const std::vector<std::string> &
         const auto it = plan_.find(choices_.size());
         return it != plan_.end() && it->second < n ? it->second : 0;
     }
+    case Kind::Labels:
+        for (auto l = labels_.begin(); l != labels_.end(); ++l) {
+            const auto it = std::find(options.begin() + 1, options.end(), *l);
+            if (it != options.end()) {
+                labels_.erase(l);
+                return size_t(it - options.begin());
+            }
+        }
+        return 0;
     case Kind::Replay:
         return pick_replay(kind, options);
     }
@@ -178,7 +207,7 @@ std::vector<Deviation> Scheduler::deviations() const {
     std::vector<Deviation> d;
     for (const Choice &c : choices_)
         if (c.chosen != 0)
-            d.push_back({c.point, c.chosen});
+            d.push_back({c.point, c.chosen, c.options[c.chosen]});
     return d;
 }
 

@@ -13,7 +13,12 @@
 //                      to 16; explore sets it from the fifo run), option 0
 //                      elsewhere; after Burckhardt et al., ASPLOS 2010
 //   plan:P=O,P=O,...   option O at choice point P, 0 elsewhere (what
-//                      exhaustive exploration and shrinking run; "plan:" is fifo)
+//                      exhaustive exploration runs; "plan:" is fifo)
+//   labels:FILE        one option label per line: at each choice point the
+//                      first label not yet taken that is among the options
+//                      is taken, else option 0 (what shrinking runs: a label
+//                      survives the removal of an earlier deviation, which
+//                      shifts choice point numbers)
 //   replay:FILE        the choices of a decision log, matched by label
 // Only choices PCIe and vfio-user allow are ever offered (admission.cpp,
 // bridge.cpp); the scheduler never invents options.
@@ -41,12 +46,15 @@ struct Choice {
 struct Deviation {
     uint64_t point = 0;
     size_t option = 0; // never 0
+    std::string label; // the option taken (what `labels:` plans follow)
     bool operator==(const Deviation &o) const { return point == o.point && option == o.option; }
 };
 
 // "3=1,7=2" <-> deviations. parse: 0 or -EINVAL.
 std::string plan_to_string(const std::vector<Deviation> &plan);
 int parse_plan(const std::string &text, std::vector<Deviation> *out);
+// Writes the deviations' labels for a `labels:FILE` policy. 0 or -errno.
+int write_labels(const std::string &path, const std::vector<Deviation> &devs);
 
 class Scheduler {
   public:
@@ -68,7 +76,7 @@ class Scheduler {
     const std::optional<std::string> &replay_divergence() const { return divergence_; }
 
   private:
-    enum class Kind { Fifo, Random, Pct, Plan, Replay };
+    enum class Kind { Fifo, Random, Pct, Plan, Labels, Replay };
     Scheduler() = default;
     uint64_t next_random();
     size_t pick(const std::string &kind, const std::vector<std::string> &options);
@@ -80,6 +88,7 @@ class Scheduler {
     std::vector<uint64_t> change_points_; // pct: ordinals among branching points
     uint64_t branching_seen_ = 0;
     std::map<uint64_t, size_t> plan_;
+    std::vector<std::string> labels_; // labels: still to take
     bool replay_ = false;
     DecisionLog log_;
     std::vector<const Decision *> logged_choices_;

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -38,6 +39,7 @@ class Sched : public ::testing::Test {
         HarnessConfig cfg;
         cfg.admission.watchdog = std::chrono::milliseconds(300);
         cfg.no_twin = no_twin;
+        cfg.admission.delay_choices = delays;
         std::string err;
         ASSERT_EQ(Harness::create(cfg, &h, &err), 0) << err;
     }
@@ -95,6 +97,7 @@ class Sched : public ::testing::Test {
     }
 
     bool no_twin = false;
+    std::vector<uint64_t> delays; // delay choices offered at each admission
     std::string dir;
     std::unique_ptr<Harness> h;
     RunSpec spec;
@@ -280,35 +283,65 @@ TEST_F(Sched, FifoPassesRace279OnTheMainSocket) {
 
 // ---- 4. the fixed server: every schedule passes
 
-TEST_F(Sched, TwinSocketPassesExhaustiveBound2) {
+// With a delay choice (200 cycles) at every admission besides the crossing
+// choice, the scenario has some 66 binary choice points.
+class SchedDelays : public Sched {
+  protected:
+    SchedDelays() { delays = {200}; }
+};
+
+TEST_F(SchedDelays, TwinSocketPassesExhaustiveBound2) {
     load(kRace, {kDmacopy});
     ExploreOptions o = options("exhaustive");
     o.bound = 2;
-    o.runs = 100000;
+    o.runs = SIZE_MAX;
     const ExploreSummary sum = explore(*h, spec, o);
-    std::printf("exhaustive:2 on the twin socket: %zu runs (%zu choice points offer a choice), "
-                "%zu interleavings, %.1f s\n",
+    std::printf("exhaustive:2 on the twin socket with delays {200}: %zu runs (%zu choice "
+                "points offer a choice in the fifo run), %zu interleavings, %.1f s\n",
                 sum.runs, sum.branching, sum.hashes.size(), sum.seconds);
+    EXPECT_FALSE(sum.incomplete);
     EXPECT_EQ(sum.failures, 0u) << format_summary(sum, "rcsim replay");
     EXPECT_EQ(sum.errors, 0u) << format_summary(sum, "rcsim replay");
-    ASSERT_GE(sum.branching, 1u);
-    // Every plan of at most 2 deviations: 1 + b + b(b-1)/2 for b binary points.
-    EXPECT_GE(sum.runs, 1 + sum.branching);
-    EXPECT_GE(sum.hashes.size(), 2u);
+    ASSERT_GE(sum.branching, 60u);
+    // Level 1 alone is 1 + branching runs; level 2 adds one per pair.
+    EXPECT_GE(sum.runs, 1 + sum.branching + sum.branching * (sum.branching - 1) / 4);
+    EXPECT_EQ(sum.hashes.size(), sum.runs) << "every schedule is a different interleaving";
 }
 
-TEST_F(Sched, TwinSocketPasses1000RandomSchedules) {
+TEST_F(SchedDelays, TwinSocketPasses1000RandomSchedules) {
     load(kRace, {kDmacopy});
     ExploreOptions o = options("random");
     o.runs = 1000;
     const ExploreSummary sum = explore(*h, spec, o);
-    std::printf("random x1000 on the twin socket: %.1f s (%.1f runs/s, jobs 2), %zu "
-                "interleavings\n",
+    std::printf("random x1000 on the twin socket with delays {200}: %.1f s (%.1f runs/s, jobs "
+                "2), %zu interleavings\n",
                 sum.seconds, double(sum.runs) / sum.seconds, sum.hashes.size());
     EXPECT_EQ(sum.runs, 1000u);
     EXPECT_EQ(sum.failures, 0u) << format_summary(sum, "rcsim replay");
     EXPECT_EQ(sum.errors, 0u) << format_summary(sum, "rcsim replay");
-    EXPECT_GE(sum.hashes.size(), 2u);
+    EXPECT_GE(sum.hashes.size(), 990u);
+}
+
+// On the main socket with delays the failure is still found, and shrinking
+// by labels gets back to the one deviation that matters (removing a delay
+// renumbers the choice points after it).
+TEST_F(SchedDelays, Race279WithDelaysShrinksToTheCrossingAlone) {
+    load(kRace, {kDmacopy, "--legacy-socket"});
+    ExploreOptions o = options("random");
+    o.runs = 10;
+    o.seed = 2;
+    const ExploreSummary sum = explore(*h, spec, o);
+    ASSERT_EQ(sum.classes.size(), 1u) << format_summary(sum, "rcsim replay");
+    const FailureClass &c = sum.classes[0];
+    EXPECT_GT(c.original.size(), 5u) << "random took many delays";
+    ASSERT_EQ(c.minimal.size(), 1u) << format_summary(sum, "rcsim replay");
+    EXPECT_EQ(c.minimal[0].label.rfind("send MemRd32", 0), 0u) << c.minimal[0].label;
+    const std::vector<RunReport> rs = runs({"replay:" + c.log_path, "replay:" + c.log_path});
+    for (const RunReport &r : rs) {
+        EXPECT_EQ(r.status, 1);
+        EXPECT_EQ(r.failure_class, c.name);
+        EXPECT_EQ(r.divergence, "");
+    }
 }
 
 // ---- 5. run hashes (decision records + JSONL trace records)
