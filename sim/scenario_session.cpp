@@ -154,6 +154,12 @@ class Session {
             *err = "cannot set up the harness: " + *err;
             return -1;
         }
+        // fifo, the scheduler's default (sim/scheduler.hpp): a host read
+        // waits while the server's DMA is unanswered. `--schedule` runs
+        // elsewhere (rcsim_explore.cpp).
+        if (Scheduler::create("fifo", &sched_, err) < 0)
+            return -1;
+        h_->set_scheduler(sched_.get());
 #if RCSIM_HAVE_TRACE
         if (!opt_.trace.empty()) {
             trace_ = TraceWriter::open(opt_.trace, err);
@@ -257,6 +263,7 @@ class Session {
     const std::string file_;
     const Clock::time_point t0_;
     Program prog_;
+    std::unique_ptr<Scheduler> sched_; // outlives h_
     std::unique_ptr<Harness> h_;
     TracePtr trace_;
     // Declared last, so it runs first: detaches before the writer and the
