@@ -65,8 +65,8 @@ class Sched : public ::testing::Test {
             policies.size(), 2,
             [&](size_t i) {
                 const std::string base = dir + "/r" + std::to_string(i);
-                const RunReport r =
-                    scheduled_run(*h, spec, policies[i], "", traced ? base + ".trace.jsonl" : "");
+                const RunReport r = scheduled_run(*h, spec, policies[i], base + ".log.jsonl",
+                                                  traced ? base + ".trace.jsonl" : "");
                 write_run_report(base + ".report", r);
                 return r.status;
             },
@@ -342,6 +342,44 @@ TEST_F(SchedDelays, Race279WithDelaysShrinksToTheCrossingAlone) {
         EXPECT_EQ(r.failure_class, c.name);
         EXPECT_EQ(r.divergence, "");
     }
+}
+
+// Reordering admissions is offered only where the protocol allows it:
+// dmacopy --dma-after-reply answers the doorbell at once and DMAs from a
+// worker thread on the twin socket, so the doorbell's reply (main) and the
+// first DMA_READ (twin) are pending together and either may go first. A
+// correct server passes every such order; no option ever sits behind an
+// earlier arrival of its own source.
+TEST_F(Sched, ReorderedAdmissionsOfACorrectServerPass) {
+    load(RCSIM_SCENARIOS_DIR "/dmacopy_demo.rcs", {kDmacopy, "--dma-after-reply"});
+    std::vector<std::string> p;
+    for (unsigned s = 1; s <= 16; ++s)
+        p.push_back("random:" + std::to_string(s));
+    const std::vector<RunReport> rs = runs(p);
+    size_t reordered = 0, multi = 0;
+    for (size_t i = 0; i < rs.size(); ++i) {
+        EXPECT_EQ(rs[i].status, 0) << p[i] << ": " << rs[i].failure_class << "\n" << rs[i].details;
+        DecisionLog log;
+        std::string err;
+        ASSERT_EQ(read_decision_log(dir + "/r" + std::to_string(i) + ".log.jsonl", &log, &err), 0)
+            << err;
+        for (const Decision &d : log.decisions) {
+            if (d.kind != "admit" || d.options.size() < 2)
+                continue;
+            ++multi;
+            reordered += d.chosen != d.options[0];
+            std::set<std::string> sources;
+            for (const std::string &o : d.options) {
+                const std::string src = o.rfind("irq ", 0) == 0                ? "irq"
+                                        : o.find(" twin") != std::string::npos ? "twin"
+                                                                               : "main";
+                EXPECT_TRUE(sources.insert(src).second)
+                    << "two options from the " << src << " source: " << o;
+            }
+        }
+    }
+    EXPECT_GE(multi, 1u) << "no admission offered a choice";
+    EXPECT_GE(reordered, 1u) << "16 seeds never took the later arrival first";
 }
 
 // ---- 5. run hashes (decision records + JSONL trace records)
