@@ -342,6 +342,11 @@ int rcsim_explore(int argc, char **argv) {
     RunSpec spec;
     if ((rc = make_spec("explore", o, &spec)) >= 0)
         return rc;
+    if (!o.socket.empty() && o.explore.jobs > 1) {
+        std::fprintf(stderr, "rcsim explore: --socket: one server, so one run at a time "
+                             "(--jobs 1); each run starts with DEVICE_RESET\n");
+        o.explore.jobs = 1;
+    }
     std::unique_ptr<Harness> h;
     if ((rc = make_harness("explore", o, &h)) >= 0)
         return rc;

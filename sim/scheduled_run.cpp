@@ -5,6 +5,7 @@
 #include "trace_writer.hpp"
 
 #include <climits>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -57,11 +58,17 @@ std::string class_of(const ScenarioFailure &f) {
     return file + ":" + std::to_string(f.loc.line) + ": " + f.source + ": " + f.message;
 }
 
+// A server we start is fresh for every run; one we only connect to has
+// served earlier runs: DEVICE_RESET puts its device back first.
 int start(Harness &h, const RunSpec &spec, std::string *err) {
-    const int rc = spec.server_argv.empty() ? h.connect(spec.socket, err)
-                                            : h.start_server(spec.server_argv, err);
+    int rc = spec.server_argv.empty() ? h.connect(spec.socket, err)
+                                      : h.start_server(spec.server_argv, err);
     if (rc < 0)
         return rc;
+    if (spec.server_argv.empty() && (rc = vuc_device_reset(h.client())) < 0) {
+        *err = std::string("DEVICE_RESET refused: ") + strerror(-rc);
+        return rc;
+    }
     return h.enumerate(err);
 }
 
