@@ -313,6 +313,12 @@ int rcsim_run_scheduled(int argc, char **argv) {
     int rc = parse("run", o, argc, argv, nullptr, explore_usage);
     if (rc >= 0)
         return rc;
+    std::unique_ptr<Scheduler> check;
+    std::string err;
+    if (Scheduler::create(o.schedule, &check, &err) < 0) {
+        std::fprintf(stderr, "rcsim run: --schedule: %s\n", err.c_str());
+        return 2;
+    }
     RunSpec spec;
     if ((rc = make_spec("run", o, &spec)) >= 0)
         return rc;
