@@ -2,10 +2,14 @@
 
 #include "run_forker.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <memory>
 #include <cstdio>
 
 namespace rcsim {
@@ -17,6 +21,133 @@ using Clock = std::chrono::steady_clock;
 struct Planned {
     std::string policy;
     std::vector<Deviation> plan; // exhaustive: what the policy asks for
+};
+
+// Device-reset mode: a keeper process, forked from the elaborated parent,
+// starts the server and enumerates once, then forks a child per run from
+// that state (DEVICE_RESET, then the scenario). After a failing run the
+// keeper stops its server and exits; the next run gets a fresh keeper, so
+// a broken server never leaks into the next run. One run at a time.
+class Keeper {
+  public:
+    Keeper(Harness &h, const RunSpec &spec, const std::string &dir, std::chrono::milliseconds limit)
+        : h_(h), spec_(spec), report_(dir + "/keeper.report"), limit_(limit) {}
+    ~Keeper() { stop(); }
+
+    RunReport run(const std::string &policy, const std::string &log) {
+        RunReport r;
+        if (pid_ < 0 && !start(&r))
+            return r;
+        const std::string line = policy + "\t" + log + "\n";
+        char c = 0;
+        if (write(to_, line.data(), line.size()) != ssize_t(line.size()) ||
+            read(from_, &c, 1) != 1) {
+            stop();
+            r.failure_class = "the keeper process died";
+            return r;
+        }
+        if (read_run_report(report_, &r) < 0) {
+            r = RunReport{};
+            r.failure_class = "run did not report";
+        }
+        if (c != '0')
+            stop(); // it exits after a failure
+        return r;
+    }
+
+  private:
+    bool start(RunReport *r) {
+        int down[2], up[2];
+        if (pipe2(down, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0) {
+            r->failure_class = "pipe failed";
+            return false;
+        }
+        std::fflush(stdout);
+        std::fflush(stderr);
+        pid_ = fork();
+        if (pid_ == 0) {
+            close(down[1]);
+            close(up[0]);
+            _exit(keep(down[0], up[1]));
+        }
+        close(down[0]);
+        close(up[1]);
+        to_ = down[1];
+        from_ = up[0];
+        char c = 0;
+        if (pid_ < 0 || read(from_, &c, 1) != 1 || c != 'R') {
+            stop();
+            if (read_run_report(report_, r) < 0)
+                r->failure_class = "the keeper process could not start";
+            r->status = 2;
+            return false;
+        }
+        return true;
+    }
+
+    void stop() {
+        if (to_ >= 0)
+            close(to_);
+        if (from_ >= 0)
+            close(from_);
+        to_ = from_ = -1;
+        if (pid_ > 0)
+            while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+            }
+        pid_ = -1;
+    }
+
+    // The keeper's body: server, enumeration, then one forked run per line.
+    int keep(int in, int out) {
+        std::string err;
+        if (h_.start_server(spec_.server_argv, &err) < 0 || h_.enumerate(&err) < 0) {
+            RunReport r;
+            r.failure_class = "setup: " + err.substr(0, err.find('\n'));
+            r.details = err + "\n" + h_.failure_report();
+            write_run_report(report_, r);
+            h_.shutdown();
+            return 2;
+        }
+        if (write(out, "R", 1) != 1)
+            return 2;
+        FILE *f = fdopen(in, "r");
+        char *line = nullptr;
+        size_t cap = 0;
+        RunLimits lim;
+        lim.wall_limit = limit_;
+        while (f && getline(&line, &cap, f) > 0) {
+            std::string l(line);
+            l.pop_back();
+            const std::string policy = l.substr(0, l.find('\t'));
+            const std::string log = l.substr(l.find('\t') + 1);
+            const RunResult res = run_in_child(
+                [&](size_t) {
+                    const RunReport r = scheduled_run_after_reset(h_, spec_, policy, log);
+                    write_run_report(report_, r);
+                    return r.status;
+                },
+                0, lim);
+            const char c = res.passed() ? '0' : '1';
+            if (!res.passed() && res.outcome != RunResult::Outcome::Exited) {
+                RunReport r;
+                r.failure_class = "run did not report: " + res.describe();
+                r.details = res.output;
+                write_run_report(report_, r);
+            }
+            if (write(out, &c, 1) != 1 || c != '0')
+                break;
+        }
+        free(line);
+        h_.shutdown();
+        return 0;
+    }
+
+    Harness &h_;
+    const RunSpec &spec_;
+    const std::string report_;
+    std::chrono::milliseconds limit_;
+    pid_t pid_ = -1;
+    int to_ = -1, from_ = -1;
 };
 
 class Explorer {
@@ -31,12 +162,19 @@ class Explorer {
             exhaustive();
         else
             sampled();
-        if (opt_.shrink)
-            for (FailureClass &c : sum_.classes)
+        // Logs are for `rcsim replay`, which starts a fresh server: failures
+        // found with one server for many runs are confirmed, shrunk and
+        // logged with a fresh server per run.
+        device_ = false;
+        keeper_.reset();
+        for (FailureClass &c : sum_.classes) {
+            if (opt_.device_reset && !confirm_fresh(c))
+                continue;
+            if (opt_.shrink)
                 shrink(c);
-        else
-            for (FailureClass &c : sum_.classes)
+            else
                 write_minimal(c, c.original);
+        }
         sum_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
         if (opt_.progress && isatty(STDERR_FILENO) == 1)
             std::fprintf(stderr, "\r\033[K");
@@ -52,6 +190,14 @@ class Explorer {
     // come back in order.
     std::vector<RunReport> batch(const std::vector<std::string> &policies,
                                  const std::vector<std::string> &logs = {}) {
+        if (device_) {
+            if (!keeper_)
+                keeper_ = std::make_unique<Keeper>(h_, spec_, opt_.out_dir, opt_.run_limit);
+            std::vector<RunReport> out;
+            for (size_t i = 0; i < policies.size(); ++i)
+                out.push_back(keeper_->run(policies[i], i < logs.size() ? logs[i] : ""));
+            return out;
+        }
         RunLimits lim;
         lim.wall_limit = opt_.run_limit;
         const std::vector<RunResult> res = run_children(
@@ -208,6 +354,25 @@ class Explorer {
         return batch({"labels:" + file}, {log})[0];
     }
 
+    // The schedule found with --reset device, run with a fresh server: the
+    // class is what it does there (a server's state beyond its registers,
+    // such as its message ids, may change how it fails).
+    bool confirm_fresh(FailureClass &c) {
+        const RunReport r = batch({c.policy})[0];
+        if (r.status == 1) {
+            if (r.failure_class != c.name)
+                c.note = "found with --reset device as: " + c.name;
+            c.name = r.failure_class;
+            c.original = r.deviations;
+            return true;
+        }
+        c.note = "found with --reset device only; with a fresh server this schedule passes "
+                 "(state carried over between runs?): no replay log";
+        c.minimal = c.original;
+        c.details = "";
+        return false;
+    }
+
     void shrink(FailureClass &c) {
         std::vector<Deviation> cur = c.original;
         const std::string file = opt_.out_dir + "/shrink.labels";
@@ -250,6 +415,8 @@ class Explorer {
     const RunSpec &spec_;
     const ExploreOptions &opt_;
     ExploreSummary sum_;
+    bool device_ = opt_.device_reset;
+    std::unique_ptr<Keeper> keeper_;
 };
 
 } // namespace
@@ -283,7 +450,10 @@ std::string format_summary(const ExploreSummary &s, const std::string &replay_co
                std::to_string(c.shrink_runs) + " run(s)" + (c.minimal.empty() ? "" : ":") + "\n";
         for (const Deviation &d : c.minimal)
             out += "    choice " + std::to_string(d.point) + ": " + d.label + "\n";
-        out += "  replay: " + replay_command + " " + c.log_path + "\n";
+        if (!c.note.empty())
+            out += "  note: " + c.note + "\n";
+        if (!c.log_path.empty())
+            out += "  replay: " + replay_command + " " + c.log_path + "\n";
         out += "  report of the minimal run:\n";
         std::string d = c.details;
         for (size_t pos = 0; pos < d.size();) {

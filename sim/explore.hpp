@@ -33,6 +33,10 @@ struct ExploreOptions {
     bool shrink = true;
     bool stop_at_first_failure = false;
     bool progress = false; // a line on stderr every few runs
+    // One server for many runs, DEVICE_RESET before each (a keeper process
+    // starts it and enumerates once; a fresh one after a failing run). One
+    // run at a time. Off: a fresh server process per run.
+    bool device_reset = false;
     std::chrono::milliseconds run_limit{60000};
 };
 
@@ -46,6 +50,7 @@ struct FailureClass {
     size_t shrink_runs = 0;
     std::string log_path; // the minimal schedule's decision log
     std::string details;  // its failure report (with the server's output)
+    std::string note;     // how --reset device's finding fared with a fresh server
 };
 
 struct ExploreSummary {

@@ -218,6 +218,23 @@ void Harness::install_scheduler() {
     });
 }
 
+void Harness::set_scheduler(Scheduler *s) {
+    sched_ = s;
+    if (admission_ && bridge_)
+        install_scheduler();
+}
+
+int Harness::reopen_decision_log(const std::string &path, std::string *error) {
+    if (!admission_)
+        return -ENOTCONN;
+    cfg_.decision_log_path = path;
+    admission_->set_log(nullptr);
+    log_.reset();
+    const int rc = open_log(error);
+    admission_->set_log(log_.get());
+    return rc;
+}
+
 int Harness::open_log(std::string *error) {
     if (cfg_.decision_log_path.empty())
         return 0;

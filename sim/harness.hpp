@@ -151,7 +151,12 @@ class Harness : private EdgeSink {
     // The scheduler that takes every choice from the next connect() on
     // (sim/scheduler.hpp; nullptr: arrival order, requests never held).
     // Its policy goes into the log's header. Not owned.
-    void set_scheduler(Scheduler *s) { sched_ = s; }
+    // Connected already: it takes the choices from now on.
+    void set_scheduler(Scheduler *s);
+    // Connected already: a new decision log from now on (header as at
+    // connect, with the scheduler's policy), for runs forked from a
+    // connected, enumerated harness. 0 or negative errno.
+    int reopen_decision_log(const std::string &path, std::string *error);
     // The scenario the next log pins (path and SHA-256 in its header).
     void set_log_scenario(const std::string &path) { log_scenario_ = path; }
 

@@ -47,6 +47,9 @@ void explore_usage(FILE *f) {
                  "  --no-shrink       keep failing schedules as found\n"
                  "  --stop-at-first   stop at the first failure\n"
                  "  --no-twin         do not offer the twin socket\n"
+                 "  --reset process|device  between runs: a fresh server process (default), or\n"
+                 "                    one server for many runs with DEVICE_RESET before each\n"
+                 "                    (one run at a time; a fresh server after a failing run)\n"
                  "  --watchdog-ms MS  wall time a quiescent server may stay silent (300)\n"
                  "  --delays C,C,...  also offer delaying each arrival by C cycles (a choice\n"
                  "                    per arrival; replay needs the same --delays)\n"
@@ -139,6 +142,17 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
             o.watchdog_ms = unsigned(n);
         else
             o.cpl_timeout = uint32_t(n);
+        return 1;
+    }
+    if (a == "--reset") {
+        std::string v;
+        if (value(&v) < 0)
+            return -1;
+        if (v != "device" && v != "process") {
+            *err = "--reset device|process, not " + v;
+            return -1;
+        }
+        o.explore.device_reset = v == "device";
         return 1;
     }
     if (a == "--delays") {
@@ -348,6 +362,12 @@ int rcsim_explore(int argc, char **argv) {
     RunSpec spec;
     if ((rc = make_spec("explore", o, &spec)) >= 0)
         return rc;
+    if (o.explore.device_reset && o.socket.empty() && o.explore.jobs > 1) {
+        std::fprintf(stderr, "rcsim explore: --reset device: one server, so one run at a time "
+                             "(--jobs 1)\n");
+        o.explore.jobs = 1;
+    }
+    o.explore.device_reset = o.explore.device_reset && o.socket.empty();
     if (!o.socket.empty() && o.explore.jobs > 1) {
         std::fprintf(stderr, "rcsim explore: --socket: one server, so one run at a time "
                              "(--jobs 1); each run starts with DEVICE_RESET\n");

@@ -74,6 +74,38 @@ int start(Harness &h, const RunSpec &spec, std::string *err) {
 
 } // namespace
 
+namespace {
+
+// The scenario on a connected, enumerated harness; r gets the outcome.
+void run_program(Harness &h, const RunSpec &spec, RunReport &r) {
+    ScenarioRunner runner(h);
+    ScenarioFailure f;
+    if (!runner.run(spec.program, &f)) {
+        r.status = 1;
+        r.failure_class = class_of(f);
+        r.details = f.report();
+    } else if (h.has_failures()) {
+        r.status = 1;
+        r.failure_class = "harness: problems reported";
+    } else {
+        r.status = 0;
+    }
+    if (r.status != 0)
+        r.details += h.failure_report(); // with the server's output
+}
+
+void finish_report(const Scheduler &sched, const std::vector<Decision> &decisions,
+                   const std::string &trace_path, RunReport &r) {
+    for (const Choice &c : sched.choices())
+        r.options_per_choice.push_back(c.options.size());
+    r.deviations = sched.deviations();
+    if (sched.replay_divergence())
+        r.divergence = *sched.replay_divergence();
+    r.hash = run_hash(decisions, trace_path);
+}
+
+} // namespace
+
 RunReport scheduled_run(Harness &h, const RunSpec &spec, const std::string &policy,
                         const std::string &log_path, const std::string &trace_path) {
     RunReport r;
@@ -100,20 +132,7 @@ RunReport scheduled_run(Harness &h, const RunSpec &spec, const std::string &poli
         r.failure_class = "setup: " + err.substr(0, err.find('\n'));
         r.details = err + "\n" + h.failure_report();
     } else {
-        ScenarioRunner runner(h);
-        ScenarioFailure f;
-        if (!runner.run(spec.program, &f)) {
-            r.status = 1;
-            r.failure_class = class_of(f);
-            r.details = f.report();
-        } else if (h.has_failures()) {
-            r.status = 1;
-            r.failure_class = "harness: problems reported";
-        } else {
-            r.status = 0;
-        }
-        if (r.status != 0)
-            r.details += h.failure_report(); // with the server's output
+        run_program(h, spec, r);
     }
     const std::vector<Decision> decisions = h.decisions(); // shutdown forgets them
     h.shutdown();
@@ -121,13 +140,34 @@ RunReport scheduled_run(Harness &h, const RunSpec &spec, const std::string &poli
         trace->detach();
         trace->close(&err);
     }
-    for (const Choice &c : sched->choices())
-        r.options_per_choice.push_back(c.options.size());
-    r.deviations = sched->deviations();
-    if (sched->replay_divergence())
-        r.divergence = *sched->replay_divergence();
-    r.hash = run_hash(decisions, trace_path);
+    finish_report(*sched, decisions, trace_path, r);
     h.set_scheduler(nullptr);
+    return r;
+}
+
+RunReport scheduled_run_after_reset(Harness &h, const RunSpec &spec, const std::string &policy,
+                                    const std::string &log_path) {
+    RunReport r;
+    std::unique_ptr<Scheduler> sched;
+    std::string err;
+    if (Scheduler::create(policy, &sched, &err) < 0) {
+        r.failure_class = "bad schedule: " + err;
+        return r;
+    }
+    h.set_scheduler(sched.get());
+    h.set_log_scenario(spec.scenario);
+    if (!log_path.empty() && h.reopen_decision_log(log_path, &err) < 0) {
+        r.failure_class = "decision log: " + err;
+        return r;
+    }
+    const int rc = vuc_device_reset(h.client());
+    if (rc < 0) {
+        r.failure_class = std::string("setup: DEVICE_RESET refused: ") + strerror(-rc);
+        r.details = r.failure_class + "\n" + h.failure_report();
+    } else {
+        run_program(h, spec, r);
+    }
+    finish_report(*sched, h.decisions(), "", r);
     return r;
 }
 

@@ -41,6 +41,13 @@ int load_run_spec(const std::string &scenario, RunSpec *spec, std::string *error
 RunReport scheduled_run(Harness &h, const RunSpec &spec, const std::string &policy,
                         const std::string &log_path, const std::string &trace_path);
 
+// One run on a harness that is connected and enumerated already (forked
+// from a process that did that): DEVICE_RESET, then the scenario; the
+// server is left running for the next run. The decision log, if any, holds
+// this run's decisions only.
+RunReport scheduled_run_after_reset(Harness &h, const RunSpec &spec, const std::string &policy,
+                                    const std::string &log_path);
+
 // The report as a small text file and back (parent <-> child).
 int write_run_report(const std::string &path, const RunReport &r);
 int read_run_report(const std::string &path, RunReport *r);

@@ -467,6 +467,25 @@ ServerProcess::~ServerProcess() {
         close(output_fd_);
 }
 
+// ECHILD: not our child. A run forked from the process that started the
+// server (explore's keeper, sim/explore.cpp) sees its server that way while
+// it is alive; a zombie or a vanished pid is dead.
+static bool alive_elsewhere(pid_t pid) {
+    if (kill(pid, 0) < 0)
+        return false;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", int(pid));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char buf[512];
+    const size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *close_paren = strrchr(buf, ')');
+    return close_paren && close_paren[1] == ' ' && close_paren[2] != 'Z' && close_paren[2] != 'X';
+}
+
 ExitStatus ServerProcess::poll_exit() {
     if (!status_.running() || pid_ <= 1)
         return status_;
@@ -474,7 +493,7 @@ ExitStatus ServerProcess::poll_exit() {
     pid_t r = waitpid(pid_, &wstatus, WNOHANG);
     if (r == pid_) {
         status_ = decode_wait_status(wstatus);
-    } else if (r < 0 && errno == ECHILD) {
+    } else if (r < 0 && errno == ECHILD && !alive_elsewhere(pid_)) {
         status_.kind = ExitStatus::Kind::Exited;
         status_.code = -1;
     }

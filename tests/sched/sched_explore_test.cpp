@@ -382,6 +382,41 @@ TEST_F(Sched, ReorderedAdmissionsOfACorrectServerPass) {
     EXPECT_GE(reordered, 1u) << "16 seeds never took the later arrival first";
 }
 
+// One server for many runs (--reset device): a keeper process starts it and
+// enumerates once, each run forks from there and sends DEVICE_RESET. The
+// twin socket passes; on the main socket the failure is found, confirmed
+// with a fresh server, shrunk and logged for a replay that reproduces it.
+TEST_F(Sched, DeviceResetModeFindsRace279AndItsLogReplays) {
+    load(kRace, {kDmacopy});
+    ExploreOptions o = options("random");
+    o.device_reset = true;
+    o.runs = 50;
+    ExploreSummary sum = explore(*h, spec, o);
+    std::printf("--reset device, twin socket: %zu runs in %.2f s (%.1f runs/s, one at a time)\n",
+                sum.runs, sum.seconds, double(sum.runs) / sum.seconds);
+    EXPECT_EQ(sum.runs, 50u);
+    EXPECT_EQ(sum.failures, 0u) << format_summary(sum, "rcsim replay");
+    EXPECT_EQ(sum.errors, 0u) << format_summary(sum, "rcsim replay");
+
+    load(kRace, {kDmacopy, "--legacy-socket"});
+    o = options("random");
+    o.device_reset = true;
+    o.runs = 10;
+    sum = explore(*h, spec, o);
+    ASSERT_GE(sum.failures, 1u) << format_summary(sum, "rcsim replay");
+    EXPECT_EQ(sum.errors, 0u) << format_summary(sum, "rcsim replay");
+    ASSERT_EQ(sum.classes.size(), 1u) << format_summary(sum, "rcsim replay");
+    const FailureClass &c = sum.classes[0];
+    ASSERT_EQ(c.minimal.size(), 1u) << format_summary(sum, "rcsim replay");
+    ASSERT_FALSE(c.log_path.empty());
+    const std::vector<RunReport> rs = runs({"replay:" + c.log_path, "replay:" + c.log_path});
+    for (const RunReport &r : rs) {
+        EXPECT_EQ(r.status, 1);
+        EXPECT_EQ(r.failure_class, c.name);
+        EXPECT_EQ(r.divergence, "");
+    }
+}
+
 // ---- 5. run hashes (decision records + JSONL trace records)
 
 TEST_F(Sched, SameSeedSameHashDifferentChoicesDifferentHash) {
