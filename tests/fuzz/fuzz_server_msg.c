@@ -1,0 +1,146 @@
+/*
+ * Client messages into the server library's real message path
+ * (vus_handle_main: header checks, VERSION negotiation, the handler table)
+ * over a socketpair, on a device with a BAR, an I/O BAR, PCIe, MSI and
+ * MSI-X capabilities and INTx/MSI/MSI-X IRQs. Replies (and any fd the server
+ * sends, such as the twin socket) are drained and closed by a reader thread.
+ *
+ * Input: byte 0 = how many eventfds ride with the first message (0-3, for
+ * SET_IRQS and DMA_MAP's fd checks), then the client's byte stream on the
+ * main socket. The stream ends with EOF, so no read waits for its timeout.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server_private.h"
+
+#define MAX_STREAM (64u * 1024u) /* fits the socket buffer: the write never blocks */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint8_t bar0[4096];
+
+static ssize_t bar_cb(void *priv, unsigned region, uint64_t offset, void *buf, size_t count,
+                      bool is_write) {
+    (void)priv, (void)region;
+    if (offset >= sizeof(bar0) || count > sizeof(bar0) - offset) {
+        return -EINVAL;
+    }
+    if (is_write) {
+        memcpy(bar0 + offset, buf, count);
+    } else {
+        memcpy(buf, bar0 + offset, count);
+    }
+    return (ssize_t)count;
+}
+
+static struct vus_ctx *make_device(void) {
+    struct vus_config cfg = {.socket_path = "/nonexistent/fuzz.sock", .name = "fuzz"};
+    struct vus_ctx *ctx = vus_create(&cfg);
+    if (ctx == NULL) {
+        return NULL;
+    }
+    struct vus_pci_id id = {.vendor_id = 0x1b36, .device_id = 0x0010, .class_code = 0x058000};
+    if (vus_pci_init(ctx, &id) < 0 ||
+        vus_setup_bar(ctx, 0, 4096, VUS_BAR_MEM32, bar_cb, NULL) < 0 ||
+        vus_setup_bar(ctx, 2, 8192, VUS_BAR_MEM64, bar_cb, NULL) < 0 ||
+        vus_setup_bar(ctx, 4, 16, VUS_BAR_IO, bar_cb, NULL) < 0 || vus_add_cap_pcie(ctx) < 0 ||
+        vus_add_cap_msi(ctx, 4) < 0 || vus_add_cap_msix(ctx, 8, 2, 0, 2, 4096) < 0 ||
+        vus_setup_irq(ctx, VU_PCI_INTX_IRQ, 1) < 0) {
+        vus_destroy(ctx);
+        return NULL;
+    }
+    vus_cfg_finalize(ctx); /* vus_realize() without the listening socket */
+    ctx->realized = true;
+    return ctx;
+}
+
+/* Reads the server's side of the conversation until EOF, closing fds. */
+static void *drain(void *arg) {
+    int fd = *(int *)arg;
+    uint8_t buf[65536];
+    char cbuf[CMSG_SPACE(sizeof(int) * 16)];
+    for (;;) {
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+        struct msghdr m = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+        ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n >= 0 && c != NULL; c = CMSG_NXTHDR(&m, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                int fds[16];
+                memcpy(fds, CMSG_DATA(c), k * sizeof(int));
+                for (size_t i = 0; i < k; i++) {
+                    close(fds[i]);
+                }
+            }
+        }
+        if (n <= 0) {
+            return NULL;
+        }
+    }
+}
+
+static int send_stream(int fd, const uint8_t *data, size_t size, unsigned nfds) {
+    int efds[3];
+    char cbuf[CMSG_SPACE(sizeof(efds))];
+    struct iovec iov = {.iov_base = (void *)data, .iov_len = size};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    for (unsigned i = 0; i < nfds; i++) {
+        efds[i] = eventfd(0, EFD_CLOEXEC);
+    }
+    if (nfds > 0) {
+        memset(cbuf, 0, sizeof(cbuf));
+        m.msg_control = cbuf;
+        m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), efds, nfds * sizeof(int));
+    }
+    ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+    for (unsigned i = 0; i < nfds; i++) {
+        close(efds[i]);
+    }
+    return n == (ssize_t)size ? 0 : -1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 2 || size - 1 > MAX_STREAM) {
+        return 0;
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        return 0;
+    }
+    int sndbuf = 256 * 1024;
+    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    if (send_stream(sv[1], data + 1, size - 1, data[0] & 3u) < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return 0;
+    }
+    shutdown(sv[1], SHUT_WR);
+    struct vus_ctx *ctx = make_device();
+    if (ctx == NULL) {
+        close(sv[0]);
+        close(sv[1]);
+        return 0;
+    }
+    pthread_t reader;
+    pthread_create(&reader, NULL, drain, &sv[1]);
+    ctx->conn_fd = sv[0]; /* as vus_tr_accept() would; the library closes it */
+    ctx->cfg.io_timeout_ms = 1000;
+    /* Every message consumes at least a header, so this ends at EOF. */
+    while (vus_handle_main(ctx) > 0) {
+    }
+    pthread_join(reader, NULL);
+    close(sv[1]);
+    vus_destroy(ctx);
+    return 0;
+}
