@@ -204,8 +204,19 @@ void Harness::install_scheduler() {
     admission_->set_scheduler(sched_);
     if (!sched_) {
         bridge_->gate_requests(nullptr);
+        bridge_->choose_completions(nullptr);
         return;
     }
+    bridge_->choose_completions(
+        [this](const std::string &kind, const std::vector<std::string> &options) {
+            Decision d;
+            d.kind = kind;
+            d.options = options;
+            const size_t c = sched_->choose(d.kind, d.options);
+            d.chosen = d.options[c];
+            admission_->record_choice(d);
+            return c;
+        });
     bridge_->gate_requests([this](const tlp::Tlp &t) {
         Decision d;
         d.kind = "mmio";
@@ -266,6 +277,9 @@ int Harness::open_log(std::string *error) {
         delays += (delays.empty() ? "" : ",") + std::to_string(c);
     if (!delays.empty())
         h.rtl_settings["delay_choices"] = delays;
+    // Whether the client offers the twin socket decides which socket the
+    // server's DMA takes, so a replay must make the same offer.
+    h.rtl_settings["twin_offered"] = cfg_.no_twin ? "no" : "yes";
     return DecisionLogWriter::open(cfg_.decision_log_path, h, &log_, error);
 }
 

@@ -414,6 +414,9 @@ int rcsim_replay(int argc, char **argv) {
             return 2;
         }
     }
+    const auto twin = hd.rtl_settings.find("twin_offered");
+    if (twin != hd.rtl_settings.end() && twin->second == "no")
+        o.no_twin = true;
     if (o.server.empty() && o.socket.empty()) {
         for (const std::string &a : hd.server_argv)
             o.server += (o.server.empty() ? "'" : " '") + a + "'";

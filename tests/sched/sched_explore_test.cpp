@@ -447,9 +447,9 @@ TEST_F(Sched, OutsideServerRaceFoundOnlyWithoutTwinSocket) {
     if (!bin)
         GTEST_SKIP() << "set RCSIM_OUTSIDE_DMA_SERVER (a libvfio-user server started as BINARY "
                         "SOCKET) and optionally RCSIM_OUTSIDE_DMA_SCENARIO (a scenario for its "
-                        "registers; default tests/scenarios/dmaprobe.rcs)";
+                        "registers; default tests/scenarios/dmaprobe_race279.rcs)";
     if (!scn)
-        scn = RCSIM_SCENARIOS_DIR "/dmaprobe.rcs";
+        scn = RCSIM_SCENARIOS_DIR "/dmaprobe_race279.rcs";
     // The twin socket is the client's offer: one harness per process, so
     // each half runs through the command (`rcsim explore`).
     const std::string base = std::string(RCSIM_BIN) + " explore --server '" + bin +
@@ -462,6 +462,11 @@ TEST_F(Sched, OutsideServerRaceFoundOnlyWithoutTwinSocket) {
               std::string::npos)
         << out;
     std::printf("without the twin socket:\n%s", out.c_str());
+    // The log pins that the twin socket was not offered: the replay fails too.
+    out.clear();
+    EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + dir + "/legacy/failure-1.jsonl", &out),
+              1)
+        << out;
     out.clear();
     EXPECT_EQ(command(base + dir + "/twin", &out), 0) << out;
     EXPECT_NE(out.find(" 0 failed"), std::string::npos) << out;
