@@ -19,14 +19,17 @@ Bridge::~Bridge() {
 void Bridge::on_edge(const RtlOut &out, RtlIn &in) {
     if (in.tx_ready && out.tx_valid)
         take_tx_beat(out.tx);
-    if (in.rx_valid && out.rx_ready)
-        rx_.pop_front();
+    if (in.rx_valid && out.rx_ready) {
+        --rx_beats_;
+        if (++rx_.front().sent == rx_.front().beats.size())
+            rx_.pop_front();
+    }
     issue_reads();
     // Completions always drain (rtl/README.md: tx_ready never waits on rx).
     in.tx_ready = true;
     in.rx_valid = !rx_.empty();
     if (!rx_.empty())
-        in.rx = rx_.front();
+        in.rx = rx_.front().beats[rx_.front().sent];
 }
 
 void Bridge::take_tx_beat(const tlp::Beat &b) {
@@ -86,8 +89,10 @@ void Bridge::dispatch(const tlp::Tlp &t) {
 }
 
 void Bridge::inject(const tlp::Tlp &t) {
-    for (const tlp::Beat &b : tlp::to_beats(t, lanes_ * 32))
-        rx_.push_back(b);
+    RxEntry e;
+    e.beats = tlp::to_beats(t, lanes_ * 32);
+    rx_beats_ += e.beats.size();
+    rx_.push_back(std::move(e));
 }
 
 void Bridge::track(vuc_id id, Pending p) {

@@ -110,6 +110,19 @@ class Bridge : public EdgeSink {
     void begin_dma_phase() { dma_phase_ = true; }
     bool holds_requests() const { return !held_.empty(); }
 
+    // ---- scheduler: the completer's choices for a host read's CplDs.
+    // "cpl-split": a read whose data spans more than one RCB-aligned piece
+    // goes as few CplDs as MPS allows (option 0) or one CplD per RCB block
+    // (both legal: completions may be split at RCB-aligned addresses).
+    // "cpl-order": a read's completions may pass those of other reads
+    // (other tags) still waiting whole in the RX FIFO, back to the last TLP
+    // that is not such a completion or has begun (a posted write, a DMA
+    // read, an MSI, an error completion: nothing passes those); option 0
+    // keeps arrival order. One read's CplDs stay together, in address order.
+    // fn(kind, options) returns the option taken; unset: option 0 always.
+    using ChooseFn = std::function<size_t(const std::string &, const std::vector<std::string> &)>;
+    void choose_completions(ChooseFn fn) { choose_ = std::move(fn); }
+
     // Called just before a TLP's request goes to the server (tests use it
     // to make the server misbehave at an exact point).
     void before_request(std::function<void(uint16_t cmd)> fn) { before_request_ = std::move(fn); }
@@ -131,6 +144,7 @@ class Bridge : public EdgeSink {
 
     // bridge.cpp
     void take_tx_beat(const tlp::Beat &b);
+    void inject_read_completions(const tlp::Tlp &req, const std::vector<uint8_t> &data);
     void dispatch(const tlp::Tlp &t);
     bool hold(const tlp::Tlp &t);
     void inject(const tlp::Tlp &t);
@@ -163,7 +177,17 @@ class Bridge : public EdgeSink {
     uint16_t device_bdf_;
     unsigned mps_ = 128, mrrs_ = 512, rcb_ = 64;
     tlp::BeatAssembler tx_asm_;
-    std::deque<tlp::Beat> rx_;
+    // The RX FIFO: whole TLPs (a host read's CplDs as one entry), beats
+    // handed out from the front.
+    struct RxEntry {
+        std::vector<tlp::Beat> beats;
+        size_t sent = 0;
+        bool read_cpl = false; // a successful host read's CplDs (may be passed)
+        uint8_t tag = 0;
+    };
+    std::deque<RxEntry> rx_;
+    size_t rx_beats_ = 0; // beats not yet taken by the root port
+    ChooseFn choose_;
     std::map<vuc_id, Pending> pending_;
     std::function<void(uint16_t)> before_request_;
     std::function<bool(const tlp::Tlp &)> gate_;

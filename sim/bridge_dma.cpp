@@ -49,7 +49,7 @@ int Bridge::start_dma(vuc_dma_op *op) {
 // Read pieces go out as tags free up; at most a few hundred TLPs of the
 // whole transfer sit in the receive FIFO at once.
 void Bridge::issue_reads() {
-    while (!read_queue_.empty() && !free_tags_.empty() && rx_.size() < 1024) {
+    while (!read_queue_.empty() && !free_tags_.empty() && rx_beats_ < 1024) {
         ReadPiece p = std::move(read_queue_.front());
         read_queue_.pop_front();
         const uint8_t tag = free_tags_.front();

@@ -4,6 +4,7 @@
 #include "tlp_rules.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace rcsim {
@@ -177,9 +178,7 @@ void Bridge::finish(const Pending &p, const vuc_result &r) {
                          std::to_string(t.request_bytes()));
             return fail_request(t, tlp::CplStatus::CA);
         }
-        const std::vector<uint8_t> data(r.data, r.data + r.data_len);
-        for (const tlp::Tlp &c : tlp::read_completions(t, device_bdf_, data, rcb_, mps_))
-            inject(c);
+        inject_read_completions(t, std::vector<uint8_t>(r.data, r.data + r.data_len));
         return;
     }
     case Kind::MemWrite:
@@ -211,6 +210,49 @@ void Bridge::finish(const Pending &p, const vuc_result &r) {
             note_failure(p.what + " failed with errno " + std::to_string(-r.status));
         return;
     }
+}
+
+namespace {
+std::string hex(uint64_t v) {
+    char b[24];
+    snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+} // namespace
+
+// A successful host read's CplDs: how they are split and where in the RX
+// FIFO they go are the scheduler's choices (choose_completions).
+void Bridge::inject_read_completions(const tlp::Tlp &req, const std::vector<uint8_t> &data) {
+    const std::string what = "CplD tag " + std::to_string(req.tag) + " " +
+                             hex(req.first_byte_address()) + "+" + std::to_string(data.size());
+    std::vector<tlp::Tlp> cpls = tlp::read_completions(req, device_bdf_, data, rcb_, mps_);
+    if (choose_ && mps_ > rcb_) {
+        std::vector<tlp::Tlp> fine = tlp::read_completions(req, device_bdf_, data, rcb_, rcb_);
+        if (fine.size() != cpls.size()) {
+            const std::vector<std::string> options = {what + " as " + std::to_string(cpls.size()) +
+                                                          " CplD up to MPS " + std::to_string(mps_),
+                                                      what + " as " + std::to_string(fine.size()) +
+                                                          " CplD, one per RCB " +
+                                                          std::to_string(rcb_)};
+            if (choose_("cpl-split", options) == 1)
+                cpls = std::move(fine);
+        }
+    }
+    RxEntry e;
+    e.read_cpl = true;
+    e.tag = req.tag;
+    for (const tlp::Tlp &c : cpls) {
+        const std::vector<tlp::Beat> b = tlp::to_beats(c, lanes_ * 32);
+        e.beats.insert(e.beats.end(), b.begin(), b.end());
+    }
+    rx_beats_ += e.beats.size();
+    // Entries it may pass: other reads' completions not yet begun, back to
+    // anything else; never the front (its first beat may be on the pins).
+    std::vector<std::string> options = {what + " in arrival order"};
+    for (size_t k = rx_.size(); k > 1 && rx_[k - 1].read_cpl && rx_[k - 1].sent == 0; --k)
+        options.push_back(what + " before tag " + std::to_string(rx_[k - 1].tag));
+    const size_t c = choose_ && options.size() > 1 ? choose_("cpl-order", options) : 0;
+    rx_.insert(rx_.end() - long(c), std::move(e));
 }
 
 void Bridge::snoop_cfg(unsigned offset, const uint8_t *bytes, size_t n) {

@@ -204,8 +204,19 @@ void Harness::install_scheduler() {
     admission_->set_scheduler(sched_);
     if (!sched_) {
         bridge_->gate_requests(nullptr);
+        bridge_->choose_completions(nullptr);
         return;
     }
+    bridge_->choose_completions(
+        [this](const std::string &kind, const std::vector<std::string> &options) {
+            Decision d;
+            d.kind = kind;
+            d.options = options;
+            const size_t c = sched_->choose(d.kind, d.options);
+            d.chosen = d.options[c];
+            admission_->record_choice(d);
+            return c;
+        });
     bridge_->gate_requests([this](const tlp::Tlp &t) {
         Decision d;
         d.kind = "mmio";

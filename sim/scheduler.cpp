@@ -41,7 +41,7 @@ uint64_t splitmix(uint64_t *state) {
 } // namespace
 
 bool is_choice_kind(const std::string &kind) {
-    return kind == "admit" || kind == "mmio";
+    return kind == "admit" || kind == "mmio" || kind == "cpl-order" || kind == "cpl-split";
 }
 
 std::string plan_to_string(const std::vector<Deviation> &plan) {

@@ -1,9 +1,10 @@
 // The scheduler: at every choice point the harness offers (admission order,
 // whether a host request goes to the server while the server's DMA is
-// unanswered) it picks one option by a policy. Option 0 is always the fifo
-// choice, so a run is fully described by its deviations from fifo: the
-// (choice point, option) pairs where it took something else. Exploration
-// (explore.hpp) enumerates, samples and shrinks those deviation lists.
+// unanswered, the order and split of a host read's completions) it picks
+// one option by a policy. Option 0 is always the fifo choice, so a run is
+// fully described by its deviations from fifo: the (choice point, option)
+// pairs where it took something else. Exploration (explore.hpp) enumerates,
+// samples and shrinks those deviation lists.
 //
 // Policies (the strings `rcsim run --schedule` takes, and the log's header):
 //   fifo               option 0 everywhere (the default)
@@ -21,7 +22,7 @@
 //                      shifts choice point numbers)
 //   replay:FILE        the choices of a decision log, matched by label
 // Only choices PCIe and vfio-user allow are ever offered (admission.cpp,
-// bridge.cpp); the scheduler never invents options.
+// bridge.cpp, bridge_mmio.cpp); the scheduler never invents options.
 #pragma once
 
 #include "decision_log.hpp"
@@ -38,7 +39,7 @@ namespace rcsim {
 
 struct Choice {
     uint64_t point = 0; // ordinal among all choices of the run
-    std::string kind;   // "admit", "mmio"
+    std::string kind;   // "admit", "mmio", "cpl-order", "cpl-split"
     std::vector<std::string> options;
     size_t chosen = 0;
 };
