@@ -107,8 +107,12 @@ class SchedCompletion : public ::testing::Test {
     }
     std::vector<Outcome> runs(const std::vector<std::string> &policies) {
         ++batch;
+        // A run takes about 0.1 s; once, under ASan on a loaded machine, one
+        // passed the default 10 s limit (cause not found), so allow more.
+        RunLimits limits;
+        limits.wall_limit = std::chrono::milliseconds(60000);
         const std::vector<RunResult> res = run_children(
-            policies.size(), 2, [&](size_t i) { return body(policies[i], path(i)); }, RunLimits{});
+            policies.size(), 2, [&](size_t i) { return body(policies[i], path(i)); }, limits);
         std::vector<Outcome> out(policies.size());
         for (size_t i = 0; i < res.size(); ++i) {
             EXPECT_EQ(res[i].outcome, RunResult::Outcome::Exited) << res[i].describe();
