@@ -43,6 +43,17 @@ struct vus_ctx *vus_create(const struct vus_config *cfg) {
         return NULL;
     }
     ctx->cfg = *cfg;
+    if ((unsigned)cfg->dma_mode > VUS_DMA_MODE_ASYNC) {
+        free(ctx);
+        errno = EINVAL;
+        return NULL;
+    }
+    if (cfg->legacy_socket && cfg->dma_mode == VUS_DMA_MODE_TWIN) {
+        ctx->cfg.dma_mode = VUS_DMA_MODE_LEGACY;
+    }
+    if (ctx->cfg.dma_queue_limit == 0) {
+        ctx->cfg.dma_queue_limit = VUS_DEFAULT_DMA_QUEUE_LIMIT;
+    }
     if (ctx->cfg.io_timeout_ms == 0) {
         ctx->cfg.io_timeout_ms = VUS_DEFAULT_IO_TIMEOUT_MS;
     }
@@ -259,6 +270,10 @@ void vus_stop(struct vus_ctx *ctx) {
 
 bool vus_connected(const struct vus_ctx *ctx) {
     return ctx->conn_fd >= 0 && ctx->negotiated;
+}
+
+enum vus_dma_mode vus_get_dma_mode(const struct vus_ctx *ctx) {
+    return ctx->cfg.dma_mode;
 }
 
 bool vus_twin_active(const struct vus_ctx *ctx) {

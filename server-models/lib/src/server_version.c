@@ -2,7 +2,8 @@
  * VERSION negotiation. The first message of a connection must be VERSION;
  * the reply carries the server's capabilities as json-c formats them (the
  * spaced style libvfio-user's replies show) and, when the client asks for it
- * and the server is not in legacy mode, the twin socket as fd_index 0.
+ * and the server is in twin mode (legacy, queue and async refuse it), the twin
+ * socket as fd_index 0.
  */
 #include <errno.h>
 #include <json.h>
@@ -172,7 +173,7 @@ int vus_version_negotiate(struct vus_ctx *ctx, struct vus_msg *msg) {
         vus_tr_reply(ctx, &msg->hdr, -ret, NULL, 0, -1);
         return ret;
     }
-    bool twin = cc.twin_socket && cc.max_fds > 0 && !ctx->cfg.legacy_socket;
+    bool twin = cc.twin_socket && cc.max_fds > 0 && ctx->cfg.dma_mode == VUS_DMA_MODE_TWIN;
     int pair[2] = {-1, -1};
     if (twin && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
         ret = -errno;

@@ -19,8 +19,14 @@ static void usage(FILE *f, const char *prog, const char *summary,
                   const struct model_option *extra) {
     fprintf(f, "usage: %s --socket PATH [options]\n%s\n\n", prog, summary);
     fprintf(f, "  --socket PATH      UNIX socket to listen on (required)\n");
-    fprintf(f, "  --legacy-socket    refuse the twin socket: DMA on the main socket, as\n"
-               "                     libvfio-user before its fix (the #279 race)\n");
+    fprintf(f, "  --dma-mode MODE    how DMA meets client commands (server-models/README.md):\n"
+               "                     twin (default: offer the twin socket), legacy (refuse\n"
+               "                     it: DMA on the main socket, the #279 race), queue (hold\n"
+               "                     commands that cross a DMA, serve them after it), async\n"
+               "                     (DMA by completion callbacks; not every model)\n");
+    fprintf(f, "  --legacy-socket    the same as --dma-mode legacy\n");
+    fprintf(f, "  --dma-queue-limit BYTES\n"
+               "                     queue mode: most bytes held during one DMA (default 65536)\n");
     fprintf(f, "  --verbose          log every message to stderr\n");
     fprintf(f, "  --io-timeout-ms N  drop a client that leaves a DMA command or a started\n"
                "                     message unanswered this long (default 10000; -1: never)\n");
@@ -53,7 +59,27 @@ int model_parse_args(int argc, char **argv, const char *summary, const struct mo
             continue;
         }
         if (strcmp(a, "--legacy-socket") == 0) {
-            out->legacy_socket = true;
+            out->dma_mode = VUS_DMA_MODE_LEGACY;
+            continue;
+        }
+        if (strcmp(a, "--dma-mode") == 0 && i + 1 < argc) {
+            if (vus_dma_mode_parse(argv[++i], &out->dma_mode) < 0) {
+                fprintf(stderr, "%s: bad --dma-mode %s (legacy, queue, async or twin)\n", argv[0],
+                        argv[i]);
+                return -1;
+            }
+            continue;
+        }
+        if (strcmp(a, "--dma-queue-limit") == 0 && i + 1 < argc) {
+            char *end;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            if (*end != '\0' || argv[i][0] < '0' || argv[i][0] > '9' || v == 0 ||
+                v > (1ull << 30)) {
+                fprintf(stderr, "%s: bad --dma-queue-limit %s (1..1073741824 bytes)\n", argv[0],
+                        argv[i]);
+                return -1;
+            }
+            out->dma_queue_limit = (size_t)v;
             continue;
         }
         if (strcmp(a, "--io-timeout-ms") == 0 && i + 1 < argc) {
@@ -88,6 +114,22 @@ int model_parse_args(int argc, char **argv, const char *summary, const struct mo
         return -1;
     }
     return 0;
+}
+
+bool model_dma_mode_ok(const struct model_opts *o, const char *prog, bool can_async) {
+    if (o->dma_mode == VUS_DMA_MODE_QUEUE || o->dma_mode == VUS_DMA_MODE_ASYNC) {
+        fprintf(stderr, "%s: --dma-mode %s is not implemented yet\n", prog,
+                vus_dma_mode_name(o->dma_mode));
+        return false;
+    }
+    if (o->dma_mode == VUS_DMA_MODE_ASYNC && !can_async) {
+        fprintf(stderr,
+                "%s: --dma-mode async is not supported by this model: its DMA is synchronous "
+                "code (use legacy, queue or twin)\n",
+                prog);
+        return false;
+    }
+    return true;
 }
 
 int model_serve(struct vus_ctx *ctx) {

@@ -368,9 +368,14 @@ int main(int argc, char **argv) {
     if (pr != 0) {
         return pr > 0 ? 0 : 2;
     }
-    if (d.after_reply && o.legacy_socket) {
-        fprintf(stderr, "dmacopy: --dma-after-reply needs the twin socket; "
-                        "it cannot be combined with --legacy-socket\n");
+    if (!model_dma_mode_ok(&o, argv[0], true)) {
+        return 2;
+    }
+    if (d.after_reply && o.dma_mode != VUS_DMA_MODE_TWIN) {
+        fprintf(stderr,
+                "dmacopy: --dma-after-reply needs the twin socket; "
+                "it cannot be combined with --dma-mode %s\n",
+                vus_dma_mode_name(o.dma_mode));
         return 2;
     }
     d.int_ctrl = d.reset_int_ctrl;
@@ -380,7 +385,8 @@ int main(int argc, char **argv) {
     struct vus_config cfg = {
         .socket_path = o.socket_path,
         .name = "dmacopy",
-        .legacy_socket = o.legacy_socket,
+        .dma_mode = o.dma_mode,
+        .dma_queue_limit = o.dma_queue_limit,
         .verbose = o.verbose,
         .io_timeout_ms = o.io_timeout_ms,
     };

@@ -91,10 +91,14 @@ int main(int argc, char **argv) {
     if (pr != 0) {
         return pr > 0 ? 0 : 2;
     }
+    if (!model_dma_mode_ok(&o, argv[0], false)) {
+        return 2;
+    }
     struct vus_config cfg = {
         .socket_path = o.socket_path,
         .name = "dmaprobe",
-        .legacy_socket = o.legacy_socket,
+        .dma_mode = o.dma_mode,
+        .dma_queue_limit = o.dma_queue_limit,
         .verbose = o.verbose,
         .io_timeout_ms = o.io_timeout_ms,
         .libvfio_user_irq_flags = true,

@@ -57,10 +57,14 @@ int main(int argc, char **argv) {
     if (p != 0) {
         return p > 0 ? 0 : 2;
     }
+    if (!model_dma_mode_ok(&o, argv[0], true)) {
+        return 2;
+    }
     struct vus_config cfg = {
         .socket_path = o.socket_path,
         .name = "gpio",
-        .legacy_socket = o.legacy_socket,
+        .dma_mode = o.dma_mode,
+        .dma_queue_limit = o.dma_queue_limit,
         .verbose = o.verbose,
         .io_timeout_ms = o.io_timeout_ms,
         .libvfio_user_irq_flags = true,

@@ -52,11 +52,45 @@ struct vus_ctx;
 /* Largest error_no accepted in a client's error reply (libvfio-user's bound). */
 #define VUS_MAX_ERROR_NO 4096u
 
+/* How server-to-client DMA meets the client's commands (the #279 design
+ * space; server-models/README.md has the table of outcomes per mode). */
+enum vus_dma_mode {
+    /* Offer the twin socket; DMA goes there. A client that does not ask for
+     * it gets DMA on the main socket with the #279 behaviour, as LEGACY. */
+    VUS_DMA_MODE_TWIN = 0,
+    /* Refuse the twin socket; synchronous DMA on the main socket reads the
+     * next header as its reply (the recorded #279 behaviour, see above). */
+    VUS_DMA_MODE_LEGACY,
+    /* Refuse the twin socket; synchronous DMA on the main socket holds every
+     * client command that arrives before its reply (up to dma_queue_limit
+     * bytes) and serves them, in order, once the command whose handler did
+     * the DMA has been answered. */
+    VUS_DMA_MODE_QUEUE,
+    /* Refuse the twin socket; the device uses vus_dma_submit() (replies
+     * matched by id) and the loop keeps serving commands meanwhile.
+     * Synchronous DMA by messages is refused with -EOPNOTSUPP. */
+    VUS_DMA_MODE_ASYNC,
+};
+
+/* "twin", "legacy", "queue", "async"; NULL for a value out of range. */
+const char *vus_dma_mode_name(enum vus_dma_mode mode);
+/* Parses those names; -EINVAL for anything else. */
+int vus_dma_mode_parse(const char *name, enum vus_dma_mode *out);
+
+/* Default of vus_config.dma_queue_limit. */
+#define VUS_DEFAULT_DMA_QUEUE_LIMIT (64u * 1024u)
+
 struct vus_config {
     const char *socket_path; /* required; an existing socket file is replaced */
     const char *name;        /* log prefix; NULL means "vus" */
-    bool legacy_socket;      /* refuse the twin socket: DMA on main (see above) */
-    bool verbose;            /* log every message to stderr, not only errors */
+    /* Refuse the twin socket: DMA on main (see above). Same as dma_mode
+     * VUS_DMA_MODE_LEGACY when dma_mode is left at TWIN. */
+    bool legacy_socket;
+    enum vus_dma_mode dma_mode;
+    /* QUEUE mode: most bytes (whole messages, header included) held while a
+     * DMA reply is awaited; 0 means VUS_DEFAULT_DMA_QUEUE_LIMIT. */
+    size_t dma_queue_limit;
+    bool verbose; /* log every message to stderr, not only errors */
     /* Report GET_IRQ_INFO flags as libvfio-user does (EVENTFD only). Otherwise
      * INTx says MASKABLE|AUTOMASKED and MSI/MSI-X say NORESIZE, as VFIO does. */
     bool libvfio_user_irq_flags;
@@ -156,6 +190,7 @@ void vus_stop(struct vus_ctx *ctx); /* async-signal-safe; any thread */
 
 bool vus_connected(const struct vus_ctx *ctx);
 bool vus_twin_active(const struct vus_ctx *ctx);
+enum vus_dma_mode vus_get_dma_mode(const struct vus_ctx *ctx); /* LEGACY if legacy_socket */
 uint32_t vus_client_max_data_xfer_size(const struct vus_ctx *ctx);
 const uint8_t *vus_config_space(const struct vus_ctx *ctx); /* read-only view */
 
