@@ -17,6 +17,8 @@ Bridge::~Bridge() {
 }
 
 void Bridge::on_edge(const RtlOut &out, RtlIn &in) {
+    if (dma_hooks_)
+        dma_hooks_->tick();
     if (in.tx_ready && out.tx_valid)
         take_tx_beat(out.tx);
     if (in.rx_valid && out.rx_ready) {
@@ -139,7 +141,8 @@ void Bridge::abandon_outstanding() {
 }
 
 bool Bridge::idle() const {
-    return rx_.empty() && pending_.empty() && jobs_.empty() && held_.empty() && !tx_asm_.in_tlp();
+    return rx_.empty() && pending_.empty() && jobs_.empty() && held_.empty() && !tx_asm_.in_tlp() &&
+           !(dma_hooks_ && dma_hooks_->holding());
 }
 
 } // namespace rcsim

@@ -50,6 +50,22 @@ struct IrqSignal {
     uint64_t count;
 };
 
+// The DMA choice points (dma_reply_gate.hpp) as the bridge sees them.
+class DmaHooks {
+  public:
+    virtual ~DmaHooks() = default;
+    // A DMA request is taken up: 0 carries on, a negative errno refuses it.
+    virtual int dma_started(vuc_dma_op *op) = 0;
+    // Its reply is ready: true when the hook sends it itself (later, never).
+    virtual bool dma_reply_ready(vuc_dma_op *op, int err) = 0;
+    // Replies held back or never to be sent: the server waits for us.
+    virtual bool owes_replies() const = 0;
+    // A reply is due at a later cycle: the clock has to run.
+    virtual bool holding() const = 0;
+    // Every clock edge, first: sends the replies that are due.
+    virtual void tick() = 0;
+};
+
 class Bridge : public EdgeSink {
   public:
     Bridge(vuc_ctx *ctx, BarMap &bars, unsigned lanes, uint16_t device_bdf);
@@ -72,7 +88,9 @@ class Bridge : public EdgeSink {
     // The server owes us replies (requests out, not abandoned).
     bool awaits_server() const { return !pending_.empty(); }
     // We owe the server DMA replies (its DMA is going through the RTL).
-    bool owes_server() const { return !jobs_.empty(); }
+    bool owes_server() const {
+        return !jobs_.empty() || (dma_hooks_ && dma_hooks_->owes_replies());
+    }
     std::vector<std::string> awaited() const;
     // The watchdog gave up: forget the replies (the root port's completion
     // timeout answers the host).
@@ -122,6 +140,12 @@ class Bridge : public EdgeSink {
     // fn(kind, options) returns the option taken; unset: option 0 always.
     using ChooseFn = std::function<size_t(const std::string &, const std::vector<std::string> &)>;
     void choose_completions(ChooseFn fn) { choose_ = std::move(fn); }
+
+    // ---- DMA choices (dma_reply_gate.hpp); nullptr: none. Not owned.
+    void set_dma_hooks(DmaHooks *h) { dma_hooks_ = h; }
+    // Sends a command of the harness's own (DEVICE_RESET, DMA_UNMAP) now;
+    // its reply is awaited like a host request's, an error reply noted.
+    void submit_command(const vuc_request &req, const std::string &what);
 
     // Called just before a TLP's request goes to the server (tests use it
     // to make the server misbehave at an exact point).
@@ -193,6 +217,7 @@ class Bridge : public EdgeSink {
     std::function<bool(const tlp::Tlp &)> gate_;
     std::deque<tlp::Tlp> held_;
     bool dma_phase_ = false;
+    DmaHooks *dma_hooks_ = nullptr;
     BridgeCounters counters_;
     std::vector<std::string> failures_;
 

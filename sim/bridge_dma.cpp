@@ -15,6 +15,11 @@ int Bridge::dma_trampoline(void *opaque, vuc_dma_op *op) {
 }
 
 int Bridge::start_dma(vuc_dma_op *op) {
+    if (dma_hooks_) {
+        const int refused = dma_hooks_->dma_started(op);
+        if (refused < 0)
+            return refused;
+    }
     const bool write = op->cmd == VU_CMD_DMA_WRITE;
     const std::vector<tlp::Piece> pieces =
         tlp::split_request(op->addr, op->count, write ? mps_ : mrrs_);
@@ -112,9 +117,19 @@ void Bridge::finish_piece(uint64_t job, int err) {
     vuc_dma_op *op = d.op;
     const int e = d.err;
     jobs_.erase(j);
+    if (dma_hooks_ && dma_hooks_->dma_reply_ready(op, e))
+        return;
     const int rc = vuc_dma_complete(ctx_, op, e);
     if (rc < 0 && rc != -ENOTCONN)
         note_failure("DMA reply could not be sent: errno " + std::to_string(-rc));
+}
+
+void Bridge::submit_command(const vuc_request &req, const std::string &what) {
+    vuc_id id = 0;
+    const int rc = vuc_submit(ctx_, &req, 0, &id);
+    if (rc < 0)
+        return note_failure(what + " could not be sent: errno " + std::to_string(-rc));
+    track(id, {Kind::HostCmd, tlp::Tlp{}, 0, false, what});
 }
 
 } // namespace rcsim

@@ -202,11 +202,23 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
 // `mmio` decision (option 0, fifo: the DMA is answered first).
 void Harness::install_scheduler() {
     admission_->set_scheduler(sched_);
+    bridge_->set_dma_hooks(nullptr);
+    dma_gate_.reset();
     if (!sched_) {
         bridge_->gate_requests(nullptr);
         bridge_->choose_completions(nullptr);
         return;
     }
+    dma_gate_ = DmaReplyGate::create(
+        cfg_.dma_choices, ctx_, *bridge_, cfg_.dma_windows, [this] { return top_->cycles(); },
+        [this](const std::string &kind, const std::vector<std::string> &options) {
+            Decision d{0, 0, kind, options, "", std::nullopt};
+            const size_t c = sched_->choose(d.kind, d.options);
+            d.chosen = d.options[c];
+            admission_->record_choice(d);
+            return c;
+        });
+    bridge_->set_dma_hooks(dma_gate_.get());
     bridge_->choose_completions(
         [this](const std::string &kind, const std::vector<std::string> &options) {
             Decision d;
@@ -280,6 +292,10 @@ int Harness::open_log(std::string *error) {
     // Whether the client offers the twin socket decides which socket the
     // server's DMA takes, so a replay must make the same offer.
     h.rtl_settings["twin_offered"] = cfg_.no_twin ? "no" : "yes";
+    if (cfg_.dma_choices.any()) { // which DMA choice points exist
+        h.rtl_settings["dma_choices"] = dma_choices_to_string(cfg_.dma_choices);
+        h.rtl_settings["hold_cycles"] = hold_cycles_to_string(cfg_.dma_choices.hold_cycles);
+    }
     return DecisionLogWriter::open(cfg_.decision_log_path, h, &log_, error);
 }
 
@@ -291,6 +307,12 @@ void Harness::shutdown() {
     if (admission_)
         for (const std::string &n : admission_->notes())
             failures_.push_back("admission: " + n);
+    if (dma_gate_)
+        for (const std::string &n : dma_gate_->report())
+            failures_.push_back("dma: " + n);
+    if (bridge_)
+        bridge_->set_dma_hooks(nullptr);
+    dma_gate_.reset();
     admission_.reset();
     bridge_.reset();
     if (ctx_) {
@@ -606,6 +628,9 @@ std::string Harness::failure_report() const {
     if (admission_)
         for (const std::string &n : admission_->notes())
             s += "admission: " + n + "\n";
+    if (dma_gate_)
+        for (const std::string &n : dma_gate_->report())
+            s += "dma: " + n + "\n";
     if (s.empty() && !has_failures())
         return s;
     if (server_)

@@ -11,6 +11,7 @@
 #include "bar_map.hpp"
 #include "bridge.hpp"
 #include "decision_log.hpp"
+#include "dma_reply_gate.hpp"
 #include "harness_observer.hpp"
 #include "harness_top.hpp"
 #include "host_memory.hpp"
@@ -47,6 +48,9 @@ struct HarnessConfig {
     // periods instead of /proc quiescence), e.g. to test that path.
     bool inspect_server = true;
     AdmissionConfig admission;
+    // With a scheduler: the DMA choice points (dma_reply_gate.hpp); none by
+    // default. Pinned in the decision log header when any is on.
+    DmaChoiceConfig dma_choices;
     std::chrono::milliseconds server_start_timeout{5000};
     std::string decision_log_path; // empty: decisions kept in memory only
     std::string fst_path;          // empty: no waveform
@@ -157,6 +161,9 @@ class Harness : private EdgeSink {
     // connect, with the scheduler's policy), for runs forked from a
     // connected, enumerated harness. 0 or negative errno.
     int reopen_decision_log(const std::string &path, std::string *error);
+    // The DMA choice points from the next connect() or set_scheduler() on
+    // (e.g. per forked run).
+    void set_dma_choices(const DmaChoiceConfig &c) { cfg_.dma_choices = c; }
     // The scenario the next log pins (path and SHA-256 in its header).
     void set_log_scenario(const std::string &path) { log_scenario_ = path; }
 
@@ -190,6 +197,7 @@ class Harness : private EdgeSink {
     Scheduler *sched_ = nullptr;
     std::string log_scenario_;
     void install_scheduler();
+    std::unique_ptr<DmaReplyGate> dma_gate_;
     std::function<void(uint16_t)> sent_hook_;
     HarnessObserver *observer_ = nullptr;
     std::vector<uint64_t> irq_consumed_;

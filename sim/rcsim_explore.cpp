@@ -29,6 +29,8 @@ struct SchedOptions {
     unsigned watchdog_ms = 300;
     std::vector<uint64_t> delays;
     uint32_t cpl_timeout = 50000;
+    DmaChoiceConfig dma;
+    bool dma_given = false, hold_given = false; // replay: the user's, not the log's
 };
 
 void explore_usage(FILE *f) {
@@ -53,6 +55,10 @@ void explore_usage(FILE *f) {
                  "  --watchdog-ms MS  wall time a quiescent server may stay silent (300)\n"
                  "  --delays C,C,...  also offer delaying each arrival by C cycles (a choice\n"
                  "                    per arrival; replay needs the same --delays)\n"
+                 "  --dma-choices hold,reset,unmap,never  DMA choice points (none): hold a DMA\n"
+                 "                    reply or never answer it (dma-reply), DEVICE_RESET or\n"
+                 "                    DMA_UNMAP of its window before taking it up (dma-intervene)\n"
+                 "  --hold-cycles N,N,...  the holds dma-reply offers (1000)\n"
                  "Exit status: 0 no failure, 1 failures found, 2 usage or setup error.\n");
 }
 
@@ -175,6 +181,16 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
         }
         return 1;
     }
+    if (a == "--dma-choices" || a == "--hold-cycles") {
+        std::string v;
+        if (value(&v) < 0)
+            return -1;
+        (a == "--dma-choices" ? o.dma_given : o.hold_given) = true;
+        return (a == "--dma-choices" ? parse_dma_choices(v, &o.dma, err)
+                                     : parse_hold_cycles(v, &o.dma.hold_cycles, err)) < 0
+                   ? -1
+                   : 1;
+    }
     if (a == "--shard") {
         std::string v;
         if (value(&v) < 0)
@@ -259,6 +275,7 @@ int make_harness(const char *cmd, const SchedOptions &o, std::unique_ptr<Harness
     cfg.cpl_timeout = o.cpl_timeout;
     cfg.admission.watchdog = std::chrono::milliseconds(o.watchdog_ms);
     cfg.admission.delay_choices = o.delays;
+    cfg.dma_choices = o.dma;
     std::string err;
     if (Harness::create(cfg, h, &err) < 0) {
         std::fprintf(stderr, "rcsim %s: cannot set up the harness: %s\n", cmd, err.c_str());
@@ -318,6 +335,35 @@ void write_explore_junit(const SchedOptions &o, const ExploreSummary &s) {
     std::string err;
     if (write_junit(o.junit, cases, &err) < 0)
         std::fprintf(stderr, "rcsim explore: junit: %s\n", err.c_str());
+}
+
+// replay: the log's DMA choice points, unless given on the command line
+// (then a difference is a header mismatch, see pin_dma_choices).
+int adopt_dma_choices(const LogHeader &hd, const std::string &log, SchedOptions &o) {
+    const auto choices = hd.rtl_settings.find("dma_choices");
+    const auto hold = hd.rtl_settings.find("hold_cycles");
+    std::string err;
+    if (choices != hd.rtl_settings.end() && !o.dma_given &&
+        parse_dma_choices(choices->second, &o.dma, &err) < 0) {
+        std::fprintf(stderr, "rcsim replay: %s: dma_choices: %s\n", log.c_str(), err.c_str());
+        return -1;
+    }
+    if (hold != hd.rtl_settings.end() && !o.hold_given &&
+        parse_hold_cycles(hold->second, &o.dma.hold_cycles, &err) < 0) {
+        std::fprintf(stderr, "rcsim replay: %s: hold_cycles: %s\n", log.c_str(), err.c_str());
+        return -1;
+    }
+    return 0;
+}
+
+// What this replay pins for the DMA choice points (as Harness::open_log).
+void pin_dma_choices(const SchedOptions &o, LogHeader *now) {
+    now->rtl_settings.erase("dma_choices");
+    now->rtl_settings.erase("hold_cycles");
+    if (!o.dma.any())
+        return;
+    now->rtl_settings["dma_choices"] = dma_choices_to_string(o.dma);
+    now->rtl_settings["hold_cycles"] = hold_cycles_to_string(o.dma.hold_cycles);
 }
 
 } // namespace
@@ -414,6 +460,8 @@ int rcsim_replay(int argc, char **argv) {
             return 2;
         }
     }
+    if (adopt_dma_choices(hd, rest[0], o) < 0)
+        return 2;
     const auto twin = hd.rtl_settings.find("twin_offered");
     if (twin != hd.rtl_settings.end() && twin->second == "no")
         o.no_twin = true;
@@ -427,6 +475,7 @@ int rcsim_replay(int argc, char **argv) {
     // What this run would pin, against what the log pinned.
     LogHeader now = hd;
     now.rcsim_version = rcsim_version();
+    pin_dma_choices(o, &now);
     if (sha256_file_hex(spec.scenario, &now.scenario_sha256) < 0)
         now.scenario_sha256 = "(unreadable)";
     std::string exe;

@@ -38,6 +38,9 @@ void run_usage(FILE *f) {
            "  --schedule POLICY    one run under a scheduler policy (fifo, random:SEED,\n"
            "                       pct:SEED:DEPTH, plan:P=O,..., replay:LOG): choices\n"
            "                       logged with --decisions, run hash printed\n"
+           "  --dma-choices LIST   a scheduled run (fifo unless --schedule) with DMA choice\n"
+           "                       points: hold,reset,unmap,never (rcsim explore --help);\n"
+           "                       --hold-cycles N,... the holds offered (1000)\n"
            "Exit status: 0 all passed, 1 an expectation failed (the report names\n"
            "FILE:LINE, the expected and the actual value), 2 usage or setup error.\n");
 }
@@ -140,7 +143,7 @@ std::string junit_case_name(const std::string &path) {
 int rcsim_run(int argc, char **argv) {
     // A scheduled run (the scheduler's options) is rcsim_explore.cpp's.
     for (int i = 0; i < argc; ++i)
-        if (std::string(argv[i]) == "--schedule")
+        if (std::string(argv[i]) == "--schedule" || std::string(argv[i]) == "--dma-choices")
             return rcsim_run_scheduled(argc, argv);
     RunOptions opt;
     const int prc = parse_options(argc, argv, &opt);

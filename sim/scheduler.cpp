@@ -41,7 +41,8 @@ uint64_t splitmix(uint64_t *state) {
 } // namespace
 
 bool is_choice_kind(const std::string &kind) {
-    return kind == "admit" || kind == "mmio" || kind == "cpl-order" || kind == "cpl-split";
+    return kind == "admit" || kind == "mmio" || kind == "cpl-order" || kind == "cpl-split" ||
+           kind == "dma-reply" || kind == "dma-intervene";
 }
 
 std::string plan_to_string(const std::vector<Deviation> &plan) {
