@@ -9,6 +9,14 @@
 namespace rcsim::test {
 
 InprocDevice::InprocDevice(bool legacy, bool own_loop) {
+    init(legacy ? VUS_DMA_MODE_LEGACY : VUS_DMA_MODE_TWIN, 0, own_loop);
+}
+
+InprocDevice::InprocDevice(vus_dma_mode mode, size_t queue_limit) {
+    init(mode, queue_limit, false);
+}
+
+void InprocDevice::init(vus_dma_mode mode, size_t queue_limit, bool own_loop) {
     char tmpl[] = "/tmp/rcsim-inproc-XXXXXX";
     if (mkdtemp(tmpl) == nullptr)
         return;
@@ -17,7 +25,8 @@ InprocDevice::InprocDevice(bool legacy, bool own_loop) {
     vus_config cfg{};
     cfg.socket_path = sock_.c_str();
     cfg.name = "inproc";
-    cfg.legacy_socket = legacy;
+    cfg.dma_mode = mode;
+    cfg.dma_queue_limit = queue_limit;
     cfg.io_timeout_ms = 3000;
     ctx_ = vus_create(&cfg);
     if (ctx_ == nullptr)
@@ -39,6 +48,7 @@ InprocDevice::InprocDevice(bool legacy, bool own_loop) {
     if (!good)
         return;
     vus_set_reset_cb(ctx_, on_reset, this);
+    vus_set_dma_interrupt_cb(ctx_, on_dma_interrupt, this);
     started_ = true;
     if (!own_loop) {
         loop_ = std::thread([this] { vus_run(ctx_); });
@@ -121,6 +131,11 @@ ssize_t InprocDevice::plain(void *, unsigned, uint64_t, void *buf, size_t count,
     if (!is_write)
         memset(buf, 0xa5, count);
     return ssize_t(count);
+}
+
+void InprocDevice::on_dma_interrupt(void *priv, vus_dma_interrupt why) {
+    auto *d = static_cast<InprocDevice *>(priv);
+    (why == VUS_DMA_INTR_RESET ? d->intr_resets : d->intr_unmaps)++;
 }
 
 int InprocDevice::on_reset(void *priv, vus_reset_reason why) {

@@ -26,6 +26,9 @@ class InprocDevice {
     // own_loop: drive the context from a poll loop of ours (vus_get_pollfds +
     // vus_step(ctx, 0)) instead of vus_run().
     explicit InprocDevice(bool legacy = false, bool own_loop = false);
+    // A DMA mode (queue_limit 0: the library's default). The device's DMA
+    // interrupt callback counts into intr_resets / intr_unmaps.
+    InprocDevice(vus_dma_mode mode, size_t queue_limit);
     ~InprocDevice();
 
     const std::string &socket_path() const { return sock_; }
@@ -39,6 +42,8 @@ class InprocDevice {
     int last_result = 0;
     std::atomic<int> async_done{0};
     std::atomic<int> resets{0};
+    std::atomic<int> intr_resets{0};
+    std::atomic<int> intr_unmaps{0};
 
   private:
     static ssize_t bar0(void *priv, unsigned region, uint64_t off, void *buf, size_t count,
@@ -46,6 +51,8 @@ class InprocDevice {
     static ssize_t plain(void *priv, unsigned region, uint64_t off, void *buf, size_t count,
                          bool is_write);
     static int on_reset(void *priv, vus_reset_reason why);
+    static void on_dma_interrupt(void *priv, vus_dma_interrupt why);
+    void init(vus_dma_mode mode, size_t queue_limit, bool own_loop);
     std::string dir_, sock_;
     vus_ctx *ctx_ = nullptr;
     bool started_ = false;

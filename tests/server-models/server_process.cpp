@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -113,7 +114,30 @@ bool ServerProcess::alive() {
     return true;
 }
 
+std::string ServerProcess::log_text() const {
+    std::string out;
+    FILE *f = fopen((dir_ + "/server.log").c_str(), "r");
+    if (f == nullptr)
+        return out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        out.append(buf, n);
+    fclose(f);
+    return out;
+}
+
 ServerProcess::~ServerProcess() {
+    stop();
+    if (!sock_.empty())
+        unlink(sock_.c_str());
+    if (!dir_.empty()) {
+        unlink((dir_ + "/server.log").c_str());
+        rmdir(dir_.c_str());
+    }
+}
+
+void ServerProcess::stop() {
     if (pid_ > 0) {
         kill(pid_, SIGTERM);
         // Give it 2 s to leave on its own, then make sure.
@@ -129,13 +153,8 @@ ServerProcess::~ServerProcess() {
             kill(pid_, SIGKILL);
             int st;
             waitpid(pid_, &st, 0);
+            pid_ = -1;
         }
-    }
-    if (!sock_.empty())
-        unlink(sock_.c_str());
-    if (!dir_.empty()) {
-        unlink((dir_ + "/server.log").c_str());
-        rmdir(dir_.c_str());
     }
 }
 

@@ -23,6 +23,11 @@ class ServerProcess {
     const std::string &socket_path() const { return sock_; }
     bool ready() const { return ready_; } // the socket accepted a connection
     bool alive();                         // still running (not exited)
+    // SIGTERM, then SIGKILL after 2 s; waits for it. The log stays readable.
+    void stop();
+    // What the server wrote to stderr so far (empty when
+    // RCSIM_SERVER_LOG_TO_STDERR sends it to the test's stderr instead).
+    std::string log_text() const;
     const std::string &error() const { return error_; }
 
   private:

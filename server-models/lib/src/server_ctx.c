@@ -81,6 +81,8 @@ void vus_destroy(struct vus_ctx *ctx) {
         return;
     }
     if (ctx->conn_fd >= 0) {
+        /* Also prints the connection's DMA queue peak: one line for every
+         * connection, however it ends. */
         vus_disconnect(ctx);
     }
     if (ctx->listen_fd >= 0) {
@@ -245,6 +247,9 @@ int vus_step(struct vus_ctx *ctx, int timeout_ms) {
         if (ret < 0) {
             vus_disconnect(ctx);
             return -ENOTCONN;
+        }
+        if (vus_dmaq_serve_held(ctx) < 0) {
+            return -ENOTCONN; /* a done() callback did queued DMA */
         }
     }
     if (pfds[0].revents != 0 && ctx->conn_fd >= 0) {

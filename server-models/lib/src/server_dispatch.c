@@ -32,7 +32,7 @@ static const vus_handler handlers[VU_CMD_MAX] = {
     [VU_CMD_DEVICE_RESET] = vus_h_device_reset,
 };
 
-static bool valid_header(const struct vus_ctx *ctx, const struct vu_hdr *h) {
+bool vus_valid_header(const struct vus_ctx *ctx, const struct vu_hdr *h) {
     if ((h->flags & VU_F_TYPE_MASK) != VU_F_TYPE_COMMAND) {
         vus_log_err(ctx, "msg%#hx: not a command req", h->msg_id);
         return false;
@@ -63,6 +63,7 @@ void vus_disconnect(struct vus_ctx *ctx) {
     pthread_mutex_lock(&ctx->dma_lock);
     ctx->negotiated = false; /* a done() callback must not start new DMA */
     vus_async_fail_all(ctx, -ENOTCONN);
+    vus_dmaq_end_connection(ctx);
     vus_tr_close_client(ctx);
     pthread_mutex_lock(&ctx->lock);
     vus_dma_maps_clear(ctx);
@@ -75,17 +76,21 @@ void vus_disconnect(struct vus_ctx *ctx) {
     vus_log_dbg(ctx, "client disconnected, waiting for next");
 }
 
-static void msg_free(struct vus_msg *msg) {
+void vus_msg_free(struct vus_msg *msg) {
     vus_close_fds(msg->fds, msg->nfds);
+    msg->nfds = 0;
     free(msg->body);
+    msg->body = NULL;
     free(msg->out);
+    msg->out = NULL;
     if (msg->out_fd >= 0) {
         close(msg->out_fd);
+        msg->out_fd = -1;
     }
 }
 
 static int drop_client(struct vus_ctx *ctx, struct vus_msg *msg) {
-    msg_free(msg);
+    vus_msg_free(msg);
     vus_disconnect(ctx);
     return -ENOTCONN;
 }
@@ -104,6 +109,47 @@ static int dispatch(struct vus_ctx *ctx, struct vus_msg *msg) {
     return ret;
 }
 
+int vus_msg_read_body(struct vus_ctx *ctx, struct vus_msg *msg) {
+    msg->body_len = msg->hdr.msg_size - sizeof(msg->hdr);
+    if (msg->body_len == 0) {
+        return 0;
+    }
+    msg->body = malloc(msg->body_len);
+    if (msg->body == NULL) {
+        return -ENOMEM;
+    }
+    int ret = vus_tr_recv_exact(ctx->conn_fd, msg->body, msg->body_len, ctx->cfg.io_timeout_ms,
+                                NULL, NULL);
+    if (ret < 0) {
+        vus_log_err(ctx, "msg%#hx: short body: %s", msg->hdr.msg_id, strerror(-ret));
+    }
+    return ret;
+}
+
+int vus_msg_serve(struct vus_ctx *ctx, struct vus_msg *msg) {
+    if (msg->bad_header) {
+        /* Answered as when it was read; its body was left in the stream. */
+        if (msg->hdr.flags & VU_F_NO_REPLY) {
+            return 0;
+        }
+        return vus_tr_reply(ctx, &msg->hdr, EINVAL, NULL, 0, -1);
+    }
+    vus_async_interrupt(ctx, msg);
+    int ret = dispatch(ctx, msg);
+    if (msg->hdr.flags & VU_F_NO_REPLY) {
+        return 0;
+    }
+    int sret =
+        vus_tr_reply(ctx, &msg->hdr, ret < 0 ? -ret : 0, msg->out, msg->out_len, msg->out_fd);
+    if (sret < 0) {
+        vus_log_err(ctx, "failed to reply: %s", strerror(-sret));
+    }
+    return sret;
+}
+
+/* One message from the main socket, then whatever QUEUE mode held while the
+ * handler waited for its DMA, so replies leave in the order the commands
+ * arrived. */
 int vus_handle_main(struct vus_ctx *ctx) {
     struct vus_msg msg = {.out_fd = -1};
     int ret = vus_tr_recv_exact(ctx->conn_fd, &msg.hdr, sizeof(msg.hdr), ctx->cfg.io_timeout_ms,
@@ -117,49 +163,30 @@ int vus_handle_main(struct vus_ctx *ctx) {
     if (vus_async_claims_reply(ctx, &msg.hdr, ctx->conn_fd)) {
         vus_close_fds(msg.fds, msg.nfds);
         ret = vus_async_on_reply(ctx, &msg.hdr, ctx->conn_fd);
-        return ret < 0 ? drop_client(ctx, &msg) : 1;
+        return ret < 0 ? drop_client(ctx, &msg) : vus_dmaq_serve_held(ctx);
     }
-    if (!valid_header(ctx, &msg.hdr)) {
-        if (!(msg.hdr.flags & VU_F_NO_REPLY) &&
-            vus_tr_reply(ctx, &msg.hdr, EINVAL, NULL, 0, -1) < 0) {
+    if (!vus_valid_header(ctx, &msg.hdr)) {
+        msg.bad_header = true;
+        if (vus_msg_serve(ctx, &msg) < 0 || !ctx->negotiated) {
             return drop_client(ctx, &msg);
         }
-        if (!ctx->negotiated) {
-            return drop_client(ctx, &msg);
-        }
-        msg_free(&msg);
+        vus_msg_free(&msg);
         return 1;
     }
-    msg.body_len = msg.hdr.msg_size - sizeof(msg.hdr);
-    if (msg.body_len > 0) {
-        msg.body = malloc(msg.body_len);
-        if (msg.body == NULL) {
-            return drop_client(ctx, &msg);
-        }
-        ret = vus_tr_recv_exact(ctx->conn_fd, msg.body, msg.body_len, ctx->cfg.io_timeout_ms, NULL,
-                                NULL);
-        if (ret < 0) {
-            vus_log_err(ctx, "msg%#hx: short body: %s", msg.hdr.msg_id, strerror(-ret));
-            return drop_client(ctx, &msg);
-        }
+    if (vus_msg_read_body(ctx, &msg) < 0) {
+        return drop_client(ctx, &msg);
     }
     if (!ctx->negotiated) {
         ret = vus_version_negotiate(ctx, &msg);
         if (ret < 0) {
             return drop_client(ctx, &msg);
         }
-        msg_free(&msg);
+        vus_msg_free(&msg);
         return 1;
     }
-    ret = dispatch(ctx, &msg);
-    if (!(msg.hdr.flags & VU_F_NO_REPLY)) {
-        int sret =
-            vus_tr_reply(ctx, &msg.hdr, ret < 0 ? -ret : 0, msg.out, msg.out_len, msg.out_fd);
-        if (sret < 0) {
-            vus_log_err(ctx, "failed to reply: %s", strerror(-sret));
-            return drop_client(ctx, &msg);
-        }
+    if (vus_msg_serve(ctx, &msg) < 0) {
+        return drop_client(ctx, &msg);
     }
-    msg_free(&msg);
-    return 1;
+    vus_msg_free(&msg);
+    return vus_dmaq_serve_held(ctx);
 }

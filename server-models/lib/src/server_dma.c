@@ -2,7 +2,10 @@
  * Synchronous DMA: the device blocks until every chunk's reply is in, as
  * libvfio-user's vfu_sgl_read/vfu_sgl_write do. Chunks are at most the
  * client's max_data_xfer_size and never cross a map boundary; msg_ids come
- * from a counter that lives as long as the context.
+ * from a counter that lives as long as the context. Where the reply is read
+ * depends on the mode: the twin socket, the main socket as libvfio-user reads
+ * it (LEGACY, server_dma_legacy.c) or holding the client's commands meanwhile
+ * (QUEUE, server_dma_queue.c). ASYNC refuses it: devices submit instead.
  */
 #include <errno.h>
 #include <string.h>
@@ -42,7 +45,9 @@ int vus_dma_check_range(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr
 
 int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_dir dir,
                        uint64_t addr, const void *data, uint32_t count) {
-    if (fd == ctx->conn_fd && !ctx->warned_279) {
+    bool misread =
+        ctx->cfg.dma_mode == VUS_DMA_MODE_TWIN || ctx->cfg.dma_mode == VUS_DMA_MODE_LEGACY;
+    if (fd == ctx->conn_fd && misread && !ctx->warned_279) {
         ctx->warned_279 = true;
         vus_log_err(ctx, "DMA goes on the main socket (no twin socket): a client command sent "
                          "meanwhile will be misread (libvfio-user issue #279)");
@@ -64,15 +69,30 @@ int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_di
     return 0;
 }
 
+static int recv_reply(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_dir dir, uint64_t addr,
+                      void *data, uint32_t count) {
+    if (fd == ctx->conn_fd && ctx->cfg.dma_mode == VUS_DMA_MODE_QUEUE) {
+        return vus_dmaq_recv_reply(ctx, id, dir, addr, data, count);
+    }
+    return vus_dma_recv_reply(ctx, fd, id, dir, addr, data, count);
+}
+
 static int xfer_span(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, uint8_t *buf,
                      size_t span) {
     int fd = vus_dma_socket(ctx);
+    if (fd == ctx->conn_fd && ctx->cfg.dma_mode == VUS_DMA_MODE_ASYNC) {
+        vus_log_err(ctx, "synchronous DMA by messages in async mode: use vus_dma_submit");
+        return -EOPNOTSUPP;
+    }
     while (span > 0) {
         uint32_t n = span < ctx->client_max_data_xfer ? (uint32_t)span : ctx->client_max_data_xfer;
+        if (ctx->sync_cancelled) {
+            return -ECANCELED; /* the rest of the transfer is not sent */
+        }
         uint16_t id = vus_dma_alloc_id(ctx);
         int ret = vus_dma_send_chunk(ctx, fd, id, dir, addr, buf, n);
         if (ret == 0) {
-            ret = vus_dma_recv_reply(ctx, fd, id, dir, addr, buf, n);
+            ret = recv_reply(ctx, fd, id, dir, addr, buf, n);
         }
         if (ret < 0) {
             return ret;
@@ -91,7 +111,11 @@ static int xfer(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, uint8_
     }
     pthread_mutex_lock(&ctx->dma_lock);
     int ret = vus_connected(ctx) ? vus_dma_check_range(ctx, dir, addr, len) : -ENOTCONN;
-    while (ret == 0 && len > 0) {
+    ctx->sync_active = true;
+    ctx->sync_addr = addr;
+    ctx->sync_len = len;
+    ctx->sync_cancelled = false;
+    while (ret == 0 && len > 0 && !ctx->sync_cancelled) {
         bool direct;
         size_t span = vus_dma_map_span(ctx, addr, len, prot_for(dir), &direct);
         if (span == 0) {
@@ -104,6 +128,11 @@ static int xfer(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, uint8_
         buf += span;
         len -= span;
     }
+    if (ctx->sync_cancelled && ret != -ENOTCONN && ret != -ETIMEDOUT) {
+        ret = -ECANCELED; /* whatever the chunk in flight brought back */
+    }
+    ctx->sync_active = false;
+    ctx->sync_cancelled = false;
     pthread_mutex_unlock(&ctx->dma_lock);
     return ret;
 }

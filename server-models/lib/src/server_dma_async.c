@@ -4,6 +4,11 @@
  * the main socket (no twin) a reply is recognised by its type, command and
  * the id of the chunk in flight, so an async device does not lose the
  * client's commands the way a synchronous one does.
+ *
+ * A DEVICE_RESET, or a DMA_UNMAP overlapping a submitted transfer, cancels
+ * the transfers it affects before it is served: the device's interrupt
+ * callback runs, their done() get -ECANCELED, and the late reply to a chunk
+ * that was in flight is recognised by id and dropped when it comes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +17,49 @@
 #include "server_private.h"
 
 bool vus_async_pending(const struct vus_ctx *ctx) {
-    return ctx->aq_head != NULL;
+    return ctx->aq_head != NULL || ctx->norphans > 0;
+}
+
+static uint16_t cmd_of(enum vus_dma_dir dir) {
+    return dir == VUS_DMA_READ ? VU_CMD_DMA_READ : VU_CMD_DMA_WRITE;
+}
+
+static bool is_reply(const struct vu_hdr *hdr, uint16_t id, uint16_t cmd) {
+    return (hdr->flags & VU_F_TYPE_MASK) == VU_F_TYPE_REPLY && hdr->msg_id == id && hdr->cmd == cmd;
+}
+
+static int find_orphan(const struct vus_ctx *ctx, const struct vu_hdr *hdr, int fd) {
+    for (size_t i = 0; i < ctx->norphans; i++) {
+        const struct vus_orphan *o = &ctx->orphans[i];
+        if (o->fd == fd && is_reply(hdr, o->id, o->cmd)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Remembers a cancelled chunk so its late reply is read and dropped; the
+ * oldest is forgotten when too many are outstanding (its reply would then be
+ * answered as a bad command, EINVAL). */
+static void add_orphan(struct vus_ctx *ctx, const struct vus_async_dma *job) {
+    if (ctx->norphans == VUS_MAX_ORPHANS) {
+        memmove(ctx->orphans, ctx->orphans + 1, sizeof(ctx->orphans[0]) * (VUS_MAX_ORPHANS - 1));
+        ctx->norphans--;
+    }
+    ctx->orphans[ctx->norphans++] =
+        (struct vus_orphan){.id = job->chunk_id, .cmd = cmd_of(job->dir), .fd = job->chunk_fd};
+}
+
+static int drop_orphan_reply(struct vus_ctx *ctx, const struct vu_hdr *hdr, int fd, int i) {
+    memmove(ctx->orphans + i, ctx->orphans + i + 1,
+            sizeof(ctx->orphans[0]) * (ctx->norphans - (size_t)i - 1));
+    ctx->norphans--;
+    if (hdr->msg_size < sizeof(*hdr) || hdr->msg_size > VUS_MAX_MSG_SIZE) {
+        vus_log_err(ctx, "late DMA reply msg%#hx: bad size %u", hdr->msg_id, hdr->msg_size);
+        return -EPROTO;
+    }
+    vus_log_dbg(ctx, "late reply msg%#hx to a cancelled DMA dropped", hdr->msg_id);
+    return vus_tr_drain(fd, hdr->msg_size - sizeof(*hdr), ctx->cfg.io_timeout_ms);
 }
 
 static void kick(struct vus_ctx *ctx);
@@ -98,14 +145,19 @@ int vus_dma_submit(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, voi
 
 bool vus_async_claims_reply(struct vus_ctx *ctx, const struct vu_hdr *hdr, int fd) {
     const struct vus_async_dma *job = ctx->aq_head;
-    uint16_t cmd = job != NULL && job->dir == VUS_DMA_READ ? VU_CMD_DMA_READ : VU_CMD_DMA_WRITE;
-    return job != NULL && job->in_flight && job->chunk_fd == fd &&
-           (hdr->flags & VU_F_TYPE_MASK) == VU_F_TYPE_REPLY && hdr->msg_id == job->chunk_id &&
-           hdr->cmd == cmd;
+    if (job != NULL && job->in_flight && job->chunk_fd == fd &&
+        is_reply(hdr, job->chunk_id, cmd_of(job->dir))) {
+        return true;
+    }
+    return find_orphan(ctx, hdr, fd) >= 0;
 }
 
 /* Returns a negative errno only when the connection must go. */
 int vus_async_on_reply(struct vus_ctx *ctx, const struct vu_hdr *hdr, int fd) {
+    int orphan = find_orphan(ctx, hdr, fd);
+    if (orphan >= 0) {
+        return drop_orphan_reply(ctx, hdr, fd, orphan);
+    }
     struct vus_async_dma *job = ctx->aq_head;
     if (job == NULL || !job->in_flight) {
         vus_log_err(ctx, "DMA reply msg%#hx with no DMA outstanding", hdr->msg_id);
@@ -135,7 +187,48 @@ int vus_async_handle_twin(struct vus_ctx *ctx) {
     return vus_async_on_reply(ctx, &h, ctx->twin_fd);
 }
 
+static bool job_affected(const struct vus_async_dma *job, const struct vus_msg *msg) {
+    return msg->hdr.cmd == VU_CMD_DEVICE_RESET || vus_unmap_touches(msg, job->addr, job->len);
+}
+
+void vus_async_interrupt(struct vus_ctx *ctx, const struct vus_msg *msg) {
+    if (msg->hdr.cmd != VU_CMD_DEVICE_RESET && msg->hdr.cmd != VU_CMD_DMA_UNMAP) {
+        return;
+    }
+    struct vus_async_dma *cancelled = NULL, **tail = &cancelled, **link = &ctx->aq_head;
+    ctx->aq_tail = NULL;
+    while (*link != NULL) {
+        struct vus_async_dma *job = *link;
+        if (!job_affected(job, msg)) {
+            ctx->aq_tail = job;
+            link = &job->next;
+            continue;
+        }
+        *link = job->next;
+        job->next = NULL;
+        *tail = job;
+        tail = &job->next;
+        if (job->in_flight) {
+            add_orphan(ctx, job);
+        }
+    }
+    if (cancelled == NULL) {
+        return;
+    }
+    /* The device hears of it first, then its transfers end, then the
+     * command is served. */
+    vus_dma_interrupted(ctx, msg);
+    while (cancelled != NULL) {
+        struct vus_async_dma *job = cancelled;
+        cancelled = job->next;
+        job->done(job->arg, -ECANCELED);
+        free(job);
+    }
+    kick(ctx); /* an unaffected job may now be at the head */
+}
+
 void vus_async_fail_all(struct vus_ctx *ctx, int err) {
+    ctx->norphans = 0;
     while (ctx->aq_head != NULL) {
         struct vus_async_dma *job = ctx->aq_head;
         ctx->aq_head = job->next;

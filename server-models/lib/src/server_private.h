@@ -59,7 +59,24 @@ struct vus_msg {
     uint8_t *out; /* reply payload, freed after sending */
     size_t out_len;
     int out_fd; /* one fd to send with the reply, -1 for none; closed after */
+    /* Failed vus_valid_header(): answered with EINVAL, body left unread. */
+    bool bad_header;
 };
+
+/* A client command QUEUE mode read while waiting for a DMA reply. */
+struct vus_held {
+    struct vus_msg msg;
+    size_t bytes; /* header + body as read: what counts against the limit */
+    struct vus_held *next;
+};
+
+/* A cancelled asynchronous chunk whose late reply is read and dropped. */
+struct vus_orphan {
+    uint16_t id;
+    uint16_t cmd;
+    int fd;
+};
+#define VUS_MAX_ORPHANS 16u
 
 struct vus_ctx {
     struct vus_config cfg;
@@ -115,6 +132,24 @@ struct vus_ctx {
 
     struct vus_async_dma *aq_head;
     struct vus_async_dma *aq_tail;
+    struct vus_orphan orphans[VUS_MAX_ORPHANS]; /* oldest first */
+    size_t norphans;
+
+    /* The synchronous transfer under way (vus_dma_read/write), so that a
+     * DEVICE_RESET or DMA_UNMAP read meanwhile (QUEUE mode) can cancel it. */
+    bool sync_active;
+    uint64_t sync_addr;
+    size_t sync_len;
+    bool sync_cancelled;
+
+    /* QUEUE mode: commands held while a DMA reply is awaited. */
+    struct vus_held *held_head;
+    struct vus_held *held_tail;
+    size_t held_bytes;
+    size_t held_peak; /* this connection's */
+
+    vus_dma_interrupt_cb dma_intr_cb;
+    void *dma_intr_arg;
 
     vus_reset_cb reset_cb;
     void *reset_priv;
@@ -144,6 +179,25 @@ int vus_version_negotiate(struct vus_ctx *ctx, struct vus_msg *msg);
 /* server_dispatch.c */
 int vus_handle_main(struct vus_ctx *ctx);
 void vus_disconnect(struct vus_ctx *ctx);
+bool vus_valid_header(const struct vus_ctx *ctx, const struct vu_hdr *h);
+int vus_msg_read_body(struct vus_ctx *ctx, struct vus_msg *msg);
+/* Runs a command (or answers a bad header) and sends its reply; a negative
+ * errno means the reply could not be sent and the client must go. */
+int vus_msg_serve(struct vus_ctx *ctx, struct vus_msg *msg);
+void vus_msg_free(struct vus_msg *msg);
+
+/* server_dma_queue.c (QUEUE mode) */
+int vus_dmaq_recv_reply(struct vus_ctx *ctx, uint16_t id, enum vus_dma_dir dir, uint64_t addr,
+                        void *data, uint32_t count);
+/* Serves every held command in order; 1, or -ENOTCONN after dropping the
+ * client. */
+int vus_dmaq_serve_held(struct vus_ctx *ctx);
+/* Frees what is held and prints the peak line (QUEUE mode). */
+void vus_dmaq_end_connection(struct vus_ctx *ctx);
+
+/* server_dma_mode.c: telling the device its DMA was interrupted */
+bool vus_unmap_touches(const struct vus_msg *msg, uint64_t addr, size_t len);
+void vus_dma_interrupted(struct vus_ctx *ctx, const struct vus_msg *msg);
 
 /* server_device.c: DEVICE_GET_INFO, GET_REGION_INFO, GET_REGION_IO_FDS, RESET */
 int vus_h_device_get_info(struct vus_ctx *ctx, struct vus_msg *msg);
@@ -207,6 +261,9 @@ bool vus_async_claims_reply(struct vus_ctx *ctx, const struct vu_hdr *hdr, int f
 int vus_async_on_reply(struct vus_ctx *ctx, const struct vu_hdr *hdr, int fd);
 int vus_async_handle_twin(struct vus_ctx *ctx);
 void vus_async_fail_all(struct vus_ctx *ctx, int err);
+/* A DEVICE_RESET or DMA_UNMAP about to be served: cancels the async jobs it
+ * affects (ECANCELED), after telling the device. */
+void vus_async_interrupt(struct vus_ctx *ctx, const struct vus_msg *msg);
 bool vus_async_pending(const struct vus_ctx *ctx);
 
 #endif /* VUS_SERVER_PRIVATE_H */

@@ -117,7 +117,7 @@ int model_parse_args(int argc, char **argv, const char *summary, const struct mo
 }
 
 bool model_dma_mode_ok(const struct model_opts *o, const char *prog, bool can_async) {
-    if (o->dma_mode == VUS_DMA_MODE_QUEUE || o->dma_mode == VUS_DMA_MODE_ASYNC) {
+    if (o->dma_mode == VUS_DMA_MODE_ASYNC) {
         fprintf(stderr, "%s: --dma-mode %s is not implemented yet\n", prog,
                 vus_dma_mode_name(o->dma_mode));
         return false;

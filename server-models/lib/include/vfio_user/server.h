@@ -226,6 +226,22 @@ typedef void (*vus_dma_done_cb)(void *arg, int result);
 int vus_dma_submit(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, void *buf, size_t len,
                    vus_dma_done_cb done, void *arg);
 
+/* The device's DMA was interrupted: a DEVICE_RESET, or a DMA_UNMAP of a range
+ * one of its unanswered transfers touches, arrived while the transfer was
+ * unanswered. What follows depends on the mode (server-models/README.md):
+ * QUEUE calls this when the command is read, inside the device's own
+ * vus_dma_read/write, which then returns -ECANCELED once the chunk in flight
+ * is answered; the command is served after the handler returns. ASYNC calls
+ * it before serving the command, then completes the affected submitted
+ * transfers with -ECANCELED. LEGACY and TWIN never call it (LEGACY misreads
+ * the command as the reply; TWIN reads it only after the reply). */
+enum vus_dma_interrupt {
+    VUS_DMA_INTR_RESET, /* DEVICE_RESET */
+    VUS_DMA_INTR_UNMAP, /* DMA_UNMAP of a range the transfer touches */
+};
+typedef void (*vus_dma_interrupt_cb)(void *arg, enum vus_dma_interrupt why);
+void vus_set_dma_interrupt_cb(struct vus_ctx *ctx, vus_dma_interrupt_cb cb, void *arg);
+
 #ifdef __cplusplus
 }
 #endif
