@@ -445,6 +445,17 @@ TEST(ServerClient, DmacopyRingsIntxLegacySocket) {
     dmacopy_rings({model("dmacopy"), "--legacy-socket"}, true, 1);
 }
 
+// The two other DMA modes, with the client library serving DMA on the main
+// socket: QUEUE (copy inside the doorbell) and ASYNC (the doorbell returns at
+// once; the engine runs on completions).
+TEST(ServerClient, DmacopyRingsMsixQueueMode) {
+    dmacopy_rings({model("dmacopy"), "--dma-mode", "queue"}, true, 3);
+}
+
+TEST(ServerClient, DmacopyRingsMsixAsyncMode) {
+    dmacopy_rings({model("dmacopy"), "--dma-mode", "async"}, true, 3);
+}
+
 TEST(ServerClient, DmacopyBadDescriptorAddressSetsError) {
     ServerProcess s({model("dmacopy")});
     ASSERT_TRUE(s.ready()) << s.error();

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <csignal>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -164,7 +166,54 @@ RawMessage ring_read(Conn &c, uint64_t addr, uint32_t count) {
     return *dma;
 }
 
+// Runs a model to its exit (it must not start serving); -1 if it is still
+// running after 5 s (then it is killed) or did not exit normally.
+int exit_code(std::vector<std::string> argv) {
+    std::vector<char *> cargv;
+    for (auto &a : argv)
+        cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *f = freopen("/dev/null", "w", stderr);
+        (void)f;
+        execv(cargv[0], cargv.data());
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return -1;
+}
+
 } // namespace
+
+// The command line: dmaprobe's DMA is synchronous code, so it refuses async
+// (exit 2, before listening); gpio and regs do no DMA and accept every mode;
+// a bad mode or limit is a usage error (2); dmacopy --dma-after-reply needs
+// the twin mode.
+TEST(DmaModeCli, ModesAndLimitsAreCheckedBeforeServing) {
+    const std::string sock = "/tmp/rcsim-dma-mode-cli-never.sock";
+    EXPECT_EQ(exit_code({model("dmaprobe"), "--socket", sock, "--dma-mode", "async"}), 2);
+    EXPECT_EQ(exit_code({model("dmacopy"), "--socket", sock, "--dma-mode", "sync"}), 2);
+    EXPECT_EQ(exit_code({model("dmacopy"), "--socket", sock, "--dma-queue-limit", "0"}), 2);
+    EXPECT_EQ(exit_code({model("dmacopy"), "--socket", sock, "--dma-queue-limit", "-5"}), 2);
+    EXPECT_EQ(
+        exit_code({model("dmacopy"), "--socket", sock, "--dma-after-reply", "--dma-mode", "queue"}),
+        2);
+    EXPECT_EQ(exit_code({model("dmacopy"), "--help"}), 0);
+    for (const char *m : {"gpio", "regs", "dmacopy"}) {
+        ServerProcess s({model(m), "--dma-mode", "async"});
+        EXPECT_TRUE(s.ready()) << m << ": " << s.error();
+    }
+    ServerProcess q({model("dmaprobe"), "--dma-mode", "queue", "--dma-queue-limit", "4096"});
+    EXPECT_TRUE(q.ready()) << q.error();
+}
 
 // QUEUE mode refuses the twin socket: the VERSION reply carries no fd and no
 // twin_socket, so the DMA goes on the main socket.
@@ -447,4 +496,216 @@ TEST(DmaModeInterrupt, TwinSeesTheResetOnlyAfterTheReply) {
     EXPECT_EQ(d.dev.resets.load(), 1);
     EXPECT_EQ(d.dev.intr_resets.load(), 0);
     EXPECT_EQ(d.c.read64(7, 0, 0x118), 0u);
+}
+
+// ---- dmacopy in ASYNC and QUEUE mode over a raw socket -------------------
+// Register map and descriptor layout: server-models/README.md, "dmacopy".
+
+namespace {
+
+constexpr uint64_t kIova = 0x80000000ull;
+constexpr size_t kMem = 0x10000;
+constexpr uint32_t kEcanceled = 125; // Linux errno ECANCELED
+
+struct CopyDesc {
+    uint64_t src, dst;
+    uint32_t len, flags;
+    uint64_t completion;
+};
+struct CopyRecord {
+    uint32_t status, length;
+    uint64_t seq;
+};
+static_assert(sizeof(CopyDesc) == 32 && sizeof(CopyRecord) == 16, "dmacopy README layouts");
+
+std::vector<uint8_t> le32(uint32_t v) {
+    std::vector<uint8_t> b(4);
+    memcpy(b.data(), &v, 4);
+    return b;
+}
+
+uint32_t read32(Conn &c, uint16_t id, uint64_t off) {
+    auto d = c.read(id, 0, off, 4);
+    uint32_t v = ~0u;
+    if (d.size() == 4)
+        memcpy(&v, d.data(), 4);
+    return v;
+}
+
+// Answers one DMA command from mem (IOVA kIova); false if m is not one.
+bool answer_dma(RawSocket &s, const RawMessage &m, std::vector<uint8_t> &mem) {
+    vu_hdr h = m.hdr();
+    if (h.cmd != VU_CMD_DMA_READ && h.cmd != VU_CMD_DMA_WRITE)
+        return false;
+    vu_dma_access a;
+    memcpy(&a, m.payload(), sizeof(a));
+    if (a.addr < kIova || a.addr - kIova + a.count > mem.size())
+        return false;
+    uint8_t *at = mem.data() + (a.addr - kIova);
+    std::vector<uint8_t> p(sizeof(a));
+    memcpy(p.data(), &a, sizeof(a));
+    if (h.cmd == VU_CMD_DMA_READ) {
+        p.insert(p.end(), at, at + a.count);
+    } else {
+        if (m.payload_len() != sizeof(a) + a.count)
+            return false;
+        memcpy(at, m.payload() + sizeof(a), a.count);
+    }
+    return s.send_bytes(make_msg(h.msg_id, h.cmd, p.data(), p.size(), VU_F_TYPE_REPLY));
+}
+
+// Serves DMA commands until none comes for quiet_ms; returns how many.
+int serve_dma_until_quiet(RawSocket &s, std::vector<uint8_t> &mem, int quiet_ms = 300) {
+    int n = 0;
+    while (!s.no_message_for(quiet_ms)) {
+        auto m = s.recv_message(kWait);
+        if (!m || !answer_dma(s, *m, mem)) {
+            ADD_FAILURE() << "not a DMA command: " << (m ? hex(m->bytes) : "none");
+            return n;
+        }
+        n++;
+    }
+    return n;
+}
+
+// Maps mem, lays out a ring of two descriptors at kIova (records at +0x100),
+// programs the ring (4 slots, no interrupt; RING_SIZE resets HEAD and TAIL),
+// clears an error a previous client left, and returns the descriptors.
+std::vector<CopyDesc> setup_copy(Conn &c, std::vector<uint8_t> &mem) {
+    std::vector<CopyDesc> ds = {
+        {kIova + 0x1000, kIova + 0x3000, 5000, 0, kIova + 0x100},
+        {kIova + 0x5000, kIova + 0x6000, 100, 1, kIova + 0x110},
+    };
+    for (size_t i = 0; i < 0x2000; i++)
+        mem[0x1000 + i] = uint8_t(i * 7 + 3);
+    for (size_t i = 0; i < 100; i++)
+        mem[0x5000 + i] = uint8_t(0xc0 ^ i);
+    memcpy(mem.data(), ds.data(), sizeof(CopyDesc) * ds.size());
+    EXPECT_EQ(c.err_of(dma_map_msg(2, kIova, kMem, 3)), 0u);
+    EXPECT_EQ(c.err_of(region_write_msg(3, 0, 0x00, le32(uint32_t(kIova)))), 0u);
+    EXPECT_EQ(c.err_of(region_write_msg(4, 0, 0x04, le32(uint32_t(kIova >> 32)))), 0u);
+    EXPECT_EQ(c.err_of(region_write_msg(5, 0, 0x08, le32(4))), 0u);
+    EXPECT_EQ(c.err_of(region_write_msg(6, 0, 0x1c, le32(0))), 0u);   // INT_CTRL none
+    EXPECT_EQ(c.err_of(region_write_msg(7, 0, 0x18, le32(0x6))), 0u); // W1C a previous error
+    return ds;
+}
+
+// Rings HEAD = 2 (id 10). In ASYNC mode the reply and the descriptor fetch
+// both arrive without any DMA answered; returns the fetch.
+RawMessage ring_async(Conn &c) {
+    EXPECT_TRUE(c.main.send_bytes(region_write_msg(10, 0, 0x10, le32(2))));
+    RawMessage fetch;
+    bool replied = false, fetched = false;
+    for (int i = 0; i < 2; i++) {
+        auto m = c.main.recv_message(kWait);
+        EXPECT_TRUE(m) << "doorbell reply or descriptor fetch missing";
+        if (!m)
+            break;
+        if (m->hdr().cmd == VU_CMD_DMA_READ) {
+            vu_dma_access a;
+            memcpy(&a, m->payload(), sizeof(a));
+            EXPECT_EQ(a.addr, kIova);
+            EXPECT_EQ(a.count, 32u);
+            fetch = *m;
+            fetched = true;
+        } else {
+            EXPECT_EQ(m->hdr().msg_id, 10);
+            EXPECT_EQ(m->hdr().flags, VU_F_TYPE_REPLY);
+            replied = true;
+        }
+    }
+    EXPECT_TRUE(replied && fetched);
+    return fetch;
+}
+
+} // namespace
+
+// The doorbell is answered before any DMA is; STATUS is answered while the
+// descriptor fetch is outstanding, with BUSY set; then the copy completes.
+TEST(DmaModeAsyncDmacopy, DoorbellAndStatusAnsweredWhileDmaIsOutstanding) {
+    ServerProcess s({model("dmacopy"), "--dma-mode", "async"});
+    ASSERT_TRUE(s.ready()) << s.error();
+    Conn c;
+    ASSERT_TRUE(c.open(s.socket_path(), true, 4096));
+    ASSERT_LT(c.twin.fd(), 0);
+    std::vector<uint8_t> mem(kMem);
+    auto ds = setup_copy(c, mem);
+    RawMessage fetch = ring_async(c);
+    EXPECT_EQ(read32(c, 11, 0x18) & 0x3, 0x1u); // STATUS: BUSY, no ERROR
+    EXPECT_EQ(read32(c, 12, 0x14), 0u);         // TAIL still 0
+    ASSERT_TRUE(answer_dma(c.main, fetch, mem));
+    // 5000 bytes in 4096 + 904 read and written, a record, the second
+    // descriptor: fetch, 100 read, 100 written, record.
+    EXPECT_EQ(serve_dma_until_quiet(c.main, mem), 4 + 1 + 4);
+    EXPECT_EQ(read32(c, 13, 0x18), 0u); // not BUSY, no error
+    EXPECT_EQ(read32(c, 14, 0x14), 2u); // TAIL
+    EXPECT_EQ(read32(c, 15, 0x20), 2u); // COMPLETED
+    EXPECT_EQ(read32(c, 16, 0x24), 1u); // INT_STATUS: the second asked for it
+    EXPECT_EQ(memcmp(mem.data() + 0x1000, mem.data() + 0x3000, 5000), 0);
+    EXPECT_EQ(memcmp(mem.data() + 0x5000, mem.data() + 0x6000, 100), 0);
+    EXPECT_EQ(mem[0x3000 + 5000], 0) << "copied past the length";
+    CopyRecord r0, r1;
+    memcpy(&r0, mem.data() + 0x100, 16);
+    memcpy(&r1, mem.data() + 0x110, 16);
+    EXPECT_EQ(r0.status, 0u);
+    EXPECT_EQ(r0.length, 5000u);
+    EXPECT_EQ(r0.seq, 1u);
+    EXPECT_EQ(r1.status, 0u);
+    EXPECT_EQ(r1.length, 100u);
+    EXPECT_EQ(r1.seq, 2u);
+}
+
+// ASYNC: a DMA_UNMAP of the ring's map during the fetch is served at once;
+// dmacopy's callback stops the ring with ECANCELED (no record, TAIL stays);
+// the late reply to the fetch is dropped by id and nothing else goes out.
+TEST(DmaModeAsyncDmacopy, UnmapDuringFetchCancelsTheRing) {
+    ServerProcess s({model("dmacopy"), "--dma-mode", "async"});
+    ASSERT_TRUE(s.ready()) << s.error();
+    Conn c;
+    ASSERT_TRUE(c.open(s.socket_path(), false, 4096));
+    std::vector<uint8_t> mem(kMem);
+    setup_copy(c, mem);
+    RawMessage fetch = ring_async(c);
+    ASSERT_TRUE(c.main.send_bytes(unmap_msg(11, kIova, kMem)));
+    expect_reply(c.main, 11, VU_CMD_DMA_UNMAP, "unmap served at once");
+    EXPECT_EQ(read32(c, 12, 0x18), 0x2u | kEcanceled << 16); // ERROR, ECANCELED; not BUSY
+    ASSERT_TRUE(answer_dma(c.main, fetch, mem));             // late
+    EXPECT_EQ(read32(c, 13, 0x14), 0u);                      // TAIL stays
+    EXPECT_EQ(read32(c, 14, 0x20), 0u);                      // COMPLETED
+    EXPECT_TRUE(c.main.no_message_for(200)) << "DMA after the cancel";
+    CopyRecord r0;
+    memcpy(&r0, mem.data() + 0x100, 16);
+    EXPECT_EQ(r0.status, 0u) << "a record was written";
+    EXPECT_EQ(r0.seq, 0u);
+}
+
+// QUEUE: the same unmap is held; dmacopy is told at once, its fetch is
+// answered, the ring stops (no further DMA), then the doorbell and the unmap
+// are answered. A DEVICE_RESET instead stops it the same way and then
+// clears the registers.
+TEST(DmaModeQueueDmacopy, UnmapOrResetDuringFetchStopsTheRing) {
+    ServerProcess s({model("dmacopy"), "--dma-mode", "queue"});
+    ASSERT_TRUE(s.ready()) << s.error();
+    for (bool reset : {false, true}) {
+        SCOPED_TRACE(reset ? "DEVICE_RESET" : "DMA_UNMAP");
+        Conn c;
+        ASSERT_TRUE(c.open(s.socket_path(), false, 4096));
+        std::vector<uint8_t> mem(kMem);
+        setup_copy(c, mem);
+        ASSERT_TRUE(c.main.send_bytes(region_write_msg(10, 0, 0x10, le32(2))));
+        auto fetch = c.main.recv_message(kWait);
+        ASSERT_TRUE(fetch);
+        ASSERT_EQ(fetch->hdr().cmd, VU_CMD_DMA_READ);
+        ASSERT_TRUE(c.main.send_bytes(reset ? reset_msg(11) : unmap_msg(11, kIova, kMem)));
+        EXPECT_TRUE(c.main.no_message_for(100));
+        ASSERT_TRUE(answer_dma(c.main, *fetch, mem));
+        expect_reply(c.main, 10, VU_CMD_REGION_WRITE, "doorbell, no further DMA");
+        expect_reply(c.main, 11, reset ? VU_CMD_DEVICE_RESET : VU_CMD_DMA_UNMAP, "held command");
+        EXPECT_EQ(read32(c, 12, 0x18), reset ? 0u : 0x2u | kEcanceled << 16);
+        EXPECT_EQ(read32(c, 13, 0x14), 0u); // TAIL
+        EXPECT_EQ(read32(c, 14, 0x20), 0u); // COMPLETED
+        CopyRecord r0;
+        memcpy(&r0, mem.data() + 0x100, 16);
+        EXPECT_EQ(r0.seq, 0u) << "a record was written";
+    }
 }

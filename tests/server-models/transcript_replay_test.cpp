@@ -97,8 +97,16 @@ TEST(ServerTranscript, DmaprobeRaceWithTwinSocketWaits) {
 // with EPROTO, and misparses the late DMA reply as 34 bogus headers, exactly
 // as race279.jsonl records; the same process then serves the next client
 // (race279_next_client.jsonl) with DMA msg_ids continuing at 2.
-TEST(ServerTranscript, DmaprobeLegacyRace279AndNextClient) {
-    Session s({model("dmaprobe"), "--legacy-socket"});
+class ServerTranscriptLegacy : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(ServerTranscriptLegacy, DmaprobeLegacyRace279AndNextClient) {
+    // --legacy-socket and --dma-mode legacy are the same thing.
+    std::vector<std::string> argv = {model("dmaprobe")};
+    if (std::string(GetParam()) == "dma-mode")
+        argv.insert(argv.end(), {"--dma-mode", "legacy"});
+    else
+        argv.push_back("--legacy-socket");
+    Session s(argv);
     ASSERT_TRUE(s.connect());
     ReplayHooks hooks;
     hooks.before_send = [](const TranscriptMessage &m, RawSocket &main, RawSocket &) {
@@ -114,15 +122,28 @@ TEST(ServerTranscript, DmaprobeLegacyRace279AndNextClient) {
     ASSERT_TRUE(replay(load_transcript("race279_next_client"), main2, twin2));
 }
 
+INSTANTIATE_TEST_SUITE_P(Flags, ServerTranscriptLegacy,
+                         ::testing::Values("legacy-socket", "dma-mode"));
+
 // A legacy server answers a client that asks for the twin socket exactly as
-// libvfio-user answers one that does not: no twin_socket, no fd.
-TEST(ServerTranscript, LegacyModeRefusesTwinSocket) {
-    Session s({model("dmaprobe"), "--legacy-socket"});
-    ASSERT_TRUE(s.connect());
-    auto twin_req = load_transcript("dma_twin").at(0);
-    auto legacy_reply = load_transcript("race279").at(1);
-    ASSERT_TRUE(s.main.send_bytes(twin_req.bytes));
-    auto reply = s.main.recv_message(3000);
-    ASSERT_TRUE(reply);
-    expect_same_message(*reply, legacy_reply);
+// libvfio-user answers one that does not: no twin_socket, no fd. So do the
+// queue and async modes (dmacopy offers the same capabilities as dmaprobe).
+TEST(ServerTranscript, LegacyQueueAndAsyncModesRefuseTwinSocket) {
+    const std::vector<std::vector<std::string>> servers = {
+        {model("dmaprobe"), "--legacy-socket"},
+        {model("dmaprobe"), "--dma-mode", "queue"},
+        {model("dmacopy"), "--dma-mode", "queue"},
+        {model("dmacopy"), "--dma-mode", "async"},
+    };
+    for (const auto &argv : servers) {
+        SCOPED_TRACE(argv.back());
+        Session s(argv);
+        ASSERT_TRUE(s.connect());
+        auto twin_req = load_transcript("dma_twin").at(0);
+        auto legacy_reply = load_transcript("race279").at(1);
+        ASSERT_TRUE(s.main.send_bytes(twin_req.bytes));
+        auto reply = s.main.recv_message(3000);
+        ASSERT_TRUE(reply);
+        expect_same_message(*reply, legacy_reply);
+    }
 }

@@ -117,11 +117,6 @@ int model_parse_args(int argc, char **argv, const char *summary, const struct mo
 }
 
 bool model_dma_mode_ok(const struct model_opts *o, const char *prog, bool can_async) {
-    if (o->dma_mode == VUS_DMA_MODE_ASYNC) {
-        fprintf(stderr, "%s: --dma-mode %s is not implemented yet\n", prog,
-                vus_dma_mode_name(o->dma_mode));
-        return false;
-    }
     if (o->dma_mode == VUS_DMA_MODE_ASYNC && !can_async) {
         fprintf(stderr,
                 "%s: --dma-mode async is not supported by this model: its DMA is synchronous "

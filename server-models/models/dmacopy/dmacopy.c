@@ -8,7 +8,9 @@
  * raises its interrupt (MSI-X, MSI or INTx as INT_CTRL says) if a descriptor
  * asked for it. By default all of this runs inside the doorbell's
  * REGION_WRITE, as libvfio-user devices do; --dma-after-reply replies first
- * and runs it on a worker thread (needs the twin socket).
+ * and runs it on a worker thread (needs the twin socket); --dma-mode async
+ * replies first and runs it as a state machine on vus_dma_submit completions
+ * (dmacopy_async.c), from the server loop.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,74 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_cli.h"
+#include "dmacopy.h"
 
-#define BAR0_SIZE 0x1000u
-#define BAR2_SIZE 0x1000u
-#define MSIX_VECTORS 4u
-
-#define REG_RING_BASE_LO 0x00u
-#define REG_RING_BASE_HI 0x04u
-#define REG_RING_SIZE 0x08u
-#define REG_HEAD 0x10u
-#define REG_TAIL 0x14u
-#define REG_STATUS 0x18u
-#define REG_INT_CTRL 0x1cu
-#define REG_COMPLETED 0x20u
-#define REG_INT_STATUS 0x24u
-#define REG_ID 0x28u
-
-#define ID_VALUE 0x52434443u /* "CDCR" */
-#define STATUS_BUSY 0x1u
-#define STATUS_ERROR 0x2u
-#define STATUS_IRQ_FAILED 0x4u
-#define INT_MODE_MASK 0x3u
-#define INT_NONE 0u
-#define INT_INTX 1u
-#define INT_MSI 2u
-#define INT_MSIX 3u
-
-#define DESC_SIZE 32u
-#define DESC_F_IRQ 0x1u
-#define MAX_RING 65536u
-#define MAX_COPY (64u * 1024u * 1024u)
-#define COPY_BUF (1024u * 1024u)
-
-struct desc {
-    uint64_t src;
-    uint64_t dst;
-    uint32_t len;
-    uint32_t flags;
-    uint64_t completion;
-};
-
-struct completion_record {
-    uint32_t status; /* 0 or an errno */
-    uint32_t length; /* bytes copied */
-    uint64_t seq;    /* COMPLETED after this descriptor */
-};
-
-struct dmacopy {
-    struct vus_ctx *ctx;
-    pthread_mutex_t lock; /* registers; the worker and the loop thread share them */
-    pthread_cond_t kick;
-    pthread_t worker;
-    bool after_reply;
-    bool work;
-    bool quit;
-    uint32_t reset_int_ctrl;
-    uint64_t ring_base;
-    uint32_t ring_size;
-    uint32_t head;
-    uint32_t tail;
-    uint32_t status;
-    uint32_t int_ctrl;
-    uint32_t completed;
-    uint32_t int_status;
-    uint8_t *buf;
-};
-
-static void set_error(struct dmacopy *d, uint32_t flag, int err) {
+void dmacopy_set_error(struct dmacopy *d, uint32_t flag, int err) {
     pthread_mutex_lock(&d->lock);
     d->status |= flag;
     if (flag == STATUS_ERROR) {
@@ -122,9 +59,13 @@ static int run_desc(struct dmacopy *d, uint64_t desc_addr, bool *want_irq) {
     uint32_t copied;
     ret = copy_data(d, &ds, &copied);
     pthread_mutex_lock(&d->lock);
+    bool cancelled = d->cancel;
     struct completion_record rec = {
         .status = (uint32_t)-ret, .length = copied, .seq = (uint64_t)d->completed + 1};
     pthread_mutex_unlock(&d->lock);
+    if (cancelled) {
+        return -ECANCELED; /* no record: the memory may be gone */
+    }
     if (ds.completion != 0) {
         int wret = vus_dma_write(d->ctx, ds.completion, &rec, sizeof(rec));
         ret = ret < 0 ? ret : wret;
@@ -133,7 +74,7 @@ static int run_desc(struct dmacopy *d, uint64_t desc_addr, bool *want_irq) {
     return ret;
 }
 
-static void raise_irq(struct dmacopy *d) {
+void dmacopy_raise_irq(struct dmacopy *d) {
     pthread_mutex_lock(&d->lock);
     d->int_status |= 1;
     uint32_t mode = d->int_ctrl & INT_MODE_MASK;
@@ -145,7 +86,7 @@ static void raise_irq(struct dmacopy *d) {
     int ret = vus_irq_trigger(d->ctx, index[mode], 0);
     if (ret < 0) {
         fprintf(stderr, "dmacopy: interrupt (mode %u) not delivered: %s\n", mode, strerror(-ret));
-        set_error(d, STATUS_IRQ_FAILED, -ret);
+        dmacopy_set_error(d, STATUS_IRQ_FAILED, -ret);
     }
 }
 
@@ -163,16 +104,26 @@ static void process_ring(struct dmacopy *d) {
         }
         int ret = run_desc(d, addr, &want_irq);
         pthread_mutex_lock(&d->lock);
-        d->tail = (tail + 1) % size;
-        d->completed++;
+        bool cancelled = d->cancel;
+        if (cancelled) {
+            /* The descriptor stays at TAIL, uncompleted; no interrupt. */
+            d->cancel = false;
+            d->status &= ~STATUS_BUSY;
+        } else {
+            d->tail = (tail + 1) % size;
+            d->completed++;
+        }
         pthread_mutex_unlock(&d->lock);
+        if (cancelled) {
+            return;
+        }
         if (ret < 0) {
             fprintf(stderr, "dmacopy: descriptor %u failed: %s\n", tail, strerror(-ret));
-            set_error(d, STATUS_ERROR, -ret);
+            dmacopy_set_error(d, STATUS_ERROR, -ret);
         }
     }
     if (want_irq) {
-        raise_irq(d);
+        dmacopy_raise_irq(d);
     }
 }
 
@@ -295,7 +246,9 @@ static ssize_t bar0_access(void *priv, unsigned region, uint64_t offset, void *b
         pthread_cond_signal(&d->kick);
     }
     pthread_mutex_unlock(&d->lock);
-    if (doorbell && !d->after_reply) {
+    if (doorbell && d->async) {
+        dmacopy_async_doorbell(d); /* submits and returns: the reply goes at once */
+    } else if (doorbell && !d->after_reply) {
         process_ring(d); /* inside the REGION_WRITE, as libvfio-user devices do */
     }
     return (ssize_t)count;
@@ -324,6 +277,19 @@ static int on_reset(void *priv, enum vus_reset_reason why) {
     d->int_ctrl = d->reset_int_ctrl;
     pthread_mutex_unlock(&d->lock);
     return 0;
+}
+
+/* A DEVICE_RESET or DMA_UNMAP came while our DMA was unanswered (QUEUE and
+ * ASYNC modes): record ECANCELED and stop the ring. A reset then clears the
+ * registers anyway; after an unmap STATUS shows it. */
+static void on_dma_interrupt(void *priv, enum vus_dma_interrupt why) {
+    struct dmacopy *d = priv;
+    fprintf(stderr, "dmacopy: %s during DMA: ring stopped (ECANCELED)\n",
+            why == VUS_DMA_INTR_RESET ? "DEVICE_RESET" : "DMA_UNMAP");
+    pthread_mutex_lock(&d->lock);
+    d->cancel = true;
+    d->status = (d->status & 0xffffu) | STATUS_ERROR | (uint32_t)ECANCELED << 16;
+    pthread_mutex_unlock(&d->lock);
 }
 
 static int on_option(void *priv, const char *name, const char *value) {
@@ -378,6 +344,7 @@ int main(int argc, char **argv) {
                 vus_dma_mode_name(o.dma_mode));
         return 2;
     }
+    d.async = o.dma_mode == VUS_DMA_MODE_ASYNC;
     d.int_ctrl = d.reset_int_ctrl;
     d.buf = malloc(COPY_BUF);
     pthread_mutex_init(&d.lock, NULL);
@@ -402,6 +369,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     vus_set_reset_cb(d.ctx, on_reset, &d);
+    vus_set_dma_interrupt_cb(d.ctx, on_dma_interrupt, &d);
     if (d.after_reply && pthread_create(&d.worker, NULL, worker_main, &d) != 0) {
         fprintf(stderr, "dmacopy: cannot start the worker thread\n");
         return 1;
