@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <random>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -139,4 +140,70 @@ TEST(ServerRobustness, DmaprobeLegacySurvivesGarbage) {
 TEST(ServerRobustness, DmacopySurvivesGarbage) {
     for (unsigned seed = 21; seed <= 23; seed++)
         hammer({model("dmacopy"), "--dma-after-reply"}, seed);
+}
+
+TEST(ServerRobustness, QueueAndAsyncModesSurviveGarbage) {
+    hammer({model("dmaprobe"), "--dma-mode", "queue"}, 31);
+    hammer({model("dmacopy"), "--dma-mode", "async"}, 41);
+}
+
+// Garbage while a QUEUE-mode DMA waits for its reply: it is held, refused or
+// answered, or it breaks the stream and the client is dropped; the server
+// then serves a fresh client, and its peak never exceeds the limit.
+TEST(ServerRobustness, QueueModeSurvivesGarbageDuringTheDma) {
+    ServerProcess s({model("dmaprobe"), "--dma-mode", "queue", "--dma-queue-limit", "300",
+                     "--io-timeout-ms", "500"});
+    ASSERT_TRUE(s.ready()) << s.error();
+    for (unsigned seed = 51; seed <= 56; seed++) {
+        std::mt19937 rng(seed);
+        RawSocket c;
+        std::string err;
+        ASSERT_TRUE(c.connect_to(s.socket_path(), &err)) << err;
+        ASSERT_TRUE(c.send_bytes(version_msg(1, "{}")));
+        ASSERT_TRUE(c.recv_message(3000).has_value());
+        ASSERT_TRUE(c.send_bytes(dma_map_msg(2, 0x10000000, 0x1000, 3)));
+        uint64_t addr = 0x10000000, len = 64, one = 1;
+        std::vector<uint8_t> a(8), l(8), d(8);
+        memcpy(a.data(), &addr, 8);
+        memcpy(l.data(), &len, 8);
+        memcpy(d.data(), &one, 8);
+        ASSERT_TRUE(c.send_bytes(region_write_msg(3, 0, 0x00, a)));
+        ASSERT_TRUE(c.send_bytes(region_write_msg(4, 0, 0x08, l)));
+        ASSERT_TRUE(c.send_bytes(region_write_msg(5, 0, 0x10, d)));
+        std::optional<RawMessage> dma;
+        for (int i = 0; i < 4 && !dma; i++) {
+            auto m = c.recv_message(3000);
+            ASSERT_TRUE(m.has_value());
+            if (m->hdr().cmd == VU_CMD_DMA_READ)
+                dma = m;
+        }
+        ASSERT_TRUE(dma.has_value());
+        for (int i = 0; i < 40; i++) {
+            if (!c.send_bytes(random_message(rng, uint16_t(100 + i))))
+                break;
+        }
+        std::vector<uint8_t> p(16 + 64, 0x77);
+        memcpy(p.data(), dma->payload(), 16);
+        c.send_bytes(
+            make_msg(dma->hdr().msg_id, VU_CMD_DMA_READ, p.data(), p.size(), VU_F_TYPE_REPLY));
+        drain(c);
+    }
+    RawSocket c;
+    std::string err;
+    ASSERT_TRUE(c.connect_to(s.socket_path(), &err)) << err;
+    ASSERT_TRUE(c.send_bytes(version_msg(1, "{}")));
+    auto v = c.recv_message(5000);
+    ASSERT_TRUE(v.has_value()) << "no VERSION reply after the garbage";
+    EXPECT_EQ(v->hdr().flags, VU_F_TYPE_REPLY);
+    c.close();
+    s.stop();
+    EXPECT_FALSE(s.alive());
+    std::string log = s.log_text();
+    const std::string key = "vus: DMA queue peak: ";
+    int lines = 0;
+    for (size_t at = log.find(key); at != std::string::npos; at = log.find(key, at + 1)) {
+        lines++;
+        EXPECT_LE(std::stoul(log.substr(at + key.size())), 300u) << log.substr(at, 60);
+    }
+    EXPECT_EQ(lines, 7) << log; // six garbage connections and the last one
 }

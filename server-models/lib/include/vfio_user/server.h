@@ -11,7 +11,8 @@
  * VERSION JSON formatted the way json-c formats it for libvfio-user.
  *
  * ---- Legacy mode: the bug under study (libvfio-user issue #279) ----------
- * With vus_config.legacy_socket the server refuses the twin socket, as
+ * With vus_config.dma_mode VUS_DMA_MODE_LEGACY (or legacy_socket) the server
+ * refuses the twin socket, as
  * libvfio-user did before the fix, and its synchronous DMA (vus_dma_read /
  * vus_dma_write) sends DMA_READ/DMA_WRITE on the main socket and then reads the
  * next header on that socket as if it were the reply. If the client sent a
