@@ -192,6 +192,65 @@ TEST_F(ValidationTest, ErrorReplyWithErrnoZeroOrHugeFailsWithEproto) {
     EXPECT_EQ(completion_of(id), -EIO);
 }
 
+// Hold mode (the harness's): a reply whose command differs from the
+// request's arrives already marked -EPROTO, so whoever holds it can report
+// it before delivery; delivering it fails the request with -EPROTO. Bytes
+// by hand: REGION_READ (9) request, a reply that says DMA_WRITE (12).
+TEST_F(ValidationTest, HeldReplyWithWrongCommandArrivesMarkedEproto) {
+    connect();
+    negotiate_legacy();
+    vuc_set_hold(ctx, true);
+    WireMsg m;
+    vuc_id id = submit_read(&m, 0x10);
+    const uint8_t lo = uint8_t(m.msg_id()), hi = uint8_t(m.msg_id() >> 8);
+    send_msg(peer, {lo,   hi,   0x0c, 0x00, 0x24, 0x00, 0x00, 0x00, // id, cmd 12, size 36
+                    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // reply, errno 0
+                    0x10, 0,    0,    0,    0,    0,    0,    0,    // offset 0x10
+                    0,    0,    0,    0,    0x04, 0,    0,    0,    // region 0, count 4
+                    0xde, 0xad, 0xbe, 0xef});
+    vuc_event ev{};
+    ASSERT_TRUE(next_event(&ev));
+    EXPECT_EQ(ev.kind, VUC_EV_ARRIVED);
+    EXPECT_EQ(ev.arrival, VUC_ARR_REPLY);
+    EXPECT_EQ(ev.id, id);
+    EXPECT_EQ(ev.status, -EPROTO);
+    EXPECT_EQ(ev.cmd, 12); // as it came, for the report
+    EXPECT_EQ(ev.msg_id, m.msg_id());
+    ASSERT_EQ(vuc_deliver(ctx, ev.seq), 0);
+    EXPECT_EQ(completion_of(id), -EPROTO);
+    EXPECT_TRUE(vuc_connected(ctx)); // the stream is still framed
+}
+
+// A DMA_READ turned into a DMA_WRITE on the way (addr and count, no data)
+// is a command the client refuses: held, it arrives as BAD_CMD -EINVAL;
+// delivered, it is answered with an ERROR reply (errno 22) of the same id
+// and command.
+TEST_F(ValidationTest, HeldDmaWriteWithoutDataIsRefused) {
+    connect();
+    negotiate_legacy();
+    map_two();
+    vuc_set_hold(ctx, true);
+    send_msg(peer, {0x07, 0x00, 0x0c, 0x00, 0x20, 0x00, 0x00, 0x00, // id 7, DMA_WRITE, size 32
+                    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // command
+                    0x00, 0x00, 0x00, 0x10, 0,    0,    0,    0,    // addr 0x10000000
+                    0x10, 0,    0,    0,    0,    0,    0,    0});  // count 16
+    vuc_event ev{};
+    ASSERT_TRUE(next_event(&ev));
+    EXPECT_EQ(ev.kind, VUC_EV_ARRIVED);
+    EXPECT_EQ(ev.arrival, VUC_ARR_BAD_CMD);
+    EXPECT_EQ(ev.status, -EINVAL);
+    EXPECT_EQ(ev.cmd, 12);
+    EXPECT_EQ(ev.msg_id, 7);
+    EXPECT_TRUE(recv_msg(peer, 100).timeout); // held: not answered yet
+    ASSERT_EQ(vuc_deliver(ctx, ev.seq), 0);
+    WireMsg r = recv_msg(peer);
+    ASSERT_EQ(r.bytes.size(), 16u);
+    const std::vector<uint8_t> want = {0x07, 0x00, 0x0c, 0x00, 0x10, 0x00, 0x00, 0x00,
+                                       0x21, 0x00, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00};
+    EXPECT_EQ(r.bytes, want); // reply|error, errno 22
+    EXPECT_EQ(mem[0], 0);     // nothing written
+}
+
 TEST_F(ValidationTest, ReplyOnTwinSocketIsDropped) {
     connect();
     negotiate_twin();

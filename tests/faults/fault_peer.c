@@ -31,6 +31,8 @@ struct peer {
     int ctwin, stwin; /* twin socket ends: client side, real server side */
     unsigned inject_id;
     pid_t server;
+    FILE *trace; /* FAULT_PEER_TRACE=PATH: one line per message, with time */
+    long injected_replies;
 };
 
 struct msg {
@@ -156,6 +158,26 @@ static void finish(const struct peer *p, const char *why) {
     exit(0);
 }
 
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static const char *sock_name(const struct peer *p, int fd) {
+    if (fd == p->cli)
+        return "client main";
+    if (fd == p->srv)
+        return "server main";
+    return fd == p->ctwin ? "client twin" : "server twin";
+}
+
+static void trace(const struct peer *p, const char *what, int from, const struct vu_hdr *h) {
+    if (p->trace)
+        fprintf(p->trace, "%.3f ms %s #%ld from %s: cmd %u id %u flags %#x size %u\n", now_ms(),
+                what, p->count, sock_name(p, from), h->cmd, h->msg_id, h->flags, h->msg_size);
+}
+
 static int is_reply(const struct msg *m) {
     return (m->hdr.flags & VU_F_TYPE_MASK) == VU_F_TYPE_REPLY;
 }
@@ -184,6 +206,9 @@ static void flood(struct peer *p) {
         struct pollfd pf = {fd, POLLIN, 0};
         while (poll(&pf, 1, 0) > 0 && (pf.revents & POLLIN))
             relay_one(p, fd);
+        if (p->trace && i % 500 == 0)
+            fprintf(p->trace, "%.3f ms flood %d sent, %ld answered\n", now_ms(), i,
+                    p->injected_replies);
         inject_dma_read(p, 0x10100000ull, 16);
     }
 }
@@ -192,6 +217,11 @@ static void flood(struct peer *p) {
  * consumed. */
 static int inject(struct peer *p, struct msg *m, int to) {
     const char *f = p->fault;
+    /* Which side's message it is decides who can notice: the harness checks
+     * what the server sends, the server what the harness sends. */
+    fprintf(stderr, "fault_peer: %s at #%ld, a %s %u from the %s\n", f, p->at,
+            is_reply(m) ? "reply" : "command", m->hdr.cmd,
+            to == p->cli || to == p->ctwin ? "server" : "client");
     if (!strcmp(f, "close"))
         finish(p, "closing on purpose");
     if (!strcmp(f, "short")) {
@@ -263,10 +293,12 @@ static void relay_one(struct peer *p, int from) {
         if (strcmp(p->fault, "flood") != 0)
             fprintf(stderr, "fault_peer: injected command %s (errno %u)\n",
                     m.hdr.flags & VU_F_ERROR ? "refused" : "ANSWERED", m.hdr.error_no);
+        p->injected_replies++;
         free_msg(&m);
         return;
     }
     int to = peer_of(p, from);
+    trace(p, "relay", from, &m.hdr);
     if (from == p->srv)
         proxy_twin(p, &m);
     if (p->count++ == p->at && inject(p, &m, to)) {
@@ -316,6 +348,11 @@ static pid_t start_server(const char *prog, const char *sock) {
 
 int main(int argc, char **argv) {
     struct peer p = {.fault = "none", .at = -1, .cli = -1, .srv = -1, .ctwin = -1, .stwin = -1};
+    if (getenv("FAULT_PEER_TRACE")) {
+        p.trace = fopen(getenv("FAULT_PEER_TRACE"), "ae");
+        if (p.trace)
+            setvbuf(p.trace, NULL, _IOLBF, 0);
+    }
     const char *sock = NULL, *server = NULL;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--fault") && i + 1 < argc)
