@@ -87,6 +87,8 @@ static int hold(struct vus_ctx *ctx, struct vus_held *held) {
     if (!msg->bad_header) {
         int ret = vus_msg_read_body(ctx, msg);
         if (ret < 0) {
+            vus_msg_free(msg);
+            free(held);
             return ret;
         }
     }
