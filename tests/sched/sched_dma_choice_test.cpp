@@ -106,7 +106,7 @@ Msg find_msg(const std::vector<Msg> &msgs, const std::string &dir, const std::st
 }
 
 class SchedDmaChoice : public ::testing::Test {
-  protected:
+  public: // intervene_first() drives the fixture too
     void SetUp() override {
         char d[] = "/tmp/rcsim-dmachoice-XXXXXX";
         ASSERT_NE(mkdtemp(d), nullptr);
@@ -367,6 +367,87 @@ TEST_F(SchedDmaChoice, DmaUnmapGoesOutFirstAndLaterDmaThereIsRefused) {
     EXPECT_NE(r.details.find("refused (EFAULT): window dma0 was unmapped"), std::string::npos)
         << r.details;
     EXPECT_EQ(r.status, 1);
+}
+
+// ---- the device's DMA interrupt callback (server-models/README.md, "DEVICE_RESET
+// or DMA_UNMAP while a DMA is unanswered"): in queue and async modes the
+// server tells dmacopy, which stops its ring with ECANCELED.
+
+// Runs fifo, then the dma-intervene option starting with `what` at the
+// first DMA request; the second run's report and messages.
+std::pair<RunReport, std::vector<Msg>> intervene_first(SchedDmaChoice &t, const std::string &what) {
+    t.runs({"fifo"});
+    const Decision d = t.first(0, "dma-intervene");
+    const std::string label = SchedDmaChoice::option(d, what);
+    const RunReport r = t.runs({t.labels_policy(label, "intervene")})[0];
+    return {r, trace_messages(t.base(0) + ".trace.jsonl")};
+}
+
+TEST_F(SchedDmaChoice, AsyncUnmapDuringDmaStopsTheRingWithEcanceled) {
+    spec.server_argv = {kDmacopy, "--dma-mode", "async"};
+    make_harness("unmap");
+    const auto [r, msgs] = intervene_first(*this, "DMA_UNMAP dma0 ");
+    const Msg cmd = find_msg(msgs, "s2c", "DMA_READ", "command");
+    const Msg um = find_msg(msgs, "c2s", "DMA_UNMAP", "command");
+    const Msg um_reply = find_msg(msgs, "s2c", "DMA_UNMAP", "reply", um.msg_id);
+    const Msg reply = find_msg(msgs, "c2s", "DMA_READ", "reply", cmd.msg_id);
+    ASSERT_NE(cmd.line, 0u);
+    EXPECT_EQ(cmd.sock, "main"); // async refuses the twin socket
+    ASSERT_NE(um.line, 0u);
+    ASSERT_NE(um_reply.line, 0u);
+    EXPECT_EQ(um_reply.error_no, 0u);
+    ASSERT_NE(reply.line, 0u); // our reply still goes out (the server drops it by id)
+    EXPECT_LT(um.line, reply.line);
+    EXPECT_LT(um_reply.line, reply.line); // served at once
+    // The ring stopped at the descriptor: nothing more was asked for.
+    EXPECT_EQ(find_msg(msgs, "s2c", "DMA_WRITE", "command").line, 0u);
+    size_t dma_cmds = 0;
+    for (const Msg &m : msgs)
+        dma_cmds += m.dir == "s2c" && m.type == "command" && m.cmd.compare(0, 4, "DMA_") == 0;
+    EXPECT_EQ(dma_cmds, 1u);
+    // STATUS: ERROR (bit 1) with ECANCELED (125 = 0x7d) in bits 31:16.
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.failure_class.find("race279.rcs:20: "), std::string::npos) << r.failure_class;
+    EXPECT_NE(r.failure_class.find("got 0x007d0002"), std::string::npos) << r.failure_class;
+}
+
+TEST_F(SchedDmaChoice, AsyncResetDuringDmaIsServedAtOnceAndStopsTheRing) {
+    spec.server_argv = {kDmacopy, "--dma-mode", "async"};
+    make_harness("reset");
+    const auto [r, msgs] = intervene_first(*this, "DEVICE_RESET before ");
+    const Msg cmd = find_msg(msgs, "s2c", "DMA_READ", "command");
+    const Msg rst = find_msg(msgs, "c2s", "DEVICE_RESET", "command");
+    const Msg rst_reply = find_msg(msgs, "s2c", "DEVICE_RESET", "reply", rst.msg_id);
+    const Msg reply = find_msg(msgs, "c2s", "DMA_READ", "reply", cmd.msg_id);
+    ASSERT_NE(rst.line, 0u);
+    ASSERT_NE(rst_reply.line, 0u);
+    ASSERT_NE(reply.line, 0u);
+    // Served at once: answered before the DMA it crossed was (in twin mode
+    // the reset waits for the DMA reply, DeviceResetGoesOut... above).
+    EXPECT_LT(rst_reply.line, reply.line);
+    EXPECT_EQ(find_msg(msgs, "s2c", "DMA_WRITE", "command").line, 0u); // ring stopped
+    // The reset cleared STATUS (the ECANCELED with it): COMPLETED stays 0.
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.failure_class.find("race279.rcs:22: "), std::string::npos) << r.failure_class;
+}
+
+TEST_F(SchedDmaChoice, QueueUnmapDuringDmaStopsTheRingWithEcanceled) {
+    spec.server_argv = {kDmacopy, "--dma-mode", "queue"};
+    make_harness("unmap");
+    const auto [r, msgs] = intervene_first(*this, "DMA_UNMAP dma0 ");
+    const Msg cmd = find_msg(msgs, "s2c", "DMA_READ", "command");
+    const Msg um = find_msg(msgs, "c2s", "DMA_UNMAP", "command");
+    const Msg um_reply = find_msg(msgs, "s2c", "DMA_UNMAP", "reply", um.msg_id);
+    const Msg reply = find_msg(msgs, "c2s", "DMA_READ", "reply", cmd.msg_id);
+    ASSERT_NE(um.line, 0u);
+    ASSERT_NE(um_reply.line, 0u);
+    ASSERT_NE(reply.line, 0u);
+    EXPECT_LT(um.line, reply.line);
+    EXPECT_GT(um_reply.line, reply.line); // held in the queue until the DMA is answered
+    EXPECT_EQ(find_msg(msgs, "s2c", "DMA_WRITE", "command").line, 0u); // ring stopped
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.failure_class.find("race279.rcs:20: "), std::string::npos) << r.failure_class;
+    EXPECT_NE(r.failure_class.find("got 0x007d0002"), std::string::npos) << r.failure_class;
 }
 
 // ---- replay
