@@ -330,6 +330,49 @@ TEST(DmaModeQueue, OverTheLimitIsRefusedWithEnobufsAndNotRun) {
     EXPECT_EQ(lines[0], "vus: DMA queue peak: 72 bytes (limit 80)");
 }
 
+// A header that fails the checks (here a reply-typed one with an id that is
+// not the chunk's) is held as its 16 bytes and answered EINVAL in its turn;
+// a client's error reply to the chunk itself ends the DMA with its errno
+// (EFAULT = 14). Held: REGION_READ 32 + bad header 16 + REGION_READ 32 = 80.
+TEST(DmaModeQueue, BadHeaderIsAnsweredInItsTurnAndAnErrorReplyEndsTheDma) {
+    ServerProcess s({model("dmaprobe"), "--dma-mode", "queue"});
+    ASSERT_TRUE(s.ready()) << s.error();
+    {
+        Conn c;
+        ASSERT_TRUE(c.open(s.socket_path(), false, 4096));
+        setup_probe(c, 64);
+        RawMessage dma = ring_read(c, 0x10000100, 64);
+        ASSERT_TRUE(c.main.send_bytes(region_read_msg(6, 0, 0x18, 8)));
+        ASSERT_TRUE(c.main.send_bytes(make_msg(uint16_t(dma.hdr().msg_id + 1), VU_CMD_DMA_READ,
+                                               nullptr, 0, VU_F_TYPE_REPLY)));
+        ASSERT_TRUE(c.main.send_bytes(region_read_msg(8, 0, 0x08, 8)));
+        EXPECT_TRUE(c.main.no_message_for(200));
+        vu_hdr err{dma.hdr().msg_id, VU_CMD_DMA_READ, 16, VU_F_TYPE_REPLY | VU_F_ERROR, 14};
+        const auto *e = reinterpret_cast<const uint8_t *>(&err);
+        ASSERT_TRUE(c.main.send_bytes(std::vector<uint8_t>(e, e + sizeof(err))));
+        expect_reply(c.main, 5, VU_CMD_REGION_WRITE, "doorbell");
+        auto st = c.main.recv_message(kWait);
+        ASSERT_TRUE(st);
+        EXPECT_EQ(st->hdr().msg_id, 6);
+        ASSERT_EQ(st->payload_len(), 24u);
+        EXPECT_EQ(std::vector<uint8_t>(st->payload() + 16, st->payload() + 24), le64(14))
+            << "the status read after the DMA ended with the client's EFAULT";
+        auto bad = c.main.recv_message(kWait);
+        ASSERT_TRUE(bad);
+        EXPECT_EQ(bad->hdr().msg_id, uint16_t(dma.hdr().msg_id + 1));
+        EXPECT_EQ(bad->hdr().flags, VU_F_TYPE_REPLY | VU_F_ERROR);
+        EXPECT_EQ(bad->hdr().error_no, uint32_t(EINVAL));
+        auto len = c.main.recv_message(kWait);
+        ASSERT_TRUE(len);
+        EXPECT_EQ(len->hdr().msg_id, 8);
+        ASSERT_EQ(len->payload_len(), 24u);
+        EXPECT_EQ(std::vector<uint8_t>(len->payload() + 16, len->payload() + 24), le64(64));
+    }
+    auto lines = wait_peak_lines(s, 1);
+    ASSERT_EQ(lines.size(), 1u) << s.log_text();
+    EXPECT_EQ(lines[0], "vus: DMA queue peak: 80 bytes (limit 65536)");
+}
+
 // ---- DEVICE_RESET / DMA_UNMAP while a DMA is unanswered, per mode --------
 // The in-process device: writing a length to BAR0 0x100 DMA_READs
 // [0x110, +len) synchronously; 0x108 submits the same asynchronously; 0x118

@@ -210,10 +210,12 @@ int vus_irq_trigger(struct vus_ctx *ctx, unsigned index, unsigned vector);
 
 /* Synchronous: sends DMA_READ/DMA_WRITE in chunks of at most the client's
  * max_data_xfer_size and waits for each reply (twin socket, or main socket in
- * legacy mode). The range must lie in DMA_MAPs with the needed permission
- * (-EFAULT otherwise). A client error reply stops the transfer with its errno.
- * Call from a region callback (as libvfio-user devices do) or from one other
- * thread at a time when the twin socket is active. */
+ * legacy and queue modes; refused with -EOPNOTSUPP in async mode). The range
+ * must lie in DMA_MAPs with the needed permission (-EFAULT otherwise). A
+ * client error reply stops the transfer with its errno; -ECANCELED when a
+ * DEVICE_RESET or DMA_UNMAP interrupted it (queue mode). Call from a region
+ * callback (as libvfio-user devices do; the only way in legacy and queue
+ * modes) or from one other thread at a time when the twin socket is active. */
 int vus_dma_read(struct vus_ctx *ctx, uint64_t addr, void *buf, size_t len);
 int vus_dma_write(struct vus_ctx *ctx, uint64_t addr, const void *buf, size_t len);
 
