@@ -6,6 +6,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <thread>
@@ -76,21 +77,49 @@ bool futex_op_waits(unsigned long op) {
            cmd == FUTEX_WAIT_REQUEUE_PI || cmd == 13 /* FUTEX_LOCK_PI2 */;
 }
 
-// Reads a small /proc file into buf (NUL-terminated). 0 or negative errno.
-int read_small(const std::string &path, char *buf, size_t size) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+// Reads a small /proc file from its start into buf (NUL-terminated).
+// 0 or negative errno.
+int pread_small(int fd, char *buf, size_t size) {
+    ssize_t n;
+    do {
+        n = pread(fd, buf, size - 1, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    buf[n] = '\0';
+    return 0;
+}
+
+// The syscall file is read with lseek + read, not pread: a process
+// observing itself then shows read (a wait for input) in state R, i.e.
+// busy, instead of a syscall that is no wait at all.
+int reread_small(int fd, char *buf, size_t size) {
+    if (lseek(fd, 0, SEEK_SET) < 0)
         return -errno;
     ssize_t n;
     do {
         n = read(fd, buf, size - 1);
     } while (n < 0 && errno == EINTR);
-    int err = n < 0 ? -errno : 0;
-    close(fd);
-    if (err < 0)
-        return err;
+    if (n < 0)
+        return -errno;
     buf[n] = '\0';
     return 0;
+}
+
+// schedstat: "run_ns wait_ns runs"; -1 when it cannot be read.
+long long read_runs(int fd) {
+    char buf[96];
+    if (fd < 0 || pread_small(fd, buf, sizeof buf) < 0)
+        return -1;
+    char *p = buf;
+    for (int field = 0; field < 2; ++field) {
+        std::strtoull(p, &p, 10);
+        if (*p != ' ')
+            return -1;
+    }
+    char *end = nullptr;
+    const long long runs = std::strtoll(p, &end, 10);
+    return end == p ? -1 : runs;
 }
 
 // The state letter after the command name, which may itself hold ')'.
@@ -185,41 +214,44 @@ std::vector<pid_t> list_tasks(const std::string &task_dir, int *err) {
     return tids;
 }
 
+// num_threads, the 18th field after the command name; -1 if absent.
+long parse_stat_threads(const char *stat) {
+    const char *p = std::strrchr(stat, ')');
+    if (p == nullptr)
+        return -1;
+    ++p;
+    for (int field = 0; field < 17; ++field) {
+        while (*p == ' ')
+            ++p;
+        while (*p != ' ' && *p != '\0')
+            ++p;
+        if (*p == '\0')
+            return -1;
+    }
+    char *end = nullptr;
+    const long n = std::strtol(p, &end, 10);
+    return end == p ? -1 : n;
+}
+
 QuiescenceObservation finish(QuiescenceObservation obs, Quiescence state, std::string detail) {
     obs.state = state;
     obs.detail = std::move(detail);
     return obs;
 }
 
-// Observes one thread; returns the verdict it forces on the process, or
-// Quiescent if this thread alone does not spoil quiescence.
-Quiescence observe_thread(const std::string &task_dir, pid_t tid, const QuiescenceOptions &opts,
-                          ThreadObservation *t, std::string *detail) {
-    std::string base = task_dir + "/" + std::to_string(tid);
-    char buf[256];
-    t->tid = tid;
-    int rc = read_small(base + "/syscall", buf, sizeof buf);
-    if (rc == -EACCES || rc == -EPERM) {
-        *detail = base + "/syscall: " + strerror(-rc);
-        return Quiescence::CannotInspect;
-    }
-    if (rc < 0) {
-        *detail = "thread " + std::to_string(tid) + " vanished during the check";
-        return Quiescence::Busy;
-    }
-    parse_syscall(t, buf, opts);
-    if (read_small(base + "/stat", buf, sizeof buf) == 0)
-        t->state = parse_stat_state(buf);
-    if (t->state == 'Z' || t->state == 'X') {
-        t->why = "exited";
-        return Quiescence::Quiescent; // a dead thread does no work
-    }
-    if (t->waiting_for_input && t->state == 'S')
-        return Quiescence::Quiescent;
-    if (t->waiting_for_input)
-        t->why += std::string(" but state ") + t->state;
-    *detail = "thread " + std::to_string(tid) + ": " + t->why;
-    return Quiescence::Busy;
+int open_ro(const std::string &path) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+void close_fd(int *fd) {
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+bool refused(int rc) {
+    return rc == -EACCES || rc == -EPERM;
 }
 
 } // namespace
@@ -238,66 +270,205 @@ const char *to_string(Quiescence q) {
     return "unknown";
 }
 
-QuiescenceObservation observe_quiescence(pid_t pid, const QuiescenceOptions &opts) {
-    QuiescenceObservation obs;
-    std::string proc_dir = opts.proc_root + "/" + std::to_string(pid);
+QuiescenceProbe::QuiescenceProbe(pid_t pid, const QuiescenceOptions &opts)
+    : pid_(pid), opts_(opts), proc_dir_(opts.proc_root + "/" + std::to_string(pid)) {}
+
+QuiescenceProbe::~QuiescenceProbe() {
+    close_threads();
+    close_fd(&stat_fd_);
+}
+
+void QuiescenceProbe::close_threads() {
+    for (ThreadFiles &t : threads_) {
+        close_fd(&t.syscall);
+        close_fd(&t.stat);
+        close_fd(&t.schedstat);
+    }
+    threads_.clear();
+}
+
+// Lists the threads again and opens their files (schedstat may be missing:
+// no run counts then). 0, -ENOENT (gone), or another negative errno.
+int QuiescenceProbe::relist(std::string *detail) {
+    const std::string task_dir = proc_dir_ + "/task";
+    int rc = 0;
+    const std::vector<pid_t> tids = list_tasks(task_dir, &rc);
+    close_threads();
+    if (rc < 0) {
+        *detail = task_dir + ": " + strerror(-rc);
+        return rc;
+    }
+    for (pid_t tid : tids) {
+        const std::string base = task_dir + "/" + std::to_string(tid);
+        ThreadFiles f;
+        f.tid = tid;
+        f.syscall = open_ro(base + "/syscall");
+        if (refused(f.syscall)) {
+            *detail = base + "/syscall: " + strerror(-f.syscall);
+            return f.syscall;
+        }
+        f.stat = open_ro(base + "/stat");
+        f.schedstat = open_ro(base + "/schedstat");
+        threads_.push_back(f); // a thread gone meanwhile fails its read below
+    }
+    relist_ = false;
+    return 0;
+}
+
+namespace {
+
+// Observes one thread; returns the verdict it forces on the process, or
+// Quiescent if this thread alone does not spoil quiescence. Run counts are
+// read before and after the look (see unmoved()).
+Quiescence observe_thread(int syscall_fd, int stat_fd, int schedstat_fd,
+                          const QuiescenceOptions &opts, ThreadObservation *t,
+                          std::string *detail) {
     char buf[256];
-    int rc = read_small(proc_dir + "/stat", buf, sizeof buf);
+    if (t->runs_before < 0) // not known from the previous look's end
+        t->runs_before = read_runs(schedstat_fd);
+    const int rc = syscall_fd < 0 ? syscall_fd : reread_small(syscall_fd, buf, sizeof buf);
+    if (refused(rc)) {
+        *detail = "thread " + std::to_string(t->tid) + " syscall: " + strerror(-rc);
+        return Quiescence::CannotInspect;
+    }
+    if (rc < 0) {
+        t->why = "vanished";
+        *detail = "thread " + std::to_string(t->tid) + " vanished during the check";
+        return Quiescence::Busy;
+    }
+    parse_syscall(t, buf, opts);
+    if (stat_fd >= 0 && pread_small(stat_fd, buf, sizeof buf) == 0)
+        t->state = parse_stat_state(buf);
+    t->runs_after = t->runs_before < 0 ? -1 : read_runs(schedstat_fd);
+    if (t->state == 'Z' || t->state == 'X') {
+        t->why = "exited";
+        return Quiescence::Quiescent; // a dead thread does no work
+    }
+    if (t->waiting_for_input && t->state == 'S')
+        return Quiescence::Quiescent;
+    if (t->waiting_for_input)
+        t->why += std::string(" but state ") + t->state;
+    *detail = "thread " + std::to_string(t->tid) + ": " + t->why;
+    return Quiescence::Busy;
+}
+
+} // namespace
+
+QuiescenceObservation QuiescenceProbe::observe() {
+    return observe_after(nullptr);
+}
+
+// A run count read at the end of the previous look was read before this
+// look too: it serves as this look's `runs_before` (one read less).
+QuiescenceObservation QuiescenceProbe::observe_after(const QuiescenceObservation *prev) {
+    QuiescenceObservation obs;
+    if (owner_ != getpid()) {
+        close_threads();
+        close_fd(&stat_fd_);
+        relist_ = true;
+        owner_ = getpid();
+    }
+    const std::string stat_path = proc_dir_ + "/stat";
+    char buf[512];
+    int rc = stat_fd_ >= 0 ? 0 : (stat_fd_ = open_ro(stat_path));
+    if (rc >= 0)
+        rc = pread_small(stat_fd_, buf, sizeof buf);
     if (rc == -ENOENT || rc == -ESRCH)
-        return finish(std::move(obs), Quiescence::Gone, "no process " + std::to_string(pid));
+        return finish(std::move(obs), Quiescence::Gone, "no process " + std::to_string(pid_));
     if (rc < 0)
-        return finish(std::move(obs), Quiescence::CannotInspect,
-                      proc_dir + "/stat: " + strerror(-rc));
+        return finish(std::move(obs), Quiescence::CannotInspect, stat_path + ": " + strerror(-rc));
     char main_state = parse_stat_state(buf);
     if (main_state == 'Z' || main_state == 'X')
         return finish(std::move(obs), Quiescence::Gone,
-                      "process " + std::to_string(pid) + " has exited");
-    std::string task_dir = proc_dir + "/task";
-    std::vector<pid_t> tids = list_tasks(task_dir, &rc);
-    if (rc == -ENOENT)
-        return finish(std::move(obs), Quiescence::Gone, "no process " + std::to_string(pid));
-    if (rc < 0)
-        return finish(std::move(obs), Quiescence::CannotInspect, task_dir + ": " + strerror(-rc));
-    obs.threads.reserve(tids.size());
+                      "process " + std::to_string(pid_) + " has exited");
+    const long nthreads = parse_stat_threads(buf);
+    if (relist_ || nthreads < 0 || size_t(nthreads) != threads_.size()) {
+        std::string detail;
+        rc = relist(&detail);
+        if (rc == -ENOENT)
+            return finish(std::move(obs), Quiescence::Gone, "no process " + std::to_string(pid_));
+        if (rc < 0)
+            return finish(std::move(obs), Quiescence::CannotInspect, detail);
+    }
+    if (nthreads < 0)
+        relist_ = true; // no thread count to go by: list them every time
+    obs.threads.reserve(threads_.size());
     Quiescence verdict = Quiescence::Quiescent;
     std::string detail;
-    for (pid_t tid : tids) {
+    const bool carry = prev != nullptr && prev->threads.size() == threads_.size();
+    for (size_t i = 0; i < threads_.size(); ++i) {
+        const ThreadFiles &f = threads_[i];
         ThreadObservation t;
-        Quiescence q = observe_thread(task_dir, tid, opts, &t, &detail);
+        t.tid = f.tid;
+        if (carry && prev->threads[i].tid == f.tid)
+            t.runs_before = prev->threads[i].runs_after;
+        Quiescence q = observe_thread(f.syscall, f.stat, f.schedstat, opts_, &t, &detail);
         obs.threads.push_back(std::move(t));
         if (q == Quiescence::CannotInspect)
             return finish(std::move(obs), q, detail);
+        if (obs.threads.back().why == "vanished")
+            relist_ = true;
         if (q == Quiescence::Busy && verdict == Quiescence::Quiescent)
             verdict = Quiescence::Busy; // keep looking: CannotInspect wins
     }
-    if (tids.empty())
+    if (threads_.empty())
         return finish(std::move(obs), Quiescence::Gone, "process has no threads left");
     return finish(std::move(obs), verdict, verdict == Quiescence::Busy ? detail : "");
 }
 
+QuiescenceObservation observe_quiescence(pid_t pid, const QuiescenceOptions &opts) {
+    return QuiescenceProbe(pid, opts).observe();
+}
+
+bool unmoved(const QuiescenceObservation &a, const QuiescenceObservation &b) {
+    if (a.threads.size() != b.threads.size() || a.threads.empty())
+        return false;
+    for (size_t i = 0; i < a.threads.size(); ++i) {
+        const ThreadObservation &x = a.threads[i], &y = b.threads[i];
+        if (x.tid != y.tid || x.runs_before < 0 || x.runs_before != y.runs_after)
+            return false;
+    }
+    return true;
+}
+
+namespace {
+bool counted(const QuiescenceObservation &o) {
+    for (const ThreadObservation &t : o.threads)
+        if (t.runs_before < 0 || t.runs_after < 0)
+            return false;
+    return !o.threads.empty();
+}
+} // namespace
+
 QuiescenceWait wait_quiescent(pid_t pid, std::chrono::microseconds max_wall,
                               const QuiescenceOptions &opts) {
+    return QuiescenceProbe(pid, opts).wait(max_wall);
+}
+
+QuiescenceWait QuiescenceProbe::wait(std::chrono::microseconds max_wall) {
     using Clock = std::chrono::steady_clock;
     const Clock::time_point start = Clock::now();
     const std::chrono::microseconds max_nap(2000);
-    // Two looks a little apart: a thread between two blocking calls can be
-    // caught sleeping once, rarely twice.
+    // Without run counts: two looks a little apart (a thread between two
+    // blocking calls can be caught sleeping once, rarely twice).
     const std::chrono::microseconds confirm_gap(200);
-    std::chrono::microseconds nap(50);
+    std::chrono::microseconds nap(20);
+    constexpr unsigned kYieldingLooks = 8;
+    unsigned busy_looks = 0;
     QuiescenceWait w;
-    unsigned quiescent_in_a_row = 0;
+    QuiescenceObservation prev;
     for (;;) {
-        w.last = observe_quiescence(pid, opts);
+        QuiescenceObservation obs = observe_after(w.observations ? &prev : nullptr);
         ++w.observations;
         w.waited = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-        Quiescence q = w.last.state;
-        if (q == Quiescence::Gone || q == Quiescence::CannotInspect) {
+        const Quiescence q = obs.state;
+        const bool again = q == Quiescence::Quiescent && prev.state == Quiescence::Quiescent;
+        // Run counts prove it back to back; without them the gap slept
+        // after the first look stands in.
+        const bool proven = again && (counted(prev) ? counted(obs) && unmoved(prev, obs) : true);
+        w.last = obs;
+        if (q == Quiescence::Gone || q == Quiescence::CannotInspect || proven) {
             w.result = q;
-            return w;
-        }
-        quiescent_in_a_row = q == Quiescence::Quiescent ? quiescent_in_a_row + 1 : 0;
-        if (quiescent_in_a_row >= 2) {
-            w.result = Quiescence::Quiescent;
             return w;
         }
         if (w.waited >= max_wall) {
@@ -306,8 +477,21 @@ QuiescenceWait wait_quiescent(pid_t pid, std::chrono::microseconds max_wall,
                 w.last.detail = "quiescent only once before the wall time ran out";
             return w;
         }
-        std::this_thread::sleep_for(quiescent_in_a_row > 0 ? confirm_gap : nap);
-        nap = std::min(nap * 2, max_nap);
+        if (q == Quiescence::Quiescent && !counted(obs)) {
+            std::this_thread::sleep_for(confirm_gap);
+        } else if (q != Quiescence::Quiescent || again) {
+            // Busy, or a thread ran between two quiescent looks: let it
+            // work. A server finishing a reply is back in its wait within
+            // microseconds: the first few looks only yield the CPU (one look
+            // takes a few us itself), then the naps grow.
+            if (++busy_looks <= kYieldingLooks) {
+                sched_yield();
+            } else {
+                std::this_thread::sleep_for(nap);
+                nap = std::min(nap * 2, max_nap);
+            }
+        } // else quiescent once, with run counts: look again at once
+        prev = std::move(obs);
     }
 }
 

@@ -37,6 +37,9 @@ struct ThreadObservation {
     bool waiting_for_input = false;
     bool timed = false; // the wait has a finite timeout
     std::string why;    // e.g. "read", "futex wait with timeout", "running"
+    // Times it got a CPU (schedstat's 3rd field) read before and after the
+    // look; -1 unknown (no schedstat).
+    long long runs_before = -1, runs_after = -1;
 };
 
 struct QuiescenceObservation {
@@ -60,10 +63,55 @@ struct QuiescenceWait {
     QuiescenceObservation last;
 };
 
-// Polls with a short backoff until two consecutive observations are
-// quiescent, the process is gone, cannot be inspected, or `max_wall` passes
-// (result Busy: a silent or busy peer, the caller's watchdog decision).
+// Whether no thread ran between two quiescent observations: the same
+// threads, each with the same known run count from before its look in `a`
+// to after its look in `b`. A thread seen asleep in `a` that got no CPU
+// until after its look in `b` slept all along (a woken thread stays
+// runnable until it runs, and `b` would have seen it runnable), so between
+// the end of `a` and the start of `b` every thread was asleep waiting for
+// input at once: a proof of quiescence that needs no gap between the looks.
+bool unmoved(const QuiescenceObservation &a, const QuiescenceObservation &b);
+
+// Polls until two consecutive observations are quiescent and unmoved (back
+// to back), or, where run counts cannot be read, quiescent twice 200 us
+// apart; or until the process is gone, cannot be inspected, or `max_wall`
+// passes (result Busy: a silent or busy peer, the caller's watchdog
+// decision). A busy look is followed by a short nap that grows (backoff).
 QuiescenceWait wait_quiescent(pid_t pid, std::chrono::microseconds max_wall,
                               const QuiescenceOptions &opts = {});
+
+// The same looks and waits for one process, many times: keeps the /proc
+// files of the process and its threads open and reads them from offset 0
+// (an open costs a path walk and permission check each time), and lists the
+// threads again only when their number changes or one vanished. The
+// admission points of a run use one probe.
+class QuiescenceProbe {
+  public:
+    explicit QuiescenceProbe(pid_t pid, const QuiescenceOptions &opts = {});
+    ~QuiescenceProbe();
+    QuiescenceProbe(const QuiescenceProbe &) = delete;
+    QuiescenceProbe &operator=(const QuiescenceProbe &) = delete;
+
+    pid_t pid() const { return pid_; }
+    QuiescenceObservation observe();
+    QuiescenceWait wait(std::chrono::microseconds max_wall);
+
+  private:
+    struct ThreadFiles {
+        pid_t tid = 0;
+        int syscall = -1, stat = -1, schedstat = -1;
+    };
+    QuiescenceObservation observe_after(const QuiescenceObservation *prev);
+    int relist(std::string *detail);
+    void close_threads();
+
+    pid_t pid_;
+    QuiescenceOptions opts_;
+    std::string proc_dir_;
+    int stat_fd_ = -1;
+    std::vector<ThreadFiles> threads_;
+    bool relist_ = true;
+    pid_t owner_ = 0; // a forked copy shares file offsets: it opens its own
+};
 
 } // namespace rcsim
