@@ -4,6 +4,9 @@
 // raw UNIX-socket round trip carrying the same bytes each way (the least a
 // message DMA copy must move: the data in a DMA_READ reply and out in a
 // DMA_WRITE). Median of several runs with min and max, then the ratios.
+// --figures: also one machine-readable line per figure (bench/figures.hpp).
+#include "figures.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -162,7 +165,8 @@ double run_dmacopy(vuc_ctx *c, std::vector<uint8_t> &mem, size_t size, bool *ok)
 
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
+    const bool figures = argc > 1 && strcmp(argv[1], "--figures") == 0;
     const size_t sizes[] = {4096, 65536, 1u << 20};
     Server srv;
     if (!start_dmacopy(srv)) {
@@ -211,6 +215,11 @@ int main() {
         snprintf(cs, sizeof(cs), "%.1f [%.1f..%.1f]", s.median, s.min, s.max);
         printf("%7zuK  %28s  %28s  %28s  %9.4f  %9.3f\n", size / 1024, ca, cb, cs,
                a.median / b.median, a.median / s.median);
+        if (figures) {
+            const std::string k = std::to_string(size / 1024) + "k";
+            rcsim::bench::figure(("dma_client_" + k).c_str(), dm, "MB/s");
+            rcsim::bench::figure(("dma_socket_" + k).c_str(), so, "MB/s");
+        }
     }
     vuc_destroy(c);
     stop_dmacopy(srv);

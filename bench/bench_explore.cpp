@@ -6,13 +6,17 @@
 // scheduling, logging and reporting cost. Then --reset device (one server,
 // DEVICE_RESET per run) beside the process restart, and the mean runs to the
 // first #279 failure for random and pct over 20 seeds (main socket).
+// --figures: only --reset device beside the process restart (3 rounds of
+// 200 runs each, jobs 1), with machine-readable lines (bench/figures.hpp).
 #include "explore.hpp"
+#include "figures.hpp"
 #include "run_forker.hpp"
 #include "scenario_runner.hpp"
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace {
@@ -80,7 +84,8 @@ double mean_runs_to_failure(Harness &h, const RunSpec &spec, const std::string &
 
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
+    const bool figures = argc > 1 && std::strcmp(argv[1], "--figures") == 0;
     HarnessConfig cfg;
     cfg.admission.watchdog = std::chrono::milliseconds(300);
     std::unique_ptr<Harness> h;
@@ -98,6 +103,19 @@ int main() {
     if (!mkdtemp(dir))
         return 1;
 
+    if (figures) {
+        std::vector<double> dev, base;
+        for (int round = 0; round < 3; ++round) {
+            base.push_back(explore_rate(*h, twin, 200, 1, dir));
+            dev.push_back(explore_rate(*h, twin, 200, 1, dir, true));
+        }
+        std::printf("bench-explore: race279.rcs on dmacopy (twin socket), random, jobs 1, 3 "
+                    "rounds of 200 runs\n");
+        rcsim::bench::figure("explore_device_reset", dev, "schedules/s");
+        rcsim::bench::figure("explore_process_restart", base, "schedules/s");
+        std::system((std::string("rm -rf ") + dir).c_str());
+        return 0;
+    }
     std::printf("bench-explore: race279.rcs on dmacopy (twin socket), a forked child per run\n");
     for (size_t jobs : {size_t(1), size_t(2)}) {
         const double base = plain_rate(*h, twin, 300, jobs);

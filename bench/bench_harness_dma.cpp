@@ -2,7 +2,11 @@
 // DMA_READ/DMA_WRITE split into MemRd/MemWr TLPs, host memory behind the
 // root port's memory port) beside the client library alone serving the same
 // copy from a plain buffer (a second dmacopy process, no RTL), same run.
-// Copies of 1 MiB, median of 5.
+// Copies of 1 MiB, median of 5. Then the simulated clock: cycles/s while
+// the copy streams (busy) beside simulated cycles per wall second while
+// idle (waits of 10^5 cycles with nothing in flight: edges skipped).
+// --figures: also one machine-readable line per figure (bench/figures.hpp).
+#include "figures.hpp"
 #include "harness.hpp"
 
 #include <algorithm>
@@ -85,7 +89,24 @@ int client_only(std::vector<double> *out) {
 
 } // namespace
 
-int main() {
+// Simulated cycles per wall second of waits on an idle harness, the way a
+// test waits (run_cycles), median of kRuns runs of 2000 waits.
+std::vector<double> idle_rates(rcsim::Harness &h) {
+    std::vector<double> out;
+    constexpr uint64_t kWait = 100000;
+    for (int run = 0; run < kRuns; ++run) {
+        const uint64_t c0 = h.cycles();
+        const Clock::time_point t0 = Clock::now();
+        for (int i = 0; i < 2000; ++i)
+            h.run_cycles(kWait);
+        out.push_back(double(h.cycles() - c0) /
+                      std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+    return out;
+}
+
+int main(int argc, char **argv) {
+    const bool figures = argc > 1 && strcmp(argv[1], "--figures") == 0;
     std::unique_ptr<rcsim::Harness> h;
     std::string err;
     if (rcsim::Harness::create(rcsim::HarnessConfig{}, &h, &err) < 0 ||
@@ -102,7 +123,7 @@ int main() {
         fprintf(stderr, "bench-harness-dma: ring setup failed\n");
         return 1;
     }
-    std::vector<double> rtl, client;
+    std::vector<double> rtl, client, busy;
     uint64_t cycles = 0;
     for (int run = 0; run < kRuns; ++run) {
         const uint64_t c0 = h->cycles();
@@ -111,13 +132,16 @@ int main() {
             fprintf(stderr, "bench-harness-dma: copy failed\n%s", h->failure_report().c_str());
             return 1;
         }
-        rtl.push_back(kBytes / 1e6 / std::chrono::duration<double>(Clock::now() - t0).count());
+        const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+        rtl.push_back(kBytes / 1e6 / secs);
         cycles = h->cycles() - c0;
+        busy.push_back(double(cycles) / secs);
     }
     if (h->memory().compare(kDst, src.data(), src.size())) {
         fprintf(stderr, "bench-harness-dma: copied data differs\n");
         return 1;
     }
+    const std::vector<double> idle = idle_rates(*h);
     h->shutdown();
     if (client_only(&client) < 0)
         return 1;
@@ -128,7 +152,14 @@ int main() {
            r, static_cast<unsigned long long>(cycles));
     printf("  client library alone (no RTL):                 %9.2f MB/s\n", c);
     printf("  ratio RTL / client alone:                      %9.3f\n", r / c);
-    printf("  simulated clock through the RTL:               %9.0f cycles/s\n",
-           double(cycles) * r / (kBytes / 1e6));
+    printf("  simulated clock through the RTL (busy):        %9.0f cycles/s\n", median(busy));
+    printf("  simulated clock idle (waits, edges skipped):   %9.0f cycles/s (%.0fx busy)\n",
+           median(idle), median(idle) / median(busy));
+    if (figures) {
+        rcsim::bench::figure("dma_rtl", rtl, "MB/s");
+        rcsim::bench::figure("dma_rtl_client", client, "MB/s");
+        rcsim::bench::figure("busy_cycles_dma", busy, "cycles/s");
+        rcsim::bench::figure("idle_cycles", idle, "cycles/s");
+    }
     return 0;
 }

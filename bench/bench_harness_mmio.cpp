@@ -3,11 +3,14 @@
 // server and back, with a quiescence check at each admission point) beside
 // the client library alone (blocking REGION_READ) on the same connection to
 // the same server in the same run. Median of 5 runs of 2000 reads each.
+// --figures: also one machine-readable line per figure (bench/figures.hpp).
+#include "figures.hpp"
 #include "harness.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -22,7 +25,8 @@ double median(std::vector<double> v) {
 
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
+    const bool figures = argc > 1 && std::strcmp(argv[1], "--figures") == 0;
     std::unique_ptr<rcsim::Harness> h;
     std::string err;
     if (rcsim::Harness::create(rcsim::HarnessConfig{}, &h, &err) < 0 ||
@@ -66,6 +70,10 @@ int main() {
            k.admission.quiescence_waits
                ? double(k.admission.quiescence_wall_us) / double(k.admission.quiescence_waits)
                : 0.0);
+    if (figures) {
+        rcsim::bench::figure("mmio_stack", stack, "round trips/s");
+        rcsim::bench::figure("mmio_client", client, "round trips/s");
+    }
     h->shutdown();
     return 0;
 }

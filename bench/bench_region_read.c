@@ -3,7 +3,8 @@
  * client library (blocking vuc_region_read) against a minimal in-repo
  * responder thread, beside a raw socketpair ping-pong of the same message
  * sizes with the same responder, measured in the same run. Prints median,
- * min and max of several runs and the ratio of the medians.
+ * min and max of several runs and the ratio of the medians. --figures: also
+ * machine-readable lines "FIGURE\tkey\tmedian\tmin\tmax\tunit" (bench/report.sh).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -152,6 +153,11 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
+    bool figures = argc > 1 && strcmp(argv[1], "--figures") == 0;
+    if (figures) {
+        argc--;
+        argv++;
+    }
     int iters = argc > 1 ? atoi(argv[1]) : 20000;
     if (iters <= 0) {
         fprintf(stderr, "usage: bench-client-region-read [ITERATIONS per run]\n");
@@ -184,6 +190,12 @@ int main(int argc, char **argv) {
         snprintf(l, sizeof(l), "%.0f [%.0f, %.0f]", lib[RUNS / 2], lib[0], lib[RUNS - 1]);
         snprintf(w, sizeof(w), "%.0f [%.0f, %.0f]", raw[RUNS / 2], raw[0], raw[RUNS - 1]);
         printf("%6u  %-30s  %-30s  %.2f\n", sizes[s], l, w, lib[RUNS / 2] / raw[RUNS / 2]);
+        if (figures) {
+            printf("FIGURE\tregion_read_lib_%u\t%.6g\t%.6g\t%.6g\tround trips/s\n", sizes[s],
+                   lib[RUNS / 2], lib[0], lib[RUNS - 1]);
+            printf("FIGURE\tregion_read_raw_%u\t%.6g\t%.6g\t%.6g\tround trips/s\n", sizes[s],
+                   raw[RUNS / 2], raw[0], raw[RUNS - 1]);
+        }
     }
     return 0;
 }

@@ -1,14 +1,17 @@
 // Simulated cycles per second of the verilated root port (DATA_W = 128)
 // under back-to-back 8-byte MMIO reads answered by the C++ endpoint model,
 // beside the same model and testbench clocked idle (the baseline), with the
-// ratio. Median of several runs, with min and max.
+// ratio. Median of several runs, with min and max. --figures: also one
+// machine-readable line per figure (bench/figures.hpp).
 #include "Vrp128.h"
+#include "figures.hpp"
 #include "root_port_harness.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 using namespace rcsim::test;
@@ -69,7 +72,8 @@ Stats stats(std::vector<double> v) {
 
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
+    const bool figures = argc > 1 && std::strcmp(argv[1], "--figures") == 0;
     std::printf("bench-rtl-cycles: rcsim_root_port_wrap DATA_W=128 verilated --cc, C++ endpoint "
                 "model, %d runs x %llu cycles\n",
                 kRuns, static_cast<unsigned long long>(kCycles));
@@ -94,5 +98,9 @@ int main() {
                 static_cast<unsigned long long>(reads), double(kCycles) / double(reads),
                 sm.median * double(reads) / double(kCycles));
     std::printf("ratio MMIO / idle: %.3f\n", sm.median / si.median);
+    if (figures) {
+        rcsim::bench::figure("busy_cycles_rtl_mmio", mmio, "cycles/s");
+        rcsim::bench::figure("clocked_idle_cycles_rtl", idle, "cycles/s");
+    }
     return 0;
 }

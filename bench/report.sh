@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Runs every bench-* program of a build and prints ONE table of the figures
+# issue 9 asks for, each beside the baseline measured in the same run, the
+# ratio, the target and whether it is met; writes the same markdown to OUT.
+# Each program prints "FIGURE<TAB>key<TAB>median<TAB>min<TAB>max<TAB>unit"
+# lines with --figures (bench/figures.hpp); its whole output goes to
+# BUILD/bench/logs/<program>.txt.
+#   bench/report.sh BUILD_DIR OUT.md
+set -euo pipefail
+
+build=${1:-build}
+out=${2:-bench/results.md}
+logs=$build/bench/logs
+mkdir -p "$logs"
+figs=$logs/figures.tsv
+: >"$figs"
+
+cache=$build/CMakeCache.txt
+cache_get() { sed -n "s/^$1:[A-Z]*=//p" "$cache" | head -n1; }
+build_type=$(cache_get CMAKE_BUILD_TYPE)
+bt_upper=$(echo "$build_type" | tr '[:lower:]' '[:upper:]')
+cxx=$(cache_get CMAKE_CXX_COMPILER)
+cxx_version=$("$cxx" --version | head -n1)
+cxx_flags="$(cache_get CMAKE_CXX_FLAGS) $(cache_get "CMAKE_CXX_FLAGS_$bt_upper")"
+c_flags="$(cache_get CMAKE_C_FLAGS) $(cache_get "CMAKE_C_FLAGS_$bt_upper")"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+cores=$(nproc)
+start=$(date +%s)
+
+# name, arguments: programs in the table first, then the rest (logged only).
+run() {
+    local prog=$build/bench/$1
+    shift
+    if [ ! -x "$prog" ]; then
+        echo "bench: $prog missing (not built?)" >&2
+        return 1
+    fi
+    local t0=$(date +%s)
+    echo "bench: running $(basename "$prog") $*" >&2
+    if ! "$prog" "$@" >"$logs/$(basename "$prog").txt" 2>&1; then
+        echo "bench: $(basename "$prog") failed, see $logs/$(basename "$prog").txt" >&2
+        tail -n 20 "$logs/$(basename "$prog").txt" >&2
+        return 1
+    fi
+    grep -P '^FIGURE\t' "$logs/$(basename "$prog").txt" | cut -f2- >>"$figs" || true
+    echo "bench: $(basename "$prog") took $(( $(date +%s) - t0 )) s" >&2
+}
+
+status=0
+run bench-harness-mmio --figures || status=1
+run bench-client-region-read --figures || status=1
+run bench-dmacopy --figures || status=1
+run bench-harness-dma --figures || status=1
+run bench-rtl-cycles --figures || status=1
+run bench-explore --figures || status=1
+run bench-harness-memory --figures || status=1
+for extra in "$build"/bench/bench-*; do
+    case $(basename "$extra") in
+    bench-harness-mmio | bench-client-region-read | bench-dmacopy | bench-harness-dma | \
+        bench-rtl-cycles | bench-explore | bench-harness-memory) ;;
+    *) [ -x "$extra" ] && { run "$(basename "$extra")" || status=1; } ;;
+    esac
+done
+wall=$(( $(date +%s) - start ))
+
+# The table: one row per figure, from the FIGURE lines.
+table=$(awk -F'\t' '
+function num(x) { return x + 0 }
+function fmt(v) {
+    if (v >= 1e9) return sprintf("%.3g G", v / 1e9)
+    if (v >= 1e6) return sprintf("%.3g M", v / 1e6)
+    if (v >= 1e4) return sprintf("%.0f", v)
+    if (v >= 100) return sprintf("%.0f", v)
+    return sprintf("%.3g", v)
+}
+function cell(k) {
+    if (!(k in med)) return "missing"
+    return fmt(med[k]) " [" fmt(lo[k]) " .. " fmt(hi[k]) "] " unit[k]
+}
+function row(name, k, b, target, ok) {
+    r = "-"
+    if ((k in med) && (b in med) && num(med[b]) > 0) r = sprintf("%.3g", med[k] / med[b])
+    printf "| %s | %s | %s | %s | %s | %s |\n", name, cell(k), (b == "" ? "none" : cell(b)), \
+        (b == "" ? "-" : r), target, ok
+}
+function met(c) { return c ? "**met**" : "NOT met" }
+{ med[$1] = $2; lo[$1] = $3; hi[$1] = $4; unit[$1] = $5 }
+END {
+    print "| figure | value: median [min .. max] | baseline (same run): median [min .. max] | ratio | target | met |"
+    print "|---|---|---|---|---|---|"
+    k = "mmio_stack"; b = "mmio_client"
+    row("MMIO round trips/s, full stack (RTL + client + regs server), 4 B reads", k, b, \
+        ">= 0.5 x client only", met((k in med) && (b in med) && med[k] >= 0.5 * med[b]))
+    split("4 8 4096", sz, " ")
+    for (i = 1; i <= 3; i++) {
+        k = "region_read_lib_" sz[i]; b = "region_read_raw_" sz[i]
+        row("client-only REGION_READ round trips/s, " sz[i] " B (baseline: raw socketpair ping-pong)", \
+            k, b, ">= 0.8 x raw", met((k in med) && (b in med) && med[k] >= 0.8 * med[b]))
+    }
+    k = "dma_client_1024k"; b = "dma_socket_1024k"
+    row("message DMA MB/s, client only, 1 MiB copies (baseline: raw socket, same bytes)", k, b, \
+        ">= 0.5 x raw and >= 1000 MB/s", \
+        met((k in med) && (b in med) && med[k] >= 0.5 * med[b] && med[k] >= 1000))
+    k = "dma_rtl"; b = "dma_rtl_client"
+    row("message DMA MB/s through the RTL, 1 MiB copies (baseline: client only)", k, b, \
+        ">= 0.25 x client only", met((k in med) && (b in med) && med[k] >= 0.25 * med[b]))
+    row("simulated cycles/s busy: whole harness, DMA streaming", "busy_cycles_dma", "", \
+        "report", "reported")
+    row("simulated cycles/s busy: verilated root port alone, back-to-back MMIO", \
+        "busy_cycles_rtl_mmio", "", "report", "reported")
+    k = "idle_cycles"; b = "busy_cycles_dma"
+    row("simulated cycles per wall second idle (edges skipped; baseline: busy, DMA streaming)", \
+        k, b, ">= 100 x busy", met((k in med) && (b in med) && med[k] >= 100 * med[b]))
+    k = "explore_device_reset"; b = "explore_process_restart"
+    row("schedules/s, race279 exploration, --reset device (baseline: process restart)", k, b, \
+        ">= 200/s", met((k in med) && med[k] >= 200))
+    k = "rss_peak"; b = "rss_first"
+    row("peak RSS over 10^6 MMIO (baseline: RSS after 10^3)", k, b, "<= 1.10 x baseline", \
+        met((k in med) && (b in med) && med[k] <= 1.10 * med[b]))
+}' "$figs")
+
+{
+    echo "# rcsim benchmark results"
+    echo
+    echo "Command: \`make -f Makefile.ci bench\` (bench/report.sh $build $out), $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $wall s."
+    echo
+    echo "Machine: $cores cores, $cpu; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+    echo "Build: CMAKE_BUILD_TYPE=$build_type, $cxx_version, CXX flags \"$(echo $cxx_flags)\", C flags \"$(echo $c_flags)\"."
+    echo
+    echo "$table"
+    echo
+    echo "Each figure is the median of several runs of its program (min and max in brackets); the"
+    echo "baseline is measured by the same program in the same run. Full outputs: $logs/."
+    # What bounds the targets that are not met, with the measurements (by hand).
+    if [ -f "$(dirname "$0")/bounds.md" ]; then
+        echo
+        cat "$(dirname "$0")/bounds.md"
+    fi
+} | tee "$out"
+exit $status
