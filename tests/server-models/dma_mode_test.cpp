@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <csignal>
 #include <sys/wait.h>
@@ -133,6 +134,13 @@ std::vector<std::string> peak_lines(const ServerProcess &s) {
         out.push_back(log.substr(at, log.find('\n', at) - at));
     }
     return out;
+}
+
+// The peak line is read from the server's log, which
+// RCSIM_SERVER_LOG_TO_STDERR sends to the terminal instead (then only the
+// peak checks are left out).
+bool log_captured() {
+    return getenv("RCSIM_SERVER_LOG_TO_STDERR") == nullptr;
 }
 
 std::vector<std::string> wait_peak_lines(const ServerProcess &s, size_t n) {
@@ -263,11 +271,15 @@ TEST(DmaModeQueue, HoldsCrossingCommandsAndServesThemInOrder) {
         ASSERT_EQ(data.size(), 64u);
         for (unsigned k = 0; k < 64; k++)
             EXPECT_EQ(data[k], uint8_t(0x10000100 + k + 0x5a)) << k;
-        EXPECT_TRUE(peak_lines(s).empty()) << "peak line before the disconnect";
+        if (log_captured()) {
+            EXPECT_TRUE(peak_lines(s).empty()) << "peak line before the disconnect";
+        }
     }
-    auto lines = wait_peak_lines(s, 1);
-    ASSERT_EQ(lines.size(), 1u) << s.log_text();
-    EXPECT_EQ(lines[0], "vus: DMA queue peak: 72 bytes (limit 65536)");
+    if (log_captured()) {
+        auto lines = wait_peak_lines(s, 1);
+        ASSERT_EQ(lines.size(), 1u) << s.log_text();
+        EXPECT_EQ(lines[0], "vus: DMA queue peak: 72 bytes (limit 65536)");
+    }
     {
         Conn c;
         ASSERT_TRUE(c.open(s.socket_path(), false, 4096));
@@ -283,7 +295,9 @@ TEST(DmaModeQueue, HoldsCrossingCommandsAndServesThemInOrder) {
         expect_reply(c.main, 7, VU_CMD_REGION_WRITE, "second write");
         expect_reply(c.main, 8, VU_CMD_REGION_READ, "read");
     }
-    lines = wait_peak_lines(s, 2);
+    if (!log_captured())
+        return;
+    auto lines = wait_peak_lines(s, 2);
     ASSERT_EQ(lines.size(), 2u) << s.log_text();
     EXPECT_EQ(lines[1], "vus: DMA queue peak: 112 bytes (limit 65536)");
     s.stop(); // no client at exit: no further line
@@ -325,6 +339,8 @@ TEST(DmaModeQueue, OverTheLimitIsRefusedWithEnobufsAndNotRun) {
         EXPECT_EQ(c.read64(9, 0, 0x300), 0u) << "the refused write was run";
         EXPECT_EQ(c.read64(10, 0, 0x18), 0u);
     }
+    if (!log_captured())
+        return;
     auto lines = wait_peak_lines(s, 1);
     ASSERT_EQ(lines.size(), 1u) << s.log_text();
     EXPECT_EQ(lines[0], "vus: DMA queue peak: 72 bytes (limit 80)");
@@ -368,6 +384,8 @@ TEST(DmaModeQueue, BadHeaderIsAnsweredInItsTurnAndAnErrorReplyEndsTheDma) {
         ASSERT_EQ(len->payload_len(), 24u);
         EXPECT_EQ(std::vector<uint8_t>(len->payload() + 16, len->payload() + 24), le64(64));
     }
+    if (!log_captured())
+        return;
     auto lines = wait_peak_lines(s, 1);
     ASSERT_EQ(lines.size(), 1u) << s.log_text();
     EXPECT_EQ(lines[0], "vus: DMA queue peak: 80 bytes (limit 65536)");
