@@ -107,6 +107,9 @@ void Admission::queue(const vuc_event &ev) {
     a.seq = ev.seq;
     a.label = label_of(ev);
     note_refused(bridge_, ev, a.label);
+    if ((ev.arrival == VUC_ARR_REPLY && ev.status < 0) || ev.arrival == VUC_ARR_BAD_CMD ||
+        (ev.arrival == VUC_ARR_DISCONNECT && ev.status == -EPROTO))
+        ++counters_.protocol_events;
     pending_.push_back(a);
 }
 
@@ -321,8 +324,10 @@ unsigned Admission::admit_all() {
             const int rc = vuc_deliver(ctx_, a.seq);
             if (rc < 0)
                 notes_.push_back("deliver " + a.label + " failed: errno " + std::to_string(-rc));
-            if (a.disconnect)
+            if (a.disconnect) {
+                ++counters_.disconnects;
                 bridge_.note_failure("server " + a.label + ": connection lost mid-run");
+            }
         }
         // Replies complete requests: their events come now, in order.
         vuc_event ev;
@@ -363,6 +368,8 @@ unsigned Admission::point() {
             break; // simulated time has to reach the delayed arrival first
         if (!bridge_.awaits_server() || bridge_.owes_server())
             break;
+        if (bridge_.sets_aside() && deadlocked())
+            break;
         if (++empty_wakeups > 100) {
             silent("server fds readable but nothing could be read", {});
             break;
@@ -373,7 +380,7 @@ unsigned Admission::point() {
     }
     // The server is quiescent with none of its DMA in flight: its DMA
     // exchange is over, requests the scheduler held go out now.
-    if (!bridge_.owes_server() && !dirty_ && pending_.empty())
+    if (!bridge_.owes_server() && !bridge_.sets_aside() && !dirty_ && pending_.empty())
         bridge_.end_dma_phase();
     return admitted;
 }

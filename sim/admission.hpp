@@ -41,6 +41,11 @@ struct AdmissionConfig {
 struct AdmissionCounters {
     uint64_t points = 0, admitted = 0, quiescence_waits = 0, settles = 0, silent = 0;
     uint64_t quiescence_wall_us = 0;
+    uint64_t deadlocks = 0; // `deadlock` decisions (admission_deadlock.cpp)
+    // Arrivals the client's checks threw out (a reply that does not fit its
+    // request, a command it refused, an unframeable stream) and connections
+    // lost mid-run (failure_category.hpp).
+    uint64_t protocol_events = 0, disconnects = 0;
 };
 
 class Admission {
@@ -84,6 +89,8 @@ class Admission {
     const AdmissionCounters &counters() const { return counters_; }
     const std::vector<Decision> &decisions() const { return decisions_; }
     const std::vector<std::string> &notes() const { return notes_; }
+    // The `deadlock:` notes, one per deadlock found.
+    const std::vector<std::string> &deadlocks() const { return deadlocks_; }
 
   private:
     struct Arrival {
@@ -102,6 +109,11 @@ class Admission {
     void gather();
     bool wait_for_server();
     void silent(const std::string &why, std::chrono::microseconds waited);
+    // admission_deadlock.cpp: both sides wait for each other (the sync
+    // client set the server's DMA aside): records it, abandons our requests.
+    bool deadlocked();
+    bool readable_now(int timeout_ms);
+    void deadlock();
     unsigned admit_all();
     size_t next_to_admit(Decision *d);
     bool due_now() const;
@@ -125,6 +137,7 @@ class Admission {
     AdmissionCounters counters_;
     std::vector<Decision> decisions_;
     std::vector<std::string> notes_;
+    std::vector<std::string> deadlocks_;
 };
 
 // "REGION_READ", "DMA_WRITE", ... (the number for unknown commands).

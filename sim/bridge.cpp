@@ -104,8 +104,10 @@ void Bridge::track(vuc_id id, Pending p) {
 void Bridge::on_event(const vuc_event &ev) {
     if (ev.kind == VUC_EV_COMPLETED)
         complete(ev.id);
-    else if (ev.kind == VUC_EV_PROTOCOL)
+    else if (ev.kind == VUC_EV_PROTOCOL) {
+        ++counters_.protocol_events;
         note_failure("server sent a reply nobody asked for (dropped, -EPROTO)");
+    }
 }
 
 void Bridge::complete(vuc_id id) {
@@ -121,6 +123,7 @@ void Bridge::complete(vuc_id id) {
         r.status = -EIO;
     finish(p, r);
     vuc_release(ctx_, id);
+    take_up_set_aside();
 }
 
 std::vector<std::string> Bridge::awaited() const {
@@ -130,19 +133,20 @@ std::vector<std::string> Bridge::awaited() const {
     return v;
 }
 
-void Bridge::abandon_outstanding() {
+void Bridge::abandon_outstanding(const std::string &why) {
     for (const auto &[id, p] : pending_) {
         ++counters_.abandoned;
-        note_failure("no reply to " + p.what + " #" + std::to_string(uint16_t(id)) +
-                     " before the watchdog: left to the completion timeout");
+        note_failure("no reply to " + p.what + " #" + std::to_string(uint16_t(id)) + " " + why +
+                     ": left to the completion timeout");
         vuc_release(ctx_, id);
     }
     pending_.clear();
+    take_up_set_aside(); // nothing of ours is outstanding any more
 }
 
 bool Bridge::idle() const {
     return rx_.empty() && pending_.empty() && jobs_.empty() && held_.empty() && !tx_asm_.in_tlp() &&
-           !(dma_hooks_ && dma_hooks_->holding());
+           set_aside_.empty() && !(dma_hooks_ && dma_hooks_->holding());
 }
 
 } // namespace rcsim

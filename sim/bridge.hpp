@@ -12,6 +12,7 @@
 #pragma once
 
 #include "bar_map.hpp"
+#include "client_style.hpp"
 #include "rtl_ports.hpp"
 #include "tlp.hpp"
 #include "tlp_beats.hpp"
@@ -43,6 +44,11 @@ struct BridgeCounters {
     uint64_t dma_bytes_read = 0, dma_bytes_written = 0;
     uint64_t irqs_injected = 0, intx_acks = 0;
     uint64_t abandoned = 0; // requests given up after a silent decision
+    // Replies nobody asked for (VUC_EV_PROTOCOL) and error replies saying
+    // our request was malformed (EPROTO, EBADMSG, EINVAL): failure category
+    // "protocol error" (failure_category.hpp).
+    uint64_t protocol_events = 0;
+    uint64_t set_aside = 0; // DMA commands the sync client set aside
 };
 
 struct IrqSignal {
@@ -92,9 +98,23 @@ class Bridge : public EdgeSink {
         return !jobs_.empty() || (dma_hooks_ && dma_hooks_->owes_replies());
     }
     std::vector<std::string> awaited() const;
-    // The watchdog gave up: forget the replies (the root port's completion
-    // timeout answers the host).
-    void abandon_outstanding();
+    // The watchdog gave up (or a deadlock was found): forget the replies
+    // (the root port's completion timeout answers the host). `why` ends the
+    // failure note of each ("before the watchdog").
+    void abandon_outstanding(const std::string &why = "before the watchdog");
+
+    // ---- client style (client_style.hpp): Sync sets a DMA command aside,
+    // unanswered, while a request of ours awaits its reply, and takes the
+    // set-aside commands up in arrival order once none does. Set-aside
+    // commands are not owes_server(): nothing of ours is under way for them.
+    void set_client_style(ClientStyle s) { style_ = s; }
+    bool sets_aside() const { return !set_aside_.empty(); }
+    // "DMA_READ #2 main" for each set-aside command, in arrival order.
+    std::vector<std::string> set_aside() const;
+    // Told (kind "set-aside" or "take-up", what) whenever the sync client
+    // sets a command aside or takes one up: the harness logs both.
+    using StyleFn = std::function<void(const std::string &kind, const std::string &what)>;
+    void on_set_aside(StyleFn fn) { on_set_aside_ = std::move(fn); }
     // Nothing queued for the root port and nothing in flight here.
     bool idle() const;
 
@@ -189,6 +209,8 @@ class Bridge : public EdgeSink {
     // bridge_dma.cpp
     static int dma_trampoline(void *opaque, vuc_dma_op *op);
     int start_dma(vuc_dma_op *op);
+    int take_up_dma(vuc_dma_op *op);
+    void take_up_set_aside();
     void issue_reads();
     void dma_completion(const tlp::Tlp &t);
     void finish_piece(uint64_t job, int err);
@@ -245,6 +267,9 @@ class Bridge : public EdgeSink {
     std::map<uint8_t, ReadPiece> tags_;
     std::deque<uint8_t> free_tags_;
     std::deque<ExpectedWrite> expected_writes_;
+    ClientStyle style_ = ClientStyle::Async;
+    std::deque<vuc_dma_op *> set_aside_;
+    StyleFn on_set_aside_;
 
     // Interrupts and the host's programming of them (shadowed, never read
     // back from the server).

@@ -14,7 +14,55 @@ int Bridge::dma_trampoline(void *opaque, vuc_dma_op *op) {
     return static_cast<Bridge *>(opaque)->start_dma(op);
 }
 
+// The sync client (client_style.hpp) sets the command aside while a
+// request of ours awaits its reply; take_up_set_aside() serves it later.
+namespace {
+std::string dma_label(const vuc_dma_op *op) {
+    return std::string(op->cmd == VU_CMD_DMA_WRITE ? "DMA_WRITE" : "DMA_READ") + " #" +
+           std::to_string(op->msg_id) + (op->on_twin ? " twin" : " main");
+}
+} // namespace
+
 int Bridge::start_dma(vuc_dma_op *op) {
+    if (style_ == ClientStyle::Sync && !pending_.empty()) {
+        ++counters_.set_aside;
+        set_aside_.push_back(op);
+        if (on_set_aside_) {
+            std::string ours;
+            for (const std::string &w : awaited())
+                ours += (ours.empty() ? "" : ", ") + w;
+            on_set_aside_("set-aside", dma_label(op) + " (awaiting " + ours + ")");
+        }
+        return VUC_DMA_PENDING;
+    }
+    return take_up_dma(op);
+}
+
+std::vector<std::string> Bridge::set_aside() const {
+    std::vector<std::string> v;
+    for (const vuc_dma_op *op : set_aside_)
+        v.push_back(dma_label(op));
+    return v;
+}
+
+// In arrival order, while nothing of ours is outstanding (taking one up may
+// send a command of the harness's own: the rest wait for its reply).
+void Bridge::take_up_set_aside() {
+    while (pending_.empty() && !set_aside_.empty()) {
+        vuc_dma_op *op = set_aside_.front();
+        set_aside_.pop_front();
+        if (on_set_aside_)
+            on_set_aside_("take-up", dma_label(op));
+        const int rc = take_up_dma(op);
+        if (rc == VUC_DMA_PENDING)
+            continue;
+        const int sent = vuc_dma_complete(ctx_, op, rc < 0 ? rc : 0);
+        if (sent < 0 && sent != -ENOTCONN)
+            note_failure("DMA reply could not be sent: errno " + std::to_string(-sent));
+    }
+}
+
+int Bridge::take_up_dma(vuc_dma_op *op) {
     if (dma_hooks_) {
         const int refused = dma_hooks_->dma_started(op);
         if (refused < 0)

@@ -169,6 +169,11 @@ void Bridge::cfg_write(const tlp::Tlp &t) {
 
 void Bridge::finish(const Pending &p, const vuc_result &r) {
     const tlp::Tlp &t = p.req;
+    // An error reply saying our request was malformed, or a reply that did
+    // not fit it (the client's validation gives EPROTO): the two sides no
+    // longer agree on the stream (failure category "protocol error").
+    if (r.status == -EPROTO || r.status == -EBADMSG || r.status == -EINVAL)
+        ++counters_.protocol_events;
     switch (p.kind) {
     case Kind::MemRead: {
         if (r.status < 0)

@@ -225,6 +225,7 @@ class Explorer {
     void account(const std::string &policy, const RunReport &r) {
         ++sum_.runs;
         sum_.hashes.insert(r.hash);
+        sum_.queue_peak = std::max(sum_.queue_peak, r.queue_peak);
         if (r.status == 2) {
             ++sum_.errors;
             if (sum_.errors_seen.size() < 5)
@@ -234,6 +235,7 @@ class Explorer {
         if (r.status == 0)
             return;
         ++sum_.failures;
+        ++sum_.categories[r.category.empty() ? "other" : r.category];
         if (!sum_.first_failure_run)
             sum_.first_failure_run = sum_.runs;
         for (FailureClass &c : sum_.classes)
@@ -243,6 +245,7 @@ class Explorer {
             }
         FailureClass c;
         c.name = r.failure_class;
+        c.category = r.category.empty() ? "other" : r.category;
         c.count = 1;
         c.first_run = sum_.runs;
         c.policy = policy;
@@ -440,11 +443,27 @@ std::string format_summary(const ExploreSummary &s, const std::string &replay_co
         out += "  first failure at run " + std::to_string(s.first_failure_run) + "\n";
     for (const std::string &e : s.errors_seen)
         out += "  could not run: " + e + "\n";
+    if (!s.categories.empty()) {
+        out += "  failures by category:";
+        size_t count = 0;
+        const char *const *names = failure_category_names(&count);
+        std::string sep = " ";
+        for (size_t i = 0; i < count; ++i) {
+            const auto it = s.categories.find(names[i]);
+            if (it == s.categories.end())
+                continue;
+            out += sep + names[i] + " " + std::to_string(it->second);
+            sep = ", ";
+        }
+        out += "\n";
+    }
+    if (s.queue_peak >= 0)
+        out += "  server DMA queue peak: " + std::to_string(s.queue_peak) + " bytes\n";
     size_t n = 0;
     for (const FailureClass &c : s.classes) {
         out += "failure class " + std::to_string(++n) + ": " + c.name + "\n";
-        out += "  " + std::to_string(c.count) + " run(s); first: run " +
-               std::to_string(c.first_run) + " (" + c.policy + ", " +
+        out += "  category: " + c.category + "; " + std::to_string(c.count) +
+               " run(s); first: run " + std::to_string(c.first_run) + " (" + c.policy + ", " +
                std::to_string(c.original.size()) + " deviation(s) from fifo)\n";
         out += "  shrunk to " + std::to_string(c.minimal.size()) + " deviation(s) from fifo in " +
                std::to_string(c.shrink_runs) + " run(s)" + (c.minimal.empty() ? "" : ":") + "\n";

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -42,6 +43,7 @@ struct ExploreOptions {
 
 struct FailureClass {
     std::string name;
+    std::string category; // failure_category.hpp, of its first run
     size_t count = 0;
     size_t first_run = 0;
     std::string policy;              // of the first failing run
@@ -60,7 +62,9 @@ struct ExploreSummary {
     size_t branching = 0;         // choice points with a choice, in the fifo run (pct, exhaustive)
     std::set<std::string> hashes; // distinct interleavings seen
     std::vector<FailureClass> classes;
-    std::vector<std::string> errors_seen; // runs that could not run (first few)
+    std::vector<std::string> errors_seen;     // runs that could not run (first few)
+    std::map<std::string, size_t> categories; // failing runs per failure category
+    long long queue_peak = -1;                // largest "vus: DMA queue peak" of any run (-1: none)
     double seconds = 0;
 };
 

@@ -161,6 +161,7 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
     }
     bridge_ = std::make_unique<Bridge>(ctx_, bars_, HarnessTop::kLanes, cfg_.device_bdf);
     bridge_->set_link(128, cfg_.mrrs, cfg_.rcb);
+    bridge_->set_client_style(cfg_.client_style);
     for (const MemWindow &w : cfg_.dma_windows) {
         uint32_t prot = 0;
         if (uint8_t(w.perm) & uint8_t(MemPerm::Read))
@@ -175,6 +176,16 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
     }
     admission_ = std::make_unique<Admission>(ctx_, *bridge_, cfg_.admission);
     admission_->set_clock([this] { return top_->time_ps(); });
+    // The sync client's set-aside commands go into the log as observations.
+    bridge_->on_set_aside([this](const std::string &kind, const std::string &what) {
+        if (!admission_)
+            return;
+        Decision d;
+        d.kind = kind;
+        d.options = {what};
+        d.chosen = what;
+        admission_->record_choice(d);
+    });
     admission_->set_cycles([this] { return top_->cycles(); });
     admission_->on_decision([this](const Decision &d) {
         if (observer_)
@@ -292,6 +303,10 @@ int Harness::open_log(std::string *error) {
     // Whether the client offers the twin socket decides which socket the
     // server's DMA takes, so a replay must make the same offer.
     h.rtl_settings["twin_offered"] = cfg_.no_twin ? "no" : "yes";
+    // A sync client sets DMA aside (other decisions follow); async, the
+    // default, is left out so that older logs still match.
+    if (cfg_.client_style == ClientStyle::Sync)
+        h.rtl_settings["client"] = to_string(cfg_.client_style);
     if (cfg_.dma_choices.any()) { // which DMA choice points exist
         h.rtl_settings["dma_choices"] = dma_choices_to_string(cfg_.dma_choices);
         h.rtl_settings["hold_cycles"] = hold_cycles_to_string(cfg_.dma_choices.hold_cycles);
@@ -605,6 +620,11 @@ HarnessCounters Harness::counters() const {
     c.rtl = top_->last_out();
     c.irqs_seen = driver_.msi_events().size();
     return c;
+}
+
+const std::vector<std::string> &Harness::deadlocks() const {
+    static const std::vector<std::string> none;
+    return admission_ ? admission_->deadlocks() : none;
 }
 
 const std::vector<Decision> &Harness::decisions() const {

@@ -51,6 +51,10 @@ struct HarnessConfig {
     // With a scheduler: the DMA choice points (dma_reply_gate.hpp); none by
     // default. Pinned in the decision log header when any is on.
     DmaChoiceConfig dma_choices;
+    // What the client does with a DMA command that arrives while a request
+    // of ours awaits its reply (client_style.hpp). Pinned in the decision
+    // log header when sync.
+    ClientStyle client_style = ClientStyle::Async;
     std::chrono::milliseconds server_start_timeout{5000};
     std::string decision_log_path; // empty: decisions kept in memory only
     std::string fst_path;          // empty: no waveform
@@ -164,6 +168,10 @@ class Harness : private EdgeSink {
     // The DMA choice points from the next connect() or set_scheduler() on
     // (e.g. per forked run).
     void set_dma_choices(const DmaChoiceConfig &c) { cfg_.dma_choices = c; }
+    // The client style from the next connect() on (runs forked later).
+    void set_client_style(ClientStyle s) { cfg_.client_style = s; }
+    // The `deadlock:` notes of this connection (admission_deadlock.cpp).
+    const std::vector<std::string> &deadlocks() const;
     // The scenario the next log pins (path and SHA-256 in its header).
     void set_log_scenario(const std::string &path) { log_scenario_ = path; }
 

@@ -31,6 +31,8 @@ struct SchedOptions {
     uint32_t cpl_timeout = 50000;
     DmaChoiceConfig dma;
     bool dma_given = false, hold_given = false; // replay: the user's, not the log's
+    ClientStyle client = ClientStyle::Async;
+    bool client_given = false; // replay: the user's, not the log's
 };
 
 void explore_usage(FILE *f) {
@@ -49,6 +51,9 @@ void explore_usage(FILE *f) {
                  "  --no-shrink       keep failing schedules as found\n"
                  "  --stop-at-first   stop at the first failure\n"
                  "  --no-twin         do not offer the twin socket\n"
+                 "  --client async|sync  serve the server's DMA while a request of ours is\n"
+                 "                    outstanding (async), or set it aside until none is (sync;\n"
+                 "                    pinned in the log; a mutual wait is reported as deadlock)\n"
                  "  --reset process|device  between runs: a fresh server process (default), or\n"
                  "                    one server for many runs with DEVICE_RESET before each\n"
                  "                    (one run at a time; a fresh server after a failing run)\n"
@@ -68,7 +73,9 @@ void replay_usage(FILE *f) {
                     "  Runs the scenario and server the log's header names under the log's\n"
                     "  choices. A header that does not match (rcsim version, scenario or server\n"
                     "  hash, argv) is refused unless --force. Reports the first decision where\n"
-                    "  the run parts from the log. Exit status as `rcsim run`.\n");
+                    "  the run parts from the log. Exit status as `rcsim run`.\n"
+                    "  --client async|sync  the log's client style unless given (a different one\n"
+                    "                    is a header mismatch)\n");
 }
 
 bool parse_shard(const std::string &s, size_t *i, size_t *n) {
@@ -208,7 +215,16 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
         o.explore.stop_at_first_failure = true;
     else if (a == "--no-twin")
         o.no_twin = true;
-    else if (a == "--force")
+    else if (a == "--client") {
+        std::string v;
+        if (value(&v) < 0)
+            return -1;
+        if (!parse_client_style(v, &o.client)) {
+            *err = "--client async|sync, not " + v;
+            return -1;
+        }
+        o.client_given = true;
+    } else if (a == "--force")
         o.force = true;
     else
         return 0;
@@ -271,6 +287,7 @@ int make_spec(const char *cmd, const SchedOptions &o, RunSpec *spec) {
 int make_harness(const char *cmd, const SchedOptions &o, std::unique_ptr<Harness> *h) {
     HarnessConfig cfg;
     cfg.no_twin = o.no_twin;
+    cfg.client_style = o.client;
     cfg.fst_path = o.wave;
     cfg.cpl_timeout = o.cpl_timeout;
     cfg.admission.watchdog = std::chrono::milliseconds(o.watchdog_ms);
@@ -462,6 +479,13 @@ int rcsim_replay(int argc, char **argv) {
     }
     if (adopt_dma_choices(hd, rest[0], o) < 0)
         return 2;
+    const auto client = hd.rtl_settings.find("client");
+    if (client != hd.rtl_settings.end() && !o.client_given &&
+        !parse_client_style(client->second, &o.client)) {
+        std::fprintf(stderr, "rcsim replay: %s: client: not async or sync: %s\n", rest[0].c_str(),
+                     client->second.c_str());
+        return 2;
+    }
     const auto twin = hd.rtl_settings.find("twin_offered");
     if (twin != hd.rtl_settings.end() && twin->second == "no")
         o.no_twin = true;
@@ -476,6 +500,9 @@ int rcsim_replay(int argc, char **argv) {
     LogHeader now = hd;
     now.rcsim_version = rcsim_version();
     pin_dma_choices(o, &now);
+    now.rtl_settings.erase("client"); // as Harness::open_log pins it
+    if (o.client == ClientStyle::Sync)
+        now.rtl_settings["client"] = to_string(o.client);
     if (sha256_file_hex(spec.scenario, &now.scenario_sha256) < 0)
         now.scenario_sha256 = "(unreadable)";
     std::string exe;

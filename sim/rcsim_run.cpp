@@ -35,6 +35,9 @@ void run_usage(FILE *f) {
            "  --decisions FILE     write the admission decision log (JSONL)\n"
            "  --irq auto|msix|msi|intx|none  interrupt mode enumeration sets up (auto)\n"
            "  --no-twin            do not offer the twin socket\n"
+           "  --client async|sync  serve the server's DMA while an MMIO request is\n"
+           "                       outstanding (async, the default) or set it aside until\n"
+           "                       none is (sync; a mutual wait is reported as deadlock)\n"
            "  --schedule POLICY    one run under a scheduler policy (fifo, random:SEED,\n"
            "                       pct:SEED:DEPTH, plan:P=O,..., replay:LOG): choices\n"
            "                       logged with --decisions, run hash printed\n"
@@ -94,7 +97,7 @@ int parse_options(int argc, char **argv, RunOptions *o) {
             name = a.substr(0, eq);
             value = a.substr(eq + 1);
         }
-        bool known = name == "--scenario" || name == "--irq";
+        bool known = name == "--scenario" || name == "--irq" || name == "--client";
         for (const auto &v : valued)
             known = known || name == v.name;
         if (!known)
@@ -108,6 +111,9 @@ int parse_options(int argc, char **argv, RunOptions *o) {
             return usage_error(name + " needs a non-empty value");
         if (name == "--scenario") {
             o->scenarios.push_back(value);
+        } else if (name == "--client") {
+            if (!parse_client_style(value, &o->client))
+                return usage_error("--client takes async or sync, not '" + value + "'");
         } else if (name == "--irq") {
             if (!parse_irq(value, &o->irq))
                 return usage_error("--irq takes auto, msix, msi, intx or none, not '" + value +

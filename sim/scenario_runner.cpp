@@ -88,12 +88,15 @@ bool ScenarioRunner::run(const Program &p, ScenarioFailure *failure) {
         if (progress_)
             progress_(i, s);
         std::string why;
+        kind_ = ScenarioFailure::Kind::Other;
+        status_ = HostStatus::SC;
         const Step step = step_for(s.op);
         const bool ok = step && (this->*step)(s, &why);
         ++stats_.statements;
         if (!ok) {
             if (failure)
-                *failure = {s.loc, s.source, step ? why : "statement not implemented"};
+                *failure = {s.loc, s.source, step ? why : "statement not implemented", kind_,
+                            status_};
             return false;
         }
     }
@@ -160,7 +163,7 @@ bool ScenarioRunner::do_write(const Statement &s, std::string *why) {
     }
     if (st != HostStatus::SC) {
         *why = std::string("the write completed with ") + to_string(st);
-        return false;
+        return failed(ScenarioFailure::Kind::Status, st);
     }
     return true;
 }
@@ -172,11 +175,11 @@ bool ScenarioRunner::do_read(const Statement &s, std::string *why) {
     if (!a.ok()) {
         *why = std::string("the read completed with ") + to_string(a.status) +
                (s.expect ? ", expected " + expectation(s) : "");
-        return false;
+        return failed(ScenarioFailure::Kind::Status, a.status);
     }
     if (s.expect && (a.value & s.mask) != s.value) {
         *why = "expected " + expectation(s) + ", got " + hex(a.value, s.size);
-        return false;
+        return failed(ScenarioFailure::Kind::Value);
     }
     return true;
 }
@@ -192,7 +195,7 @@ bool ScenarioRunner::do_poll(const Statement &s, std::string *why) {
         if (!a.ok()) {
             *why = "read " + std::to_string(reads) + " completed with " + to_string(a.status) +
                    ", polling for " + expectation(s);
-            return false;
+            return failed(ScenarioFailure::Kind::Status, a.status);
         }
         if ((a.value & s.mask) == s.value)
             return true;
@@ -201,7 +204,7 @@ bool ScenarioRunner::do_poll(const Statement &s, std::string *why) {
             *why = "expected " + expectation(s) + " within " + std::to_string(s.cycles) +
                    " cycles, got " + hex(a.value, s.size) + " (last of " + std::to_string(reads) +
                    " reads over " + std::to_string(spent) + " cycles)";
-            return false;
+            return failed(ScenarioFailure::Kind::Value);
         }
         h_.run_cycles(std::min(s.every, s.cycles - spent));
         tick();
@@ -281,7 +284,7 @@ bool ScenarioRunner::do_expect_mem(const Statement &s, std::string *why) {
                    (s.equals ? " (from " + hex(s.other_addr + at) + ")" : "") + "; " +
                    std::to_string(bad) + " of the " + std::to_string(n - i) +
                    " bytes compared from there differ";
-            return false;
+            return failed(ScenarioFailure::Kind::Value);
         }
         done += n;
     }

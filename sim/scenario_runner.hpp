@@ -14,9 +14,16 @@
 namespace rcsim {
 
 struct ScenarioFailure {
+    // What went wrong, for the failure categories (failure_category.hpp):
+    // an access that completed with an error status (which one in
+    // `status`), an expectation that saw another value or other bytes, or
+    // anything else (no interrupt, still busy, a missing BAR).
+    enum class Kind { Other, Status, Value };
     SourceLoc loc;
     std::string source;  // the statement as written
     std::string message; // "expected ..., got ..."
+    Kind kind = Kind::Other;
+    HostStatus status = HostStatus::SC; // Kind::Status
     // "FILE:LINE: STATEMENT\n  MESSAGE\n"
     std::string report() const;
 };
@@ -66,11 +73,19 @@ class ScenarioRunner {
             tick_();
     }
     bool bar_missing(const Statement &s, std::string *why) const;
+    // The failing step says what kind of failure it was (run() resets it).
+    bool failed(ScenarioFailure::Kind k, HostStatus st = HostStatus::SC) {
+        kind_ = k;
+        status_ = st;
+        return false;
+    }
 
     Harness &h_;
     ScenarioStats stats_;
     std::function<void(size_t, const Statement &)> progress_;
     std::function<void()> tick_;
+    ScenarioFailure::Kind kind_ = ScenarioFailure::Kind::Other;
+    HostStatus status_ = HostStatus::SC;
 };
 
 } // namespace rcsim

@@ -150,6 +150,7 @@ class Session {
         cfg.decision_log_path = opt_.decisions;
         cfg.irq = opt_.irq;
         cfg.no_twin = opt_.no_twin;
+        cfg.client_style = opt_.client;
         if (Harness::create(cfg, &h_, err) < 0) {
             *err = "cannot set up the harness: " + *err;
             return -1;

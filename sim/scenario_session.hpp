@@ -16,6 +16,7 @@ struct SessionOptions {
     std::string wave, trace, perfetto, decisions; // output files, empty: none
     IrqPreference irq = IrqPreference::Auto;
     bool no_twin = false;
+    ClientStyle client = ClientStyle::Async;
 };
 
 struct Outcome {

@@ -4,6 +4,8 @@
 #include "sha256.hpp"
 #include "trace_writer.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cstring>
 #include <cstdlib>
@@ -11,6 +13,20 @@
 #include <sstream>
 
 namespace rcsim {
+
+long long parse_queue_peak(const std::string &server_output) {
+    static const std::string kKey = "vus: DMA queue peak: ";
+    long long peak = -1;
+    for (size_t at = server_output.find(kKey); at != std::string::npos;
+         at = server_output.find(kKey, at + 1)) {
+        const char *p = server_output.c_str() + at + kKey.size();
+        char *end = nullptr;
+        const long long n = std::strtoll(p, &end, 10);
+        if (end != p && std::strncmp(end, " bytes", 6) == 0)
+            peak = std::max(peak, n);
+    }
+    return peak;
+}
 
 int load_run_spec(const std::string &scenario, RunSpec *spec, std::string *error) {
     char abs[PATH_MAX];
@@ -76,11 +92,46 @@ int start(Harness &h, const RunSpec &spec, std::string *err) {
 
 namespace {
 
+// A deadlock note without its message ids ("REGION_WRITE #5" ->
+// "REGION_WRITE"): one class however the ids ran.
+std::string without_ids(const std::string &note) {
+    std::string out;
+    for (size_t i = 0; i < note.size(); ++i) {
+        if (note[i] == ' ' && i + 1 < note.size() && note[i + 1] == '#') {
+            size_t j = i + 2;
+            while (j < note.size() && isdigit(static_cast<unsigned char>(note[j])))
+                ++j;
+            i = j - 1;
+            continue;
+        }
+        out += note[i];
+    }
+    return out;
+}
+
+// The evidence for the failure category (failure_category.hpp), read
+// before shutdown (the server's death is a failure only while it is meant
+// to run).
+FailureEvidence evidence(Harness &h, const ScenarioFailure *f) {
+    FailureEvidence e;
+    const HarnessCounters c = h.counters();
+    e.failed = true;
+    e.server_died = h.server() ? !h.server()->poll_exit().running() : c.admission.disconnects > 0;
+    e.deadlocks = c.admission.deadlocks;
+    e.protocol_events = c.bridge.protocol_events + c.admission.protocol_events;
+    e.timeouts = c.bridge.abandoned + c.admission.silent;
+    if (f && f->kind == ScenarioFailure::Kind::Status && f->status == HostStatus::Timeout)
+        ++e.timeouts;
+    e.data_mismatch = f && f->kind == ScenarioFailure::Kind::Value;
+    return e;
+}
+
 // The scenario on a connected, enumerated harness; r gets the outcome.
 void run_program(Harness &h, const RunSpec &spec, RunReport &r) {
     ScenarioRunner runner(h);
     ScenarioFailure f;
-    if (!runner.run(spec.program, &f)) {
+    const bool passed = runner.run(spec.program, &f);
+    if (!passed) {
         r.status = 1;
         r.failure_class = class_of(f);
         r.details = f.report();
@@ -90,8 +141,20 @@ void run_program(Harness &h, const RunSpec &spec, RunReport &r) {
     } else {
         r.status = 0;
     }
-    if (r.status != 0)
-        r.details += h.failure_report(); // with the server's output
+    if (r.status == 0)
+        return;
+    // A deadlock is the cause of whatever the scenario saw after it.
+    if (!h.deadlocks().empty())
+        r.failure_class = without_ids(h.deadlocks().front());
+    r.category = to_string(categorize(evidence(h, passed ? nullptr : &f)));
+    r.details += h.failure_report(); // with the server's output
+}
+
+// After shutdown: the server's output is complete (the queue peak line
+// comes at its disconnect or exit).
+void read_queue_peak(Harness &h, RunReport &r) {
+    if (h.server())
+        r.queue_peak = parse_queue_peak(h.server()->captured_output());
 }
 
 void finish_report(const Scheduler &sched, const std::vector<Decision> &decisions,
@@ -136,6 +199,7 @@ RunReport scheduled_run(Harness &h, const RunSpec &spec, const std::string &poli
     }
     const std::vector<Decision> decisions = h.decisions(); // shutdown forgets them
     h.shutdown();
+    read_queue_peak(h, r);
     if (trace) {
         trace->detach();
         trace->close(&err);
@@ -171,8 +235,8 @@ RunReport scheduled_run_after_reset(Harness &h, const RunSpec &spec, const std::
     return r;
 }
 
-// status / hash / deviations / their labels / options per choice / divergence / class, one
-// per line, then the details to the end of the file.
+// status / hash / deviations / their labels / options per choice / divergence / class /
+// category / queue peak, one per line, then the details to the end of the file.
 int write_run_report(const std::string &path, const RunReport &r) {
     std::ofstream out(path, std::ios::trunc);
     std::string opts;
@@ -188,6 +252,8 @@ int write_run_report(const std::string &path, const RunReport &r) {
         << opts << "\n"
         << r.divergence << "\n"
         << r.failure_class << "\n"
+        << r.category << "\n"
+        << r.queue_peak << "\n"
         << r.details;
     out.flush();
     return out ? 0 : -1;
@@ -198,8 +264,12 @@ int read_run_report(const std::string &path, RunReport *r) {
     std::string status, devs, labels, opts;
     if (!std::getline(in, status) || !std::getline(in, r->hash) || !std::getline(in, devs) ||
         !std::getline(in, labels) || !std::getline(in, opts) || !std::getline(in, r->divergence) ||
-        !std::getline(in, r->failure_class))
+        !std::getline(in, r->failure_class) || !std::getline(in, r->category))
         return -1;
+    std::string peak;
+    if (!std::getline(in, peak))
+        return -1;
+    r->queue_peak = std::atoll(peak.c_str());
     r->status = std::atoi(status.c_str());
     if (parse_plan(devs, &r->deviations) < 0)
         return -1;

@@ -5,6 +5,7 @@
 // choices taken, the server's output.
 #pragma once
 
+#include "failure_category.hpp"
 #include "harness.hpp"
 #include "scenario_parser.hpp"
 #include "scheduler.hpp"
@@ -30,7 +31,17 @@ struct RunReport {
     std::vector<size_t> options_per_choice;
     std::vector<Deviation> deviations;
     std::string divergence; // replay: the first choice that did not match
+    // failure_category.hpp: "protocol error", "deadlock", ... ("" passed,
+    // and for runs that could not run).
+    std::string category;
+    // The server's "vus: DMA queue peak: N bytes" (the largest over its
+    // lines; -1: none printed, e.g. not in queue mode).
+    long long queue_peak = -1;
 };
+
+// The largest N of the "vus: DMA queue peak: N bytes (limit L)" lines in a
+// server's output; -1 if there is none.
+long long parse_queue_peak(const std::string &server_output);
 
 // Parses the scenario file into spec (absolute path). 0 or -1 with error.
 int load_run_spec(const std::string &scenario, RunSpec *spec, std::string *error);
