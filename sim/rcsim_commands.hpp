@@ -12,5 +12,7 @@ int rcsim_perfetto(int argc, char **argv);
 int rcsim_explore(int argc, char **argv);
 int rcsim_replay(int argc, char **argv);
 int rcsim_run_scheduled(int argc, char **argv); // `rcsim run ... --schedule POLICY`
+// rcsim_matrix.cpp: `rcsim explore --matrix` (DMA mode x client style)
+int rcsim_explore_matrix(int argc, char **argv);
 
 } // namespace rcsim

@@ -54,6 +54,8 @@ void explore_usage(FILE *f) {
                  "  --client async|sync  serve the server's DMA while a request of ours is\n"
                  "                    outstanding (async), or set it aside until none is (sync;\n"
                  "                    pinned in the log; a mutual wait is reported as deadlock)\n"
+                 "  --matrix          the #279 design space: every --dma-mode of --server-cmd x\n"
+                 "                    client style (rcsim explore --matrix --help)\n"
                  "  --reset process|device  between runs: a fresh server process (default), or\n"
                  "                    one server for many runs with DEVICE_RESET before each\n"
                  "                    (one run at a time; a fresh server after a failing run)\n"
@@ -403,6 +405,9 @@ int rcsim_run_scheduled(int argc, char **argv) {
 }
 
 int rcsim_explore(int argc, char **argv) {
+    for (int i = 0; i < argc; ++i) // the whole design space: rcsim_matrix.cpp
+        if (std::string(argv[i]) == "--matrix")
+            return rcsim_explore_matrix(argc, argv);
     SchedOptions o;
     o.explore.progress = true;
     int rc = parse("explore", o, argc, argv, nullptr, explore_usage);
