@@ -26,6 +26,8 @@ c_flags="$(cache_get CMAKE_C_FLAGS) $(cache_get "CMAKE_C_FLAGS_$bt_upper")"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 cores=$(nproc)
 start=$(date +%s)
+# What was measured: the checkout's commit, or BENCH_SOURCE's description.
+source=${BENCH_SOURCE:-commit $(git -C "$(dirname "$0")/.." rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$(dirname "$0")/.." diff --quiet HEAD 2>/dev/null || echo " with local changes")}
 
 # name, arguments: programs in the table first, then the rest (logged only).
 run() {
@@ -122,7 +124,7 @@ END {
 {
     echo "# rcsim benchmark results"
     echo
-    echo "Command: \`make -f Makefile.ci bench\` (bench/report.sh $build $out), $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $wall s."
+    echo "Command: \`make -f Makefile.ci bench\` (bench/report.sh $build $out), $(date -u '+%Y-%m-%d %H:%M UTC'), source $source, $wall s."
     echo
     echo "Machine: $cores cores, $cpu; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo "Build: CMAKE_BUILD_TYPE=$build_type, $cxx_version, CXX flags \"$(echo $cxx_flags)\", C flags \"$(echo $c_flags)\"."
