@@ -359,9 +359,12 @@ class Explorer {
 
     // The schedule found with --reset device, run with a fresh server: the
     // class is what it does there (a server's state beyond its registers,
-    // such as its message ids, may change how it fails).
+    // such as its message ids, may change how it fails). By labels, not by
+    // the policy: a fresh run also takes enumeration's choices, so the same
+    // choice has another number there.
     bool confirm_fresh(FailureClass &c) {
-        const RunReport r = batch({c.policy})[0];
+        const RunReport r = run_labels(c.original, opt_.out_dir + "/confirm.labels");
+        std::remove((opt_.out_dir + "/confirm.labels").c_str());
         if (r.status == 1) {
             if (r.failure_class != c.name)
                 c.note = "found with --reset device as: " + c.name;

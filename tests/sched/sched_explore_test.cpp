@@ -417,6 +417,27 @@ TEST_F(Sched, DeviceResetModeFindsRace279AndItsLogReplays) {
     }
 }
 
+// Exhaustive exploration with --reset device numbers choice points from the
+// reset on, a fresh server's run from enumeration on: the failure found must
+// still be confirmed with a fresh server (by the labels of the options taken)
+// and get a replay log, not be written off as state carried between runs.
+TEST_F(Sched, DeviceResetExhaustiveFailureIsConfirmedWithAFreshServer) {
+    load(kRace, {kDmacopy, "--legacy-socket"});
+    ExploreOptions o = options("exhaustive");
+    o.device_reset = true;
+    o.bound = 1;
+    o.runs = 20;
+    const ExploreSummary sum = explore(*h, spec, o);
+    ASSERT_EQ(sum.classes.size(), 1u) << format_summary(sum, "rcsim replay");
+    const FailureClass &c = sum.classes[0];
+    EXPECT_EQ(c.note.find("passes"), std::string::npos) << c.note;
+    ASSERT_FALSE(c.log_path.empty()) << format_summary(sum, "rcsim replay");
+    ASSERT_EQ(c.minimal.size(), 1u) << format_summary(sum, "rcsim replay");
+    const RunReport r = runs({"replay:" + c.log_path})[0];
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.failure_class, c.name);
+}
+
 // ---- 5. run hashes (decision records + JSONL trace records)
 
 TEST_F(Sched, SameSeedSameHashDifferentChoicesDifferentHash) {
