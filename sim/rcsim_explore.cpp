@@ -314,10 +314,12 @@ int single_run(const char *cmd, const SchedOptions &o, const RunSpec &spec,
     const RunReport r = scheduled_run(*h, spec, policy, o.log, o.trace);
     h.reset(); // closes the FST
     if (r.status != 0)
-        std::printf("rcsim: FAIL %s\n  %s\n%s", spec.scenario.c_str(), r.failure_class.c_str(),
-                    r.details.c_str());
+        std::printf("rcsim: FAIL %s\n  %s\n%s%s", spec.scenario.c_str(), r.failure_class.c_str(),
+                    r.details.c_str(), r.details.empty() || r.details.back() == '\n' ? "" : "\n");
     else
         std::printf("rcsim: PASS %s\n", spec.scenario.c_str());
+    if (!r.category.empty())
+        std::printf("  failure category: %s\n", r.category.c_str());
     std::printf("  schedule: %s, %zu choice point(s), %zu deviation(s) from fifo%s%s\n",
                 policy.c_str(), r.options_per_choice.size(), r.deviations.size(),
                 r.deviations.empty() ? "" : ": plan:", plan_to_string(r.deviations).c_str());
