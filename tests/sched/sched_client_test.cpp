@@ -10,15 +10,16 @@
 //    order, and the copy is right; the async client serves it at once;
 //  - the log header pins `client: sync`; `rcsim replay` takes it from
 //    there and refuses `--client async` unless --force;
-//  - categories: the precedence table, the queue peak line, and `rcsim
-//    explore` naming the category of each class (#279 on legacy: protocol
-//    error).
+//  - categories: the precedence table, the queue peak line, real runs (a
+//    killed server, the #279 crossing, a wrong copy) and `rcsim explore`
+//    naming the category of each class.
 #include "explore.hpp"
 #include "run_forker.hpp"
 
 #include <gtest/gtest.h>
 
 #include <json-c/json.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -153,6 +154,9 @@ class SchedClient : public ::testing::Test {
     // hang fails the test instead of stopping it.
     RunReport run(const std::string &name, ClientStyle style) {
         h->set_client_style(style);
+        return run_policy(name, "fifo");
+    }
+    RunReport run_policy(const std::string &name, const std::string &policy) {
         RunLimits lim;
         lim.wall_limit = std::chrono::milliseconds(20000);
         const std::string base = dir + "/" + name;
@@ -160,7 +164,7 @@ class SchedClient : public ::testing::Test {
             1, 1,
             [&](size_t) {
                 const RunReport r =
-                    scheduled_run(*h, spec, "fifo", base + ".log.jsonl", base + ".trace.jsonl");
+                    scheduled_run(*h, spec, policy, base + ".log.jsonl", base + ".trace.jsonl");
                 write_run_report(base + ".report", r);
                 return r.status;
             },
@@ -274,6 +278,47 @@ TEST_F(SchedClient, ReplayTakesTheClientStyleFromTheLogAndRefusesAnother) {
                       &out),
               2)
         << out;
+}
+
+TEST_F(SchedClient, CategoriesOfRealRunsCrashProtocolData) {
+    make(ClientStyle::Async, std::chrono::milliseconds(2000));
+    load("race279.rcs", {kDmacopy});
+    // The server killed as the client answers its first DMA request: it
+    // dies inside the doorbell's handler, the REGION_WRITE outstanding.
+    h->on_message_sent([&](uint16_t cmd) {
+        if (cmd == VU_CMD_DMA_READ && h->server())
+            kill(h->server()->pid(), SIGKILL);
+    });
+    RunReport r = run("crash", ClientStyle::Async);
+    EXPECT_EQ(r.status, 1) << r.details;
+    EXPECT_EQ(r.category, "server crash") << r.details;
+    h->on_message_sent(nullptr);
+
+    // #279 itself: the crossing schedule on the main socket.
+    load("race279.rcs", {kDmacopy, "--dma-mode", "legacy"});
+    r = run_policy("legacy", "plan:60=1");
+    EXPECT_EQ(r.status, 1) << r.details;
+    EXPECT_EQ(r.category, "protocol error") << r.details;
+
+    // A copy whose source is not what the scenario expects: the data
+    // differs and nothing else went wrong.
+    const std::string bad = dir + "/bad_copy.rcs";
+    std::ofstream(bad) << "include \"" << kScenarios << "/common/dmacopy_regs.rcs\"\n"
+                       << "fill 0x10100000 64 pattern random 1\n"
+                          "write mem 0x10000000 8 0x10100000\n"
+                          "write mem 0x10000008 8 0x10200000\n"
+                          "write mem 0x10000010 4 64\n"
+                          "write mem 0x10000014 4 0\n"
+                          "write mem 0x10000018 8 0\n"
+                          "write bar0 0x10 4 1\n"
+                          "drain within 200000\n"
+                          "expect-mem 0x10200000 64 pattern random 2\n";
+    std::string err;
+    ASSERT_EQ(load_run_spec(bad, &spec, &err), 0) << err;
+    spec.server_argv = {kDmacopy};
+    r = run("data", ClientStyle::Async);
+    EXPECT_EQ(r.status, 1) << r.details;
+    EXPECT_EQ(r.category, "data mismatch") << r.details;
 }
 
 TEST(SchedCategory, PrecedenceServerCrashDeadlockProtocolTimeoutDataOther) {
