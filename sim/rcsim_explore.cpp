@@ -341,7 +341,7 @@ void write_explore_junit(const SchedOptions &o, const ExploreSummary &s) {
         j.classname = "rcsim.explore";
         j.file = o.scenario;
         j.outcome = JunitCase::Outcome::Failed;
-        j.message = c.name + " (replay: rcsim replay " + c.log_path + ")";
+        j.message = c.name + " (" + c.category + "; replay: rcsim replay " + c.log_path + ")";
         j.details = c.details;
         cases.push_back(j);
     }
