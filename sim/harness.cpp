@@ -655,6 +655,8 @@ std::string Harness::failure_report() const {
         return s;
     if (server_)
         s += server_->failure_report("server");
+    if (!s.empty() && s.back() != '\n') // a server that wrote nothing ends without one
+        s += '\n';
     return s;
 }
 
