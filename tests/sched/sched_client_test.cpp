@@ -138,9 +138,10 @@ class SchedClient : public ::testing::Test {
         if (!std::getenv("RCSIM_KEEP_LOGS"))
             std::system(("rm -rf '" + dir + "'").c_str());
     }
-    void make(ClientStyle style, std::chrono::milliseconds watchdog) {
+    void make(ClientStyle style, std::chrono::milliseconds watchdog, bool inspect = true) {
         HarnessConfig cfg;
         cfg.client_style = style;
+        cfg.inspect_server = inspect;
         cfg.admission.watchdog = watchdog;
         std::string err;
         ASSERT_EQ(Harness::create(cfg, &h, &err), 0) << err;
@@ -218,6 +219,29 @@ TEST_F(SchedClient, SyncClientDoorbellDmaIsADeadlockFoundWithoutTheWatchdog) {
     EXPECT_EQ(a.category, "");
     ASSERT_EQ(read_decision_log(dir + "/async.log.jsonl", &log, &err), 0) << err;
     EXPECT_EQ(log.header.rtl_settings.count("client"), 0u);
+}
+
+// A server that cannot be inspected (settle periods): the deadlock is
+// declared once the watchdog's time passed with nothing readable, instead
+// of a `silent` decision.
+TEST_F(SchedClient, SyncClientDeadlockWithAServerThatCannotBeInspected) {
+    make(ClientStyle::Async, std::chrono::milliseconds(300), false);
+    load("race279.rcs", {kDmacopy});
+    const RunReport r = run("blind", ClientStyle::Sync);
+    EXPECT_EQ(r.status, 1) << r.details;
+    EXPECT_EQ(r.category, "deadlock") << r.details;
+    DecisionLog log;
+    std::string err;
+    ASSERT_EQ(read_decision_log(dir + "/blind.log.jsonl", &log, &err), 0) << err;
+    size_t deadlocks = 0, silent = 0, settles = 0;
+    for (const Decision &d : log.decisions) {
+        deadlocks += d.kind == "deadlock";
+        silent += d.kind == "silent";
+        settles += d.kind == "settle";
+    }
+    EXPECT_EQ(deadlocks, 1u);
+    EXPECT_EQ(silent, 0u);
+    EXPECT_GT(settles, 0u) << "the server was inspected after all";
 }
 
 TEST_F(SchedClient, SyncClientServesSetAsideDmaOnlyWhenNothingIsOutstanding) {
