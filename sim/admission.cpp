@@ -86,12 +86,14 @@ void note_refused(Bridge &bridge, const vuc_event &ev, const std::string &label)
 
 void Admission::record(Decision d) {
     d.sim_time_ps = now_ps_ ? now_ps_() : 0;
-    d.index = decisions_.size();
+    d.index = decided_++;
     if (log_) {
         std::string err;
         if (log_->append(d, &err) < 0)
             notes_.push_back("decision log: " + err);
     }
+    if (!sched_ && decisions_.size() >= 2 * cfg_.keep_decisions)
+        decisions_.erase(decisions_.begin(), decisions_.end() - long(cfg_.keep_decisions));
     decisions_.push_back(d);
     if (on_decision_)
         on_decision_(decisions_.back());
@@ -156,9 +158,10 @@ void Admission::settle() {
             ++counters_.quiescence_waits;
             const auto left =
                 std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
-            const QuiescenceWait w =
-                wait_quiescent(pid_, std::max(std::chrono::microseconds(0),
-                                              std::min(left, std::chrono::microseconds(20000))));
+            if (!probe_ || probe_->pid() != pid_)
+                probe_ = std::make_unique<QuiescenceProbe>(pid_);
+            const QuiescenceWait w = probe_->wait(std::max(
+                std::chrono::microseconds(0), std::min(left, std::chrono::microseconds(20000))));
             counters_.quiescence_wall_us += uint64_t(w.waited.count());
             if (w.result == Quiescence::Quiescent || w.result == Quiescence::Gone)
                 return; // a dead server's sockets report the death

@@ -16,6 +16,7 @@
 
 #include "bridge.hpp"
 #include "decision_log.hpp"
+#include "quiescence.hpp"
 #include "scheduler.hpp"
 
 #include "vfio_user/client.h"
@@ -23,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -36,6 +38,11 @@ struct AdmissionConfig {
     // instead of admitting it now (each arrival is delayed at most once).
     // Empty: no delay choices.
     std::vector<uint64_t> delay_choices;
+    // Without a scheduler, decisions() keeps only the most recent (between
+    // this many and twice as many; the decision log gets every one): a
+    // harness in a loop of millions of transactions stays flat in memory.
+    // With one, all are kept (a scheduled run's report hashes them).
+    size_t keep_decisions = 1024;
 };
 
 struct AdmissionCounters {
@@ -127,6 +134,7 @@ class Admission {
     Bridge &bridge_;
     AdmissionConfig cfg_;
     pid_t pid_ = 0;
+    std::unique_ptr<QuiescenceProbe> probe_; // pid_'s /proc files, kept open
     DecisionLogWriter *log_ = nullptr;
     std::function<uint64_t()> now_ps_;
     std::function<void(const Decision &)> on_decision_;
@@ -136,6 +144,7 @@ class Admission {
     std::vector<Arrival> pending_;
     AdmissionCounters counters_;
     std::vector<Decision> decisions_;
+    uint64_t decided_ = 0; // decisions so far: the next one's index
     std::vector<std::string> notes_;
     std::vector<std::string> deadlocks_;
 };
