@@ -239,7 +239,11 @@ TEST_F(SchedClient, SyncClientDeadlockWithAServerThatCannotBeInspected) {
         silent += d.kind == "silent";
         settles += d.kind == "settle";
     }
-    EXPECT_EQ(deadlocks, 1u);
+    // At least one: a settle period is a guess, and when the held STATUS
+    // read goes out before the server's next DMA command came (a loaded
+    // machine), that command meets the read outstanding, a second deadlock
+    // as real as the first (runs against such servers are not repeatable).
+    EXPECT_GE(deadlocks, 1u);
     EXPECT_EQ(silent, 0u);
     EXPECT_GT(settles, 0u) << "the server was inspected after all";
 }
