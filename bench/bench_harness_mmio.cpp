@@ -4,6 +4,10 @@
 // the client library alone (blocking REGION_READ) on the same connection to
 // the same server in the same run. Median of 5 runs of 2000 reads each.
 // --figures: also one machine-readable line per figure (bench/figures.hpp).
+// The harness and its server (which inherits the affinity) run on one CPU,
+// as bench-client-region-read does: a round trip across two CPUs costs
+// 6 us or 65 us on this machine depending on whether the other CPU is idle
+// (its wake-up), which swamps both figures and their ratio.
 #include "figures.hpp"
 #include "harness.hpp"
 
@@ -11,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <sched.h>
 #include <vector>
 
 namespace {
@@ -27,6 +32,10 @@ double median(std::vector<double> v) {
 
 int main(int argc, char **argv) {
     const bool figures = argc > 1 && std::strcmp(argv[1], "--figures") == 0;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+    const bool pinned = sched_setaffinity(0, sizeof one, &one) == 0;
     std::unique_ptr<rcsim::Harness> h;
     std::string err;
     if (rcsim::Harness::create(rcsim::HarnessConfig{}, &h, &err) < 0 ||
@@ -57,7 +66,8 @@ int main(int argc, char **argv) {
         client.push_back(kReads / std::chrono::duration<double>(Clock::now() - t0).count());
     }
     const double s = median(stack), c = median(client);
-    printf("bench-harness-mmio: 4-byte MMIO reads, median of %d runs x %d reads\n", kRuns, kReads);
+    printf("bench-harness-mmio: 4-byte MMIO reads, median of %d runs x %d reads, %s\n", kRuns,
+           kReads, pinned ? "harness and server pinned to one CPU" : "not pinned");
     printf(
         "  whole stack (RTL + bridge + client + server): %10.0f round trips/s (%llu cycles each)\n",
         s, static_cast<unsigned long long>(cycles));

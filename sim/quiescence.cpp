@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <linux/futex.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
@@ -214,25 +215,6 @@ std::vector<pid_t> list_tasks(const std::string &task_dir, int *err) {
     return tids;
 }
 
-// num_threads, the 18th field after the command name; -1 if absent.
-long parse_stat_threads(const char *stat) {
-    const char *p = std::strrchr(stat, ')');
-    if (p == nullptr)
-        return -1;
-    ++p;
-    for (int field = 0; field < 17; ++field) {
-        while (*p == ' ')
-            ++p;
-        while (*p != ' ' && *p != '\0')
-            ++p;
-        if (*p == '\0')
-            return -1;
-    }
-    char *end = nullptr;
-    const long n = std::strtol(p, &end, 10);
-    return end == p ? -1 : n;
-}
-
 QuiescenceObservation finish(QuiescenceObservation obs, Quiescence state, std::string detail) {
     obs.state = state;
     obs.detail = std::move(detail);
@@ -275,7 +257,7 @@ QuiescenceProbe::QuiescenceProbe(pid_t pid, const QuiescenceOptions &opts)
 
 QuiescenceProbe::~QuiescenceProbe() {
     close_threads();
-    close_fd(&stat_fd_);
+    close_fd(&task_fd_);
 }
 
 void QuiescenceProbe::close_threads() {
@@ -331,6 +313,12 @@ Quiescence observe_thread(int syscall_fd, int stat_fd, int schedstat_fd,
         *detail = "thread " + std::to_string(t->tid) + " syscall: " + strerror(-rc);
         return Quiescence::CannotInspect;
     }
+    if (rc < 0 && stat_fd >= 0 && pread_small(stat_fd, buf, sizeof buf) == 0 &&
+        (parse_stat_state(buf) == 'Z' || parse_stat_state(buf) == 'X')) {
+        t->state = parse_stat_state(buf);
+        t->why = "exited";
+        return Quiescence::Quiescent; // a dead thread does no work
+    }
     if (rc < 0) {
         t->why = "vanished";
         *detail = "thread " + std::to_string(t->tid) + " vanished during the check";
@@ -364,28 +352,34 @@ QuiescenceObservation QuiescenceProbe::observe_after(const QuiescenceObservation
     QuiescenceObservation obs;
     if (owner_ != getpid()) {
         close_threads();
-        close_fd(&stat_fd_);
+        close_fd(&task_fd_);
         relist_ = true;
         owner_ = getpid();
     }
-    const std::string stat_path = proc_dir_ + "/stat";
-    char buf[512];
-    int rc = stat_fd_ >= 0 ? 0 : (stat_fd_ = open_ro(stat_path));
-    if (rc >= 0)
-        rc = pread_small(stat_fd_, buf, sizeof buf);
-    if (rc == -ENOENT || rc == -ESRCH)
-        return finish(std::move(obs), Quiescence::Gone, "no process " + std::to_string(pid_));
-    if (rc < 0)
-        return finish(std::move(obs), Quiescence::CannotInspect, stat_path + ": " + strerror(-rc));
-    char main_state = parse_stat_state(buf);
-    if (main_state == 'Z' || main_state == 'X')
-        return finish(std::move(obs), Quiescence::Gone,
-                      "process " + std::to_string(pid_) + " has exited");
-    const long nthreads = parse_stat_threads(buf);
+    // The thread count without formatting a stat file: /proc/PID/task has
+    // two links plus one per thread (a file system that does not count
+    // them, as in tests, gives no count: the threads are listed every time).
+    const std::string task_dir = proc_dir_ + "/task";
+    if (task_fd_ < 0 && (task_fd_ = open_ro(task_dir)) < 0) {
+        const int err = task_fd_;
+        task_fd_ = -1;
+        if (err == -ENOENT || err == -ESRCH)
+            return finish(std::move(obs), Quiescence::Gone, "no process " + std::to_string(pid_));
+        return finish(std::move(obs), Quiescence::CannotInspect, task_dir + ": " + strerror(-err));
+    }
+    struct stat st;
+    if (fstat(task_fd_, &st) < 0) {
+        const int err = errno;
+        if (err == ENOENT || err == ESRCH)
+            return finish(std::move(obs), Quiescence::Gone, "no process " + std::to_string(pid_));
+        return finish(std::move(obs), Quiescence::CannotInspect, task_dir + ": " + strerror(err));
+    }
+    const long nthreads = st.st_nlink >= 2 ? long(st.st_nlink) - 2 : -1;
+    int rc = 0;
     if (relist_ || nthreads < 0 || size_t(nthreads) != threads_.size()) {
         std::string detail;
         rc = relist(&detail);
-        if (rc == -ENOENT)
+        if (rc == -ENOENT || rc == -ESRCH)
             return finish(std::move(obs), Quiescence::Gone, "no process " + std::to_string(pid_));
         if (rc < 0)
             return finish(std::move(obs), Quiescence::CannotInspect, detail);
@@ -406,6 +400,9 @@ QuiescenceObservation QuiescenceProbe::observe_after(const QuiescenceObservation
         obs.threads.push_back(std::move(t));
         if (q == Quiescence::CannotInspect)
             return finish(std::move(obs), q, detail);
+        if (f.tid == pid_ && obs.threads.back().why == "exited")
+            return finish(std::move(obs), Quiescence::Gone,
+                          "process " + std::to_string(pid_) + " has exited");
         if (obs.threads.back().why == "vanished")
             relist_ = true;
         if (q == Quiescence::Busy && verdict == Quiescence::Quiescent)

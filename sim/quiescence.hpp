@@ -108,7 +108,7 @@ class QuiescenceProbe {
     pid_t pid_;
     QuiescenceOptions opts_;
     std::string proc_dir_;
-    int stat_fd_ = -1;
+    int task_fd_ = -1; // /proc/PID/task: its link count is the thread count
     std::vector<ThreadFiles> threads_;
     bool relist_ = true;
     pid_t owner_ = 0; // a forked copy shares file offsets: it opens its own
