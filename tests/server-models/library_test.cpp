@@ -24,24 +24,7 @@ struct Conn {
     uint16_t next_id = 100;
 
     bool open(const std::string &path, bool want_twin = true, uint32_t max_xfer = 1048576) {
-        std::string err;
-        if (!main.connect_to(path, &err)) {
-            ADD_FAILURE() << err;
-            return false;
-        }
-        std::string json = "{\"capabilities\":{\"max_msg_fds\":8,\"max_data_xfer_size\":" +
-                           std::to_string(max_xfer) +
-                           (want_twin ? ",\"twin_socket\":{\"supported\":true}}}" : "}}");
-        if (!main.send_bytes(version_msg(1, json)))
-            return false;
-        auto r = main.recv_message(kWait);
-        if (!r || (r->hdr().flags & VU_F_ERROR)) {
-            ADD_FAILURE() << "VERSION failed";
-            return false;
-        }
-        if (!r->fds.empty())
-            twin = RawSocket(r->fds[0]);
-        return true;
+        return open_session(path, want_twin, max_xfer, &main, &twin, nullptr);
     }
 
     RawMessage call(const std::vector<uint8_t> &msg, const std::vector<int> &fds = {}) {

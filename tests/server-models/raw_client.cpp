@@ -1,5 +1,7 @@
 #include "raw_client.hpp"
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
@@ -207,6 +209,31 @@ std::string hex(const std::vector<uint8_t> &b, size_t max) {
     if (b.size() > max)
         s += "...(" + std::to_string(b.size()) + " bytes)";
     return s;
+}
+
+bool open_session(const std::string &path, bool want_twin, uint32_t max_xfer, RawSocket *main,
+                  RawSocket *twin, std::string *version_json) {
+    std::string err;
+    if (!main->connect_to(path, &err)) {
+        ADD_FAILURE() << err;
+        return false;
+    }
+    const std::string json =
+        "{\"capabilities\":{\"max_msg_fds\":8,\"max_data_xfer_size\":" + std::to_string(max_xfer) +
+        (want_twin ? ",\"twin_socket\":{\"supported\":true}}}" : "}}");
+    if (!main->send_bytes(version_msg(1, json)))
+        return false;
+    auto r = main->recv_message(3000);
+    if (!r || (r->hdr().flags & VU_F_ERROR) || r->payload_len() < 4) {
+        ADD_FAILURE() << "VERSION failed";
+        return false;
+    }
+    if (version_json)
+        version_json->assign(reinterpret_cast<const char *>(r->payload()) + 4,
+                             r->payload_len() - 4);
+    if (!r->fds.empty())
+        *twin = RawSocket(r->fds[0]);
+    return true;
 }
 
 } // namespace rcsim::test

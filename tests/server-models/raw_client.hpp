@@ -60,4 +60,11 @@ std::vector<uint8_t> dma_map_msg(uint16_t id, uint64_t addr, uint64_t size, uint
 
 std::string hex(const std::vector<uint8_t> &b, size_t max = 64);
 
+// Connects `main` to path and negotiates VERSION (max_msg_fds 8, the given
+// max_data_xfer_size, the twin socket if asked); a twin socket handed over
+// lands in `twin`, the server's JSON in *version_json (if not null). Adds a
+// test failure and returns false when any step fails.
+bool open_session(const std::string &path, bool want_twin, uint32_t max_xfer, RawSocket *main,
+                  RawSocket *twin, std::string *version_json = nullptr);
+
 } // namespace rcsim::test
