@@ -5,6 +5,7 @@
  * scheduler can hold arrivals between the two.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -121,7 +122,7 @@ static void queue_disconnect(struct vuc_ctx *ctx, enum vuc_sock s, int status) {
     arrival_queue(ctx, a);
 }
 
-/* A whole message is in rx: hand it over as an arrival. */
+/* The message in progress is whole: hand it over as an arrival. */
 static int finish_message(struct vuc_ctx *ctx, enum vuc_sock s) {
     struct vuc_rx *rx = &ctx->rx[s];
     struct vuc_arrival *a = calloc(1, sizeof(*a));
@@ -133,7 +134,10 @@ static int finish_message(struct vuc_ctx *ctx, enum vuc_sock s) {
     a->body_len = rx->body_len;
     memcpy(a->fds, rx->fds, sizeof(a->fds));
     a->nfds = rx->nfds;
-    memset(rx, 0, sizeof(*rx));
+    rx->have_hdr = false;
+    rx->body = NULL;
+    rx->body_len = rx->body_have = 0;
+    rx->nfds = 0;
     if (ctx->trace_fn)
         ctx->trace_fn(ctx->trace_opaque, s, false, &a->hdr, a->body, a->body_len, a->nfds);
     if (vuc_hdr_is_reply(&a->hdr))
@@ -143,55 +147,135 @@ static int finish_message(struct vuc_ctx *ctx, enum vuc_sock s) {
     return 1;
 }
 
-/* One read into the header or the body. Returns 1 when a message is whole,
- * 0 when more is needed, -EAGAIN when nothing is ready, <0 to stop. */
-static int read_some(struct vuc_ctx *ctx, enum vuc_sock s) {
+/* Gives fds to the message in progress; beyond VUC_RX_MAX_FDS they are
+ * closed (as the kernel would have). */
+static void give_fds(struct vuc_ctx *ctx, struct vuc_rx *rx, int *fds, unsigned *nfds) {
+    unsigned room = VUC_RX_MAX_FDS - rx->nfds;
+    unsigned n = *nfds < room ? *nfds : room;
+    memcpy(rx->fds + rx->nfds, fds, sizeof(int) * n);
+    rx->nfds += n;
+    vuc_close_fds(ctx, fds + n, *nfds - n);
+    *nfds = 0;
+}
+
+/* Parses the header at ra_start; 0, or -EPROTO when the stream cannot be
+ * framed (disconnect queued), or -ENOMEM. */
+static int frame_header(struct vuc_ctx *ctx, enum vuc_sock s) {
     struct vuc_rx *rx = &ctx->rx[s];
-    bool in_hdr = rx->hdr_have < VUC_HDR_SIZE;
-    uint8_t *dst = in_hdr ? rx->hdr_buf + rx->hdr_have : rx->body + rx->body_have;
-    size_t want = in_hdr ? VUC_HDR_SIZE - rx->hdr_have : rx->body_len - rx->body_have;
-    long n = ctx->ops->recv(ctx->sock[s], dst, want, rx->fds, &rx->nfds, VUC_RX_MAX_FDS);
-    if (n == -EAGAIN)
-        return -EAGAIN;
-    if (n <= 0) {
-        queue_disconnect(ctx, s, -ECONNRESET);
-        return -ECONNRESET;
-    }
-    if (!in_hdr) {
-        rx->body_have += (size_t)n;
-        return rx->body_have == rx->body_len;
-    }
-    rx->hdr_have += (size_t)n;
-    if (rx->hdr_have < VUC_HDR_SIZE)
-        return 0;
-    if (vuc_parse_hdr(rx->hdr_buf, VUC_HDR_SIZE, vuc_rx_limit(ctx), &rx->hdr) < 0) {
+    if (vuc_parse_hdr(rx->ra + rx->ra_start, VUC_HDR_SIZE, vuc_rx_limit(ctx), &rx->hdr) < 0) {
         /* Without a trustworthy size the stream cannot be framed again. */
         queue_disconnect(ctx, s, -EPROTO);
         return -EPROTO;
     }
-    rx->body_len = rx->hdr.msg_size - VUC_HDR_SIZE;
-    rx->body = malloc(rx->body_len ? rx->body_len : 1);
+    size_t len = rx->hdr.msg_size - VUC_HDR_SIZE;
+    rx->body = malloc(len ? len : 1);
     if (!rx->body)
-        return -ENOMEM;
-    return rx->body_len == 0;
+        return -ENOMEM; /* the header stays buffered for another try */
+    rx->ra_start += VUC_HDR_SIZE;
+    rx->have_hdr = true;
+    rx->body_len = len;
+    rx->body_have = 0;
+    return 0;
 }
 
-int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s, int max_msgs) {
+/* Frames every whole message in the read-ahead buffer. fds are those of the
+ * last read: the kernel ends a read after the skb that carried fds, so
+ * they belong to the message that holds the last byte read. Returns the
+ * arrivals queued (a disconnect counts) or -ENOMEM. */
+static int frame_buffered(struct vuc_ctx *ctx, enum vuc_sock s, int *fds, unsigned nfds) {
+    struct vuc_rx *rx = &ctx->rx[s];
     int count = 0;
-    while (count < max_msgs && ctx->sock[s] >= 0 && !ctx->rx[s].closed) {
-        int rc = read_some(ctx, s);
+    for (;;) {
+        size_t avail = rx->ra_end - rx->ra_start;
+        if (!rx->have_hdr) {
+            if (avail < VUC_HDR_SIZE)
+                break;
+            int rc = frame_header(ctx, s);
+            if (rc < 0) {
+                vuc_close_fds(ctx, fds, nfds);
+                return rc == -EPROTO ? count + 1 : rc;
+            }
+            continue;
+        }
+        size_t need = rx->body_len - rx->body_have;
+        size_t take = avail < need ? avail : need;
+        memcpy(rx->body + rx->body_have, rx->ra + rx->ra_start, take);
+        rx->body_have += take;
+        rx->ra_start += take;
+        if (rx->body_have < rx->body_len)
+            break;
+        if (rx->ra_start == rx->ra_end)
+            give_fds(ctx, rx, fds, &nfds);
+        int rc = finish_message(ctx, s);
+        if (rc < 0) {
+            vuc_close_fds(ctx, fds, nfds);
+            return rc;
+        }
+        count++;
+    }
+    give_fds(ctx, rx, fds, &nfds); /* the message in progress holds the last byte */
+    if (rx->ra_start == rx->ra_end)
+        rx->ra_start = rx->ra_end = 0;
+    return count;
+}
+
+/* Reads into the read-ahead buffer after what is kept of a header and
+ * frames what came. Returns arrivals queued, or the read's 0 / -errno. */
+static long read_ahead(struct vuc_ctx *ctx, enum vuc_sock s, bool wait) {
+    struct vuc_rx *rx = &ctx->rx[s];
+    if (!rx->ra && !(rx->ra = malloc(VUC_RX_AHEAD)))
+        return -ENOMEM;
+    size_t kept = rx->ra_end - rx->ra_start;
+    memmove(rx->ra, rx->ra + rx->ra_start, kept);
+    rx->ra_start = 0;
+    rx->ra_end = kept;
+    int fds[VUC_RX_MAX_FDS];
+    unsigned nfds = 0;
+    long n = ctx->ops->recv(ctx->sock[s], rx->ra + kept, VUC_RX_AHEAD - kept, fds, &nfds,
+                            VUC_RX_MAX_FDS, wait);
+    if (n <= 0)
+        return n;
+    rx->ra_end += (size_t)n;
+    int rc = frame_buffered(ctx, s, fds, nfds);
+    return rc == 0 ? INT_MAX : rc; /* bytes came: not EOF */
+}
+
+/* A large body is read in place (the read-ahead buffer is empty then:
+ * framing moved all of it into the body). Returns as read_ahead. */
+static long read_in_place(struct vuc_ctx *ctx, enum vuc_sock s, bool wait) {
+    struct vuc_rx *rx = &ctx->rx[s];
+    long n = ctx->ops->recv(ctx->sock[s], rx->body + rx->body_have, rx->body_len - rx->body_have,
+                            rx->fds, &rx->nfds, VUC_RX_MAX_FDS, wait);
+    if (n <= 0)
+        return n;
+    rx->body_have += (size_t)n;
+    return rx->body_have == rx->body_len ? finish_message(ctx, s) : INT_MAX;
+}
+
+/* One read. Returns the arrivals queued (a disconnect counts), -EAGAIN
+ * when nothing came, or -errno to stop. */
+static int read_once(struct vuc_ctx *ctx, enum vuc_sock s, bool wait) {
+    struct vuc_rx *rx = &ctx->rx[s];
+    bool large = rx->have_hdr && rx->body_len - rx->body_have >= VUC_RX_AHEAD;
+    long n = large ? read_in_place(ctx, s, wait) : read_ahead(ctx, s, wait);
+    if (n == INT_MAX)
+        return 0; /* progress, no whole message yet */
+    if (n > 0 || n == -EAGAIN || n == -ENOMEM)
+        return (int)n;
+    queue_disconnect(ctx, s, -ECONNRESET); /* EOF or a read error */
+    return 1;
+}
+
+int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s, int max_msgs, bool wait) {
+    int count = 0;
+    for (bool first = true; count < max_msgs && ctx->sock[s] >= 0 && !ctx->rx[s].closed;
+         first = false) {
+        int rc = read_once(ctx, s, wait && first);
         if (rc == -EAGAIN)
             break;
-        if (rc == -ECONNRESET || rc == -EPROTO)
-            return count + 1;
         if (rc < 0)
             return rc;
-        if (rc == 1) {
-            rc = finish_message(ctx, s);
-            if (rc < 0)
-                return rc;
-            count++;
-        }
+        count += rc;
     }
     return count;
 }
@@ -203,6 +287,9 @@ static void close_connection(struct vuc_ctx *ctx) {
         ctx->rx[s].closed = true;
         free(ctx->rx[s].body);
         ctx->rx[s].body = NULL;
+        free(ctx->rx[s].ra);
+        ctx->rx[s].ra = NULL;
+        ctx->rx[s].ra_start = ctx->rx[s].ra_end = 0;
         vuc_close_fds(ctx, ctx->rx[s].fds, ctx->rx[s].nfds);
         ctx->rx[s].nfds = 0;
     }

@@ -43,6 +43,7 @@ struct vuc_ctx *vuc_create(const struct vuc_options *opts) {
 }
 
 static void rx_reset(struct vuc_ctx *ctx, struct vuc_rx *rx) {
+    free(rx->ra);
     free(rx->body);
     vuc_close_fds(ctx, rx->fds, rx->nfds);
     memset(rx, 0, sizeof(*rx));
@@ -82,7 +83,7 @@ void vuc_close_fds(struct vuc_ctx *ctx, int *fds, unsigned n) {
 }
 
 /* Sends block (bounded by SO_SNDTIMEO, so a peer that stops reading cannot
- * hold them forever); reads never do (MSG_DONTWAIT). A socket handed to us
+ * hold them forever); reads block only when asked to. A socket handed to us
  * non-blocking would turn a full buffer into a failed send. */
 void vuc_set_send_timeout(const struct vuc_ctx *ctx, int fd) {
     int fl = fcntl(fd, F_GETFL);
@@ -95,6 +96,16 @@ void vuc_set_send_timeout(const struct vuc_ctx *ctx, int fd) {
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* The blocking calls wait for a reply in recvmsg bounded by SO_RCVTIMEO
+ * instead of poll + recvmsg (client_step.c). 0 means forever to the kernel,
+ * and is set too: the fd may come with a timeout of its own. */
+static void set_recv_timeout(struct vuc_ctx *ctx, int fd) {
+    int ms = ctx->opts.timeout_ms < 0 ? 0 : ctx->opts.timeout_ms;
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    ctx->main_rcvtimeo_set = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0;
+    ctx->main_rcvtimeo_ms = ctx->opts.timeout_ms < 0 ? -1 : ms;
+}
+
 int vuc_attach_fd(struct vuc_ctx *ctx, int fd) {
     if (ctx->sock[VUC_SOCK_MAIN] >= 0)
         return -EISCONN;
@@ -102,6 +113,7 @@ int vuc_attach_fd(struct vuc_ctx *ctx, int fd) {
         return -EBADF;
     ctx->sock[VUC_SOCK_MAIN] = fd;
     vuc_set_send_timeout(ctx, fd);
+    set_recv_timeout(ctx, fd);
     return 0;
 }
 

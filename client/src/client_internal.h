@@ -17,6 +17,9 @@
 /* fds one received message may carry before the kernel truncates (and
  * closes) the rest; more than any reply the protocol defines needs. */
 #define VUC_RX_MAX_FDS 16
+/* Read-ahead buffer per socket: a whole small message (and the start of the
+ * next) in one recvmsg; a body of at least this much is read in place. */
+#define VUC_RX_AHEAD 16384u
 /* Bound on a server's max_data_xfer_size as we use it for framing. */
 #define VUC_RX_XFER_CAP (64u * 1024u * 1024u)
 /* Replies that are not data (VERSION JSON, region caps) stay below this. */
@@ -29,17 +32,23 @@
 struct vuc_transport_ops {
     /* Sends all of iov with fds attached to the first byte. 0 or -errno. */
     int (*send)(int sock, const struct iovec *iov, int iovcnt, const int *fds, size_t nfds);
-    /* One non-blocking read into buf. Returns bytes read, 0 on EOF, -EAGAIN
-     * when nothing is ready, or -errno; fds received are appended to fds
-     * (at most max_fds - *nfds; the kernel closes the rest). */
-    long (*recv)(int sock, void *buf, size_t len, int *fds, unsigned *nfds, unsigned max_fds);
+    /* One read into buf, non-blocking, or with wait blocking until data
+     * comes or the socket's receive timeout runs out. Returns bytes read, 0
+     * on EOF, -EAGAIN when nothing came (timeout or signal with wait), or
+     * -errno; fds received are appended to fds (at most max_fds - *nfds;
+     * the rest are closed). */
+    long (*recv)(int sock, void *buf, size_t len, int *fds, unsigned *nfds, unsigned max_fds,
+                 bool wait);
 };
 extern const struct vuc_transport_ops vuc_sock_transport;
 
-/* Receive state of one socket: a message is read header first, then body. */
+/* Receive state of one socket: bytes read ahead, not yet framed, in
+ * ra[ra_start, ra_end); the message in progress (header parsed once whole,
+ * body filled from ra or, when large, read in place) and its fds. */
 struct vuc_rx {
-    uint8_t hdr_buf[VUC_HDR_SIZE];
-    size_t hdr_have;
+    uint8_t *ra; /* VUC_RX_AHEAD bytes, allocated at the first read */
+    size_t ra_start, ra_end;
+    bool have_hdr;
     struct vu_hdr hdr;
     uint8_t *body;
     size_t body_len, body_have;
@@ -104,6 +113,10 @@ struct vuc_ctx {
     const struct vuc_transport_ops *ops;
     int sock[2];
     struct vuc_rx rx[2];
+    /* SO_RCVTIMEO set on the main socket (-1: none, wait forever), valid
+     * when main_rcvtimeo_set: a wait that long may block in recvmsg. */
+    int main_rcvtimeo_ms;
+    bool main_rcvtimeo_set;
     bool negotiated, twin_offered;
     struct vuc_server_caps caps;
     vuc_id next_id;
@@ -141,8 +154,11 @@ void vuc_fail_all(struct vuc_ctx *ctx, int status);
 void vuc_req_complete(struct vuc_ctx *ctx, struct vuc_arrival *a);
 
 /* client_arrivals.c */
-/* Reads up to max_msgs whole messages (fewer when nothing more is ready). */
-int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s, int max_msgs);
+/* Reads until at least max_msgs whole messages came or nothing more is
+ * ready, and frames every whole message already read (so none is left
+ * buffered where poll cannot see it). wait: the first read may block for
+ * the socket's receive timeout. Returns the arrivals queued or -errno. */
+int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s, int max_msgs, bool wait);
 int vuc_deliver_arrival(struct vuc_ctx *ctx, struct vuc_arrival *a);
 void vuc_arrival_free(struct vuc_ctx *ctx, struct vuc_arrival *a);
 

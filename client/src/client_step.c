@@ -51,7 +51,7 @@ static int step_some(struct vuc_ctx *ctx, int timeout_ms, int max_msgs) {
         if (!pfd[i].revents)
             continue;
         enum vuc_sock s = pfd[i].fd == ctx->sock[VUC_SOCK_MAIN] ? VUC_SOCK_MAIN : VUC_SOCK_TWIN;
-        rc = vuc_read_socket(ctx, s, max_msgs);
+        rc = vuc_read_socket(ctx, s, max_msgs, false);
         if (rc < 0)
             return rc;
         arrived += rc;
@@ -59,6 +59,22 @@ static int step_some(struct vuc_ctx *ctx, int timeout_ms, int max_msgs) {
     if (!ctx->hold && (rc = deliver_all(ctx)) < 0)
         return rc;
     return arrived;
+}
+
+/* A wait of timeout_ms can be one blocking recvmsg, without poll, when the
+ * main socket is the only one to watch and its SO_RCVTIMEO is that long. */
+static bool can_block_on_main(const struct vuc_ctx *ctx, int timeout_ms) {
+    return ctx->main_rcvtimeo_set && ctx->main_rcvtimeo_ms == timeout_ms &&
+           ctx->sock[VUC_SOCK_MAIN] >= 0 && !ctx->rx[VUC_SOCK_MAIN].closed &&
+           (ctx->sock[VUC_SOCK_TWIN] < 0 || ctx->rx[VUC_SOCK_TWIN].closed);
+}
+
+static int step_blocking(struct vuc_ctx *ctx, int max_msgs) {
+    int arrived = vuc_read_socket(ctx, VUC_SOCK_MAIN, max_msgs, true);
+    if (arrived < 0)
+        return arrived;
+    int rc = ctx->hold ? 0 : deliver_all(ctx);
+    return rc < 0 ? rc : arrived;
 }
 
 int vuc_step(struct vuc_ctx *ctx, int timeout_ms) {
@@ -109,7 +125,7 @@ int vuc_wait(struct vuc_ctx *ctx, vuc_id id, int timeout_ms) {
         }
         bool held = ctx->hold;
         ctx->hold = false;
-        rc = step_some(ctx, left, 1);
+        rc = can_block_on_main(ctx, left) ? step_blocking(ctx, 1) : step_some(ctx, left, 1);
         ctx->hold = held;
         if (rc < 0 && r->state != REQ_DONE)
             return rc;

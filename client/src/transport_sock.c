@@ -1,7 +1,8 @@
 /*
  * UNIX stream socket transport: sendmsg/recvmsg with SCM_RIGHTS. Sends block
  * until the whole message is out (MSG_NOSIGNAL: a dead peer is an error, not
- * a signal); receives never block (MSG_DONTWAIT), the core polls.
+ * a signal); receives either do not block (MSG_DONTWAIT) or block at most
+ * for the socket's SO_RCVTIMEO, which the context sets to its timeout.
  */
 #include <errno.h>
 #include <string.h>
@@ -88,7 +89,8 @@ static void take_fds(struct msghdr *mh, int *fds, unsigned *nfds, unsigned max_f
     }
 }
 
-static long sock_recv(int sock, void *buf, size_t len, int *fds, unsigned *nfds, unsigned max_fds) {
+static long sock_recv(int sock, void *buf, size_t len, int *fds, unsigned *nfds, unsigned max_fds,
+                      bool wait) {
     union {
         char buf[CMSG_SPACE(sizeof(int) * VUC_RX_MAX_FDS)];
         struct cmsghdr align;
@@ -96,12 +98,15 @@ static long sock_recv(int sock, void *buf, size_t len, int *fds, unsigned *nfds,
     struct iovec iov = {.iov_base = buf, .iov_len = len};
     struct msghdr mh = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    int flags = MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT);
     ssize_t n;
     do {
-        n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
+        n = recvmsg(sock, &mh, flags);
+    } while (n < 0 && errno == EINTR && !wait);
+    /* A signal ends a blocking read early: the caller's clock decides what
+     * time is left, so restarting here could overrun its timeout. */
     if (n < 0)
-        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        return errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN : -errno;
     take_fds(&mh, fds, nfds, max_fds);
     return n;
 }

@@ -402,6 +402,41 @@ TEST_F(PeerTest, BlockingCallTimesOutWhenServerIsSilent) {
     EXPECT_EQ(vuc_device_reset(ctx), 0);
 }
 
+// Server commands that keep coming while a blocking call waits do not
+// stretch its timeout: it still fails after timeout_ms from the start, not
+// timeout_ms after the last message (the wait blocks in recvmsg only for
+// the whole timeout, and polls with what is left after that).
+TEST_F(PeerTest, BlockingCallTimeoutCountsFromTheStartWhileCommandsArrive) {
+    vuc_options o;
+    vuc_options_init(&o);
+    o.timeout_ms = 300;
+    connect(&o);
+    serve([&] {
+        WireMsg m = expect_cmd(peer, VU_CMD_VERSION);
+        send_msg(peer, reply(m.msg_id(), m.cmd(), version_payload(kJsonLegacy)));
+    });
+    ASSERT_EQ(vuc_negotiate(ctx), 0);
+    join();
+    serve([&] {
+        expect_cmd(peer, VU_CMD_REGION_READ);
+        // An unknown command with NO_REPLY every 50 ms up to 250 ms, then
+        // silence: a timeout restarted by the last one would end at 550 ms.
+        for (int i = 0; i < 6; i++) {
+            send_msg(peer, message(uint16_t(100 + i), 0x7f, VU_F_NO_REPLY, {}));
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    });
+    uint32_t v;
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(vuc_region_read(ctx, 0, 0, &v, 4), -ETIMEDOUT);
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    EXPECT_GE(ms, 299); // the client counts whole milliseconds
+    EXPECT_LT(ms, 480) << "timeout restarted by a command";
+    join();
+}
+
 namespace {
 struct Traced {
     vuc_sock sock;
