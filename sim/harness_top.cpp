@@ -356,6 +356,12 @@ int HarnessTop::create(std::unique_ptr<HarnessTop> *out, std::string *error) {
         return -EALREADY;
     }
     g_elaborated = true;
+    // The model is verilated single-threaded, but a context defaults to one
+    // thread per CPU and starts an idle worker pool for the rest. Runs are
+    // forked from this process (run_forker): a second thread there can hold
+    // an allocator lock at fork() and leave the child stuck on it (seen
+    // under ASan: a forked run waited for ever in the allocator).
+    Verilated::threadContextp()->threads(1);
     Verilated::traceEverOn(true);
     std::unique_ptr<HarnessTop> t(new HarnessTop());
     t->impl_ = std::make_unique<HarnessTopImpl>("top");
