@@ -16,6 +16,8 @@
 #include "explore.hpp"
 #include "run_forker.hpp"
 
+#include "json_fields.hpp"
+
 #include <gtest/gtest.h>
 
 #include <json-c/json.h>
@@ -38,15 +40,8 @@ using namespace rcsim;
 const std::string kScenarios = RCSIM_SCENARIOS_DIR;
 const std::string kDmacopy = RCSIM_SERVER_MODELS_DIR "/dmacopy";
 
-std::string str_field(json_object *o, const char *key) {
-    json_object *v = nullptr;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
-
-uint64_t num_field(json_object *o, const char *key) {
-    json_object *v = nullptr;
-    return json_object_object_get_ex(o, key, &v) ? uint64_t(json_object_get_int64(v)) : 0;
-}
+using rcsim::test::num_field;
+using rcsim::test::str_field;
 
 // "reply REGION_WRITE #63 main" -> 63.
 uint64_t id_in(const std::string &label) {

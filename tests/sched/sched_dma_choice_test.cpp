@@ -19,6 +19,8 @@
 #include "run_forker.hpp"
 #include "scheduled_run.hpp"
 
+#include "json_fields.hpp"
+
 #include <gtest/gtest.h>
 #include <json-c/json.h>
 
@@ -47,15 +49,8 @@ struct Msg {
     uint64_t msg_id = 0, error_no = 0;
 };
 
-std::string str_field(json_object *o, const char *key) {
-    json_object *v = nullptr;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
-
-uint64_t num_field(json_object *o, const char *key) {
-    json_object *v = nullptr;
-    return json_object_object_get_ex(o, key, &v) ? uint64_t(json_object_get_int64(v)) : 0;
-}
+using rcsim::test::num_field;
+using rcsim::test::str_field;
 
 std::vector<Msg> trace_messages(const std::string &path) {
     std::vector<Msg> out;
