@@ -41,6 +41,8 @@ struct BridgeCounters {
     uint64_t mmio_write_errors = 0; // posted writes the server refused
     uint64_t unexpected_tlps = 0;   // TLPs from the root port we could not place
     uint64_t dma_reads = 0, dma_writes = 0, dma_errors = 0;
+    // Bytes that did move (completions with data, writes host memory took),
+    // not bytes requested: a refused or failed piece adds nothing.
     uint64_t dma_bytes_read = 0, dma_bytes_written = 0;
     uint64_t irqs_injected = 0, intx_acks = 0;
     uint64_t abandoned = 0; // requests given up after a silent decision
@@ -260,6 +262,7 @@ class Bridge : public EdgeSink {
         uint64_t job;
         uint64_t dw_addr;
         unsigned len_dw;
+        uint32_t bytes; // of the DMA's data, for the moved-bytes counter
     };
     std::map<uint64_t, DmaJob> jobs_;
     uint64_t next_job_ = 0;

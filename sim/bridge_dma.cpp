@@ -82,19 +82,16 @@ int Bridge::take_up_dma(vuc_dma_op *op) {
             const std::vector<uint8_t> data(op->data + offset, op->data + offset + p.bytes);
             const tlp::Tlp t = tlp::Tlp::mem_write(p.addr, data, device_bdf_);
             inject(t);
-            expected_writes_.push_back({job, p.addr & ~uint64_t(3), t.length_dws()});
+            expected_writes_.push_back({job, p.addr & ~uint64_t(3), t.length_dws(), p.bytes});
         } else {
             read_queue_.push_back({job, p.addr, p.bytes, offset, {}});
         }
         offset += p.bytes;
     }
-    if (write) {
+    if (write)
         ++counters_.dma_writes;
-        counters_.dma_bytes_written += op->count;
-    } else {
+    else
         ++counters_.dma_reads;
-        counters_.dma_bytes_read += op->count;
-    }
     issue_reads();
     return VUC_DMA_PENDING;
 }
@@ -132,8 +129,10 @@ void Bridge::dma_completion(const tlp::Tlp &t) {
         return; // more completions to come
     const uint64_t job = p.job;
     auto j = jobs_.find(job);
-    if (err == 0 && j != jobs_.end())
+    if (err == 0 && j != jobs_.end()) {
         std::memcpy(j->second.op->data + p.offset, p.got.data() + lead, p.bytes);
+        counters_.dma_bytes_read += p.bytes;
+    }
     tags_.erase(it);
     free_tags_.push_back(t.tag);
     finish_piece(job, err);
@@ -148,6 +147,8 @@ void Bridge::host_write_done(uint64_t dw_addr, unsigned len_dw, bool err) {
     expected_writes_.pop_front();
     if (w.dw_addr != dw_addr || w.len_dw != len_dw)
         note_failure("host memory write out of order: expected a different burst");
+    if (!err)
+        counters_.dma_bytes_written += w.bytes;
     finish_piece(w.job, err ? -EFAULT : 0);
 }
 

@@ -6,7 +6,7 @@ target_include_directories(rcsim_scenario PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 rcsim_strict_warnings(rcsim_scenario)
 
 add_executable(rcsim rcsim_main.cpp rcsim_run.cpp rcsim_probe.cpp rcsim_perfetto.cpp
-                     scenario_session.cpp scenario_child.cpp scenario_runner.cpp)
+                     scenario_session.cpp scenario_child.cpp)
 target_link_libraries(rcsim PRIVATE rcsim_scenario rcsim_harness vu_probe_print)
 # The trace writer and the Perfetto converter, once their sources are there.
 if(TARGET rcsim_trace)

@@ -1,6 +1,7 @@
 #include "explore.hpp"
 
 #include "run_forker.hpp"
+#include "process_cleanup.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -66,10 +67,13 @@ class Keeper {
         std::fflush(stderr);
         pid_ = fork();
         if (pid_ == 0) {
+            cleanup_forget_inherited();
             close(down[1]);
             close(up[0]);
             _exit(keep(down[0], up[1]));
         }
+        if (pid_ > 0)
+            cleanup_register(CleanupKind::Run, pid_);
         close(down[0]);
         close(up[1]);
         to_ = down[1];
@@ -91,9 +95,11 @@ class Keeper {
         if (from_ >= 0)
             close(from_);
         to_ = from_ = -1;
-        if (pid_ > 0)
+        if (pid_ > 0) {
             while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
             }
+            cleanup_unregister(CleanupKind::Run, pid_);
+        }
         pid_ = -1;
     }
 

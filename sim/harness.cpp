@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include "process_cleanup.hpp"
+
 #include "sha256.hpp"
 
 #include <algorithm>
@@ -83,12 +85,14 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
         *error = "a server is already attached";
         return -EISCONN;
     }
-    char tmpl[] = "/tmp/rcsim-harness-XXXXXX";
-    if (!mkdtemp(tmpl)) {
-        *error = std::string("mkdtemp: ") + strerror(errno);
+    const char *tmp = getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/rcsim-harness-XXXXXX";
+    if (!mkdtemp(&tmpl[0])) {
+        *error = "mkdtemp " + tmpl + ": " + strerror(errno);
         return -errno;
     }
     socket_dir_ = tmpl;
+    cleanup_register(CleanupKind::Dir, 0, socket_dir_);
     socket_path_ = socket_dir_ + "/device.sock";
     ServerSpec spec;
     bool placed = false;
@@ -114,6 +118,10 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
     if (rc < 0)
         return rc;
     return connect(socket_path_, error);
+}
+
+void Harness::refused_thunk(void *opaque, const vuc_dma_refusal *r) {
+    static_cast<Harness *>(opaque)->refusals_->record(*r);
 }
 
 // Every message sent marks the server as possibly busy (the next admission
@@ -157,9 +165,17 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
         rc = vuc_negotiate(ctx_);
     if (rc < 0) {
         *error = "cannot connect to " + socket_path + ": " + strerror(-rc);
+        // A server that broke the connection during VERSION is usually
+        // dying: its exit status and output belong in the report.
+        if (server_) {
+            server_->wait_exit(std::chrono::milliseconds(500));
+            failures_.push_back(*error);
+        }
         return rc;
     }
     bridge_ = std::make_unique<Bridge>(ctx_, bars_, HarnessTop::kLanes, cfg_.device_bdf);
+    refusals_ = std::make_unique<DmaRefusals>(cfg_.dma_windows);
+    vuc_set_dma_refused_handler(ctx_, &Harness::refused_thunk, this);
     bridge_->set_link(128, cfg_.mrrs, cfg_.rcb);
     bridge_->set_client_style(cfg_.client_style);
     for (const MemWindow &w : cfg_.dma_windows) {
@@ -325,6 +341,10 @@ void Harness::shutdown() {
     if (dma_gate_)
         for (const std::string &n : dma_gate_->report())
             failures_.push_back("dma: " + n);
+    if (refusals_)
+        for (const std::string &r : refusals_->describe_unexpected())
+            failures_.push_back("DMA outside every window: " + r);
+    refusals_.reset();
     if (bridge_)
         bridge_->set_dma_hooks(nullptr);
     dma_gate_.reset();
@@ -336,9 +356,9 @@ void Harness::shutdown() {
     }
     if (server_)
         server_->stop();
-    if (!socket_dir_.empty()) { // the per-run directory holding the socket
-        unlink(socket_path_.c_str());
-        rmdir(socket_dir_.c_str());
+    if (!socket_dir_.empty()) { // the per-run directory: the socket, whatever the server put there
+        remove_tree(socket_dir_.c_str());
+        cleanup_unregister(CleanupKind::Dir, 0, socket_dir_);
         socket_dir_.clear();
     }
 }
@@ -619,6 +639,7 @@ HarnessCounters Harness::counters() const {
         c.admission = admission_->counters();
     c.rtl = top_->last_out();
     c.irqs_seen = driver_.msi_events().size();
+    c.dma_refused = refusals_ ? refusals_->total() : 0;
     return c;
 }
 
@@ -635,7 +656,27 @@ const std::vector<Decision> &Harness::decisions() const {
 bool Harness::has_failures() const {
     // A server that died before shutdown() is a failure in itself.
     const bool died = server_ && ctx_ && !server_->poll_exit().running();
-    return died || !failures_.empty() || (bridge_ && !bridge_->failures().empty());
+    return died || !failures_.empty() || (bridge_ && !bridge_->failures().empty()) ||
+           (refusals_ && refusals_->unexpected() > 0);
+}
+
+std::string Harness::first_failure() const {
+    if (!failures_.empty())
+        return failures_.front();
+    if (bridge_ && !bridge_->failures().empty())
+        return bridge_->failures().front();
+    if (refusals_ && refusals_->unexpected() > 0)
+        return "DMA outside every window: " + refusals_->describe_unexpected().front();
+    if (server_ && !server_->poll_exit().running())
+        return "server " + server_->poll_exit().describe();
+    return {};
+}
+
+ExitStatus Harness::server_state() const {
+    if (!server_)
+        return {};
+    const bool lost = admission_ && admission_->counters().disconnects > 0;
+    return lost ? server_->wait_exit(std::chrono::milliseconds(500)) : server_->poll_exit();
 }
 
 std::string Harness::failure_report() const {
@@ -651,10 +692,15 @@ std::string Harness::failure_report() const {
     if (dma_gate_)
         for (const std::string &n : dma_gate_->report())
             s += "dma: " + n + "\n";
+    if (refusals_)
+        for (const std::string &r : refusals_->describe_unexpected())
+            s += "harness: DMA outside every window: " + r + "\n";
     if (s.empty() && !has_failures())
         return s;
-    if (server_)
+    if (server_) {
+        server_state(); // reaps a server that has just died, for its status
         s += server_->failure_report("server");
+    }
     if (!s.empty() && s.back() != '\n') // a server that wrote nothing ends without one
         s += '\n';
     return s;

@@ -11,6 +11,7 @@
 #include "bar_map.hpp"
 #include "bridge.hpp"
 #include "decision_log.hpp"
+#include "dma_refusals.hpp"
 #include "dma_reply_gate.hpp"
 #include "harness_observer.hpp"
 #include "harness_top.hpp"
@@ -88,6 +89,7 @@ struct HarnessCounters {
     AdmissionCounters admission;
     RtlOut rtl; // the root port's counters as last sampled
     uint64_t irqs_seen = 0;
+    uint64_t dma_refused = 0; // DMA commands outside every window (dma_refusals.hpp)
 };
 
 class Harness : private EdgeSink {
@@ -140,9 +142,25 @@ class Harness : private EdgeSink {
     ServerProcess *server() { return server_.get(); }
     const std::string &socket_path() const { return socket_path_; }
     vuc_ctx *client() { return ctx_; }
-    // What went wrong, with the server's captured output (empty if nothing).
+    // What went wrong, with the server's captured output and state (empty
+    // if nothing).
     std::string failure_report() const;
     bool has_failures() const;
+    // DMA commands refused since the last call, which from now on count as
+    // expected (`expect-dma-refused N`); any other refusal fails the run.
+    uint64_t take_refused_dma() { return refusals_ ? refusals_->take() : 0; }
+    std::vector<std::string> refused_dma_descriptions() const {
+        return refusals_ ? refusals_->describe_unexpected() : std::vector<std::string>{};
+    }
+    // The first line of what went wrong ("" if nothing).
+    std::string first_failure() const;
+    // A problem found outside the bridge (e.g. the end of a scenario): it
+    // fails the run and goes into failure_report().
+    void add_failure(const std::string &what) { failures_.push_back(what); }
+    // The server's state now: a server whose connection was lost is given a
+    // moment to finish dying, so that a report says "exited with status 3"
+    // or "killed by signal 11", not "running". Running if none was started.
+    ExitStatus server_state() const;
 
     // Internals for the enumerator and later issues (scheduler, rcsim).
     Bridge *bridge() { return bridge_.get(); }
@@ -211,6 +229,8 @@ class Harness : private EdgeSink {
     std::vector<uint64_t> irq_consumed_;
     uint64_t intx_consumed_ = 0;
     std::vector<std::string> failures_;
+    std::unique_ptr<DmaRefusals> refusals_;
+    static void refused_thunk(void *opaque, const vuc_dma_refusal *r);
 };
 
 } // namespace rcsim

@@ -1,5 +1,6 @@
 // rcsim: run scenarios against a vfio-user server through the simulated
 // root port, probe a server, convert traces. Subcommands by table.
+#include "process_cleanup.hpp"
 #include "rcsim_commands.hpp"
 
 #include <cstdio>
@@ -49,6 +50,7 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    rcsim::install_cleanup_on_signals();
     for (const Command &c : kCommands)
         if (!std::strcmp(cmd, c.name))
             return c.run(argc - 2, argv + 2);

@@ -1,5 +1,7 @@
 #include "run_forker.hpp"
 
+#include "process_cleanup.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -47,6 +49,7 @@ int open_pidfd(pid_t pid) {
 
 [[noreturn]] void child_main(const RunBody &body, size_t index, int output_fd) {
     setpgid(0, 0);
+    cleanup_forget_inherited();
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0)
         _exit(kExitSetupFailed);
@@ -98,6 +101,7 @@ bool launch(const RunBody &body, size_t index, Child *c, RunResult *failed) {
         return false;
     }
     setpgid(c->pid, c->pid); // also here, so a kill at the limit cannot race the child's own
+    cleanup_register(CleanupKind::Run, c->pid);
     c->pidfd = open_pidfd(c->pid);
     return true;
 }
@@ -141,6 +145,7 @@ RunResult reap(Child &c, bool timed_out, const RunLimits &limits) {
     do {
         r = waitpid(c.pid, &wstatus, 0);
     } while (r < 0 && errno == EINTR);
+    cleanup_unregister(CleanupKind::Run, c.pid);
     RunResult res;
     res.pid = c.pid;
     res.wall = std::chrono::duration_cast<milliseconds>(Clock::now() - c.started);

@@ -1,5 +1,6 @@
 // A forked child per scenario when `rcsim run` has several: SystemC cannot
 // elaborate twice in one process.
+#include "process_cleanup.hpp"
 #include "scenario_session.hpp"
 
 #include <fcntl.h>
@@ -74,6 +75,7 @@ Outcome run_scenario_in_child(const SessionOptions &opt, const std::string &file
         return child_error(std::string("fork: ") + std::strerror(errno), t0);
     }
     if (pid == 0) {
+        cleanup_forget_inherited();
         close(p[0]);
         const Outcome o = run_scenario(opt, file);
         char head[96];
@@ -86,12 +88,14 @@ Outcome run_scenario_in_child(const SessionOptions &opt, const std::string &file
         std::fflush(stderr);
         _exit(ok ? 0 : 3);
     }
+    cleanup_register(CleanupKind::Run, pid);
     close(p[1]);
     const std::string msg = read_all(p[0]);
     close(p[0]);
     int ws = 0;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
     }
+    cleanup_unregister(CleanupKind::Run, pid);
     Outcome o;
     int status = 0;
     double secs = 0;

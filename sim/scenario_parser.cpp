@@ -330,6 +330,10 @@ void parse_drain(Cursor &c, Statement &s) {
         s.cycles = c.number("cycle bound");
 }
 
+void parse_expect_dma_refused(Cursor &c, Statement &s) {
+    s.count = c.number("count of refused DMA commands");
+}
+
 struct Handler {
     const char *word;
     Op op;
@@ -337,10 +341,15 @@ struct Handler {
 };
 
 const Handler kHandlers[] = {
-    {"write", Op::Write, parse_write}, {"read", Op::Read, parse_read},
-    {"poll", Op::Poll, parse_poll},    {"wait-irq", Op::WaitIrq, parse_wait_irq},
-    {"fill", Op::Fill, parse_fill},    {"expect-mem", Op::ExpectMem, parse_expect_mem},
-    {"delay", Op::Delay, parse_delay}, {"drain", Op::Drain, parse_drain},
+    {"write", Op::Write, parse_write},
+    {"read", Op::Read, parse_read},
+    {"poll", Op::Poll, parse_poll},
+    {"wait-irq", Op::WaitIrq, parse_wait_irq},
+    {"fill", Op::Fill, parse_fill},
+    {"expect-mem", Op::ExpectMem, parse_expect_mem},
+    {"delay", Op::Delay, parse_delay},
+    {"drain", Op::Drain, parse_drain},
+    {"expect-dma-refused", Op::ExpectDmaRefused, parse_expect_dma_refused},
 };
 
 std::string dir_of(const std::string &file) {
@@ -404,7 +413,7 @@ class Parser {
             return fail(file, n, tokens[0].col,
                         "unknown statement '" + tokens[0].text +
                             "' (write, read, poll, wait-irq, fill, expect-mem, delay, drain, "
-                            "include)");
+                            "expect-dma-refused, include)");
         s.op = h->op;
         Cursor c(tokens, comment_col ? comment_col - 1 : line.size());
         c.take("statement");

@@ -38,7 +38,7 @@ struct Pattern {
 
 enum class IrqKind { Msix, Msi, Intx };
 
-enum class Op { Write, Read, Poll, WaitIrq, Fill, ExpectMem, Delay, Drain };
+enum class Op { Write, Read, Poll, WaitIrq, Fill, ExpectMem, Delay, Drain, ExpectDmaRefused };
 
 struct Statement {
     Op op = Op::Delay;
@@ -54,6 +54,8 @@ struct Statement {
     uint64_t every = 100; // poll: cycles between reads
     // poll / wait-irq / drain: bound in cycles; delay: cycles to wait
     uint64_t cycles = 0;
+    // expect-dma-refused: DMA commands refused since the last such statement
+    uint64_t count = 0;
     // wait-irq
     IrqKind irq = IrqKind::Msix;
     unsigned vector = 0;

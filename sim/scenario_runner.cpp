@@ -71,10 +71,15 @@ ScenarioRunner::Step ScenarioRunner::step_for(Op op) {
         Op op;
         Step step;
     } table[] = {
-        {Op::Write, &ScenarioRunner::do_write}, {Op::Read, &ScenarioRunner::do_read},
-        {Op::Poll, &ScenarioRunner::do_poll},   {Op::WaitIrq, &ScenarioRunner::do_wait_irq},
-        {Op::Fill, &ScenarioRunner::do_fill},   {Op::ExpectMem, &ScenarioRunner::do_expect_mem},
-        {Op::Delay, &ScenarioRunner::do_delay}, {Op::Drain, &ScenarioRunner::do_drain},
+        {Op::Write, &ScenarioRunner::do_write},
+        {Op::Read, &ScenarioRunner::do_read},
+        {Op::Poll, &ScenarioRunner::do_poll},
+        {Op::WaitIrq, &ScenarioRunner::do_wait_irq},
+        {Op::Fill, &ScenarioRunner::do_fill},
+        {Op::ExpectMem, &ScenarioRunner::do_expect_mem},
+        {Op::Delay, &ScenarioRunner::do_delay},
+        {Op::Drain, &ScenarioRunner::do_drain},
+        {Op::ExpectDmaRefused, &ScenarioRunner::do_expect_dma_refused},
     };
     for (const auto &e : table)
         if (e.op == op)
@@ -100,7 +105,30 @@ bool ScenarioRunner::run(const Program &p, ScenarioFailure *failure) {
             return false;
         }
     }
-    return true;
+    return drain_at_end(p, failure);
+}
+
+// A scenario ends as if it said `drain`: a posted write may still sit in
+// the root port, or its REGION_WRITE wait for the server's reply, when the
+// last statement returns; ending there would pass a write the device never
+// saw or refused. A refused or undeliverable write is in the harness's
+// report after this; one still in flight after the bound fails here.
+bool ScenarioRunner::drain_at_end(const Program &p, ScenarioFailure *failure) {
+    if (h_.drain(kEndDrainCycles))
+        return true;
+    if (failure) {
+        SourceLoc end;
+        end.file = p.files.empty() ? std::string() : p.files.front();
+        end.line = p.statements.empty() ? 0 : p.statements.back().loc.line;
+        std::string what;
+        if (h_.bridge())
+            for (const std::string &w : h_.bridge()->awaited())
+                what += (what.empty() ? ": awaiting " : ", ") + w;
+        *failure = {end, "(end of scenario)",
+                    "still busy after " + std::to_string(kEndDrainCycles) + " cycles" + what,
+                    ScenarioFailure::Kind::Other, HostStatus::SC};
+    }
+    return false;
 }
 
 bool ScenarioRunner::bar_missing(const Statement &s, std::string *why) const {
@@ -306,6 +334,22 @@ bool ScenarioRunner::do_drain(const Statement &s, std::string *why) {
     if (h_.drain(s.cycles))
         return true;
     *why = "still busy after " + std::to_string(s.cycles) + " cycles";
+    return false;
+}
+
+// A device test that provokes an IOMMU fault on purpose says how many it
+// expects; the refusals it names no longer fail the run. What is in flight
+// settles first, so a refusal the last statements caused is counted here.
+bool ScenarioRunner::do_expect_dma_refused(const Statement &s, std::string *why) {
+    h_.drain(kEndDrainCycles);
+    const std::vector<std::string> seen = h_.refused_dma_descriptions();
+    const uint64_t got = h_.take_refused_dma();
+    if (got == s.count)
+        return true;
+    *why = "expected " + std::to_string(s.count) + " refused DMA command(s), the device had " +
+           std::to_string(got);
+    for (const std::string &d : seen)
+        *why += "\n  " + d;
     return false;
 }
 

@@ -50,13 +50,17 @@ class ScenarioRunner {
     static constexpr uint64_t kTickCycles = 20000;
     void on_tick(std::function<void()> fn) { tick_ = std::move(fn); }
 
-    // True when every statement passed; otherwise `failure` says why.
+    // True when every statement passed and everything they started came to
+    // rest (an implicit `drain` at the end, bounded by kEndDrainCycles);
+    // otherwise `failure` says why.
+    static constexpr uint64_t kEndDrainCycles = 1000000;
     bool run(const Program &p, ScenarioFailure *failure);
     const ScenarioStats &stats() const { return stats_; }
 
   private:
     using Step = bool (ScenarioRunner::*)(const Statement &, std::string *why);
     static Step step_for(Op op);
+    bool drain_at_end(const Program &p, ScenarioFailure *failure);
 
     bool do_write(const Statement &s, std::string *why);
     bool do_read(const Statement &s, std::string *why);
@@ -66,6 +70,7 @@ class ScenarioRunner {
     bool do_expect_mem(const Statement &s, std::string *why);
     bool do_delay(const Statement &s, std::string *why);
     bool do_drain(const Statement &s, std::string *why);
+    bool do_expect_dma_refused(const Statement &s, std::string *why);
 
     Access access_read(const Statement &s);
     void tick() {

@@ -1,5 +1,6 @@
 #include "scenario_session.hpp"
 
+#include "run_verdict.hpp"
 #include "scenario_parser.hpp"
 #include "scenario_runner.hpp"
 #include "server_process.hpp"
@@ -76,10 +77,12 @@ void print_summary(const std::string &file, const Outcome &o, Harness &h, const 
     std::printf("  bytes moved: DMA %" PRIu64 " read from host memory / %" PRIu64
                 " written to it, MMIO %" PRIu64 " by the scenario\n",
                 b.dma_bytes_read, b.dma_bytes_written, st.mmio_bytes);
-    if (b.ur_completions || b.ca_completions || b.dma_errors || b.mmio_write_errors)
+    if (b.ur_completions || b.ca_completions || b.dma_errors || b.mmio_write_errors ||
+        k.dma_refused)
         std::printf("  errors: UR %" PRIu64 ", CA %" PRIu64 ", DMA %" PRIu64
-                    ", refused MMIO writes %" PRIu64 "\n",
-                    b.ur_completions, b.ca_completions, b.dma_errors, b.mmio_write_errors);
+                    ", refused MMIO writes %" PRIu64 ", DMA outside every window %" PRIu64 "\n",
+                    b.ur_completions, b.ca_completions, b.dma_errors, b.mmio_write_errors,
+                    k.dma_refused);
     std::printf("  simulated time: %" PRIu64 " cycles = %.3f us at 250 MHz (%" PRIu64
                 " clock edges simulated)\n",
                 k.cycles, sim_us, k.edges);
@@ -209,24 +212,20 @@ class Session {
         runner.on_tick([&] {
             progress.update(name, current, total, prog_.statements[current], h_->cycles());
         });
-        ScenarioFailure failure;
+        const Verdict v = run_and_judge(*h_, runner, prog_);
         Outcome o;
-        if (!runner.run(prog_, &failure)) {
+        if (!v.passed) {
             o.status = 1;
             // The report on one line: CI systems show the message attribute alone.
-            o.message = failure.loc.file + ":" + std::to_string(failure.loc.line) + ": " +
-                        failure.source + ": " + failure.message;
-            o.details = failure.report();
-        } else if (h_->has_failures()) {
-            o.status = 1;
-            o.message = file_ + ": the harness reported problems";
-            o.details = o.message + "\n";
+            const ScenarioFailure &f = v.failure;
+            o.message = v.scenario_failed ? f.loc.file + ":" + std::to_string(f.loc.line) + ": " +
+                                                f.source + ": " + f.message
+                                          : file_ + ": " + v.failure_class;
+            o.details = v.details;
         }
         progress.clear();
-        if (o.status != 0) {
-            o.details += h_->failure_report();
+        if (o.status != 0)
             std::fprintf(stderr, "FAIL %s", o.details.c_str());
-        }
         o.seconds = std::chrono::duration<double>(Clock::now() - t0_).count();
         print_summary(file_, o, *h_, runner.stats());
         return o;

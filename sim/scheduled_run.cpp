@@ -1,11 +1,11 @@
 #include "scheduled_run.hpp"
 
+#include "run_verdict.hpp"
 #include "scenario_runner.hpp"
 #include "sha256.hpp"
 #include "trace_writer.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <climits>
 #include <cstring>
 #include <cstdlib>
@@ -66,14 +66,6 @@ std::string run_hash(const std::vector<Decision> &decisions, const std::string &
 
 namespace {
 
-// What a failing run is, in one line that is the same for every run failing
-// the same way: the statement (file:line) and what it saw, or the harness's
-// first complaint.
-std::string class_of(const ScenarioFailure &f) {
-    const std::string file = f.loc.file.substr(f.loc.file.rfind('/') + 1);
-    return file + ":" + std::to_string(f.loc.line) + ": " + f.source + ": " + f.message;
-}
-
 // A server we start is fresh for every run; one we only connect to has
 // served earlier runs: DEVICE_RESET puts its device back first.
 int start(Harness &h, const RunSpec &spec, std::string *err) {
@@ -92,62 +84,14 @@ int start(Harness &h, const RunSpec &spec, std::string *err) {
 
 namespace {
 
-// A deadlock note without its message ids ("REGION_WRITE #5" ->
-// "REGION_WRITE"): one class however the ids ran.
-std::string without_ids(const std::string &note) {
-    std::string out;
-    for (size_t i = 0; i < note.size(); ++i) {
-        if (note[i] == ' ' && i + 1 < note.size() && note[i + 1] == '#') {
-            size_t j = i + 2;
-            while (j < note.size() && isdigit(static_cast<unsigned char>(note[j])))
-                ++j;
-            i = j - 1;
-            continue;
-        }
-        out += note[i];
-    }
-    return out;
-}
-
-// The evidence for the failure category (failure_category.hpp), read
-// before shutdown (the server's death is a failure only while it is meant
-// to run).
-FailureEvidence evidence(Harness &h, const ScenarioFailure *f) {
-    FailureEvidence e;
-    const HarnessCounters c = h.counters();
-    e.failed = true;
-    e.server_died = h.server() ? !h.server()->poll_exit().running() : c.admission.disconnects > 0;
-    e.deadlocks = c.admission.deadlocks;
-    e.protocol_events = c.bridge.protocol_events + c.admission.protocol_events;
-    e.timeouts = c.bridge.abandoned + c.admission.silent;
-    if (f && f->kind == ScenarioFailure::Kind::Status && f->status == HostStatus::Timeout)
-        ++e.timeouts;
-    e.data_mismatch = f && f->kind == ScenarioFailure::Kind::Value;
-    return e;
-}
-
 // The scenario on a connected, enumerated harness; r gets the outcome.
 void run_program(Harness &h, const RunSpec &spec, RunReport &r) {
     ScenarioRunner runner(h);
-    ScenarioFailure f;
-    const bool passed = runner.run(spec.program, &f);
-    if (!passed) {
-        r.status = 1;
-        r.failure_class = class_of(f);
-        r.details = f.report();
-    } else if (h.has_failures()) {
-        r.status = 1;
-        r.failure_class = "harness: problems reported";
-    } else {
-        r.status = 0;
-    }
-    if (r.status == 0)
-        return;
-    // A deadlock is the cause of whatever the scenario saw after it.
-    if (!h.deadlocks().empty())
-        r.failure_class = without_ids(h.deadlocks().front());
-    r.category = to_string(categorize(evidence(h, passed ? nullptr : &f)));
-    r.details += h.failure_report(); // with the server's output
+    const Verdict v = run_and_judge(h, runner, spec.program);
+    r.status = v.passed ? 0 : 1;
+    r.failure_class = v.failure_class;
+    r.category = v.category;
+    r.details = v.details;
 }
 
 // After shutdown: the server's output is complete (the queue peak line

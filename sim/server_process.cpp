@@ -1,5 +1,7 @@
 #include "server_process.hpp"
 
+#include "process_cleanup.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -455,6 +457,7 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
                                     (spec.cwd.empty() ? "" : " in `" + spec.cwd + "`"));
     }
     sp->pidfd_ = open_pidfd(pid);
+    cleanup_register(CleanupKind::Server, pid);
     *out = std::move(sp);
     return 0;
 }
@@ -500,6 +503,13 @@ ExitStatus ServerProcess::poll_exit() {
     return status_;
 }
 
+ExitStatus ServerProcess::wait_exit(milliseconds timeout) {
+    if (pid_ <= 1 || !poll_exit().running())
+        return status_;
+    wait_exit_nowait(pid_, pidfd_, timeout);
+    return poll_exit();
+}
+
 int ServerProcess::wait_listening(const std::string &socket_path, milliseconds timeout,
                                   std::string *error) {
     Clock::time_point deadline = Clock::now() + timeout;
@@ -536,11 +546,15 @@ void ServerProcess::signal_all(int sig) const {
 }
 
 ExitStatus ServerProcess::stop(milliseconds grace) {
-    if (pid_ <= 1 || !poll_exit().running())
+    if (pid_ <= 1 || !poll_exit().running()) {
+        cleanup_unregister(CleanupKind::Server, pid_);
         return status_;
+    }
     // The server leads its own process group: signal the group so helpers it
     // forked go too. The leader is not reaped until the end, so the group id
-    // cannot be reused meanwhile.
+    // cannot be reused meanwhile. A helper that left the group (setsid) is
+    // found as a descendant now, while its parent still links it to us.
+    const std::vector<pid_t> helpers = descendants_of(pid_);
     signal_all(SIGTERM);
     if (!wait_exit_nowait(pid_, pidfd_, grace))
         signal_all(SIGKILL);
@@ -557,6 +571,11 @@ ExitStatus ServerProcess::stop(milliseconds grace) {
         status_.kind = ExitStatus::Kind::Exited;
         status_.code = -1;
     }
+    for (pid_t p : helpers) {
+        kill(p, SIGKILL);
+        waitpid(p, nullptr, WNOHANG); // ours to reap only where we are its subreaper
+    }
+    cleanup_unregister(CleanupKind::Server, pid_);
     return status_;
 }
 

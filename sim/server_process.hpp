@@ -70,6 +70,10 @@ class ServerProcess {
 
     // Non-blocking: reaps the server if it has exited.
     ExitStatus poll_exit();
+    // Waits up to `timeout` for the server to exit on its own (no signal),
+    // then reaps it if it did: a server whose connection just broke is
+    // usually still dying, and a report should say how it ended.
+    ExitStatus wait_exit(std::chrono::milliseconds timeout);
 
     // Waits until `socket_path` is a listening UNIX socket, as the kernel's
     // /proc/net/unix shows, without connecting (a libvfio-user server takes

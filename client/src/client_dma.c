@@ -70,6 +70,11 @@ void vuc_set_dma_handler(struct vuc_ctx *ctx, vuc_dma_fn fn, void *opaque) {
     ctx->dma_opaque = opaque;
 }
 
+void vuc_set_dma_refused_handler(struct vuc_ctx *ctx, vuc_dma_refused_fn fn, void *opaque) {
+    ctx->dma_refused_fn = fn;
+    ctx->dma_refused_opaque = opaque;
+}
+
 int vuc_send_error_reply(struct vuc_ctx *ctx, enum vuc_sock s, const struct vu_hdr *cmd, int err) {
     struct vu_hdr h = {.msg_id = cmd->msg_id,
                        .cmd = cmd->cmd,
@@ -136,9 +141,19 @@ void vuc_serve_dma(struct vuc_ctx *ctx, struct vuc_arrival *a) {
     int idx = vuc_map_lookup(ctx->maps, ctx->nmaps, c->addr, c->count, need);
     struct vuc_dma_pending *p = idx < 0 ? NULL : pending_new(a, &ctx->maps[idx]);
     if (!p) {
+        const int err = idx < 0 ? idx : -ENOMEM;
         ctx->stats.dma_errors++;
         if (!(a->hdr.flags & VU_F_NO_REPLY))
-            (void)vuc_send_error_reply(ctx, a->sock, &a->hdr, idx < 0 ? idx : -ENOMEM);
+            (void)vuc_send_error_reply(ctx, a->sock, &a->hdr, err);
+        if (ctx->dma_refused_fn) {
+            const struct vuc_dma_refusal r = {.cmd = c->cmd,
+                                              .msg_id = a->hdr.msg_id,
+                                              .on_twin = a->sock == VUC_SOCK_TWIN,
+                                              .addr = c->addr,
+                                              .count = c->count,
+                                              .err = err};
+            ctx->dma_refused_fn(ctx->dma_refused_opaque, &r);
+        }
         return;
     }
     if (c->qemu_layout)

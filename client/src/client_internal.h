@@ -130,6 +130,8 @@ struct vuc_ctx {
     size_t nmaps, maps_cap;
     vuc_dma_fn dma_fn;
     void *dma_opaque;
+    vuc_dma_refused_fn dma_refused_fn;
+    void *dma_refused_opaque;
     struct vuc_dma_pending *dma_pending;
     vuc_trace_fn trace_fn;
     void *trace_opaque;

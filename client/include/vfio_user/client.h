@@ -172,6 +172,22 @@ struct vuc_dma_op {
 typedef int (*vuc_dma_fn)(void *opaque, struct vuc_dma_op *op);
 
 void vuc_set_dma_handler(struct vuc_ctx *ctx, vuc_dma_fn fn, void *opaque);
+
+/* A DMA command refused before it reached the handler: no mapping covers
+ * [addr, addr + count) with the permission it needs, the range wraps, or
+ * there was no memory for it. The error reply has gone out already; on a
+ * real machine this is an IOMMU fault, a device bug the caller may want to
+ * count and report. */
+struct vuc_dma_refusal {
+    uint16_t cmd; /* VU_CMD_DMA_READ or VU_CMD_DMA_WRITE */
+    uint16_t msg_id;
+    bool on_twin;
+    uint64_t addr;
+    uint64_t count;
+    int err; /* negative errno of the error reply */
+};
+typedef void (*vuc_dma_refused_fn)(void *opaque, const struct vuc_dma_refusal *r);
+void vuc_set_dma_refused_handler(struct vuc_ctx *ctx, vuc_dma_refused_fn fn, void *opaque);
 /* Sends the reply of a pending op: err 0 or a negative errno. Frees op.
  * -ENOENT for an op that is not pending; -ENOTCONN (op freed) when the
  * connection is gone. */
