@@ -159,6 +159,10 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
         return -ENOMEM;
     }
     vuc_set_trace(ctx_, &Harness::trace_thunk, this); // from VERSION on
+    // A DMA command during negotiation, before any DMA_MAP, is outside
+    // every window too.
+    refusals_ = std::make_unique<DmaRefusals>(cfg_.dma_windows);
+    vuc_set_dma_refused_handler(ctx_, &Harness::refused_thunk, this);
     socket_path_ = socket_path;
     int rc = vuc_connect(ctx_, socket_path.c_str());
     if (rc == 0)
@@ -174,8 +178,6 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
         return rc;
     }
     bridge_ = std::make_unique<Bridge>(ctx_, bars_, HarnessTop::kLanes, cfg_.device_bdf);
-    refusals_ = std::make_unique<DmaRefusals>(cfg_.dma_windows);
-    vuc_set_dma_refused_handler(ctx_, &Harness::refused_thunk, this);
     bridge_->set_link(128, cfg_.mrrs, cfg_.rcb);
     bridge_->set_client_style(cfg_.client_style);
     for (const MemWindow &w : cfg_.dma_windows) {
