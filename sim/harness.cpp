@@ -372,8 +372,13 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
     // A server that cannot be inspected may act on its own (a timer) at any
     // wall time; it is looked at every kBlindPoll cycles as well, idle or not.
     constexpr uint64_t kBlindPoll = 1024;
+    // One sc_start spans at most this many cycles, so cycles * period never
+    // overflows the picoseconds SystemC counts in.
+    constexpr uint64_t kMaxStep = 1ull << 32;
     const bool blind = admission_ && !admission_->inspectable();
-    const uint64_t end = top_->cycles() + max_cycles;
+    // Saturating: a bound near 2^64 means "no bound", not "already over".
+    const uint64_t now0 = top_->cycles();
+    const uint64_t end = max_cycles > ~0ull - now0 ? ~0ull : now0 + max_cycles;
     uint64_t next_poll = top_->cycles() + kBlindPoll;
     unsigned quiet = 0;
     const std::function<bool()> stop = [&] {
@@ -393,10 +398,10 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
             return false;
         if (quiet >= 4 && all_idle()) {
             // Nothing can happen: idle time is free (in steps for a blind server).
-            top_->skip(blind ? std::min(end, next_poll) - now : end - now);
+            top_->skip(std::min(kMaxStep, blind ? std::min(end, next_poll) - now : end - now));
             continue;
         }
-        top_->run(end - now, &stop);
+        top_->run(std::min(kMaxStep, end - now), &stop);
     }
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <exception>
 
 namespace {
 
@@ -37,6 +38,19 @@ void usage(FILE *f) {
                     "Exit status: 0 success, 1 a failed expectation, 2 a usage or setup error.\n");
 }
 
+// Runs a subcommand; nothing it throws (std::bad_alloc included) leaves
+// rcsim as an abort: the user gets a message and exit status 2.
+int run_guarded(const Command &c, int argc, char **argv) {
+    try {
+        return c.run(argc, argv);
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "rcsim %s: internal error: %s\n", c.name, e.what());
+    } catch (...) {
+        std::fprintf(stderr, "rcsim %s: internal error (an exception of unknown type)\n", c.name);
+    }
+    return 2;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -51,7 +65,7 @@ int main(int argc, char **argv) {
     }
     for (const Command &c : kCommands)
         if (!std::strcmp(cmd, c.name))
-            return c.run(argc - 2, argv + 2);
+            return run_guarded(c, argc - 2, argv + 2);
     std::fprintf(stderr, "rcsim: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
