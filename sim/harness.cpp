@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include "run_settings.hpp"
+
 #include "sha256.hpp"
 
 #include <algorithm>
@@ -289,28 +291,7 @@ int Harness::open_log(std::string *error) {
         if (sha256_file_hex(server_->executable(), &h.server_sha256) < 0)
             h.server_sha256.clear();
     }
-    h.rtl_settings = {{"DATA_W", std::to_string(HarnessTop::kDataWidth)},
-                      {"mps", std::to_string(cfg_.mps)},
-                      {"mrrs", std::to_string(cfg_.mrrs)},
-                      {"rcb", std::to_string(cfg_.rcb)},
-                      {"cpl_timeout", std::to_string(cfg_.cpl_timeout)}};
-    // The scheduler's delay choices change which choice points exist.
-    std::string delays;
-    for (uint64_t c : cfg_.admission.delay_choices)
-        delays += (delays.empty() ? "" : ",") + std::to_string(c);
-    if (!delays.empty())
-        h.rtl_settings["delay_choices"] = delays;
-    // Whether the client offers the twin socket decides which socket the
-    // server's DMA takes, so a replay must make the same offer.
-    h.rtl_settings["twin_offered"] = cfg_.no_twin ? "no" : "yes";
-    // A sync client sets DMA aside (other decisions follow); async, the
-    // default, is left out so that older logs still match.
-    if (cfg_.client_style == ClientStyle::Sync)
-        h.rtl_settings["client"] = to_string(cfg_.client_style);
-    if (cfg_.dma_choices.any()) { // which DMA choice points exist
-        h.rtl_settings["dma_choices"] = dma_choices_to_string(cfg_.dma_choices);
-        h.rtl_settings["hold_cycles"] = hold_cycles_to_string(cfg_.dma_choices.hold_cycles);
-    }
+    h.rtl_settings = pinned_settings(cfg_); // run_settings.hpp
     return DecisionLogWriter::open(cfg_.decision_log_path, h, &log_, error);
 }
 

@@ -35,7 +35,9 @@ void usage(FILE *f) {
                     "Example:\n"
                     "  rcsim run --server 'build/server-models/dmacopy' \\\n"
                     "            --scenario tests/scenarios/dmacopy_demo.rcs --wave demo.fst\n"
-                    "Exit status: 0 success, 1 a failed expectation, 2 a usage or setup error.\n");
+                    "Exit status: 0 success, 1 a failed expectation, 2 a usage or setup error\n"
+                    "(a file that is not a regular file or too large, a refused log), 3 a replay\n"
+                    "that did not follow its log (replay, run --schedule replay:LOG).\n");
 }
 
 // Runs a subcommand; nothing it throws (std::bad_alloc included) leaves

@@ -166,6 +166,13 @@ size_t Scheduler::pick_replay(const std::string &kind, const std::vector<std::st
     return 0;
 }
 
+std::optional<std::string> Scheduler::replay_divergence() const {
+    if (divergence_ || !replay_ || choices_.size() >= logged_choices_.size())
+        return divergence_;
+    return "the run ended after " + std::to_string(choices_.size()) + " choice(s); the log has " +
+           std::to_string(logged_choices_.size());
+}
+
 size_t Scheduler::pick(const std::string &kind, const std::vector<std::string> &options) {
     const size_t n = options.size();
     switch (kind_) {
