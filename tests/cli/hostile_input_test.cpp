@@ -191,6 +191,25 @@ TEST_F(Hostile, HugeCycleCountsAreParseErrorsWithLineAndColumn) {
     }
 }
 
+// Item 12: no exception leaves rcsim as an abort (exit 134). Host memory
+// for a 1 GiB fill under a 768 MiB address-space limit throws
+// std::bad_alloc; rcsim reports it and exits 2.
+TEST_F(Hostile, AnExceptionIsAnErrorNotAnAbort) {
+#ifdef __SANITIZE_ADDRESS__
+    GTEST_SKIP() << "ASan reserves terabytes of address space: no RLIMIT_AS under it";
+#endif
+    const std::string prlimit = "/usr/bin/prlimit";
+    if (!exists(prlimit))
+        GTEST_SKIP() << "no " << prlimit << " (util-linux)";
+    const std::string f = dir + "/fill1g.rcs";
+    write_file(f, "fill 0 1G pattern counter\n");
+    const CommandResult r =
+        timed("1 GiB fill under a 768 MiB limit",
+              {prlimit, "--as=805306368", kRcsim, "run", "--server", kRegs, "--scenario", f});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "rcsim run: internal error: std::bad_alloc")) << r.err;
+}
+
 // ---- replay (items 4, 5, 14)
 
 // A log naming `sh -c '...'` with the shell's real hash: replay starts
