@@ -3,6 +3,8 @@
 # their unit tests link only rcsim_scenario.
 add_library(rcsim_scenario STATIC scenario_parser.cpp junit_report.cpp)
 target_include_directories(rcsim_scenario PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+# input_file.cpp: the checked opener every file named by a user goes through.
+target_link_libraries(rcsim_scenario PUBLIC rcsim_sim_infra)
 rcsim_strict_warnings(rcsim_scenario)
 
 add_executable(rcsim rcsim_main.cpp rcsim_run.cpp rcsim_probe.cpp rcsim_perfetto.cpp

@@ -1,9 +1,11 @@
 #include "decision_log.hpp"
 
+#include "input_file.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <sstream>
 #include <json-c/json.h>
 
 #ifndef RCSIM_VERSION
@@ -281,13 +283,14 @@ long long DecisionLogWriter::append(const Decision &d, std::string *error) {
 }
 
 int read_decision_log(const std::string &path, DecisionLog *out, std::string *error) {
-    errno = 0;
-    std::ifstream in(path);
-    if (!in) {
-        int err = errno != 0 ? errno : ENOENT;
-        *error = path + ": " + strerror(err);
-        return -err;
+    std::string text;
+    const int rc = read_input_file(path, kMaxDecisionLogBytes, &text, error);
+    if (rc < 0) {
+        *error = path + ": " + *error;
+        return rc;
     }
+    std::istringstream in(text);
+    text.clear();
     DecisionLog log;
     std::string line;
     size_t lineno = 0;

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <memory>
 #include <cstdio>
+#include <exception>
 
 namespace rcsim {
 
@@ -70,7 +71,7 @@ class Keeper {
             cleanup_forget_inherited();
             close(down[1]);
             close(up[0]);
-            _exit(keep(down[0], up[1]));
+            _exit(keep_guarded(down[0], up[1]));
         }
         if (pid_ > 0)
             cleanup_register(CleanupKind::Run, pid_);
@@ -104,6 +105,19 @@ class Keeper {
     }
 
     // The keeper's body: server, enumeration, then one forked run per line.
+    // The keeper is a forked child: nothing may unwind into the parent's
+    // copy of the stack.
+    int keep_guarded(int in, int out) {
+        try {
+            return keep(in, out);
+        } catch (const std::exception &e) {
+            std::fprintf(stderr, "rcsim: device-reset keeper: internal error: %s\n", e.what());
+        } catch (...) {
+            std::fprintf(stderr, "rcsim: device-reset keeper: internal error\n");
+        }
+        return 2;
+    }
+
     int keep(int in, int out) {
         std::string err;
         if (h_.start_server(spec_.server_argv, &err) < 0 || h_.enumerate(&err) < 0) {

@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include "process_cleanup.hpp"
+#include "run_settings.hpp"
 
 #include "sha256.hpp"
 
@@ -307,28 +308,7 @@ int Harness::open_log(std::string *error) {
         if (sha256_file_hex(server_->executable(), &h.server_sha256) < 0)
             h.server_sha256.clear();
     }
-    h.rtl_settings = {{"DATA_W", std::to_string(HarnessTop::kDataWidth)},
-                      {"mps", std::to_string(cfg_.mps)},
-                      {"mrrs", std::to_string(cfg_.mrrs)},
-                      {"rcb", std::to_string(cfg_.rcb)},
-                      {"cpl_timeout", std::to_string(cfg_.cpl_timeout)}};
-    // The scheduler's delay choices change which choice points exist.
-    std::string delays;
-    for (uint64_t c : cfg_.admission.delay_choices)
-        delays += (delays.empty() ? "" : ",") + std::to_string(c);
-    if (!delays.empty())
-        h.rtl_settings["delay_choices"] = delays;
-    // Whether the client offers the twin socket decides which socket the
-    // server's DMA takes, so a replay must make the same offer.
-    h.rtl_settings["twin_offered"] = cfg_.no_twin ? "no" : "yes";
-    // A sync client sets DMA aside (other decisions follow); async, the
-    // default, is left out so that older logs still match.
-    if (cfg_.client_style == ClientStyle::Sync)
-        h.rtl_settings["client"] = to_string(cfg_.client_style);
-    if (cfg_.dma_choices.any()) { // which DMA choice points exist
-        h.rtl_settings["dma_choices"] = dma_choices_to_string(cfg_.dma_choices);
-        h.rtl_settings["hold_cycles"] = hold_cycles_to_string(cfg_.dma_choices.hold_cycles);
-    }
+    h.rtl_settings = pinned_settings(cfg_); // run_settings.hpp
     return DecisionLogWriter::open(cfg_.decision_log_path, h, &log_, error);
 }
 
@@ -394,8 +374,13 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
     // A server that cannot be inspected may act on its own (a timer) at any
     // wall time; it is looked at every kBlindPoll cycles as well, idle or not.
     constexpr uint64_t kBlindPoll = 1024;
+    // One sc_start spans at most this many cycles, so cycles * period never
+    // overflows the picoseconds SystemC counts in.
+    constexpr uint64_t kMaxStep = 1ull << 32;
     const bool blind = admission_ && !admission_->inspectable();
-    const uint64_t end = top_->cycles() + max_cycles;
+    // Saturating: a bound near 2^64 means "no bound", not "already over".
+    const uint64_t now0 = top_->cycles();
+    const uint64_t end = max_cycles > ~0ull - now0 ? ~0ull : now0 + max_cycles;
     uint64_t next_poll = top_->cycles() + kBlindPoll;
     unsigned quiet = 0;
     const std::function<bool()> stop = [&] {
@@ -415,10 +400,10 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
             return false;
         if (quiet >= 4 && all_idle()) {
             // Nothing can happen: idle time is free (in steps for a blind server).
-            top_->skip(blind ? std::min(end, next_poll) - now : end - now);
+            top_->skip(std::min(kMaxStep, blind ? std::min(end, next_poll) - now : end - now));
             continue;
         }
-        top_->run(end - now, &stop);
+        top_->run(std::min(kMaxStep, end - now), &stop);
     }
 }
 

@@ -1,5 +1,7 @@
 #include "perfetto_export.hpp"
 
+#include "input_file.hpp"
+
 #include <json-c/json.h>
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -82,12 +85,14 @@ class Converter {
 };
 
 int Converter::read(const std::string &path, std::string *error) {
-    std::ifstream in(path);
-    if (!in) {
-        const int err = errno ? errno : ENOENT;
-        *error = "cannot open " + path + ": " + strerror(err);
-        return -err;
+    std::string text;
+    const int read_rc = read_input_file(path, kMaxTraceFileBytes, &text, error);
+    if (read_rc < 0) {
+        *error = "cannot read " + path + ": " + *error;
+        return read_rc;
     }
+    std::istringstream in(text);
+    text.clear();
     std::string line;
     for (unsigned n = 1; std::getline(in, line); ++n) {
         if (line.empty())
@@ -102,10 +107,6 @@ int Converter::read(const std::string &path, std::string *error) {
         records_.push_back(std::move(rec));
         if (rc < 0)
             return rc;
-    }
-    if (in.bad()) {
-        *error = "reading " + path + ": " + strerror(errno);
-        return -EIO;
     }
     flush_open();
     return 0;

@@ -1,6 +1,7 @@
 // The subcommands of the `rcsim` executable (rcsim_main.cpp dispatches).
 // Each takes the arguments after its name and returns the exit status:
-// 0 success, 1 a failed expectation, 2 a usage or setup error.
+// 0 success, 1 a failed expectation, 2 a usage or setup error, 3 a replay
+// that did not follow its log (README: the table of exit statuses).
 #pragma once
 
 namespace rcsim {

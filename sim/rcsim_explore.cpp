@@ -1,13 +1,14 @@
-// `rcsim explore` (many schedules of one scenario, failures shrunk),
-// `rcsim replay LOG` (one logged schedule again, divergence reported) and
-// `rcsim run --schedule POLICY` (one scenario under one policy).
+// `rcsim explore` (many schedules of one scenario, failures shrunk) and
+// `rcsim run --schedule POLICY` (one scenario under one policy), with the
+// options they share with `rcsim replay` (rcsim_replay.cpp).
 #include "rcsim_commands.hpp"
+#include "rcsim_sched_cli.hpp"
 
 #include "explore.hpp"
+#include "decision_log.hpp"
 #include "junit_report.hpp"
-#include "scheduled_run.hpp"
+#include "run_settings.hpp"
 #include "server_process.hpp"
-#include "sha256.hpp"
 
 #include <climits>
 #include <cstdint>
@@ -20,20 +21,6 @@
 namespace rcsim {
 
 namespace {
-
-struct SchedOptions {
-    std::string server, socket, scenario, schedule = "fifo", log, wave, trace, junit;
-    std::string out = "rcsim-explore";
-    ExploreOptions explore;
-    bool no_twin = false, force = false, have_shard = false, runs_given = false;
-    unsigned watchdog_ms = 300;
-    std::vector<uint64_t> delays;
-    uint32_t cpl_timeout = 50000;
-    DmaChoiceConfig dma;
-    bool dma_given = false, hold_given = false; // replay: the user's, not the log's
-    ClientStyle client = ClientStyle::Async;
-    bool client_given = false; // replay: the user's, not the log's
-};
 
 void explore_usage(FILE *f) {
     std::fprintf(f,
@@ -60,24 +47,17 @@ void explore_usage(FILE *f) {
                  "                    one server for many runs with DEVICE_RESET before each\n"
                  "                    (one run at a time; a fresh server after a failing run)\n"
                  "  --watchdog-ms MS  wall time a quiescent server may stay silent (300)\n"
+                 "  --cpl-timeout N   the root port's completion timeout in cycles (50000)\n"
+                 "  --irq auto|msix|msi|intx|none  interrupt mode enumeration sets up (auto)\n"
                  "  --delays C,C,...  also offer delaying each arrival by C cycles (a choice\n"
                  "                    per arrival; replay needs the same --delays)\n"
                  "  --dma-choices hold,reset,unmap,never  DMA choice points (none): hold a DMA\n"
                  "                    reply or never answer it (dma-reply), DEVICE_RESET or\n"
                  "                    DMA_UNMAP of its window before taking it up (dma-intervene)\n"
                  "  --hold-cycles N,N,...  the holds dma-reply offers (1000)\n"
-                 "Exit status: 0 no failure, 1 failures found, 2 usage or setup error.\n");
-}
-
-void replay_usage(FILE *f) {
-    std::fprintf(f, "usage: rcsim replay LOG [--force] [--wave FILE.fst] [--trace FILE.jsonl]\n"
-                    "                    [--decisions FILE] [--server 'CMD ARGS' | --socket PATH]\n"
-                    "  Runs the scenario and server the log's header names under the log's\n"
-                    "  choices. A header that does not match (rcsim version, scenario or server\n"
-                    "  hash, argv) is refused unless --force. Reports the first decision where\n"
-                    "  the run parts from the log. Exit status as `rcsim run`.\n"
-                    "  --client async|sync  the log's client style unless given (a different one\n"
-                    "                    is a header mismatch)\n");
+                 "Exit status: 0 no failure, 1 failures found, 2 usage or setup error.\n"
+                 "`rcsim run --schedule replay:LOG`: 0 passed, 1 failed, 2 usage or setup\n"
+                 "error, 3 the run did not follow the log (diverged).\n");
 }
 
 bool parse_shard(const std::string &s, size_t *i, size_t *n) {
@@ -94,6 +74,7 @@ bool parse_shard(const std::string &s, size_t *i, size_t *n) {
 // value), 0 if unknown, -1 on a bad value.
 int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err) {
     const std::string a = argv[*i];
+    o.given.insert(a);
     auto value = [&](std::string *dst) {
         if (*i + 1 >= argc) {
             *err = a + " needs a value";
@@ -143,8 +124,20 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
     }
     if (a == "--jobs")
         return number(&o.explore.jobs);
-    if (a == "--bound" || a == "--depth" || a == "--seed" || a == "--watchdog-ms" ||
-        a == "--cpl-timeout") {
+    if (a == "--cpl-timeout" || a == "--irq") {
+        std::string v;
+        if (value(&v) < 0)
+            return -1;
+        if (a == "--irq" && !parse_irq_preference(v, &o.irq)) {
+            *err = "--irq takes auto, msix, msi, intx or none, not " + v;
+            return -1;
+        }
+        const std::string why = a == "--irq" ? "" : parse_cpl_timeout(v, &o.cpl_timeout);
+        if (!why.empty())
+            *err = "--cpl-timeout: " + why;
+        return why.empty() ? 1 : -1;
+    }
+    if (a == "--bound" || a == "--depth" || a == "--seed" || a == "--watchdog-ms") {
         if ((rc = number(&n)) < 0)
             return rc;
         if (a == "--bound")
@@ -153,10 +146,8 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
             o.explore.depth = unsigned(n);
         else if (a == "--seed")
             o.explore.seed = n;
-        else if (a == "--watchdog-ms")
-            o.watchdog_ms = unsigned(n);
         else
-            o.cpl_timeout = uint32_t(n);
+            o.watchdog_ms = unsigned(n);
         return 1;
     }
     if (a == "--reset") {
@@ -174,27 +165,15 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
         std::string v;
         if (value(&v) < 0)
             return -1;
-        o.delays.clear();
-        size_t pos = 0;
-        while (pos <= v.size()) {
-            const size_t comma = std::min(v.find(',', pos), v.size());
-            const std::string item = v.substr(pos, comma - pos);
-            char *end = nullptr;
-            const unsigned long long c = std::strtoull(item.c_str(), &end, 10);
-            if (item.empty() || *end || c == 0 || c > 1000000) {
-                *err = "--delays wants cycles (1..1000000) separated by commas: " + v;
-                return -1;
-            }
-            o.delays.push_back(c);
-            pos = comma + 1;
-        }
-        return 1;
+        const std::string why = parse_delay_choices(v, &o.delays);
+        if (!why.empty())
+            *err = "--delays: " + why;
+        return why.empty() ? 1 : -1;
     }
     if (a == "--dma-choices" || a == "--hold-cycles") {
         std::string v;
         if (value(&v) < 0)
             return -1;
-        (a == "--dma-choices" ? o.dma_given : o.hold_given) = true;
         return (a == "--dma-choices" ? parse_dma_choices(v, &o.dma, err)
                                      : parse_hold_cycles(v, &o.dma.hold_cycles, err)) < 0
                    ? -1
@@ -225,16 +204,19 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
             *err = "--client async|sync, not " + v;
             return -1;
         }
-        o.client_given = true;
     } else if (a == "--force")
         o.force = true;
+    else if (a == "--server-from-log")
+        o.server_from_log = true;
     else
         return 0;
     return 1;
 }
 
-int parse(const char *cmd, SchedOptions &o, int argc, char **argv, std::vector<std::string> *rest,
-          void (*usage)(FILE *)) {
+} // namespace
+
+int parse_sched_options(const char *cmd, SchedOptions &o, int argc, char **argv,
+                        std::vector<std::string> *rest, void (*usage)(FILE *)) {
     for (int i = 0; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -286,31 +268,39 @@ int make_spec(const char *cmd, const SchedOptions &o, RunSpec *spec) {
     return -1;
 }
 
-int make_harness(const char *cmd, const SchedOptions &o, std::unique_ptr<Harness> *h) {
-    HarnessConfig cfg;
-    cfg.no_twin = o.no_twin;
-    cfg.client_style = o.client;
+HarnessConfig harness_config(const SchedOptions &o, HarnessConfig cfg, bool only_given) {
+    auto take = [&](const char *option) { return !only_given || o.given.count(option) > 0; };
+    if (take("--no-twin"))
+        cfg.no_twin = o.no_twin;
+    if (take("--client"))
+        cfg.client_style = o.client;
+    if (take("--cpl-timeout"))
+        cfg.cpl_timeout = o.cpl_timeout;
+    if (take("--irq"))
+        cfg.irq = o.irq;
+    if (take("--delays"))
+        cfg.admission.delay_choices = o.delays;
+    if (take("--dma-choices")) {
+        const std::vector<uint64_t> holds = cfg.dma_choices.hold_cycles;
+        cfg.dma_choices = o.dma;
+        cfg.dma_choices.hold_cycles = holds;
+    }
+    if (take("--hold-cycles"))
+        cfg.dma_choices.hold_cycles = o.dma.hold_cycles;
+    // Not pinned (wall time, output files): always the command line's.
     cfg.fst_path = o.wave;
-    cfg.cpl_timeout = o.cpl_timeout;
     cfg.admission.watchdog = std::chrono::milliseconds(o.watchdog_ms);
-    cfg.admission.delay_choices = o.delays;
-    cfg.dma_choices = o.dma;
+    return cfg;
+}
+
+int single_run(const char *cmd, const SchedOptions &o, const HarnessConfig &cfg,
+               const RunSpec &spec, const std::string &policy) {
+    std::unique_ptr<Harness> h;
     std::string err;
-    if (Harness::create(cfg, h, &err) < 0) {
+    if (Harness::create(cfg, &h, &err) < 0) {
         std::fprintf(stderr, "rcsim %s: cannot set up the harness: %s\n", cmd, err.c_str());
         return 2;
     }
-    return -1;
-}
-
-// One run in this process; prints the outcome, the divergence (replay) and
-// the run hash.
-int single_run(const char *cmd, const SchedOptions &o, const RunSpec &spec,
-               const std::string &policy) {
-    std::unique_ptr<Harness> h;
-    int rc = make_harness(cmd, o, &h);
-    if (rc >= 0)
-        return rc;
     const RunReport r = scheduled_run(*h, spec, policy, o.log, o.trace);
     h.reset(); // closes the FST
     if (r.status != 0)
@@ -330,8 +320,10 @@ int single_run(const char *cmd, const SchedOptions &o, const RunSpec &spec,
     if (!o.wave.empty())
         std::printf("  waveform: %s\n", o.wave.c_str());
     std::printf("  run hash: %s\n", r.hash.c_str());
-    return r.status;
+    return r.status != 2 && !r.divergence.empty() ? kExitDiverged : r.status;
 }
+
+namespace {
 
 void write_explore_junit(const SchedOptions &o, const ExploreSummary &s) {
     std::vector<JunitCase> cases;
@@ -358,40 +350,11 @@ void write_explore_junit(const SchedOptions &o, const ExploreSummary &s) {
         std::fprintf(stderr, "rcsim explore: junit: %s\n", err.c_str());
 }
 
-// replay: the log's DMA choice points, unless given on the command line
-// (then a difference is a header mismatch, see pin_dma_choices).
-int adopt_dma_choices(const LogHeader &hd, const std::string &log, SchedOptions &o) {
-    const auto choices = hd.rtl_settings.find("dma_choices");
-    const auto hold = hd.rtl_settings.find("hold_cycles");
-    std::string err;
-    if (choices != hd.rtl_settings.end() && !o.dma_given &&
-        parse_dma_choices(choices->second, &o.dma, &err) < 0) {
-        std::fprintf(stderr, "rcsim replay: %s: dma_choices: %s\n", log.c_str(), err.c_str());
-        return -1;
-    }
-    if (hold != hd.rtl_settings.end() && !o.hold_given &&
-        parse_hold_cycles(hold->second, &o.dma.hold_cycles, &err) < 0) {
-        std::fprintf(stderr, "rcsim replay: %s: hold_cycles: %s\n", log.c_str(), err.c_str());
-        return -1;
-    }
-    return 0;
-}
-
-// What this replay pins for the DMA choice points (as Harness::open_log).
-void pin_dma_choices(const SchedOptions &o, LogHeader *now) {
-    now->rtl_settings.erase("dma_choices");
-    now->rtl_settings.erase("hold_cycles");
-    if (!o.dma.any())
-        return;
-    now->rtl_settings["dma_choices"] = dma_choices_to_string(o.dma);
-    now->rtl_settings["hold_cycles"] = hold_cycles_to_string(o.dma.hold_cycles);
-}
-
 } // namespace
 
 int rcsim_run_scheduled(int argc, char **argv) {
     SchedOptions o;
-    int rc = parse("run", o, argc, argv, nullptr, explore_usage);
+    int rc = parse_sched_options("run", o, argc, argv, nullptr, explore_usage);
     if (rc >= 0)
         return rc;
     std::unique_ptr<Scheduler> check;
@@ -403,7 +366,13 @@ int rcsim_run_scheduled(int argc, char **argv) {
     RunSpec spec;
     if ((rc = make_spec("run", o, &spec)) >= 0)
         return rc;
-    return single_run("run", o, spec, o.schedule);
+    const HarnessConfig cfg = harness_config(o, HarnessConfig{}, false);
+    // The server is the user's --server, never the log's; the settings
+    // must be the log's too, or the replay reproduces nothing.
+    if (o.schedule.compare(0, 7, "replay:") == 0 &&
+        (rc = check_replay_setup("run", o.schedule.substr(7), o, cfg, spec)) >= 0)
+        return rc;
+    return single_run("run", o, cfg, spec, o.schedule);
 }
 
 int rcsim_explore(int argc, char **argv) {
@@ -412,7 +381,7 @@ int rcsim_explore(int argc, char **argv) {
             return rcsim_explore_matrix(argc, argv);
     SchedOptions o;
     o.explore.progress = true;
-    int rc = parse("explore", o, argc, argv, nullptr, explore_usage);
+    int rc = parse_sched_options("explore", o, argc, argv, nullptr, explore_usage);
     if (rc >= 0)
         return rc;
     const std::string &st = o.explore.strategy;
@@ -444,99 +413,20 @@ int rcsim_explore(int argc, char **argv) {
         o.explore.jobs = 1;
     }
     std::unique_ptr<Harness> h;
-    if ((rc = make_harness("explore", o, &h)) >= 0)
-        return rc;
+    std::string err;
+    if (Harness::create(harness_config(o, HarnessConfig{}, false), &h, &err) < 0) {
+        std::fprintf(stderr, "rcsim explore: cannot set up the harness: %s\n", err.c_str());
+        return 2;
+    }
     o.explore.out_dir = o.out;
     const ExploreSummary s = explore(*h, spec, o.explore);
     std::printf("%s", format_summary(s, "rcsim replay").c_str());
+    if (!s.classes.empty())
+        std::printf("(rcsim replay starts no server a log names unless told: add --server-from-log "
+                    "or --server 'CMD' to those commands; rcsim replay --help)\n");
     if (!o.junit.empty())
         write_explore_junit(o, s);
     return s.failures ? 1 : s.errors ? 2 : 0;
-}
-
-int rcsim_replay(int argc, char **argv) {
-    SchedOptions o;
-    std::vector<std::string> rest;
-    int rc = parse("replay", o, argc, argv, &rest, replay_usage);
-    if (rc >= 0)
-        return rc;
-    if (rest.size() != 1) {
-        replay_usage(stderr);
-        return 2;
-    }
-    DecisionLog log;
-    std::string err;
-    if (read_decision_log(rest[0], &log, &err) < 0) {
-        std::fprintf(stderr, "rcsim replay: %s\n", err.c_str());
-        return 2;
-    }
-    const LogHeader &hd = log.header;
-    o.scenario = hd.scenario_path;
-    const auto delays = hd.rtl_settings.find("delay_choices");
-    if (delays != hd.rtl_settings.end() && o.delays.empty()) {
-        char arg0[] = "--delays";
-        std::string v = delays->second;
-        char *args[] = {arg0, v.data()};
-        int i = 0;
-        if (take_option(o, 2, args, &i, &err) < 0) {
-            std::fprintf(stderr, "rcsim replay: %s: delay_choices: %s\n", rest[0].c_str(),
-                         err.c_str());
-            return 2;
-        }
-    }
-    if (adopt_dma_choices(hd, rest[0], o) < 0)
-        return 2;
-    const auto client = hd.rtl_settings.find("client");
-    if (client != hd.rtl_settings.end() && !o.client_given &&
-        !parse_client_style(client->second, &o.client)) {
-        std::fprintf(stderr, "rcsim replay: %s: client: not async or sync: %s\n", rest[0].c_str(),
-                     client->second.c_str());
-        return 2;
-    }
-    const auto twin = hd.rtl_settings.find("twin_offered");
-    if (twin != hd.rtl_settings.end() && twin->second == "no")
-        o.no_twin = true;
-    if (o.server.empty() && o.socket.empty()) {
-        for (const std::string &a : hd.server_argv)
-            o.server += (o.server.empty() ? "'" : " '") + a + "'";
-    }
-    RunSpec spec;
-    if ((rc = make_spec("replay", o, &spec)) >= 0)
-        return rc;
-    // What this run would pin, against what the log pinned.
-    LogHeader now = hd;
-    now.rcsim_version = rcsim_version();
-    pin_dma_choices(o, &now);
-    now.rtl_settings.erase("client"); // as Harness::open_log pins it
-    if (o.client == ClientStyle::Sync)
-        now.rtl_settings["client"] = to_string(o.client);
-    if (sha256_file_hex(spec.scenario, &now.scenario_sha256) < 0)
-        now.scenario_sha256 = "(unreadable)";
-    std::string exe;
-    if (!spec.server_argv.empty() && (resolve_executable(spec.server_argv[0], &exe) < 0 ||
-                                      sha256_file_hex(exe, &now.server_sha256) < 0))
-        now.server_sha256 = "(unreadable)";
-    const std::vector<std::string> bad = header_mismatches(hd, now);
-    for (const std::string &m : bad)
-        std::fprintf(stderr, "rcsim replay: %s: %s\n", o.force ? "warning" : "mismatch", m.c_str());
-    if (!bad.empty() && !o.force) {
-        std::fprintf(stderr, "rcsim replay: refusing to replay a different setup (--force to go "
-                             "on)\n");
-        return 2;
-    }
-    if (o.log.empty())
-        o.log = rest[0] + ".replayed.jsonl";
-    rc = single_run("replay", o, spec, "replay:" + rest[0]);
-    DecisionLog again;
-    if (read_decision_log(o.log, &again, &err) == 0) {
-        const std::optional<Divergence> d = first_divergence(log.decisions, again.decisions);
-        if (d)
-            std::printf("  the run parts from the log at decision %zu: %s\n", d->index,
-                        d->what.c_str());
-        else
-            std::printf("  the run took every decision of the log (%zu)\n", log.decisions.size());
-    }
-    return rc;
 }
 
 } // namespace rcsim

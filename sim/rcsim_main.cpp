@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <exception>
 
 namespace {
 
@@ -35,7 +36,22 @@ void usage(FILE *f) {
                     "Example:\n"
                     "  rcsim run --server 'build/server-models/dmacopy' \\\n"
                     "            --scenario tests/scenarios/dmacopy_demo.rcs --wave demo.fst\n"
-                    "Exit status: 0 success, 1 a failed expectation, 2 a usage or setup error.\n");
+                    "Exit status: 0 success, 1 a failed expectation, 2 a usage or setup error\n"
+                    "(a file that is not a regular file or too large, a refused log), 3 a replay\n"
+                    "that did not follow its log (replay, run --schedule replay:LOG).\n");
+}
+
+// Runs a subcommand; nothing it throws (std::bad_alloc included) leaves
+// rcsim as an abort: the user gets a message and exit status 2.
+int run_guarded(const Command &c, int argc, char **argv) {
+    try {
+        return c.run(argc, argv);
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "rcsim %s: internal error: %s\n", c.name, e.what());
+    } catch (...) {
+        std::fprintf(stderr, "rcsim %s: internal error (an exception of unknown type)\n", c.name);
+    }
+    return 2;
 }
 
 } // namespace
@@ -53,7 +69,7 @@ int main(int argc, char **argv) {
     rcsim::install_cleanup_on_signals();
     for (const Command &c : kCommands)
         if (!std::strcmp(cmd, c.name))
-            return c.run(argc - 2, argv + 2);
+            return run_guarded(c, argc - 2, argv + 2);
     std::fprintf(stderr, "rcsim: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

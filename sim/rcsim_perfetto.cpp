@@ -16,7 +16,9 @@ int rcsim_perfetto(int argc, char **argv) {
     if (argc == 1 && (!std::strcmp(argv[0], "--help") || !std::strcmp(argv[0], "-h"))) {
         std::printf("usage: rcsim perfetto TRACE.jsonl OUT.json\n"
                     "  Converts a JSONL trace (rcsim run --trace) into Chrome trace-event JSON\n"
-                    "  for https://ui.perfetto.dev or chrome://tracing.\n");
+                    "  for https://ui.perfetto.dev or chrome://tracing.\n"
+                    "Exit status: 0 converted, 2 usage error or a trace that cannot be read\n"
+                    "(not a regular file, larger than 256 MiB, not JSONL).\n");
         return 0;
     }
     if (argc != 2) {

@@ -45,7 +45,9 @@ void run_usage(FILE *f) {
            "                       points: hold,reset,unmap,never (rcsim explore --help);\n"
            "                       --hold-cycles N,... the holds offered (1000)\n"
            "Exit status: 0 all passed, 1 an expectation failed (the report names\n"
-           "FILE:LINE, the expected and the actual value), 2 usage or setup error.\n");
+           "FILE:LINE, the expected and the actual value), 2 usage or setup error (a\n"
+           "scenario that does not parse or is not a regular file), 3 a --schedule\n"
+           "replay:LOG run that did not follow the log.\n");
 }
 
 int usage_error(const std::string &msg) {

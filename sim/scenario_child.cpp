@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <string>
 
 namespace rcsim {
@@ -56,6 +57,19 @@ std::string read_all(int fd) {
     }
 }
 
+// In the child nothing may unwind past here: an exception would climb into
+// the parent's copy of main() and run the parent's code a second time.
+Outcome run_scenario_guarded(const SessionOptions &opt, const std::string &file,
+                             Clock::time_point t0) {
+    try {
+        return run_scenario(opt, file);
+    } catch (const std::exception &e) {
+        return child_error(file + ": internal error: " + e.what(), t0);
+    } catch (...) {
+        return child_error(file + ": internal error (an exception of unknown type)", t0);
+    }
+}
+
 } // namespace
 
 // The child sends back its outcome as "status\nseconds\nmessage-length\n"
@@ -77,7 +91,7 @@ Outcome run_scenario_in_child(const SessionOptions &opt, const std::string &file
     if (pid == 0) {
         cleanup_forget_inherited();
         close(p[0]);
-        const Outcome o = run_scenario(opt, file);
+        const Outcome o = run_scenario_guarded(opt, file, t0);
         char head[96];
         const int n = std::snprintf(head, sizeof(head), "%d\n%.6f\n%zu\n", o.status, o.seconds,
                                     o.message.size());

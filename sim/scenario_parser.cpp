@@ -1,8 +1,9 @@
 #include "scenario_parser.hpp"
 
+#include "input_file.hpp"
+
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <utility>
 
@@ -155,7 +156,7 @@ class Cursor {
         const uint64_t v = number(what);
         if (v > max)
             throw Failure{c, std::string(what) + " " + std::to_string(v) + " is larger than " +
-                                 std::to_string(max)};
+                                 std::to_string(max) + ", its maximum"};
         return v;
     }
     void finish() {
@@ -172,6 +173,11 @@ class Cursor {
 
 uint64_t size_mask(unsigned size) {
     return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+// A count of simulated cycles, at most kMaxCycles.
+uint64_t cycles(Cursor &c, const char *what) {
+    return c.number_max(what, kMaxCycles);
 }
 
 Target parse_target(Cursor &c) {
@@ -269,10 +275,10 @@ void parse_poll(Cursor &c, Statement &s) {
     if (s.value & ~s.mask)
         throw Failure{c.col(), "expected value has bits outside the mask"};
     c.expect_word("within");
-    s.cycles = c.number("cycle bound");
+    s.cycles = cycles(c, "cycle bound");
     if (c.accept("every")) {
         const unsigned col = c.col();
-        s.every = c.number("poll interval");
+        s.every = cycles(c, "poll interval");
         if (s.every == 0)
             throw Failure{col, "poll interval must be at least 1 cycle"};
     }
@@ -293,7 +299,7 @@ void parse_wait_irq(Cursor &c, Statement &s) {
     if (s.irq == IrqKind::Intx && s.vector != 0)
         throw Failure{col, "INTx has only vector 0 (INTA)"};
     c.expect_word("within");
-    s.cycles = c.number("cycle bound");
+    s.cycles = cycles(c, "cycle bound");
 }
 
 void parse_fill(Cursor &c, Statement &s) {
@@ -321,13 +327,13 @@ void parse_expect_mem(Cursor &c, Statement &s) {
 }
 
 void parse_delay(Cursor &c, Statement &s) {
-    s.cycles = c.number("cycles");
+    s.cycles = cycles(c, "cycles");
 }
 
 void parse_drain(Cursor &c, Statement &s) {
     s.cycles = 1000000;
     if (c.accept("within"))
-        s.cycles = c.number("cycle bound");
+        s.cycles = cycles(c, "cycle bound");
 }
 
 void parse_expect_dma_refused(Cursor &c, Statement &s) {
@@ -369,6 +375,17 @@ class Parser {
   public:
     Parser(const IncludeReader &reader, Program *out, ParseError *error)
         : reader_(reader), out_(out), error_(error) {}
+
+    // False (error set at `at`) when reading `text` would take the expanded
+    // program past kMaxProgramBytes.
+    bool count_bytes(const std::string &text, const SourceLoc &at) {
+        bytes_ += text.size();
+        if (bytes_ <= kMaxProgramBytes)
+            return true;
+        return fail(at.file, at.line, at.col,
+                    "the expanded program is larger than " + std::to_string(kMaxProgramBytes) +
+                        " bytes (every include counted each time it is read)");
+    }
 
     bool parse_file(const std::string &text, const std::string &name) {
         stack_.push_back(name);
@@ -423,7 +440,25 @@ class Parser {
         } catch (const Failure &f) {
             return fail(file, n, f.col, f.message);
         }
+        if (!within_bounds(s, file, n, tokens[0].col))
+            return false;
         out_->statements.push_back(std::move(s));
+        return true;
+    }
+
+    // The program-wide bounds (scenario_parser.hpp) with `s` added.
+    bool within_bounds(const Statement &s, const std::string &file, unsigned n, unsigned col) {
+        if (s.op == Op::Fill && s.len > kMaxProgramFillBytes - fill_bytes_)
+            return fail(file, n, col,
+                        "the program's fills write more than " +
+                            std::to_string(kMaxProgramFillBytes) + " bytes of host memory");
+        if (out_->statements.size() >= kMaxProgramStatements)
+            return fail(file, n, col,
+                        "the expanded program has more than " +
+                            std::to_string(kMaxProgramStatements) +
+                            " statements (every include counted each time it is read)");
+        if (s.op == Op::Fill)
+            fill_bytes_ += s.len; // stays <= kMaxProgramFillBytes
         return true;
     }
 
@@ -446,9 +481,15 @@ class Parser {
         if (stack_.size() >= kMaxIncludeDepth)
             return fail(file, n, t.col,
                         "includes nested deeper than " + std::to_string(kMaxIncludeDepth));
+        if (++include_reads_ > kMaxIncludeReads)
+            return fail(file, n, t.col,
+                        "more than " + std::to_string(kMaxIncludeReads) +
+                            " includes read in all (every include counted each time it is read)");
         std::string text, err;
         if (!reader_ || reader_(path, &text, &err) < 0)
             return fail(file, n, t.col, "cannot include " + path + ": " + err);
+        if (!count_bytes(text, {file, n, t.col}))
+            return false;
         out_->files.push_back(path);
         return parse_file(text, path);
     }
@@ -457,6 +498,8 @@ class Parser {
     Program *out_;
     ParseError *error_;
     std::vector<std::string> stack_;
+    size_t bytes_ = 0, include_reads_ = 0;
+    uint64_t fill_bytes_ = 0;
 };
 
 } // namespace
@@ -472,7 +515,7 @@ int parse_scenario(const std::string &text, const std::string &file, const Inclu
     p.files.push_back(file);
     ParseError e;
     Parser parser(reader, &p, &e);
-    if (!parser.parse_file(text, file)) {
+    if (!parser.count_bytes(text, {file, 1, 1}) || !parser.parse_file(text, file)) {
         if (error)
             *error = e;
         return -EINVAL;
@@ -482,20 +525,7 @@ int parse_scenario(const std::string &text, const std::string &file, const Inclu
 }
 
 int read_scenario_file(const std::string &path, std::string *text, std::string *error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const int e = errno ? errno : ENOENT;
-        *error = std::strerror(e);
-        return -e;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-        *error = "read error";
-        return -EIO;
-    }
-    *text = ss.str();
-    return 0;
+    return read_input_file(path, kMaxScenarioFileBytes, text, error);
 }
 
 PatternStream::PatternStream(const Pattern &p) : p_(p), state_(uint32_t(p.value)) {}

@@ -4,12 +4,28 @@
 // out; includes are read through a callback, so tests feed it from memory.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
 namespace rcsim {
+
+// Bounds on what a scenario may ask for (sim/SCENARIOS.md, "Limits"): a
+// statement waits at most kMaxCycles cycles (2^32, about 17 s of simulated
+// time at 250 MHz), so that with at most kMaxProgramStatements statements
+// the whole run stays inside SystemC's 64-bit picosecond clock; the expanded
+// program (every include counted each time it is read) is bounded in
+// statements, bytes and include reads, so an include bomb ends in a parse
+// error, not in memory exhaustion.
+constexpr uint64_t kMaxCycles = 1ull << 32;
+constexpr size_t kMaxProgramStatements = 100000;
+constexpr size_t kMaxProgramBytes = size_t(4) << 20;
+constexpr size_t kMaxIncludeReads = 10000;
+// `fill` is what makes host memory grow (it holds the pages written): the
+// fills of one program write at most this many bytes together.
+constexpr uint64_t kMaxProgramFillBytes = 1ull << 30;
 
 struct SourceLoc {
     std::string file;
@@ -88,7 +104,8 @@ using IncludeReader =
 int parse_scenario(const std::string &text, const std::string &file, const IncludeReader &reader,
                    Program *out, ParseError *error);
 
-// The reader `rcsim run` uses: the file system.
+// The reader `rcsim run` uses: the file system, through the checked opener
+// (sim/input_file.hpp; regular files of at most kMaxScenarioFileBytes).
 int read_scenario_file(const std::string &path, std::string *text, std::string *error);
 
 // The bytes of a pattern from the start of its range on, in pieces.

@@ -8,5 +8,5 @@ add_library(rcsim_explore STATIC scheduled_run.cpp explore.cpp scenario_runner.c
 target_include_directories(rcsim_explore PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(rcsim_explore PUBLIC rcsim_scenario rcsim_trace rcsim_harness)
 rcsim_strict_warnings(rcsim_explore)
-target_sources(rcsim PRIVATE rcsim_explore.cpp rcsim_matrix.cpp)
+target_sources(rcsim PRIVATE rcsim_explore.cpp rcsim_replay.cpp rcsim_matrix.cpp)
 target_link_libraries(rcsim PRIVATE rcsim_explore)

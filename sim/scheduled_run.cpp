@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 namespace rcsim {
 
@@ -55,7 +56,10 @@ std::string run_hash(const std::vector<Decision> &decisions, const std::string &
         const std::string line = decision_to_json(d) + "\n";
         h.update(line.data(), line.size());
     }
-    if (!trace_path.empty()) {
+    // The trace this run wrote; a --trace naming a device (/dev/zero would
+    // never end) or a FIFO is not read back.
+    struct stat st {};
+    if (!trace_path.empty() && stat(trace_path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
         std::ifstream in(trace_path, std::ios::binary);
         char buf[65536];
         while (in.read(buf, sizeof buf) || in.gcount() > 0)

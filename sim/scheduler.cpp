@@ -1,5 +1,7 @@
 #include "scheduler.hpp"
 
+#include "input_file.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -106,11 +108,13 @@ int Scheduler::create(const std::string &policy, std::unique_ptr<Scheduler> *out
         for (const Deviation &d : plan)
             s->plan_[d.point] = d.option;
     } else if (name == "labels" && !rest.empty()) {
-        std::ifstream in(rest);
-        if (!in) {
-            *error = "cannot read labels file " + rest;
-            return -ENOENT;
+        std::string text;
+        const int rc = read_input_file(rest, kMaxSmallInputBytes, &text, error);
+        if (rc < 0) {
+            *error = "cannot read labels file " + rest + ": " + *error;
+            return rc;
         }
+        std::istringstream in(text);
         s->kind_ = Kind::Labels;
         for (std::string line; std::getline(in, line);)
             if (!line.empty())
@@ -160,6 +164,13 @@ size_t Scheduler::pick_replay(const std::string &kind, const std::vector<std::st
                       "', but this run offers " + kind + " with " + std::to_string(options.size()) +
                       " option(s), first '" + options[0] + "'";
     return 0;
+}
+
+std::optional<std::string> Scheduler::replay_divergence() const {
+    if (divergence_ || !replay_ || choices_.size() >= logged_choices_.size())
+        return divergence_;
+    return "the run ended after " + std::to_string(choices_.size()) + " choice(s); the log has " +
+           std::to_string(logged_choices_.size());
 }
 
 size_t Scheduler::pick(const std::string &kind, const std::vector<std::string> &options) {

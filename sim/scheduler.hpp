@@ -74,7 +74,9 @@ class Scheduler {
 
     // replay: the log it follows and the first choice that did not match it.
     const DecisionLog *replay_log() const { return replay_ ? &log_ : nullptr; }
-    const std::optional<std::string> &replay_divergence() const { return divergence_; }
+    // replay: the first choice that did not match the log, or, when every
+    // choice matched, that the log has choices the run never reached.
+    std::optional<std::string> replay_divergence() const;
 
   private:
     enum class Kind { Fifo, Random, Pct, Plan, Labels, Replay };

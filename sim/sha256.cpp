@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace rcsim {
@@ -131,9 +132,16 @@ std::string sha256_hex(const std::string &bytes) {
 }
 
 int sha256_file_hex(const std::string &path, std::string *hex_out) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Only a regular file has an end: a FIFO or /dev/zero named by a log or
+    // a user must not hang or spin here.
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return -errno;
+    struct stat st {};
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
     Sha256 h;
     uint8_t buf[65536];
     for (;;) {

@@ -404,4 +404,93 @@ TEST(CliParser, PatternBytes) {
     EXPECT_EQ(b[2], 0x81);
 }
 
+// ---- limits (sim/SCENARIOS.md "Limits"; issue 14 items 11 and 12)
+
+TEST(CliParser, CycleCountsAreBoundedAtParseTime) {
+    // 2^32 = 4294967296 cycles is the most a statement may wait.
+    EXPECT_EQ(one("delay 4294967296").cycles, 4294967296ull);
+    EXPECT_EQ(one("drain within 0x100000000").cycles, 4294967296ull);
+    EXPECT_ERROR_AT("delay 4294967297", 1, 7, "larger than 4294967296");
+    EXPECT_ERROR_AT("delay 18446744073709551615", 1, 7, "larger than 4294967296");
+    EXPECT_ERROR_AT("drain within 0xffffffffffffffff", 1, 14, "larger than 4294967296");
+    EXPECT_ERROR_AT("poll bar0 0 4 until 1 within 0x8000000000000000", 1, 30,
+                    "larger than 4294967296");
+    EXPECT_ERROR_AT("poll bar0 0 4 until 1 within 100 every 0x100000001", 1, 40,
+                    "poll interval 4294967297 is larger");
+    EXPECT_ERROR_AT("wait-irq msix 0 within 8G", 1, 24, "larger than 4294967296");
+    EXPECT_ERROR_AT("delay 18446744073709551616", 1, 7, "bad cycles");
+}
+
+TEST(CliParser, FillsAreBoundedTogether) {
+    // 1 GiB of fills in all: two halves fit, one byte more does not.
+    EXPECT_EQ(
+        parse_ok("fill 0 512M pattern counter\nfill 1G 512M pattern counter\n").statements.size(),
+        2u);
+    EXPECT_ERROR_AT("fill 0 512M pattern counter\nfill 1G 512M pattern counter\n"
+                    "fill 2G 1 pattern counter\n",
+                    3, 1, "more than 1073741824 bytes");
+    // A length near 2^64 must not wrap the sum back under the bound.
+    EXPECT_ERROR_AT("fill 0 16 pattern counter\nfill 0x100 0xfffffffffffffef0 pattern counter\n", 2,
+                    1, "more than 1073741824 bytes");
+}
+
+// 8 files, each including the next 10 times: 10^7 includes if expanded.
+TEST(CliParser, AnIncludeBombStopsAtTheIncludeBound) {
+    Files f;
+    for (int i = 0; i < 7; ++i) {
+        std::string text;
+        for (int k = 0; k < 10; ++k)
+            text += "include \"b" + std::to_string(i + 1) + ".rcs\"\n";
+        f.files["b" + std::to_string(i) + ".rcs"] = text;
+    }
+    f.files["b7.rcs"] = "delay 1\n";
+    Program p;
+    ParseError e;
+    ASSERT_EQ(rcsim::parse_scenario(f.files["b0.rcs"], "b0.rcs", f.reader(), &p, &e), -EINVAL);
+    EXPECT_NE(e.message.find("more than 10000 includes read"), std::string::npos) << e.to_string();
+    EXPECT_EQ(f.asked.size(), 10000u) << "the 10001st include is refused before it is read";
+    EXPECT_EQ(e.loc.col, 9u) << e.to_string();
+}
+
+TEST(CliParser, TheExpandedProgramIsBoundedInStatements) {
+    // 101 reads of 1000 statements: the 100001st statement (the first of
+    // the 101st read) is refused.
+    Files f;
+    std::string thousand, top;
+    for (int i = 0; i < 1000; ++i)
+        thousand += "delay 1\n";
+    for (int i = 0; i < 101; ++i)
+        top += "include \"s.rcs\"\n";
+    f.files["s.rcs"] = thousand;
+    Program p;
+    ParseError e;
+    ASSERT_EQ(rcsim::parse_scenario(top, "top.rcs", f.reader(), &p, &e), -EINVAL);
+    EXPECT_EQ(e.loc.file, "s.rcs");
+    EXPECT_EQ(e.loc.line, 1u);
+    EXPECT_EQ(e.loc.col, 1u);
+    EXPECT_NE(e.message.find("more than 100000 statements"), std::string::npos) << e.message;
+}
+
+TEST(CliParser, TheExpandedProgramIsBoundedInBytes) {
+    // 100000 bytes of comment per read: 41 reads (4100000 bytes, plus the
+    // top file) fit in 4 MiB (4194304), the 42nd does not.
+    Files f;
+    f.files["c.rcs"] = "#" + std::string(99998, 'x') + "\n";
+    std::string top;
+    for (int i = 0; i < 50; ++i)
+        top += "include \"c.rcs\"\n";
+    Program p;
+    ParseError e;
+    ASSERT_EQ(rcsim::parse_scenario(top, "top.rcs", f.reader(), &p, &e), -EINVAL);
+    EXPECT_EQ(e.loc.file, "top.rcs");
+    EXPECT_EQ(e.loc.line, 42u);
+    EXPECT_EQ(e.loc.col, 9u);
+    EXPECT_NE(e.message.find("larger than 4194304 bytes"), std::string::npos) << e.message;
+    // The top file alone counts too.
+    ASSERT_EQ(rcsim::parse_scenario("#" + std::string(4194304, 'x'), "big.rcs", nullptr, &p, &e),
+              -EINVAL);
+    EXPECT_EQ(e.loc.line, 1u);
+    EXPECT_NE(e.message.find("larger than 4194304 bytes"), std::string::npos) << e.message;
+}
+
 } // namespace

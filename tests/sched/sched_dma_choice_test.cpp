@@ -455,8 +455,8 @@ TEST_F(SchedDmaChoice, ReplayTakesTheChoicesFromTheLogHeader) {
     ASSERT_EQ(held.status, 0) << held.details;
     const std::string log = base(0) + ".log.jsonl";
     auto rcsim = [&](const std::string &args) {
-        const std::string cmd = std::string(RCSIM_BIN) + " replay '" + log + "' " + args + " > '" +
-                                dir + "/out.txt' 2>&1";
+        const std::string cmd = std::string(RCSIM_BIN) + " replay '" + log +
+                                "' --server-from-log " + args + " > '" + dir + "/out.txt' 2>&1";
         const int st = std::system(cmd.c_str());
         std::ifstream in(dir + "/out.txt");
         std::stringstream ss;
@@ -468,12 +468,12 @@ TEST_F(SchedDmaChoice, ReplayTakesTheChoicesFromTheLogHeader) {
     EXPECT_NE(out.find("the run took every decision of the log"), std::string::npos) << out;
     std::tie(rc, out) = rcsim("--dma-choices hold --decisions '" + dir + "/again2.jsonl'");
     EXPECT_EQ(rc, 2) << out;
-    EXPECT_NE(out.find("mismatch: rtl setting dma_choices"), std::string::npos) << out;
+    EXPECT_NE(out.find("mismatch: setting dma_choices"), std::string::npos) << out;
     std::tie(rc, out) = rcsim("--hold-cycles 800 --decisions '" + dir + "/again3.jsonl'");
     EXPECT_EQ(rc, 2) << out;
-    EXPECT_NE(out.find("mismatch: rtl setting hold_cycles"), std::string::npos) << out;
+    EXPECT_NE(out.find("mismatch: setting hold_cycles"), std::string::npos) << out;
     std::tie(rc, out) = rcsim("--hold-cycles 800 --force --decisions '" + dir + "/again4.jsonl'");
-    EXPECT_NE(out.find("warning: rtl setting hold_cycles"), std::string::npos) << out;
+    EXPECT_NE(out.find("warning: setting hold_cycles"), std::string::npos) << out;
     EXPECT_NE(out.find("the run parts from the log"), std::string::npos) << out;
 }
 

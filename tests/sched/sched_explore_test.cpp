@@ -181,7 +181,10 @@ TEST_F(Sched, ReplayCommandReproducesAndRefusesAnotherSetup) {
               1)
         << out;
     out.clear();
-    EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + log + " --watchdog-ms 300", &out), 1)
+    EXPECT_EQ(
+        command(std::string(RCSIM_BIN) + " replay " + log + " --server-from-log --watchdog-ms 300",
+                &out),
+        1)
         << out;
     EXPECT_NE(out.find("the run took every decision of the log"), std::string::npos) << out;
 
@@ -195,11 +198,14 @@ TEST_F(Sched, ReplayCommandReproducesAndRefusesAnotherSetup) {
     const std::string bad = dir + "/bad.jsonl";
     std::ofstream(bad) << s;
     out.clear();
-    EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + bad, &out), 2) << out;
+    EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + bad + " --server-from-log", &out), 2)
+        << out;
     EXPECT_NE(out.find("mismatch"), std::string::npos) << out;
     out.clear();
-    EXPECT_EQ(
-        command(std::string(RCSIM_BIN) + " replay " + bad + " --force --watchdog-ms 300", &out), 1)
+    EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + bad +
+                          " --server-from-log --force --watchdog-ms 300",
+                      &out),
+              1)
         << out;
 
     // A log whose crossing choice says something this run never offers:
@@ -213,9 +219,10 @@ TEST_F(Sched, ReplayCommandReproducesAndRefusesAnotherSetup) {
     const std::string edited = dir + "/edited.jsonl";
     std::ofstream(edited) << d;
     out.clear();
-    EXPECT_EQ(
-        command(std::string(RCSIM_BIN) + " replay " + edited + " --force --watchdog-ms 300", &out),
-        0)
+    EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + edited +
+                          " --server-from-log --force --watchdog-ms 300",
+                      &out),
+              3)
         << out;
     EXPECT_NE(out.find("replay diverged: choice"), std::string::npos) << out;
     EXPECT_NE(out.find("the run parts from the log at decision"), std::string::npos) << out;
@@ -253,8 +260,9 @@ TEST_F(Sched, TwoReplaysGiveTheSameTraceAndFstValueChanges) {
     ASSERT_EQ(command(run, &out), 1) << out;
     for (const char *n : {"a", "b"}) {
         out.clear();
-        EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + log + " --watchdog-ms 300 --wave " +
-                              dir + "/" + n + ".fst --trace " + dir + "/" + n + ".jsonl",
+        EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + log +
+                              " --server-from-log --watchdog-ms 300 --wave " + dir + "/" + n +
+                              ".fst --trace " + dir + "/" + n + ".jsonl",
                           &out),
                   1)
             << out;
@@ -493,7 +501,9 @@ TEST_F(Sched, OutsideServerRaceFoundOnlyWithoutTwinSocket) {
     std::printf("without the twin socket:\n%s", out.c_str());
     // The log pins that the twin socket was not offered: the replay fails too.
     out.clear();
-    EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + dir + "/legacy/failure-1.jsonl", &out),
+    EXPECT_EQ(command(std::string(RCSIM_BIN) + " replay " + dir +
+                          "/legacy/failure-1.jsonl --server-from-log",
+                      &out),
               1)
         << out;
     out.clear();

@@ -150,6 +150,12 @@ TEST(SchedScheduler, ReplayFollowsTheLogAndNamesTheFirstMismatch) {
     EXPECT_NE(s->replay_divergence()->find("choice 2"), std::string::npos)
         << *s->replay_divergence();
 
+    // A run that ends before the log's last choice did not follow it either.
+    auto u = make(std::string("replay:") + path);
+    EXPECT_EQ(u->choose("admit", {"a", "b"}), 1u);
+    ASSERT_TRUE(u->replay_divergence().has_value());
+    EXPECT_EQ(*u->replay_divergence(), "the run ended after 1 choice(s); the log has 2");
+
     auto t = make(std::string("replay:") + path);
     EXPECT_EQ(t->choose("admit", {"a", "c"}), 0u) << "the logged option is not offered";
     ASSERT_TRUE(t->replay_divergence().has_value());

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <sys/stat.h>
 #include <string>
 #include <unistd.h>
 
@@ -48,6 +50,21 @@ TEST(Sha256, FileHashMatchesVectorAndMissingFileIsAnError) {
     EXPECT_EQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     unlink(path);
     EXPECT_EQ(rcsim::sha256_file_hex(path, &hex), -ENOENT);
+}
+
+// A FIFO (no writer: a blocking read would wait for ever) and /dev/zero
+// (never ends) are not files to hash.
+TEST(Sha256, OnlyARegularFileIsHashed) {
+    char dir[] = "/tmp/sim_sha256_XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const std::string fifo = std::string(dir) + "/fifo";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+    std::string hex;
+    EXPECT_EQ(rcsim::sha256_file_hex(fifo, &hex), -EINVAL);
+    EXPECT_EQ(rcsim::sha256_file_hex("/dev/zero", &hex), -EINVAL);
+    EXPECT_EQ(rcsim::sha256_file_hex(dir, &hex), -EINVAL);
+    unlink(fifo.c_str());
+    rmdir(dir);
 }
 
 TEST(PayloadDigest, Fnv1a64ReferenceValues) {

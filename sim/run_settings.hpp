@@ -1,0 +1,42 @@
+// The settings of a run that a decision log pins (its header's "rtl"
+// object): everything in HarnessConfig that changes what happens in a run
+// (README "Replay"). One function writes them, one reads them back, so a
+// replay takes exactly what the logged run had, and a malformed or
+// out-of-range value in a log is refused by name.
+//
+// Not pinned: wall-time settings (the watchdog, the server start timeout):
+// what they decided is in the log as decisions.
+#pragma once
+
+#include "harness.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rcsim {
+
+using Settings = std::map<std::string, std::string>;
+
+// The pinned settings of `cfg`, by name, as text. `client`, `dma_choices`
+// and `hold_cycles` appear only when not the default (older logs match).
+Settings pinned_settings(const HarnessConfig &cfg);
+
+// Sets what `name` pins in `cfg` from its logged `value`. Empty on success,
+// else why the value cannot be taken (unknown name, malformed, out of range).
+std::string adopt_setting(const std::string &name, const std::string &value, HarnessConfig *cfg);
+
+// Every setting of `logged` adopted into `cfg`; one line per refused one
+// ("NAME: reason").
+std::vector<std::string> adopt_settings(const Settings &logged, HarnessConfig *cfg);
+
+// Lines "setting NAME: log has "A", run has "B"" for every difference.
+std::vector<std::string> settings_differences(const Settings &log, const Settings &run);
+
+// Parsers shared with the command line (empty string: ok, else the reason).
+std::string parse_cpl_timeout(const std::string &text, uint32_t *out);
+std::string parse_delay_choices(const std::string &text, std::vector<uint64_t> *out);
+bool parse_irq_preference(const std::string &text, IrqPreference *out);
+const char *to_string(IrqPreference p);
+
+} // namespace rcsim

@@ -1,0 +1,106 @@
+// The settings a decision log pins (sim/run_settings.hpp): their text for
+// the default configuration written by hand, a non-default configuration
+// read back field for field, and every kind of bad logged value refused by
+// name. No elaboration: only HarnessConfig.
+#include "run_settings.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using rcsim::HarnessConfig;
+using rcsim::Settings;
+
+TEST(RunSettings, TheDefaultsAsLogged) {
+    const Settings want = {{"DATA_W", "128"},
+                           {"bar_window", "0xe0000000+0x10000000"},
+                           {"cpl_timeout", "50000"},
+                           {"device_bdf", "0x100"},
+                           {"dma_windows", "0x10000000+0x1000000:rw:dma0"},
+                           {"inspect_server", "yes"},
+                           {"irq", "auto"},
+                           {"mps", "256"},
+                           {"mrrs", "512"},
+                           {"msi_address", "0xfee00000"},
+                           {"rcb", "64"},
+                           {"twin_offered", "yes"}};
+    EXPECT_EQ(rcsim::pinned_settings(HarnessConfig{}), want);
+}
+
+TEST(RunSettings, EveryPinnedFieldReadsBack) {
+    HarnessConfig c;
+    c.mps = 512;
+    c.mrrs = 1024;
+    c.rcb = 128;
+    c.cpl_timeout = 100;
+    c.no_twin = true;
+    c.irq = rcsim::IrqPreference::Msi;
+    c.device_bdf = 0x0200;
+    c.dma_windows = {{0x1000, 0x2000, rcsim::MemPerm::Read, "src"},
+                     {0x8000, 0x1000, rcsim::MemPerm::Write, "dst"}};
+    c.bar_window_base = 0xc0000000ull;
+    c.bar_window_size = 0x1000000ull;
+    c.msi_address = 0xfee01000ull;
+    c.inspect_server = false;
+    c.admission.delay_choices = {200, 5000};
+    c.client_style = rcsim::ClientStyle::Sync;
+    c.dma_choices.hold = c.dma_choices.never = true;
+    c.dma_choices.hold_cycles = {700};
+    const Settings logged = rcsim::pinned_settings(c);
+    EXPECT_EQ(logged.at("dma_windows"), "0x1000+0x2000:r:src,0x8000+0x1000:w:dst");
+    EXPECT_EQ(logged.at("delay_choices"), "200,5000");
+    EXPECT_EQ(logged.at("dma_choices"), "hold,never");
+    EXPECT_EQ(logged.at("hold_cycles"), "700");
+    HarnessConfig back;
+    EXPECT_TRUE(rcsim::adopt_settings(logged, &back).empty());
+    EXPECT_EQ(rcsim::pinned_settings(back), logged);
+    EXPECT_EQ(back.cpl_timeout, 100u);
+    EXPECT_EQ(back.mps, 512u);
+    EXPECT_TRUE(back.no_twin);
+    EXPECT_TRUE(rcsim::settings_differences(logged, rcsim::pinned_settings(back)).empty());
+}
+
+TEST(RunSettings, BadLoggedValuesAreRefusedByName) {
+    const std::pair<const char *, const char *> bad[] = {
+        {"mps", "99999"},
+        {"mps", "384"},
+        {"mps", "-256"},
+        {"mrrs", "64"},
+        {"rcb", "32"},
+        {"cpl_timeout", "0"},
+        {"cpl_timeout", "4294967296"},
+        {"cpl_timeout", "1e3"},
+        {"twin_offered", "maybe"},
+        {"client", "lazy"},
+        {"irq", "nmi"},
+        {"device_bdf", "0x10000"},
+        {"device_bdf", "0x0"},
+        {"dma_windows", "0x1000+0:rw:x"},
+        {"dma_windows", "0xffffffffffffff00+0x200:rw:x"},
+        {"dma_windows", "0x0+0x10:x:n"},
+        {"bar_window", "0xe0000000"},
+        {"msi_address", "0xfee00001"},
+        {"delay_choices", "0"},
+        {"hold_cycles", "0"},
+        {"dma_choices", "sometimes"},
+        {"DATA_W", "64"},
+        {"frobs", "1"},
+    };
+    for (const auto &[name, value] : bad) {
+        HarnessConfig c;
+        const std::vector<std::string> why = rcsim::adopt_settings({{name, value}}, &c);
+        ASSERT_EQ(why.size(), 1u) << name << "=" << value;
+        EXPECT_EQ(why[0].rfind(std::string(name) + ": ", 0), 0u) << why[0];
+    }
+}
+
+TEST(RunSettings, DifferencesNameTheFieldAndBothValues) {
+    const auto d = rcsim::settings_differences({{"cpl_timeout", "100"}, {"mps", "256"}},
+                                               {{"cpl_timeout", "50000"}, {"irq", "msi"}});
+    ASSERT_EQ(d.size(), 3u);
+    EXPECT_EQ(d[0], "setting cpl_timeout: log has \"100\", run has \"50000\"");
+    EXPECT_EQ(d[1], "setting mps: log has \"256\", run has \"(unset)\"");
+    EXPECT_EQ(d[2], "setting irq: log has \"(unset)\", run has \"msi\"");
+}
+
+} // namespace
