@@ -92,7 +92,8 @@ void Admission::record(Decision d) {
         if (log_->append(d, &err) < 0)
             notes_.push_back("decision log: " + err);
     }
-    if (!sched_ && decisions_.size() >= 2 * cfg_.keep_decisions)
+    hash_decision(&digest_, d);
+    if (decisions_.size() >= 2 * cfg_.keep_decisions)
         decisions_.erase(decisions_.begin(), decisions_.end() - long(cfg_.keep_decisions));
     decisions_.push_back(d);
     if (on_decision_)

@@ -38,10 +38,10 @@ struct AdmissionConfig {
     // instead of admitting it now (each arrival is delayed at most once).
     // Empty: no delay choices.
     std::vector<uint64_t> delay_choices;
-    // Without a scheduler, decisions() keeps only the most recent (between
-    // this many and twice as many; the decision log gets every one): a
-    // harness in a loop of millions of transactions stays flat in memory.
-    // With one, all are kept (a scheduled run's report hashes them).
+    // decisions() keeps only the most recent (between this many and twice
+    // as many; the decision log gets every one, the run hash is kept
+    // running), scheduler or not: a harness in a loop of millions of
+    // transactions stays flat in memory.
     size_t keep_decisions = 1024;
 };
 
@@ -94,7 +94,11 @@ class Admission {
     unsigned point();
 
     const AdmissionCounters &counters() const { return counters_; }
+    // The most recent decisions (AdmissionConfig::keep_decisions).
     const std::vector<Decision> &decisions() const { return decisions_; }
+    // SHA-256 state over every decision so far (hash_decision), to finish
+    // or extend: a run hash without keeping the run's decisions.
+    const Sha256 &decision_digest() const { return digest_; }
     const std::vector<std::string> &notes() const { return notes_; }
     // The `deadlock:` notes, one per deadlock found.
     const std::vector<std::string> &deadlocks() const { return deadlocks_; }
@@ -144,6 +148,7 @@ class Admission {
     std::vector<Arrival> pending_;
     AdmissionCounters counters_;
     std::vector<Decision> decisions_;
+    Sha256 digest_;
     uint64_t decided_ = 0; // decisions so far: the next one's index
     std::vector<std::string> notes_;
     std::vector<std::string> deadlocks_;

@@ -632,6 +632,10 @@ const std::vector<Decision> &Harness::decisions() const {
     return admission_ ? admission_->decisions() : none;
 }
 
+Sha256 Harness::decision_digest() const {
+    return admission_ ? admission_->decision_digest() : Sha256();
+}
+
 bool Harness::has_failures() const {
     // A server that died before shutdown() is a failure in itself.
     const bool died = server_ && ctx_ && !server_->poll_exit().running();
