@@ -98,6 +98,12 @@ class Bridge : public EdgeSink {
         return !jobs_.empty() || (dma_hooks_ && dma_hooks_->owes_replies());
     }
     std::vector<std::string> awaited() const;
+    // Bytes of the server's DMA the bridge holds (taken up or set aside, not
+    // yet answered). Admission delivers a DMA command only while they are
+    // under kDmaBudget (or none is held), so memory for a DMA is taken when
+    // it is served, not when it arrives: a flood costs at most the budget.
+    static constexpr uint64_t kDmaBudget = 4ull << 20;
+    bool dma_room() const { return dma_bytes_ < kDmaBudget; }
     // The watchdog gave up (or a deadlock was found): forget the replies
     // (the root port's completion timeout answers the host). `why` ends the
     // failure note of each ("before the watchdog").
@@ -262,6 +268,7 @@ class Bridge : public EdgeSink {
         unsigned len_dw;
     };
     std::map<uint64_t, DmaJob> jobs_;
+    uint64_t dma_bytes_ = 0; // of jobs_ and set_aside_ (dma_room)
     uint64_t next_job_ = 0;
     std::deque<ReadPiece> read_queue_;
     std::map<uint8_t, ReadPiece> tags_;
