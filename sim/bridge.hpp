@@ -13,6 +13,7 @@
 
 #include "bar_map.hpp"
 #include "client_style.hpp"
+#include "failure_notes.hpp"
 #include "rtl_ports.hpp"
 #include "tlp.hpp"
 #include "tlp_beats.hpp"
@@ -178,8 +179,10 @@ class Bridge : public EdgeSink {
     void before_request(std::function<void(uint16_t cmd)> fn) { before_request_ = std::move(fn); }
 
     const BridgeCounters &counters() const { return counters_; }
-    const std::vector<std::string> &failures() const { return failures_; }
-    void note_failure(std::string what) { failures_.push_back(std::move(what)); }
+    // Identical notes collapsed with a count, bounded (failure_notes.hpp).
+    std::vector<std::string> failures() const { return failures_.lines(); }
+    bool has_failures() const { return !failures_.empty(); }
+    void note_failure(std::string what) { failures_.add(std::move(what)); }
     const std::array<uint8_t, 4096> &config_shadow() const { return cfg_shadow_; }
 
   private:
@@ -247,7 +250,7 @@ class Bridge : public EdgeSink {
     bool dma_phase_ = false;
     DmaHooks *dma_hooks_ = nullptr;
     BridgeCounters counters_;
-    std::vector<std::string> failures_;
+    FailureNotes failures_;
 
     // DMA
     struct DmaJob {

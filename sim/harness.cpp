@@ -639,7 +639,7 @@ Sha256 Harness::decision_digest() const {
 bool Harness::has_failures() const {
     // A server that died before shutdown() is a failure in itself.
     const bool died = server_ && ctx_ && !server_->poll_exit().running();
-    return died || !failures_.empty() || (bridge_ && !bridge_->failures().empty());
+    return died || !failures_.empty() || (bridge_ && bridge_->has_failures());
 }
 
 std::string Harness::failure_report() const {
