@@ -321,6 +321,11 @@ class Explorer {
                     }
                     if (depth < opt_.bound)
                         extend(level[at + i], rs[i], &next);
+                    // Branching points past ChoiceShape::kKept are not
+                    // offered to deviate at: the exploration is not complete.
+                    if (depth < opt_.bound &&
+                        rs[i].choices.branching > rs[i].choices.offered.size())
+                        sum_.incomplete = true;
                 }
                 progress(sum_.runs + (level.size() - std::min(level.size(), at + chunk)));
             }
