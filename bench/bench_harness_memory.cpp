@@ -2,9 +2,13 @@
 // reads through the whole stack (regs server), beside its memory after the
 // first 10^3 (the baseline, same run). Anything kept per transaction shows
 // as growth; the target is flat (within 10%). Memory is VmHWM/VmRSS from
-// /proc/self/status, in KiB. Arguments: [--figures] [READS] (default 10^6).
+// /proc/self/status, in KiB. A fifo scheduler is installed, as `rcsim run`
+// always does (each read is then one scheduler choice and one decision:
+// 10^6 decisions; issue 14 item 8), unless --no-scheduler.
+// Arguments: [--figures] [--no-scheduler] [READS] (default 10^6).
 #include "figures.hpp"
 #include "harness.hpp"
+#include "scheduler.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -36,23 +40,35 @@ bool reads(rcsim::Harness &h, uint64_t n) {
 } // namespace
 
 int main(int argc, char **argv) {
-    bool figures = false;
+    bool figures = false, scheduler = true;
     uint64_t total = 1000000;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--figures") == 0)
             figures = true;
+        else if (std::strcmp(argv[i], "--no-scheduler") == 0)
+            scheduler = false;
         else
             total = std::strtoull(argv[i], nullptr, 10);
     }
     const uint64_t first = 1000;
     if (total < 2 * first) {
-        std::fprintf(stderr, "usage: bench-harness-memory [--figures] [READS >= 2000]\n");
+        std::fprintf(stderr,
+                     "usage: bench-harness-memory [--figures] [--no-scheduler] [READS >= 2000]\n");
         return 2;
     }
     std::unique_ptr<rcsim::Harness> h;
+    std::unique_ptr<rcsim::Scheduler> fifo;
     std::string err;
-    if (rcsim::Harness::create(rcsim::HarnessConfig{}, &h, &err) < 0 ||
-        h->start_server({RCSIM_SERVER_MODELS_DIR "/regs"}, &err) < 0 || h->enumerate(&err) < 0) {
+    if (scheduler && rcsim::Scheduler::create("fifo", &fifo, &err) < 0) {
+        std::fprintf(stderr, "bench-harness-memory: %s\n", err.c_str());
+        return 1;
+    }
+    if (rcsim::Harness::create(rcsim::HarnessConfig{}, &h, &err) < 0) {
+        std::fprintf(stderr, "bench-harness-memory: %s\n", err.c_str());
+        return 1;
+    }
+    h->set_scheduler(fifo.get());
+    if (h->start_server({RCSIM_SERVER_MODELS_DIR "/regs"}, &err) < 0 || h->enumerate(&err) < 0) {
         std::fprintf(stderr, "bench-harness-memory: %s\n", err.c_str());
         return 1;
     }
@@ -77,8 +93,13 @@ int main(int argc, char **argv) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("bench-harness-memory: %llu 4-byte MMIO reads through the whole stack (regs), "
-                "%.1f s\n",
-                static_cast<unsigned long long>(total), secs);
+                "%s, %.1f s\n",
+                static_cast<unsigned long long>(total),
+                fifo ? "fifo scheduler installed" : "no scheduler", secs);
+    if (fifo)
+        std::printf("  scheduler choices: %llu, decisions: %llu\n",
+                    static_cast<unsigned long long>(fifo->choice_count()),
+                    static_cast<unsigned long long>(h->decisions().back().index + 1));
     std::printf("  RSS after %llu reads:        %8ld KiB\n", static_cast<unsigned long long>(first),
                 after_first);
     std::printf("  peak RSS (sampled every 10^4 reads): %8ld KiB (ratio %.3f)\n", peak,

@@ -92,7 +92,8 @@ void Admission::record(Decision d) {
         if (log_->append(d, &err) < 0)
             notes_.push_back("decision log: " + err);
     }
-    if (!sched_ && decisions_.size() >= 2 * cfg_.keep_decisions)
+    hash_decision(&digest_, d);
+    if (decisions_.size() >= 2 * cfg_.keep_decisions)
         decisions_.erase(decisions_.begin(), decisions_.end() - long(cfg_.keep_decisions));
     decisions_.push_back(d);
     if (on_decision_)
@@ -103,6 +104,7 @@ void Admission::queue(const vuc_event &ev) {
     Arrival a;
     a.disconnect = ev.arrival == VUC_ARR_DISCONNECT;
     a.posted = ev.arrival == VUC_ARR_DMA && ev.cmd == VU_CMD_DMA_WRITE;
+    a.dma = ev.arrival == VUC_ARR_DMA;
     if (ev.arrival == VUC_ARR_DMA) // unanswered from now on, even if delayed
         bridge_.begin_dma_phase();
     a.source = ev.sock == VUC_SOCK_TWIN ? 1 : 0;
@@ -112,7 +114,27 @@ void Admission::queue(const vuc_event &ev) {
     if ((ev.arrival == VUC_ARR_REPLY && ev.status < 0) || ev.arrival == VUC_ARR_BAD_CMD ||
         (ev.arrival == VUC_ARR_DISCONNECT && ev.status == -EPROTO))
         ++counters_.protocol_events;
-    pending_.push_back(a);
+    add_pending(std::move(a));
+}
+
+void Admission::add_pending(Arrival a) {
+    ++by_source_[a.source];
+    pending_.push_back(std::move(a));
+}
+
+bool Admission::paused() const {
+    return vuc_paused(ctx_, VUC_SOCK_MAIN) || vuc_paused(ctx_, VUC_SOCK_TWIN);
+}
+
+// O(1) for the usual case (the first arrival may go); a flood waiting for
+// room is scanned only as far as allowed_next looks.
+bool Admission::admissible_pending() const {
+    if (pending_.empty())
+        return false;
+    const Arrival &a = pending_.front();
+    if (!waits_for_room(a) && a.due <= cycle())
+        return true;
+    return !allowed_next().empty();
 }
 
 void Admission::drain_events() {
@@ -160,6 +182,11 @@ void Admission::settle() {
                 std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
             if (!probe_ || probe_->pid() != pid_)
                 probe_ = std::make_unique<QuiescenceProbe>(pid_);
+            // A thread blocked sending to a socket we stopped reading waits
+            // on us: admit what is held first (README, admission rules).
+            const bool held_back = paused();
+            counters_.paused += held_back;
+            probe_->accept_blocked_sends(held_back);
             const QuiescenceWait w = probe_->wait(std::max(
                 std::chrono::microseconds(0), std::min(left, std::chrono::microseconds(20000))));
             counters_.quiescence_wall_us += uint64_t(w.waited.count());
@@ -194,9 +221,9 @@ void Admission::gather() {
     }
     drain_events();
     for (const IrqSignal &s : bridge_.read_irq_fds())
-        pending_.push_back({true, false, false, 2, 0, false, 0, s,
-                            std::string("irq ") + to_string(bridge_.irq_mode()) + " vector " +
-                                std::to_string(s.vector) + " count " + std::to_string(s.count)});
+        add_pending({true, false, false, false, 2, 0, false, 0, s,
+                     std::string("irq ") + to_string(bridge_.irq_mode()) + " vector " +
+                         std::to_string(s.vector) + " count " + std::to_string(s.count)});
 }
 
 // Waits for the server's fds (and the eventfds) up to the watchdog.
@@ -242,14 +269,19 @@ void Admission::silent(const std::string &why, std::chrono::microseconds waited)
 // arrival holds back what may not pass it). Only the first arrival of each
 // source can be allowed, and nothing after a posted one: the scan stops
 // there, so a flood of thousands of arrivals is not scanned per decision.
+// A DMA command past the bridge's budget (dma_room) is not allowed yet and
+// holds back its source (and, a DMA_WRITE, everything).
 std::vector<size_t> Admission::allowed_next() const {
     std::vector<size_t> ok;
     const uint64_t now = cycle();
+    unsigned present = 0; // sources with something pending
+    for (unsigned s = 0; s < 3; ++s)
+        present |= by_source_[s] ? 1u << s : 0u;
     unsigned seen = 0; // sources met so far (bit per source)
-    for (size_t i = 0; i < pending_.size() && seen != 7u; ++i) {
+    for (size_t i = 0; i < pending_.size() && seen != present; ++i) {
         const Arrival &a = pending_[i];
         const unsigned bit = 1u << a.source;
-        if (!(seen & bit) && !(i > 0 && a.disconnect) && a.due <= now)
+        if (!(seen & bit) && !(i > 0 && a.disconnect) && a.due <= now && !waits_for_room(a))
             ok.push_back(i);
         seen |= bit;
         if (a.posted)
@@ -267,13 +299,20 @@ size_t Admission::next_to_admit(Decision *d) {
         // all of a flood in every decision is quadratic in time and memory
         // (10,000 DMA_READs: 1 GB of decision log in 20 s, 2,600 decisions).
         constexpr size_t kListed = 16;
+        size_t pick = 0;
+        if (waits_for_room(pending_.front())) { // what other sources may pass
+            const std::vector<size_t> ok = allowed_next();
+            if (ok.empty())
+                return SIZE_MAX;
+            pick = ok[0];
+        }
         for (size_t i = 0; i < pending_.size() && i < kListed; ++i)
             d->options.push_back(pending_[i].label);
         if (pending_.size() > kListed)
             d->options.push_back("(" + std::to_string(pending_.size() - kListed) +
                                  " more pending)");
-        d->chosen = pending_.front().label;
-        return 0;
+        d->chosen = pending_[pick].label;
+        return pick;
     }
     const std::vector<size_t> ok = allowed_next();
     if (ok.empty())
@@ -311,6 +350,7 @@ bool Admission::due_now() const {
 
 unsigned Admission::admit_all() {
     unsigned n = 0;
+    const bool was_paused = paused();
     while (!pending_.empty()) {
         Decision d;
         const size_t pick = next_to_admit(&d);
@@ -321,6 +361,7 @@ unsigned Admission::admit_all() {
             continue;
         const Arrival a = pending_[pick];
         pending_.erase(pending_.begin() + long(pick));
+        --by_source_[a.source];
         if (a.irq) {
             bridge_.inject_irq(a.signal.vector);
         } else {
@@ -342,6 +383,11 @@ unsigned Admission::admit_all() {
         }
         ++n;
     }
+    // A socket read again: its server may be sending on, so let it come to
+    // rest before the next read (which arrivals come then is its doing,
+    // not the wall clock's).
+    if (was_paused && !paused())
+        dirty_ = true;
     counters_.admitted += n;
     return n;
 }

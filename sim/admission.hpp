@@ -38,10 +38,10 @@ struct AdmissionConfig {
     // instead of admitting it now (each arrival is delayed at most once).
     // Empty: no delay choices.
     std::vector<uint64_t> delay_choices;
-    // Without a scheduler, decisions() keeps only the most recent (between
-    // this many and twice as many; the decision log gets every one): a
-    // harness in a loop of millions of transactions stays flat in memory.
-    // With one, all are kept (a scheduled run's report hashes them).
+    // decisions() keeps only the most recent (between this many and twice
+    // as many; the decision log gets every one, the run hash is kept
+    // running), scheduler or not: a harness in a loop of millions of
+    // transactions stays flat in memory.
     size_t keep_decisions = 1024;
 };
 
@@ -49,6 +49,9 @@ struct AdmissionCounters {
     uint64_t points = 0, admitted = 0, quiescence_waits = 0, settles = 0, silent = 0;
     uint64_t quiescence_wall_us = 0;
     uint64_t deadlocks = 0; // `deadlock` decisions (admission_deadlock.cpp)
+    // Quiescence waits begun with a socket paused (the client's held bound):
+    // a sender blocked on it counted as waiting on us.
+    uint64_t paused = 0;
     // Arrivals the client's checks threw out (a reply that does not fit its
     // request, a command it refused, an unframeable stream) and connections
     // lost mid-run (failure_category.hpp).
@@ -79,7 +82,7 @@ class Admission {
     // was sent since the server was last seen quiescent, or replies are owed
     // and nothing of ours is keeping the server busy.
     bool needed() const {
-        if (dirty_ || due_now())
+        if (dirty_ || due_now() || admissible_pending())
             return true;
         if (delaying()) // a delayed arrival: time has to move first
             return false;
@@ -94,7 +97,11 @@ class Admission {
     unsigned point();
 
     const AdmissionCounters &counters() const { return counters_; }
+    // The most recent decisions (AdmissionConfig::keep_decisions).
     const std::vector<Decision> &decisions() const { return decisions_; }
+    // SHA-256 state over every decision so far (hash_decision), to finish
+    // or extend: a run hash without keeping the run's decisions.
+    const Sha256 &decision_digest() const { return digest_; }
     const std::vector<std::string> &notes() const { return notes_; }
     // The `deadlock:` notes, one per deadlock found.
     const std::vector<std::string> &deadlocks() const { return deadlocks_; }
@@ -104,6 +111,7 @@ class Admission {
         bool irq = false;
         bool disconnect = false;
         bool posted = false; // a DMA_WRITE command: nothing passes it
+        bool dma = false;    // a DMA command: waits for the bridge's dma_room
         int source = 0;      // 0 main socket, 1 twin socket, 2 eventfds
         uint64_t due = 0;    // cycle before which it is not admitted (a delay)
         bool delayed = false;
@@ -126,6 +134,12 @@ class Admission {
     bool due_now() const;
     uint64_t cycle() const { return cycles_ ? cycles_() : 0; }
     std::vector<size_t> allowed_next() const;
+    // An arrival waits only for the bridge's room (a DMA command past its
+    // budget) or its delay; something pending may go now.
+    bool waits_for_room(const Arrival &a) const { return a.dma && !bridge_.dma_room(); }
+    bool admissible_pending() const;
+    bool paused() const;
+    void add_pending(Arrival a);
     void queue(const vuc_event &ev);
     void record(Decision d);
     void drain_events();
@@ -142,8 +156,10 @@ class Admission {
     std::function<uint64_t()> cycles_;
     bool dirty_ = false;
     std::vector<Arrival> pending_;
+    size_t by_source_[3] = {0, 0, 0}; // pending_ per source: scans stop early
     AdmissionCounters counters_;
     std::vector<Decision> decisions_;
+    Sha256 digest_;
     uint64_t decided_ = 0; // decisions so far: the next one's index
     std::vector<std::string> notes_;
     std::vector<std::string> deadlocks_;

@@ -13,6 +13,7 @@
 
 #include "bar_map.hpp"
 #include "client_style.hpp"
+#include "failure_notes.hpp"
 #include "rtl_ports.hpp"
 #include "tlp.hpp"
 #include "tlp_beats.hpp"
@@ -100,6 +101,12 @@ class Bridge : public EdgeSink {
         return !jobs_.empty() || (dma_hooks_ && dma_hooks_->owes_replies());
     }
     std::vector<std::string> awaited() const;
+    // Bytes of the server's DMA the bridge holds (taken up or set aside, not
+    // yet answered). Admission delivers a DMA command only while they are
+    // under kDmaBudget (or none is held), so memory for a DMA is taken when
+    // it is served, not when it arrives: a flood costs at most the budget.
+    static constexpr uint64_t kDmaBudget = 4ull << 20;
+    bool dma_room() const { return dma_bytes_ < kDmaBudget; }
     // The watchdog gave up (or a deadlock was found): forget the replies
     // (the root port's completion timeout answers the host). `why` ends the
     // failure note of each ("before the watchdog").
@@ -174,8 +181,10 @@ class Bridge : public EdgeSink {
     void before_request(std::function<void(uint16_t cmd)> fn) { before_request_ = std::move(fn); }
 
     const BridgeCounters &counters() const { return counters_; }
-    const std::vector<std::string> &failures() const { return failures_; }
-    void note_failure(std::string what) { failures_.push_back(std::move(what)); }
+    // Identical notes collapsed with a count, bounded (failure_notes.hpp).
+    std::vector<std::string> failures() const { return failures_.lines(); }
+    bool has_failures() const { return !failures_.empty(); }
+    void note_failure(std::string what) { failures_.add(std::move(what)); }
     const std::array<uint8_t, 4096> &config_shadow() const { return cfg_shadow_; }
 
   private:
@@ -243,7 +252,7 @@ class Bridge : public EdgeSink {
     bool dma_phase_ = false;
     DmaHooks *dma_hooks_ = nullptr;
     BridgeCounters counters_;
-    std::vector<std::string> failures_;
+    FailureNotes failures_;
 
     // DMA
     struct DmaJob {
@@ -265,6 +274,7 @@ class Bridge : public EdgeSink {
         uint32_t bytes; // of the DMA's data, for the moved-bytes counter
     };
     std::map<uint64_t, DmaJob> jobs_;
+    uint64_t dma_bytes_ = 0; // of jobs_ and set_aside_ (dma_room)
     uint64_t next_job_ = 0;
     std::deque<ReadPiece> read_queue_;
     std::map<uint8_t, ReadPiece> tags_;

@@ -27,6 +27,7 @@ int Bridge::start_dma(vuc_dma_op *op) {
     if (style_ == ClientStyle::Sync && !pending_.empty()) {
         ++counters_.set_aside;
         set_aside_.push_back(op);
+        dma_bytes_ += op->count;
         if (on_set_aside_) {
             std::string ours;
             for (const std::string &w : awaited())
@@ -51,6 +52,7 @@ void Bridge::take_up_set_aside() {
     while (pending_.empty() && !set_aside_.empty()) {
         vuc_dma_op *op = set_aside_.front();
         set_aside_.pop_front();
+        dma_bytes_ -= op->count;
         if (on_set_aside_)
             on_set_aside_("take-up", dma_label(op));
         const int rc = take_up_dma(op);
@@ -76,6 +78,7 @@ int Bridge::take_up_dma(vuc_dma_op *op) {
     dma_phase_ = true;
     const uint64_t job = next_job_++;
     jobs_[job] = DmaJob{op, pieces.size(), 0};
+    dma_bytes_ += op->count;
     uint64_t offset = 0;
     for (const tlp::Piece &p : pieces) {
         if (write) {
@@ -165,6 +168,7 @@ void Bridge::finish_piece(uint64_t job, int err) {
         ++counters_.dma_errors;
     vuc_dma_op *op = d.op;
     const int e = d.err;
+    dma_bytes_ -= op->count;
     jobs_.erase(j);
     if (dma_hooks_ && dma_hooks_->dma_reply_ready(op, e))
         return;

@@ -229,6 +229,12 @@ std::string header_to_json(const LogHeader &h) {
     return plain(root.obj);
 }
 
+void hash_decision(Sha256 *h, Decision d) {
+    d.wall_waited_us.reset();
+    const std::string line = decision_to_json(d) + "\n";
+    h->update(line.data(), line.size());
+}
+
 std::string decision_to_json(const Decision &d) {
     JsonRef root(json_object_new_object());
     add_string(root.obj, "record", "decision");

@@ -6,6 +6,8 @@
 // names the first decision where they part.
 #pragma once
 
+#include "sha256.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -81,6 +83,9 @@ class DecisionLogWriter {
 
 std::string header_to_json(const LogHeader &h);
 std::string decision_to_json(const Decision &d);
+// Adds d's record (without its wall-clock wait, which is not part of what
+// happened) to a run's hash: what a run hash covers, one decision at a time.
+void hash_decision(Sha256 *h, Decision d);
 
 // Reads and validates a whole log. 0, or a negative errno with `error` as
 // "path:line: reason" (-EINVAL for bad content, errno of open/read else).

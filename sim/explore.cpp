@@ -286,11 +286,8 @@ class Explorer {
     size_t fifo_branching() {
         const std::vector<RunReport> r = batch({"fifo"});
         account("fifo", r[0]);
-        size_t k = 0;
-        for (size_t n : r[0].options_per_choice)
-            k += n > 1;
-        sum_.branching = k;
-        return k;
+        sum_.branching = size_t(r[0].choices.branching);
+        return sum_.branching;
     }
 
     void sampled() {
@@ -340,12 +337,15 @@ class Explorer {
                 for (size_t i = 0; i < rs.size() && !stop(); ++i) {
                     account(part[i], rs[i]);
                     if (depth == 0) {
-                        sum_.branching = size_t(std::count_if(rs[i].options_per_choice.begin(),
-                                                              rs[i].options_per_choice.end(),
-                                                              [](size_t n) { return n > 1; }));
+                        sum_.branching = size_t(rs[i].choices.branching);
                     }
                     if (depth < opt_.bound)
                         extend(level[at + i], rs[i], &next);
+                    // Branching points past ChoiceShape::kKept are not
+                    // offered to deviate at: the exploration is not complete.
+                    if (depth < opt_.bound &&
+                        rs[i].choices.branching > rs[i].choices.offered.size())
+                        sum_.incomplete = true;
                 }
                 progress(sum_.runs + (level.size() - std::min(level.size(), at + chunk)));
             }
@@ -357,13 +357,16 @@ class Explorer {
 
     static void extend(const Planned &p, const RunReport &r, std::vector<Planned> *next) {
         const uint64_t from = p.plan.empty() ? 0 : p.plan.back().point + 1;
-        for (uint64_t point = from; point < r.options_per_choice.size(); ++point)
-            for (size_t o = 1; o < r.options_per_choice[point]; ++o) {
+        for (const auto &[point, options] : r.choices.offered) {
+            if (point < from)
+                continue;
+            for (size_t o = 1; o < options; ++o) {
                 Planned q = p;
                 q.plan.push_back({point, o, ""});
                 q.policy = "plan:" + plan_to_string(q.plan);
                 next->push_back(q);
             }
+        }
     }
 
     // Drops one deviation at a time while the run still fails the same way

@@ -640,17 +640,21 @@ const std::vector<Decision> &Harness::decisions() const {
     return admission_ ? admission_->decisions() : none;
 }
 
+Sha256 Harness::decision_digest() const {
+    return admission_ ? admission_->decision_digest() : Sha256();
+}
+
 bool Harness::has_failures() const {
     // A server that died before shutdown() is a failure in itself.
     const bool died = server_ && ctx_ && !server_->poll_exit().running();
-    return died || !failures_.empty() || (bridge_ && !bridge_->failures().empty()) ||
+    return died || !failures_.empty() || (bridge_ && bridge_->has_failures()) ||
            (refusals_ && refusals_->unexpected() > 0);
 }
 
 std::string Harness::first_failure() const {
     if (!failures_.empty())
         return failures_.front();
-    if (bridge_ && !bridge_->failures().empty())
+    if (bridge_ && bridge_->has_failures())
         return bridge_->failures().front();
     if (refusals_ && refusals_->unexpected() > 0)
         return "DMA outside every window: " + refusals_->describe_unexpected().front();

@@ -139,6 +139,8 @@ class Harness : private EdgeSink {
     const Enumeration &enumeration() const { return enum_; }
     const HarnessConfig &config() const { return cfg_; }
     const std::vector<Decision> &decisions() const;
+    // The running hash of every decision (Admission::decision_digest).
+    Sha256 decision_digest() const;
     ServerProcess *server() { return server_.get(); }
     const std::string &socket_path() const { return socket_path_; }
     vuc_ctx *client() { return ctx_; }

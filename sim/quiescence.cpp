@@ -129,10 +129,19 @@ char parse_stat_state(const char *stat) {
     return (close != nullptr && close[1] == ' ' && close[2] != '\0') ? close[2] : '?';
 }
 
+bool is_send(long nr) {
+    return nr == SYS_write || nr == SYS_writev || nr == SYS_sendto || nr == SYS_sendmsg;
+}
+
 // Classifies a parsed syscall line; fills waiting_for_input/timed/why.
 void classify_syscall(ThreadObservation *t, const unsigned long args[6],
                       const QuiescenceOptions &opts) {
     const WaitingSyscall *w = find_waiting(t->syscall_nr);
+    if (w == nullptr && is_send(t->syscall_nr)) {
+        t->why = opts.accept_blocked_sends ? "send to a paused socket" : "send";
+        t->waiting_for_input = opts.accept_blocked_sends;
+        return;
+    }
     if (w == nullptr) {
         t->why = "in syscall " + std::to_string(t->syscall_nr);
 #ifdef SYS_nanosleep

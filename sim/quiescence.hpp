@@ -12,6 +12,12 @@
 //  - a futex wait WITHOUT a timeout: a worker blocked on a condition variable
 //    or lock can only be woken by another thread of the process, and if every
 //    other thread waits for input, nothing wakes it before the harness acts.
+//  - with accept_blocked_sends (the harness stopped reading a socket of the
+//    server's, client max_held_bytes): write, writev, sendto, sendmsg. Such
+//    a thread waits for the harness to read, which it does only after it
+//    admitted what it holds: it is waiting on us. (Which fd it sends on is
+//    not checked: a send blocked on anything else while a socket is paused
+//    counts too.)
 // Not quiescent: a running thread, one blocked in nanosleep/clock_nanosleep
 // or a timed futex wait (it wakes up on its own and then works: a timer), in
 // uninterruptible sleep (disk I/O), stopped, or in any other syscall.
@@ -50,6 +56,7 @@ struct QuiescenceObservation {
 
 struct QuiescenceOptions {
     bool accept_timed_io_waits = true; // poll/select/epoll with a finite timeout
+    bool accept_blocked_sends = false; // a send blocked on a paused socket
     std::string proc_root = "/proc";
 };
 
@@ -93,6 +100,7 @@ class QuiescenceProbe {
     QuiescenceProbe &operator=(const QuiescenceProbe &) = delete;
 
     pid_t pid() const { return pid_; }
+    void accept_blocked_sends(bool on) { opts_.accept_blocked_sends = on; }
     QuiescenceObservation observe();
     QuiescenceWait wait(std::chrono::microseconds max_wall);
 

@@ -311,7 +311,7 @@ int single_run(const char *cmd, const SchedOptions &o, const HarnessConfig &cfg,
     if (!r.category.empty())
         std::printf("  failure category: %s\n", r.category.c_str());
     std::printf("  schedule: %s, %zu choice point(s), %zu deviation(s) from fifo%s%s\n",
-                policy.c_str(), r.options_per_choice.size(), r.deviations.size(),
+                policy.c_str(), size_t(r.choices.points), r.deviations.size(),
                 r.deviations.empty() ? "" : ": plan:", plan_to_string(r.deviations).c_str());
     if (!r.divergence.empty())
         std::printf("  replay diverged: %s\n", r.divergence.c_str());

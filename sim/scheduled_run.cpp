@@ -51,11 +51,12 @@ int load_run_spec(const std::string &scenario, RunSpec *spec, std::string *error
 
 std::string run_hash(const std::vector<Decision> &decisions, const std::string &trace_path) {
     Sha256 h;
-    for (Decision d : decisions) {
-        d.wall_waited_us.reset(); // wall time is not part of what happened
-        const std::string line = decision_to_json(d) + "\n";
-        h.update(line.data(), line.size());
-    }
+    for (const Decision &d : decisions)
+        hash_decision(&h, d);
+    return run_hash(h, trace_path);
+}
+
+std::string run_hash(Sha256 h, const std::string &trace_path) {
     // The trace this run wrote; a --trace naming a device (/dev/zero would
     // never end) or a FIFO is not read back.
     struct stat st {};
@@ -105,10 +106,9 @@ void read_queue_peak(Harness &h, RunReport &r) {
         r.queue_peak = parse_queue_peak(h.server()->captured_output());
 }
 
-void finish_report(const Scheduler &sched, const std::vector<Decision> &decisions,
-                   const std::string &trace_path, RunReport &r) {
-    for (const Choice &c : sched.choices())
-        r.options_per_choice.push_back(c.options.size());
+void finish_report(const Scheduler &sched, const Sha256 &decisions, const std::string &trace_path,
+                   RunReport &r) {
+    r.choices = sched.shape();
     r.deviations = sched.deviations();
     if (sched.replay_divergence())
         r.divergence = *sched.replay_divergence();
@@ -145,7 +145,7 @@ RunReport scheduled_run(Harness &h, const RunSpec &spec, const std::string &poli
     } else {
         run_program(h, spec, r);
     }
-    const std::vector<Decision> decisions = h.decisions(); // shutdown forgets them
+    const Sha256 decisions = h.decision_digest(); // shutdown's decisions are not the run's
     h.shutdown();
     read_queue_peak(h, r);
     if (trace) {
@@ -179,7 +179,7 @@ RunReport scheduled_run_after_reset(Harness &h, const RunSpec &spec, const std::
     } else {
         run_program(h, spec, r);
     }
-    finish_report(*sched, h.decisions(), "", r);
+    finish_report(*sched, h.decision_digest(), "", r);
     return r;
 }
 
@@ -187,9 +187,6 @@ RunReport scheduled_run_after_reset(Harness &h, const RunSpec &spec, const std::
 // category / queue peak, one per line, then the details to the end of the file.
 int write_run_report(const std::string &path, const RunReport &r) {
     std::ofstream out(path, std::ios::trunc);
-    std::string opts;
-    for (size_t n : r.options_per_choice)
-        opts += (opts.empty() ? "" : ",") + std::to_string(n);
     std::string labels;
     for (const Deviation &d : r.deviations)
         labels += (labels.empty() ? "" : "\t") + d.label;
@@ -197,7 +194,7 @@ int write_run_report(const std::string &path, const RunReport &r) {
         << r.hash << "\n"
         << plan_to_string(r.deviations) << "\n"
         << labels << "\n"
-        << opts << "\n"
+        << r.choices.to_string() << "\n"
         << r.divergence << "\n"
         << r.failure_class << "\n"
         << r.category << "\n"
@@ -224,11 +221,8 @@ int read_run_report(const std::string &path, RunReport *r) {
     std::istringstream ls(labels);
     for (Deviation &d : r->deviations)
         std::getline(ls, d.label, '\t');
-    r->options_per_choice.clear();
-    std::istringstream os(opts);
-    std::string n;
-    while (std::getline(os, n, ','))
-        r->options_per_choice.push_back(size_t(std::strtoul(n.c_str(), nullptr, 10)));
+    if (ChoiceShape::parse(opts, &r->choices) < 0)
+        return -1;
     std::ostringstream rest;
     rest << in.rdbuf();
     r->details = rest.str();

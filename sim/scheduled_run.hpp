@@ -9,6 +9,7 @@
 #include "harness.hpp"
 #include "scenario_parser.hpp"
 #include "scheduler.hpp"
+#include "sha256.hpp"
 
 #include <optional>
 #include <string>
@@ -28,7 +29,7 @@ struct RunReport {
     std::string failure_class; // one line naming the failure ("" when passed)
     std::string details;       // the failure report with the server's output
     std::string hash;          // SHA-256 over decision records + trace records
-    std::vector<size_t> options_per_choice;
+    ChoiceShape choices;       // how many choice points, which offered a choice
     std::vector<Deviation> deviations;
     std::string divergence; // replay: the first choice that did not match
     // failure_category.hpp: "protocol error", "deadlock", ... ("" passed,
@@ -65,7 +66,10 @@ int read_run_report(const std::string &path, RunReport *r);
 
 // SHA-256 over the decisions (wall-clock waits left out) and the bytes of
 // the trace file (if any): equal for identical runs, different when a
-// choice differed.
+// choice differed. decisions: the harness's running hash of them
+// (Harness::decision_digest), so no run keeps its decisions in memory.
+std::string run_hash(Sha256 decisions, const std::string &trace_path);
+// The same over a list of decisions (what the running hash computes).
 std::string run_hash(const std::vector<Decision> &decisions, const std::string &trace_path);
 
 } // namespace rcsim

@@ -42,6 +42,40 @@ uint64_t splitmix(uint64_t *state) {
 
 } // namespace
 
+void ChoiceShape::add(size_t options) {
+    if (options > 1) {
+        if (offered.size() < kKept)
+            offered.emplace_back(points, options);
+        ++branching;
+    }
+    ++points;
+}
+
+std::string ChoiceShape::to_string() const {
+    std::string s = std::to_string(points) + "," + std::to_string(branching);
+    for (const auto &o : offered)
+        s += "," + std::to_string(o.first) + "=" + std::to_string(o.second);
+    return s;
+}
+
+int ChoiceShape::parse(const std::string &text, ChoiceShape *out) {
+    *out = ChoiceShape{};
+    const std::vector<std::string> items = split(text, ',');
+    if (items.size() < 2 || !parse_u64(items[0], &out->points) ||
+        !parse_u64(items[1], &out->branching) || out->branching > out->points ||
+        items.size() - 2 > std::min<uint64_t>(out->branching, kKept))
+        return -EINVAL;
+    for (size_t i = 2; i < items.size(); ++i) {
+        const size_t eq = items[i].find('=');
+        uint64_t p = 0, n = 0;
+        if (eq == std::string::npos || !parse_u64(items[i].substr(0, eq), &p) ||
+            !parse_u64(items[i].substr(eq + 1), &n) || n < 2 || p >= out->points)
+            return -EINVAL;
+        out->offered.emplace_back(p, size_t(n));
+    }
+    return 0;
+}
+
 bool is_choice_kind(const std::string &kind) {
     return kind == "admit" || kind == "mmio" || kind == "cpl-order" || kind == "cpl-split" ||
            kind == "dma-reply" || kind == "dma-intervene";
@@ -147,7 +181,7 @@ uint64_t Scheduler::next_random() {
 }
 
 size_t Scheduler::pick_replay(const std::string &kind, const std::vector<std::string> &options) {
-    const size_t n = choices_.size();
+    const uint64_t n = shape_.points;
     if (n >= logged_choices_.size()) {
         if (!divergence_)
             divergence_ = "choice " + std::to_string(n) + " (" + kind +
@@ -167,9 +201,9 @@ size_t Scheduler::pick_replay(const std::string &kind, const std::vector<std::st
 }
 
 std::optional<std::string> Scheduler::replay_divergence() const {
-    if (divergence_ || !replay_ || choices_.size() >= logged_choices_.size())
+    if (divergence_ || !replay_ || shape_.points >= logged_choices_.size())
         return divergence_;
-    return "the run ended after " + std::to_string(choices_.size()) + " choice(s); the log has " +
+    return "the run ended after " + std::to_string(shape_.points) + " choice(s); the log has " +
            std::to_string(logged_choices_.size());
 }
 
@@ -189,7 +223,7 @@ size_t Scheduler::pick(const std::string &kind, const std::vector<std::string> &
         return 1 + size_t(next_random() % (n - 1));
     }
     case Kind::Plan: {
-        const auto it = plan_.find(choices_.size());
+        const auto it = plan_.find(shape_.points);
         return it != plan_.end() && it->second < n ? it->second : 0;
     }
     case Kind::Labels:
@@ -211,21 +245,10 @@ size_t Scheduler::choose(const std::string &kind, const std::vector<std::string>
     if (options.empty())
         return 0;
     const size_t c = pick(kind, options);
-    choices_.push_back({choices_.size(), kind, options, c});
+    if (c != 0)
+        deviations_.push_back({shape_.points, c, options[c]});
+    shape_.add(options.size());
     return c;
-}
-
-std::vector<Deviation> Scheduler::deviations() const {
-    std::vector<Deviation> d;
-    for (const Choice &c : choices_)
-        if (c.chosen != 0)
-            d.push_back({c.point, c.chosen, c.options[c.chosen]});
-    return d;
-}
-
-size_t Scheduler::branching_points() const {
-    return size_t(std::count_if(choices_.begin(), choices_.end(),
-                                [](const Choice &c) { return c.options.size() > 1; }));
 }
 
 } // namespace rcsim

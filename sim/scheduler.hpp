@@ -37,18 +37,27 @@
 
 namespace rcsim {
 
-struct Choice {
-    uint64_t point = 0; // ordinal among all choices of the run
-    std::string kind;   // "admit", "mmio", "cpl-order", "cpl-split"
-    std::vector<std::string> options;
-    size_t chosen = 0;
-};
-
 struct Deviation {
     uint64_t point = 0;
     size_t option = 0; // never 0
     std::string label; // the option taken (what `labels:` plans follow)
     bool operator==(const Deviation &o) const { return point == o.point && option == o.option; }
+};
+
+// What a run's choice points offered, in memory that does not grow with the
+// run: how many there were, and the option counts of the first kKept that
+// offered a choice (exploration deviates only there; a million-point run
+// of one-option points costs nothing).
+struct ChoiceShape {
+    static constexpr size_t kKept = 65536;
+    uint64_t points = 0;
+    uint64_t branching = 0;                           // points with > 1 option
+    std::vector<std::pair<uint64_t, size_t>> offered; // (point, options > 1)
+    void add(size_t options);
+    // "POINTS,BRANCHING" then ",POINT=OPTIONS" per kept branching point, and back
+    // (0 or -EINVAL): how a run report carries it.
+    std::string to_string() const;
+    static int parse(const std::string &text, ChoiceShape *out);
 };
 
 // "3=1,7=2" <-> deviations. parse: 0 or -EINVAL.
@@ -67,10 +76,13 @@ class Scheduler {
     size_t choose(const std::string &kind, const std::vector<std::string> &options);
 
     const std::string &policy() const { return policy_; }
-    const std::vector<Choice> &choices() const { return choices_; }
-    std::vector<Deviation> deviations() const;
+    // Nothing per choice point is kept but the deviations (a long fifo run
+    // has none), so a scheduler stays flat in memory however long the run.
+    uint64_t choice_count() const { return shape_.points; }
+    const ChoiceShape &shape() const { return shape_; }
+    const std::vector<Deviation> &deviations() const { return deviations_; }
     // Choice points that offered more than one option.
-    size_t branching_points() const;
+    size_t branching_points() const { return size_t(shape_.branching); }
 
     // replay: the log it follows and the first choice that did not match it.
     const DecisionLog *replay_log() const { return replay_ ? &log_ : nullptr; }
@@ -96,7 +108,8 @@ class Scheduler {
     DecisionLog log_;
     std::vector<const Decision *> logged_choices_;
     std::optional<std::string> divergence_;
-    std::vector<Choice> choices_;
+    ChoiceShape shape_;
+    std::vector<Deviation> deviations_;
 };
 
 // Decision kinds that come from the scheduler (the rest are observations).

@@ -36,6 +36,8 @@ static void arrival_report(struct vuc_ctx *ctx, const struct vuc_arrival *a) {
 
 static void arrival_queue(struct vuc_ctx *ctx, struct vuc_arrival *a) {
     a->seq = ctx->next_seq++;
+    a->held = sizeof(*a) + VUC_HDR_SIZE + a->body_len;
+    ctx->rx[a->sock].held += a->held;
     *ctx->arrivals_tail = a;
     ctx->arrivals_tail = &a->next;
     arrival_report(ctx, a);
@@ -178,6 +180,18 @@ static int frame_header(struct vuc_ctx *ctx, enum vuc_sock s) {
     return 0;
 }
 
+bool vuc_paused(const struct vuc_ctx *ctx, enum vuc_sock s) {
+    return ctx->hold && ctx->rx[s].held >= ctx->opts.max_held_bytes;
+}
+
+/* Framing stops at the held bound: the rest stays in ra, the last read's
+ * fds with it, until deliveries make room (vuc_read_socket frames it then). */
+static void park(struct vuc_rx *rx, const int *fds, unsigned nfds) {
+    memcpy(rx->park_fds, fds, sizeof(int) * nfds);
+    rx->park_nfds = nfds;
+    rx->parked = true;
+}
+
 /* Frames every whole message in the read-ahead buffer. fds are those of the
  * last read: the kernel ends a read after the skb that carried fds, so
  * they belong to the message that holds the last byte read. Returns the
@@ -190,6 +204,10 @@ static int frame_buffered(struct vuc_ctx *ctx, enum vuc_sock s, int *fds, unsign
         if (!rx->have_hdr) {
             if (avail < VUC_HDR_SIZE)
                 break;
+            if (vuc_paused(ctx, s)) {
+                park(rx, fds, nfds);
+                return count;
+            }
             int rc = frame_header(ctx, s);
             if (rc < 0) {
                 vuc_close_fds(ctx, fds, nfds);
@@ -252,10 +270,31 @@ static long read_in_place(struct vuc_ctx *ctx, enum vuc_sock s, bool wait) {
     return rx->body_have == rx->body_len ? finish_message(ctx, s) : INT_MAX;
 }
 
+/* Frames what was parked at the held bound, now that there is room. */
+static int unpark(struct vuc_ctx *ctx, enum vuc_sock s) {
+    struct vuc_rx *rx = &ctx->rx[s];
+    int fds[VUC_RX_MAX_FDS];
+    unsigned nfds = rx->park_nfds;
+    memcpy(fds, rx->park_fds, sizeof(int) * nfds);
+    rx->parked = false;
+    rx->park_nfds = 0;
+    int rc = frame_buffered(ctx, s, fds, nfds);
+    if (rx->ra_start == rx->ra_end)
+        rx->ra_start = rx->ra_end = 0;
+    return rc;
+}
+
 /* One read. Returns the arrivals queued (a disconnect counts), -EAGAIN
- * when nothing came, or -errno to stop. */
+ * when nothing came (or the socket is paused), or -errno to stop. */
 static int read_once(struct vuc_ctx *ctx, enum vuc_sock s, bool wait) {
     struct vuc_rx *rx = &ctx->rx[s];
+    if (vuc_paused(ctx, s))
+        return -EAGAIN;
+    if (rx->parked) {
+        int rc = unpark(ctx, s);
+        if (rc != 0 || rx->parked)
+            return rc == 0 ? -EAGAIN : rc;
+    }
     bool large = rx->have_hdr && rx->body_len - rx->body_have >= VUC_RX_AHEAD;
     long n = large ? read_in_place(ctx, s, wait) : read_ahead(ctx, s, wait);
     if (n == INT_MAX)
@@ -292,6 +331,9 @@ static void close_connection(struct vuc_ctx *ctx) {
         ctx->rx[s].ra_start = ctx->rx[s].ra_end = 0;
         vuc_close_fds(ctx, ctx->rx[s].fds, ctx->rx[s].nfds);
         ctx->rx[s].nfds = 0;
+        vuc_close_fds(ctx, ctx->rx[s].park_fds, ctx->rx[s].park_nfds);
+        ctx->rx[s].park_nfds = 0;
+        ctx->rx[s].parked = false;
     }
 }
 

@@ -32,6 +32,8 @@ struct vuc_ctx *vuc_create(const struct vuc_options *opts) {
         ctx->opts.max_data_xfer_size = VU_DEFAULT_MAX_DATA_XFER_SIZE;
     if (ctx->opts.timeout_ms == 0)
         ctx->opts.timeout_ms = DEFAULT_TIMEOUT_MS;
+    if (ctx->opts.max_held_bytes == 0)
+        ctx->opts.max_held_bytes = DEFAULT_MAX_HELD_BYTES;
     ctx->ops = &vuc_sock_transport;
     ctx->sock[0] = ctx->sock[1] = -1;
     ctx->next_id = 1;

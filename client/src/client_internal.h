@@ -20,6 +20,7 @@
 /* Read-ahead buffer per socket: a whole small message (and the start of the
  * next) in one recvmsg; a body of at least this much is read in place. */
 #define VUC_RX_AHEAD 16384u
+#define DEFAULT_MAX_HELD_BYTES ((size_t)8 << 20)
 /* Bound on a server's max_data_xfer_size as we use it for framing. */
 #define VUC_RX_XFER_CAP (64u * 1024u * 1024u)
 /* Replies that are not data (VERSION JSON, region caps) stay below this. */
@@ -55,6 +56,13 @@ struct vuc_rx {
     int fds[VUC_RX_MAX_FDS];
     unsigned nfds;
     bool closed; /* EOF or framing error read: do not poll it again */
+    /* Held arrivals' bytes (vuc_options.max_held_bytes). parked: framing
+     * stopped at that bound with bytes left in ra; park_fds came with the
+     * last read (they belong to the message holding ra's last byte). */
+    size_t held;
+    bool parked;
+    int park_fds[VUC_RX_MAX_FDS];
+    unsigned park_nfds;
 };
 
 enum vuc_req_state { REQ_DEFERRED, REQ_SENT, REQ_ARRIVED, REQ_DONE };
@@ -95,6 +103,7 @@ struct vuc_arrival {
     vuc_id req_id;
     struct vuc_reply_msg reply;
     struct vuc_server_cmd scmd;
+    size_t held; /* what it counts in its socket's rx.held */
     struct vuc_arrival *next;
 };
 

@@ -16,7 +16,9 @@ int vuc_poll_fds(const struct vuc_ctx *ctx, struct pollfd *fds, int max) {
         if (ctx->sock[s] < 0 || ctx->rx[s].closed)
             continue;
         fds[n].fd = ctx->sock[s];
-        fds[n].events = POLLIN;
+        /* A paused socket stays in its place (callers index by position)
+         * but asks for nothing: its readiness must not wake a wait. */
+        fds[n].events = vuc_paused(ctx, (enum vuc_sock)s) ? 0 : POLLIN;
         fds[n].revents = 0;
         n++;
     }
@@ -35,18 +37,35 @@ static int deliver_all(struct vuc_ctx *ctx) {
 /* max_msgs bounds the messages read per socket: vuc_step drains what is
  * ready; vuc_wait takes one at a time so it can stop at its own reply
  * without a last read that finds nothing. */
+/* Messages parked at the held bound are framed once there is room, whether
+ * or not the socket has more to read. */
+static int frame_parked(struct vuc_ctx *ctx, int max_msgs) {
+    int arrived = 0;
+    for (int s = 0; s < 2; s++) {
+        if (!ctx->rx[s].parked || vuc_paused(ctx, (enum vuc_sock)s))
+            continue;
+        int rc = vuc_read_socket(ctx, (enum vuc_sock)s, max_msgs, false);
+        if (rc < 0)
+            return rc;
+        arrived += rc;
+    }
+    return arrived;
+}
+
 static int step_some(struct vuc_ctx *ctx, int timeout_ms, int max_msgs) {
     struct pollfd pfd[2];
     int n = vuc_poll_fds(ctx, pfd, 2);
     if (n == 0)
         return vuc_connected(ctx) ? 0 : -ENOTCONN;
+    int arrived = frame_parked(ctx, max_msgs);
+    if (arrived < 0)
+        return arrived;
     int rc;
     do {
-        rc = poll(pfd, (nfds_t)n, timeout_ms);
+        rc = poll(pfd, (nfds_t)n, arrived ? 0 : timeout_ms);
     } while (rc < 0 && errno == EINTR);
     if (rc < 0)
         return -errno;
-    int arrived = 0;
     for (int i = 0; i < n; i++) {
         if (!pfd[i].revents)
             continue;
@@ -97,6 +116,7 @@ int vuc_deliver(struct vuc_ctx *ctx, uint64_t seq) {
     *p = a->next;
     if (ctx->arrivals_tail == &a->next)
         ctx->arrivals_tail = p;
+    ctx->rx[a->sock].held -= a->held;
     int rc = vuc_deliver_arrival(ctx, a);
     vuc_arrival_free(ctx, a);
     return rc;

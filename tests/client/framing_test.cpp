@@ -287,3 +287,62 @@ TEST_F(FramingTest, BlockingReadServesDmaThatCameInTheSameWriteAsItsReply) {
 }
 
 } // namespace
+
+// Issue 14 item 9: in hold mode a socket whose held arrivals reach
+// max_held_bytes is not read further (vuc_paused; its fd polls for
+// nothing). 200 DMA_READ commands (cmd 11, 32 bytes each) in one write:
+// framing stops at the bound in message order, stepping on frames
+// nothing, and each delivery makes room for exactly one more (all the
+// same size), parked bytes included, until all 200 arrived in order.
+TEST_F(FramingTest, HeldBoundPausesTheSocketAndFramesInMessageOrder) {
+    vuc_destroy(ctx);
+    ctx = nullptr;
+    close(peer);
+    peer = -1;
+    vuc_options o;
+    vuc_options_init(&o);
+    o.max_held_bytes = 4096;
+    connect(&o);
+    negotiate_legacy();
+    vuc_set_hold(ctx, true);
+    std::vector<uint8_t> flood;
+    for (uint16_t i = 0; i < 200; i++) {
+        std::vector<uint8_t> h = reply_hdr(uint16_t(0x100 + i), 11, 32);
+        h[8] = 0x00; // command
+        const uint8_t access[16] = {0, 0, 0, 0x10, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0};
+        h.insert(h.end(), access, access + 16);
+        flood = cat(flood, h);
+    }
+    ASSERT_TRUE(send_msg(peer, flood));
+    auto arrivals = [&](std::vector<vuc_event> *seen) {
+        for (int i = 0; i < 3; i++)
+            vuc_step(ctx, 0); // the flood is in the socket already
+        vuc_event ev{};
+        size_t n = 0;
+        while (vuc_next_event(ctx, &ev) == 1) {
+            EXPECT_EQ(ev.kind, VUC_EV_ARRIVED);
+            EXPECT_EQ(ev.arrival, VUC_ARR_DMA);
+            seen->push_back(ev);
+            n++;
+        }
+        return n;
+    };
+    std::vector<vuc_event> seen;
+    const size_t first = arrivals(&seen);
+    ASSERT_GT(first, 0u);
+    ASSERT_LT(first, 200u);
+    EXPECT_TRUE(vuc_paused(ctx, VUC_SOCK_MAIN));
+    pollfd pfd[2];
+    ASSERT_EQ(vuc_poll_fds(ctx, pfd, 2), 1);
+    EXPECT_EQ(pfd[0].events, 0);
+    EXPECT_EQ(arrivals(&seen), 0u); // paused: nothing more is framed
+    for (size_t delivered = 0; delivered < 200; delivered++) {
+        ASSERT_EQ(vuc_deliver(ctx, seen[delivered].seq), 0);
+        const size_t before = seen.size();
+        EXPECT_EQ(arrivals(&seen), before < 200 ? 1u : 0u) << "after delivering " << delivered + 1;
+    }
+    ASSERT_EQ(seen.size(), 200u);
+    for (uint16_t i = 0; i < 200; i++)
+        EXPECT_EQ(seen[i].msg_id, 0x100 + i);
+    EXPECT_FALSE(vuc_paused(ctx, VUC_SOCK_MAIN));
+}

@@ -4,11 +4,18 @@
  * (proxied through a socketpair of its own, so it can inject there too) and,
  * at the message numbered --at N (counted over both sockets and directions,
  * from 0), injects --fault F instead of or before that message. "none"
- * relays faithfully; the number of messages relayed is printed at exit. */
+ * relays faithfully; the number of messages relayed is printed at exit.
+ * big-read / big-write (issue 14 item 9): from the client's first access
+ * to BAR0 on (--at is not used), a thread sends --flood-count N (10,000)
+ * DMA_READs or DMA_WRITEs (with their data) of 1 MiB each inside the
+ * default DMA window, with blocking sends, while the main loop goes on
+ * relaying and consuming the client's answers: a flood from a server that
+ * does not wait for its replies. */
 #include <vfio_user/proto.h>
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +40,9 @@ struct peer {
     pid_t server;
     FILE *trace; /* FAULT_PEER_TRACE=PATH: one line per message, with time */
     long injected_replies;
+    long flood_count; /* big-read / big-write */
+    int big_started;
+    pthread_mutex_t twin_send; /* the flood thread and the relay share ctwin */
 };
 
 struct msg {
@@ -195,6 +205,61 @@ static void inject_dma_read(struct peer *p, uint64_t addr, uint64_t count) {
 
 static void relay_one(struct peer *p, int from);
 
+enum { BIG = 1 << 20 };
+
+/* big-read / big-write: 1 MiB commands cycling over the first 15 MiB of the
+ * default window (16 MiB at 0x10000000), sent as fast as the client reads. */
+static void *big_flood(void *arg) {
+    struct peer *p = arg;
+    int write = !strcmp(p->fault, "big-write");
+    uint8_t *data = write ? malloc(BIG) : NULL;
+    if (data)
+        memset(data, 0x5a, BIG);
+    struct {
+        struct vu_dma_access a;
+        uint8_t data[];
+    } *body = malloc(sizeof(struct vu_dma_access) + (write ? BIG : 0));
+    if (!body || (write && !data))
+        finish(p, "out of memory");
+    for (long i = 0; i < p->flood_count; ++i) {
+        body->a.addr = 0x10000000ull + (uint64_t)(i % 15) * BIG;
+        body->a.count = BIG;
+        if (write)
+            memcpy(body->data, data, BIG);
+        size_t len = sizeof body->a + (write ? BIG : 0);
+        struct vu_hdr h = {(uint16_t)(INJECT_ID_BASE + (p->inject_id++ & 0xfff)),
+                           write ? VU_CMD_DMA_WRITE : VU_CMD_DMA_READ, (uint32_t)(sizeof h + len),
+                           VU_F_TYPE_COMMAND, 0};
+        pthread_mutex_lock(&p->twin_send);
+        int rc = send_msg(p->ctwin, &h, body, len, NULL, 0);
+        pthread_mutex_unlock(&p->twin_send);
+        if (rc) {
+            fprintf(stderr, "fault_peer: big flood: client gone after %ld sent\n", i);
+            break;
+        }
+    }
+    fprintf(stderr, "fault_peer: big flood of %ld sent\n", p->flood_count);
+    free(body);
+    free(data);
+    return NULL;
+}
+
+/* The client's first access to BAR0 (region 0) starts the big flood. */
+static void maybe_start_big(struct peer *p, const struct msg *m, int from) {
+    if (p->big_started || strncmp(p->fault, "big-", 4) || from != p->cli || is_reply(m) ||
+        (m->hdr.cmd != VU_CMD_REGION_READ && m->hdr.cmd != VU_CMD_REGION_WRITE) ||
+        m->body_len < 12 || p->ctwin < 0)
+        return;
+    uint32_t region;
+    memcpy(&region, m->body + 8, sizeof region);
+    if (region != 0)
+        return;
+    p->big_started = 1;
+    pthread_t t;
+    if (pthread_create(&t, NULL, big_flood, p) || pthread_detach(t))
+        finish(p, "cannot start the flood thread");
+}
+
 /* Replies to our own injected commands are consumed here. */
 static int is_injected_reply(const struct msg *m) {
     return is_reply(m) && m->hdr.msg_id >= INJECT_ID_BASE;
@@ -299,13 +364,19 @@ static void relay_one(struct peer *p, int from) {
     }
     int to = peer_of(p, from);
     trace(p, "relay", from, &m.hdr);
+    maybe_start_big(p, &m, from);
     if (from == p->srv)
         proxy_twin(p, &m);
     if (p->count++ == p->at && inject(p, &m, to)) {
         free_msg(&m);
         return;
     }
-    if (send_msg(to, &m.hdr, m.body, m.body_len, m.fds, m.nfds)) {
+    if (to == p->ctwin)
+        pthread_mutex_lock(&p->twin_send);
+    int sent = send_msg(to, &m.hdr, m.body, m.body_len, m.fds, m.nfds);
+    if (to == p->ctwin)
+        pthread_mutex_unlock(&p->twin_send);
+    if (sent) {
         free_msg(&m);
         finish(p, "send failed");
     }
@@ -347,7 +418,14 @@ static pid_t start_server(const char *prog, const char *sock) {
 }
 
 int main(int argc, char **argv) {
-    struct peer p = {.fault = "none", .at = -1, .cli = -1, .srv = -1, .ctwin = -1, .stwin = -1};
+    struct peer p = {.fault = "none",
+                     .at = -1,
+                     .cli = -1,
+                     .srv = -1,
+                     .ctwin = -1,
+                     .stwin = -1,
+                     .flood_count = 10000,
+                     .twin_send = PTHREAD_MUTEX_INITIALIZER};
     if (getenv("FAULT_PEER_TRACE")) {
         p.trace = fopen(getenv("FAULT_PEER_TRACE"), "ae");
         if (p.trace)
@@ -359,13 +437,16 @@ int main(int argc, char **argv) {
             p.fault = argv[++i];
         else if (!strcmp(argv[i], "--at") && i + 1 < argc)
             p.at = strtol(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "--flood-count") && i + 1 < argc)
+            p.flood_count = strtol(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--socket") && i + 1 < argc)
             sock = argv[++i];
         else
             server = argv[i];
     }
     if (!sock || !server) {
-        fprintf(stderr, "usage: fault_peer [--fault F --at N] SERVER --socket PATH\n");
+        fprintf(stderr,
+                "usage: fault_peer [--fault F --at N] [--flood-count N] SERVER --socket PATH\n");
         return 2;
     }
     char inner[sizeof(((struct sockaddr_un *)0)->sun_path)];

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -83,17 +84,20 @@ class SchedCompletion : public ::testing::Test {
             << h->enumeration().mps << "\n";
         // The decision log's records (what replay and shrinking read).
         size_t ordinal = 0;
+        std::map<uint64_t, size_t> taken; // the scheduler's deviations
+        for (const Deviation &dev : s->deviations())
+            taken[dev.point] = dev.option;
         for (const Decision &d : h->decisions()) {
             if (!is_choice_kind(d.kind))
                 continue;
             const size_t c =
                 size_t(std::find(d.options.begin(), d.options.end(), d.chosen) - d.options.begin());
-            if (ordinal >= s->choices().size() || s->choices()[ordinal].chosen != c)
+            if (ordinal >= s->choice_count() || (taken.count(ordinal) ? taken[ordinal] : 0) != c)
                 return 8; // the log and the scheduler disagree
             ++ordinal;
             out << d.kind << "\t" << c << "\t" << d.options.size() << "\t" << d.chosen << "\n";
         }
-        if (ordinal != s->choices().size())
+        if (ordinal != s->choice_count())
             return 9;
         if (s->replay_divergence())
             return 10;

@@ -43,7 +43,7 @@ TEST(SchedScheduler, FifoAlwaysTakesOptionZero) {
     for (int i = 0; i < 10; ++i)
         EXPECT_EQ(s->choose("admit", kThree), 0u);
     EXPECT_TRUE(s->deviations().empty());
-    EXPECT_EQ(s->choices().size(), 10u);
+    EXPECT_EQ(s->choice_count(), 10u);
     EXPECT_EQ(s->branching_points(), 10u);
 }
 

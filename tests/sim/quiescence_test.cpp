@@ -187,6 +187,28 @@ TEST_F(FakeProc, AllThreadsInReadOrUntimedFutexIsQuiescent) {
     EXPECT_EQ(o.threads[1].why, "futex wait");
 }
 
+// Issue 14 item 9: a thread blocked sending (sendmsg 46, sendto 44, write 1,
+// writev 20) is busy, unless the harness paused a socket (its held bound):
+// then it waits on us.
+TEST_F(FakeProc, BlockedSendIsQuiescentOnlyWhileASocketIsPaused) {
+    for (const char *line : {"46 0x7 0x7ffd1000 0x4000 0x0 0x0 0x0 0x7ffd0ff8 0x7f0000001000",
+                             "44 0x7 0x7ffd1000 0x100000 0x4000 0x0 0x0 0x7ffd0ff8 0x7f00",
+                             "1 0x7 0x7ffd1000 0x100000 0x0 0x0 0x0 0x7ffd0ff8 0x7f00",
+                             "20 0x7 0x7ffd1000 0x2 0x0 0x0 0x0 0x7ffd0ff8 0x7f00"}) {
+        (void)!system(("rm -rf '" + root_ + "'").c_str());
+        make(kMainStat, {{4242, {"S", kRead}}, {4243, {"S", line}}});
+        rcsim::QuiescenceObservation o = look();
+        EXPECT_EQ(o.state, Quiescence::Busy) << line;
+        EXPECT_EQ(o.detail, "thread 4243: send") << line;
+        opts_.accept_blocked_sends = true;
+        o = look();
+        opts_.accept_blocked_sends = false;
+        EXPECT_EQ(o.state, Quiescence::Quiescent) << line << ": " << o.detail;
+        ASSERT_EQ(o.threads.size(), 2u);
+        EXPECT_EQ(o.threads[1].why, "send to a paused socket");
+    }
+}
+
 TEST_F(FakeProc, TimedFutexBitsetWaitIsBusy) {
     // 0x189 = FUTEX_WAIT_BITSET|FUTEX_PRIVATE_FLAG|FUTEX_CLOCK_REALTIME, timeout set.
     make(kMainStat,

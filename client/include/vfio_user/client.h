@@ -59,6 +59,14 @@ struct vuc_options {
      * means wait forever. A timed-out call returns -ETIMEDOUT and its late
      * reply, if it ever comes, is discarded. */
     int timeout_ms;
+    /* In hold mode, the most bytes of held (read, not yet delivered)
+     * arrivals per socket, each counted as its message plus the client's
+     * bookkeeping; 0 means 8 MiB. Past it the socket is not read (and its
+     * fd is polled for nothing) until deliveries bring it back under: the
+     * server's sends block, as against any client that stops reading.
+     * Messages are framed in order up to the bound, so which arrivals are
+     * held does not depend on how the kernel split the stream. */
+    size_t max_held_bytes;
 };
 
 /* Fills *o with the defaults above (all zero, i.e. twin offered). */
@@ -282,6 +290,9 @@ int vuc_next_event(struct vuc_ctx *ctx, struct vuc_event *ev);
  * request with its status (-ECONNRESET or -EPROTO). -ENOENT if no such
  * arrival is held. */
 int vuc_deliver(struct vuc_ctx *ctx, uint64_t seq);
+/* Whether socket s is not being read because its held arrivals reached
+ * max_held_bytes (hold mode only). */
+bool vuc_paused(const struct vuc_ctx *ctx, enum vuc_sock s);
 
 /* The decoded reply of a completed request. */
 struct vuc_result {
