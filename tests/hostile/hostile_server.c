@@ -191,26 +191,44 @@ static int send_all(struct server *s, const void *buf, size_t len, int fd) {
     return 0;
 }
 
-static int send_msg(struct server *s, uint16_t id, uint16_t cmd, uint32_t flags, uint32_t err,
-                    const void *body, size_t len, int fd) {
-    uint8_t *m = malloc(sizeof(struct vu_hdr) + len);
+/* copies: 2 sends the message twice in one write, so the client reads both
+ * at once (a duplicate that does not depend on timing). */
+static int send_copies(struct server *s, const struct vu_hdr *h, const void *body, size_t len,
+                       int fd, unsigned copies) {
+    size_t one = sizeof *h + len;
+    uint8_t *m = malloc(one * copies);
     if (!m)
         return -1;
+    for (unsigned i = 0; i < copies; i++) {
+        memcpy(m + i * one, h, sizeof *h);
+        if (len)
+            memcpy(m + i * one + sizeof *h, body, len);
+    }
+    int rc = send_all(s, m, one * copies, fd);
+    free(m);
+    return rc;
+}
+
+static int send_msg(struct server *s, uint16_t id, uint16_t cmd, uint32_t flags, uint32_t err,
+                    const void *body, size_t len, int fd) {
     struct vu_hdr h = {.msg_id = id,
                        .cmd = cmd,
                        .msg_size = (uint32_t)(sizeof h + len),
                        .flags = flags,
                        .error_no = err};
-    memcpy(m, &h, sizeof h);
-    if (len)
-        memcpy(m + sizeof h, body, len);
-    int rc = send_all(s, m, sizeof h + len, fd);
-    free(m);
-    return rc;
+    return send_copies(s, &h, body, len, fd, 1);
 }
 
 static int reply(struct server *s, const struct msg *req, const void *body, size_t len, int fd) {
     return send_msg(s, req->hdr.msg_id, req->hdr.cmd, VU_F_TYPE_REPLY, 0, body, len, fd);
+}
+
+static int reply_twice(struct server *s, const struct msg *req, const void *body, size_t len) {
+    struct vu_hdr h = {.msg_id = req->hdr.msg_id,
+                       .cmd = req->hdr.cmd,
+                       .msg_size = (uint32_t)(sizeof h + len),
+                       .flags = VU_F_TYPE_REPLY};
+    return send_copies(s, &h, body, len, -1, 2);
 }
 
 static int reply_error(struct server *s, const struct msg *req, uint32_t err) {
@@ -270,11 +288,9 @@ static int on_version(struct server *s, const struct msg *m) {
     memcpy(body + sizeof v, fmt, n);
     /* The loop: our end of the main socket, handed back as the twin. */
     int fd = s->mode == HM_VERSION_TWIN_LOOP || s->mode == HM_VERSION_TWIN_BAD_INDEX ? s->fd : -1;
-    if (reply(s, m, body, sizeof v + n, fd) < 0)
-        return -1;
     if (s->mode == HM_VERSION_DUP)
-        return reply(s, m, body, sizeof v + n, -1);
-    return 0;
+        return reply_twice(s, m, body, sizeof v + n);
+    return reply(s, m, body, sizeof v + n, fd);
 }
 
 static int on_device_info(struct server *s, const struct msg *m) {
@@ -344,9 +360,7 @@ static int on_region_info(struct server *s, const struct msg *m) {
     case HM_REGION_ERRNO_BIG:
         return reply_error(s, m, 5000);
     case HM_REGION_DUP:
-        if (reply(s, m, &r, sizeof r, -1) < 0)
-            return -1;
-        break;
+        return reply_twice(s, m, &r, sizeof r);
     default:
         break;
     }
@@ -446,9 +460,11 @@ static int on_region_read(struct server *s, const struct msg *m) {
         rc = -1;
     for (uint32_t i = 0; a.region == VU_PCI_BAR0_REGION && rc == 0 && i < a.count; i++)
         body[sizeof a + i] = (uint8_t)(a.offset + i);
-    rc = rc < 0 ? reply_error(s, m, EINVAL) : reply(s, m, body, len, -1);
-    if (rc == 0 && s->mode == HM_READ_DUP && a.region == VU_PCI_BAR0_REGION)
-        rc = reply(s, m, body, len, -1);
+    bool twice = s->mode == HM_READ_DUP && a.region == VU_PCI_BAR0_REGION;
+    if (rc < 0)
+        rc = reply_error(s, m, EINVAL);
+    else
+        rc = twice ? reply_twice(s, m, body, len) : reply(s, m, body, len, -1);
     free(body);
     return rc;
 }
