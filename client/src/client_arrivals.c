@@ -52,7 +52,7 @@ static void drop(struct vuc_ctx *ctx, struct vuc_arrival *a, int why) {
                      "duplicate reply?)",
                      a->sock == VUC_SOCK_TWIN ? "twin" : "main", a->hdr.cmd, a->hdr.msg_id);
     ctx->stats.closed_fds += a->nfds;
-    if (ctx->hold) {
+    if (ctx->hold || ctx->hold_lifted) {
         struct vuc_event ev = {.kind = VUC_EV_PROTOCOL,
                                .status = why,
                                .sock = a->sock,

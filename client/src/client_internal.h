@@ -124,6 +124,9 @@ struct vuc_ctx {
     struct vuc_arrival *arrivals, **arrivals_tail;
     uint64_t next_seq;
     bool hold;
+    /* A blocking call in hold mode lifts hold while it waits; a reply dropped
+     * then is still reported (VUC_EV_PROTOCOL), or nobody would know. */
+    bool hold_lifted;
     struct vuc_event *events;
     size_t ev_head, ev_count, ev_cap;
     struct vuc_map *maps;

@@ -158,6 +158,32 @@ TEST_F(HostileReplies, TwinSocketThatIsTheMainSocketFailsNegotiation) {
     }
 }
 
+// In hold mode (the harness's), a blocking call lifts hold while it waits:
+// a duplicate reply read then is still reported as VUC_EV_PROTOCOL, as a
+// duplicate read while held is.
+TEST_F(HostileReplies, DuplicateReplyDuringABlockingCallInHoldModeIsReported) {
+    connect();
+    negotiate_legacy();
+    vuc_set_hold(ctx, true);
+    EXPECT_EQ(device_info(9, 5), 0);
+    serve([&] {
+        WireMsg m = expect_cmd(peer, VU_CMD_DEVICE_GET_INFO);
+        std::vector<uint8_t> p;
+        put32(p, 16), put32(p, VU_DEV_F_PCI), put32(p, 9), put32(p, 5);
+        std::vector<uint8_t> r = reply(m.msg_id(), m.cmd(), p);
+        std::vector<uint8_t> two = r;
+        two.insert(two.end(), r.begin(), r.end());
+        send_msg(peer, two);
+    });
+    vu_device_info info{};
+    EXPECT_EQ(vuc_device_get_info(ctx, &info), 0);
+    join();
+    vuc_event ev{};
+    ASSERT_TRUE(next_event(&ev, 200));
+    EXPECT_EQ(ev.kind, VUC_EV_PROTOCOL);
+    EXPECT_EQ(ev.cmd, VU_CMD_DEVICE_GET_INFO);
+}
+
 // A proper twin (a fresh socketpair end) is still taken.
 TEST_F(HostileReplies, FreshSocketpairTwinIsTaken) {
     connect();
