@@ -516,16 +516,20 @@ static int dispatch(struct server *s, const struct msg *m) {
 
 /* ---- Main ----------------------------------------------------------------- */
 
+/* Bound under a temporary name and renamed once listening, so a client
+ * that sees PATH can connect (a socket bound but not yet listening refuses). */
 static int listen_on(const char *path) {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof a.sun_path)
+    if (strlen(path) + 4 >= sizeof a.sun_path)
         return -1;
-    strcpy(a.sun_path, path);
+    snprintf(a.sun_path, sizeof a.sun_path, "%s.tmp", path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    unlink(path);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1) < 0) {
+    unlink(a.sun_path);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1) < 0 ||
+        rename(a.sun_path, path) < 0) {
         if (fd >= 0)
             close(fd);
+        unlink(a.sun_path);
         return -1;
     }
     return fd;
