@@ -77,6 +77,9 @@ void note_refused(Bridge &bridge, const vuc_event &ev, const std::string &label)
                 why = w.compare(0, cmd.size(), cmd) == 0 ? "size or echoed fields differ"
                                                          : "wrong command";
             }
+        if (ev.error_reply && (ev.error_no == 0 || ev.error_no > 4095))
+            why = "an error reply with an invalid errno " + std::to_string(ev.error_no) +
+                  ": a protocol error";
         bridge.note_failure("server's " + label + " does not fit " + req + " (" + why + ")" + err);
     } else if (ev.arrival == VUC_ARR_BAD_CMD) {
         bridge.note_failure("server sent a command the client refused" + err + ": " + label);

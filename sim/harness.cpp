@@ -169,7 +169,9 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
     if (rc == 0)
         rc = vuc_negotiate(ctx_);
     if (rc < 0) {
-        *error = "cannot connect to " + socket_path + ": " + strerror(-rc);
+        const char *why = vuc_protocol_problem(ctx_);
+        *error = "cannot connect to " + socket_path + ": " + strerror(-rc) +
+                 (why ? std::string(" (") + why + ")" : "");
         // A server that broke the connection during VERSION is usually
         // dying: its exit status and output belong in the report.
         if (server_) {
@@ -192,6 +194,15 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
             *error = "DMA_MAP of " + w.name + " refused: " + strerror(-rc);
             return rc;
         }
+    }
+    // A reply dropped during setup (a second VERSION reply, read with a
+    // blocking call) has no event to fail the run later: fail it here.
+    vuc_stats st;
+    vuc_get_stats(ctx_, &st);
+    if (st.dropped_replies > 0) {
+        const char *why = vuc_protocol_problem(ctx_);
+        *error = std::string("protocol error during setup: ") + (why ? why : "reply dropped");
+        return -EPROTO;
     }
     admission_ = std::make_unique<Admission>(ctx_, *bridge_, cfg_.admission);
     admission_->set_clock([this] { return top_->time_ps(); });

@@ -15,8 +15,9 @@ void probe_usage(FILE *f) {
                     "  Connects to the vfio-user server listening on SOCKET and prints its\n"
                     "  device: info, regions, config space header, capabilities, IRQs.\n"
                     "  --no-twin  do not offer the twin socket (DMA stays on the main socket)\n"
-                    "Exit status: 0 ok, 1 the server failed a request, 2 usage or connection "
-                    "error.\n");
+                    "Exit status: 0 ok, 1 a request failed or the server broke the protocol\n"
+                    "(the probe stops at the first lost connection), 2 usage, connection or\n"
+                    "negotiation error.\n");
 }
 
 } // namespace

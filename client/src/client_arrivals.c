@@ -30,7 +30,10 @@ static void arrival_report(struct vuc_ctx *ctx, const struct vuc_arrival *a) {
                            .cmd = a->hdr.cmd,
                            .msg_id = a->hdr.msg_id,
                            .addr = a->scmd.addr,
-                           .count = a->scmd.count};
+                           .count = a->scmd.count,
+                           .error_reply =
+                               a->kind == VUC_ARR_REPLY && (a->hdr.flags & VU_F_ERROR) != 0,
+                           .error_no = a->hdr.error_no};
     vuc_push_event(ctx, &ev);
 }
 
@@ -46,8 +49,12 @@ static void arrival_queue(struct vuc_ctx *ctx, struct vuc_arrival *a) {
 /* A message that is dropped instead of becoming an arrival. */
 static void drop(struct vuc_ctx *ctx, struct vuc_arrival *a, int why) {
     ctx->stats.dropped_replies++;
+    vuc_note_problem(ctx,
+                     "reply nobody asked for on the %s socket (command %u, msg_id %u; a "
+                     "duplicate reply?)",
+                     a->sock == VUC_SOCK_TWIN ? "twin" : "main", a->hdr.cmd, a->hdr.msg_id);
     ctx->stats.closed_fds += a->nfds;
-    if (ctx->hold) {
+    if (ctx->hold || ctx->hold_lifted) {
         struct vuc_event ev = {.kind = VUC_EV_PROTOCOL,
                                .status = why,
                                .sock = a->sock,
@@ -85,6 +92,9 @@ static void classify_reply(struct vuc_ctx *ctx, struct vuc_arrival *a) {
     a->req_id = r->id;
     a->status = vuc_parse_reply(&a->hdr, a->body, a->body_len, r->cmd, r->msg + VUC_HDR_SIZE,
                                 r->payload_len, &a->reply);
+    if ((a->hdr.flags & VU_F_ERROR) && a->status == -EPROTO && a->hdr.cmd == r->cmd)
+        vuc_note_problem(ctx, "error reply to command %u (msg_id %u) with an invalid errno %u",
+                         r->cmd, r->msg_id, a->hdr.error_no);
     trim_fds(ctx, a,
              a->status == 0 ? vuc_reply_fds_allowed(r->cmd, &a->reply, ctx->twin_offered) : 0);
     r->state = REQ_ARRIVED;

@@ -3,6 +3,8 @@
  * message goes through (trace hook, SO_SNDTIMEO, shutdown on a torn send).
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +153,19 @@ bool vuc_has_twin(const struct vuc_ctx *ctx) {
 
 void vuc_get_stats(const struct vuc_ctx *ctx, struct vuc_stats *out) {
     *out = ctx->stats;
+}
+
+void vuc_note_problem(struct vuc_ctx *ctx, const char *fmt, ...) {
+    if (ctx->problem[0])
+        return; /* the first one caused the rest */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->problem, sizeof(ctx->problem), fmt, ap);
+    va_end(ap);
+}
+
+const char *vuc_protocol_problem(const struct vuc_ctx *ctx) {
+    return ctx->problem[0] ? ctx->problem : NULL;
 }
 
 uint32_t vuc_rx_limit(const struct vuc_ctx *ctx) {

@@ -133,6 +133,9 @@ struct vuc_ctx {
     struct vuc_arrival *arrivals, **arrivals_tail;
     uint64_t next_seq;
     bool hold;
+    /* A blocking call in hold mode lifts hold while it waits; a reply dropped
+     * then is still reported (VUC_EV_PROTOCOL), or nobody would know. */
+    bool hold_lifted;
     struct vuc_event *events;
     size_t ev_head, ev_count, ev_cap;
     struct vuc_map *maps;
@@ -145,6 +148,7 @@ struct vuc_ctx {
     vuc_trace_fn trace_fn;
     void *trace_opaque;
     struct vuc_stats stats;
+    char problem[160]; /* vuc_protocol_problem(); empty: none yet */
 };
 
 /* client_ctx.c */
@@ -153,6 +157,10 @@ int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, 
                  const int *fds, size_t nfds);
 uint32_t vuc_rx_limit(const struct vuc_ctx *ctx);
 void vuc_set_send_timeout(const struct vuc_ctx *ctx, int fd);
+
+/* Records the first protocol violation, printf-style. */
+void vuc_note_problem(struct vuc_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* client_requests.c */
 struct vuc_req *vuc_req_find(struct vuc_ctx *ctx, vuc_id id);
@@ -179,6 +187,10 @@ int vuc_send_error_reply(struct vuc_ctx *ctx, enum vuc_sock s, const struct vu_h
 int vuc_maps_add(struct vuc_ctx *ctx, const struct vuc_map *m);
 void vuc_maps_remove(struct vuc_ctx *ctx, uint64_t iova, uint64_t size);
 void vuc_dma_pending_free_all(struct vuc_ctx *ctx);
+
+/* unix_peer.c: the inode of the socket at the other end of Unix socket fd
+ * (sock_diag); -errno when the kernel will not say. */
+int vuc_unix_peer_ino(int fd, uint64_t *peer_ino);
 
 /* client_negotiate.c */
 void vuc_version_hook(struct vuc_ctx *ctx, struct vuc_req *r);

@@ -28,14 +28,21 @@ int vuc_region_info(struct vuc_ctx *ctx, uint32_t index, struct vuc_region *out)
             rc = vuc_parse_region_info(r->reply.data, r->reply.data_len, out);
             if (rc == 0)
                 out->fd = vuc_take_fd(ctx, id);
+            else
+                vuc_note_problem(ctx,
+                                 "region %u info: its mmap range wraps, or its capability "
+                                 "chain points outside the reply, loops or is cut short",
+                                 index);
             vuc_release(ctx, id);
             return rc;
         }
         vuc_release(ctx, id);
         /* Asked once for what the server said it needs; asking again means
          * the server keeps moving the goalposts. */
-        if (attempt > 0 || needed > VUC_RX_META_MAX)
+        if (attempt > 0 || needed > VUC_RX_META_MAX) {
+            vuc_note_problem(ctx, "region %u info: the server asks for argsz %u", index, needed);
             return -EPROTO;
+        }
         argsz = needed;
     }
 }

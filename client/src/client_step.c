@@ -145,8 +145,10 @@ int vuc_wait(struct vuc_ctx *ctx, vuc_id id, int timeout_ms) {
         }
         bool held = ctx->hold;
         ctx->hold = false;
+        ctx->hold_lifted = held;
         rc = can_block_on_main(ctx, left) ? step_blocking(ctx, 1) : step_some(ctx, left, 1);
         ctx->hold = held;
+        ctx->hold_lifted = false;
         if (rc < 0 && r->state != REQ_DONE)
             return rc;
     }

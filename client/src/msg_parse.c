@@ -56,6 +56,11 @@ static int decode_device_info(const uint8_t *p, size_t len, const uint8_t *req, 
     if (len != sizeof(struct vu_device_info))
         return -EPROTO;
     memcpy(&out->u.device_info, p, len);
+    /* Counts a caller loops over: QEMU's bounds, so a server claiming 2^31
+     * regions cannot keep a client asking for ever. */
+    if (out->u.device_info.num_regions > VUC_MAX_REGIONS ||
+        out->u.device_info.num_irqs > VUC_MAX_IRQS)
+        return -EPROTO;
     return 0;
 }
 
@@ -264,6 +269,12 @@ static int decode_sparse(const uint8_t *p, size_t len, uint32_t off, struct vuc_
     size_t room = (len - off - sizeof(cap)) / sizeof(struct vu_sparse_mmap_area);
     if (cap.nr_areas > room)
         return -EPROTO;
+    for (uint32_t i = 0; i < cap.nr_areas; i++) { /* every area inside the region */
+        struct vu_sparse_mmap_area a;
+        memcpy(&a, p + off + sizeof(cap) + i * sizeof(a), sizeof(a));
+        if (a.offset > out->info.size || a.size > out->info.size - a.offset)
+            return -EPROTO;
+    }
     out->nr_areas = cap.nr_areas;
     out->nr_areas_stored =
         cap.nr_areas < VUC_MAX_SPARSE_AREAS ? cap.nr_areas : VUC_MAX_SPARSE_AREAS;
@@ -289,6 +300,10 @@ int vuc_parse_region_info(const uint8_t *payload, size_t len, struct vuc_region 
     if (len < sizeof(struct vu_region_info))
         return -EPROTO;
     memcpy(&out->info, payload, sizeof(out->info));
+    /* The mmap range [offset, offset + size) of the fd must exist. */
+    if ((out->info.flags & VU_REGION_F_MMAP) &&
+        out->info.offset + out->info.size < out->info.offset)
+        return -EPROTO;
     if (!(out->info.flags & VU_REGION_F_CAPS) || out->info.cap_offset == 0)
         return 0;
     /* The caps may not have fit the argsz we offered: nothing to walk yet. */

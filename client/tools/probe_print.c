@@ -2,7 +2,8 @@
  * The printing half of vu-probe, shared with `rcsim probe`: negotiates with a
  * vfio-user server and prints what the device offers, like `lspci -v` does
  * for a PCI function: device info, regions, the config space header with its
- * capability list, IRQ counts.
+ * capability list, IRQ counts. Exit 1 when any request failed or the server
+ * broke the protocol; the probe stops at the first lost connection.
  */
 #include "probe_print.h"
 
@@ -20,6 +21,24 @@ static const char *const region_names[VU_PCI_NUM_REGIONS] = {
     "BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "CONFIG", "VGA"};
 static const char *const irq_names[VU_PCI_NUM_IRQS] = {"INTx", "MSI", "MSI-X", "ERR", "REQ"};
 
+/* A request that failed: counted (exit 1), and once the connection is gone
+ * (EOF, a stream that cannot be framed, a timeout) nothing more is asked.
+ * Returns true when the probe should stop. */
+struct probe {
+    struct vuc_ctx *ctx;
+    FILE *out, *err;
+    const char *prog;
+    unsigned failed;
+};
+
+static bool failed(struct probe *p, int rc) {
+    p->failed++;
+    if (vuc_connected(p->ctx) && rc != -ETIMEDOUT)
+        return false;
+    fprintf(p->err, "%s: connection lost (%s): stopping\n", p->prog, strerror(-rc));
+    return true;
+}
+
 static const char *name_of(const char *const *names, unsigned n, uint32_t i) {
     return i < n ? names[i] : "?";
 }
@@ -31,13 +50,15 @@ static uint32_t le(const uint8_t *p, unsigned n) {
     return v;
 }
 
-static void print_region(FILE *out, struct vuc_ctx *ctx, uint32_t i) {
+/* Returns false when the probe should stop. */
+static bool print_region(struct probe *p, uint32_t i) {
+    FILE *out = p->out;
     struct vuc_region r;
-    int rc = vuc_region_info(ctx, i, &r);
+    int rc = vuc_region_info(p->ctx, i, &r);
     if (rc < 0) {
         fprintf(out, "  region %u (%s): error %s\n", i,
                 name_of(region_names, VU_PCI_NUM_REGIONS, i), strerror(-rc));
-        return;
+        return !failed(p, rc);
     }
     uint32_t f = r.info.flags;
     fprintf(out, "  region %u (%s): size 0x%" PRIx64 " flags 0x%x%s%s%s%s\n", i,
@@ -53,6 +74,7 @@ static void print_region(FILE *out, struct vuc_ctx *ctx, uint32_t i) {
         fprintf(out, "    mmap fd offered at offset 0x%" PRIx64 "\n", r.info.offset);
         close(r.fd);
     }
+    return true;
 }
 
 static const char *cap_name(unsigned id) {
@@ -117,20 +139,23 @@ static void print_bars(FILE *out, const uint8_t *cfg) {
     }
 }
 
-static int print_config(FILE *out, struct vuc_ctx *ctx) {
+/* Returns false when the probe should stop. */
+static bool print_config(struct probe *p) {
+    FILE *out = p->out;
     struct vuc_region r;
-    if (vuc_region_info(ctx, VU_PCI_CONFIG_REGION, &r) < 0 || r.info.size < 64) {
+    int rc = vuc_region_info(p->ctx, VU_PCI_CONFIG_REGION, &r);
+    if (rc < 0 || r.info.size < 64) {
         fprintf(out, "config space: not available\n");
-        return 0;
+        return rc < 0 ? !failed(p, rc) : true;
     }
     if (r.fd >= 0)
         close(r.fd);
     uint8_t cfg[CONFIG_SPACE_MAX];
     size_t n = r.info.size < sizeof(cfg) ? (size_t)r.info.size : sizeof(cfg);
-    int rc = vuc_region_read(ctx, VU_PCI_CONFIG_REGION, 0, cfg, n);
+    rc = vuc_region_read(p->ctx, VU_PCI_CONFIG_REGION, 0, cfg, n);
     if (rc < 0) {
         fprintf(out, "config space: read failed: %s\n", strerror(-rc));
-        return rc;
+        return !failed(p, rc);
     }
     fprintf(out, "config space (%zu bytes read):\n  vendor 0x%04x device 0x%04x\n", n, le(cfg, 2),
             le(cfg + 2, 2));
@@ -145,20 +170,35 @@ static int print_config(FILE *out, struct vuc_ctx *ctx) {
         print_cap_list(out, cfg);
     if (n > CONFIG_HEADER_SIZE)
         print_ext_caps(out, cfg, n);
-    return 0;
+    return true;
 }
 
-static void print_irqs(FILE *out, struct vuc_ctx *ctx, uint32_t num) {
+static void print_irqs(struct probe *p, uint32_t num) {
     for (uint32_t i = 0; i < num; i++) {
         struct vu_irq_info info;
-        int rc = vuc_irq_info(ctx, i, &info);
-        if (rc < 0)
-            fprintf(out, "  irq %u (%s): error %s\n", i, name_of(irq_names, VU_PCI_NUM_IRQS, i),
-                    strerror(-rc));
-        else
-            fprintf(out, "  irq %u (%s): count %u flags 0x%x\n", i,
-                    name_of(irq_names, VU_PCI_NUM_IRQS, i), info.count, info.flags);
+        int rc = vuc_irq_info(p->ctx, i, &info);
+        const char *name = name_of(irq_names, VU_PCI_NUM_IRQS, i);
+        if (rc == 0) {
+            fprintf(p->out, "  irq %u (%s): count %u flags 0x%x\n", i, name, info.count,
+                    info.flags);
+            continue;
+        }
+        fprintf(p->out, "  irq %u (%s): error %s\n", i, name, strerror(-rc));
+        if (failed(p, rc))
+            return;
     }
+}
+
+/* Violations that fail no request (a reply nobody asked for) still fail
+ * the probe. */
+static void report_problem(struct probe *p) {
+    const char *why = vuc_protocol_problem(p->ctx);
+    struct vuc_stats st;
+    vuc_get_stats(p->ctx, &st);
+    if (why)
+        fprintf(p->err, "%s: protocol error: %s\n", p->prog, why);
+    if (st.dropped_replies > 0)
+        p->failed++;
 }
 
 int vu_probe_print(struct vuc_ctx *ctx, FILE *out, FILE *err, const char *prog) {
@@ -166,22 +206,31 @@ int vu_probe_print(struct vuc_ctx *ctx, FILE *out, FILE *err, const char *prog) 
     fprintf(out, "vfio-user %u.%u max_msg_fds %u max_data_xfer_size %" PRIu64 " twin socket %s\n",
             c->major, c->minor, c->max_msg_fds, c->max_data_xfer_size,
             c->twin_socket ? "yes" : "no");
+    struct probe p = {.ctx = ctx, .out = out, .err = err, .prog = prog};
     struct vu_device_info info;
     int rc = vuc_device_get_info(ctx, &info);
     if (rc < 0) {
         fprintf(err, "%s: DEVICE_GET_INFO failed: %s\n", prog, strerror(-rc));
+        report_problem(&p);
         return 1;
     }
     fprintf(out, "device: flags 0x%x%s%s regions %u irqs %u\n", info.flags,
             info.flags & VU_DEV_F_RESET ? " RESET" : "", info.flags & VU_DEV_F_PCI ? " PCI" : "",
             info.num_regions, info.num_irqs);
     fprintf(out, "regions:\n");
-    for (uint32_t i = 0; i < info.num_regions; i++)
-        print_region(out, ctx, i);
-    rc = print_config(out, ctx);
-    fprintf(out, "irqs:\n");
-    print_irqs(out, ctx, info.num_irqs);
-    return rc < 0 ? 1 : 0;
+    bool go_on = true;
+    for (uint32_t i = 0; go_on && i < info.num_regions; i++)
+        go_on = print_region(&p, i);
+    if (go_on)
+        go_on = print_config(&p);
+    if (go_on) {
+        fprintf(out, "irqs:\n");
+        print_irqs(&p, info.num_irqs);
+    }
+    report_problem(&p);
+    if (p.failed)
+        fprintf(err, "%s: %u request%s failed\n", prog, p.failed, p.failed == 1 ? "" : "s");
+    return p.failed ? 1 : 0;
 }
 
 int vu_probe_socket(const char *path, bool no_twin, FILE *out, FILE *err, const char *prog) {
@@ -194,9 +243,11 @@ int vu_probe_socket(const char *path, bool no_twin, FILE *out, FILE *err, const 
         return 2;
     }
     int rc = vuc_connect(ctx, path);
-    if (rc == 0 && (rc = vuc_negotiate(ctx)) < 0)
-        fprintf(err, "%s: VERSION negotiation with %s failed: %s\n", prog, path, strerror(-rc));
-    else if (rc < 0)
+    if (rc == 0 && (rc = vuc_negotiate(ctx)) < 0) {
+        const char *why = vuc_protocol_problem(ctx);
+        fprintf(err, "%s: VERSION negotiation with %s failed: %s%s%s\n", prog, path, strerror(-rc),
+                why ? ": " : "", why ? why : "");
+    } else if (rc < 0)
         fprintf(err, "%s: cannot connect to %s: %s\n", prog, path, strerror(-rc));
     int status = rc < 0 ? 2 : vu_probe_print(ctx, out, err, prog);
     vuc_destroy(ctx);

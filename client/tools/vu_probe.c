@@ -1,7 +1,8 @@
 /*
  * vu-probe SOCKET: negotiates with a vfio-user server and prints what the
- * device offers (probe_print.c). Exit 0 when everything was read, 1 when the
- * server failed a request, 2 on usage or connection errors.
+ * device offers (probe_print.c). Exit 0 when everything was read, 1 when a
+ * request failed or the server broke the protocol, 2 on usage, connection or
+ * negotiation errors.
  */
 #include <stdbool.h>
 #include <stdio.h>

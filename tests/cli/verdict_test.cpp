@@ -28,6 +28,7 @@ const std::string kRcsim = RCSIM_PATH;
 const std::string kModels = RCSIM_SERVER_MODELS_DIR;
 const std::string kScenarios = CLI_SCENARIOS_DIR;
 const std::string kFaultPeer = FAULT_PEER;
+const std::string kHostileServer = HOSTILE_SERVER;
 
 bool contains(const std::string &s, const std::string &what) {
     return s.find(what) != std::string::npos;
@@ -173,6 +174,22 @@ TEST(CliVerdict, ReportSaysTheServerExitedWithAndWithoutASchedule) {
         EXPECT_TRUE(contains(r.out + r.err, "exited with status 0")) << r.out << r.err;
         EXPECT_FALSE(contains(r.out + r.err, ") running")) << r.out << r.err;
     }
+}
+
+// A server that crashes while answering VERSION: the setup error shows its
+// last words and how it ended, not only "Connection reset by peer" (it
+// closes its socket 100 ms before it aborts).
+TEST(CliVerdict, ServerCrashingDuringVersionIsReportedWithItsStatusAndOutput) {
+    TempDir d;
+    const std::string scen = d.write("r.rcs", "read cfg 0x00 2\n");
+    const auto r =
+        run_command({kRcsim, "run", "--server",
+                     kHostileServer + " --mode version-crash --in-place --socket {socket}",
+                     "--scenario", scen});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "cannot connect")) << r.err;
+    EXPECT_TRUE(contains(r.err, "killed by signal 6")) << r.err;
+    EXPECT_TRUE(contains(r.err, "hostile_server: crashing on VERSION")) << r.err;
 }
 
 // ---- item 7: bytes moved, not bytes requested

@@ -42,6 +42,48 @@ def transcript_seeds():
         write("fuzz_server_msg", f"{stem}_c2s_main", b"\x00" + c2s_main)
 
 
+def msg(msg_id, cmd, payload, reply=False):
+    size = 16 + len(payload)
+    return (msg_id.to_bytes(2, "little") + cmd.to_bytes(2, "little") + size.to_bytes(4, "little")
+            + (1 if reply else 0).to_bytes(4, "little") + bytes(4) + payload)
+
+
+def u32(v):
+    return v.to_bytes(4, "little")
+
+
+def u64(v):
+    return v.to_bytes(8, "little")
+
+
+def queue_seeds():
+    """fuzz_server_queue: a doorbell DMA with client commands, a reset and an
+    unmap arriving before its reply (server DMA ids count from 1)."""
+    base = 0x10000000
+    json_caps = b'{"capabilities":{"max_msg_fds":8,"max_data_xfer_size":1048576}}\0'
+    setup = (msg(1, 1, bytes([0, 0, 2, 0]) + json_caps)
+             + msg(2, 2, u32(32) + u32(3) + u64(0) + u64(base) + u64(0x1000))
+             + msg(3, 10, u64(0) + u32(0) + u32(8) + u64(base))
+             + msg(4, 10, u64(8) + u32(0) + u32(8) + u64(16)))
+    ring_read = msg(5, 10, u64(0x10) + u32(0) + u32(4) + u32(1))
+    ring_write = msg(5, 10, u64(0x10) + u32(0) + u32(4) + u32(0))
+    cfg_read = msg(6, 9, u64(0) + u32(7) + u32(4))
+    read_reply = msg(1, 11, u64(base) + u64(16) + bytes(range(16)), reply=True)
+    write_reply = msg(1, 12, u64(base) + u64(16), reply=True)
+    reset = msg(7, 13, b"")
+    unmap = msg(7, 3, u32(24) + u32(0) + u64(base) + u64(0x1000))
+    seeds = {
+        "read_then_cfg_queued": (0, setup + ring_read + cfg_read + read_reply),
+        "write_then_cfg_queued": (0, setup + ring_write + cfg_read + write_reply),
+        "read_limit_64": (1 << 2, setup + ring_read + cfg_read + cfg_read + read_reply),
+        "read_reset_mid": (0, setup + ring_read + reset + read_reply),
+        "write_unmap_mid": (0, setup + ring_write + unmap + write_reply),
+        "read_eof_mid": (0, setup + ring_read + cfg_read),
+    }
+    for name, (flags, stream) in seeds.items():
+        write("fuzz_server_queue", name, bytes([flags]) + stream)
+
+
 TLPS = {
     # fmt/type, length, requester/tag/BEs, address: as the spec draws them.
     "memrd32": "00000001" "0100010f" "00001000",
@@ -69,8 +111,10 @@ def scenario_seeds():
 
 
 if __name__ == "__main__":
-    for t in ("fuzz_client_msg", "fuzz_server_msg", "fuzz_tlp_decode", "fuzz_scenario"):
+    for t in ("fuzz_client_msg", "fuzz_server_msg", "fuzz_server_queue", "fuzz_tlp_decode",
+              "fuzz_scenario"):
         shutil.rmtree(OUT / t, ignore_errors=True)
     transcript_seeds()
+    queue_seeds()
     tlp_seeds()
     scenario_seeds()

@@ -278,6 +278,9 @@ struct vuc_event {
     enum vuc_sock sock;
     uint16_t cmd, msg_id;
     uint64_t addr, count; /* ARRIVED DMA: the request */
+    bool error_reply;     /* ARRIVED REPLY: the server set the error flag */
+    uint32_t error_no;    /* ARRIVED REPLY with error_reply: its errno as sent
+                             (0 or > 4095 makes status -EPROTO) */
 };
 
 /* Takes the oldest event: returns 1 and fills *ev, or 0 when none. Events
@@ -341,6 +344,11 @@ struct vuc_stats {
     uint64_t bad_commands;    /* server commands answered with an error */
 };
 void vuc_get_stats(const struct vuc_ctx *ctx, struct vuc_stats *out);
+
+/* What the first protocol violation the client saw was, in words (a reply
+ * nobody asked for, a twin socket that loops back to our main socket, ...),
+ * or NULL when there was none: the errno of a failed call says less. */
+const char *vuc_protocol_problem(const struct vuc_ctx *ctx);
 
 #ifdef __cplusplus
 }

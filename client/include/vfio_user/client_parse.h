@@ -18,6 +18,12 @@
 extern "C" {
 #endif
 
+/* Most regions and IRQ types a DEVICE_GET_INFO reply may claim (QEMU's
+ * vfio-user client refuses more, with the same numbers): a caller loops over
+ * them, one request each. */
+#define VUC_MAX_REGIONS 100u
+#define VUC_MAX_IRQS 50u
+
 /* Header: len >= 16 else -EINVAL; msg_size < 16 -> -EPROTO; msg_size >
  * max_msg_size -> -EMSGSIZE; type other than command/reply -> -EPROTO; a reply
  * with NO_REPLY -> -EPROTO. Checked before anything is allocated for the body. */
@@ -50,7 +56,9 @@ struct vuc_reply_msg {
  * hdr must come from vuc_parse_hdr, payload is msg_size - 16 bytes.
  * Errors: cmd differs from req_cmd -> -EPROTO; error reply with error_no 0 or
  * above 4095 -> -EPROTO; payload length wrong for the command -> -EPROTO;
- * echoed fields differ -> -EPROTO. An error reply decodes to status
+ * echoed fields differ -> -EPROTO; DEVICE_GET_INFO claiming more than
+ * VUC_MAX_REGIONS regions or VUC_MAX_IRQS IRQ types -> -EPROTO. An error
+ * reply decodes to status
  * -error_no and returns 0. */
 int vuc_parse_reply(const struct vu_hdr *hdr, const uint8_t *payload, size_t len, uint16_t req_cmd,
                     const uint8_t *req, size_t req_len, struct vuc_reply_msg *out);
@@ -112,6 +120,8 @@ int vuc_version_parse(const uint8_t *payload, size_t len, uint16_t proposed_mino
  * Caps are walked only when flags has CAPS; cap_offset/next must lie inside
  * the payload, after the 32-byte info, strictly increasing (no loops), each
  * cap whole: -EPROTO otherwise. Unknown cap ids are skipped. */
+/* Also -EPROTO: a mappable region whose offset + size wraps, a sparse area
+ * outside the region. */
 int vuc_parse_region_info(const uint8_t *payload, size_t len, struct vuc_region *out);
 
 #ifdef __cplusplus

@@ -1,0 +1,56 @@
+/* The ways hostile_server breaks the protocol: one enum, one table of names
+ * and what each does (hostile_modes.c). */
+#ifndef HOSTILE_MODES_H
+#define HOSTILE_MODES_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum hostile_mode {
+    HM_OK,
+    HM_VERSION_BAD_JSON,
+    HM_VERSION_HUGE_FDS,
+    HM_VERSION_HUGE_XFER,
+    HM_VERSION_TWIN_NO_FD,
+    HM_VERSION_TWIN_BAD_INDEX,
+    HM_VERSION_TWIN_LOOP,
+    HM_VERSION_DUP,
+    HM_VERSION_STALL,
+    HM_VERSION_EOF,
+    HM_VERSION_CRASH,
+    HM_INFO_REGIONS_2G,
+    HM_INFO_IRQS_2G,
+    HM_INFO_EOF,
+    HM_INFO_STALL,
+    HM_REGION_WRAP,
+    HM_REGION_CAPS_LOOP,
+    HM_REGION_CAPS_OUTSIDE,
+    HM_REGION_EOF,
+    HM_REGION_DUP,
+    HM_REGION_ERRNO0,
+    HM_REGION_ERRNO_BIG,
+    HM_READ_ERRNO0,
+    HM_READ_ERRNO_BIG,
+    HM_READ_STALL,
+    HM_READ_EOF,
+    HM_READ_DUP,
+    HM_ENUM_EOF,
+    HM_FLOOD_COMMANDS,
+    HM_FLOOD_DMA_READ,
+    HM_FLOOD_DMA_WRITE,
+    HM_DMA_OUTSIDE,
+};
+
+/* Server commands sent before the first BAR0 read is answered. */
+struct hostile_flood {
+    uint16_t cmd;
+    unsigned count;
+    uint64_t addr, bytes;
+};
+
+int hostile_mode_parse(const char *name, enum hostile_mode *out);
+void hostile_list_modes(FILE *f);
+/* NULL for a mode that sends no commands of its own. */
+const struct hostile_flood *hostile_flood_of(enum hostile_mode m);
+
+#endif

@@ -1,0 +1,615 @@
+/* A vfio-user server that speaks the protocol correctly up to a chosen point
+ * and then breaks it on purpose (--mode NAME, listed by --help). The device
+ * behind it is the smallest a client can enumerate: a type-0 config space
+ * with one 4 KiB memory BAR0 that reads as a counter pattern, no
+ * capabilities, no interrupts, no twin socket unless a mode offers one.
+ * Unlike tests/faults/fault_peer (a relay that mutates a real server's
+ * messages) it writes every message itself, so it can send what no real
+ * server would: absurd counts, wrapping regions, capability loops, half
+ * messages, floods. Serves one connection, then exits 0. */
+#include <vfio_user/proto.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hostile_modes.h"
+
+#define BAR0_SIZE 0x1000u
+#define CFG_SIZE 256u
+/* Commands from the client are small: bigger means the stream is garbage. */
+#define MAX_CMD_BODY (2u * 1024u * 1024u)
+#define MAX_QUEUED 64
+
+struct msg {
+    struct vu_hdr hdr;
+    uint8_t *body;
+};
+
+/* Receive side: every byte read goes through one framer, so a send that
+ * has to wait (a flood) can keep reading without losing message bounds.
+ * Replies (to our DMA commands) are skipped; commands are queued whole. */
+struct rx {
+    uint8_t hdr[sizeof(struct vu_hdr)];
+    size_t hdr_have;
+    struct msg cur;
+    size_t body_have, body_len;
+    bool skipping;
+    struct msg queue[MAX_QUEUED];
+    int head, count;
+    bool eof;
+};
+
+struct server {
+    enum hostile_mode mode;
+    int fd;
+    uint8_t cfg[CFG_SIZE];
+    uint16_t next_cmd_id;
+    bool fired; /* the misbehaviour that happens once has happened */
+    struct rx rx;
+};
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n) {
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void init_config(uint8_t *cfg) {
+    memset(cfg, 0, CFG_SIZE);
+    put_le(cfg + 0x00, 0x1234, 2);     /* vendor */
+    put_le(cfg + 0x02, 0x4057, 2);     /* device */
+    put_le(cfg + 0x08, 0xff000001, 4); /* class ff, revision 1 */
+}
+
+/* ---- Receiving ------------------------------------------------------------ */
+
+static void close_fds(struct msghdr *mh) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            close(fd);
+        }
+    }
+}
+
+/* Feeds bytes to the framer. Returns -1 on a stream it cannot frame. */
+static int frame(struct rx *rx, const uint8_t *p, size_t n) {
+    while (n > 0) {
+        if (rx->hdr_have < sizeof(rx->hdr)) {
+            size_t take = sizeof(rx->hdr) - rx->hdr_have;
+            take = take < n ? take : n;
+            memcpy(rx->hdr + rx->hdr_have, p, take);
+            rx->hdr_have += take, p += take, n -= take;
+            if (rx->hdr_have < sizeof(rx->hdr))
+                return 0;
+            memcpy(&rx->cur.hdr, rx->hdr, sizeof(rx->hdr));
+            uint32_t size = rx->cur.hdr.msg_size;
+            if (size < sizeof(rx->hdr) || size - sizeof(rx->hdr) > MAX_CMD_BODY)
+                return -1;
+            rx->body_len = size - sizeof(rx->hdr);
+            rx->body_have = 0;
+            rx->skipping =
+                (rx->cur.hdr.flags & VU_F_TYPE_MASK) == VU_F_TYPE_REPLY || rx->count == MAX_QUEUED;
+            rx->cur.body = rx->skipping ? NULL : calloc(1, rx->body_len + 1);
+            if (!rx->skipping && !rx->cur.body)
+                return -1;
+        }
+        size_t take = rx->body_len - rx->body_have;
+        take = take < n ? take : n;
+        if (!rx->skipping)
+            memcpy(rx->cur.body + rx->body_have, p, take);
+        rx->body_have += take, p += take, n -= take;
+        if (rx->body_have < rx->body_len)
+            return 0;
+        if (!rx->skipping) {
+            rx->queue[(rx->head + rx->count) % MAX_QUEUED] = rx->cur;
+            rx->count++;
+            rx->cur.body = NULL;
+        }
+        rx->hdr_have = 0;
+    }
+    return 0;
+}
+
+/* One read; wait: block until something comes. Returns -1 at EOF/error. */
+static int pump(struct server *s, bool wait) {
+    static _Thread_local uint8_t buf[65536];
+    char ctl[CMSG_SPACE(sizeof(int) * 16)];
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    ssize_t n = recvmsg(s->fd, &mh, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 0;
+    if (n <= 0) {
+        s->rx.eof = true;
+        return -1;
+    }
+    close_fds(&mh);
+    return frame(&s->rx, buf, (size_t)n) < 0 ? (s->rx.eof = true, -1) : 0;
+}
+
+/* The next command, or false at EOF. */
+static bool next_command(struct server *s, struct msg *m) {
+    while (s->rx.count == 0)
+        if (pump(s, true) < 0)
+            return false;
+    *m = s->rx.queue[s->rx.head];
+    s->rx.head = (s->rx.head + 1) % MAX_QUEUED;
+    s->rx.count--;
+    return true;
+}
+
+/* ---- Sending -------------------------------------------------------------- */
+
+/* Sends all of it, reading whatever the client sends meanwhile (its replies
+ * to a flood would otherwise fill our receive buffer and stop it). */
+static int send_all(struct server *s, const void *buf, size_t len, int fd) {
+    const uint8_t *p = buf;
+    while (len > 0) {
+        char ctl[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {(void *)p, len};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (fd >= 0) {
+            memset(ctl, 0, sizeof ctl);
+            mh.msg_control = ctl;
+            mh.msg_controllen = sizeof ctl;
+            struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        ssize_t n = sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            p += n, len -= (size_t)n, fd = -1;
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return -1;
+        struct pollfd pfd = {s->fd, POLLIN | POLLOUT, 0};
+        if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+            return -1;
+        if ((pfd.revents & POLLIN) && pump(s, false) < 0)
+            return -1;
+        if (pfd.revents & (POLLERR | POLLHUP))
+            return -1;
+    }
+    return 0;
+}
+
+/* copies: 2 sends the message twice in one write, so the client reads both
+ * at once (a duplicate that does not depend on timing). */
+static int send_copies(struct server *s, const struct vu_hdr *h, const void *body, size_t len,
+                       int fd, unsigned copies) {
+    size_t one = sizeof *h + len;
+    uint8_t *m = malloc(one * copies);
+    if (!m)
+        return -1;
+    for (unsigned i = 0; i < copies; i++) {
+        memcpy(m + i * one, h, sizeof *h);
+        if (len)
+            memcpy(m + i * one + sizeof *h, body, len);
+    }
+    int rc = send_all(s, m, one * copies, fd);
+    free(m);
+    return rc;
+}
+
+static int send_msg(struct server *s, uint16_t id, uint16_t cmd, uint32_t flags, uint32_t err,
+                    const void *body, size_t len, int fd) {
+    struct vu_hdr h = {.msg_id = id,
+                       .cmd = cmd,
+                       .msg_size = (uint32_t)(sizeof h + len),
+                       .flags = flags,
+                       .error_no = err};
+    return send_copies(s, &h, body, len, fd, 1);
+}
+
+static int reply(struct server *s, const struct msg *req, const void *body, size_t len, int fd) {
+    return send_msg(s, req->hdr.msg_id, req->hdr.cmd, VU_F_TYPE_REPLY, 0, body, len, fd);
+}
+
+static int reply_twice(struct server *s, const struct msg *req, const void *body, size_t len) {
+    struct vu_hdr h = {.msg_id = req->hdr.msg_id,
+                       .cmd = req->hdr.cmd,
+                       .msg_size = (uint32_t)(sizeof h + len),
+                       .flags = VU_F_TYPE_REPLY};
+    return send_copies(s, &h, body, len, -1, 2);
+}
+
+static int reply_error(struct server *s, const struct msg *req, uint32_t err) {
+    return send_msg(s, req->hdr.msg_id, req->hdr.cmd, VU_F_TYPE_REPLY | VU_F_ERROR, err, NULL, 0,
+                    -1);
+}
+
+/* The header of a reply promising `len` bytes, then nothing: a stall. */
+static int reply_header_only(struct server *s, const struct msg *req, size_t len) {
+    struct vu_hdr h = {.msg_id = req->hdr.msg_id,
+                       .cmd = req->hdr.cmd,
+                       .msg_size = (uint32_t)(sizeof h + len),
+                       .flags = VU_F_TYPE_REPLY};
+    return send_all(s, &h, sizeof h, -1);
+}
+
+/* Stays connected and silent until the client gives up (EOF). */
+static int stall(struct server *s) {
+    while (pump(s, true) == 0)
+        ;
+    return -1;
+}
+
+/* ---- The device, and where each mode breaks it ------------------------- */
+
+static int on_version(struct server *s, const struct msg *m) {
+    char json[512];
+    const char *fmt;
+    switch (s->mode) {
+    case HM_VERSION_BAD_JSON:
+        fmt = "{\"capabilities\":{\"max_msg_fds\":8,";
+        break;
+    case HM_VERSION_HUGE_FDS:
+        fmt = "{\"capabilities\":{\"max_msg_fds\":4294967295,\"max_data_xfer_size\":1048576}}";
+        break;
+    case HM_VERSION_HUGE_XFER:
+        fmt = "{\"capabilities\":{\"max_data_xfer_size\":18446744073709551615}}";
+        break;
+    case HM_VERSION_TWIN_NO_FD:
+    case HM_VERSION_TWIN_LOOP:
+        fmt = "{\"capabilities\":{\"twin_socket\":{\"supported\":true,\"fd_index\":0}}}";
+        break;
+    case HM_VERSION_TWIN_BAD_INDEX:
+        fmt = "{\"capabilities\":{\"twin_socket\":{\"supported\":true,\"fd_index\":3}}}";
+        break;
+    case HM_VERSION_STALL:
+        return reply_header_only(s, m, 64) < 0 ? -1 : stall(s);
+    case HM_VERSION_EOF:
+        return -1;
+    case HM_VERSION_CRASH:
+        /* A crash that takes a moment (a core dump, a dying runtime): the
+         * client sees the EOF before the process is gone. */
+        fprintf(stderr, "hostile_server: crashing on VERSION\n");
+        close(s->fd);
+        usleep(100 * 1000);
+        abort();
+    default:
+        fmt = "{\"capabilities\":{\"max_msg_fds\":8,\"max_data_xfer_size\":1048576}}";
+    }
+    struct vu_version v = {.major = VU_VERSION_MAJOR, .minor = VU_VERSION_MINOR};
+    uint8_t body[sizeof v + sizeof json];
+    size_t n = strlen(fmt) + 1;
+    memcpy(body, &v, sizeof v);
+    memcpy(body + sizeof v, fmt, n);
+    /* The loop: our end of the main socket, handed back as the twin. */
+    int fd = s->mode == HM_VERSION_TWIN_LOOP || s->mode == HM_VERSION_TWIN_BAD_INDEX ? s->fd : -1;
+    if (s->mode == HM_VERSION_DUP)
+        return reply_twice(s, m, body, sizeof v + n);
+    return reply(s, m, body, sizeof v + n, fd);
+}
+
+static int on_device_info(struct server *s, const struct msg *m) {
+    struct vu_device_info i = {.argsz = sizeof i,
+                               .flags = VU_DEV_F_PCI | VU_DEV_F_RESET,
+                               .num_regions = VU_PCI_NUM_REGIONS,
+                               .num_irqs = VU_PCI_NUM_IRQS};
+    if (s->mode == HM_INFO_REGIONS_2G)
+        i.num_regions = 0x80000000u;
+    if (s->mode == HM_INFO_IRQS_2G)
+        i.num_irqs = 0x80000000u;
+    if (s->mode == HM_INFO_EOF)
+        return -1;
+    if (s->mode == HM_INFO_STALL)
+        return reply_header_only(s, m, sizeof i) < 0 ? -1 : stall(s);
+    return reply(s, m, &i, sizeof i, -1);
+}
+
+/* A region whose caps chain is broken: one cap at 32 pointing at itself, or
+ * a cap offset far past the end of the reply. */
+static int region_bad_caps(struct server *s, const struct msg *m, struct vu_region_info *r) {
+    uint8_t body[sizeof *r + sizeof(struct vu_region_cap_type)];
+    struct vu_region_cap_type t = {
+        .header = {.id = VU_REGION_CAP_TYPE, .version = 1, .next = sizeof *r}, .type = 1};
+    r->flags |= VU_REGION_F_CAPS;
+    r->cap_offset = s->mode == HM_REGION_CAPS_LOOP ? sizeof *r : 0x10000;
+    r->argsz = sizeof body;
+    memcpy(body, r, sizeof *r);
+    memcpy(body + sizeof *r, &t, sizeof t);
+    return reply(s, m, body, sizeof body, -1);
+}
+
+/* BAR0 offered for mmap at an offset where offset + size wraps. */
+static int region_wrap(struct server *s, const struct msg *m, struct vu_region_info *r) {
+    int fd = memfd_create("hostile-bar0", MFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    r->flags |= VU_REGION_F_MMAP;
+    r->offset = 0xfffffffffffff000ull;
+    int rc = reply(s, m, r, sizeof *r, fd);
+    close(fd);
+    return rc;
+}
+
+static int on_region_info(struct server *s, const struct msg *m) {
+    struct vu_region_info q = {0};
+    memcpy(&q, m->body, m->hdr.msg_size - sizeof m->hdr < sizeof q ? 0 : sizeof q);
+    struct vu_region_info r = {.argsz = sizeof r, .index = q.index};
+    if (q.index == VU_PCI_BAR0_REGION) {
+        r.size = BAR0_SIZE;
+        r.flags = VU_REGION_F_READ | VU_REGION_F_WRITE;
+    } else if (q.index == VU_PCI_CONFIG_REGION) {
+        r.size = CFG_SIZE;
+        r.flags = VU_REGION_F_READ | VU_REGION_F_WRITE;
+    }
+    bool first = q.index == VU_PCI_BAR0_REGION;
+    switch (first ? s->mode : HM_OK) {
+    case HM_REGION_CAPS_LOOP:
+    case HM_REGION_CAPS_OUTSIDE:
+        return region_bad_caps(s, m, &r);
+    case HM_REGION_WRAP:
+        return region_wrap(s, m, &r);
+    case HM_REGION_EOF:
+        return -1;
+    case HM_REGION_ERRNO0:
+        return reply_error(s, m, 0);
+    case HM_REGION_ERRNO_BIG:
+        return reply_error(s, m, 5000);
+    case HM_REGION_DUP:
+        return reply_twice(s, m, &r, sizeof r);
+    default:
+        break;
+    }
+    return reply(s, m, &r, sizeof r, -1);
+}
+
+static int on_irq_info(struct server *s, const struct msg *m) {
+    struct vu_irq_info q = {0};
+    memcpy(&q, m->body, m->hdr.msg_size - sizeof m->hdr < sizeof q ? 0 : sizeof q);
+    struct vu_irq_info r = {.argsz = sizeof r, .flags = VU_IRQ_INFO_F_EVENTFD, .index = q.index};
+    return reply(s, m, &r, sizeof r, -1);
+}
+
+static int config_read(struct server *s, const struct vu_region_access *a, uint8_t *out) {
+    if (a->offset > CFG_SIZE || a->count > CFG_SIZE - a->offset)
+        return -1;
+    memcpy(out, s->cfg + a->offset, a->count);
+    return 0;
+}
+
+static void config_write(struct server *s, const struct vu_region_access *a, const uint8_t *d) {
+    if (a->offset == 0x10 && a->count == 4) { /* BAR0: a 4 KiB memory BAR */
+        uint32_t v =
+            (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+        put_le(s->cfg + 0x10, v & ~(BAR0_SIZE - 1), 4);
+    } else if (a->offset == 0x04 && a->count <= 2) {
+        memcpy(s->cfg + 0x04, d, a->count);
+    }
+}
+
+/* The server's own commands, sent on the main socket before it answers the
+ * first BAR0 read. */
+static int send_dma(struct server *s, uint16_t cmd, uint64_t addr, uint64_t count) {
+    size_t data = cmd == VU_CMD_DMA_WRITE ? count : 0;
+    uint8_t *body = calloc(1, sizeof(struct vu_dma_access) + data);
+    if (!body)
+        return -1;
+    struct vu_dma_access a = {.addr = addr, .count = count};
+    memcpy(body, &a, sizeof a);
+    int rc = send_msg(s, s->next_cmd_id++, cmd, VU_F_TYPE_COMMAND, 0, body, sizeof a + data, -1);
+    free(body);
+    return rc;
+}
+
+static int misbehave_on_bar_read(struct server *s, const struct msg *m, size_t len) {
+    const struct hostile_flood *f = hostile_flood_of(s->mode);
+    for (unsigned i = 0; f && i < f->count; i++) {
+        int rc = f->cmd == VU_CMD_DMA_READ || f->cmd == VU_CMD_DMA_WRITE
+                     ? send_dma(s, f->cmd, f->addr, f->bytes)
+                     : send_msg(s, s->next_cmd_id++, f->cmd, VU_F_TYPE_COMMAND, 0, NULL, 0, -1);
+        if (rc < 0)
+            return -1;
+    }
+    switch (s->mode) {
+    case HM_READ_ERRNO0:
+        return reply_error(s, m, 0);
+    case HM_READ_ERRNO_BIG:
+        return reply_error(s, m, 5000);
+    case HM_READ_STALL:
+        return reply_header_only(s, m, len) < 0 ? -1 : stall(s);
+    case HM_READ_EOF: { /* half the reply, then gone */
+        struct vu_hdr h = {m->hdr.msg_id, m->hdr.cmd, (uint32_t)(sizeof h + len), VU_F_TYPE_REPLY,
+                           0};
+        send_all(s, &h, sizeof h, -1);
+        send_all(s, m->body, sizeof(struct vu_region_access) / 2, -1);
+        return -1;
+    }
+    case HM_ENUM_EOF:
+        return -1;
+    default:
+        return 1; /* answer as usual */
+    }
+}
+
+static int on_region_read(struct server *s, const struct msg *m) {
+    struct vu_region_access a = {0};
+    if (m->hdr.msg_size - sizeof m->hdr >= sizeof a)
+        memcpy(&a, m->body, sizeof a);
+    size_t len = sizeof a + a.count;
+    if (a.count > MAX_CMD_BODY)
+        return reply_error(s, m, EINVAL);
+    if (a.region == VU_PCI_BAR0_REGION && !s->fired) {
+        s->fired = true;
+        int rc = misbehave_on_bar_read(s, m, len);
+        if (rc <= 0)
+            return rc;
+    }
+    uint8_t *body = calloc(1, len);
+    if (!body)
+        return -1;
+    memcpy(body, &a, sizeof a);
+    int rc = 0;
+    if (a.region == VU_PCI_CONFIG_REGION)
+        rc = config_read(s, &a, body + sizeof a);
+    else if (a.region != VU_PCI_BAR0_REGION || a.offset > BAR0_SIZE ||
+             a.count > BAR0_SIZE - a.offset)
+        rc = -1;
+    for (uint32_t i = 0; a.region == VU_PCI_BAR0_REGION && rc == 0 && i < a.count; i++)
+        body[sizeof a + i] = (uint8_t)(a.offset + i);
+    bool twice = s->mode == HM_READ_DUP && a.region == VU_PCI_BAR0_REGION;
+    if (rc < 0)
+        rc = reply_error(s, m, EINVAL);
+    else
+        rc = twice ? reply_twice(s, m, body, len) : reply(s, m, body, len, -1);
+    free(body);
+    return rc;
+}
+
+static int on_region_write(struct server *s, const struct msg *m) {
+    struct vu_region_access a = {0};
+    size_t len = m->hdr.msg_size - sizeof m->hdr;
+    if (len < sizeof a)
+        return reply_error(s, m, EINVAL);
+    memcpy(&a, m->body, sizeof a);
+    if (a.count != len - sizeof a)
+        return reply_error(s, m, EINVAL);
+    if (a.region == VU_PCI_CONFIG_REGION)
+        config_write(s, &a, m->body + sizeof a);
+    return reply(s, m, &a, sizeof a, -1);
+}
+
+static int on_dma_unmap(struct server *s, const struct msg *m) {
+    struct vu_dma_unmap u = {0};
+    if (m->hdr.msg_size - sizeof m->hdr >= sizeof u)
+        memcpy(&u, m->body, sizeof u);
+    return reply(s, m, &u, sizeof u, -1);
+}
+
+static int dispatch(struct server *s, const struct msg *m) {
+    switch (m->hdr.cmd) {
+    case VU_CMD_VERSION:
+        return on_version(s, m);
+    case VU_CMD_DEVICE_GET_INFO:
+        return on_device_info(s, m);
+    case VU_CMD_DEVICE_GET_REGION_INFO:
+        return on_region_info(s, m);
+    case VU_CMD_DEVICE_GET_IRQ_INFO:
+        return on_irq_info(s, m);
+    case VU_CMD_REGION_READ:
+        return on_region_read(s, m);
+    case VU_CMD_REGION_WRITE:
+        return on_region_write(s, m);
+    case VU_CMD_DMA_UNMAP:
+        return on_dma_unmap(s, m);
+    case VU_CMD_DMA_MAP:
+    case VU_CMD_DEVICE_SET_IRQS:
+    case VU_CMD_DEVICE_RESET:
+        return reply(s, m, NULL, 0, -1);
+    default:
+        return reply_error(s, m, ENOSYS);
+    }
+}
+
+/* ---- Main ----------------------------------------------------------------- */
+
+/* Bound under a temporary name and renamed once listening, so a client
+ * that sees PATH can connect (a socket bound but not yet listening refuses). */
+/* Bound under a temporary name and renamed, so the path appears only once
+ * it listens (the suite waits for the file); `in_place` binds the path
+ * itself, as servers do, for a harness that watches /proc/net/unix. */
+static int listen_on(const char *path, bool in_place) {
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(path) + 4 >= sizeof a.sun_path)
+        return -1;
+    if (in_place) {
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1) < 0)) {
+            close(fd);
+            return -1;
+        }
+        return fd;
+    }
+    snprintf(a.sun_path, sizeof a.sun_path, "%s.tmp", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    unlink(a.sun_path);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1) < 0 ||
+        rename(a.sun_path, path) < 0) {
+        if (fd >= 0)
+            close(fd);
+        unlink(a.sun_path);
+        return -1;
+    }
+    return fd;
+}
+
+static void serve(struct server *s) {
+    struct msg m;
+    while (next_command(s, &m)) {
+        int rc = (m.hdr.flags & VU_F_TYPE_MASK) == VU_F_TYPE_COMMAND ? dispatch(s, &m) : 0;
+        free(m.body);
+        if (rc < 0)
+            return;
+    }
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: hostile_server --mode NAME --socket PATH [--in-place]\n"
+               "  --in-place  bind PATH itself (default: bind PATH.tmp, rename once listening)\n"
+               "modes:\n");
+    hostile_list_modes(f);
+}
+
+int main(int argc, char **argv) {
+    const char *mode = "ok", *path = NULL;
+    bool in_place = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--in-place") == 0)
+            in_place = true;
+        else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc)
+            mode = argv[++i];
+        else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else {
+            usage(strcmp(argv[i], "--help") == 0 ? stdout : stderr);
+            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+        }
+    }
+    struct server s = {.fd = -1};
+    if (!path || hostile_mode_parse(mode, &s.mode) < 0) {
+        usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    init_config(s.cfg);
+    int lfd = listen_on(path, in_place);
+    if (lfd < 0) {
+        perror("hostile_server: listen");
+        return 2;
+    }
+    s.fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    close(lfd);
+    unlink(path);
+    if (s.fd < 0)
+        return 2;
+    serve(&s);
+    close(s.fd);
+    while (s.rx.count > 0) {
+        free(s.rx.queue[s.rx.head].body);
+        s.rx.head = (s.rx.head + 1) % MAX_QUEUED;
+        s.rx.count--;
+    }
+    free(s.rx.cur.body);
+    return 0;
+}
