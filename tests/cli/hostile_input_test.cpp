@@ -6,6 +6,7 @@
 // Each is refused quickly with exit 2 naming the file (3 for a diverged
 // replay), in bounded memory, and nothing the log names is executed.
 #include "run_command.hpp"
+#include "test_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +23,10 @@
 namespace {
 
 using rcsim::test::CommandResult;
+using rcsim::test::contains;
 using rcsim::test::run_command;
+using rcsim::test::slurp;
+using rcsim::test::write_file;
 
 const std::string kRcsim = RCSIM_PATH;
 const std::string kRegs = std::string(RCSIM_SERVER_MODELS_DIR) + "/regs";
@@ -34,21 +38,6 @@ constexpr long kMaxRssKb = 1024 * 1024; // ASan's shadow memory and quarantine
 constexpr long kMaxRssKb = 256 * 1024;
 #endif
 constexpr int kLimitMs = 20000; // a hang is a failure, not a wait
-
-bool contains(const std::string &s, const std::string &what) {
-    return s.find(what) != std::string::npos;
-}
-
-std::string slurp(const std::string &path) {
-    std::ifstream in(path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-void write_file(const std::string &path, const std::string &text) {
-    std::ofstream(path) << text;
-}
 
 bool exists(const std::string &path) {
     struct stat st {};

@@ -3,6 +3,7 @@
 // when it cannot start, the JUnit file (read back strictly), the waveform
 // and trace files, and `rcsim probe` printing what vu-probe prints.
 #include "run_command.hpp"
+#include "test_files.hpp"
 #include "xml_check.hpp"
 
 #include <gtest/gtest.h>
@@ -20,33 +21,15 @@
 
 namespace {
 
+using rcsim::test::contains;
 using rcsim::test::run_command;
+using rcsim::test::slurp;
+using rcsim::test::TempDir;
 
 const std::string kRcsim = RCSIM_PATH;
 const std::string kModels = RCSIM_SERVER_MODELS_DIR;
 const std::string kData = CLI_DATA_DIR;
 const std::string kScenarios = CLI_SCENARIOS_DIR;
-
-bool contains(const std::string &s, const std::string &what) {
-    return s.find(what) != std::string::npos;
-}
-
-std::string slurp(const std::string &path) {
-    std::ifstream in(path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-class TempDir {
-  public:
-    TempDir() {
-        char t[] = "/tmp/rcsim-cli-XXXXXX";
-        path = mkdtemp(t) ? t : "/tmp";
-    }
-    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-    std::string path;
-};
 
 std::vector<std::string> run_args(const std::string &server, const std::string &scenario) {
     return {kRcsim, "run", "--server", server, "--scenario", scenario};

@@ -4,6 +4,7 @@
 // run unless the scenario expects it, the report says how the server ended,
 // the summary counts bytes that moved, and a signal leaves nothing behind.
 #include "run_command.hpp"
+#include "test_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +23,10 @@
 
 namespace {
 
+using rcsim::test::contains;
 using rcsim::test::run_command;
+using rcsim::test::slurp;
+using rcsim::test::TempDir;
 
 const std::string kRcsim = RCSIM_PATH;
 const std::string kModels = RCSIM_SERVER_MODELS_DIR;
@@ -30,38 +34,12 @@ const std::string kScenarios = CLI_SCENARIOS_DIR;
 const std::string kFaultPeer = FAULT_PEER;
 const std::string kHostileServer = HOSTILE_SERVER;
 
-bool contains(const std::string &s, const std::string &what) {
-    return s.find(what) != std::string::npos;
-}
-
-std::string slurp(const std::string &path) {
-    std::ifstream in(path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 size_t count_of(const std::string &s, const std::string &what) {
     size_t n = 0;
     for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
         ++n;
     return n;
 }
-
-class TempDir {
-  public:
-    TempDir() {
-        char t[] = "/tmp/rcsim-verdict-XXXXXX";
-        path = mkdtemp(t) ? t : "/tmp";
-    }
-    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-    std::string write(const std::string &name, const std::string &text) const {
-        const std::string p = path + "/" + name;
-        std::ofstream(p) << text;
-        return p;
-    }
-    std::string path;
-};
 
 // ---- item 1: a posted write at the end of a scenario
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "server_private.h"
+#include "server_stream.h"
 
 #define MAX_STREAM (64u * 1024u) /* fits the socket buffer: the write never blocks */
 #define DMA_MAX 256u
@@ -84,53 +85,6 @@ static struct vus_ctx *make_device(struct doorbell *d, unsigned limit_sel) {
     return ctx;
 }
 
-/* Reads the server's side of the conversation until EOF, closing fds. */
-static void *drain(void *arg) {
-    int fd = *(int *)arg;
-    uint8_t buf[65536];
-    char cbuf[CMSG_SPACE(sizeof(int) * 16)];
-    for (;;) {
-        struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-        struct msghdr m = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-        ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n >= 0 && c != NULL; c = CMSG_NXTHDR(&m, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                continue;
-            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            int fds[16];
-            memcpy(fds, CMSG_DATA(c), k * sizeof(int));
-            for (size_t i = 0; i < k; i++)
-                close(fds[i]);
-        }
-        if (n <= 0)
-            return NULL;
-    }
-}
-
-static int send_stream(int fd, const uint8_t *data, size_t size, unsigned nfds) {
-    int efds[3];
-    char cbuf[CMSG_SPACE(sizeof(efds))];
-    struct iovec iov = {.iov_base = (void *)data, .iov_len = size};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-    for (unsigned i = 0; i < nfds; i++)
-        efds[i] = eventfd(0, EFD_CLOEXEC);
-    if (nfds > 0) {
-        memset(cbuf, 0, sizeof(cbuf));
-        m.msg_control = cbuf;
-        m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(c), efds, nfds * sizeof(int));
-    }
-    ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
-    for (unsigned i = 0; i < nfds; i++)
-        close(efds[i]);
-    return n == (ssize_t)size ? 0 : -1;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2 || size - 1 > MAX_STREAM)
         return 0;
@@ -141,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
     struct doorbell d = {0};
     struct vus_ctx *ctx = NULL;
-    if (send_stream(sv[1], data + 1, size - 1, data[0] & 3u) < 0 ||
+    if (server_stream_send(sv[1], data + 1, size - 1, data[0] & 3u) < 0 ||
         (ctx = make_device(&d, data[0] >> 2)) == NULL) {
         close(sv[0]);
         close(sv[1]);
@@ -149,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     shutdown(sv[1], SHUT_WR);
     pthread_t reader;
-    pthread_create(&reader, NULL, drain, &sv[1]);
+    pthread_create(&reader, NULL, server_stream_drain, &sv[1]);
     ctx->conn_fd = sv[0]; /* as vus_tr_accept() would; the library closes it */
     ctx->cfg.io_timeout_ms = 1000;
     /* Every message consumes at least a header, so this ends at EOF. */
