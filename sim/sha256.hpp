@@ -1,8 +1,10 @@
-// SHA-256 (FIPS 180-4) for pinning a server binary in the decision log. Written
-// here because the project's dependency list holds no crypto library; speed
-// matters little (one hash per run), correctness is checked against the
-// standard's test vectors in tests/sim/.
+// SHA-256 (FIPS 180-4) pins a run's scenario and server binary in its
+// decision log and digests its decisions; the hash itself is nettle's. A
+// Sha256 is a value: a copy goes on from where the original was (the running
+// digest of a run's decisions is finished on a copy).
 #pragma once
+
+#include <nettle/sha2.h>
 
 #include <array>
 #include <cstddef>
@@ -20,12 +22,7 @@ class Sha256 {
     Digest finish();
 
   private:
-    void compress(const uint8_t *block);
-
-    std::array<uint32_t, 8> state_;
-    std::array<uint8_t, 64> buffer_;
-    size_t buffered_ = 0;
-    uint64_t total_bytes_ = 0;
+    sha256_ctx ctx_;
 };
 
 std::string to_hex(const Sha256::Digest &digest);

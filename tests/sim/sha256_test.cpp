@@ -34,6 +34,20 @@ TEST(Sha256, FipsLongMessageMillionAInOddChunks) {
               "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+// A copy goes on from where the original was, independently: the running
+// digest of a run's decisions is finished on a copy.
+TEST(Sha256, CopyMidMessageContinuesIndependently) {
+    rcsim::Sha256 h;
+    h.update("ab", 2);
+    rcsim::Sha256 copy = h;
+    copy.update("c", 1);
+    h.update("cdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 54);
+    EXPECT_EQ(rcsim::to_hex(copy.finish()),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(rcsim::to_hex(h.finish()),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
 TEST(Sha256, EmptyMessage) {
     EXPECT_EQ(rcsim::sha256_hex(""),
               "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
