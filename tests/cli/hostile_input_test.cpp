@@ -120,11 +120,9 @@ TEST_F(Hostile, DirectoryFifoAndDevZeroAreRefusedAsEveryInput) {
                                                kRegsScenario, "--schedule", "labels:" + bad});
         EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
         EXPECT_TRUE(contains(r.err, "labels file " + bad + ": not a regular file")) << r.err;
-#if RCSIM_HAVE_TRACE
         r = timed("perfetto " + bad, {kRcsim, "perfetto", bad, dir + "/out.json"});
         EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
         EXPECT_TRUE(contains(r.err, "cannot read " + bad + ": not a regular file")) << r.err;
-#endif
     }
     EXPECT_LT(children_peak_rss_kb(), kMaxRssKb);
 }

@@ -210,15 +210,12 @@ TEST(CliRcsim, WaveTraceAndPerfettoFiles) {
     auto args = run_args(kModels + "/dmacopy", kScenarios + "/dmacopy_poll.rcs");
     args[3] += " --dma-after-reply";
     args.insert(args.end(), {"--wave", d.path + "/w.fst"});
-#if RCSIM_HAVE_TRACE
     args.insert(args.end(), {"--trace", d.path + "/t.jsonl", "--perfetto", d.path + "/p.json"});
-#endif
     const auto r = run_command(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     struct stat st {};
     ASSERT_EQ(stat((d.path + "/w.fst").c_str(), &st), 0);
     EXPECT_GT(st.st_size, 1000);
-#if RCSIM_HAVE_TRACE
     const std::string jsonl = slurp(d.path + "/t.jsonl");
     EXPECT_GT(std::count(jsonl.begin(), jsonl.end(), '\n'), 10);
     const std::string pj = slurp(d.path + "/p.json");
@@ -240,7 +237,6 @@ TEST(CliRcsim, WaveTraceAndPerfettoFiles) {
                                  kScenarios + "/regs.rcs", "--trace", "/nonexistent/dir/t.jsonl"});
     EXPECT_EQ(r3.exit_code, 2);
     EXPECT_TRUE(contains(r3.err, "trace")) << r3.err;
-#endif
 }
 
 // A regs server on a socket of its own, for the probe.

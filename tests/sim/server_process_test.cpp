@@ -2,8 +2,10 @@
 // words, waiting for the listening socket, death detection, SIGTERM then
 // SIGKILL, no zombies and no leaked descriptors. The helper program
 // (test_helper.cpp) plays the server.
+#include "command_line.hpp"
 #include "server_process.hpp"
 #include "sha256.hpp"
+#include "unix_sockets.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>

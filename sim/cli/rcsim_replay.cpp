@@ -11,7 +11,7 @@
 
 #include "decision_log.hpp"
 #include "run_settings.hpp"
-#include "server_process.hpp"
+#include "command_line.hpp"
 #include "sha256.hpp"
 
 #include <cstdio>

@@ -2,7 +2,7 @@
 #include "rcsim_commands.hpp"
 
 #include "matrix.hpp"
-#include "server_process.hpp"
+#include "command_line.hpp"
 
 #include <climits>
 #include <cstdio>

@@ -3,12 +3,10 @@
 #include "run_verdict.hpp"
 #include "scenario_parser.hpp"
 #include "scenario_runner.hpp"
-#include "server_process.hpp"
+#include "command_line.hpp"
 
-#if RCSIM_HAVE_TRACE
 #include "perfetto_export.hpp"
 #include "trace_writer.hpp"
-#endif
 
 #include <unistd.h>
 
@@ -99,7 +97,6 @@ Outcome setup_error(const std::string &msg, Clock::time_point t0) {
     return o;
 }
 
-#if RCSIM_HAVE_TRACE
 using TracePtr = std::unique_ptr<TraceWriter>;
 // The writer must be detached before it or the harness goes, on every path.
 struct TraceDetach {
@@ -109,13 +106,6 @@ struct TraceDetach {
             t->detach();
     }
 };
-#else
-using TracePtr = std::unique_ptr<int>;
-struct TraceDetach {
-    TracePtr &t;
-    ~TraceDetach() {} // not trivial: the guard is "used" in both builds
-};
-#endif
 
 class Session {
   public:
@@ -164,7 +154,6 @@ class Session {
         if (Scheduler::create("fifo", &sched_, err) < 0)
             return -1;
         h_->set_scheduler(sched_.get());
-#if RCSIM_HAVE_TRACE
         if (!opt_.trace.empty()) {
             trace_ = TraceWriter::open(opt_.trace, err);
             if (!trace_) {
@@ -173,7 +162,6 @@ class Session {
             }
             trace_->attach(*h_);
         }
-#endif
         int rc;
         if (!opt_.server.empty()) {
             std::vector<std::string> argv;
@@ -234,7 +222,6 @@ class Session {
     // Stops the server, closes the trace (and converts it), then the FST.
     int finish(std::string *err) {
         h_->shutdown();
-#if RCSIM_HAVE_TRACE
         if (trace_) {
             trace_->detach();
             if (trace_->close(err) < 0) {
@@ -251,7 +238,6 @@ class Session {
                             opt_.perfetto.c_str());
             }
         }
-#endif
         h_.reset();
         if (!opt_.wave.empty())
             std::printf("  waveform: %s\n", opt_.wave.c_str());

@@ -2,9 +2,7 @@
 // perfetto_export.hpp as a subcommand.
 #include "rcsim_commands.hpp"
 
-#if RCSIM_HAVE_TRACE
 #include "perfetto_export.hpp"
-#endif
 
 #include <cstdio>
 #include <cstring>
@@ -25,17 +23,12 @@ int rcsim_perfetto(int argc, char **argv) {
         std::fprintf(stderr, "usage: rcsim perfetto TRACE.jsonl OUT.json\n");
         return 2;
     }
-#if RCSIM_HAVE_TRACE
     std::string err;
     if (convert_trace_to_perfetto(argv[0], argv[1], &err) < 0) {
         std::fprintf(stderr, "rcsim perfetto: %s\n", err.c_str());
         return 2;
     }
     return 0;
-#else
-    std::fprintf(stderr, "rcsim perfetto: not available yet in this build\n");
-    return 2;
-#endif
 }
 
 } // namespace rcsim

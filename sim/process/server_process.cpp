@@ -1,5 +1,8 @@
 #include "server_process.hpp"
 
+#include "command_line.hpp"
+#include "unix_sockets.hpp"
+
 #include "process_cleanup.hpp"
 
 #include <algorithm>
@@ -28,102 +31,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// --- command line splitting -------------------------------------------------
-
-struct Splitter {
-    explicit Splitter(const std::string &l) : line(l) {}
-
-    const std::string &line;
-    size_t pos = 0;
-    std::vector<std::string> words;
-    std::string word;
-    bool in_word = false;
-
-    int fail(std::string *error, const std::string &msg) const {
-        if (error != nullptr)
-            *error = msg;
-        return -EINVAL;
-    }
-
-    void end_word() {
-        if (in_word)
-            words.push_back(word);
-        word.clear();
-        in_word = false;
-    }
-
-    // The character after an unquoted backslash; backslash-newline vanishes.
-    int backslash(std::string *error) {
-        if (pos + 1 >= line.size())
-            return fail(error, "command line ends with a lone backslash");
-        char next = line[pos + 1];
-        pos += 2;
-        if (next == '\n')
-            return 0;
-        word.push_back(next);
-        in_word = true;
-        return 0;
-    }
-
-    int single_quoted(std::string *error) {
-        size_t close = line.find('\'', pos + 1);
-        if (close == std::string::npos)
-            return fail(error, "unterminated single quote at offset " + std::to_string(pos));
-        word.append(line, pos + 1, close - pos - 1);
-        in_word = true;
-        pos = close + 1;
-        return 0;
-    }
-
-    int double_quoted(std::string *error) {
-        size_t open = pos++;
-        in_word = true;
-        for (; pos < line.size(); ++pos) {
-            char c = line[pos];
-            if (c == '"') {
-                ++pos;
-                return 0;
-            }
-            if (c == '\\' && pos + 1 < line.size() &&
-                std::strchr("\\\"$`\n", line[pos + 1]) != nullptr) {
-                if (line[pos + 1] != '\n')
-                    word.push_back(line[pos + 1]);
-                ++pos;
-                continue;
-            }
-            word.push_back(c);
-        }
-        return fail(error, "unterminated double quote at offset " + std::to_string(open));
-    }
-
-    int run(std::string *error) {
-        while (pos < line.size()) {
-            char c = line[pos];
-            int rc = 0;
-            if (c == ' ' || c == '\t' || c == '\n') {
-                end_word();
-                ++pos;
-            } else if (c == '\\') {
-                rc = backslash(error);
-            } else if (c == '\'') {
-                rc = single_quoted(error);
-            } else if (c == '"') {
-                rc = double_quoted(error);
-            } else {
-                word.push_back(c);
-                in_word = true;
-                ++pos;
-            }
-            if (rc < 0)
-                return rc;
-        }
-        end_word();
-        if (words.empty())
-            return fail(error, "command line holds no program");
-        return 0;
-    }
-};
-
 // --- helpers ----------------------------------------------------------------
 
 std::string join_argv(const std::vector<std::string> &argv) {
@@ -134,11 +41,6 @@ std::string join_argv(const std::vector<std::string> &argv) {
         s += a;
     }
     return s;
-}
-
-bool is_executable_file(const std::string &path) {
-    struct stat st;
-    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
 }
 
 int make_absolute(std::string *path) {
@@ -251,112 +153,7 @@ bool wait_exit_nowait(pid_t pid, int pidfd, milliseconds timeout) {
     }
 }
 
-struct UnixListener {
-    unsigned long inode;
-    std::string path;
-};
-
-std::vector<UnixListener> unix_listeners() {
-    std::vector<UnixListener> out;
-    std::ifstream in("/proc/net/unix");
-    std::string line;
-    std::getline(in, line); // header
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::string num, refs, proto, flags, type, state;
-        unsigned long inode = 0;
-        if (!(fields >> num >> refs >> proto >> flags >> type >> state >> inode))
-            continue;
-        unsigned long f = std::strtoul(flags.c_str(), nullptr, 16);
-        if ((f & 0x10000UL) == 0) // __SO_ACCEPTCON: listen() was called
-            continue;
-        UnixListener l{inode, {}};
-        std::getline(fields >> std::ws, l.path);
-        out.push_back(std::move(l));
-    }
-    return out;
-}
-
-// Inodes of the sockets `pid` holds open, from its /proc/PID/fd links
-// ("socket:[N]"); false if they cannot be read.
-bool socket_inodes_of(pid_t pid, std::vector<unsigned long> *inodes) {
-    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-    DIR *d = opendir(dir.c_str());
-    if (d == nullptr)
-        return false;
-    while (struct dirent *e = readdir(d)) {
-        char target[64];
-        ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
-        if (n <= 0)
-            continue;
-        target[n] = '\0';
-        unsigned long inode = 0;
-        if (std::sscanf(target, "socket:[%lu]", &inode) == 1)
-            inodes->push_back(inode);
-    }
-    closedir(d);
-    return true;
-}
-
-bool same_file(const std::string &a, const std::string &b) {
-    struct stat sa, sb;
-    return stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
-
 } // namespace
-
-int split_command_line(const std::string &line, std::vector<std::string> *argv,
-                       std::string *error) {
-    Splitter s(line);
-    int rc = s.run(error);
-    if (rc == 0)
-        *argv = std::move(s.words);
-    return rc;
-}
-
-int resolve_executable(const std::string &program, std::string *path) {
-    if (program.empty())
-        return -ENOENT;
-    if (program.find('/') != std::string::npos) {
-        if (access(program.c_str(), F_OK) != 0)
-            return -errno;
-        if (!is_executable_file(program))
-            return -EACCES;
-        *path = program;
-        return 0;
-    }
-    const char *env = getenv("PATH");
-    std::string dirs = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
-    std::istringstream in(dirs);
-    std::string dir;
-    while (std::getline(in, dir, ':')) {
-        std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
-        if (is_executable_file(candidate)) {
-            *path = candidate;
-            return 0;
-        }
-    }
-    return -ENOENT;
-}
-
-int socket_peer_pid(int fd, pid_t *pid) {
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-        return -errno;
-    if (cred.pid > 0) {
-        *pid = cred.pid;
-        return 0;
-    }
-    // pid 0: either not connected, or the peer lives in a PID namespace this
-    // process cannot see (then it cannot be inspected either).
-    struct sockaddr_storage peer;
-    socklen_t peer_len = sizeof peer;
-    if (getpeername(fd, reinterpret_cast<struct sockaddr *>(&peer), &peer_len) < 0)
-        return -errno;
-    return -ESRCH;
-}
 
 std::string ExitStatus::describe() const {
     switch (kind) {
@@ -369,25 +166,6 @@ std::string ExitStatus::describe() const {
         return "killed by signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
     }
     return "unknown";
-}
-
-int unix_socket_listening(const std::string &path, pid_t owner) {
-    if (access("/proc/net/unix", R_OK) != 0)
-        return -errno;
-    std::vector<unsigned long> owned;
-    bool filter = owner > 0 && socket_inodes_of(owner, &owned);
-    std::string owner_cwd = owner > 0 ? "/proc/" + std::to_string(owner) + "/cwd/" : "";
-    for (const UnixListener &l : unix_listeners()) {
-        if (filter && std::find(owned.begin(), owned.end(), l.inode) == owned.end())
-            continue; // a stale listener of another process on the same path
-        if (l.path.empty() || l.path[0] == '@')
-            continue; // unnamed or abstract
-        // A relative bind shows its relative name: resolve it in the owner's cwd.
-        if (l.path == path || (l.path[0] == '/' && same_file(l.path, path)) ||
-            (l.path[0] != '/' && !owner_cwd.empty() && same_file(owner_cwd + l.path, path)))
-            return 1;
-    }
-    return 0;
 }
 
 int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> *out,

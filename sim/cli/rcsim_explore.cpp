@@ -8,7 +8,7 @@
 #include "decision_log.hpp"
 #include "junit_report.hpp"
 #include "run_settings.hpp"
-#include "server_process.hpp"
+#include "command_line.hpp"
 
 #include <climits>
 #include <cstdint>

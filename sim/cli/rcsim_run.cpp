@@ -157,12 +157,6 @@ int rcsim_run(int argc, char **argv) {
     const int prc = parse_options(argc, argv, &opt);
     if (prc != 0)
         return prc < 0 ? 0 : prc;
-#if !RCSIM_HAVE_TRACE
-    if (!opt.trace.empty()) {
-        std::fprintf(stderr, "rcsim run: --trace is not available in this build\n");
-        return 2;
-    }
-#endif
     std::vector<JunitCase> cases;
     int worst = 0;
     for (const std::string &file : opt.scenarios) {

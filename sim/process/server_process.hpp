@@ -16,23 +16,6 @@
 
 namespace rcsim {
 
-// Splits a command line into argv the way a POSIX shell's word splitting and
-// quote removal would, with no expansion: blanks separate words; '...' is
-// literal; "..." is literal except \" \\ \$ \` and backslash-newline;
-// outside quotes a backslash quotes the next character. Returns 0, or
-// -EINVAL with `error` set (unterminated quote, trailing backslash, no words).
-int split_command_line(const std::string &line, std::vector<std::string> *argv, std::string *error);
-
-// Where a program would be found by execvp (PATH search when it has no
-// slash). Returns 0 or a negative errno.
-int resolve_executable(const std::string &program, std::string *path);
-
-// The PID of the peer of a connected UNIX socket (SO_PEERCRED), so a server
-// the harness did not start can still be inspected. 0 or negative errno:
-// -ENOTCONN if not connected, -ESRCH if the peer's PID namespace is not
-// visible from here.
-int socket_peer_pid(int fd, pid_t *pid);
-
 struct ExitStatus {
     enum class Kind { Running, Exited, Signaled };
     Kind kind = Kind::Running;
@@ -105,12 +88,5 @@ class ServerProcess {
     std::string executable_;
     std::vector<std::string> argv_;
 };
-
-// Whether a listening UNIX socket is bound at `path` (/proc/net/unix). With
-// `owner` > 0 only sockets that process holds count (a stale listener of an
-// earlier run on the same path does not), and a socket it bound by a
-// relative name is resolved in its working directory. Returns 1, 0, or a
-// negative errno if the table cannot be read.
-int unix_socket_listening(const std::string &path, pid_t owner = 0);
 
 } // namespace rcsim
