@@ -7,7 +7,6 @@
 
 namespace rcsim {
 
-
 HostRequest Harness::mem_request(HostOp op, uint64_t addr, unsigned size, uint64_t value,
                                  unsigned *lead) {
     HostRequest r;
