@@ -226,3 +226,13 @@ TEST(DecisionLog, HeaderMismatchesListEveryPinnedField) {
     EXPECT_EQ(m[3], "rtl setting max_payload: log has \"256\", run has \"128\"");
     EXPECT_EQ(m[4], "rtl setting extra: log has \"(unset)\", run has \"1\"");
 }
+
+// The payload digest of the log's records: FNV-1a 64, its published
+// reference values.
+TEST(PayloadDigest, Fnv1a64ReferenceValues) {
+    EXPECT_EQ(rcsim::fnv1a64("", 0), 0xcbf29ce484222325ULL);
+    EXPECT_EQ(rcsim::fnv1a64("a", 1), 0xaf63dc4c8601ec8cULL);
+    EXPECT_EQ(rcsim::fnv1a64("foobar", 6), 0x85944171f73967e8ULL);
+    EXPECT_EQ(rcsim::digest_hex(0xaf63dc4c8601ec8cULL), "af63dc4c8601ec8c");
+    EXPECT_EQ(rcsim::digest_hex(0x1ULL), "0000000000000001");
+}

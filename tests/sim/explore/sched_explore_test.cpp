@@ -8,7 +8,7 @@
 //    schedules pass;
 //  - the run hash: same seed, same hash; different choices, different hash.
 // One elaboration per test process, one forked child (and server) per run.
-#include "../common/sanitizer_scale.hpp"
+#include "../../common/sanitizer_scale.hpp"
 #include "explore.hpp"
 #include "run_forker.hpp"
 

@@ -1,6 +1,6 @@
 // The scenario parser on its own: every statement's fields, every error with
 // its line and column, includes from an in-memory file table. Expected
-// values are written by hand from sim/SCENARIOS.md.
+// values are written by hand from sim/scenario/SCENARIOS.md.
 #include "scenario_parser.hpp"
 
 #include <gtest/gtest.h>
@@ -404,7 +404,7 @@ TEST(CliParser, PatternBytes) {
     EXPECT_EQ(b[2], 0x81);
 }
 
-// ---- limits (sim/SCENARIOS.md "Limits"; issue 14 items 11 and 12)
+// ---- limits (sim/scenario/SCENARIOS.md "Limits"; issue 14 items 11 and 12)
 
 TEST(CliParser, CycleCountsAreBoundedAtParseTime) {
     // 2^32 = 4294967296 cycles is the most a statement may wait.
