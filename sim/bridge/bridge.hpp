@@ -30,7 +30,7 @@
 
 namespace rcsim {
 
-// vfio-user error reply -> completion status (documented in sim/README.md).
+// vfio-user error reply -> completion status (documented in sim/bridge/README.md).
 tlp::CplStatus completion_status_for_errno(int err);
 
 enum class IrqMode { None, Intx, Msi, Msix };

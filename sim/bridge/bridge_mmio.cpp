@@ -9,7 +9,7 @@
 
 namespace rcsim {
 
-// The table sim/README.md documents: errors that say "no such thing here"
+// The table sim/bridge/README.md documents: errors that say "no such thing here"
 // (bad offset/size, no such region, unsupported operation) are Unsupported
 // Request, as a real completer answers an access it does not decode; every
 // other failure (I/O error, server gone or broken) is Completer Abort.

@@ -7,7 +7,7 @@
 //    simple client that waits for each reply before reading anything else.
 //    With a device that does DMA inside its doorbell write and waits for
 //    the reply, both sides then wait for each other: admission.cpp reports
-//    that as a deadlock (sim/README.md).
+//    that as a deadlock (sim/sched/README.md).
 #pragma once
 
 #include <string>

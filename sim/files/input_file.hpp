@@ -13,7 +13,7 @@
 
 namespace rcsim {
 
-// Per-file limits (documented in sim/SCENARIOS.md and the README).
+// Per-file limits (documented in sim/scenario/SCENARIOS.md and sim/files/README.md).
 constexpr size_t kMaxScenarioFileBytes = size_t(1) << 20; // one scenario or include
 constexpr size_t kMaxDecisionLogBytes = size_t(64) << 20; // rcsim replay, replay:LOG
 constexpr size_t kMaxTraceFileBytes = size_t(256) << 20;  // rcsim perfetto

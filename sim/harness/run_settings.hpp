@@ -1,8 +1,8 @@
 // The settings of a run that a decision log pins (its header's "rtl"
 // object): everything in HarnessConfig that changes what happens in a run
-// (README "Replay"). One function writes them, one reads them back, so a
-// replay takes exactly what the logged run had, and a malformed or
-// out-of-range value in a log is refused by name.
+// (sim/harness/README.md, "Pinned settings"). One function writes them, one
+// reads them back, so a replay takes exactly what the logged run had, and a
+// malformed or out-of-range value in a log is refused by name.
 //
 // Not pinned: wall-time settings (the watchdog, the server start timeout):
 // what they decided is in the log as decisions.

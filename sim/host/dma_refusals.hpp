@@ -1,7 +1,7 @@
 // DMA commands the client refused because no DMA window covers them (or
 // the range wraps, or the window lacks the permission): on a real machine
 // an IOMMU fault, i.e. a device bug. A run fails on every refusal that the
-// scenario did not expect with `expect-dma-refused N` (sim/SCENARIOS.md);
+// scenario did not expect with `expect-dma-refused N` (sim/scenario/SCENARIOS.md);
 // each is named in the report with the window nearest to it. Memory stays
 // bounded: the first kListed are described, the rest only counted.
 #pragma once

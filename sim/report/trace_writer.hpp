@@ -2,7 +2,7 @@
 // message (both sockets), every TLP on the link (both ways), every host port
 // request and response, every interrupt and every admission decision, each
 // stamped with simulated time and carrying FNV-1a digests of its payload.
-// Record fields are documented in sim/README.md ("JSONL trace").
+// Record fields are documented in sim/report/README.md ("The JSONL trace").
 //
 // While attached, the writer also drives the wrapper's message annotation
 // ports (ann_msg_*) for the FST: each message is shown for at least one

@@ -1,6 +1,6 @@
 // The failure categories of issue 8: one per failing run, from what the
 // harness saw and how the scenario failed, so that exploration can count
-// failures by kind (sim/README.md, "Failure categories"). When a run shows
+// failures by kind (sim/run/README.md, "Failure categories"). When a run shows
 // evidence of several, the one most likely to be the cause of the others
 // wins:
 //   server crash > deadlock > protocol error > completion timeout >

@@ -1,4 +1,4 @@
-// The scenario language of `rcsim run` (reference: sim/SCENARIOS.md): one
+// The scenario language of `rcsim run` (reference: sim/scenario/SCENARIOS.md): one
 // statement per line, parsed into a flat program with every include
 // expanded. The parser is pure: text in, program or a file:line:col error
 // out; includes are read through a callback, so tests feed it from memory.
@@ -12,7 +12,7 @@
 
 namespace rcsim {
 
-// Bounds on what a scenario may ask for (sim/SCENARIOS.md, "Limits"): a
+// Bounds on what a scenario may ask for (sim/scenario/SCENARIOS.md, "Limits"): a
 // statement waits at most kMaxCycles cycles (2^32, about 17 s of simulated
 // time at 250 MHz), so that with at most kMaxProgramStatements statements
 // the whole run stays inside SystemC's 64-bit picosecond clock; the expanded

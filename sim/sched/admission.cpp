@@ -186,7 +186,7 @@ void Admission::settle() {
             if (!probe_ || probe_->pid() != pid_)
                 probe_ = std::make_unique<QuiescenceProbe>(pid_);
             // A thread blocked sending to a socket we stopped reading waits
-            // on us: admit what is held first (README, admission rules).
+            // on us: admit what is held first (sim/sched/README.md, admission rules).
             const bool held_back = paused();
             counters_.paused += held_back;
             probe_->accept_blocked_sends(held_back);

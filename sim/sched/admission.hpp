@@ -1,7 +1,7 @@
 // Admission points: the only places where something from outside (a reply,
 // a DMA command, a disconnect, an interrupt signal) enters simulated time.
 // Simulated time does not move while this runs, so host load never changes
-// what the RTL sees. Rules (sim/README.md):
+// what the RTL sees. Rules (sim/sched/README.md):
 //  - after the harness sent the server anything, wait until the server is
 //    quiescent (/proc: every thread blocked on input) before looking, so
 //    whatever the message provoked (a reply, DMA from a worker thread, an
