@@ -140,7 +140,7 @@ class Bridge : public EdgeSink {
     void set_msi_cap(unsigned offset) { msi_cap_ = offset; }
     void set_msix_table(unsigned bar, uint64_t offset, unsigned vectors);
 
-    // ---- scheduler (sim/scheduler.hpp): asked before a non-posted host
+    // ---- scheduler (sim/sched/scheduler.hpp): asked before a non-posted host
     // request (MemRd, CfgRd0, CfgWr0) goes to the server while the server's
     // DMA exchange is under way (a DMA started since the server was last
     // seen quiescent with none in flight). true sends it now (on a

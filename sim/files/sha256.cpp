@@ -1,5 +1,7 @@
 #include "sha256.hpp"
 
+#include <nettle/base16.h>
+
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -22,13 +24,8 @@ Sha256::Digest Sha256::finish() {
 }
 
 std::string to_hex(const Sha256::Digest &digest) {
-    static const char kHex[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(64);
-    for (uint8_t b : digest) {
-        s.push_back(kHex[b >> 4]);
-        s.push_back(kHex[b & 0xf]);
-    }
+    std::string s(BASE16_ENCODE_LENGTH(digest.size()), '\0');
+    base16_encode_update(s.data(), digest.size(), digest.data());
     return s;
 }
 

@@ -177,7 +177,7 @@ class Harness : private EdgeSink {
     // Where the next connect() writes its decision log (empty: none).
     void set_decision_log(const std::string &path) { cfg_.decision_log_path = path; }
     // The scheduler that takes every choice from the next connect() on
-    // (sim/scheduler.hpp; nullptr: arrival order, requests never held).
+    // (sim/sched/scheduler.hpp; nullptr: arrival order, requests never held).
     // Its policy goes into the log's header. Not owned.
     // Connected already: it takes the choices from now on.
     void set_scheduler(Scheduler *s);

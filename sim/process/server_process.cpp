@@ -249,7 +249,7 @@ ServerProcess::~ServerProcess() {
 }
 
 // ECHILD: not our child. A run forked from the process that started the
-// server (explore's keeper, sim/explore.cpp) sees its server that way while
+// server (explore's keeper, sim/explore/explore.cpp) sees its server that way while
 // it is alive; a zombie or a vanished pid is dead.
 static bool alive_elsewhere(pid_t pid) {
     if (kill(pid, 0) < 0)

@@ -148,7 +148,7 @@ class Session {
             *err = "cannot set up the harness: " + *err;
             return -1;
         }
-        // fifo, the scheduler's default (sim/scheduler.hpp): a host read
+        // fifo, the scheduler's default (sim/sched/scheduler.hpp): a host read
         // waits while the server's DMA is unanswered. `--schedule` runs
         // elsewhere (rcsim_explore.cpp).
         if (Scheduler::create("fifo", &sched_, err) < 0)

@@ -105,7 +105,7 @@ int parse_scenario(const std::string &text, const std::string &file, const Inclu
                    Program *out, ParseError *error);
 
 // The reader `rcsim run` uses: the file system, through the checked opener
-// (sim/input_file.hpp; regular files of at most kMaxScenarioFileBytes).
+// (sim/files/input_file.hpp; regular files of at most kMaxScenarioFileBytes).
 int read_scenario_file(const std::string &path, std::string *text, std::string *error);
 
 // The bytes of a pattern from the start of its range on, in pieces.

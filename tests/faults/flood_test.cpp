@@ -35,7 +35,7 @@ namespace {
 
 using rcsim::HostStatus;
 
-constexpr long kMaxRssKb = 256 * 1024; // the documented bound (sim/README.md)
+constexpr long kMaxRssKb = 256 * 1024; // the documented bound (sim/sched/README.md)
 constexpr uint64_t kScratch = 0x100;   // regs BAR0 scratch
 #if defined(__SANITIZE_ADDRESS__)
 constexpr uint64_t kCycles = 20000; // ASan: the DMA through the RTL is slower

@@ -1,5 +1,5 @@
 // A server that dies or goes silent mid-transaction ends in the documented
-// error (sim/README.md) within the completion timeout, never a hang, and the
+// error (sim/bridge/README.md) within the completion timeout, never a hang, and the
 // failure report carries the server's fate and output.
 #include "harness_fixture.hpp"
 

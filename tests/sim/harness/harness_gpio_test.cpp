@@ -33,7 +33,7 @@ TEST_F(Gpio, IoBarIsSizedNotAssignedAndIntxIsChosen) {
 TEST_F(Gpio, ServerErrorReplyBecomesUnsupportedRequest) {
     // No PCIe capability: config space is 256 bytes, so the server answers a
     // read at 0x100 with an EINVAL error reply, which the bridge's table
-    // (sim/README.md) maps to UR; the root port then hands the host all ones.
+    // (sim/bridge/README.md) maps to UR; the root port then hands the host all ones.
     const rcsim::Access a = h->cfg_read(0x100, 4);
     EXPECT_EQ(a.status, rcsim::HostStatus::UR);
     EXPECT_EQ(a.value, 0xffffffffu);

@@ -1,4 +1,4 @@
-// The settings a decision log pins (sim/run_settings.hpp): their text for
+// The settings a decision log pins (sim/harness/run_settings.hpp): their text for
 // the default configuration written by hand, a non-default configuration
 // read back field for field, and every kind of bad logged value refused by
 // name. No elaboration: only HarnessConfig.

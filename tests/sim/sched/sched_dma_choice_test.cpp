@@ -1,4 +1,4 @@
-// The DMA choice points of issue 8 (sim/dma_reply_gate.hpp) on dmacopy
+// The DMA choice points of issue 8 (sim/sched/dma_reply_gate.hpp) on dmacopy
 // (default: twin socket) and tests/scenarios/race279.rcs, a 64-byte copy
 // whose doorbell write makes the server DMA three times (descriptor read,
 // source read, destination write) inside its REGION_WRITE:
