@@ -3,6 +3,7 @@
 #include "rcsim_commands.hpp"
 
 #include "junit_report.hpp"
+#include "run_settings.hpp"
 #include "scenario_session.hpp"
 
 #include <algorithm>
@@ -36,6 +37,11 @@ void run_usage(FILE *f) {
            "  --decisions FILE     write the admission decision log (JSONL)\n"
            "  --irq auto|msix|msi|intx|none  interrupt mode enumeration sets up (auto)\n"
            "  --no-twin            do not offer the twin socket\n"
+           "  --dma-window BASE+SIZE:PERM[:fd]:NAME  host memory mapped to the server;\n"
+           "                       repeat for more (the first replaces the default\n"
+           "                       0x10000000+0x1000000:rw:dma0). PERM r, w or rw; fd:\n"
+           "                       shared (a memfd the server maps: its accesses there\n"
+           "                       bypass the RTL), else by DMA messages through the RTL\n"
            "  --client async|sync  serve the server's DMA while an MMIO request is\n"
            "                       outstanding (async, the default) or set it aside until\n"
            "                       none is (sync; a mutual wait is reported as deadlock)\n"
@@ -100,7 +106,8 @@ int parse_options(int argc, char **argv, RunOptions *o) {
             name = a.substr(0, eq);
             value = a.substr(eq + 1);
         }
-        bool known = name == "--scenario" || name == "--irq" || name == "--client";
+        bool known =
+            name == "--scenario" || name == "--irq" || name == "--client" || name == "--dma-window";
         for (const auto &v : valued)
             known = known || name == v.name;
         if (!known)
@@ -114,6 +121,12 @@ int parse_options(int argc, char **argv, RunOptions *o) {
             return usage_error(name + " needs a non-empty value");
         if (name == "--scenario") {
             o->scenarios.push_back(value);
+        } else if (name == "--dma-window") {
+            MemWindow w;
+            const std::string why = parse_dma_window(value, &w);
+            if (!why.empty())
+                return usage_error("--dma-window: " + why);
+            o->dma_windows.push_back(w);
         } else if (name == "--client") {
             if (!parse_client_style(value, &o->client))
                 return usage_error("--client takes async or sync, not '" + value + "'");

@@ -31,8 +31,9 @@ int Harness::create(const HarnessConfig &cfg, std::unique_ptr<Harness> *out, std
     if (rc < 0)
         return rc;
     for (const MemWindow &w : cfg.dma_windows) {
-        if (h->mem_.add_window(w) != MemStatus::Ok) {
-            *error = "DMA window " + w.name + " is empty or overlaps another";
+        const MemStatus st = h->mem_.add_window(w);
+        if (st != MemStatus::Ok) {
+            *error = "DMA window " + w.name + ": " + to_string(st);
             return -EINVAL;
         }
     }

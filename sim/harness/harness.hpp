@@ -40,7 +40,11 @@ struct HarnessConfig {
     uint16_t rp_id = 0x0000;
     // Where enumeration places memory BARs.
     uint64_t bar_window_base = 0xe0000000ull, bar_window_size = 0x10000000ull;
-    // Host memory the server may reach by DMA (DMA_MAP without fd).
+    // Host memory the server may reach by DMA: by DMA_READ/DMA_WRITE
+    // messages, which the bridge turns into TLPs (the default window), or
+    // `shared` (DMA_MAP with a memfd the server maps: its loads and stores
+    // there bypass the RTL and the scheduler, as they bypass the link in a
+    // VMM; page-aligned).
     std::vector<MemWindow> dma_windows{{0x10000000ull, 0x1000000ull, MemPerm::ReadWrite, "dma0"}};
     IrqPreference irq = IrqPreference::Auto;
     uint64_t msi_address = 0xfee00000ull; // inside the root port's MSI window

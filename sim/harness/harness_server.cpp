@@ -124,7 +124,9 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
             prot |= VU_DMA_MAP_F_READ;
         if (uint8_t(w.perm) & uint8_t(MemPerm::Write))
             prot |= VU_DMA_MAP_F_WRITE;
-        rc = vuc_dma_map(ctx_, w.base, w.size, prot, nullptr, -1, 0);
+        // A shared window goes with its memfd: the server maps it and its
+        // accesses there never reach the RTL (harness.hpp, dma_windows).
+        rc = vuc_dma_map(ctx_, w.base, w.size, prot, nullptr, mem_.shared_fd(w.base), 0);
         if (rc < 0) {
             *error = "DMA_MAP of " + w.name + " refused: " + strerror(-rc);
             return rc;

@@ -26,6 +26,11 @@ Settings pinned_settings(const HarnessConfig &cfg);
 // else why the value cannot be taken (unknown name, malformed, out of range).
 std::string adopt_setting(const std::string &name, const std::string &value, HarnessConfig *cfg);
 
+// One DMA window as the log pins it and --dma-window takes it:
+// BASE+SIZE:PERM[:fd|:msg]:NAME (PERM r, w or rw; fd: shared, a memfd the
+// server maps). Empty on success, else why not.
+std::string parse_dma_window(const std::string &text, MemWindow *out);
+
 // Every setting of `logged` adopted into `cfg`; one line per refused one
 // ("NAME: reason").
 std::vector<std::string> adopt_settings(const Settings &logged, HarnessConfig *cfg);

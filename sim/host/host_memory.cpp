@@ -37,6 +37,10 @@ const char *to_string(MemStatus status) {
         return "window is empty or wraps past 2^64";
     case MemStatus::NoSuchWindow:
         return "no window with that base and size";
+    case MemStatus::SharedUnaligned:
+        return "a shared window's base and size must be multiples of 4 KiB";
+    case MemStatus::SharedFailed:
+        return "the shared window's memfd could not be made";
     }
     return "unknown status";
 }
@@ -50,8 +54,62 @@ MemStatus HostMemory::add_window(MemWindow window) {
         return MemStatus::WindowOverlap;
     if (after != windows_.begin() && std::prev(after)->contains(window.base))
         return MemStatus::WindowOverlap;
+    if (window.shared) {
+        const MemStatus st = share(window);
+        if (st != MemStatus::Ok)
+            return st;
+    }
     windows_.insert(after, std::move(window));
     return MemStatus::Ok;
+}
+
+MemStatus HostMemory::share(const MemWindow &w) {
+    if (w.base % kPageSize != 0 || w.size % kPageSize != 0)
+        return MemStatus::SharedUnaligned;
+    std::string err;
+    std::unique_ptr<SharedMapping> m = SharedMapping::create(size_t(w.size), w.name, &err);
+    if (!m)
+        return MemStatus::SharedFailed;
+    for (uint64_t off = 0; off < w.size; off += kPageSize) {
+        auto it = pages_.find((w.base + off) / kPageSize);
+        if (it == pages_.end())
+            continue;
+        std::memcpy(m->data() + off, it->second.get(), kPageSize);
+        pages_.erase(it);
+    }
+    shared_.push_back({w.base, w.size, std::move(m)});
+    return MemStatus::Ok;
+}
+
+// The bytes stay host memory's: pages that are not all zero are copied out.
+void HostMemory::unshare(uint64_t base) {
+    auto it = std::find_if(shared_.begin(), shared_.end(),
+                           [&](const Shared &s) { return s.base == base; });
+    if (it == shared_.end())
+        return;
+    Shared gone = std::move(*it);
+    shared_.erase(it);
+    static const uint8_t kZeros[kPageSize] = {};
+    for (uint64_t off = 0; off < gone.size; off += kPageSize) {
+        const uint8_t *src = gone.mapping->data() + off;
+        if (std::memcmp(src, kZeros, kPageSize) != 0)
+            std::memcpy(page_for_write((gone.base + off) / kPageSize), src, kPageSize);
+    }
+}
+
+int HostMemory::shared_fd(uint64_t base) const {
+    for (const Shared &s : shared_)
+        if (s.base == base)
+            return s.mapping->fd();
+    return -1;
+}
+
+uint8_t *HostMemory::shared_page(uint64_t page_index) const {
+    const uint64_t addr = page_index * kPageSize;
+    for (const Shared &s : shared_)
+        if (addr >= s.base && addr - s.base < s.size)
+            return s.mapping->data() + (addr - s.base);
+    return nullptr;
 }
 
 MemStatus HostMemory::remove_window(uint64_t base, uint64_t size) {
@@ -59,6 +117,8 @@ MemStatus HostMemory::remove_window(uint64_t base, uint64_t size) {
                            [&](const MemWindow &w) { return w.base == base && w.size == size; });
     if (it == windows_.end())
         return MemStatus::NoSuchWindow;
+    if (it->shared)
+        unshare(base);
     windows_.erase(it);
     return MemStatus::Ok;
 }
@@ -96,11 +156,15 @@ MemStatus HostMemory::dma_write(uint64_t addr, const void *src, size_t len) {
 }
 
 const uint8_t *HostMemory::page_for_read(uint64_t page_index) const {
+    if (uint8_t *shared = shared_.empty() ? nullptr : shared_page(page_index))
+        return shared;
     auto it = pages_.find(page_index);
     return it == pages_.end() ? nullptr : it->second.get();
 }
 
 uint8_t *HostMemory::page_for_write(uint64_t page_index) {
+    if (uint8_t *shared = shared_.empty() ? nullptr : shared_page(page_index))
+        return shared;
     Page &page = pages_[page_index];
     if (!page)
         page.reset(new uint8_t[kPageSize]()); // value-initialised: zeros

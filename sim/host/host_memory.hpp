@@ -1,12 +1,15 @@
 // The host's memory as the RTL's host memory port and the DMA path see it:
 // a sparse 64-bit byte-addressable space (4 KiB pages allocated on first
 // write, never-written bytes read as 0) plus the windows the harness mapped to
-// the server with DMA_MAP (no fd). Device-originated accesses (dma_*) must lie
-// inside one window that grants the permission; the host CPU's own accesses
-// (read/write/fill/compare) see the whole space. Errors are returned as a
+// the server with DMA_MAP: by messages (no fd), or shared (a memfd the server
+// maps; the window's pages then live in that mapping, shared_mapping.hpp).
+// Device-originated accesses (dma_*) must lie inside one window that grants the permission; the
+// host CPU's own accesses (read/write/fill/compare) see the whole space. Errors are returned as a
 // status, never thrown, and a refused access touches nothing.
 // Not thread-safe: the harness runs it from SystemC's single thread.
 #pragma once
+
+#include "shared_mapping.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +33,8 @@ enum class MemStatus : uint8_t {
     WindowOverlap,   // add_window: overlaps an existing window
     EmptyWindow,     // add_window: size 0 or wrapping
     NoSuchWindow,    // remove_window: no window with that base and size
+    SharedUnaligned, // add_window: a shared window's base or size is not page-aligned
+    SharedFailed,    // add_window: the shared window's memfd could not be made
 };
 
 const char *to_string(MemStatus status);
@@ -39,6 +44,8 @@ struct MemWindow {
     uint64_t size = 0;
     MemPerm perm = MemPerm::ReadWrite;
     std::string name;
+    // Offered with an fd (a memfd) the server maps, instead of by messages.
+    bool shared = false;
 
     bool contains(uint64_t addr) const { return addr >= base && addr - base < size; }
 };
@@ -47,8 +54,13 @@ class HostMemory {
   public:
     static constexpr size_t kPageSize = 4096;
 
+    // A shared window gets its memfd here; the bytes already in its range
+    // move into it. Removing a shared window keeps its bytes (as sparse
+    // pages) and drops the mapping.
     MemStatus add_window(MemWindow window);
     MemStatus remove_window(uint64_t base, uint64_t size);
+    // The memfd of the shared window at `base`, -1 for any other address.
+    int shared_fd(uint64_t base) const;
     const MemWindow *find_window(uint64_t addr) const;
     const std::vector<MemWindow> &windows() const { return windows_; }
 
@@ -69,11 +81,19 @@ class HostMemory {
 
   private:
     using Page = std::unique_ptr<uint8_t[]>;
+    struct Shared {
+        uint64_t base, size;
+        std::unique_ptr<SharedMapping> mapping;
+    };
 
     const uint8_t *page_for_read(uint64_t page_index) const;
     uint8_t *page_for_write(uint64_t page_index);
+    uint8_t *shared_page(uint64_t page_index) const;
+    MemStatus share(const MemWindow &window);
+    void unshare(uint64_t base);
 
     std::unordered_map<uint64_t, Page> pages_;
+    std::vector<Shared> shared_;     // few: searched linearly
     std::vector<MemWindow> windows_; // sorted by base, disjoint
 };
 

@@ -144,6 +144,8 @@ class Session {
         cfg.irq = opt_.irq;
         cfg.no_twin = opt_.no_twin;
         cfg.client_style = opt_.client;
+        if (!opt_.dma_windows.empty())
+            cfg.dma_windows = opt_.dma_windows;
         if (Harness::create(cfg, &h_, err) < 0) {
             *err = "cannot set up the harness: " + *err;
             return -1;

@@ -17,6 +17,8 @@ struct SessionOptions {
     IrqPreference irq = IrqPreference::Auto;
     bool no_twin = false;
     ClientStyle client = ClientStyle::Async;
+    // Empty: HarnessConfig's default (one 16 MiB message window).
+    std::vector<MemWindow> dma_windows;
 };
 
 struct Outcome {

@@ -260,6 +260,46 @@ class RegsServer {
     pid_t pid_;
 };
 
+// Two windows of either kind at once: the descriptor ring by DMA messages
+// (through the RTL), the data in a shared window the server maps (a memfd):
+// the copy is right, every DMA message in the trace falls in the ring's
+// window, and the shared window's DMA_MAP carried one fd.
+TEST(CliRcsim, SharedDmaWindowIsReachedByTheMappingNotByMessages) {
+    TempDir d;
+    auto args = run_args(kModels + "/dmacopy", kScenarios + "/dmacopy_demo.rcs");
+    args.insert(args.end(), {"--dma-window", "0x10000000+0x100000:rw:ring", "--dma-window",
+                             "0x10100000+0xf00000:rw:fd:data", "--trace", d.path + "/t.jsonl"});
+    const auto r = run_command(args);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::istringstream lines(slurp(d.path + "/t.jsonl"));
+    unsigned dma_messages = 0, maps_with_fd = 0, maps_without = 0;
+    for (std::string line; std::getline(lines, line);) {
+        if (contains(line, "\"dir\":\"c2s\",\"cmd\":\"DMA_MAP\""))
+            (contains(line, "\"nfds\":1,") ? maps_with_fd : maps_without)++;
+        if (!contains(line, "\"cmd\":\"DMA_READ\"") && !contains(line, "\"cmd\":\"DMA_WRITE\""))
+            continue;
+        ++dma_messages;
+        EXPECT_TRUE(contains(line, "\"addr\":\"0x100")) << line; // 0x100xxxxx: the ring
+    }
+    EXPECT_GT(dma_messages, 0u); // the ring is still read by messages
+    EXPECT_EQ(maps_with_fd, 1u);
+    EXPECT_EQ(maps_without, 1u);
+    // A shared window that is not page-aligned cannot be offered: setup error.
+    auto bad = run_args(kModels + "/dmacopy", kScenarios + "/dmacopy_demo.rcs");
+    bad.insert(bad.end(), {"--dma-window", "0x10000800+0x1000:rw:fd:odd"});
+    const auto rb = run_command(bad);
+    EXPECT_EQ(rb.exit_code, 2);
+    EXPECT_TRUE(contains(rb.out + rb.err, "DMA window odd: a shared window's base and size must be "
+                                          "multiples of 4 KiB"))
+        << rb.out << rb.err;
+    // A malformed window is a usage error naming the form.
+    auto usage = run_args(kModels + "/dmacopy", kScenarios + "/dmacopy_demo.rcs");
+    usage.insert(usage.end(), {"--dma-window", "0x1000:rw:x"});
+    const auto ru = run_command(usage);
+    EXPECT_EQ(ru.exit_code, 2);
+    EXPECT_TRUE(contains(ru.err, "--dma-window: want BASE+SIZE:PERM[:fd|:msg]:NAME")) << ru.err;
+}
+
 TEST(CliRcsim, ConnectsToARunningServerAndSubstitutesTheSocket) {
     TempDir d;
     const std::string sock = d.path + "/regs.sock";

@@ -60,6 +60,31 @@ TEST(RunSettings, EveryPinnedFieldReadsBack) {
     EXPECT_TRUE(rcsim::settings_differences(logged, rcsim::pinned_settings(back)).empty());
 }
 
+// A shared window (fd) is pinned as BASE+SIZE:PERM:fd:NAME; a message window
+// keeps the three fields older logs have, and `msg:` may say so explicitly.
+TEST(RunSettings, SharedWindowsArePinnedWithTheirKind) {
+    HarnessConfig c;
+    rcsim::MemWindow shm{0x20000000, 0x100000, rcsim::MemPerm::ReadWrite, "shm"};
+    shm.shared = true;
+    c.dma_windows = {{0x10000000, 0x1000000, rcsim::MemPerm::ReadWrite, "dma0"}, shm};
+    const Settings logged = rcsim::pinned_settings(c);
+    EXPECT_EQ(logged.at("dma_windows"),
+              "0x10000000+0x1000000:rw:dma0,0x20000000+0x100000:rw:fd:shm");
+    HarnessConfig back;
+    ASSERT_TRUE(rcsim::adopt_settings(logged, &back).empty());
+    ASSERT_EQ(back.dma_windows.size(), 2u);
+    EXPECT_FALSE(back.dma_windows[0].shared);
+    EXPECT_TRUE(back.dma_windows[1].shared);
+    EXPECT_EQ(back.dma_windows[1].name, "shm");
+    rcsim::MemWindow w;
+    EXPECT_EQ(rcsim::parse_dma_window("0x1000+0x1000:r:msg:ring", &w), "");
+    EXPECT_FALSE(w.shared);
+    EXPECT_EQ(w.name, "ring");
+    EXPECT_EQ(w.perm, rcsim::MemPerm::Read);
+    EXPECT_EQ(rcsim::parse_dma_window("0x1000+0x1000:rw", &w),
+              "want BASE+SIZE:PERM[:fd|:msg]:NAME, not \"0x1000+0x1000:rw\"");
+}
+
 TEST(RunSettings, BadLoggedValuesAreRefusedByName) {
     const std::pair<const char *, const char *> bad[] = {
         {"mps", "99999"},
@@ -78,6 +103,7 @@ TEST(RunSettings, BadLoggedValuesAreRefusedByName) {
         {"dma_windows", "0x1000+0:rw:x"},
         {"dma_windows", "0xffffffffffffff00+0x200:rw:x"},
         {"dma_windows", "0x0+0x10:x:n"},
+        {"dma_windows", "0x0+0x1000:rw:fd:a:b"},
         {"bar_window", "0xe0000000"},
         {"msi_address", "0xfee00001"},
         {"delay_choices", "0"},

@@ -1,12 +1,13 @@
 // Host memory: sparse pages read as zero, DMA windows refuse what lies
 // outside them, straddles their end or lacks permission, and refused
-// accesses leave memory untouched.
+// accesses leave memory untouched; a shared window's bytes are its memfd's.
 #include "host_memory.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstring>
+#include <unistd.h>
 #include <vector>
 
 using rcsim::HostMemory;
@@ -150,4 +151,76 @@ TEST(HostMemory, StatusesHaveReadableNames) {
     EXPECT_STREQ(rcsim::to_string(MemStatus::CrossesWindow),
                  "access runs past the end of its DMA window");
     EXPECT_STREQ(rcsim::to_string(MemStatus::Ok), "ok");
+}
+
+// ---- shared windows: the bytes live in a memfd the server maps
+
+namespace {
+
+MemWindow shared(uint64_t base, uint64_t size, const char *name) {
+    MemWindow w = window(base, size, MemPerm::ReadWrite, name);
+    w.shared = true;
+    return w;
+}
+
+} // namespace
+
+TEST(HostMemory, SharedWindowIsItsMemfdBothWays) {
+    HostMemory mem;
+    ASSERT_EQ(mem.add_window(shared(0x20000, 0x2000, "shm")), MemStatus::Ok);
+    const int fd = mem.shared_fd(0x20000);
+    ASSERT_GE(fd, 0);
+    // The host's write is what the server sees through its mapping...
+    const uint8_t host[4] = {0x11, 0x22, 0x33, 0x44};
+    ASSERT_EQ(mem.write(0x21ffe, host, 2), MemStatus::Ok);
+    uint8_t seen[2] = {};
+    ASSERT_EQ(pread(fd, seen, 2, 0x1ffe), 2);
+    EXPECT_EQ(seen[0], 0x11);
+    EXPECT_EQ(seen[1], 0x22);
+    // ...and the server's store is what the host and the RTL's DMA path see.
+    ASSERT_EQ(pwrite(fd, host + 2, 2, 0x10), 2);
+    uint8_t back[2] = {};
+    ASSERT_EQ(mem.dma_read(0x20010, back, 2), MemStatus::Ok);
+    EXPECT_EQ(back[0], 0x33);
+    EXPECT_EQ(back[1], 0x44);
+    EXPECT_EQ(mem.compare(0x20010, host + 2, 2), std::nullopt);
+    EXPECT_EQ(mem.pages_allocated(), 0u); // nothing in the sparse pages
+}
+
+TEST(HostMemory, BytesWrittenBeforeSharingMoveIntoTheMapping) {
+    HostMemory mem;
+    const uint8_t data[3] = {0xca, 0xfe, 0x01};
+    ASSERT_EQ(mem.write(0x30ffd, data, 3), MemStatus::Ok);
+    ASSERT_EQ(mem.pages_allocated(), 1u);
+    ASSERT_EQ(mem.add_window(shared(0x30000, 0x1000, "late")), MemStatus::Ok);
+    EXPECT_EQ(mem.pages_allocated(), 0u);
+    uint8_t seen[3] = {};
+    ASSERT_EQ(pread(mem.shared_fd(0x30000), seen, 3, 0xffd), 3);
+    EXPECT_EQ(0, std::memcmp(seen, data, 3));
+}
+
+TEST(HostMemory, RemovedSharedWindowKeepsItsBytesAndDropsTheFd) {
+    HostMemory mem;
+    ASSERT_EQ(mem.add_window(shared(0x40000, 0x3000, "shm")), MemStatus::Ok);
+    const uint8_t data[4] = {0xde, 0xad, 0xbe, 0xef};
+    ASSERT_EQ(mem.dma_write(0x41000, data, 4), MemStatus::Ok);
+    ASSERT_EQ(mem.remove_window(0x40000, 0x3000), MemStatus::Ok);
+    EXPECT_EQ(mem.shared_fd(0x40000), -1);
+    EXPECT_EQ(mem.pages_allocated(), 1u); // only the page that held bytes
+    uint8_t out[4] = {};
+    EXPECT_EQ(mem.dma_read(0x41000, out, 4), MemStatus::OutsideWindows);
+    ASSERT_EQ(mem.read(0x41000, out, 4), MemStatus::Ok);
+    EXPECT_EQ(0, std::memcmp(out, data, 4));
+}
+
+TEST(HostMemory, SharedWindowMustBePageAligned) {
+    HostMemory mem;
+    EXPECT_EQ(mem.add_window(shared(0x50010, 0x1000, "a")), MemStatus::SharedUnaligned);
+    EXPECT_EQ(mem.add_window(shared(0x50000, 0x1800, "b")), MemStatus::SharedUnaligned);
+    EXPECT_EQ(mem.find_window(0x50010), nullptr);
+    EXPECT_STREQ(rcsim::to_string(MemStatus::SharedUnaligned),
+                 "a shared window's base and size must be multiples of 4 KiB");
+    // A message window has no fd.
+    ASSERT_EQ(mem.add_window(window(0x60000, 0x1000, MemPerm::Read, "msg")), MemStatus::Ok);
+    EXPECT_EQ(mem.shared_fd(0x60000), -1);
 }
