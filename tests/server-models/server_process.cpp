@@ -7,26 +7,18 @@
 #include <cstdio>
 #include <cstring>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+
+#include "unix_sockets.hpp"
 
 namespace rcsim::test {
 
 std::string server_models_dir() {
     return RCSIM_SERVER_MODELS_DIR;
 }
-
-namespace {
-
-bool socket_exists(const std::string &path) {
-    struct stat st;
-    return stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
-} // namespace
 
 ServerProcess::ServerProcess(std::vector<std::string> argv) {
     char tmpl[] = "/tmp/rcsim-server-XXXXXX";
@@ -87,19 +79,32 @@ ServerProcess::ServerProcess(std::vector<std::string> argv) {
         error_ = std::string("fork: ") + strerror(errno);
         return;
     }
+    // Wait for the listener, not for the socket file: the file appears at
+    // bind() and the server calls listen() after it, and a connect() in
+    // between is refused (ECONNREFUSED). On a loaded machine the server can be
+    // scheduled out between the two calls for tens of milliseconds. Asked of
+    // the kernel (/proc/net/unix), not by connecting: the server would take a
+    // probe as its one client, and in QUEUE mode print a peak line for it that
+    // tests count. Any listener on our path is the server's, since the
+    // directory is new; no owner check, so a wrapper that forks still works.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (std::chrono::steady_clock::now() < deadline) {
         if (!alive()) {
             error_ = "server exited before listening: " + argv[0];
             return;
         }
-        if (socket_exists(sock_)) {
+        int listening = rcsim::unix_socket_listening(sock_);
+        if (listening < 0) {
+            error_ = std::string("cannot read /proc/net/unix: ") + strerror(-listening);
+            return;
+        }
+        if (listening == 1) {
             ready_ = true;
             return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    error_ = "server did not create its socket within 5 s";
+    error_ = "server did not listen on its socket within 5 s";
 }
 
 bool ServerProcess::alive() {

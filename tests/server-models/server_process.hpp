@@ -21,7 +21,7 @@ class ServerProcess {
     ServerProcess &operator=(const ServerProcess &) = delete;
 
     const std::string &socket_path() const { return sock_; }
-    bool ready() const { return ready_; } // the socket accepted a connection
+    bool ready() const { return ready_; } // listen() was called on the socket
     bool alive();                         // still running (not exited)
     // SIGTERM, then SIGKILL after 2 s; waits for it. The log stays readable.
     void stop();
