@@ -61,8 +61,10 @@ class Enumerator {
         uint32_t id = 0, cls = 0, pin = 0;
         if (!rd(0x00, 4, &id) || !rd(0x08, 4, &cls) || !rd(kIntPin, 1, &pin))
             return -EIO;
+        // A server that sets no IDs (libvfio-user's null sample) reads 0.
         if (id == 0xffffffffu || id == 0)
-            return fail("no device at the configured BDF");
+            return fail("no device at the configured BDF: vendor and device ID read " +
+                        std::string(id ? "0xffffffff" : "0x00000000"));
         e_.vendor_id = uint16_t(id);
         e_.device_id = uint16_t(id >> 16);
         e_.class_code = cls >> 8;

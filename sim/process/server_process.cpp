@@ -89,7 +89,7 @@ struct ChildSetup {
     char *const *argv;
     const char *cwd; // nullptr: stay in the harness's directory
     pid_t parent;
-    int devnull;
+    int input;
     int output;
     int report_fd;
 };
@@ -116,7 +116,7 @@ struct ChildSetup {
         sigaction(sig, &dfl, nullptr); // SIGKILL/SIGSTOP fail harmlessly
     if (c.cwd != nullptr && chdir(c.cwd) < 0)
         report_and_exit(c.report_fd);
-    if (dup2(c.devnull, 0) < 0 || dup2(c.output, 1) < 0 || dup2(c.output, 2) < 0)
+    if (dup2(c.input, 0) < 0 || dup2(c.output, 1) < 0 || dup2(c.output, 2) < 0)
         report_and_exit(c.report_fd);
         // Descriptors the harness opened without O_CLOEXEC must not reach the server.
 #ifdef SYS_close_range
@@ -187,12 +187,17 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
     sp->output_fd_ = open_output(spec.output_path);
     if (sp->output_fd_ < 0)
         return fail(sp->output_fd_, "cannot open server output file `" + spec.output_path + "`");
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    // stdin is a pipe nobody writes to, held open while the server runs: a
+    // server that reads it (libvfio-user's `null` sample waits for a key
+    // press and exits at EOF) sees a terminal nobody types into.
+    int input[2] = {-1, -1};
     int report[2];
-    if (devnull < 0 || pipe2(report, O_CLOEXEC) < 0) {
+    if (pipe2(input, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
         int err = -errno;
-        if (devnull >= 0)
-            close(devnull);
+        if (input[0] >= 0) {
+            close(input[0]);
+            close(input[1]);
+        }
         return fail(err, "cannot set up the server's descriptors");
     }
     std::vector<char *> cargv;
@@ -204,7 +209,7 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
                      cargv.data(),
                      spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
                      getpid(),
-                     devnull,
+                     input[0],
                      sp->output_fd_,
                      report[1]};
     pid_t pid = fork();
@@ -213,7 +218,8 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
         exec_child(setup);
     }
     int fork_err = -errno;
-    close(devnull);
+    close(input[0]);
+    sp->input_fd_ = input[1];
     close(report[1]);
     if (pid < 0) {
         close(report[0]);
@@ -244,6 +250,8 @@ ServerProcess::~ServerProcess() {
     stop(milliseconds(500));
     if (pidfd_ >= 0)
         close(pidfd_);
+    if (input_fd_ >= 0)
+        close(input_fd_);
     if (output_fd_ >= 0)
         close(output_fd_);
 }

@@ -84,6 +84,7 @@ class ServerProcess {
     pid_t pid_ = -1;
     int pidfd_ = -1;
     int output_fd_ = -1;
+    int input_fd_ = -1; // the write end of the server's stdin: held, never written
     ExitStatus status_;
     std::string executable_;
     std::vector<std::string> argv_;

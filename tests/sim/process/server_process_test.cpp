@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace std::chrono_literals;
@@ -211,6 +212,19 @@ TEST(ServerProcess, DeathIsSeenWithoutBlockingAndThroughThePidfd) {
     EXPECT_EQ(st.kind, ExitStatus::Kind::Signaled);
     EXPECT_EQ(st.signal, SIGKILL);
     EXPECT_EQ(st.describe(), "killed by signal 9 (Killed)");
+}
+
+// A server that waits on its stdin (libvfio-user's null sample: "press enter
+// to stop") must not see EOF at once: it gets a pipe held open while it runs.
+TEST(ServerProcess, StdinStaysOpenWhileTheServerRuns) {
+    std::string error;
+    auto sp = simtest::start_helper({"exit-at-stdin-eof"}, &error);
+    ASSERT_NE(sp, nullptr) << error;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(sp->poll_exit().running()) << sp->poll_exit().describe();
+    const ExitStatus st = sp->stop(std::chrono::milliseconds(2000));
+    EXPECT_EQ(st.kind, ExitStatus::Kind::Signaled); // SIGTERM, not its own exit 3
+    EXPECT_EQ(st.signal, SIGTERM);
 }
 
 TEST(ServerProcess, ServerIgnoringSigtermIsKilledAfterTheGrace) {

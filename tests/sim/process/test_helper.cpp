@@ -153,6 +153,13 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "%s\n", argv[3]);
         return std::atoi(argv[2]);
     }
+    if (mode == "exit-at-stdin-eof") { // like libvfio-user's null sample
+        ready();
+        char c;
+        while (read(0, &c, 1) > 0) {
+        }
+        return 3;
+    }
     if (mode == "block-read") {
         ready();
         block_in_read();
