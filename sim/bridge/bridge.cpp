@@ -121,7 +121,10 @@ void Bridge::complete(vuc_id id) {
     vuc_result r{};
     if (vuc_get_result(ctx_, id, &r) < 0)
         r.status = -EIO;
-    finish(p, r);
+    if (p.kind == Kind::AwaitedCmd)
+        command_results_[id] = r.status;
+    else
+        finish(p, r);
     vuc_release(ctx_, id);
     take_up_set_aside();
 }
