@@ -183,6 +183,8 @@ class Bridge : public EdgeSink {
     int submit_awaited(const vuc_request &req, const std::string &what, vuc_id *id);
     // The reply's status (0 or a negative errno) once it came; false before.
     bool take_command_result(vuc_id id, int *status);
+    // DWs of MemWr TLPs taken from the root port so far (held or sent on).
+    uint64_t posted_dws_taken() const { return posted_dws_taken_; }
 
     // Called just before a TLP's request goes to the server (tests use it
     // to make the server misbehave at an exact point).
@@ -275,6 +277,7 @@ class Bridge : public EdgeSink {
     FailureNotes failures_;
     std::vector<uint64_t> expected_refusals_; // first-byte addresses
     std::map<vuc_id, int> command_results_;   // of AwaitedCmd, until taken
+    uint64_t posted_dws_taken_ = 0;
     bool refusal_expected(const tlp::Tlp &t);
 
     // DMA

@@ -224,6 +224,10 @@ class Harness : private EdgeSink {
     const MemWindow *dma_window(const std::string &name, std::string *error) const;
     void note_window(const MemWindow &w, bool mapped);
     std::vector<std::string> unmapped_windows_; // configured windows unmapped at run time
+    // DWs of the host's posted writes handed to the root port; the bridge
+    // counts those it took (Bridge::posted_dws_taken).
+    uint64_t posted_dws_sent_ = 0;
+    void flush_posted(uint64_t max_cycles);
     static void trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
                             const struct vu_hdr *hdr, const uint8_t *payload, size_t payload_len,
                             unsigned nfds);

@@ -12,12 +12,23 @@
 
 namespace rcsim {
 
+// A posted write returns once the root port has it, before its TLP reaches
+// the bridge. A VMM traps a guest's MMIO write and sends its REGION_WRITE
+// before the vCPU goes on, so a command the host sends after a write goes
+// after the write's message: the posted writes still inside the root port
+// are carried to the bridge first (not awaited: their replies may come
+// later). Bounded: a write the root port does not forward ends the wait.
+void Harness::flush_posted(uint64_t max_cycles) {
+    advance([&] { return bridge_->posted_dws_taken() >= posted_dws_sent_; }, max_cycles);
+}
+
 int Harness::host_command(const vuc_request &req, const std::string &what, uint64_t max_cycles,
                           std::string *error) {
     if (!bridge_) {
         *error = "not connected to a server";
         return -ENOTCONN;
     }
+    flush_posted(max_cycles);
     vuc_id id = 0;
     int rc = bridge_->submit_awaited(req, what, &id);
     if (rc < 0) {
