@@ -63,6 +63,24 @@ int vuc_dma_unmap(struct vuc_ctx *ctx, uint64_t iova, uint64_t size) {
     return rc;
 }
 
+int vuc_dma_table_add(struct vuc_ctx *ctx, uint64_t iova, uint64_t size, uint32_t prot,
+                      void *vaddr) {
+    if (size == 0 || iova + size < iova || (prot & ~(VU_DMA_MAP_F_READ | VU_DMA_MAP_F_WRITE)) != 0)
+        return -EINVAL;
+    struct vuc_map entry = {.iova = iova, .size = size, .prot = prot, .vaddr = vaddr};
+    return vuc_maps_add(ctx, &entry);
+}
+
+int vuc_dma_table_remove(struct vuc_ctx *ctx, uint64_t iova, uint64_t size) {
+    for (size_t i = 0; i < ctx->nmaps; i++) {
+        if (ctx->maps[i].iova == iova && ctx->maps[i].size == size) {
+            vuc_maps_remove(ctx, iova, size);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
 /* ---- Serving the server's DMA commands ------------------------------------ */
 
 void vuc_set_dma_handler(struct vuc_ctx *ctx, vuc_dma_fn fn, void *opaque) {

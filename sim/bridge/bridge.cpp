@@ -43,7 +43,10 @@ void Bridge::take_tx_beat(const tlp::Beat &b) {
         note_failure("root port sent an undecodable TLP: " + d->error);
         return;
     }
-    dispatch(*d->tlp);
+    const tlp::Tlp &t = *d->tlp;
+    if (t.type == tlp::TlpType::MemWr32 || t.type == tlp::TlpType::MemWr64)
+        posted_dws_taken_ += t.length_dws();
+    dispatch(t);
 }
 
 // Whether the scheduler keeps a host request back (see gate_requests).
@@ -121,7 +124,10 @@ void Bridge::complete(vuc_id id) {
     vuc_result r{};
     if (vuc_get_result(ctx_, id, &r) < 0)
         r.status = -EIO;
-    finish(p, r);
+    if (p.kind == Kind::AwaitedCmd)
+        command_results_[id] = r.status;
+    else
+        finish(p, r);
     vuc_release(ctx_, id);
     take_up_set_aside();
 }

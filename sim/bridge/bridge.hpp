@@ -39,8 +39,9 @@ const char *to_string(IrqMode m);
 struct BridgeCounters {
     uint64_t mmio_reads = 0, mmio_writes = 0, cfg_reads = 0, cfg_writes = 0;
     uint64_t ur_completions = 0, ca_completions = 0;
-    uint64_t mmio_write_errors = 0; // posted writes the server refused
-    uint64_t unexpected_tlps = 0;   // TLPs from the root port we could not place
+    uint64_t mmio_write_errors = 0;            // posted writes the server refused
+    uint64_t mmio_write_refusals_expected = 0; // of those, the scenario expected
+    uint64_t unexpected_tlps = 0;              // TLPs from the root port we could not place
     uint64_t dma_reads = 0, dma_writes = 0, dma_errors = 0;
     // Bytes that did move (completions with data, writes host memory took),
     // not bytes requested: a refused or failed piece adds nothing.
@@ -175,10 +176,31 @@ class Bridge : public EdgeSink {
     // Sends a command of the harness's own (DEVICE_RESET, DMA_UNMAP) now;
     // its reply is awaited like a host request's, an error reply noted.
     void submit_command(const vuc_request &req, const std::string &what);
+    // A command whose outcome the caller awaits (a scenario's `reset`,
+    // `dma-unmap`, `dma-map`): sent now, its reply admitted like any other,
+    // its status kept for take_command_result() instead of noted as a
+    // failure. 0 or the negative errno of the send.
+    int submit_awaited(const vuc_request &req, const std::string &what, vuc_id *id);
+    // The reply's status (0 or a negative errno) once it came; false before.
+    bool take_command_result(vuc_id id, int *status);
+    // DWs of MemWr TLPs taken from the root port so far (held or sent on).
+    uint64_t posted_dws_taken() const { return posted_dws_taken_; }
 
     // Called just before a TLP's request goes to the server (tests use it
     // to make the server misbehave at an exact point).
     void before_request(std::function<void(uint16_t cmd)> fn) { before_request_ = std::move(fn); }
+
+    // ---- posted writes a scenario expects the server to refuse (`write
+    // ... -> refused`): the next REGION_WRITE of a MemWr whose first byte
+    // is at `addr` that gets an error reply is expected, not a failure.
+    void expect_write_refusal(uint64_t addr) { expected_refusals_.push_back(addr); }
+    // Expectations no refusal met (the server accepted those writes); they
+    // are dropped.
+    size_t take_unmet_write_refusals() {
+        const size_t n = expected_refusals_.size();
+        expected_refusals_.clear();
+        return n;
+    }
 
     const BridgeCounters &counters() const { return counters_; }
     // Identical notes collapsed with a count, bounded (failure_notes.hpp).
@@ -188,7 +210,7 @@ class Bridge : public EdgeSink {
     const std::array<uint8_t, 4096> &config_shadow() const { return cfg_shadow_; }
 
   private:
-    enum class Kind { MemRead, MemWrite, CfgRead, CfgWrite, HostCmd };
+    enum class Kind { MemRead, MemWrite, CfgRead, CfgWrite, HostCmd, AwaitedCmd };
     struct Pending {
         Kind kind;
         tlp::Tlp req;
@@ -253,6 +275,10 @@ class Bridge : public EdgeSink {
     DmaHooks *dma_hooks_ = nullptr;
     BridgeCounters counters_;
     FailureNotes failures_;
+    std::vector<uint64_t> expected_refusals_; // first-byte addresses
+    std::map<vuc_id, int> command_results_;   // of AwaitedCmd, until taken
+    uint64_t posted_dws_taken_ = 0;
+    bool refusal_expected(const tlp::Tlp &t);
 
     // DMA
     struct DmaJob {

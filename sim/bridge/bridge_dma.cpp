@@ -185,4 +185,21 @@ void Bridge::submit_command(const vuc_request &req, const std::string &what) {
     track(id, {Kind::HostCmd, tlp::Tlp{}, 0, false, what});
 }
 
+int Bridge::submit_awaited(const vuc_request &req, const std::string &what, vuc_id *id) {
+    const int rc = vuc_submit(ctx_, &req, 0, id);
+    if (rc < 0)
+        return rc;
+    track(*id, {Kind::AwaitedCmd, tlp::Tlp{}, 0, false, what});
+    return 0;
+}
+
+bool Bridge::take_command_result(vuc_id id, int *status) {
+    const auto it = command_results_.find(id);
+    if (it == command_results_.end())
+        return false;
+    *status = it->second;
+    command_results_.erase(it);
+    return true;
+}
+
 } // namespace rcsim

@@ -130,6 +130,20 @@ class Harness : private EdgeSink {
 
     HostMemory &memory() { return mem_; }
 
+    // ---- the device's lifecycle (harness_lifecycle.cpp): each sends its
+    // message through the bridge, so the scheduler admits it and its reply
+    // like any other, and runs until the reply (at most max_cycles).
+    // 0, or a negative errno with `error` set: the server's error reply,
+    // -ETIMEDOUT (no reply), -ENOENT / -EEXIST (no such window, or not in
+    // the state the command needs).
+    int device_reset(uint64_t max_cycles, std::string *error);
+    // DMA_UNMAP / DMA_MAP of the configured window `name`
+    // (HarnessConfig::dma_windows): after an unmap the client refuses a DMA
+    // into it as outside every window (`expect-dma-refused`).
+    int dma_unmap(const std::string &name, uint64_t max_cycles, std::string *error);
+    int dma_map(const std::string &name, uint64_t max_cycles, std::string *error);
+    bool dma_window_mapped(const std::string &name) const;
+
     // Waits for an interrupt on `vector` (MSI/MSI-X vector, or 0 for INTx,
     // which is then acknowledged: Deassert_INTx and SET_IRQS unmask).
     // Consumes one; false after timeout_cycles.
@@ -209,6 +223,15 @@ class Harness : private EdgeSink {
                             unsigned *lead);
     static HostRequest block_request(HostOp op, uint64_t addr, size_t len, const uint8_t *data);
     int open_log(std::string *error);
+    int host_command(const vuc_request &req, const std::string &what, uint64_t max_cycles,
+                     std::string *error);
+    const MemWindow *dma_window(const std::string &name, std::string *error) const;
+    void note_window(const MemWindow &w, bool mapped);
+    std::vector<std::string> unmapped_windows_; // configured windows unmapped at run time
+    // DWs of the host's posted writes handed to the root port; the bridge
+    // counts those it took (Bridge::posted_dws_taken).
+    uint64_t posted_dws_sent_ = 0;
+    void flush_posted(uint64_t max_cycles);
     static void trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
                             const struct vu_hdr *hdr, const uint8_t *payload, size_t payload_len,
                             unsigned nfds);

@@ -30,6 +30,8 @@ HostRequest Harness::mem_request(HostOp op, uint64_t addr, unsigned size, uint64
 
 Access Harness::host_access(HostRequest r, unsigned lead, unsigned size) {
     const bool posted = r.op == HostOp::MemWr;
+    if (posted)
+        posted_dws_sent_ += r.len_dw;
     const uint8_t label = driver_.submit(std::move(r));
     std::optional<HostResponse> rsp;
     const uint64_t limit = uint64_t(cfg_.cpl_timeout) * 4 + 100000;
@@ -112,7 +114,9 @@ HostStatus Harness::mmio_write_block(unsigned bar, uint64_t offset, const void *
     if (bar >= BarMap::kBars || !bars_.get(bar).present || len == 0 || len > 4096)
         return HostStatus::BadReq;
     const uint64_t addr = bars_.get(bar).base + offset;
-    driver_.submit(block_request(HostOp::MemWr, addr, len, static_cast<const uint8_t *>(buf)));
+    HostRequest r = block_request(HostOp::MemWr, addr, len, static_cast<const uint8_t *>(buf));
+    posted_dws_sent_ += r.len_dw;
+    driver_.submit(std::move(r));
     return advance([&] { return !driver_.busy(); }, uint64_t(cfg_.cpl_timeout) * 4 + 100000)
                ? HostStatus::SC
                : HostStatus::Timeout;

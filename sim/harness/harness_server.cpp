@@ -116,6 +116,8 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
         return rc;
     }
     bridge_ = std::make_unique<Bridge>(ctx_, bars_, HarnessTop::kLanes, cfg_.device_bdf);
+    posted_dws_sent_ = 0; // the new bridge counts from 0 (flush_posted)
+    unmapped_windows_.clear();
     bridge_->set_link(128, cfg_.mrrs, cfg_.rcb);
     bridge_->set_client_style(cfg_.client_style);
     for (const MemWindow &w : cfg_.dma_windows) {

@@ -22,6 +22,12 @@ void DmaRefusals::record(const vuc_dma_refusal &r) {
     ++total_;
 }
 
+void DmaRefusals::set_unmapped(const std::string &name, bool unmapped) {
+    unmapped_.erase(std::remove(unmapped_.begin(), unmapped_.end(), name), unmapped_.end());
+    if (unmapped)
+        unmapped_.push_back(name);
+}
+
 uint64_t DmaRefusals::take() {
     const uint64_t n = total_ - expected_;
     expected_ = total_;
@@ -72,6 +78,8 @@ std::string DmaRefusals::nearest_window(uint64_t addr, uint64_t count) const {
     if (count > best->size - (addr - best->base))
         return "runs " + hex(count - (best->size - (addr - best->base))) +
                " bytes past the end of " + win;
+    if (std::find(unmapped_.begin(), unmapped_.end(), best->name) != unmapped_.end())
+        return "inside " + win + ", unmapped by the scenario (dma-unmap)";
     return "inside " + win + ", which lacks the permission (or is no longer mapped)";
 }
 

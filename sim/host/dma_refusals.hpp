@@ -10,6 +10,7 @@
 
 #include <vfio_user/client.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ class DmaRefusals {
     explicit DmaRefusals(std::vector<MemWindow> windows) : windows_(std::move(windows)) {}
 
     void record(const vuc_dma_refusal &r);
+    // Window `name` was unmapped (or mapped again) at run time: a refusal
+    // inside it says so.
+    void set_unmapped(const std::string &name, bool unmapped);
     uint64_t total() const { return total_; }
     // Refused since the last take(); they count as expected from now on.
     uint64_t take();
@@ -36,6 +40,7 @@ class DmaRefusals {
     std::string nearest_window(uint64_t addr, uint64_t count) const;
 
     std::vector<MemWindow> windows_;
+    std::vector<std::string> unmapped_; // names
     struct Listed {
         uint64_t index; // 0-based among all refusals
         std::string text;

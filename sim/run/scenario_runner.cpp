@@ -60,6 +60,20 @@ std::string expectation(const Statement &s) {
     return e;
 }
 
+HostStatus host_status(ExpectedStatus e) {
+    switch (e) {
+    case ExpectedStatus::SC:
+        return HostStatus::SC;
+    case ExpectedStatus::UR:
+        return HostStatus::UR;
+    case ExpectedStatus::CA:
+        return HostStatus::CA;
+    case ExpectedStatus::Timeout:
+        return HostStatus::Timeout;
+    }
+    return HostStatus::SC;
+}
+
 } // namespace
 
 std::string ScenarioFailure::report() const {
@@ -80,6 +94,9 @@ ScenarioRunner::Step ScenarioRunner::step_for(Op op) {
         {Op::Delay, &ScenarioRunner::do_delay},
         {Op::Drain, &ScenarioRunner::do_drain},
         {Op::ExpectDmaRefused, &ScenarioRunner::do_expect_dma_refused},
+        {Op::Reset, &ScenarioRunner::do_reset},
+        {Op::DmaUnmap, &ScenarioRunner::do_dma_unmap},
+        {Op::DmaMap, &ScenarioRunner::do_dma_map},
     };
     for (const auto &e : table)
         if (e.op == op)
@@ -169,9 +186,30 @@ Access ScenarioRunner::access_read(const Statement &s) {
     return {};
 }
 
-bool ScenarioRunner::do_write(const Statement &s, std::string *why) {
-    if (bar_missing(s, why))
+// A BAR write's kind decides what it may expect: a MemWr is posted (no
+// completion; the server may refuse it), an IOWr is non-posted (it
+// completes with a status).
+bool ScenarioRunner::outcome_misfits(const Statement &s, std::string *why) const {
+    if (s.target.space != Space::Bar || (!s.status_given && !s.refused))
         return false;
+    const bool io = h_.enumeration().bars[s.target.bar].io;
+    const std::string name = "BAR" + std::to_string(s.target.bar);
+    if (s.status_given && !io)
+        *why = name + " is a memory BAR: a write to it is posted and has no completion status "
+                      "(say '-> refused' to expect the server to refuse it)";
+    else if (s.refused && io)
+        *why = name + " is an I/O BAR: a write to it is non-posted and completes (say "
+                      "'-> status S')";
+    else
+        return false;
+    return true;
+}
+
+bool ScenarioRunner::do_write(const Statement &s, std::string *why) {
+    if (bar_missing(s, why) || outcome_misfits(s, why))
+        return false;
+    if (s.refused)
+        return write_refused(s, why);
     HostStatus st = HostStatus::SC;
     switch (s.target.space) {
     case Space::Bar:
@@ -189,22 +227,53 @@ bool ScenarioRunner::do_write(const Statement &s, std::string *why) {
         }
         return true;
     }
-    if (st != HostStatus::SC) {
-        *why = std::string("the write completed with ") + to_string(st);
-        return failed(ScenarioFailure::Kind::Status, st);
+    return status_as_expected(s, st, "write", why);
+}
+
+// The statement's completion status against what it expects (SC unless it
+// says `-> status S`).
+bool ScenarioRunner::status_as_expected(const Statement &s, HostStatus st, const char *what,
+                                        std::string *why) {
+    const HostStatus want = host_status(s.status);
+    if (st == want)
+        return true;
+    *why = std::string("the ") + what + " completed with " + to_string(st);
+    if (s.status_given)
+        *why += ", expected " + std::string(to_string(want));
+    else if (s.expect)
+        *why += ", expected " + expectation(s);
+    return failed(
+        st == HostStatus::SC ? ScenarioFailure::Kind::Other : ScenarioFailure::Kind::Status, st);
+}
+
+// `write barN ... -> refused`: a posted write has no completion, so the
+// write is carried to the server and its reply awaited (a drain); the
+// refusal then counts as expected, and an accepted write fails here.
+bool ScenarioRunner::write_refused(const Statement &s, std::string *why) {
+    Bridge *b = h_.bridge();
+    if (!b) {
+        *why = "not connected to a server";
+        return false;
     }
-    return true;
+    b->expect_write_refusal(h_.enumeration().bars[s.target.bar].base + s.offset);
+    stats_.mmio_bytes += s.size;
+    h_.mmio_write(s.target.bar, s.offset, s.size, s.value);
+    const bool settled = h_.drain(kEndDrainCycles);
+    const size_t unmet = b->take_unmet_write_refusals();
+    if (unmet == 0)
+        return true;
+    *why = settled ? "expected the server to refuse the write, but it accepted it"
+                   : "expected the server to refuse the write, but it had not answered after " +
+                         std::to_string(kEndDrainCycles) + " cycles";
+    return false;
 }
 
 bool ScenarioRunner::do_read(const Statement &s, std::string *why) {
     if (bar_missing(s, why))
         return false;
     const Access a = access_read(s);
-    if (!a.ok()) {
-        *why = std::string("the read completed with ") + to_string(a.status) +
-               (s.expect ? ", expected " + expectation(s) : "");
-        return failed(ScenarioFailure::Kind::Status, a.status);
-    }
+    if (!status_as_expected(s, a.status, "read", why))
+        return false;
     if (s.expect && (a.value & s.mask) != s.value) {
         *why = "expected " + expectation(s) + ", got " + hex(a.value, s.size);
         return failed(ScenarioFailure::Kind::Value);
@@ -351,6 +420,60 @@ bool ScenarioRunner::do_expect_dma_refused(const Statement &s, std::string *why)
     for (const std::string &d : seen)
         *why += "\n  " + d;
     return false;
+}
+
+// The lifecycle statements send their message and wait for its reply
+// (bounded like the end's drain); the scheduler admits both as any other.
+bool ScenarioRunner::do_reset(const Statement &s, std::string *why) {
+    if (s.flr)
+        return function_level_reset(why);
+    return h_.device_reset(kEndDrainCycles, why) == 0;
+}
+
+// `reset flr` as a driver does it (PCIe Base spec, Device Capabilities and
+// Device Control of the PCI Express Capability): only when Device
+// Capabilities (cap + 0x04) bit 28, Function Level Reset Capability, is set,
+// Device Control (cap + 0x08) is written back with bit 15, Initiate Function
+// Level Reset, set. The harness does not restore config space afterwards.
+bool ScenarioRunner::function_level_reset(std::string *why) {
+    const unsigned cap = h_.enumeration().pcie_cap;
+    if (cap == 0) {
+        *why = "the device has no PCI Express capability, so no Function Level Reset";
+        return false;
+    }
+    const Access devcap = h_.cfg_read(uint16_t(cap + 0x04), 4);
+    if (!devcap.ok()) {
+        *why = "reading Device Capabilities (cfg " + hex(cap + 0x04) + ") completed with " +
+               to_string(devcap.status);
+        return failed(ScenarioFailure::Kind::Status, devcap.status);
+    }
+    if (!(devcap.value & (1u << 28))) {
+        *why = "the device does not advertise Function Level Reset: Device Capabilities (cfg " +
+               hex(cap + 0x04) + ") is " + hex(devcap.value, 4) +
+               ", bit 28 (Function Level Reset Capability) clear";
+        return false;
+    }
+    const Access ctl = h_.cfg_read(uint16_t(cap + 0x08), 2);
+    if (!ctl.ok()) {
+        *why = "reading Device Control (cfg " + hex(cap + 0x08) + ") completed with " +
+               to_string(ctl.status);
+        return failed(ScenarioFailure::Kind::Status, ctl.status);
+    }
+    const HostStatus st = h_.cfg_write(uint16_t(cap + 0x08), 2, uint32_t(ctl.value | 0x8000));
+    if (st != HostStatus::SC) {
+        *why = "writing Initiate Function Level Reset (Device Control bit 15, cfg " +
+               hex(cap + 0x08) + ") completed with " + to_string(st);
+        return failed(ScenarioFailure::Kind::Status, st);
+    }
+    return true;
+}
+
+bool ScenarioRunner::do_dma_unmap(const Statement &s, std::string *why) {
+    return h_.dma_unmap(s.window, kEndDrainCycles, why) == 0;
+}
+
+bool ScenarioRunner::do_dma_map(const Statement &s, std::string *why) {
+    return h_.dma_map(s.window, kEndDrainCycles, why) == 0;
 }
 
 } // namespace rcsim

@@ -71,8 +71,15 @@ class ScenarioRunner {
     bool do_delay(const Statement &s, std::string *why);
     bool do_drain(const Statement &s, std::string *why);
     bool do_expect_dma_refused(const Statement &s, std::string *why);
+    bool do_reset(const Statement &s, std::string *why);
+    bool function_level_reset(std::string *why);
+    bool do_dma_unmap(const Statement &s, std::string *why);
+    bool do_dma_map(const Statement &s, std::string *why);
 
     Access access_read(const Statement &s);
+    bool outcome_misfits(const Statement &s, std::string *why) const;
+    bool status_as_expected(const Statement &s, HostStatus st, const char *what, std::string *why);
+    bool write_refused(const Statement &s, std::string *why);
     void tick() {
         if (tick_)
             tick_();

@@ -249,9 +249,57 @@ void parse_range(Cursor &c, Statement &s) {
         throw Failure{col, "range wraps around the address space"};
 }
 
+const char *const kStatusWords = "SC, UR, CA or TIMEOUT";
+
+// `status S` after the arrow: the completion a non-posted access expects.
+void parse_status(Cursor &c, Statement &s) {
+    const Token &t = c.take(("completion status (" + std::string(kStatusWords) + ")").c_str());
+    static const ExpectedStatus kAll[] = {ExpectedStatus::SC, ExpectedStatus::UR,
+                                          ExpectedStatus::CA, ExpectedStatus::Timeout};
+    for (ExpectedStatus e : kAll) {
+        if (!t.quoted && t.text == to_string(e)) {
+            s.status_given = true;
+            s.status = e;
+            return;
+        }
+    }
+    throw Failure{t.col, "unknown completion status '" + t.text + "' (" + kStatusWords + ")"};
+}
+
+// Host memory is the CPU's own: no TLP, so nothing completes or refuses.
+void no_outcome_for_mem(const Statement &s, unsigned col) {
+    if (s.target.space == Space::Mem)
+        throw Failure{col, "host memory ('mem') has no completion: there is no outcome to expect"};
+}
+
+// `write ... VALUE [-> status S | -> refused]`. A config write is
+// non-posted (it completes); a BAR write is posted for a memory BAR and
+// non-posted for an I/O BAR, which only enumeration tells: the runner
+// checks the BAR's kind.
+void parse_write_outcome(Cursor &c, Statement &s) {
+    const unsigned arrow = c.col();
+    if (!c.accept("->"))
+        return;
+    no_outcome_for_mem(s, arrow);
+    const unsigned col = c.col();
+    if (c.accept("status"))
+        return parse_status(c, s);
+    if (c.accept("refused")) {
+        if (s.target.space == Space::Cfg)
+            throw Failure{col, "a config write is non-posted and completes: state its status "
+                               "with '-> status S'"};
+        s.refused = true;
+        return;
+    }
+    if (c.done())
+        throw Failure{col, "missing 'status' or 'refused'"};
+    throw Failure{col, "expected 'status' or 'refused', found '" + c.peek_token().text + "'"};
+}
+
 void parse_write(Cursor &c, Statement &s) {
     parse_access(c, s);
     s.value = parse_value(c, "value", s.size);
+    parse_write_outcome(c, s);
 }
 
 void parse_read(Cursor &c, Statement &s) {
@@ -259,7 +307,15 @@ void parse_read(Cursor &c, Statement &s) {
     if (c.done())
         return;
     c.expect_word("->");
-    c.expect_word("expect");
+    const unsigned col = c.col();
+    if (c.accept("status")) {
+        no_outcome_for_mem(s, col);
+        return parse_status(c, s);
+    }
+    if (c.done())
+        throw Failure{col, "missing 'expect' or 'status'"};
+    if (!c.accept("expect"))
+        throw Failure{col, "expected 'expect' or 'status', found '" + c.peek_token().text + "'"};
     s.expect = true;
     s.value = parse_value(c, "expected value", s.size);
     parse_mask(c, s);
@@ -340,6 +396,25 @@ void parse_expect_dma_refused(Cursor &c, Statement &s) {
     s.count = c.number("count of refused DMA commands");
 }
 
+// reset: DEVICE_RESET; reset flr: Initiate FLR in the PCIe Device Control.
+void parse_reset(Cursor &c, Statement &s) {
+    if (c.done())
+        return;
+    const unsigned col = c.col();
+    if (!c.accept("flr"))
+        throw Failure{col, "expected 'flr' or nothing after 'reset', found '" +
+                               c.peek_token().text + "'"};
+    s.flr = true;
+}
+
+// dma-unmap NAME / dma-map NAME: which windows exist is known at run time.
+void parse_window(Cursor &c, Statement &s) {
+    const Token &t = c.take("DMA window name (e.g. dma0)");
+    if (t.quoted)
+        throw Failure{t.col, "a DMA window name is a word, not a string"};
+    s.window = t.text;
+}
+
 struct Handler {
     const char *word;
     Op op;
@@ -356,6 +431,9 @@ const Handler kHandlers[] = {
     {"delay", Op::Delay, parse_delay},
     {"drain", Op::Drain, parse_drain},
     {"expect-dma-refused", Op::ExpectDmaRefused, parse_expect_dma_refused},
+    {"reset", Op::Reset, parse_reset},
+    {"dma-unmap", Op::DmaUnmap, parse_window},
+    {"dma-map", Op::DmaMap, parse_window},
 };
 
 std::string dir_of(const std::string &file) {
@@ -430,7 +508,7 @@ class Parser {
             return fail(file, n, tokens[0].col,
                         "unknown statement '" + tokens[0].text +
                             "' (write, read, poll, wait-irq, fill, expect-mem, delay, drain, "
-                            "expect-dma-refused, include)");
+                            "expect-dma-refused, reset, dma-unmap, dma-map, include)");
         s.op = h->op;
         Cursor c(tokens, comment_col ? comment_col - 1 : line.size());
         c.take("statement");
@@ -545,6 +623,20 @@ void PatternStream::next(uint8_t *out, size_t n) {
             break;
         }
     }
+}
+
+const char *to_string(ExpectedStatus s) {
+    switch (s) {
+    case ExpectedStatus::SC:
+        return "SC";
+    case ExpectedStatus::UR:
+        return "UR";
+    case ExpectedStatus::CA:
+        return "CA";
+    case ExpectedStatus::Timeout:
+        return "TIMEOUT";
+    }
+    return "?";
 }
 
 const char *to_string(Op op) {

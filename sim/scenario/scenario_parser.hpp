@@ -54,7 +54,25 @@ struct Pattern {
 
 enum class IrqKind { Msix, Msi, Intx };
 
-enum class Op { Write, Read, Poll, WaitIrq, Fill, ExpectMem, Delay, Drain, ExpectDmaRefused };
+// The completion status a non-posted access may expect (`-> status S`): the
+// names of the host port's statuses (HostStatus in sim/port/rtl_ports.hpp).
+enum class ExpectedStatus { SC, UR, CA, Timeout };
+const char *to_string(ExpectedStatus s);
+
+enum class Op {
+    Write,
+    Read,
+    Poll,
+    WaitIrq,
+    Fill,
+    ExpectMem,
+    Delay,
+    Drain,
+    ExpectDmaRefused,
+    Reset,
+    DmaUnmap,
+    DmaMap
+};
 
 struct Statement {
     Op op = Op::Delay;
@@ -68,8 +86,19 @@ struct Statement {
     bool expect = false; // read: an expectation follows
     uint64_t mask = ~0ull;
     uint64_t every = 100; // poll: cycles between reads
+    // read / write: `-> status S` states the completion expected (without
+    // it: SC, anything else fails); write: `-> refused` expects the server
+    // to refuse a posted write (its error reply; the link has no completion).
+    bool status_given = false;
+    ExpectedStatus status = ExpectedStatus::SC;
+    bool refused = false;
     // poll / wait-irq / drain: bound in cycles; delay: cycles to wait
     uint64_t cycles = 0;
+    // reset: `reset flr` (a Function Level Reset through config space)
+    // rather than DEVICE_RESET
+    bool flr = false;
+    // dma-unmap / dma-map: the DMA window's name (HarnessConfig::dma_windows)
+    std::string window;
     // expect-dma-refused: DMA commands refused since the last such statement
     uint64_t count = 0;
     // wait-irq

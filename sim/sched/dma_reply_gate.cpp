@@ -166,6 +166,18 @@ void DmaReplyGate::send_unmap(const MemWindow &w) {
     }
 }
 
+void DmaReplyGate::window_mapped(const MemWindow &w, bool mapped) {
+    for (auto it = mapped_.begin(); it != mapped_.end(); ++it) {
+        if (it->base == w.base && it->size == w.size) {
+            if (!mapped)
+                mapped_.erase(it);
+            return;
+        }
+    }
+    if (mapped)
+        mapped_.push_back(w);
+}
+
 bool DmaReplyGate::dma_reply_ready(vuc_dma_op *op, int err) {
     if (!cfg_.asks_reply())
         return false;

@@ -62,6 +62,10 @@ class DmaReplyGate : public DmaHooks {
     bool holding() const override { return !held_.empty(); }
     void tick() override;
 
+    // A scenario's `dma-unmap` / `dma-map` of window w took effect: the
+    // unmap choice is offered for mapped windows only.
+    void window_mapped(const MemWindow &w, bool mapped);
+
     // What the harness did by choice that a failure report should show
     // (requests never answered, requests refused after an unmap).
     std::vector<std::string> report() const;

@@ -147,6 +147,31 @@ TEST(ServerClient, EveryCommandAgainstRegs) {
     ASSERT_EQ(vuc_region_read(c.get(), 0, 0x100, back.data(), back.size()), 0);
     EXPECT_EQ(back, std::vector<uint8_t>(256, 0));
     EXPECT_EQ(rd32(c.get(), 0, 0x014), 0u);
+
+    // The map table alone (vuc_dma_table_add/remove), no message sent.
+    EXPECT_EQ(vuc_dma_table_add(c.get(), 0x200000, 0, 3, nullptr), -EINVAL);           // empty
+    EXPECT_EQ(vuc_dma_table_add(c.get(), 0x200000, 0x1000, 4, nullptr), -EINVAL);      // prot bit 2
+    EXPECT_EQ(vuc_dma_table_add(c.get(), ~0ull - 0xfff, 0x2000, 3, nullptr), -EINVAL); // wraps
+    EXPECT_EQ(vuc_dma_table_remove(c.get(), 0x200000, 0x1000), -ENOENT);
+    EXPECT_EQ(vuc_dma_table_add(c.get(), 0x200000, 0x1000, 3, nullptr), 0);
+    EXPECT_EQ(vuc_dma_table_remove(c.get(), 0x200000, 0x800), -ENOENT); // exact range only
+    EXPECT_EQ(vuc_dma_table_remove(c.get(), 0x200000, 0x1000), 0);
+    EXPECT_EQ(vuc_dma_table_remove(c.get(), 0x200000, 0x1000), -ENOENT);
+
+    // Function Level Reset (regs advertises it): the PCIe capability is the
+    // first (0x40). Device Capabilities = the library's 0x00008002 (MPS 512,
+    // role-based errors) with bit 28, FLR Capability; writing Initiate FLR
+    // (Device Control at cap + 8, bit 15) resets the register file through
+    // the reset callback, and the bit reads back 0.
+    EXPECT_EQ(rd32(c.get(), VU_PCI_CONFIG_REGION, 0x34) & 0xff, 0x40u);
+    EXPECT_EQ(rd32(c.get(), VU_PCI_CONFIG_REGION, 0x40) & 0xff, 0x10u); // PCI Express
+    EXPECT_EQ(rd32(c.get(), VU_PCI_CONFIG_REGION, 0x44), 0x10008002u);
+    ASSERT_EQ(vuc_region_write(c.get(), 0, 0x100, scratch.data(), scratch.size()), 0);
+    const uint8_t iflr[2] = {0x10, 0xa8}; // MRRS 512, MPS 128, RO, no snoop + bit 15
+    EXPECT_EQ(vuc_region_write(c.get(), VU_PCI_CONFIG_REGION, 0x48, iflr, 2), 0);
+    ASSERT_EQ(vuc_region_read(c.get(), 0, 0x100, back.data(), back.size()), 0);
+    EXPECT_EQ(back, std::vector<uint8_t>(256, 0));
+    EXPECT_EQ(rd32(c.get(), VU_PCI_CONFIG_REGION, 0x48) & 0xffff, 0x2810u);
 }
 
 TEST(ServerClient, GpioIntxThroughEventfd) {

@@ -151,6 +151,16 @@ int vuc_region_write(struct vuc_ctx *ctx, uint32_t region, uint64_t offset, cons
 int vuc_dma_map(struct vuc_ctx *ctx, uint64_t iova, uint64_t size, uint32_t prot, void *vaddr,
                 int fd, uint64_t fd_offset);
 int vuc_dma_unmap(struct vuc_ctx *ctx, uint64_t iova, uint64_t size);
+/* The map table alone, for a caller that sends DMA_MAP / DMA_UNMAP itself with
+ * vuc_submit() (so the messages take its own scheduling): add the entry before
+ * the DMA_MAP goes out, remove it once the server accepted the DMA_UNMAP, as
+ * vuc_dma_map() and vuc_dma_unmap() do. A server DMA command outside every
+ * entry is refused (vuc_set_dma_refused_handler). add: -EINVAL for an empty or
+ * wrapping range or unknown prot bits; remove: -ENOENT when no entry matches
+ * [iova, iova+size) exactly. */
+int vuc_dma_table_add(struct vuc_ctx *ctx, uint64_t iova, uint64_t size, uint32_t prot,
+                      void *vaddr);
+int vuc_dma_table_remove(struct vuc_ctx *ctx, uint64_t iova, uint64_t size);
 
 int vuc_device_reset(struct vuc_ctx *ctx);
 

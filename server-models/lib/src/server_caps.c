@@ -12,6 +12,7 @@
 #define CAP_ID_MSI 0x05
 #define CAP_ID_PCIE 0x10
 #define CAP_ID_MSIX 0x11
+#define PCIE_DEVCAP_FLR (1u << 28) /* Function Level Reset Capability */
 
 #define PCIE_CAP_SIZE 0x3c
 #define MSI_CAP_SIZE 0x18
@@ -53,6 +54,18 @@ int vus_add_cap_pcie(struct vus_ctx *ctx) {
     vus_cfg_w16(ctx, o + 0x30, 0x0001, 0);      /* Link Control 2: target 2.5 GT/s */
     ctx->pcie_off = (uint8_t)o;
     ctx->cfg_size = VUS_CFG_SIZE_PCIE;
+    return 0;
+}
+
+int vus_pcie_advertise_flr(struct vus_ctx *ctx) {
+    if (ctx->pcie_off == 0) {
+        return -ENOENT;
+    }
+    if (ctx->realized) {
+        return -EBUSY;
+    }
+    unsigned devcap = ctx->pcie_off + 0x04u;
+    vus_cfg_w32(ctx, devcap, vus_cfg_r32(ctx, devcap) | PCIE_DEVCAP_FLR, 0);
     return 0;
 }
 

@@ -116,6 +116,24 @@ static void clamp_msi_mme(struct vus_ctx *ctx) {
     }
 }
 
+/* 1 when a write of [off, +count) sets Initiate FLR (bit 15 of the PCIe
+ * capability's Device Control, at cap + 0x08), 0 when it does not, -EINVAL
+ * when it does but Device Capabilities (cap + 0x04) bit 28 does not
+ * advertise FLR: libvfio-user refuses that write so. */
+static int flr_written(const struct vus_ctx *ctx, uint64_t off, const uint8_t *buf, size_t count) {
+    if (ctx->pcie_off == 0) {
+        return 0;
+    }
+    uint64_t at = ctx->pcie_off + 0x09u; /* Device Control's upper byte */
+    if (at < off || at >= off + count || !(buf[at - off] & 0x80u)) {
+        return 0;
+    }
+    if (!(vus_cfg_r32(ctx, ctx->pcie_off + 0x04u) & (1u << 28))) {
+        return -EINVAL;
+    }
+    return 1;
+}
+
 /* Caller holds ctx->lock. */
 ssize_t vus_cfg_access(struct vus_ctx *ctx, uint64_t off, uint8_t *buf, size_t count,
                        bool is_write) {
@@ -126,6 +144,11 @@ ssize_t vus_cfg_access(struct vus_ctx *ctx, uint64_t off, uint8_t *buf, size_t c
         memcpy(buf, ctx->space + off, count);
         return (ssize_t)count;
     }
+    int flr = flr_written(ctx, off, buf, count);
+    if (flr < 0) {
+        return flr;
+    }
+    ctx->flr_requested = flr > 0;
     for (size_t i = 0; i < count; i++) {
         size_t at = off + i;
         uint8_t wm = ctx->cfg_wmask[at];

@@ -119,6 +119,7 @@ struct vus_ctx {
     int *efds[VU_PCI_NUM_IRQS];
     bool intx_masked;
     bool intx_pending;
+    bool flr_requested; /* Initiate FLR written; the reset callback runs after the lock */
 
     /* Guards config space, IRQ state and the map table: a DMA worker thread
      * may trigger IRQs or check maps while the loop thread handles commands. */

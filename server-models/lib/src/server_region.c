@@ -35,13 +35,28 @@ static bool valid_access(struct vus_ctx *ctx, const struct vus_msg *msg,
     return true;
 }
 
+/* Initiate FLR was written (and FLR is advertised): as libvfio-user, the
+ * device's reset callback runs with the FLR reason, outside the lock; its
+ * failure fails the config write. Config space is left as it is (libvfio-user
+ * does not reset it either: the driver that asked for the FLR restores it). */
+static ssize_t function_level_reset(struct vus_ctx *ctx, ssize_t written) {
+    vus_log_dbg(ctx, "function level reset");
+    if (ctx->reset_cb == NULL) {
+        return written;
+    }
+    int ret = ctx->reset_cb(ctx->reset_priv, VUS_RESET_PCI_FLR);
+    return ret < 0 ? ret : written;
+}
+
 static ssize_t region_access(struct vus_ctx *ctx, const struct vu_region_access *ra, uint8_t *buf,
                              bool is_write) {
     if (ra->region == VU_PCI_CONFIG_REGION) {
         pthread_mutex_lock(&ctx->lock);
         ssize_t ret = vus_cfg_access(ctx, ra->offset, buf, ra->count, is_write);
+        bool flr = ret >= 0 && is_write && ctx->flr_requested;
+        ctx->flr_requested = false;
         pthread_mutex_unlock(&ctx->lock);
-        return ret;
+        return flr ? function_level_reset(ctx, ret) : ret;
     }
     const struct vus_region *r = &ctx->regions[ra->region];
     if (!(r->flags & (is_write ? VUS_REGION_WRITE : VUS_REGION_READ)) || r->cb == NULL) {

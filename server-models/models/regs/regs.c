@@ -10,7 +10,8 @@
  *   0x014 W1C         write-1-to-clear
  *   0x018 W1C_SET     write-1-to-set the W1C register; reads 0
  *   0x100-0x1ff       SCRATCH: 256 bytes of plain read/write storage
- * Anything else reads 0 and ignores writes. DEVICE_RESET restores reset values.
+ * Anything else reads 0 and ignores writes. DEVICE_RESET and a Function Level
+ * Reset (advertised in the PCIe capability) restore reset values.
  */
 #include <stdio.h>
 #include <string.h>
@@ -143,7 +144,7 @@ static ssize_t bar0_access(void *priv, unsigned region, uint64_t offset, void *b
 }
 
 static int on_reset(void *priv, enum vus_reset_reason why) {
-    if (why == VUS_RESET_DEVICE) {
+    if (why == VUS_RESET_DEVICE || why == VUS_RESET_PCI_FLR) {
         reset(priv);
     }
     return 0;
@@ -178,6 +179,9 @@ int main(int argc, char **argv) {
     int ret = vus_pci_init(ctx, &id);
     if (ret == 0) {
         ret = vus_add_cap_pcie(ctx);
+    }
+    if (ret == 0) {
+        ret = vus_pcie_advertise_flr(ctx); /* the bundled FLR-capable device */
     }
     if (ret == 0) {
         ret = vus_setup_bar(ctx, 0, BAR0_SIZE, VUS_BAR_MEM32, bar0_access, &r);

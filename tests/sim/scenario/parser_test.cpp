@@ -118,6 +118,100 @@ TEST(CliParser, ReadWithAndWithoutExpectation) {
     EXPECT_EQ(s.mask, ~0ull);
 }
 
+// Expected outcomes (SCENARIOS.md, "Expected outcomes"): a completion
+// status after `-> status`, a refusal of a posted write after `-> refused`.
+TEST(CliParser, ExpectedCompletionStatusAndRefusal) {
+    Statement s = one("write bar0 0 4 1");
+    EXPECT_FALSE(s.status_given);
+    EXPECT_FALSE(s.refused);
+    EXPECT_EQ(s.status, rcsim::ExpectedStatus::SC);
+
+    s = one("read bar0 0x2000 4 -> status UR");
+    EXPECT_EQ(s.op, Op::Read);
+    EXPECT_TRUE(s.status_given);
+    EXPECT_EQ(s.status, rcsim::ExpectedStatus::UR);
+    EXPECT_FALSE(s.expect);
+    EXPECT_EQ(s.source, "read bar0 0x2000 4 -> status UR");
+
+    s = one("read cfg 0x100 4 -> status CA # server gone");
+    EXPECT_EQ(s.target.space, Space::Cfg);
+    EXPECT_EQ(s.status, rcsim::ExpectedStatus::CA);
+    EXPECT_EQ(one("read bar1 0 8 -> status SC").status, rcsim::ExpectedStatus::SC);
+    EXPECT_TRUE(one("read bar1 0 8 -> status SC").status_given);
+    EXPECT_EQ(one("read bar1 0 8 -> status TIMEOUT").status, rcsim::ExpectedStatus::Timeout);
+
+    s = one("write cfg 0x10 4 0xffffffff -> status UR");
+    EXPECT_EQ(s.op, Op::Write);
+    EXPECT_EQ(s.value, 0xffffffffu);
+    EXPECT_TRUE(s.status_given);
+    EXPECT_EQ(s.status, rcsim::ExpectedStatus::UR);
+    EXPECT_FALSE(s.refused);
+
+    s = one("write bar0 0x18 4 1 -> refused");
+    EXPECT_EQ(s.value, 1u);
+    EXPECT_TRUE(s.refused);
+    EXPECT_FALSE(s.status_given);
+
+    // A BAR write may state a status: an I/O BAR's write completes (the
+    // runner refuses it for a memory BAR, whose kind only enumeration knows).
+    s = one("write bar2 0x0 1 1 -> status SC");
+    EXPECT_TRUE(s.status_given);
+    EXPECT_EQ(s.status, rcsim::ExpectedStatus::SC);
+
+    EXPECT_STREQ(rcsim::to_string(rcsim::ExpectedStatus::Timeout), "TIMEOUT");
+}
+
+TEST(CliParser, ExpectedOutcomeErrors) {
+    EXPECT_ERROR_AT("read bar0 0 4 -> status", 1, 24,
+                    "missing completion status (SC, UR, CA or TIMEOUT)");
+    EXPECT_ERROR_AT("read bar0 0 4 -> status ur", 1, 25,
+                    "unknown completion status 'ur' (SC, UR, CA or TIMEOUT)");
+    EXPECT_ERROR_AT("read bar0 0 4 -> stat UR", 1, 18,
+                    "expected 'expect' or 'status', found 'stat'");
+    EXPECT_ERROR_AT("read mem 0 4 -> status SC", 1, 17, "host memory ('mem') has no completion");
+    EXPECT_ERROR_AT("read bar0 0 4 -> status UR expect 1", 1, 28, "unexpected 'expect'");
+    EXPECT_ERROR_AT("write cfg 0x10 4 1 -> refused", 1, 23, "a config write is non-posted");
+    EXPECT_ERROR_AT("write mem 0 4 1 -> refused", 1, 17, "host memory ('mem') has no completion");
+    EXPECT_ERROR_AT("write bar0 0 4 1 ->", 1, 20, "missing 'status' or 'refused'");
+    EXPECT_ERROR_AT("write bar0 0 4 1 -> done", 1, 21,
+                    "expected 'status' or 'refused', found 'done'");
+    EXPECT_ERROR_AT("write bar0 0 4 1 -> refused now", 1, 29, "unexpected 'now'");
+    EXPECT_ERROR_AT("write cfg 0 4 1 -> status XX", 1, 27, "unknown completion status 'XX'");
+}
+
+// The device's lifecycle (SCENARIOS.md, "Device lifecycle").
+TEST(CliParser, LifecycleStatements) {
+    Statement s = one("reset");
+    EXPECT_EQ(s.op, Op::Reset);
+    EXPECT_FALSE(s.flr);
+
+    s = one("  reset flr   # Function Level Reset");
+    EXPECT_EQ(s.op, Op::Reset);
+    EXPECT_TRUE(s.flr);
+    EXPECT_EQ(s.loc.col, 3u);
+    EXPECT_EQ(s.source, "reset flr");
+
+    s = one("dma-unmap dma0");
+    EXPECT_EQ(s.op, Op::DmaUnmap);
+    EXPECT_EQ(s.window, "dma0");
+    s = one("dma-map dma1");
+    EXPECT_EQ(s.op, Op::DmaMap);
+    EXPECT_EQ(s.window, "dma1");
+
+    EXPECT_STREQ(rcsim::to_string(Op::Reset), "reset");
+    EXPECT_STREQ(rcsim::to_string(Op::DmaUnmap), "dma-unmap");
+    EXPECT_STREQ(rcsim::to_string(Op::DmaMap), "dma-map");
+}
+
+TEST(CliParser, LifecycleErrors) {
+    EXPECT_ERROR_AT("reset now", 1, 7, "expected 'flr' or nothing after 'reset', found 'now'");
+    EXPECT_ERROR_AT("reset flr flr", 1, 11, "unexpected 'flr' at the end of the statement");
+    EXPECT_ERROR_AT("dma-unmap", 1, 10, "missing DMA window name");
+    EXPECT_ERROR_AT("dma-map \"dma0\"", 1, 9, "a DMA window name is a word, not a string");
+    EXPECT_ERROR_AT("dma-unmap dma0 dma1", 1, 16, "unexpected 'dma1'");
+    EXPECT_ERROR_AT("rest", 1, 1, "reset, dma-unmap, dma-map, include");
+}
+
 TEST(CliParser, PollWithMaskBoundAndInterval) {
     Statement s = one("poll bar0 0x18 4 until 0x1 mask 0x1 within 10000");
     EXPECT_EQ(s.op, Op::Poll);

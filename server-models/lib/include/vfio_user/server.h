@@ -155,7 +155,13 @@ int vus_setup_bar(struct vus_ctx *ctx, unsigned bar, uint64_t size, uint32_t bar
 int vus_setup_irq(struct vus_ctx *ctx, unsigned index, uint32_t count);
 
 /* Capabilities, chained in the order they are added. */
-int vus_add_cap_pcie(struct vus_ctx *ctx);               /* PCIe v2 endpoint; 4 KiB config space */
+int vus_add_cap_pcie(struct vus_ctx *ctx); /* PCIe v2 endpoint; 4 KiB config space */
+/* Advertises Function Level Reset in the PCIe capability's Device Capabilities
+ * (bit 28); call after vus_add_cap_pcie (-ENOENT without it), before
+ * vus_realize. Writing Initiate FLR (Device Control bit 15) then calls the reset
+ * callback with VUS_RESET_PCI_FLR, as libvfio-user does; without FLR advertised
+ * that write is refused with EINVAL. */
+int vus_pcie_advertise_flr(struct vus_ctx *ctx);
 int vus_add_cap_msi(struct vus_ctx *ctx, unsigned nvec); /* 1,2,4..32; 64-bit, masking */
 /* MSI-X table (16 B per vector) and PBA live in BARs already set up; the
  * library serves those ranges itself and passes the rest to the BAR's cb. */
@@ -165,6 +171,7 @@ int vus_add_cap_msix(struct vus_ctx *ctx, unsigned nvec, unsigned table_bar, uin
 enum vus_reset_reason {
     VUS_RESET_DEVICE,    /* DEVICE_RESET from the client */
     VUS_RESET_LOST_CONN, /* the client went away */
+    VUS_RESET_PCI_FLR,   /* Initiate FLR written to the PCIe Device Control */
 };
 typedef int (*vus_reset_cb)(void *priv, enum vus_reset_reason why);
 void vus_set_reset_cb(struct vus_ctx *ctx, vus_reset_cb cb, void *priv);
