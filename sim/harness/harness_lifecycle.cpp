@@ -149,6 +149,13 @@ int Harness::dma_map(const std::string &name, uint64_t max_cycles, std::string *
     req.cmd = VU_CMD_DMA_MAP;
     req.payload = &m;
     req.payload_len = sizeof m;
+    // A shared window goes back with its memfd: its bytes stayed in it while
+    // it was unmapped, as guest RAM stays while a device's map is gone.
+    const int fd = mem_.shared_fd(w->base);
+    if (fd >= 0) {
+        req.fds = &fd;
+        req.nfds = 1;
+    }
     rc = host_command(req, "DMA_MAP " + name, max_cycles, error);
     if (rc < 0) {
         vuc_dma_table_remove(ctx_, w->base, w->size);

@@ -247,6 +247,23 @@ TEST(CliLifecycle, DmaUnmapAndMapAppearInTheTrace) {
     EXPECT_FALSE(contains(t, "\"error_no\"")) << "every reply a success";
 }
 
+// A shared window unmapped and mapped again goes back with its memfd, and
+// the device's second copy through the mapping is right (the scenario's own
+// expect-mem checks both copies).
+TEST(CliLifecycle, SharedWindowIsMappedAgainWithItsFd) {
+    TempDir d;
+    const std::string trace = d.path + "/t.jsonl";
+    const auto r = run(kModels + "/dmacopy", kScenarios + "/dmacopy_unmap.rcs",
+                       {"--dma-window", "0x10000000+0x1000000:rw:fd:dma0", "--trace", trace});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::string t = slurp(trace);
+    EXPECT_EQ(count_of(t, "\"dir\":\"c2s\",\"cmd\":\"DMA_MAP\""), 2u) << t;
+    EXPECT_EQ(count_of(t, "\"dir\":\"c2s\",\"cmd\":\"DMA_MAP\",\"cmd_num\":2,\"msg_id\":"), 2u);
+    EXPECT_EQ(count_of(t, "\"cmd\":\"DMA_MAP\",\"cmd_num\":2,"), 4u);
+    EXPECT_EQ(count_of(t, "\"msg_size\":48,\"nfds\":1,"), 2u) << t; // both maps: one fd
+    EXPECT_EQ(count_of(t, "\"cmd\":\"DMA_READ\""), 0u) << "no DMA by messages";
+}
+
 // Names and states are checked at run time.
 TEST(CliLifecycle, DmaUnmapAndMapErrors) {
     TempDir d;
