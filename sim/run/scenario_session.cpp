@@ -177,6 +177,8 @@ class Session {
             return fail_with_report("cannot reach the server: ", err);
         if (h_->enumerate(err) < 0)
             return fail_with_report("enumeration failed: ", err);
+        for (const std::string &n : h_->enumeration().notes)
+            std::fprintf(stderr, "note: %s\n", n.c_str());
         return 0;
     }
 
