@@ -143,6 +143,8 @@ class Session {
         cfg.decision_log_path = opt_.decisions;
         cfg.irq = opt_.irq;
         cfg.no_twin = opt_.no_twin;
+        cfg.io_window_base = opt_.io_window_base;
+        cfg.io_window_size = opt_.io_window_size;
         cfg.client_style = opt_.client;
         if (Harness::create(cfg, &h_, err) < 0) {
             *err = "cannot set up the harness: " + *err;

@@ -17,6 +17,9 @@ struct SessionOptions {
     IrqPreference irq = IrqPreference::Auto;
     bool no_twin = false;
     ClientStyle client = ClientStyle::Async;
+    // Where enumeration places I/O BARs (HarnessConfig::io_window_*).
+    uint32_t io_window_base = HarnessConfig{}.io_window_base;
+    uint32_t io_window_size = HarnessConfig{}.io_window_size;
 };
 
 struct Outcome {
