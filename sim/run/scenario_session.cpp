@@ -72,6 +72,10 @@ void print_summary(const std::string &file, const Outcome &o, Harness &h, const 
                 ", interrupts %" PRIu64 " injected / %" PRIu64 " waited for\n",
                 b.mmio_reads, b.mmio_writes, b.cfg_reads, b.cfg_writes, b.dma_reads, b.dma_writes,
                 b.irqs_injected, st.irqs_waited);
+    // Only for devices that have I/O BARs: other runs print what they always did.
+    if (b.io_reads || b.io_writes)
+        std::printf("  I/O: %" PRIu64 " reads / %" PRIu64 " writes (IORd/IOWr)\n", b.io_reads,
+                    b.io_writes);
     std::printf("  bytes moved: DMA %" PRIu64 " read from host memory / %" PRIu64
                 " written to it, MMIO %" PRIu64 " by the scenario\n",
                 b.dma_bytes_read, b.dma_bytes_written, st.mmio_bytes);

@@ -156,6 +156,7 @@ TEST(CliRcsim, IoBarGoesWhereTheIoWindowSays) {
     args.insert(args.end(), {"--io-window=0xc000+0x1000"});
     const auto r = run_command(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "\n  I/O: 1 reads / 0 writes (IORd/IOWr)\n")) << r.out;
 }
 
 TEST(CliRcsim, EightByteAccessToAnIoBarFails) {
