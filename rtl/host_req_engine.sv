@@ -1,4 +1,4 @@
-// Host requests -> MemRd/MemWr/CfgRd0/CfgWr0 TLPs. A memory request is cut
+// Host requests -> MemRd/MemWr/CfgRd0/CfgWr0/IORd/IOWr TLPs. A memory request is cut
 // at every MPS-aligned (write) or MRRS-aligned (read) address, which keeps
 // each TLP within a 4 KiB page; each read piece takes a tag and is counted
 // in its host slot, whose response the host response engine sends.
@@ -17,7 +17,7 @@ module host_req_engine #(
     // host request port
     input  logic              hreq_valid,
     output logic              hreq_ready,
-    input  logic [1:0]        hreq_op,
+    input  logic [2:0]        hreq_op,
     input  logic [7:0]        hreq_id,
     input  logic [63:0]       hreq_addr,
     input  logic [10:0]       hreq_len_dw,
@@ -33,7 +33,7 @@ module host_req_engine #(
     input  logic [SW-1:0]     slot_idx,
     output logic              slot_alloc,
     output logic [7:0]        slot_id,
-    output logic [1:0]        slot_op,
+    output logic [2:0]        slot_op,
     output logic [10:0]       slot_len,
     output logic              piece_issue,
     output logic [SW-1:0]     piece_slot,
@@ -69,7 +69,7 @@ module host_req_engine #(
   } state_t;
 
   state_t      state;
-  logic [1:0]  r_op;
+  logic [2:0]  r_op;
   logic [63:0] r_addr;     // address of the next piece
   logic [10:0] r_left;     // DWs not yet sent (or drained)
   logic [10:0] r_off;      // DW offset of the next piece in the request
@@ -83,6 +83,9 @@ module host_req_engine #(
 
   logic        accept;
   logic        nonposted;
+  logic        r_single;   // config or I/O: one DW, 3 DW header, BC 4, LA 0
+  logic        r_cfg;
+  logic        r_io;
   logic        has_data;
   logic        req_bad;
 
@@ -109,12 +112,18 @@ module host_req_engine #(
   assign hreq_ready = (state == S_IDLE) && slot_ready;
   assign accept     = hreq_valid && hreq_ready;
   assign nonposted  = (r_op != OP_MEM_WR);
-  assign has_data   = (r_op == OP_MEM_WR) || (r_op == OP_CFG_WR);
+  assign has_data   = r_op[0];
+  assign r_single   = (r_op[2:1] != 2'b00);
+  assign r_cfg      = (r_op[2:1] == 2'b01);
+  assign r_io       = (r_op[2:1] == 2'b10);
   assign busy       = (state != S_IDLE) || !fr_ready || win_head_valid;
 
   always_comb begin
     req_bad = (hreq_len_dw == 11'd0) || (hreq_len_dw > 11'd1024);
-    if (hreq_op[1] && hreq_len_dw != 11'd1) req_bad = 1'b1;
+    if (hreq_op[2:1] != 2'b00 && hreq_len_dw != 11'd1) req_bad = 1'b1;
+    // 6 and 7 are not operations; I/O addresses are 32 bits
+    if (hreq_op[2:1] == 2'b11) req_bad = 1'b1;
+    if (hreq_op[2:1] == 2'b10 && hreq_addr[63:32] != 32'd0) req_bad = 1'b1;
     if (hreq_len_dw > 11'd1 && (hreq_first_be == 4'd0 || hreq_last_be == 4'd0)) req_bad = 1'b1;
     // non-contiguous BEs only for 1 DW, or 2 DW that are QW aligned
     if ((hreq_len_dw > 11'd2 || (hreq_len_dw == 11'd2 && hreq_addr[2])) &&
@@ -140,7 +149,7 @@ module host_req_engine #(
     logic [9:0] in_chunk;
     in_chunk = r_addr[11:2] & (r_chunk_dw[9:0] - 10'd1);
     room = r_chunk_dw - {1'b0, in_chunk};
-    if (r_op[1]) room = 11'd1;
+    if (r_single) room = 11'd1;
     piece_dw   = (r_left < room) ? r_left : room;
     piece_last = (piece_dw == r_left);
     if (piece_dw == 11'd1) begin
@@ -155,13 +164,13 @@ module host_req_engine #(
   always_comb begin
     logic [2:0] fmt;
     logic [4:0] typ;
-    fr_4dw = !r_op[1] && (r_addr[63:32] != 32'd0);
+    fr_4dw = !r_single && (r_addr[63:32] != 32'd0);
     fmt = {1'b0, has_data, fr_4dw};
-    typ = r_op[1] ? TYPE_CFG0 : TYPE_MEM;
+    typ = r_cfg ? TYPE_CFG0 : (r_io ? TYPE_IO : TYPE_MEM);
     fr_hdr = '0;
     fr_hdr[31:0] = {fmt, typ, 14'd0, piece_dw[9:0]};
     fr_hdr[63:32] = {rp_id, nonposted ? tag : 8'd0, piece_lbe, piece_fbe};
-    if (r_op[1]) fr_hdr[95:64] = {r_bdf, 4'd0, r_reg, 2'b00};
+    if (r_cfg) fr_hdr[95:64] = {r_bdf, 4'd0, r_reg, 2'b00};
     else if (fr_4dw) fr_hdr[127:64] = {r_addr[31:2], 2'b00, r_addr[63:32]};
     else fr_hdr[95:64] = {r_addr[31:2], 2'b00};
     fr_pay = has_data ? piece_dw : 11'd0;
@@ -172,11 +181,14 @@ module host_req_engine #(
   assign tag_alloc = piece_go && nonposted;
   assign piece_issue = tag_alloc;
   assign piece_slot  = r_slot;
-  assign tag_wr      = (r_op == OP_CFG_WR);
+  // A non-posted write (CfgWr, IOWr) expects a Cpl without data. Config and
+  // I/O completions carry Byte Count 4 and Lower Address 0 (PCIe Base Spec
+  // 2.2.9), whatever the byte enables.
+  assign tag_wr      = r_single && has_data;
   assign tag_buf_off = r_off;
-  assign tag_dw      = (r_op == OP_CFG_WR) ? 11'd0 : piece_dw;
-  assign tag_bytes   = r_op[1] ? 13'd4 : req_byte_count(piece_dw, piece_fbe, piece_lbe);
-  assign tag_la      = r_op[1] ? 7'd0 : {r_addr[6:2], be_first_offset(piece_fbe)};
+  assign tag_dw      = tag_wr ? 11'd0 : piece_dw;
+  assign tag_bytes   = r_single ? 13'd4 : req_byte_count(piece_dw, piece_fbe, piece_lbe);
+  assign tag_la      = r_single ? 7'd0 : {r_addr[6:2], be_first_offset(piece_fbe)};
 
   // Data of a bad write is read and dropped; otherwise the framer takes it.
   always_comb begin
@@ -211,7 +223,7 @@ module host_req_engine #(
           r_bad  <= req_bad;
           r_slot <= slot_idx;
           if (!req_bad) state <= S_PIECE;
-          else if (hreq_op == OP_MEM_WR || hreq_op == OP_CFG_WR) state <= S_DRAIN;
+          else if (hreq_op[0]) state <= S_DRAIN;
           else state <= S_DONE;
         end
         S_PIECE:

@@ -17,7 +17,7 @@ module host_rsp_engine #(
     output logic [SW-1:0]     slot_idx,
     input  logic              alloc_valid,
     input  logic [7:0]        alloc_id,
-    input  logic [1:0]        alloc_op,
+    input  logic [2:0]        alloc_op,
     input  logic [10:0]       alloc_len,
     // piece accounting (host request engine)
     input  logic              piece_issue,
@@ -53,7 +53,7 @@ module host_rsp_engine #(
 
   logic [31:0]   mem       [SLOTS_P2 * 1024];
   logic [7:0]    s_id      [HOST_SLOTS];
-  logic [1:0]    s_op      [HOST_SLOTS];
+  logic [2:0]    s_op      [HOST_SLOTS];
   logic [10:0]   s_len     [HOST_SLOTS];
   logic [2:0]    s_status  [HOST_SLOTS];
   logic [10:0]   s_pending [HOST_SLOTS];
@@ -78,7 +78,8 @@ module host_rsp_engine #(
   assign busy       = (count != '0);
 
   assign head_done = (count != '0) && s_issued[head] && (s_pending[head] == '0);
-  assign no_data   = (s_op[head] == OP_CFG_WR) || (s_status[head] == ST_BAD_REQ);
+  // a non-posted write (CfgWr, IoWr; bit 0 of the op) answers without data
+  assign no_data   = s_op[head][0] || (s_status[head] == ST_BAD_REQ);
   assign beats     = no_data ? 11'd1 : (s_len[head] + 11'(NW - 1)) / 11'(NW);
   assign data_ok   = (s_status[head] == ST_SC) || (s_status[head] == ST_POISONED);
 

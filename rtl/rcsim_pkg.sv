@@ -34,11 +34,14 @@ package rcsim_pkg;
   localparam logic [7:0] MSG_ASSERT_INTA = 8'h20;
   localparam logic [7:0] MSG_DEASSERT_INTA = 8'h24;
 
-  // Host port operations
-  localparam logic [1:0] OP_MEM_RD = 2'd0;
-  localparam logic [1:0] OP_MEM_WR = 2'd1;
-  localparam logic [1:0] OP_CFG_RD = 2'd2;
-  localparam logic [1:0] OP_CFG_WR = 2'd3;
+  // Host port operations. Bit 0 set = the request carries write data;
+  // 6 and 7 are not operations (answered BAD_REQ).
+  localparam logic [2:0] OP_MEM_RD = 3'd0;
+  localparam logic [2:0] OP_MEM_WR = 3'd1;
+  localparam logic [2:0] OP_CFG_RD = 3'd2;
+  localparam logic [2:0] OP_CFG_WR = 3'd3;
+  localparam logic [2:0] OP_IO_RD = 3'd4;
+  localparam logic [2:0] OP_IO_WR = 3'd5;
 
   // Host response status
   localparam logic [2:0] ST_SC = 3'd0;

@@ -30,7 +30,7 @@ module rcsim_root_port #(
     // host request port
     input  logic                 hreq_valid,
     output logic                 hreq_ready,
-    input  logic [1:0]           hreq_op,
+    input  logic [2:0]           hreq_op,
     input  logic [7:0]           hreq_id,
     input  logic [63:0]          hreq_addr,
     input  logic [10:0]          hreq_len_dw,
@@ -174,7 +174,7 @@ module rcsim_root_port #(
   logic [SW-1:0]     slot_idx;
   logic              slot_alloc;
   logic [7:0]        slot_id;
-  logic [1:0]        slot_op;
+  logic [2:0]        slot_op;
   logic [10:0]       slot_len;
   logic              piece_issue;
   logic [SW-1:0]     piece_slot;

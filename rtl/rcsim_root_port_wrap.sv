@@ -31,7 +31,7 @@ module rcsim_root_port_wrap #(
     // host request port
     input  logic                 hreq_valid,
     output logic                 hreq_ready,
-    input  logic [1:0]           hreq_op,
+    input  logic [2:0]           hreq_op,
     input  logic [7:0]           hreq_id,
     input  logic [63:0]          hreq_addr,
     input  logic [10:0]          hreq_len_dw,

@@ -1,8 +1,9 @@
-// The BARs as enumeration assigned them: where each memory BAR lives in the
-// host's address space, so the bridge can turn a TLP address into a
-// (region, offset) pair for REGION_READ/REGION_WRITE. Only memory BARs are
-// decoded (the root port has no I/O space). Decoding also honours the
-// Command register's Memory Space Enable, which the bridge snoops.
+// The BARs as enumeration assigned them: where each BAR lives in the
+// host's memory or I/O space, so the bridge can turn a TLP address into a
+// (region, offset) pair for REGION_READ/REGION_WRITE. MemRd/MemWr decode
+// against memory BARs, IORd/IOWr against I/O BARs. Decoding also honours
+// the Command register's Memory Space and I/O Space Enable bits, which the
+// bridge snoops.
 #pragma once
 
 #include <array>
@@ -33,14 +34,19 @@ class BarMap {
     const Bar &get(unsigned index) const { return bars_.at(index); }
     void set_memory_enabled(bool on) { memory_enabled_ = on; }
     bool memory_enabled() const { return memory_enabled_; }
+    void set_io_enabled(bool on) { io_enabled_ = on; }
+    bool io_enabled() const { return io_enabled_; }
 
     // The BAR holding [addr, addr+len), nullopt if none (or memory space is
     // disabled, or the range runs past the BAR's end).
     std::optional<BarHit> decode(uint64_t addr, uint64_t len) const;
+    // The same for I/O space: the I/O BAR holding [addr, addr+len).
+    std::optional<BarHit> decode_io(uint64_t addr, uint64_t len) const;
 
   private:
     std::array<Bar, kBars> bars_{};
     bool memory_enabled_ = false;
+    bool io_enabled_ = false;
 };
 
 } // namespace rcsim

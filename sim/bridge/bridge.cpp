@@ -53,7 +53,8 @@ void Bridge::take_tx_beat(const tlp::Beat &b) {
 bool Bridge::hold(const tlp::Tlp &t) {
     const bool request = t.type == tlp::TlpType::MemRd32 || t.type == tlp::TlpType::MemRd64 ||
                          t.type == tlp::TlpType::MemWr32 || t.type == tlp::TlpType::MemWr64 ||
-                         t.type == tlp::TlpType::CfgRd0 || t.type == tlp::TlpType::CfgWr0;
+                         t.type == tlp::TlpType::CfgRd0 || t.type == tlp::TlpType::CfgWr0 ||
+                         t.is_io();
     if (!gate_ || !request)
         return false;
     if (held_.empty() && (!dma_phase_ || t.is_posted() || gate_(t)))
@@ -84,6 +85,10 @@ void Bridge::dispatch(const tlp::Tlp &t) {
         return cfg_read(t);
     case tlp::TlpType::CfgWr0:
         return cfg_write(t);
+    case tlp::TlpType::IoRd:
+        return io_read(t);
+    case tlp::TlpType::IoWr:
+        return io_write(t);
     case tlp::TlpType::Cpl:
     case tlp::TlpType::CplD:
         return dma_completion(t);

@@ -38,6 +38,7 @@ const char *to_string(IrqMode m);
 
 struct BridgeCounters {
     uint64_t mmio_reads = 0, mmio_writes = 0, cfg_reads = 0, cfg_writes = 0;
+    uint64_t io_reads = 0, io_writes = 0; // IORd / IOWr TLPs taken
     uint64_t ur_completions = 0, ca_completions = 0;
     uint64_t mmio_write_errors = 0;            // posted writes the server refused
     uint64_t mmio_write_refusals_expected = 0; // of those, the scenario expected
@@ -210,7 +211,7 @@ class Bridge : public EdgeSink {
     const std::array<uint8_t, 4096> &config_shadow() const { return cfg_shadow_; }
 
   private:
-    enum class Kind { MemRead, MemWrite, CfgRead, CfgWrite, HostCmd, AwaitedCmd };
+    enum class Kind { MemRead, MemWrite, CfgRead, CfgWrite, IoRead, IoWrite, HostCmd, AwaitedCmd };
     struct Pending {
         Kind kind;
         tlp::Tlp req;
@@ -233,6 +234,8 @@ class Bridge : public EdgeSink {
     void mmio_write(const tlp::Tlp &t);
     void cfg_read(const tlp::Tlp &t);
     void cfg_write(const tlp::Tlp &t);
+    void io_read(const tlp::Tlp &t);
+    void io_write(const tlp::Tlp &t);
     void fail_request(const tlp::Tlp &t, tlp::CplStatus st);
     void unsent(const tlp::Tlp &t, int err);
     void finish(const Pending &p, const vuc_result &r);

@@ -1,5 +1,5 @@
-// MMIO and config TLPs from the root port -> REGION_READ/REGION_WRITE on the
-// BAR regions and region 7 (config space); replies -> completions.
+// MMIO, I/O and config TLPs from the root port -> REGION_READ/REGION_WRITE
+// on the BAR regions and region 7 (config space); replies -> completions.
 #include "bridge.hpp"
 #include "tlp_rules.hpp"
 
@@ -180,6 +180,64 @@ bool Bridge::refusal_expected(const tlp::Tlp &t) {
     return false;
 }
 
+// IORd: one DW at most, decoded against the I/O BARs (UR outside them);
+// the enabled bytes are read from the BAR's region, the CplD carries Byte
+// Count 4 and Lower Address 0 as every I/O completion does.
+void Bridge::io_read(const tlp::Tlp &t) {
+    ++counters_.io_reads;
+    if (t.first_be == 0) {
+        if (!bars_.decode_io(t.address, 4))
+            return fail_request(t, tlp::CplStatus::UR);
+        inject(tlp::Tlp::completion_data(t.requester_id, t.tag, device_bdf_, 4, 0, {0, 0, 0, 0}));
+        return;
+    }
+    const uint32_t bytes = t.request_bytes();
+    const uint64_t addr = t.first_byte_address();
+    const std::optional<BarHit> hit = bars_.decode_io(addr, bytes);
+    if (!hit)
+        return fail_request(t, tlp::CplStatus::UR);
+    if (before_request_)
+        before_request_(VU_CMD_REGION_READ);
+    vuc_id id = 0;
+    const int rc = vuc_submit_region_read(ctx_, hit->index, hit->offset, bytes, 0, &id);
+    if (rc < 0)
+        return unsent(t, rc);
+    track(id, {Kind::IoRead, t, unsigned(addr & 3), true, "REGION_READ io"});
+}
+
+// IOWr: non-posted, so its Cpl says whether the server took every run of
+// enabled bytes (one REGION_WRITE each; the last one answers).
+void Bridge::io_write(const tlp::Tlp &t) {
+    ++counters_.io_writes;
+    const std::vector<Run> runs = enabled_runs(t);
+    const uint64_t base = t.address & ~uint64_t(3);
+    for (const Run &r : runs)
+        if (!bars_.decode_io(base + r.first, r.len))
+            return fail_request(t, tlp::CplStatus::UR);
+    if (runs.empty()) {
+        const bool decoded = bars_.decode_io(base, 4).has_value();
+        inject(tlp::Tlp::completion(t, device_bdf_,
+                                    decoded ? tlp::CplStatus::SC : tlp::CplStatus::UR));
+        return;
+    }
+    for (size_t i = 0; i < runs.size(); ++i) {
+        const Run &r = runs[i];
+        const BarHit hit = *bars_.decode_io(base + r.first, r.len);
+        if (before_request_)
+            before_request_(VU_CMD_REGION_WRITE);
+        vuc_id id = 0;
+        const int rc = vuc_submit_region_write(ctx_, hit.index, hit.offset, &t.payload[r.first],
+                                               uint32_t(r.len), 0, &id);
+        const bool last = i + 1 == runs.size();
+        if (rc < 0) {
+            if (last)
+                unsent(t, rc);
+            continue;
+        }
+        track(id, {Kind::IoWrite, t, 0, last, "REGION_WRITE io"});
+    }
+}
+
 void Bridge::finish(const Pending &p, const vuc_result &r) {
     const tlp::Tlp &t = p.req;
     // An error reply saying our request was malformed, or a reply that did
@@ -218,6 +276,21 @@ void Bridge::finish(const Pending &p, const vuc_result &r) {
         inject(tlp::Tlp::completion_data(t.requester_id, t.tag, device_bdf_, 4, 0, dw));
         return;
     }
+    case Kind::IoRead: {
+        if (r.status < 0)
+            return fail_request(t, completion_status_for_errno(r.status));
+        if (r.data_len != t.request_bytes()) {
+            note_failure("REGION_READ io reply with " + std::to_string(r.data_len) + " bytes for " +
+                         std::to_string(t.request_bytes()));
+            return fail_request(t, tlp::CplStatus::CA);
+        }
+        std::vector<uint8_t> dw(4, 0);
+        for (size_t i = 0; i < r.data_len && p.lead + i < 4; ++i)
+            dw[p.lead + i] = r.data[i];
+        inject(tlp::Tlp::completion_data(t.requester_id, t.tag, device_bdf_, 4, 0, dw));
+        return;
+    }
+    case Kind::IoWrite:
     case Kind::CfgWrite:
         if (!p.respond)
             return;
@@ -280,8 +353,10 @@ void Bridge::inject_read_completions(const tlp::Tlp &req, const std::vector<uint
 void Bridge::snoop_cfg(unsigned offset, const uint8_t *bytes, size_t n) {
     for (size_t i = 0; i < n && offset + i < cfg_shadow_.size(); ++i)
         cfg_shadow_[offset + i] = bytes[i];
-    if (offset <= 4 && offset + n > 4)
+    if (offset <= 4 && offset + n > 4) {
         bars_.set_memory_enabled(cfg_shadow_[4] & 0x2);
+        bars_.set_io_enabled(cfg_shadow_[4] & 0x1);
+    }
 }
 
 void Bridge::snoop_msix(unsigned bar, uint64_t offset, const uint8_t *bytes, size_t n) {

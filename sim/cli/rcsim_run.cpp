@@ -36,6 +36,9 @@ void run_usage(FILE *f) {
            "  --junit FILE.xml     write a JUnit report, one test case per scenario\n"
            "  --decisions FILE     write the admission decision log (JSONL)\n"
            "  --irq auto|msix|msi|intx|none  interrupt mode enumeration sets up (auto)\n"
+           "  --io-window BASE+SIZE  I/O space for the device's I/O BARs (0x1000+0xf000:\n"
+           "                       ports 0x1000..0xffff); an I/O BAR that does not fit is\n"
+           "                       a setup error (exit 2)\n"
            "  --no-twin            do not offer the twin socket\n"
            "  --dma-window BASE+SIZE:PERM[:fd]:NAME  host memory mapped to the server;\n"
            "                       repeat for more (the first replaces the default\n"
@@ -80,6 +83,11 @@ bool parse_irq(const std::string &s, IrqPreference *out) {
     return false;
 }
 
+// BASE+SIZE, SIZE > 0, ending at or below 4 GiB (I/O addresses are 32 bits).
+bool take_io_window(const std::string &s, RunOptions *o) {
+    return parse_io_window(s, &o->io_window_base, &o->io_window_size).empty();
+}
+
 // 0, or the exit status of a usage error (already reported); -1 for --help.
 int parse_options(int argc, char **argv, RunOptions *o) {
     for (int i = 0; i < argc; ++i) {
@@ -107,7 +115,8 @@ int parse_options(int argc, char **argv, RunOptions *o) {
             value = a.substr(eq + 1);
         }
         bool known =
-            name == "--scenario" || name == "--irq" || name == "--client" || name == "--dma-window";
+            name == "--scenario" || name == "--irq" || name == "--client" ||
+            name == "--dma-window" || name == "--io-window";
         for (const auto &v : valued)
             known = known || name == v.name;
         if (!known)
@@ -130,6 +139,11 @@ int parse_options(int argc, char **argv, RunOptions *o) {
         } else if (name == "--client") {
             if (!parse_client_style(value, &o->client))
                 return usage_error("--client takes async or sync, not '" + value + "'");
+        } else if (name == "--io-window") {
+            if (!take_io_window(value, o))
+                return usage_error("--io-window takes BASE+SIZE inside the 32-bit I/O space, "
+                                   "not '" +
+                                   value + "'");
         } else if (name == "--irq") {
             if (!parse_irq(value, &o->irq))
                 return usage_error("--irq takes auto, msix, msi, intx or none, not '" + value +

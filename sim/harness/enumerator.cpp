@@ -1,11 +1,13 @@
 // Enumeration, all through config TLPs the bridge turns into region 7
 // accesses, as a host's PCI core would do it: IDs, BAR sizing and
-// assignment from the configured window, capability walk, MPS/MRRS into the
-// device's PCIe capability and the root port, Memory Space + Bus Master,
-// then MSI-X, MSI or INTx (the eventfds handed over with SET_IRQS).
+// assignment from the configured windows (memory; I/O BARs from the I/O
+// window), capability walk, MPS/MRRS into the device's PCIe capability and
+// the root port, Memory Space + Bus Master (+ I/O Space when an I/O BAR was
+// assigned), then MSI-X, MSI or INTx (the eventfds handed over with SET_IRQS).
 #include "harness.hpp"
 
 #include <cerrno>
+#include <cstdio>
 
 namespace rcsim {
 
@@ -15,6 +17,11 @@ constexpr uint8_t kCapMsi = 0x05, kCapPcie = 0x10, kCapMsix = 0x11;
 
 uint64_t align_up(uint64_t v, uint64_t a) {
     return (v + a - 1) & ~(a - 1);
+}
+std::string hex(uint64_t v) {
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
 }
 uint8_t size_code(unsigned bytes) {
     uint8_t c = 0;
@@ -81,11 +88,9 @@ class Enumerator {
             if (!rd(reg, 4, &orig) || !wr(reg, 4, 0xffffffffu) || !rd(reg, 4, &lo))
                 return -EIO;
             Bar b;
-            if (orig & 1) { // I/O: sized, not assigned (no I/O space here)
-                b.io = true;
-                b.size = (~uint64_t(lo & ~3u) + 1) & 0xffff;
-                wr(reg, 4, orig);
-                e_.bars[i++] = b;
+            if (orig & 1) { // I/O: sized and assigned from the I/O window
+                if (io_bar(i++, reg, lo) < 0)
+                    return -EIO;
                 continue;
             }
             b.is64 = ((orig >> 1) & 3) == 2;
@@ -113,6 +118,42 @@ class Enumerator {
             h_.bars().set(i, b);
             i += b.is64 ? 2 : 1;
         }
+        return 0;
+    }
+
+    // An I/O BAR: bits 31:2 of the all-ones read back give the size (a
+    // device decoding 16 bits of I/O address may hardwire bits 31:16 to 0,
+    // PCI Local Bus 3.0 6.2.5.1). Placed at the next aligned address of the
+    // I/O window; one that does not fit is an error naming it.
+    int io_bar(unsigned i, uint16_t reg, uint32_t lo) {
+        Bar b;
+        b.io = true;
+        uint32_t mask = lo & ~3u;
+        if (mask != 0 && (mask >> 16) == 0)
+            mask |= 0xffff0000u;
+        b.size = mask ? uint64_t(~mask) + 1 : 0;
+        const std::string name = "BAR" + std::to_string(i) + " (I/O, " + hex(b.size) + " bytes)";
+        if (b.size & (b.size - 1))
+            return fail(name + ": size is not a power of two");
+        if (b.size) {
+            const HarnessConfig &c = h_.config();
+            const uint64_t end = uint64_t(c.io_window_base) + c.io_window_size;
+            b.base = align_up(io_next_ ? io_next_ : c.io_window_base, b.size);
+            if (b.base + b.size > end)
+                return fail(name + " does not fit the I/O window " + hex(c.io_window_base) + ".." +
+                            hex(end - 1) + " (" + hex(b.base - c.io_window_base) +
+                            " bytes of it used or skipped for alignment)");
+            if (b.size > 256)
+                e_.notes.push_back(name +
+                                   " is larger than the 256 bytes the PCI spec recommends for "
+                                   "an I/O BAR; assigned anyway");
+            io_next_ = b.base + b.size;
+            b.present = true;
+            if (!wr(reg, 4, uint32_t(b.base)))
+                return -EIO;
+        }
+        e_.bars[i] = b;
+        h_.bars().set(i, b);
         return 0;
     }
 
@@ -165,6 +206,9 @@ class Enumerator {
 
     int command() {
         uint16_t cmd = 0x0006; // Memory Space, Bus Master
+        for (const Bar &b : e_.bars)
+            if (b.io && b.present)
+                cmd |= 0x0001; // I/O Space
         const bool msi_like = pick() == IrqMode::Msi || pick() == IrqMode::Msix;
         if (msi_like)
             cmd |= 0x0400; // INTx Disable
@@ -267,6 +311,7 @@ class Enumerator {
     Harness &h_;
     Enumeration &e_;
     std::string *error_;
+    uint64_t io_next_ = 0; // next free I/O address (0: none assigned yet)
 };
 } // namespace
 

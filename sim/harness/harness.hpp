@@ -40,6 +40,9 @@ struct HarnessConfig {
     uint16_t rp_id = 0x0000;
     // Where enumeration places memory BARs.
     uint64_t bar_window_base = 0xe0000000ull, bar_window_size = 0x10000000ull;
+    // Where enumeration places I/O BARs: a PC's I/O space above the legacy
+    // ports, 0x1000..0xffff (16-bit I/O addressing, as x86 port I/O has).
+    uint32_t io_window_base = 0x1000, io_window_size = 0xf000;
     // Host memory the server may reach by DMA: by DMA_READ/DMA_WRITE
     // messages, which the bridge turns into TLPs (the default window), or
     // `shared` (DMA_MAP with a memfd the server maps: its loads and stores
@@ -79,6 +82,9 @@ struct Enumeration {
     unsigned irq_vectors = 0;
     unsigned msix_table_bar = 0, msix_pba_bar = 0;
     uint64_t msix_table_offset = 0, msix_pba_offset = 0;
+    // Things enumeration accepted but a user should know (e.g. an I/O BAR
+    // larger than the 256 bytes the PCI spec recommends).
+    std::vector<std::string> notes;
 };
 
 struct Access {
@@ -116,8 +122,15 @@ class Harness : private EdgeSink {
     void shutdown();
 
     // ---- host accesses through the root port (size 1, 2, 4 or 8)
+    // By BAR: a memory BAR goes by MemRd/MemWr, an I/O BAR by IORd/IOWr
+    // (sizes 1, 2, 4 inside one DW; the IOWr's completion status is
+    // returned, as it is non-posted).
     Access mmio_read(unsigned bar, uint64_t offset, unsigned size);
     HostStatus mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value);
+    // I/O space (32-bit port address; size 1, 2 or 4, not crossing a DW):
+    // IORd / IOWr TLPs. Anything else is BadReq, no TLP sent.
+    Access io_read(uint32_t port, unsigned size);
+    HostStatus io_write(uint32_t port, unsigned size, uint32_t value);
     // Block accesses of 1..4096 bytes as one host request: the root port
     // splits it at MRRS/MPS, the device's completions come split at RCB.
     HostStatus mmio_read_block(unsigned bar, uint64_t offset, void *buf, size_t len);

@@ -1,5 +1,5 @@
-// The host's accesses through the root port (memory, MMIO by BAR,
-// configuration space) and waiting for an interrupt.
+// The host's accesses through the root port (memory, MMIO by BAR, I/O
+// space, configuration space) and waiting for an interrupt.
 #include "harness.hpp"
 
 #include <algorithm>
@@ -141,13 +141,51 @@ HostStatus Harness::mem_write(uint64_t addr, unsigned size, uint64_t value) {
 Access Harness::mmio_read(unsigned bar, uint64_t offset, unsigned size) {
     if (bar >= BarMap::kBars || !bars_.get(bar).present)
         return {HostStatus::BadReq, 0};
-    return mem_read(bars_.get(bar).base + offset, size);
+    const Bar &b = bars_.get(bar);
+    if (b.io)
+        return offset >= b.size ? Access{HostStatus::BadReq, 0}
+                                : io_read(uint32_t(b.base + offset), size);
+    return mem_read(b.base + offset, size);
 }
 
 HostStatus Harness::mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value) {
     if (bar >= BarMap::kBars || !bars_.get(bar).present)
         return HostStatus::BadReq;
-    return mem_write(bars_.get(bar).base + offset, size, value);
+    const Bar &b = bars_.get(bar);
+    if (b.io)
+        return offset >= b.size ? HostStatus::BadReq
+                                : io_write(uint32_t(b.base + offset), size, uint32_t(value));
+    return mem_write(b.base + offset, size, value);
+}
+
+namespace {
+// One IORd/IOWr: the DW holding `port`, byte enables for `size` bytes.
+HostRequest io_request(HostOp op, uint32_t port, unsigned size) {
+    HostRequest r;
+    r.op = op;
+    r.addr = port & ~3u;
+    r.len_dw = 1;
+    r.first_be = uint8_t(((1u << size) - 1) << (port & 3));
+    r.last_be = 0;
+    return r;
+}
+bool io_size_ok(uint32_t port, unsigned size) {
+    return (size == 1 || size == 2 || size == 4) && (port & 3) + size <= 4;
+}
+} // namespace
+
+Access Harness::io_read(uint32_t port, unsigned size) {
+    if (!io_size_ok(port, size))
+        return {HostStatus::BadReq, 0};
+    return host_access(io_request(HostOp::IoRd, port, size), port & 3, size);
+}
+
+HostStatus Harness::io_write(uint32_t port, unsigned size, uint32_t value) {
+    if (!io_size_ok(port, size))
+        return HostStatus::BadReq;
+    HostRequest r = io_request(HostOp::IoWr, port, size);
+    r.data = {uint32_t(uint64_t(value) << (8 * (port & 3)))};
+    return host_access(std::move(r), port & 3, size).status;
 }
 
 Access Harness::cfg_read(uint16_t offset, unsigned size) {

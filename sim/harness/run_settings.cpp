@@ -135,6 +135,19 @@ std::string parse_range(const std::string &s, uint64_t *base, uint64_t *size) {
     return {};
 }
 
+} // namespace
+
+std::string parse_io_window(const std::string &text, uint32_t *base, uint32_t *size) {
+    uint64_t b = 0, n = 0;
+    if (!parse_range(text, &b, &n).empty() || b + n > (uint64_t(1) << 32))
+        return "want BASE+SIZE inside the 32-bit I/O space, not \"" + text + "\"";
+    *base = uint32_t(b);
+    *size = uint32_t(n);
+    return {};
+}
+
+namespace {
+
 using Adopter = std::string (*)(const std::string &, HarnessConfig *);
 
 struct Entry {
@@ -210,6 +223,10 @@ const Entry kEntries[] = {
     {"bar_window",
      [](const std::string &v, HarnessConfig *c) {
          return parse_range(v, &c->bar_window_base, &c->bar_window_size);
+     }},
+    {"io_window",
+     [](const std::string &v, HarnessConfig *c) {
+         return parse_io_window(v, &c->io_window_base, &c->io_window_size);
      }},
     {"msi_address",
      [](const std::string &v, HarnessConfig *c) -> std::string {
@@ -307,6 +324,11 @@ Settings pinned_settings(const HarnessConfig &cfg) {
     // default, is left out so that older logs still match.
     if (cfg.client_style == ClientStyle::Sync)
         s["client"] = to_string(cfg.client_style);
+    // Where I/O BARs go; left out at the default so that older logs match.
+    const HarnessConfig defaults;
+    if (cfg.io_window_base != defaults.io_window_base ||
+        cfg.io_window_size != defaults.io_window_size)
+        s["io_window"] = hex(cfg.io_window_base) + "+" + hex(cfg.io_window_size);
     if (cfg.dma_choices.any()) { // which DMA choice points exist
         s["dma_choices"] = dma_choices_to_string(cfg.dma_choices);
         s["hold_cycles"] = hold_cycles_to_string(cfg.dma_choices.hold_cycles);

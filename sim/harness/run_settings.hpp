@@ -42,6 +42,9 @@ std::vector<std::string> settings_differences(const Settings &log, const Setting
 std::string parse_cpl_timeout(const std::string &text, uint32_t *out);
 std::string parse_delay_choices(const std::string &text, std::vector<uint64_t> *out);
 bool parse_irq_preference(const std::string &text, IrqPreference *out);
+// BASE+SIZE of the I/O window: SIZE > 0, ending at or below 4 GiB (I/O
+// addresses are 32 bits). "" or why not.
+std::string parse_io_window(const std::string &text, uint32_t *base, uint32_t *size);
 const char *to_string(IrqPreference p);
 
 } // namespace rcsim

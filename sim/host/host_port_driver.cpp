@@ -26,8 +26,8 @@ std::optional<HostResponse> HostPortDriver::take_response(uint8_t label) {
 
 void HostPortDriver::accept_request() {
     const HostRequest &r = reqs_.front().second;
-    if (r.op == HostOp::MemWr || r.op == HostOp::CfgWr) {
-        const unsigned beats = r.op == HostOp::CfgWr ? 1 : (r.len_dw + lanes_ - 1) / lanes_;
+    if (unsigned(r.op) & 1) { // MemWr, CfgWr, IoWr carry data
+        const unsigned beats = r.op != HostOp::MemWr ? 1 : (r.len_dw + lanes_ - 1) / lanes_;
         for (unsigned b = 0; b < beats; ++b) {
             Lanes l{};
             for (unsigned i = 0; i < lanes_; ++i) {

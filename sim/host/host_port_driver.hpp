@@ -19,7 +19,7 @@ struct HostRequest {
     unsigned len_dw = 1;
     uint8_t first_be = 0xf, last_be = 0;
     uint16_t bdf = 0, reg = 0;
-    std::vector<uint32_t> data; // MemWr/CfgWr payload DWs
+    std::vector<uint32_t> data; // MemWr/CfgWr/IoWr payload DWs
 };
 
 struct HostResponse {

@@ -20,7 +20,8 @@ using Lanes = std::array<uint32_t, tlp::kMaxLanes>;
 enum class HostStatus : uint8_t { SC = 0, UR = 1, CA = 2, Timeout = 3, Poisoned = 4, BadReq = 5 };
 const char *to_string(HostStatus s);
 
-enum class HostOp : uint8_t { MemRd = 0, MemWr = 1, CfgRd = 2, CfgWr = 3 };
+// The root port's hreq_op codes (rtl/README.md); bit 0 = carries write data.
+enum class HostOp : uint8_t { MemRd = 0, MemWr = 1, CfgRd = 2, CfgWr = 3, IoRd = 4, IoWr = 5 };
 
 struct RtlOut {
     bool hreq_ready = false, hwd_ready = false;

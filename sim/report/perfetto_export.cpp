@@ -188,7 +188,9 @@ void Converter::tlp(json_object *rec, uint64_t t) {
     const char *addr = get_str(rec, "addr", nullptr);
     if (addr)
         name += std::string(" ") + addr;
-    if (name.rfind("Cpl", 0) == 0 || std::string(get_str(rec, "type")).rfind("MemRd", 0) == 0)
+    const std::string type = get_str(rec, "type");
+    // Requests that take a tag (non-posted) and their completions show it.
+    if (name.rfind("Cpl", 0) == 0 || type.rfind("MemRd", 0) == 0 || type.rfind("Io", 0) == 0)
         name += " tag " + std::to_string(get_u64(rec, "tag"));
     uint64_t start = get_u64(rec, "start_ps");
     if (start == 0 || start > t)

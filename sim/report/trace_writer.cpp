@@ -69,8 +69,9 @@ bool is_access_cmd(uint16_t cmd) {
 }
 
 const char *host_op_name(HostOp op) {
-    static const char *const names[] = {"MEM_RD", "MEM_WR", "CFG_RD", "CFG_WR"};
-    return names[unsigned(op) & 3];
+    static const char *const names[] = {"MEM_RD", "MEM_WR", "CFG_RD", "CFG_WR",
+                                        "IO_RD",  "IO_WR",  "OP_6",   "OP_7"};
+    return names[unsigned(op) & 7];
 }
 
 std::vector<uint8_t> dw_bytes(const uint32_t *dws, size_t n) {

@@ -163,6 +163,12 @@ bool ScenarioRunner::bar_missing(const Statement &s, std::string *why) const {
                name + " (" + hex(b.size) + " bytes)";
         return true;
     }
+    // IORd/IOWr carry one DW: an I/O access of 8 bytes or across a DW has
+    // no TLP to go as.
+    if (b.io && (s.size > 4 || (s.offset & 3) + s.size > 4)) {
+        *why = name + " is an I/O BAR: accesses of 1, 2 or 4 bytes inside one DW";
+        return true;
+    }
     return false;
 }
 

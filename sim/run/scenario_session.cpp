@@ -72,6 +72,10 @@ void print_summary(const std::string &file, const Outcome &o, Harness &h, const 
                 ", interrupts %" PRIu64 " injected / %" PRIu64 " waited for\n",
                 b.mmio_reads, b.mmio_writes, b.cfg_reads, b.cfg_writes, b.dma_reads, b.dma_writes,
                 b.irqs_injected, st.irqs_waited);
+    // Only for devices that have I/O BARs: other runs print what they always did.
+    if (b.io_reads || b.io_writes)
+        std::printf("  I/O: %" PRIu64 " reads / %" PRIu64 " writes (IORd/IOWr)\n", b.io_reads,
+                    b.io_writes);
     std::printf("  bytes moved: DMA %" PRIu64 " read from host memory / %" PRIu64
                 " written to it, MMIO %" PRIu64 " by the scenario\n",
                 b.dma_bytes_read, b.dma_bytes_written, st.mmio_bytes);
@@ -143,6 +147,8 @@ class Session {
         cfg.decision_log_path = opt_.decisions;
         cfg.irq = opt_.irq;
         cfg.no_twin = opt_.no_twin;
+        cfg.io_window_base = opt_.io_window_base;
+        cfg.io_window_size = opt_.io_window_size;
         cfg.client_style = opt_.client;
         if (!opt_.dma_windows.empty())
             cfg.dma_windows = opt_.dma_windows;
@@ -179,6 +185,8 @@ class Session {
             return fail_with_report("cannot reach the server: ", err);
         if (h_->enumerate(err) < 0)
             return fail_with_report("enumeration failed: ", err);
+        for (const std::string &n : h_->enumeration().notes)
+            std::fprintf(stderr, "note: %s\n", n.c_str());
         return 0;
     }
 

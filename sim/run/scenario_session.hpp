@@ -19,6 +19,9 @@ struct SessionOptions {
     ClientStyle client = ClientStyle::Async;
     // Empty: HarnessConfig's default (one 16 MiB message window).
     std::vector<MemWindow> dma_windows;
+    // Where enumeration places I/O BARs (HarnessConfig::io_window_*).
+    uint32_t io_window_base = HarnessConfig{}.io_window_base;
+    uint32_t io_window_size = HarnessConfig{}.io_window_size;
 };
 
 struct Outcome {

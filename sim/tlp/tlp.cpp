@@ -17,7 +17,7 @@ struct TypeInfo {
     const char *name;
 };
 
-constexpr std::array<TypeInfo, 10> kTypes = {{
+constexpr std::array<TypeInfo, 12> kTypes = {{
     {TlpType::MemRd32, kFmt3, 0x00, "MemRd32"},
     {TlpType::MemRd64, kFmt4, 0x00, "MemRd64"},
     {TlpType::MemWr32, kFmt3D, 0x00, "MemWr32"},
@@ -28,6 +28,8 @@ constexpr std::array<TypeInfo, 10> kTypes = {{
     {TlpType::CplD, kFmt3D, 0x0a, "CplD"},
     {TlpType::Msg, kFmt4, 0x10, "Msg"},
     {TlpType::MsgD, kFmt4D, 0x10, "MsgD"},
+    {TlpType::IoRd, kFmt3, 0x02, "IoRd"},
+    {TlpType::IoWr, kFmt3D, 0x02, "IoWr"},
 }};
 
 const TypeInfo &info(TlpType t) {
@@ -63,6 +65,8 @@ void encode_third_and_fourth(const Tlp &t, std::vector<uint32_t> &out) {
     switch (t.type) {
     case TlpType::MemRd32:
     case TlpType::MemWr32:
+    case TlpType::IoRd:
+    case TlpType::IoWr:
         out.push_back(uint32_t(t.address) & ~3u);
         return;
     case TlpType::MemRd64:
@@ -212,6 +216,26 @@ Tlp Tlp::cfg_write(uint16_t dest_id, uint16_t byte_offset, uint32_t value, uint1
     return t;
 }
 
+Tlp Tlp::io_read(uint32_t addr, uint8_t first_be, uint16_t requester_id, uint8_t tag) {
+    Tlp t;
+    t.type = TlpType::IoRd;
+    t.address = addr & ~3u;
+    t.requester_id = requester_id;
+    t.tag = tag;
+    t.first_be = first_be;
+    t.last_be = 0;
+    t.length = 1;
+    return t;
+}
+
+Tlp Tlp::io_write(uint32_t addr, uint8_t first_be, uint32_t value, uint16_t requester_id,
+                  uint8_t tag) {
+    Tlp t = io_read(addr, first_be, requester_id, tag);
+    t.type = TlpType::IoWr;
+    t.payload = {uint8_t(value), uint8_t(value >> 8), uint8_t(value >> 16), uint8_t(value >> 24)};
+    return t;
+}
+
 Tlp Tlp::completion(const Tlp &request, uint16_t completer_id, CplStatus status) {
     Tlp t;
     t.type = TlpType::Cpl;
@@ -222,7 +246,8 @@ Tlp Tlp::completion(const Tlp &request, uint16_t completer_id, CplStatus status)
     t.completer_id = completer_id;
     t.status = status;
     // Memory reads report what the completer would have returned; config
-    // (and every other) completions carry byte count 4, lower address 0.
+    // and I/O (and every other) completions carry byte count 4, lower
+    // address 0.
     t.byte_count = request.is_memory() ? uint16_t(request.request_bytes() & 0xfff) : 4;
     t.lower_address = request.is_memory() ? uint8_t(request.first_byte_address() & 0x7f) : 0;
     t.length = 0; // a Cpl has no data; the length field is reserved
@@ -264,10 +289,15 @@ bool Tlp::is_memory() const {
            type == TlpType::MemWr64;
 }
 bool Tlp::is_read() const {
-    return type == TlpType::MemRd32 || type == TlpType::MemRd64 || type == TlpType::CfgRd0;
+    return type == TlpType::MemRd32 || type == TlpType::MemRd64 || type == TlpType::CfgRd0 ||
+           type == TlpType::IoRd;
 }
 bool Tlp::is_write() const {
-    return type == TlpType::MemWr32 || type == TlpType::MemWr64 || type == TlpType::CfgWr0;
+    return type == TlpType::MemWr32 || type == TlpType::MemWr64 || type == TlpType::CfgWr0 ||
+           type == TlpType::IoWr;
+}
+bool Tlp::is_io() const {
+    return type == TlpType::IoRd || type == TlpType::IoWr;
 }
 bool Tlp::is_completion() const {
     return type == TlpType::Cpl || type == TlpType::CplD;

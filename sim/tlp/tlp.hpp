@@ -24,6 +24,8 @@ enum class TlpType : uint8_t {
     CplD,
     Msg,  // 4 DW, no data
     MsgD, // 4 DW, with data
+    IoRd, // 3 DW, 32-bit address, length 1
+    IoWr, // 3 DW, 32-bit address, length 1, non-posted
 };
 
 // Completion status, DW1[15:13] of a completion.
@@ -94,6 +96,11 @@ struct Tlp {
                         uint8_t first_be = 0xf);
     static Tlp cfg_write(uint16_t dest_id, uint16_t byte_offset, uint32_t value,
                          uint16_t requester_id, uint8_t tag, uint8_t first_be = 0xf);
+    // I/O read/write of the DW holding `addr` (bits 1:0 dropped), byte
+    // enables as given, last BE 0 and length 1 as the spec requires.
+    static Tlp io_read(uint32_t addr, uint8_t first_be, uint16_t requester_id, uint8_t tag);
+    static Tlp io_write(uint32_t addr, uint8_t first_be, uint32_t value, uint16_t requester_id,
+                        uint8_t tag);
     // Completion without data (status UR/CA/...); byte count per the spec for
     // a failed request is the remaining count, lower address 0.
     static Tlp completion(const Tlp &request, uint16_t completer_id, CplStatus status);
@@ -105,8 +112,9 @@ struct Tlp {
 
     // --- queries ---
     bool is_memory() const;
-    bool is_read() const;  // MemRd or CfgRd
-    bool is_write() const; // MemWr or CfgWr
+    bool is_io() const;    // IoRd or IoWr
+    bool is_read() const;  // MemRd, CfgRd or IoRd
+    bool is_write() const; // MemWr, CfgWr or IoWr
     bool is_completion() const;
     bool is_message() const;
     bool has_data() const; // fmt says a payload follows

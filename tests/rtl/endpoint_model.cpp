@@ -37,8 +37,8 @@ void EndpointModel::handle(const Tlp &t, uint64_t cycle) {
         apply_write(t);
         return;
     }
-    if (t.type == TlpType::CfgWr0) {
-        cfg_writes.push_back(t);
+    if (t.type == TlpType::CfgWr0 || t.type == TlpType::IoWr) {
+        (t.is_io() ? io_writes : cfg_writes).push_back(t);
         apply_write(t);
     } else if (t.is_read()) {
         requests.push_back(t);
@@ -68,11 +68,17 @@ std::vector<Tlp> EndpointModel::answer(const Tlp &req) {
         return {};
     if (how == Reply::UR || how == Reply::CA)
         return {Tlp::completion(req, cfg_.id, how == Reply::UR ? CplStatus::UR : CplStatus::CA)};
-    if (req.type == TlpType::CfgWr0)
+    if (req.type == TlpType::CfgWr0 || req.type == TlpType::IoWr)
         return {Tlp::completion(req, cfg_.id, CplStatus::SC)};
     std::vector<Tlp> out;
     if (req.type == TlpType::CfgRd0) {
         const uint32_t v = cfg_value(req.dest_id, req.register_number);
+        out.push_back(Tlp::completion_data(
+            req.requester_id, req.tag, cfg_.id, 4, 0,
+            {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)}));
+    } else if (req.type == TlpType::IoRd) {
+        // I/O completions: byte count 4, lower address 0 (PCIe 2.2.9).
+        const uint32_t v = io_value(uint32_t(req.address));
         out.push_back(Tlp::completion_data(
             req.requester_id, req.tag, cfg_.id, 4, 0,
             {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)}));
@@ -98,6 +104,15 @@ void EndpointModel::apply_write(const Tlp &t) {
         cfg_space_[key] = v;
         return;
     }
+    if (t.type == TlpType::IoWr) {
+        const uint32_t key = uint32_t(t.address) & ~3u;
+        uint32_t v = io_value(key);
+        for (unsigned b = 0; b < 4; ++b)
+            if (t.first_be & (1u << b))
+                v = (v & ~(0xffu << (8 * b))) | uint32_t(t.payload.at(b)) << (8 * b);
+        io_space_[key] = v;
+        return;
+    }
     const uint64_t base = t.first_byte_address();
     const std::vector<uint8_t> bytes = t.enabled_bytes();
     // Byte enables are contiguous for every write the root port may send.
@@ -108,6 +123,11 @@ void EndpointModel::apply_write(const Tlp &t) {
 uint8_t EndpointModel::mem_byte(uint64_t addr) const {
     auto it = mem_.find(addr);
     return it == mem_.end() ? pattern_byte(addr) : it->second;
+}
+
+uint32_t EndpointModel::io_value(uint32_t addr) const {
+    auto it = io_space_.find(addr & ~3u);
+    return it == io_space_.end() ? io_pattern(addr) : it->second;
 }
 
 uint32_t EndpointModel::cfg_value(uint16_t bdf, uint16_t reg) const {

@@ -1,6 +1,7 @@
 // A TLP-level PCIe endpoint for the root port's testbench. It takes the root
 // port's TX beats, answers MemRd/CfgRd with completions (split, reordered,
-// delayed, dropped, UR/CA or poisoned on request), records writes, and
+// delayed, dropped, UR/CA or poisoned on request; IoRd/IoWr from a small
+// I/O space), records writes, and
 // originates its own TLPs (DMA, MSI, INTx, malformed on purpose) on the root
 // port's RX port. Clocked by its owner: one tick() per cycle.
 #pragma once
@@ -72,7 +73,8 @@ class EndpointModel {
     std::vector<std::string> rx_errors; // TX-side TLPs that failed to decode
     std::vector<tlp::Tlp> mem_writes;   // MemWr received
     std::vector<tlp::Tlp> cfg_writes;   // CfgWr0 received
-    std::vector<tlp::Tlp> requests;     // MemRd/CfgRd received
+    std::vector<tlp::Tlp> io_writes;    // IoWr received
+    std::vector<tlp::Tlp> requests;     // MemRd/CfgRd/IoRd received
     std::map<uint8_t, std::vector<tlp::Tlp>> dma_completions; // by tag
     std::vector<uint64_t> rx_eop_cycles;                      // cycle each originated TLP was taken
     std::vector<tlp::Tlp> sent; // TLPs queued as Tlp (completions, DMA, MSI, INTx)
@@ -84,6 +86,9 @@ class EndpointModel {
     static uint32_t cfg_pattern(uint16_t bdf, uint16_t reg) {
         return 0xc0000000u | uint32_t(bdf) << 12 | reg;
     }
+    // I/O space: written DWs, else a pattern of the DW address.
+    uint32_t io_value(uint32_t addr) const;
+    static uint32_t io_pattern(uint32_t addr) { return 0x10000000u | (addr & ~3u); }
     bool idle() const { return out_.empty() && held_.empty() && pending_.empty(); }
     size_t held() const { return held_.size(); }
 
@@ -113,6 +118,7 @@ class EndpointModel {
     std::vector<std::vector<tlp::Tlp>> held_; // completions held for reordering
     std::map<uint64_t, uint8_t> mem_;
     std::map<uint32_t, uint32_t> cfg_space_;
+    std::map<uint32_t, uint32_t> io_space_;
 };
 
 } // namespace rcsim::test

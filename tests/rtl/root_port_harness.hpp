@@ -42,7 +42,7 @@ inline Lanes get_lanes(const QData &q) {
     return Lanes{uint32_t(q), uint32_t(q >> 32)};
 }
 
-enum HostOp : uint8_t { MEM_RD = 0, MEM_WR = 1, CFG_RD = 2, CFG_WR = 3 };
+enum HostOp : uint8_t { MEM_RD = 0, MEM_WR = 1, CFG_RD = 2, CFG_WR = 3, IO_RD = 4, IO_WR = 5 };
 enum HostStatus : uint8_t { SC = 0, UR = 1, CA = 2, TIMEOUT = 3, POISONED = 4, BAD_REQ = 5 };
 
 struct HostRequest {
@@ -54,7 +54,7 @@ struct HostRequest {
     uint8_t last_be = 0xf;
     uint16_t bdf = 0;
     uint16_t reg = 0;
-    std::vector<uint32_t> data; // MEM_WR / CFG_WR
+    std::vector<uint32_t> data; // MEM_WR / CFG_WR / IO_WR
 };
 
 struct HostResponse {
@@ -187,6 +187,12 @@ template <class V, unsigned W> class RootPortHarness {
     }
     void cfg_write(uint8_t id, uint16_t bdf, uint16_t reg, uint32_t v, uint8_t fbe = 0xf) {
         submit({CFG_WR, id, 0, 1, fbe, 0, bdf, reg, {v}});
+    }
+    void io_read(uint8_t id, uint64_t addr, uint8_t fbe = 0xf) {
+        submit({IO_RD, id, addr, 1, fbe, 0, 0, 0, {}});
+    }
+    void io_write(uint8_t id, uint64_t addr, uint32_t v, uint8_t fbe = 0xf) {
+        submit({IO_WR, id, addr, 1, fbe, 0, 0, 0, {v}});
     }
 
     // Runs until done() or max_cycles more cycles; returns done().
@@ -396,9 +402,9 @@ template <class V, unsigned W> class RootPortHarness {
     void accept_host_request() {
         const HostRequest r = std::move(host_q_.front());
         host_q_.pop_front();
-        if (r.op != MEM_WR && r.op != CFG_WR)
+        if ((r.op & 1) == 0) // bit 0 of the op: the request carries write data
             return;
-        const unsigned beats = r.op == CFG_WR ? 1 : (r.len_dw + kLanes - 1) / kLanes;
+        const unsigned beats = r.op != MEM_WR ? 1 : (r.len_dw + kLanes - 1) / kLanes;
         for (unsigned b = 0; b < beats; ++b) {
             Lanes l{};
             for (unsigned i = 0; i < kLanes; ++i) {

@@ -131,6 +131,29 @@ TEST(TlpCodec, DecodesFieldsOfSpecBytes) {
     EXPECT_EQ(d.tlp->enabled_bytes(), (std::vector<uint8_t>{0xaa, 0xbb}));
 }
 
+TEST(TlpCodec, IoRequestsToSpecBytesAndBack) {
+    // IORd: Fmt 000b Type 00010b, Length 1; requester 00:02.0, tag 5, Last
+    // DW BE 0000b, First DW BE 0011b; address 0x1234 (DW aligned).
+    const std::vector<uint8_t> rd = {0x02, 0x00, 0x00, 0x01, 0x00, 0x10,
+                                     0x05, 0x03, 0x00, 0x00, 0x12, 0x34};
+    EXPECT_EQ(encode_wire(Tlp::io_read(0x1234, 0x3, 0x0010, 5)), rd);
+    // IOWr: Fmt 010b, the data DW in address order.
+    const std::vector<uint8_t> wr = {0x42, 0x00, 0x00, 0x01, 0x00, 0x10, 0x05, 0x0f,
+                                     0x00, 0x00, 0x12, 0x34, 0xaa, 0xbb, 0xcc, 0xdd};
+    EXPECT_EQ(encode_wire(Tlp::io_write(0x1234, 0xf, 0xddccbbaa, 0x0010, 5)), wr);
+    Decoded d = decode_wire(wr);
+    ASSERT_TRUE(d.ok()) << d.error;
+    EXPECT_EQ(d.tlp->type, TlpType::IoWr);
+    EXPECT_TRUE(d.tlp->is_io());
+    EXPECT_FALSE(d.tlp->is_posted());
+    EXPECT_EQ(d.tlp->address, 0x1234u);
+    EXPECT_EQ(d.tlp->first_be, 0xf);
+    // A completion for an I/O request carries Byte Count 4, Lower Address 0.
+    const Tlp c = Tlp::completion(*d.tlp, 0x0100, CplStatus::UR);
+    EXPECT_EQ(c.byte_count, 4);
+    EXPECT_EQ(c.lower_address, 0);
+}
+
 TEST(TlpCodec, RejectsBadFmtType) {
     // fmt 001 with the completion type: no such TLP.
     Decoded d = decode_dws({0x2a000000, 0, 0, 0});

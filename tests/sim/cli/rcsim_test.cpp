@@ -132,6 +132,43 @@ TEST(CliRcsim, AccessOutsideTheBarFails) {
     EXPECT_TRUE(contains(r2.err, "the device has no BAR3")) << r2.err;
 }
 
+// gpio's BAR2 is an I/O BAR of 0x100 bytes (server-models/README.md).
+TEST(CliRcsim, IoBarThatDoesNotFitTheIoWindowExitsTwo) {
+    auto args = run_args(kModels + "/gpio", kScenarios + "/gpio_io.rcs");
+    args.insert(args.end(), {"--io-window", "0x1000+0x80"});
+    const auto r = run_command(args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "enumeration failed: enumeration: BAR2 (I/O, 0x100 bytes) does "
+                                "not fit the I/O window 0x1000..0x107f"))
+        << r.err;
+    // A window past the 32-bit I/O space is a usage error.
+    args.back() = "0xffffff00+0x200";
+    const auto r2 = run_command(args);
+    EXPECT_EQ(r2.exit_code, 2);
+    EXPECT_TRUE(contains(r2.err, "--io-window takes BASE+SIZE")) << r2.err;
+}
+
+TEST(CliRcsim, IoBarGoesWhereTheIoWindowSays) {
+    TempDir d;
+    std::ofstream(d.path + "/io.rcs") << "read cfg 0x18 4 -> expect 0x0000c001\n"
+                                         "read bar2 0x1 1 -> expect 0xff\n";
+    auto args = run_args(kModels + "/gpio", d.path + "/io.rcs");
+    args.insert(args.end(), {"--io-window=0xc000+0x1000"});
+    const auto r = run_command(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "\n  I/O: 1 reads / 0 writes (IORd/IOWr)\n")) << r.out;
+}
+
+TEST(CliRcsim, EightByteAccessToAnIoBarFails) {
+    TempDir d;
+    std::ofstream(d.path + "/io8.rcs") << "read bar2 0x0 8\n";
+    const auto r = run_command(run_args(kModels + "/gpio", d.path + "/io8.rcs"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_TRUE(contains(r.err, "io8.rcs:1: read bar2 0x0 8\n  BAR2 is an I/O BAR: accesses of 1, "
+                                "2 or 4 bytes inside one DW"))
+        << r.err;
+}
+
 TEST(CliRcsim, ServerThatFailsToStartExitsTwoWithItsStderr) {
     // The harness appends --socket PATH: sh takes them as $0 and $1.
     auto r = run_command(

@@ -46,7 +46,10 @@ TEST(RunSettings, EveryPinnedFieldReadsBack) {
     c.client_style = rcsim::ClientStyle::Sync;
     c.dma_choices.hold = c.dma_choices.never = true;
     c.dma_choices.hold_cycles = {700};
+    c.io_window_base = 0xc000;
+    c.io_window_size = 0x2000;
     const Settings logged = rcsim::pinned_settings(c);
+    EXPECT_EQ(logged.at("io_window"), "0xc000+0x2000");
     EXPECT_EQ(logged.at("dma_windows"), "0x1000+0x2000:r:src,0x8000+0x1000:w:dst");
     EXPECT_EQ(logged.at("delay_choices"), "200,5000");
     EXPECT_EQ(logged.at("dma_choices"), "hold,never");
@@ -56,6 +59,8 @@ TEST(RunSettings, EveryPinnedFieldReadsBack) {
     EXPECT_EQ(rcsim::pinned_settings(back), logged);
     EXPECT_EQ(back.cpl_timeout, 100u);
     EXPECT_EQ(back.mps, 512u);
+    EXPECT_EQ(back.io_window_base, 0xc000u);
+    EXPECT_EQ(back.io_window_size, 0x2000u);
     EXPECT_TRUE(back.no_twin);
     EXPECT_TRUE(rcsim::settings_differences(logged, rcsim::pinned_settings(back)).empty());
 }
@@ -105,6 +110,8 @@ TEST(RunSettings, BadLoggedValuesAreRefusedByName) {
         {"dma_windows", "0x0+0x10:x:n"},
         {"dma_windows", "0x0+0x1000:rw:fd:a:b"},
         {"bar_window", "0xe0000000"},
+        {"io_window", "0xffffff00+0x200"}, // past the 32-bit I/O space
+        {"io_window", "0x1000+0"},
         {"msi_address", "0xfee00001"},
         {"delay_choices", "0"},
         {"hold_cycles", "0"},
