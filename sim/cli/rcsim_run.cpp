@@ -114,9 +114,8 @@ int parse_options(int argc, char **argv, RunOptions *o) {
             name = a.substr(0, eq);
             value = a.substr(eq + 1);
         }
-        bool known =
-            name == "--scenario" || name == "--irq" || name == "--client" ||
-            name == "--dma-window" || name == "--io-window";
+        bool known = name == "--scenario" || name == "--irq" || name == "--client" ||
+                     name == "--dma-window" || name == "--io-window";
         for (const auto &v : valued)
             known = known || name == v.name;
         if (!known)
