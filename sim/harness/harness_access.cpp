@@ -84,7 +84,7 @@ HostRequest Harness::block_request(HostOp op, uint64_t addr, size_t len, const u
 }
 
 HostStatus Harness::mmio_read_block(unsigned bar, uint64_t offset, void *buf, size_t len) {
-    if (bar >= BarMap::kBars || !bars_.get(bar).present || len == 0 || len > 4096)
+    if (bar >= BarMap::kEntries || !bars_.get(bar).present || len == 0 || len > 4096)
         return HostStatus::BadReq;
     const uint64_t addr = bars_.get(bar).base + offset;
     const uint8_t label = driver_.submit(block_request(HostOp::MemRd, addr, len, nullptr));
@@ -109,7 +109,7 @@ HostStatus Harness::mmio_read_block(unsigned bar, uint64_t offset, void *buf, si
 }
 
 HostStatus Harness::mmio_write_block(unsigned bar, uint64_t offset, const void *buf, size_t len) {
-    if (bar >= BarMap::kBars || !bars_.get(bar).present || len == 0 || len > 4096)
+    if (bar >= BarMap::kEntries || !bars_.get(bar).present || len == 0 || len > 4096)
         return HostStatus::BadReq;
     const uint64_t addr = bars_.get(bar).base + offset;
     driver_.submit(block_request(HostOp::MemWr, addr, len, static_cast<const uint8_t *>(buf)));
@@ -135,13 +135,13 @@ HostStatus Harness::mem_write(uint64_t addr, unsigned size, uint64_t value) {
 }
 
 Access Harness::mmio_read(unsigned bar, uint64_t offset, unsigned size) {
-    if (bar >= BarMap::kBars || !bars_.get(bar).present)
+    if (bar >= BarMap::kEntries || !bars_.get(bar).present)
         return {HostStatus::BadReq, 0};
     return mem_read(bars_.get(bar).base + offset, size);
 }
 
 HostStatus Harness::mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value) {
-    if (bar >= BarMap::kBars || !bars_.get(bar).present)
+    if (bar >= BarMap::kEntries || !bars_.get(bar).present)
         return HostStatus::BadReq;
     return mem_write(bars_.get(bar).base + offset, size, value);
 }

@@ -39,6 +39,10 @@ enum hostile_mode {
     HM_FLOOD_DMA_READ,
     HM_FLOOD_DMA_WRITE,
     HM_DMA_OUTSIDE,
+    HM_CFG_BAR_NOT_POW2,
+    HM_CFG_ROM_NOT_POW2,
+    HM_CFG_EXT_LOOP,
+    HM_CFG_EXT_LOW,
 };
 
 /* Server commands sent before the first BAR0 read is answered. */
