@@ -162,12 +162,15 @@ static const char *bad_next(unsigned next, const bool *seen) {
 }
 
 /* PCIe extended capabilities from 0x100: u16 id, 4-bit version, 12-bit next
- * (always < 4096). Without a PCIe capability, or with a 256-byte region 7,
- * the device is conventional PCI: there is nothing at 0x100 to read (a VMM
- * would answer a UR). A bad next pointer is a failure naming the offset. */
+ * (always < 4096). With a 256-byte region 7, or without a PCIe capability
+ * and nothing at 0x100, the device is conventional PCI: there is no
+ * extended space to read (a VMM would answer a UR). A bad next pointer is a
+ * failure naming the offset. */
 static void print_ext_caps(struct probe *p, const uint8_t *cfg, size_t n) {
     FILE *out = p->out;
-    if (n <= CONFIG_HEADER_SIZE || !has_cap(cfg, 0x10)) {
+    uint32_t first = n > CONFIG_HEADER_SIZE ? le(cfg + CONFIG_HEADER_SIZE, 4) : 0;
+    bool empty = first == 0 || first == 0xffffffffu;
+    if (n <= CONFIG_HEADER_SIZE || (empty && !has_cap(cfg, 0x10))) {
         fprintf(out, "  config space: 256 bytes (conventional PCI)\n");
         return;
     }
