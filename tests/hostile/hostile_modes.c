@@ -49,6 +49,9 @@ static const struct {
     [HM_CFG_EXT_LOOP] = {"cfg-ext-loop",
                          "PCIe device: extended caps 0x100 -> 0x140 -> 0x100 (a loop)"},
     [HM_CFG_EXT_LOW] = {"cfg-ext-low", "PCIe device: extended cap 0x100's next pointer is 0x0c0"},
+    [HM_CFG_EXT_UNALIGNED] = {"cfg-ext-unaligned",
+                              "PCIe device: extended cap 0x100's next pointer is 0x142"},
+    [HM_CFG_BAR5_64] = {"cfg-bar5-64", "BAR5 says 64-bit (type 10b): no BAR6 for its upper half"},
 };
 
 /* dma0 of rcsim is [0x10000000, +16 MiB): 0x1000 is outside every window. */

@@ -43,6 +43,8 @@ enum hostile_mode {
     HM_CFG_ROM_NOT_POW2,
     HM_CFG_EXT_LOOP,
     HM_CFG_EXT_LOW,
+    HM_CFG_EXT_UNALIGNED,
+    HM_CFG_BAR5_64,
 };
 
 /* Server commands sent before the first BAR0 read is answered. */

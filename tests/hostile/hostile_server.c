@@ -64,7 +64,7 @@ static void put_le(uint8_t *p, uint64_t v, unsigned n) {
 }
 
 static bool ext_mode(enum hostile_mode m) {
-    return m == HM_CFG_EXT_LOOP || m == HM_CFG_EXT_LOW;
+    return m == HM_CFG_EXT_LOOP || m == HM_CFG_EXT_LOW || m == HM_CFG_EXT_UNALIGNED;
 }
 
 static uint32_t cfg_size(const struct server *s) {
@@ -81,8 +81,10 @@ static void init_ext_caps(uint8_t *cfg, enum hostile_mode m) {
     if (m == HM_CFG_EXT_LOOP) {
         put_le(cfg + 0x100, 0x14010003u, 4); /* DSN v1, next 0x140 */
         put_le(cfg + 0x140, 0x1001000bu, 4); /* VSEC v1, next 0x100 */
-    } else {
+    } else if (m == HM_CFG_EXT_LOW) {
         put_le(cfg + 0x100, 0x0c010001u, 4); /* AER v1, next 0x0c0 */
+    } else {
+        put_le(cfg + 0x100, 0x14210001u, 4); /* AER v1, next 0x142 */
     }
 }
 
@@ -93,6 +95,8 @@ static void init_config(uint8_t *cfg, enum hostile_mode m) {
     put_le(cfg + 0x08, 0xff000001, 4); /* class ff, revision 1 */
     if (ext_mode(m))
         init_ext_caps(cfg, m);
+    if (m == HM_CFG_BAR5_64)
+        put_le(cfg + 0x24, 0x4, 4); /* memory, type 10b: 64-bit */
 }
 
 /* ---- Receiving ------------------------------------------------------------ */
@@ -421,6 +425,8 @@ static void config_write(struct server *s, const struct vu_region_access *a, con
         /* cfg-bar-not-pow2: bit 13 reads back 0, a mask no power of two has */
         uint32_t mask = s->mode == HM_CFG_BAR_NOT_POW2 ? 0xffffd000u : ~(BAR0_SIZE - 1);
         put_le(s->cfg + 0x10, v & mask, 4);
+    } else if (a->offset == 0x24 && a->count == 4 && s->mode == HM_CFG_BAR5_64) {
+        put_le(s->cfg + 0x24, (v & ~0xfffu) | 0x4, 4);
     } else if (a->offset == 0x30 && a->count == 4 && s->mode == HM_CFG_ROM_NOT_POW2) {
         put_le(s->cfg + 0x30, v & 0xffffe801u, 4); /* bit 12 stuck at 0 */
     } else if (a->offset == 0x04 && a->count <= 2) {

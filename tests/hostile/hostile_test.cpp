@@ -56,6 +56,7 @@ const ProbeCase kProbeCases[] = {
     // pointer 0 ends the list, else a DW-aligned offset in [0x100, 0x1000)).
     {"cfg-ext-loop", 1, "extended capability at 0x140: next pointer 0x100 points back"},
     {"cfg-ext-low", 1, "extended capability at 0x100: next pointer 0x0c0 is below 0x100"},
+    {"cfg-ext-unaligned", 1, "extended capability at 0x100: next pointer 0x142 is not DW aligned"},
 };
 
 void PrintTo(const ProbeCase &c, std::ostream *os) {
@@ -148,6 +149,8 @@ const RunCase kRunCases[] = {
      "expansion ROM: size mask 0xffffe800 gives size 0x1800, not a power of two"},
     {"cfg-ext-loop", 2, "extended capability list loops: 0x140 points back to 0x100"},
     {"cfg-ext-low", 2, "extended capability at 0x100: next pointer 0xc0 is below 0x100"},
+    {"cfg-ext-unaligned", 2, "extended capability at 0x100: next pointer 0x142 is not DW aligned"},
+    {"cfg-bar5-64", 2, "BAR5 says 64-bit: it has no next BAR for its upper half"},
 };
 
 void PrintTo(const RunCase &c, std::ostream *os) {
