@@ -115,8 +115,12 @@ class Enumerator {
     // like a 32-bit memory BAR, placed in the memory window, then enabled
     // (bit 0; decoding also needs Memory Space, set later).
     int rom() {
+        // A device that refuses the sizing write has no ROM BAR to use
+        // (libvfio-user, for one, takes only the mask, 0 and ~enable there).
+        if (h_.cfg_write(kRomBar, 4, 0xfffff800u) != HostStatus::SC)
+            return 0;
         uint32_t v = 0;
-        if (!wr(kRomBar, 4, 0xfffff800u) || !rd(kRomBar, 4, &v))
+        if (!rd(kRomBar, 4, &v))
             return -EIO;
         const uint32_t mask = v & 0xfffff800u;
         if (mask == 0)
@@ -132,8 +136,9 @@ class Enumerator {
             return fail("expansion ROM of size " + hex(b.size) +
                         " does not fit the memory window " + hex(h_.config().bar_window_base) +
                         "+" + hex(h_.config().bar_window_size));
-        if (!wr(kRomBar, 4, uint32_t(b.base) | 1u))
-            return -EIO;
+        if (h_.cfg_write(kRomBar, 4, uint32_t(b.base) | 1u) != HostStatus::SC)
+            return fail("expansion ROM: the device refused its base " + hex(b.base) +
+                        " with the enable bit");
         bar_next_ = b.base + b.size;
         b.present = true;
         e_.rom = b;
