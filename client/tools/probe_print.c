@@ -107,16 +107,93 @@ static void print_cap_list(FILE *out, const uint8_t *cfg) {
     }
 }
 
-/* PCIe extended capabilities from 0x100: u16 id, 4-bit version, 12-bit next. */
-static void print_ext_caps(FILE *out, const uint8_t *cfg, size_t n) {
-    unsigned ptr = CONFIG_HEADER_SIZE;
-    for (int i = 0; ptr >= CONFIG_HEADER_SIZE && ptr + 4 <= n && i < 960; i++) {
+static const char *ext_cap_name(unsigned id) {
+    switch (id) {
+    case 0x0001:
+        return "Advanced Error Reporting";
+    case 0x0002:
+        return "Virtual Channel";
+    case 0x0003:
+        return "Device Serial Number";
+    case 0x0004:
+        return "Power Budgeting";
+    case 0x000b:
+        return "Vendor-Specific";
+    case 0x000d:
+        return "Access Control Services";
+    case 0x000e:
+        return "Alternative Routing-ID";
+    case 0x0010:
+        return "SR-IOV";
+    case 0x0015:
+        return "Resizable BAR";
+    case 0x0018:
+        return "Latency Tolerance Reporting";
+    case 0x0019:
+        return "Secondary PCI Express";
+    case 0x001e:
+        return "L1 PM Substates";
+    case 0x0023:
+        return "Designated Vendor-Specific";
+    default:
+        return "?";
+    }
+}
+
+static bool has_cap(const uint8_t *cfg, unsigned want) {
+    if (!(le(cfg + 6, 2) & PCI_STATUS_CAP_LIST))
+        return false;
+    unsigned ptr = cfg[PCI_CAP_PTR] & ~3u;
+    for (int n = 0; ptr >= 0x40 && ptr < CONFIG_HEADER_SIZE - 1 && n < 48; n++) {
+        if (cfg[ptr] == want)
+            return true;
+        ptr = cfg[ptr + 1] & ~3u;
+    }
+    return false;
+}
+
+/* Why a next pointer cannot be followed, or NULL. */
+static const char *bad_next(unsigned next, const bool *seen) {
+    if (next < CONFIG_HEADER_SIZE)
+        return "is below 0x100";
+    if (next & 3)
+        return "is not DW aligned";
+    return seen[next / 4] ? "points back into the list (a loop)" : NULL;
+}
+
+/* PCIe extended capabilities from 0x100: u16 id, 4-bit version, 12-bit next
+ * (always < 4096). With a 256-byte region 7, or without a PCIe capability
+ * and nothing at 0x100, the device is conventional PCI: there is no
+ * extended space to read (a VMM would answer a UR). A bad next pointer is a
+ * failure naming the offset. */
+static void print_ext_caps(struct probe *p, const uint8_t *cfg, size_t n) {
+    FILE *out = p->out;
+    uint32_t first = n > CONFIG_HEADER_SIZE ? le(cfg + CONFIG_HEADER_SIZE, 4) : 0;
+    bool empty = first == 0 || first == 0xffffffffu;
+    if (n <= CONFIG_HEADER_SIZE || (empty && !has_cap(cfg, 0x10))) {
+        fprintf(out, "  config space: 256 bytes (conventional PCI)\n");
+        return;
+    }
+    bool seen[CONFIG_SPACE_MAX / 4] = {false};
+    for (unsigned ptr = CONFIG_HEADER_SIZE; ptr + 4 <= n;) {
         uint32_t h = le(cfg + ptr, 4);
         if (h == 0 || h == 0xffffffffu)
             return;
-        fprintf(out, "  extended capability [0x%03x] id 0x%04x version %u\n", ptr, h & 0xffff,
-                (h >> 16) & 0xf);
-        ptr = (h >> 20) & ~3u;
+        seen[ptr / 4] = true;
+        fprintf(out, "  extended capability [0x%03x] id 0x%04x version %u %s\n", ptr, h & 0xffff,
+                (h >> 16) & 0xf, ext_cap_name(h & 0xffff));
+        if ((h & 0xffff) == 0x0003 && ptr + 12 <= n)
+            fprintf(out, "    serial number 0x%08x%08x\n", le(cfg + ptr + 8, 4),
+                    le(cfg + ptr + 4, 4));
+        unsigned next = h >> 20;
+        const char *why = next ? bad_next(next, seen) : NULL;
+        if (why) {
+            fprintf(p->err, "%s: extended capability at 0x%03x: next pointer 0x%03x %s\n", p->prog,
+                    ptr, next, why);
+            p->failed++;
+            return;
+        }
+        ptr = next ? next : (unsigned)n;
     }
 }
 
@@ -168,8 +245,8 @@ static bool print_config(struct probe *p) {
     fprintf(out, "  interrupt pin %u line %u\n", cfg[0x3d], cfg[0x3c]);
     if (n >= CONFIG_HEADER_SIZE)
         print_cap_list(out, cfg);
-    if (n > CONFIG_HEADER_SIZE)
-        print_ext_caps(out, cfg, n);
+    if (n >= CONFIG_HEADER_SIZE)
+        print_ext_caps(p, cfg, n);
     return true;
 }
 

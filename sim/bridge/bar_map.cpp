@@ -5,7 +5,7 @@ namespace rcsim {
 std::optional<BarHit> BarMap::decode(uint64_t addr, uint64_t len) const {
     if (!memory_enabled_)
         return std::nullopt;
-    for (unsigned i = 0; i < kBars; ++i) {
+    for (unsigned i = 0; i < kEntries; ++i) {
         const Bar &b = bars_[i];
         if (!b.present || b.io || addr < b.base)
             continue;

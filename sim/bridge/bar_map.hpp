@@ -3,7 +3,9 @@
 // (region, offset) pair for REGION_READ/REGION_WRITE. MemRd/MemWr decode
 // against memory BARs, IORd/IOWr against I/O BARs. Decoding also honours
 // the Command register's Memory Space and I/O Space Enable bits, which the
-// bridge snoops.
+// bridge snoops. Entry 6 (kRom) is the expansion ROM: its index is the
+// vfio-user region index VFIO_PCI_ROM_REGION_INDEX, as BARn's is n;
+// enumeration enters it only with the ROM BAR's enable bit set.
 #pragma once
 
 #include <array>
@@ -28,7 +30,9 @@ struct BarHit {
 
 class BarMap {
   public:
-    static constexpr unsigned kBars = 6;
+    static constexpr unsigned kBars = 6;    // BAR registers 0x10..0x24
+    static constexpr unsigned kRom = 6;     // the expansion ROM (0x30)
+    static constexpr unsigned kEntries = 7; // BARs and the ROM
 
     void set(unsigned index, const Bar &bar) { bars_.at(index) = bar; }
     const Bar &get(unsigned index) const { return bars_.at(index); }
@@ -44,7 +48,7 @@ class BarMap {
     std::optional<BarHit> decode_io(uint64_t addr, uint64_t len) const;
 
   private:
-    std::array<Bar, kBars> bars_{};
+    std::array<Bar, kEntries> bars_{};
     bool memory_enabled_ = false;
     bool io_enabled_ = false;
 };

@@ -42,7 +42,10 @@ struct BridgeCounters {
     uint64_t ur_completions = 0, ca_completions = 0;
     uint64_t mmio_write_errors = 0;            // posted writes the server refused
     uint64_t mmio_write_refusals_expected = 0; // of those, the scenario expected
-    uint64_t unexpected_tlps = 0;              // TLPs from the root port we could not place
+    // MemWr into the expansion ROM: a ROM ignores writes (the posted write
+    // has no completion to refuse it), so no REGION_WRITE goes out.
+    uint64_t rom_writes_dropped = 0;
+    uint64_t unexpected_tlps = 0; // TLPs from the root port we could not place
     uint64_t dma_reads = 0, dma_writes = 0, dma_errors = 0;
     // Bytes that did move (completions with data, writes host memory took),
     // not bytes requested: a refused or failed piece adds nothing.

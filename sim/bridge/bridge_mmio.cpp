@@ -105,6 +105,10 @@ void Bridge::mmio_write(const tlp::Tlp &t) {
             note_failure("MemWr to an address no BAR decodes: " + t.describe());
             continue;
         }
+        if (hit->index == BarMap::kRom) { // read-only: dropped, as a ROM drops it
+            ++counters_.rom_writes_dropped;
+            continue;
+        }
         snoop_msix(hit->index, hit->offset, &t.payload[r.first], r.len);
         if (before_request_)
             before_request_(VU_CMD_REGION_WRITE);

@@ -13,6 +13,7 @@ namespace rcsim {
 
 namespace {
 constexpr uint16_t kCommand = 0x04, kStatus = 0x06, kCapPtr = 0x34, kIntPin = 0x3d;
+constexpr uint16_t kRomBar = 0x30, kExtBase = 0x100;
 constexpr uint8_t kCapMsi = 0x05, kCapPcie = 0x10, kCapMsix = 0x11;
 
 uint64_t align_up(uint64_t v, uint64_t a) {
@@ -37,7 +38,9 @@ class Enumerator {
     int run() {
         int rc = ids();
         rc = rc ? rc : bars();
+        rc = rc ? rc : rom();
         rc = rc ? rc : capabilities();
+        rc = rc ? rc : ext_capabilities();
         rc = rc ? rc : link();
         rc = rc ? rc : command();
         rc = rc ? rc : interrupts();
@@ -95,29 +98,22 @@ class Enumerator {
             }
             b.is64 = ((orig >> 1) & 3) == 2;
             b.prefetchable = orig & 8;
-            uint64_t mask = lo & ~0xfull;
-            if (b.is64) {
-                if (!wr(uint16_t(reg + 4), 4, 0xffffffffu) || !rd(uint16_t(reg + 4), 4, &hi))
-                    return -EIO;
-                mask |= uint64_t(hi) << 32;
-            } else {
-                mask |= 0xffffffff00000000ull;
-            }
-            if ((mask & 0xffffffffull) != 0) {
-                b.size = ~mask + 1;
-                b.base = align_up(next, b.size);
-                if (b.base + b.size > end)
-                    return fail("BAR" + std::to_string(i) + " does not fit the BAR window");
-                next = b.base + b.size;
-                b.present = true;
-                if (!wr(reg, 4, uint32_t(b.base)) ||
-                    (b.is64 && !wr(uint16_t(reg + 4), 4, uint32_t(b.base >> 32))))
-                    return -EIO;
-            }
+            if (b.is64 && i + 1 == BarMap::kBars)
+                return fail("BAR5 says 64-bit: it has no next BAR for its upper half");
+            if (b.is64 &&
+                (!wr(uint16_t(reg + 4), 4, 0xffffffffu) || !rd(uint16_t(reg + 4), 4, &hi)))
+                return -EIO;
+            const int rc = place_memory_bar(i, lo, hi, &b, &next, end);
+            if (rc < 0)
+                return rc;
+            if (b.present && (!wr(reg, 4, uint32_t(b.base)) ||
+                              (b.is64 && !wr(uint16_t(reg + 4), 4, uint32_t(b.base >> 32)))))
+                return -EIO;
             e_.bars[i] = b;
             h_.bars().set(i, b);
             i += b.is64 ? 2 : 1;
         }
+        bar_next_ = next;
         return 0;
     }
 
@@ -155,6 +151,113 @@ class Enumerator {
         e_.bars[i] = b;
         h_.bars().set(i, b);
         return 0;
+    }
+
+    // The expansion ROM BAR (type 0 header, 0x30): address bits 31:11 sized
+    // like a 32-bit memory BAR, placed in the memory window, then enabled
+    // (bit 0; decoding also needs Memory Space, set later).
+    int rom() {
+        // A device that refuses the sizing write has no ROM BAR to use
+        // (libvfio-user, for one, takes only the mask, 0 and ~enable there).
+        if (h_.cfg_write(kRomBar, 4, 0xfffff800u) != HostStatus::SC)
+            return 0;
+        uint32_t v = 0;
+        if (!rd(kRomBar, 4, &v))
+            return -EIO;
+        const uint32_t mask = v & 0xfffff800u;
+        if (mask == 0)
+            return 0; // no ROM
+        Bar b;
+        b.size = uint64_t(uint32_t(~mask) | 0x7ffu) + 1;
+        if (b.size & (b.size - 1))
+            return fail("expansion ROM: size mask " + hex(mask) + " gives size " + hex(b.size) +
+                        ", not a power of two");
+        b.base = align_up(bar_next_, b.size);
+        const uint64_t end = h_.config().bar_window_base + h_.config().bar_window_size;
+        if (b.base + b.size > end)
+            return fail("expansion ROM of size " + hex(b.size) +
+                        " does not fit the memory window " + hex(h_.config().bar_window_base) +
+                        "+" + hex(h_.config().bar_window_size));
+        if (h_.cfg_write(kRomBar, 4, uint32_t(b.base) | 1u) != HostStatus::SC)
+            return fail("expansion ROM: the device refused its base " + hex(b.base) +
+                        " with the enable bit");
+        bar_next_ = b.base + b.size;
+        b.present = true;
+        e_.rom = b;
+        h_.bars().set(BarMap::kRom, b);
+        return 0;
+    }
+
+    // The extended capability list from 0x100 (PCIe only: header ID 15:0,
+    // version 19:16, next 31:20). A next pointer must be 0 (the end) or a DW
+    // aligned offset in [0x100, 0x1000); one already visited is a loop. No
+    // PCIe capability, or a UR at 0x100: a 256-byte config space.
+    int ext_capabilities() {
+        if (!e_.pcie_cap)
+            return 0;
+        const Access first = h_.cfg_read(kExtBase, 4);
+        if (!first.ok())
+            return 0;
+        e_.config_size = 4096;
+        std::vector<bool> seen(1024, false);
+        unsigned ptr = kExtBase;
+        uint32_t hdr = uint32_t(first.value);
+        for (;;) {
+            if (hdr == 0 || hdr == 0xffffffffu)
+                return 0; // no (more) capabilities
+            seen[ptr / 4] = true;
+            e_.ext_caps.push_back({uint16_t(ptr), uint16_t(hdr), uint8_t((hdr >> 16) & 0xf)});
+            const unsigned next = hdr >> 20;
+            if (next == 0)
+                return 0;
+            if (next < kExtBase || (next & 3))
+                return fail("extended capability at " + hex(ptr) + ": next pointer " + hex(next) +
+                            (next < kExtBase ? " is below 0x100" : " is not DW aligned"));
+            if (seen[next / 4])
+                return fail("extended capability list loops: " + hex(ptr) + " points back to " +
+                            hex(next));
+            ptr = next;
+            if (!rd(uint16_t(ptr), 4, &hdr))
+                return -EIO;
+        }
+    }
+
+    // Sizes a memory BAR from what reads back after writing all ones (low
+    // and, for a 64-bit BAR, high DW) and places it: 64-bit prefetchable BARs
+    // in the prefetchable window above 4 GiB, the rest in the BAR window. A
+    // BAR reading back no writable address bit is not implemented.
+    int place_memory_bar(unsigned i, uint32_t lo, uint32_t hi, Bar *b, uint64_t *next,
+                         uint64_t end) {
+        const uint64_t mask = (b->is64 ? uint64_t(hi) << 32 : 0xffffffff00000000ull) | (lo & ~0xfu);
+        if ((lo & ~0xfu) == 0 && (!b->is64 || hi == 0))
+            return 0;
+        b->size = ~mask + 1;
+        if (b->size & (b->size - 1))
+            return fail(bar_name(i, *b) + ": size mask " +
+                        hex(b->is64 ? mask : mask & 0xffffffffu) + " gives size " + hex(b->size) +
+                        ", not a power of two");
+        uint64_t *cursor = next, limit = end;
+        uint64_t wbase = h_.config().bar_window_base, wsize = h_.config().bar_window_size;
+        const char *window = "memory window";
+        if (b->is64 && b->prefetchable && h_.config().pref_window_size != 0) {
+            cursor = &pref_next_;
+            wbase = h_.config().pref_window_base;
+            wsize = h_.config().pref_window_size;
+            limit = wbase + wsize;
+            window = "prefetchable window";
+        }
+        b->base = align_up(*cursor, b->size);
+        if (b->base < *cursor || b->base + b->size > limit || b->base + b->size < b->base)
+            return fail(bar_name(i, *b) + " of size " + hex(b->size) + " does not fit the " +
+                        window + " " + hex(wbase) + "+" + hex(wsize));
+        *cursor = b->base + b->size;
+        b->present = true;
+        return 0;
+    }
+
+    static std::string bar_name(unsigned i, const Bar &b) {
+        return "BAR" + std::to_string(i) + " (" + (b.is64 ? "64-bit" : "32-bit") +
+               (b.prefetchable ? " prefetchable" : "") + " memory)";
     }
 
     int capabilities() {
@@ -310,6 +413,8 @@ class Enumerator {
 
     Harness &h_;
     Enumeration &e_;
+    uint64_t pref_next_ = h_.config().pref_window_base;
+    uint64_t bar_next_ = h_.config().bar_window_base; // after bars(): the ROM's start
     std::string *error_;
     uint64_t io_next_ = 0; // next free I/O address (0: none assigned yet)
 };

@@ -38,8 +38,14 @@ struct HarnessConfig {
     uint32_t cpl_timeout = 50000; // cycles
     uint16_t device_bdf = 0x0100; // 01:00.0
     uint16_t rp_id = 0x0000;
-    // Where enumeration places memory BARs.
+    // Where enumeration places memory BARs (below 4 GiB, like a bridge's
+    // memory window).
     uint64_t bar_window_base = 0xe0000000ull, bar_window_size = 0x10000000ull;
+    // Where it places 64-bit prefetchable BARs: above 4 GiB, like a bridge's
+    // prefetchable window (32 GiB at 32 GiB, so a BAR of 4 GiB or more fits
+    // and every such address needs a 4 DW MemRd/MemWr header). Size 0: they
+    // go to bar_window too.
+    uint64_t pref_window_base = 0x800000000ull, pref_window_size = 0x800000000ull;
     // Where enumeration places I/O BARs: a PC's I/O space above the legacy
     // ports, 0x1000..0xffff (16-bit I/O addressing, as x86 port I/O has).
     uint32_t io_window_base = 0x1000, io_window_size = 0xf000;
@@ -71,12 +77,24 @@ struct HarnessConfig {
 // The host-visible data of one MSI/MSI-X vector: data = kMsiDataBase + vector.
 constexpr uint32_t kMsiDataBase = 0x4100;
 
+// One extended capability as the walk from 0x100 found it.
+struct ExtCap {
+    uint16_t offset = 0;
+    uint16_t id = 0;     // header bits 15:0
+    uint8_t version = 0; // bits 19:16
+};
+
 struct Enumeration {
     uint16_t vendor_id = 0, device_id = 0;
     uint32_t class_code = 0;
     uint8_t interrupt_pin = 0;
     std::array<Bar, BarMap::kBars> bars{};
+    Bar rom; // the expansion ROM BAR (0x30), enabled when present
     unsigned pcie_cap = 0, msi_cap = 0, msix_cap = 0;
+    // 4096 with a PCIe capability whose extended space answers, else 256
+    // (conventional PCI: no extended capabilities to walk).
+    unsigned config_size = 256;
+    std::vector<ExtCap> ext_caps;
     unsigned mps = 128, mrrs = 512;
     IrqMode irq_mode = IrqMode::None;
     unsigned irq_vectors = 0;

@@ -86,7 +86,7 @@ HostRequest Harness::block_request(HostOp op, uint64_t addr, size_t len, const u
 }
 
 HostStatus Harness::mmio_read_block(unsigned bar, uint64_t offset, void *buf, size_t len) {
-    if (bar >= BarMap::kBars || !bars_.get(bar).present || len == 0 || len > 4096)
+    if (bar >= BarMap::kEntries || !bars_.get(bar).present || len == 0 || len > 4096)
         return HostStatus::BadReq;
     const uint64_t addr = bars_.get(bar).base + offset;
     const uint8_t label = driver_.submit(block_request(HostOp::MemRd, addr, len, nullptr));
@@ -111,7 +111,7 @@ HostStatus Harness::mmio_read_block(unsigned bar, uint64_t offset, void *buf, si
 }
 
 HostStatus Harness::mmio_write_block(unsigned bar, uint64_t offset, const void *buf, size_t len) {
-    if (bar >= BarMap::kBars || !bars_.get(bar).present || len == 0 || len > 4096)
+    if (bar >= BarMap::kEntries || !bars_.get(bar).present || len == 0 || len > 4096)
         return HostStatus::BadReq;
     const uint64_t addr = bars_.get(bar).base + offset;
     HostRequest r = block_request(HostOp::MemWr, addr, len, static_cast<const uint8_t *>(buf));
@@ -139,7 +139,7 @@ HostStatus Harness::mem_write(uint64_t addr, unsigned size, uint64_t value) {
 }
 
 Access Harness::mmio_read(unsigned bar, uint64_t offset, unsigned size) {
-    if (bar >= BarMap::kBars || !bars_.get(bar).present)
+    if (bar >= BarMap::kEntries || !bars_.get(bar).present)
         return {HostStatus::BadReq, 0};
     const Bar &b = bars_.get(bar);
     if (b.io)
@@ -149,7 +149,7 @@ Access Harness::mmio_read(unsigned bar, uint64_t offset, unsigned size) {
 }
 
 HostStatus Harness::mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value) {
-    if (bar >= BarMap::kBars || !bars_.get(bar).present)
+    if (bar >= BarMap::kEntries || !bars_.get(bar).present)
         return HostStatus::BadReq;
     const Bar &b = bars_.get(bar);
     if (b.io)

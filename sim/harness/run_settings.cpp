@@ -228,6 +228,10 @@ const Entry kEntries[] = {
      [](const std::string &v, HarnessConfig *c) {
          return parse_io_window(v, &c->io_window_base, &c->io_window_size);
      }},
+    {"pref_window",
+     [](const std::string &v, HarnessConfig *c) {
+         return parse_range(v, &c->pref_window_base, &c->pref_window_size);
+     }},
     {"msi_address",
      [](const std::string &v, HarnessConfig *c) -> std::string {
          if (!parse_uint(v, &c->msi_address) || (c->msi_address & 3))
@@ -333,6 +337,10 @@ Settings pinned_settings(const HarnessConfig &cfg) {
         s["dma_choices"] = dma_choices_to_string(cfg.dma_choices);
         s["hold_cycles"] = hold_cycles_to_string(cfg.dma_choices.hold_cycles);
     }
+    // Pinned only when moved, so older logs still match.
+    if (cfg.pref_window_base != defaults.pref_window_base ||
+        cfg.pref_window_size != defaults.pref_window_size)
+        s["pref_window"] = hex(cfg.pref_window_base) + "+" + hex(cfg.pref_window_size);
     return s;
 }
 

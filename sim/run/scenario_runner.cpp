@@ -151,8 +151,9 @@ bool ScenarioRunner::drain_at_end(const Program &p, ScenarioFailure *failure) {
 bool ScenarioRunner::bar_missing(const Statement &s, std::string *why) const {
     if (s.target.space != Space::Bar)
         return false;
-    const Bar &b = h_.enumeration().bars[s.target.bar];
-    const std::string name = "BAR" + std::to_string(s.target.bar);
+    const bool rom = s.target.bar == BarMap::kRom;
+    const Bar &b = rom ? h_.enumeration().rom : h_.enumeration().bars[s.target.bar];
+    const std::string name = rom ? "expansion ROM" : "BAR" + std::to_string(s.target.bar);
     if (!b.present) {
         *why = "the device has no " + name + " (or it was not assigned)";
         return true;

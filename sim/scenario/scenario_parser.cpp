@@ -181,15 +181,17 @@ uint64_t cycles(Cursor &c, const char *what) {
 }
 
 Target parse_target(Cursor &c) {
-    const Token &t = c.take("target (bar0..bar5, cfg or mem)");
+    const Token &t = c.take("target (bar0..bar5, rom, cfg or mem)");
     if (t.text == "cfg")
         return {Space::Cfg, 0};
     if (t.text == "mem")
         return {Space::Mem, 0};
+    if (t.text == "rom") // the expansion ROM: region 6, entry 6 of the BAR map
+        return {Space::Bar, 6};
     if (t.text.size() == 4 && t.text.compare(0, 3, "bar") == 0 && t.text[3] >= '0' &&
         t.text[3] <= '5')
         return {Space::Bar, unsigned(t.text[3] - '0')};
-    throw Failure{t.col, "unknown target '" + t.text + "' (bar0..bar5, cfg or mem)"};
+    throw Failure{t.col, "unknown target '" + t.text + "' (bar0..bar5, rom, cfg or mem)"};
 }
 
 // TARGET OFFSET SIZE, with the rules each space has.

@@ -44,6 +44,14 @@ static const struct {
     [HM_FLOOD_DMA_WRITE] = {"flood-dma-write",
                             "4096 DMA_WRITEs of 128 KiB (512 MiB) before a BAR0 reply"},
     [HM_DMA_OUTSIDE] = {"dma-outside", "a DMA_READ outside every DMA window"},
+    [HM_CFG_BAR_NOT_POW2] = {"cfg-bar-not-pow2", "BAR0 sizes as 0x3000 (mask 0xffffd000)"},
+    [HM_CFG_ROM_NOT_POW2] = {"cfg-rom-not-pow2", "expansion ROM sizes as 0x1800 (mask 0xffffe800)"},
+    [HM_CFG_EXT_LOOP] = {"cfg-ext-loop",
+                         "PCIe device: extended caps 0x100 -> 0x140 -> 0x100 (a loop)"},
+    [HM_CFG_EXT_LOW] = {"cfg-ext-low", "PCIe device: extended cap 0x100's next pointer is 0x0c0"},
+    [HM_CFG_EXT_UNALIGNED] = {"cfg-ext-unaligned",
+                              "PCIe device: extended cap 0x100's next pointer is 0x142"},
+    [HM_CFG_BAR5_64] = {"cfg-bar5-64", "BAR5 says 64-bit (type 10b): no BAR6 for its upper half"},
 };
 
 /* dma0 of rcsim is [0x10000000, +16 MiB): 0x1000 is outside every window. */

@@ -39,6 +39,12 @@ enum hostile_mode {
     HM_FLOOD_DMA_READ,
     HM_FLOOD_DMA_WRITE,
     HM_DMA_OUTSIDE,
+    HM_CFG_BAR_NOT_POW2,
+    HM_CFG_ROM_NOT_POW2,
+    HM_CFG_EXT_LOOP,
+    HM_CFG_EXT_LOW,
+    HM_CFG_EXT_UNALIGNED,
+    HM_CFG_BAR5_64,
 };
 
 /* Server commands sent before the first BAR0 read is answered. */

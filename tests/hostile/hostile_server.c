@@ -25,7 +25,7 @@
 #include "hostile_modes.h"
 
 #define BAR0_SIZE 0x1000u
-#define CFG_SIZE 256u
+#define CFG_SIZE 4096u /* what the cfg-ext-* modes offer; the rest 256 */
 /* Commands from the client are small: bigger means the stream is garbage. */
 #define MAX_CMD_BODY (2u * 1024u * 1024u)
 #define MAX_QUEUED 64
@@ -63,11 +63,40 @@ static void put_le(uint8_t *p, uint64_t v, unsigned n) {
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void init_config(uint8_t *cfg) {
+static bool ext_mode(enum hostile_mode m) {
+    return m == HM_CFG_EXT_LOOP || m == HM_CFG_EXT_LOW || m == HM_CFG_EXT_UNALIGNED;
+}
+
+static uint32_t cfg_size(const struct server *s) {
+    return ext_mode(s->mode) ? CFG_SIZE : 256u;
+}
+
+/* The cfg-ext-* modes: a PCIe capability at 0x40 (ID 0x10, the end of the
+ * list; Status bit 4 says there is a list) and a chain from 0x100 that the
+ * next pointers (bits 31:20) break. */
+static void init_ext_caps(uint8_t *cfg, enum hostile_mode m) {
+    put_le(cfg + 0x06, 0x0010, 2);
+    cfg[0x34] = 0x40;
+    put_le(cfg + 0x40, 0x0002 << 16 | 0x10, 4); /* PCIe cap v2, endpoint */
+    if (m == HM_CFG_EXT_LOOP) {
+        put_le(cfg + 0x100, 0x14010003u, 4); /* DSN v1, next 0x140 */
+        put_le(cfg + 0x140, 0x1001000bu, 4); /* VSEC v1, next 0x100 */
+    } else if (m == HM_CFG_EXT_LOW) {
+        put_le(cfg + 0x100, 0x0c010001u, 4); /* AER v1, next 0x0c0 */
+    } else {
+        put_le(cfg + 0x100, 0x14210001u, 4); /* AER v1, next 0x142 */
+    }
+}
+
+static void init_config(uint8_t *cfg, enum hostile_mode m) {
     memset(cfg, 0, CFG_SIZE);
     put_le(cfg + 0x00, 0x1234, 2);     /* vendor */
     put_le(cfg + 0x02, 0x4057, 2);     /* device */
     put_le(cfg + 0x08, 0xff000001, 4); /* class ff, revision 1 */
+    if (ext_mode(m))
+        init_ext_caps(cfg, m);
+    if (m == HM_CFG_BAR5_64)
+        put_le(cfg + 0x24, 0x4, 4); /* memory, type 10b: 64-bit */
 }
 
 /* ---- Receiving ------------------------------------------------------------ */
@@ -350,7 +379,7 @@ static int on_region_info(struct server *s, const struct msg *m) {
         r.size = BAR0_SIZE;
         r.flags = VU_REGION_F_READ | VU_REGION_F_WRITE;
     } else if (q.index == VU_PCI_CONFIG_REGION) {
-        r.size = CFG_SIZE;
+        r.size = cfg_size(s);
         r.flags = VU_REGION_F_READ | VU_REGION_F_WRITE;
     }
     bool first = q.index == VU_PCI_BAR0_REGION;
@@ -382,17 +411,24 @@ static int on_irq_info(struct server *s, const struct msg *m) {
 }
 
 static int config_read(struct server *s, const struct vu_region_access *a, uint8_t *out) {
-    if (a->offset > CFG_SIZE || a->count > CFG_SIZE - a->offset)
+    if (a->offset > cfg_size(s) || a->count > cfg_size(s) - a->offset)
         return -1;
     memcpy(out, s->cfg + a->offset, a->count);
     return 0;
 }
 
 static void config_write(struct server *s, const struct vu_region_access *a, const uint8_t *d) {
+    uint32_t v = 0;
+    for (unsigned i = 0; i < a->count && i < 4; i++)
+        v |= (uint32_t)d[i] << (8 * i);
     if (a->offset == 0x10 && a->count == 4) { /* BAR0: a 4 KiB memory BAR */
-        uint32_t v =
-            (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
-        put_le(s->cfg + 0x10, v & ~(BAR0_SIZE - 1), 4);
+        /* cfg-bar-not-pow2: bit 13 reads back 0, a mask no power of two has */
+        uint32_t mask = s->mode == HM_CFG_BAR_NOT_POW2 ? 0xffffd000u : ~(BAR0_SIZE - 1);
+        put_le(s->cfg + 0x10, v & mask, 4);
+    } else if (a->offset == 0x24 && a->count == 4 && s->mode == HM_CFG_BAR5_64) {
+        put_le(s->cfg + 0x24, (v & ~0xfffu) | 0x4, 4);
+    } else if (a->offset == 0x30 && a->count == 4 && s->mode == HM_CFG_ROM_NOT_POW2) {
+        put_le(s->cfg + 0x30, v & 0xffffe801u, 4); /* bit 12 stuck at 0 */
     } else if (a->offset == 0x04 && a->count <= 2) {
         memcpy(s->cfg + 0x04, d, a->count);
     }
@@ -592,7 +628,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    init_config(s.cfg);
+    init_config(s.cfg, s.mode);
     int lfd = listen_on(path, in_place);
     if (lfd < 0) {
         perror("hostile_server: listen");

@@ -52,6 +52,11 @@ const ProbeCase kProbeCases[] = {
     {"region-dup", 1, "reply nobody asked for"},
     {"region-errno0", 1, "with an invalid errno 0"},
     {"region-errno-big", 1, "with an invalid errno 5000"},
+    // Extended capability chains the walk refuses, by offset (PCIe: next
+    // pointer 0 ends the list, else a DW-aligned offset in [0x100, 0x1000)).
+    {"cfg-ext-loop", 1, "extended capability at 0x140: next pointer 0x100 points back"},
+    {"cfg-ext-low", 1, "extended capability at 0x100: next pointer 0x0c0 is below 0x100"},
+    {"cfg-ext-unaligned", 1, "extended capability at 0x100: next pointer 0x142 is not DW aligned"},
 };
 
 void PrintTo(const ProbeCase &c, std::ostream *os) {
@@ -107,6 +112,14 @@ TEST_P(ProbeTools, LibraryLeavesNoFd) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, ProbeTools, ::testing::ValuesIn(kProbeCases), case_name);
 
+// The baseline device has a 256-byte config space and no PCIe capability:
+// said so, rather than leaving the user to find a UR at 0x100.
+TEST(ProbeConventional, SaysTheConfigSpaceIs256Bytes) {
+    Outcome o = hostile::run_against("ok", {VU_PROBE_PATH, "{socket}"}, 20000);
+    expect_outcome(o, 0, "  config space: 256 bytes (conventional PCI)\n", "vu-probe vs ok");
+    EXPECT_EQ(o.output.find("extended capability"), std::string::npos) << o.output;
+}
+
 // `rcsim run` with a scenario that reads config space and BAR0: exit 0 only
 // for a correct server, 2 when setup (connect, VERSION, enumeration) fails,
 // 1 when the scenario's run fails.
@@ -129,6 +142,15 @@ const RunCase kRunCases[] = {
     {"read-eof", 1, "server disconnect main (EOF): connection lost mid-run"},
     {"enum-eof", 1, "server disconnect main (EOF): connection lost mid-run"},
     {"read-stall", 1, "silent server: no reply within the watchdog"},
+    // Enumeration errors that name the BAR, its size and why (exit 2).
+    {"cfg-bar-not-pow2", 2,
+     "BAR0 (32-bit memory): size mask 0xffffd000 gives size 0x3000, not a power of two"},
+    {"cfg-rom-not-pow2", 2,
+     "expansion ROM: size mask 0xffffe800 gives size 0x1800, not a power of two"},
+    {"cfg-ext-loop", 2, "extended capability list loops: 0x140 points back to 0x100"},
+    {"cfg-ext-low", 2, "extended capability at 0x100: next pointer 0xc0 is below 0x100"},
+    {"cfg-ext-unaligned", 2, "extended capability at 0x100: next pointer 0x142 is not DW aligned"},
+    {"cfg-bar5-64", 2, "BAR5 says 64-bit: it has no next BAR for its upper half"},
 };
 
 void PrintTo(const RunCase &c, std::ostream *os) {

@@ -122,7 +122,7 @@ int vus_pci_init(struct vus_ctx *ctx, const struct vus_pci_id *id) {
 }
 
 int vus_pci_set_config_bytes(struct vus_ctx *ctx, unsigned off, const void *bytes, size_t len) {
-    if (ctx->realized || bytes == NULL || off > VUS_CFG_SIZE_PCI || len > VUS_CFG_SIZE_PCI - off) {
+    if (ctx->realized || bytes == NULL || off > ctx->cfg_size || len > ctx->cfg_size - off) {
         return -EINVAL;
     }
     for (size_t i = 0; i < len; i++) {
@@ -143,6 +143,17 @@ int vus_setup_region(struct vus_ctx *ctx, unsigned index, uint64_t size, uint32_
     r->cb = cb;
     r->priv = priv;
     return 0;
+}
+
+int vus_setup_rom(struct vus_ctx *ctx, uint64_t size, vus_region_cb cb, void *priv) {
+    if (ctx->realized || cb == NULL) {
+        return -EINVAL;
+    }
+    int ret = vus_cfg_setup_rom(ctx, size);
+    if (ret < 0) {
+        return ret;
+    }
+    return vus_setup_region(ctx, VU_PCI_ROM_REGION, size, VUS_REGION_READ, cb, priv);
 }
 
 int vus_setup_bar(struct vus_ctx *ctx, unsigned bar, uint64_t size, uint32_t bar_flags,

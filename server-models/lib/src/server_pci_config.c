@@ -14,6 +14,7 @@
 #define CFG_STATUS 0x06
 #define CFG_CACHE_LINE 0x0c
 #define CFG_BAR0 0x10
+#define CFG_ROM 0x30
 #define CFG_CAP_PTR 0x34
 #define CFG_INT_LINE 0x3c
 
@@ -83,6 +84,16 @@ int vus_cfg_setup_bar(struct vus_ctx *ctx, unsigned bar, uint64_t size, uint32_t
     if (mem64) {
         vus_cfg_w32(ctx, off + 4, 0, (uint32_t) ~((size - 1) >> 32));
     }
+    return 0;
+}
+
+/* Expansion ROM BAR (0x30): address bits 31:11 writable down to the size,
+ * bit 0 the ROM enable; a ROM is at least 2 KiB (PCI 3.0, 6.2.5.2). */
+int vus_cfg_setup_rom(struct vus_ctx *ctx, uint64_t size) {
+    if (!is_pow2(size) || size < 0x800 || size > 0x80000000ull) {
+        return -EINVAL;
+    }
+    vus_cfg_w32(ctx, CFG_ROM, 0, ((uint32_t) ~(size - 1) & 0xfffff800u) | 0x1u);
     return 0;
 }
 

@@ -211,6 +211,7 @@ int vus_h_region_access(struct vus_ctx *ctx, struct vus_msg *msg);
 
 /* server_pci_config.c */
 void vus_cfg_init(struct vus_ctx *ctx);
+int vus_cfg_setup_rom(struct vus_ctx *ctx, uint64_t size);
 int vus_cfg_setup_bar(struct vus_ctx *ctx, unsigned bar, uint64_t size, uint32_t bar_flags);
 void vus_cfg_finalize(struct vus_ctx *ctx);
 void vus_cfg_reset(struct vus_ctx *ctx);

@@ -279,10 +279,11 @@ TEST(CliRcsim, WaveTraceAndPerfettoFiles) {
 // A regs server on a socket of its own, for the probe.
 class RegsServer {
   public:
-    explicit RegsServer(const std::string &sock) {
+    explicit RegsServer(const std::string &sock, const std::string &model = "regs") {
         pid_ = fork();
         if (pid_ == 0) {
-            execl((kModels + "/regs").c_str(), "regs", "--socket", sock.c_str(), (char *)nullptr);
+            execl((kModels + "/" + model).c_str(), model.c_str(), "--socket", sock.c_str(),
+                  (char *)nullptr);
             _exit(127);
         }
         for (int i = 0; i < 200 && access(sock.c_str(), F_OK) != 0; ++i)
@@ -379,6 +380,26 @@ TEST(CliRcsim, ProbePrintsWhatVuProbePrints) {
     EXPECT_EQ(c.exit_code, 2);
     EXPECT_TRUE(contains(c.err, "rcsim probe: cannot connect to")) << c.err;
     EXPECT_EQ(run_command({kRcsim, "probe"}).exit_code, 2);
+}
+
+// The wide model's ROM region and extended capabilities, by name, with the
+// serial number (server-models/README.md); the same from vu-probe.
+TEST(CliRcsim, ProbeListsExtendedCapabilities) {
+    TempDir d;
+    const std::string sock = d.path + "/wide.sock";
+    RegsServer server(sock, "wide");
+    const auto a = run_command({kRcsim, "probe", sock}, 20000);
+    const auto b = run_command({VU_PROBE_PATH, sock}, 20000);
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(a.out, b.out);
+    EXPECT_TRUE(contains(a.out, "region 2 (BAR2): size 0x100000000")) << a.out;
+    EXPECT_TRUE(contains(a.out, "region 6 (ROM): size 0x800 flags 0x1 R\n")) << a.out;
+    EXPECT_TRUE(contains(a.out, "  extended capability [0x100] id 0x0003 version 1 Device Serial "
+                                "Number\n    serial number 0x0123456789abcdef\n"
+                                "  extended capability [0x140] id 0x000b version 1 "
+                                "Vendor-Specific\n"))
+        << a.out;
+    EXPECT_FALSE(contains(a.out, "conventional PCI")) << a.out;
 }
 
 } // namespace

@@ -254,9 +254,11 @@ TEST_F(Sched, TwoReplaysGiveTheSameTraceAndFstValueChanges) {
     load(kRace, {kDmacopy, "--legacy-socket"});
     std::string out;
     const std::string log = dir + "/plan.jsonl";
+    // Decision 63 is the crossing (60 before enumeration sized the ROM BAR
+    // and read 0x100: three more config accesses).
     const std::string run = std::string(RCSIM_BIN) + " run --server '" + kDmacopy +
                             " --legacy-socket' --scenario " + kRace +
-                            " --schedule plan:60=1 --watchdog-ms 300 --decisions " + log;
+                            " --schedule plan:63=1 --watchdog-ms 300 --decisions " + log;
     ASSERT_EQ(command(run, &out), 1) << out;
     for (const char *n : {"a", "b"}) {
         out.clear();

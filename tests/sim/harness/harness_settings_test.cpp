@@ -40,6 +40,8 @@ TEST(RunSettings, EveryPinnedFieldReadsBack) {
                      {0x8000, 0x1000, rcsim::MemPerm::Write, "dst"}};
     c.bar_window_base = 0xc0000000ull;
     c.bar_window_size = 0x1000000ull;
+    c.pref_window_base = 0x1000000000ull;
+    c.pref_window_size = 0x400000000ull;
     c.msi_address = 0xfee01000ull;
     c.inspect_server = false;
     c.admission.delay_choices = {200, 5000};
@@ -54,6 +56,7 @@ TEST(RunSettings, EveryPinnedFieldReadsBack) {
     EXPECT_EQ(logged.at("delay_choices"), "200,5000");
     EXPECT_EQ(logged.at("dma_choices"), "hold,never");
     EXPECT_EQ(logged.at("hold_cycles"), "700");
+    EXPECT_EQ(logged.at("pref_window"), "0x1000000000+0x400000000"); // only when moved
     HarnessConfig back;
     EXPECT_TRUE(rcsim::adopt_settings(logged, &back).empty());
     EXPECT_EQ(rcsim::pinned_settings(back), logged);
@@ -62,6 +65,8 @@ TEST(RunSettings, EveryPinnedFieldReadsBack) {
     EXPECT_EQ(back.io_window_base, 0xc000u);
     EXPECT_EQ(back.io_window_size, 0x2000u);
     EXPECT_TRUE(back.no_twin);
+    EXPECT_EQ(back.pref_window_base, 0x1000000000ull);
+    EXPECT_EQ(back.pref_window_size, 0x400000000ull);
     EXPECT_TRUE(rcsim::settings_differences(logged, rcsim::pinned_settings(back)).empty());
 }
 
@@ -93,6 +98,7 @@ TEST(RunSettings, SharedWindowsArePinnedWithTheirKind) {
 TEST(RunSettings, BadLoggedValuesAreRefusedByName) {
     const std::pair<const char *, const char *> bad[] = {
         {"mps", "99999"},
+        {"pref_window", "0x800000000"},
         {"mps", "384"},
         {"mps", "-256"},
         {"mrrs", "64"},

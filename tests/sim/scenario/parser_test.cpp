@@ -429,7 +429,7 @@ TEST(CliParser, FillAndExpectMemErrors) {
 TEST(CliParser, OnlyTheFirstErrorIsReported) {
     const ParseError e = parse_err("delay 1\nwrite bar9 0 4 0\nbogus\n");
     EXPECT_EQ(e.loc.line, 2u);
-    EXPECT_EQ(e.to_string(), "t.rcs:2:7: unknown target 'bar9' (bar0..bar5, cfg or mem)");
+    EXPECT_EQ(e.to_string(), "t.rcs:2:7: unknown target 'bar9' (bar0..bar5, rom, cfg or mem)");
 }
 
 TEST(CliParser, RandomTextNeverThrowsAndErrorsPointIntoTheLine) {

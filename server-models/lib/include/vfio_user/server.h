@@ -123,8 +123,10 @@ struct vus_pci_id {
 
 int vus_pci_init(struct vus_ctx *ctx, const struct vus_pci_id *id);
 
-/* Puts read-only bytes into config space, for models that must look like a
- * recorded device byte for byte (libvfio-user shows unused BARs as 0x1). */
+/* Puts read-only bytes into config space (anywhere in its 256 bytes, or its
+ * 4 KiB once the PCIe capability is added: extended capabilities), for
+ * models that must look like a recorded device byte for byte (libvfio-user
+ * shows unused BARs as 0x1). */
 int vus_pci_set_config_bytes(struct vus_ctx *ctx, unsigned off, const void *bytes, size_t len);
 
 /* Region access callback: buf holds count bytes to write or receives count
@@ -139,6 +141,10 @@ typedef ssize_t (*vus_region_cb)(void *priv, unsigned region, uint64_t offset, v
 /* A non-BAR region (ROM, VGA) or a region without a BAR register. */
 int vus_setup_region(struct vus_ctx *ctx, unsigned index, uint64_t size, uint32_t flags,
                      vus_region_cb cb, void *priv);
+
+/* Expansion ROM (region 6) of size a power of two >= 2 KiB, read-only;
+ * also makes the ROM BAR at config 0x30 sizable (bits 31:11, enable bit 0). */
+int vus_setup_rom(struct vus_ctx *ctx, uint64_t size, vus_region_cb cb, void *priv);
 
 #define VUS_BAR_MEM32 0x0u
 #define VUS_BAR_IO 0x1u
