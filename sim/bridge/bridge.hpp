@@ -136,6 +136,10 @@ class Bridge : public EdgeSink {
     // Creates one eventfd per vector and hands them to the server (blocking
     // SET_IRQS; call with nothing outstanding). 0 or negative errno.
     int setup_irqs(IrqMode mode, unsigned vectors, std::string *error);
+    // Takes eventfds the caller handed to the server itself (a switch at run
+    // time sends its SET_IRQS as an admitted host command); the old ones
+    // are closed.
+    void adopt_irqs(IrqMode mode, std::vector<int> fds);
     IrqMode irq_mode() const { return irq_mode_; }
     const std::vector<int> &irq_fds() const { return irq_fds_; }
     std::vector<IrqSignal> read_irq_fds();

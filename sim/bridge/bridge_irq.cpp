@@ -64,6 +64,13 @@ int Bridge::setup_irqs(IrqMode mode, unsigned vectors, std::string *error) {
     return 0;
 }
 
+void Bridge::adopt_irqs(IrqMode mode, std::vector<int> fds) {
+    for (int f : irq_fds_)
+        close(f);
+    irq_fds_ = std::move(fds);
+    irq_mode_ = irq_fds_.empty() ? IrqMode::None : mode;
+}
+
 std::vector<IrqSignal> Bridge::read_irq_fds() {
     std::vector<IrqSignal> v;
     for (size_t i = 0; i < irq_fds_.size(); ++i) {

@@ -47,6 +47,14 @@ class Enumerator {
         return rc;
     }
 
+    // A switch at run time (harness_irq_setup.cpp): MSI or MSI-X only.
+    int program(IrqMode mode, unsigned *vectors) {
+        const int rc = mode == IrqMode::Msix ? msix(vectors) : msi(vectors);
+        if (rc < 0)
+            fail("programming the " + std::string(to_string(mode)) + " capability");
+        return rc;
+    }
+
   private:
     bool rd(uint16_t off, unsigned size, uint32_t *v) {
         const Access a = h_.cfg_read(off, size);
@@ -419,6 +427,11 @@ class Enumerator {
     uint64_t io_next_ = 0; // next free I/O address (0: none assigned yet)
 };
 } // namespace
+
+int Harness::program_irq_capability(IrqMode kind, unsigned *vectors, std::string *error) {
+    error->clear();
+    return Enumerator(*this, enum_, error).program(kind, vectors);
+}
 
 int Harness::enumerate(std::string *error) {
     if (!bridge_) {

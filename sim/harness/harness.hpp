@@ -175,6 +175,18 @@ class Harness : private EdgeSink {
     int dma_map(const std::string &name, uint64_t max_cycles, std::string *error);
     bool dma_window_mapped(const std::string &name) const;
 
+    // ---- IRQ set-up changes (harness_irq_setup.cpp), as a driver makes
+    // them; the same returns as the lifecycle calls (-EINVAL: another kind
+    // is set up, or no such vector; -EOPNOTSUPP: the device cannot).
+    // Masks or unmasks `vector` of the kind set up now: the MSI-X table's
+    // Vector Control, MSI's Mask Bits (per-vector masking only), or for INTx
+    // the Command register's Interrupt Disable.
+    int irq_mask(IrqMode kind, unsigned vector, bool mask, uint64_t max_cycles, std::string *error);
+    // Switches the device to `kind` (None: every interrupt off): the old
+    // kind disabled in config space and its eventfds released (SET_IRQS with
+    // count 0), the new one programmed as enumeration does with fresh ones.
+    int irq_switch(IrqMode kind, uint64_t max_cycles, std::string *error);
+
     // Waits for an interrupt on `vector` (MSI/MSI-X vector, or 0 for INTx,
     // which is then acknowledged: Deassert_INTx and SET_IRQS unmask).
     // Consumes one; false after timeout_cycles.
@@ -258,6 +270,13 @@ class Harness : private EdgeSink {
                      std::string *error);
     const MemWindow *dma_window(const std::string &name, std::string *error) const;
     void note_window(const MemWindow &w, bool mapped);
+    int cfg_update(uint16_t offset, unsigned size, uint32_t set, uint32_t clear,
+                   const std::string &what, std::string *error);
+    int send_set_irqs(IrqMode kind, const std::vector<int> &fds, uint64_t max_cycles,
+                      std::string *error);
+    int irq_disable(uint64_t max_cycles, std::string *error);
+    // MSI or MSI-X programmed and enabled as enumeration does (enumerator.cpp).
+    int program_irq_capability(IrqMode kind, unsigned *vectors, std::string *error);
     std::vector<std::string> unmapped_windows_; // configured windows unmapped at run time
     // DWs of the host's posted writes handed to the root port; the bridge
     // counts those it took (Bridge::posted_dws_taken).

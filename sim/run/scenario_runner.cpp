@@ -31,8 +31,24 @@ const char *irq_name(IrqKind k) {
         return "MSI";
     case IrqKind::Intx:
         return "INTx";
+    case IrqKind::None:
+        return "no interrupts";
     }
     return "?";
+}
+
+IrqMode irq_mode(IrqKind k) {
+    switch (k) {
+    case IrqKind::Msix:
+        return IrqMode::Msix;
+    case IrqKind::Msi:
+        return IrqMode::Msi;
+    case IrqKind::Intx:
+        return IrqMode::Intx;
+    case IrqKind::None:
+        break;
+    }
+    return IrqMode::None;
 }
 
 const char *irq_name(IrqMode m) {
@@ -97,6 +113,9 @@ ScenarioRunner::Step ScenarioRunner::step_for(Op op) {
         {Op::Reset, &ScenarioRunner::do_reset},
         {Op::DmaUnmap, &ScenarioRunner::do_dma_unmap},
         {Op::DmaMap, &ScenarioRunner::do_dma_map},
+        {Op::MaskIrq, &ScenarioRunner::do_mask_irq},
+        {Op::UnmaskIrq, &ScenarioRunner::do_unmask_irq},
+        {Op::SwitchIrq, &ScenarioRunner::do_switch_irq},
     };
     for (const auto &e : table)
         if (e.op == op)
@@ -481,6 +500,20 @@ bool ScenarioRunner::do_dma_unmap(const Statement &s, std::string *why) {
 
 bool ScenarioRunner::do_dma_map(const Statement &s, std::string *why) {
     return h_.dma_map(s.window, kEndDrainCycles, why) == 0;
+}
+
+// The IRQ set-up changes a driver makes (harness_irq_setup.cpp): a mask
+// where the PCI spec puts it, or another interrupt kind.
+bool ScenarioRunner::do_mask_irq(const Statement &s, std::string *why) {
+    return h_.irq_mask(irq_mode(s.irq), s.vector, true, kEndDrainCycles, why) == 0;
+}
+
+bool ScenarioRunner::do_unmask_irq(const Statement &s, std::string *why) {
+    return h_.irq_mask(irq_mode(s.irq), s.vector, false, kEndDrainCycles, why) == 0;
+}
+
+bool ScenarioRunner::do_switch_irq(const Statement &s, std::string *why) {
+    return h_.irq_switch(irq_mode(s.irq), kEndDrainCycles, why) == 0;
 }
 
 } // namespace rcsim

@@ -75,6 +75,9 @@ class ScenarioRunner {
     bool function_level_reset(std::string *why);
     bool do_dma_unmap(const Statement &s, std::string *why);
     bool do_dma_map(const Statement &s, std::string *why);
+    bool do_mask_irq(const Statement &s, std::string *why);
+    bool do_unmask_irq(const Statement &s, std::string *why);
+    bool do_switch_irq(const Statement &s, std::string *why);
 
     Access access_read(const Statement &s);
     bool outcome_misfits(const Statement &s, std::string *why) const;

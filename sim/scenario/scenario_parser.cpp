@@ -342,22 +342,37 @@ void parse_poll(Cursor &c, Statement &s) {
     }
 }
 
-void parse_wait_irq(Cursor &c, Statement &s) {
-    const Token &k = c.take("interrupt kind (msix, msi or intx)");
+IrqKind parse_irq_kind(Cursor &c, bool none_allowed) {
+    const char *kinds = none_allowed ? "msix, msi, intx or none" : "msix, msi or intx";
+    const Token &k = c.take(std::string("interrupt kind (") + kinds + ")");
     if (k.text == "msix")
-        s.irq = IrqKind::Msix;
-    else if (k.text == "msi")
-        s.irq = IrqKind::Msi;
-    else if (k.text == "intx")
-        s.irq = IrqKind::Intx;
-    else
-        throw Failure{k.col, "unknown interrupt kind '" + k.text + "' (msix, msi or intx)"};
+        return IrqKind::Msix;
+    if (k.text == "msi")
+        return IrqKind::Msi;
+    if (k.text == "intx")
+        return IrqKind::Intx;
+    if (k.text == "none" && none_allowed)
+        return IrqKind::None;
+    throw Failure{k.col, "unknown interrupt kind '" + k.text + "' (" + kinds + ")"};
+}
+
+// KIND VECTOR, as wait-irq, mask-irq and unmask-irq name a vector.
+void parse_irq_vector(Cursor &c, Statement &s) {
+    s.irq = parse_irq_kind(c, false);
     const unsigned col = c.col();
     s.vector = unsigned(c.number_max("vector", 2047));
     if (s.irq == IrqKind::Intx && s.vector != 0)
         throw Failure{col, "INTx has only vector 0 (INTA)"};
+}
+
+void parse_wait_irq(Cursor &c, Statement &s) {
+    parse_irq_vector(c, s);
     c.expect_word("within");
     s.cycles = cycles(c, "cycle bound");
+}
+
+void parse_switch_irq(Cursor &c, Statement &s) {
+    s.irq = parse_irq_kind(c, true);
 }
 
 void parse_fill(Cursor &c, Statement &s) {
@@ -436,6 +451,9 @@ const Handler kHandlers[] = {
     {"reset", Op::Reset, parse_reset},
     {"dma-unmap", Op::DmaUnmap, parse_window},
     {"dma-map", Op::DmaMap, parse_window},
+    {"mask-irq", Op::MaskIrq, parse_irq_vector},
+    {"unmask-irq", Op::UnmaskIrq, parse_irq_vector},
+    {"switch-irq", Op::SwitchIrq, parse_switch_irq},
 };
 
 std::string dir_of(const std::string &file) {
@@ -510,7 +528,8 @@ class Parser {
             return fail(file, n, tokens[0].col,
                         "unknown statement '" + tokens[0].text +
                             "' (write, read, poll, wait-irq, fill, expect-mem, delay, drain, "
-                            "expect-dma-refused, reset, dma-unmap, dma-map, include)");
+                            "expect-dma-refused, reset, dma-unmap, dma-map, mask-irq, unmask-irq, "
+                            "switch-irq, include)");
         s.op = h->op;
         Cursor c(tokens, comment_col ? comment_col - 1 : line.size());
         c.take("statement");

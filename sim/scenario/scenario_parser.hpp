@@ -52,7 +52,8 @@ struct Pattern {
     uint64_t value = 0; // the byte, or the seed
 };
 
-enum class IrqKind { Msix, Msi, Intx };
+// None only in `switch-irq none` (every kind off).
+enum class IrqKind { Msix, Msi, Intx, None };
 
 // The completion status a non-posted access may expect (`-> status S`): the
 // names of the host port's statuses (HostStatus in sim/port/rtl_ports.hpp).
@@ -71,7 +72,10 @@ enum class Op {
     ExpectDmaRefused,
     Reset,
     DmaUnmap,
-    DmaMap
+    DmaMap,
+    MaskIrq,
+    UnmaskIrq,
+    SwitchIrq
 };
 
 struct Statement {
@@ -101,7 +105,7 @@ struct Statement {
     std::string window;
     // expect-dma-refused: DMA commands refused since the last such statement
     uint64_t count = 0;
-    // wait-irq
+    // wait-irq / mask-irq / unmask-irq (kind and vector) / switch-irq (kind)
     IrqKind irq = IrqKind::Msix;
     unsigned vector = 0;
     // fill / expect-mem

@@ -325,3 +325,95 @@ TEST(CliLifecycle, DmaUnmapCrossingADmaIsExplorable) {
 }
 
 } // namespace
+
+// ---- IRQ set-up changes (SCENARIOS.md "IRQ set-up changes")
+
+// dmacopy's ring at 0x10000000 with one 256-byte copy per descriptor, each
+// asking for the completion interrupt (descriptor layout: server-models/
+// README.md; 32 bytes each: src, dst, len, flags bit 0 IRQ, record).
+const char kIrqRing[] = "fill 0x10100000 256 pattern byte 0x11\n"
+                        "write mem 0x10000000 8 0x10100000\n"
+                        "write mem 0x10000008 8 0x10200000\n"
+                        "write mem 0x10000010 4 256\n"
+                        "write mem 0x10000014 4 1\n"
+                        "write mem 0x10000018 8 0\n";
+
+std::string irq_scenario(TempDir &d, const std::string &name, const std::string &body) {
+    return d.write(name, "include \"" + kScenarios + "/common/dmacopy_regs.rcs\"\n" + kIrqRing +
+                             body);
+}
+
+// A masked MSI-X vector is not signalled (PCIe Base spec, MSI-X Vector
+// Control Mask Bit): the interrupt waits as a pending bit, so a wait for
+// it runs out.
+TEST(CliIrqSetup, MaskedMsixVectorIsNotSignalled) {
+    TempDir d;
+    const std::string scen = irq_scenario(d, "m.rcs",
+                                          "mask-irq msix 0\n"
+                                          "write bar0 0x10 4 1\n"
+                                          "poll bar0 0x20 4 until 1 within 1000000\n"
+                                          "wait-irq msix 0 within 20000\n");
+    const auto r = run(kModels + "/dmacopy", scen);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err, "m.rcs:11: wait-irq msix 0 within 20000")) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err, "expected MSI-X vector 0 within 20000 cycles, got none"))
+        << r.out << r.err;
+}
+
+// Masked at the switch's capability, or a kind the device is not set up
+// for: the statement fails naming why.
+TEST(CliIrqSetup, MaskOfAnotherKindFailsNamingTheSetUpKind) {
+    TempDir d;
+    const auto r = run(kModels + "/dmacopy", irq_scenario(d, "k.rcs", "mask-irq msi 0\n"));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err,
+                         "the device's interrupts are set up as MSI-X, not MSI (rcsim run --irq, "
+                         "or switch-irq)"))
+        << r.out << r.err;
+}
+
+TEST(CliIrqSetup, MaskOfAVectorBeyondTheTableFails) {
+    TempDir d;
+    const auto r = run(kModels + "/dmacopy", irq_scenario(d, "v.rcs", "mask-irq msix 9\n"));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err, "vector 9 does not exist (the device has 4)"))
+        << r.out << r.err;
+}
+
+TEST(CliIrqSetup, SwitchToTheKindSetUpAlreadyFails) {
+    TempDir d;
+    const auto r = run(kModels + "/dmacopy", irq_scenario(d, "s.rcs", "switch-irq msix\n"));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err, "the device's interrupts are set up as MSI-X already"))
+        << r.out << r.err;
+}
+
+// gpio has no MSI capability: a switch to MSI is refused before anything is
+// disabled, and its INTx stays.
+TEST(CliIrqSetup, SwitchToAKindTheDeviceLacksFails) {
+    TempDir d;
+    const auto r = run(kModels + "/gpio", d.write("g.rcs", "switch-irq msi\n"));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err, "the device has no MSI capability")) << r.out << r.err;
+}
+
+// After `switch-irq intx` a wait for MSI-X names the kind set up now, and
+// the trace has the SET_IRQS that released MSI-X (count 0) and the one
+// that gave INTx its eventfd.
+TEST(CliIrqSetup, SwitchSendsSetIrqsThroughTheBridge) {
+    TempDir d;
+    const std::string trace = d.path + "/t.jsonl";
+    const auto r = run(kModels + "/dmacopy",
+                       irq_scenario(d, "x.rcs",
+                                    "switch-irq intx\n"
+                                    "write bar0 0x1c 4 1\n"
+                                    "write bar0 0x10 4 1\n"
+                                    "wait-irq msix 0 within 100000\n"),
+                       {"--trace", trace});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err,
+                         "expected an MSI-X interrupt, but the device was set up for INTx"))
+        << r.out << r.err;
+    const std::string t = slurp(trace);
+    EXPECT_GE(count_of(t, "DEVICE_SET_IRQS"), 4u) << "enumeration's, the release, INTx's, and replies";
+}

@@ -212,6 +212,40 @@ TEST(CliParser, LifecycleErrors) {
     EXPECT_ERROR_AT("rest", 1, 1, "reset, dma-unmap, dma-map, include");
 }
 
+TEST(CliParser, IrqSetUpStatements) {
+    Statement s = one("mask-irq msix 5");
+    EXPECT_EQ(s.op, Op::MaskIrq);
+    EXPECT_EQ(s.irq, rcsim::IrqKind::Msix);
+    EXPECT_EQ(s.vector, 5u);
+    s = one("unmask-irq msi 0");
+    EXPECT_EQ(s.op, Op::UnmaskIrq);
+    EXPECT_EQ(s.irq, rcsim::IrqKind::Msi);
+    s = one("mask-irq intx 0");
+    EXPECT_EQ(s.irq, rcsim::IrqKind::Intx);
+    s = one("switch-irq intx");
+    EXPECT_EQ(s.op, Op::SwitchIrq);
+    EXPECT_EQ(s.irq, rcsim::IrqKind::Intx);
+    EXPECT_EQ(one("switch-irq none").irq, rcsim::IrqKind::None);
+    EXPECT_EQ(one("switch-irq msix").irq, rcsim::IrqKind::Msix);
+
+    EXPECT_STREQ(rcsim::to_string(Op::MaskIrq), "mask-irq");
+    EXPECT_STREQ(rcsim::to_string(Op::UnmaskIrq), "unmask-irq");
+    EXPECT_STREQ(rcsim::to_string(Op::SwitchIrq), "switch-irq");
+}
+
+TEST(CliParser, IrqSetUpErrors) {
+    EXPECT_ERROR_AT("mask-irq none 0", 1, 10, "unknown interrupt kind 'none' (msix, msi or intx)");
+    EXPECT_ERROR_AT("unmask-irq intx 1", 1, 17, "INTx has only vector 0 (INTA)");
+    EXPECT_ERROR_AT("mask-irq msix", 1, 14, "missing vector");
+    EXPECT_ERROR_AT("mask-irq msix 0 within 5", 1, 17, "unexpected 'within'");
+    EXPECT_ERROR_AT("switch-irq", 1, 11, "missing interrupt kind (msix, msi, intx or none)");
+    EXPECT_ERROR_AT("switch-irq msi-x", 1, 12,
+                    "unknown interrupt kind 'msi-x' (msix, msi, intx or none)");
+    EXPECT_ERROR_AT("switch-irq msi 0", 1, 16, "unexpected '0'");
+    EXPECT_ERROR_AT("wait-irq none 0 within 1", 1, 10, "unknown interrupt kind 'none'");
+    EXPECT_ERROR_AT("mask", 1, 1, "mask-irq, unmask-irq, switch-irq, include");
+}
+
 TEST(CliParser, PollWithMaskBoundAndInterval) {
     Statement s = one("poll bar0 0x18 4 until 0x1 mask 0x1 within 10000");
     EXPECT_EQ(s.op, Op::Poll);
@@ -444,7 +478,8 @@ TEST(CliParser, RandomTextNeverThrowsAndErrorsPointIntoTheLine) {
                            "byte",    "random",     "equals",  "msix",
                            "intx",    "\"",         "#",       "0xffffffffffffffff",
                            "64K",     "_",          "0x",      "\t",
-                           "\r",      "\"a.rcs\""};
+                           "\r",      "\"a.rcs\"", "mask-irq", "switch-irq",
+                           "none"};
     uint32_t seed = 12345;
     auto next = [&seed] {
         seed = seed * 1103515245u + 12345u;
