@@ -209,7 +209,7 @@ TEST(CliParser, LifecycleErrors) {
     EXPECT_ERROR_AT("dma-unmap", 1, 10, "missing DMA window name");
     EXPECT_ERROR_AT("dma-map \"dma0\"", 1, 9, "a DMA window name is a word, not a string");
     EXPECT_ERROR_AT("dma-unmap dma0 dma1", 1, 16, "unexpected 'dma1'");
-    EXPECT_ERROR_AT("rest", 1, 1, "reset, dma-unmap, dma-map, include");
+    EXPECT_ERROR_AT("rest", 1, 1, "reset, dma-unmap, dma-map, mask-irq");
 }
 
 TEST(CliParser, IrqSetUpStatements) {
