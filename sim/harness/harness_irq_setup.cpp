@@ -98,7 +98,8 @@ int Harness::irq_mask(IrqMode kind, unsigned vector, bool mask, uint64_t max_cyc
         const uint16_t c = uint16_t(enum_.msi_cap);
         const Access ctrl = cfg_read(uint16_t(c + 2), 2);
         if (!ctrl.ok()) {
-            *error = "reading MSI Message Control completed with " + to_string(ctrl.status);
+            *error =
+                std::string("reading MSI Message Control completed with ") + to_string(ctrl.status);
             return -EIO;
         }
         if (!(ctrl.value & kMsiPerVectorMask)) {

@@ -344,7 +344,8 @@ void parse_poll(Cursor &c, Statement &s) {
 
 IrqKind parse_irq_kind(Cursor &c, bool none_allowed) {
     const char *kinds = none_allowed ? "msix, msi, intx or none" : "msix, msi or intx";
-    const Token &k = c.take(std::string("interrupt kind (") + kinds + ")");
+    const Token &k = c.take(none_allowed ? "interrupt kind (msix, msi, intx or none)"
+                                         : "interrupt kind (msix, msi or intx)");
     if (k.text == "msix")
         return IrqKind::Msix;
     if (k.text == "msi")
