@@ -52,6 +52,7 @@ static const struct {
     [HM_CFG_EXT_UNALIGNED] = {"cfg-ext-unaligned",
                               "PCIe device: extended cap 0x100's next pointer is 0x142"},
     [HM_CFG_BAR5_64] = {"cfg-bar5-64", "BAR5 says 64-bit (type 10b): no BAR6 for its upper half"},
+    [HM_DMA_MAP_REFUSED] = {"dma-map-refused", "every DMA_MAP refused with EPERM"},
 };
 
 /* dma0 of rcsim is [0x10000000, +16 MiB): 0x1000 is outside every window. */

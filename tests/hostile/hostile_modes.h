@@ -45,6 +45,7 @@ enum hostile_mode {
     HM_CFG_EXT_LOW,
     HM_CFG_EXT_UNALIGNED,
     HM_CFG_BAR5_64,
+    HM_DMA_MAP_REFUSED,
 };
 
 /* Server commands sent before the first BAR0 read is answered. */

@@ -549,6 +549,9 @@ static int dispatch(struct server *s, const struct msg *m) {
     case VU_CMD_DMA_UNMAP:
         return on_dma_unmap(s, m);
     case VU_CMD_DMA_MAP:
+        if (s->mode == HM_DMA_MAP_REFUSED)
+            return reply_error(s, m, EPERM);
+        return reply(s, m, NULL, 0, -1);
     case VU_CMD_DEVICE_SET_IRQS:
     case VU_CMD_DEVICE_RESET:
         return reply(s, m, NULL, 0, -1);

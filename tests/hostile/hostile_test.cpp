@@ -151,6 +151,7 @@ const RunCase kRunCases[] = {
     {"cfg-ext-low", 2, "extended capability at 0x100: next pointer 0xc0 is below 0x100"},
     {"cfg-ext-unaligned", 2, "extended capability at 0x100: next pointer 0x142 is not DW aligned"},
     {"cfg-bar5-64", 2, "BAR5 says 64-bit: it has no next BAR for its upper half"},
+    {"dma-map-refused", 2, "DMA_MAP of dma0 refused: Operation not permitted"},
 };
 
 void PrintTo(const RunCase &c, std::ostream *os) {
