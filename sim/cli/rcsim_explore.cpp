@@ -401,14 +401,9 @@ int rcsim_explore(int argc, char **argv) {
     RunSpec spec;
     if ((rc = make_spec("explore", o, &spec)) >= 0)
         return rc;
-    // Exploration compares runs by their hash and replays choices by index:
-    // a wall-clock wait makes what a run admits, and when, the wall clock's.
-    if (const Statement *w = first_wall_wait(spec.program)) {
-        std::fprintf(stderr,
-                     "rcsim explore: %s:%u: '%s' waits in wall-clock time (the server's own "
-                     "timer): its runs are not repeatable, so they cannot be explored; use "
-                     "rcsim run\n",
-                     w->loc.file.c_str(), w->loc.line, w->source.c_str());
+    const std::string why = unexplorable(spec.program);
+    if (!why.empty()) {
+        std::fprintf(stderr, "rcsim explore: %s\n", why.c_str());
         return 2;
     }
     if (o.explore.device_reset && o.socket.empty() && o.explore.jobs > 1) {

@@ -54,10 +54,14 @@ Harness::WallWait Harness::wait_irq_wall(unsigned vector, std::chrono::milliseco
     // A failure during the wait (the server died, a refused DMA) ends it:
     // the run has failed already.
     const bool failed_before = has_failures();
+    // A lost connection ends it too, failure or not: its socket would wake
+    // every poll until the deadline.
+    const uint64_t lost_before = admission_->counters().disconnects;
     for (;;) {
         if ((w.got = wait_irq(vector, kWakeCycles)))
             break;
-        if ((!failed_before && has_failures()) || Clock::now() >= deadline)
+        if ((!failed_before && has_failures()) || Clock::now() >= deadline ||
+            admission_->counters().disconnects > lost_before)
             break;
         if (!all_idle())
             continue; // what came is still going through the root port
