@@ -168,7 +168,8 @@ class Harness : private EdgeSink {
     // `wall-wait` decision: outside the determinism guarantee.
     struct WallWait {
         bool got = false;
-        uint64_t wall_us = 0; // wall time waited
+        uint64_t wall_us = 0;  // wall time waited
+        std::string cut_short; // why it ended before its bound ("" if it did not)
     };
     WallWait wait_irq_wall(unsigned vector, std::chrono::milliseconds limit);
     void run_cycles(uint64_t n);

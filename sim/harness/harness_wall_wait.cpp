@@ -60,8 +60,15 @@ Harness::WallWait Harness::wait_irq_wall(unsigned vector, std::chrono::milliseco
     for (;;) {
         if ((w.got = wait_irq(vector, kWakeCycles)))
             break;
-        if ((!failed_before && has_failures()) || Clock::now() >= deadline ||
-            admission_->counters().disconnects > lost_before)
+        if (admission_->counters().disconnects > lost_before) {
+            w.cut_short = "the server's connection was lost";
+            break;
+        }
+        if (!failed_before && has_failures()) {
+            w.cut_short = "the harness saw a failure (below)";
+            break;
+        }
+        if (Clock::now() >= deadline)
             break;
         if (!all_idle())
             continue; // what came is still going through the root port

@@ -359,7 +359,8 @@ bool ScenarioRunner::wait_irq_wall(const Statement &s, std::string *why) {
     if (!w.got) {
         *why = std::string("expected ") + irq_name(s.irq) + " vector " + std::to_string(s.vector) +
                " within " + std::to_string(s.wall_ms) + " ms of wall time, got none (waited " +
-               std::to_string(w.wall_us / 1000) + " ms)";
+               std::to_string(w.wall_us / 1000) + " ms" +
+               (w.cut_short.empty() ? "" : ": " + w.cut_short) + ")";
         return false;
     }
     ++stats_.irqs_waited;

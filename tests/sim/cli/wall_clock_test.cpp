@@ -122,3 +122,21 @@ TEST(CliWallClock, ReplayOfAWallClockRunSaysSo) {
         << r.out << r.err;
     EXPECT_FALSE(contains(r.out, "the run took every decision of the log")) << r.out;
 }
+
+// A server that dies during the wait ends it at once, with the run failed
+// for the death, not at the 30 s bound. A /bin/sh timer kills the model
+// (SIGKILL) 1 s after its start; its own timer is never armed.
+TEST(CliWallClock, ServerDeathEndsTheWait) {
+    TempDir d;
+    const std::string scen = d.write("dies.rcs", "wait-irq intx 0 within 30s wall\n");
+    const std::string killed =
+        "/bin/sh -c '(sleep 1; kill -KILL $$) & exec \"$0\" --socket \"$1\"' " + kTimer +
+        " {socket}";
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = run_command({kRcsim, "run", "--server", killed, "--scenario", scen});
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err, "the server's connection was lost)")) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err, "killed by signal 9")) << r.out << r.err;
+    EXPECT_LT(took, std::chrono::seconds(20)) << r.out << r.err;
+}
