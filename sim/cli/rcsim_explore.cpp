@@ -320,6 +320,10 @@ int single_run(const char *cmd, const SchedOptions &o, const HarnessConfig &cfg,
     if (!o.wave.empty())
         std::printf("  waveform: %s\n", o.wave.c_str());
     std::printf("  run hash: %s\n", r.hash.c_str());
+    if (const Statement *w = first_wall_wait(spec.program))
+        std::printf("  not repeatable: %s:%u waits in wall-clock time (outside the determinism "
+                    "guarantee: another run, or a replay, may differ)\n",
+                    w->loc.file.c_str(), w->loc.line);
     return r.status != 2 && !r.divergence.empty() ? kExitDiverged : r.status;
 }
 

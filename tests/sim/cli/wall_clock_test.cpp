@@ -116,6 +116,10 @@ TEST(CliWallClock, ReplayOfAWallClockRunSaysSo) {
     const std::string log = d.path + "/run.jsonl";
     auto r = run(kScenarios + "/timer_wall.rcs", {"--schedule", "fifo", "--decisions", log});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "not repeatable: ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "/timer_wall.rcs:12 waits in wall-clock time (outside the "
+                                "determinism guarantee"))
+        << r.out;
     r = run_command({kRcsim, "replay", log, "--server-from-log"});
     EXPECT_TRUE(contains(r.out, "the log has 1 wall-clock wait(s) (wall-wait): outside the "
                                 "determinism guarantee, so identity with the log is not claimed"))
