@@ -320,6 +320,10 @@ int single_run(const char *cmd, const SchedOptions &o, const HarnessConfig &cfg,
     if (!o.wave.empty())
         std::printf("  waveform: %s\n", o.wave.c_str());
     std::printf("  run hash: %s\n", r.hash.c_str());
+    if (const Statement *w = first_wall_wait(spec.program))
+        std::printf("  not repeatable: %s:%u waits in wall-clock time (outside the determinism "
+                    "guarantee: another run, or a replay, may differ)\n",
+                    w->loc.file.c_str(), w->loc.line);
     return r.status != 2 && !r.divergence.empty() ? kExitDiverged : r.status;
 }
 
@@ -401,6 +405,11 @@ int rcsim_explore(int argc, char **argv) {
     RunSpec spec;
     if ((rc = make_spec("explore", o, &spec)) >= 0)
         return rc;
+    const std::string why = unexplorable(spec.program);
+    if (!why.empty()) {
+        std::fprintf(stderr, "rcsim explore: %s\n", why.c_str());
+        return 2;
+    }
     if (o.explore.device_reset && o.socket.empty() && o.explore.jobs > 1) {
         std::fprintf(stderr, "rcsim explore: --reset device: one server, so one run at a time "
                              "(--jobs 1)\n");

@@ -158,6 +158,15 @@ int check_replay_setup(const char *cmd, const std::string &log_path, const Sched
                                                                                                 : 2;
 }
 
+namespace {
+size_t wall_waits(const std::vector<Decision> &ds) {
+    size_t n = 0;
+    for (const Decision &d : ds)
+        n += d.kind == "wall-wait";
+    return n;
+}
+} // namespace
+
 int rcsim_replay(int argc, char **argv) {
     SchedOptions o;
     std::vector<std::string> rest;
@@ -199,11 +208,20 @@ int rcsim_replay(int argc, char **argv) {
     DecisionLog again;
     if (read_decision_log(o.log, &again, &err) == 0) {
         const std::optional<Divergence> d = first_divergence(log.decisions, again.decisions);
+        const size_t walls = wall_waits(log.decisions);
+        if (walls)
+            std::printf("  the log has %zu wall-clock wait(s) (wall-wait): outside the "
+                        "determinism guarantee, so identity with the log is not claimed\n",
+                        walls);
         if (d)
             std::printf("  the run parts from the log at decision %zu: %s\n", d->index,
                         d->what.c_str());
-        else
+        else if (!walls)
             std::printf("  the run took every decision of the log (%zu)\n", log.decisions.size());
+        else
+            std::printf("  the run took the same %zu decisions as the log (simulated times after "
+                        "a wall-clock wait may differ)\n",
+                        log.decisions.size());
         if (d && rc != 2)
             rc = kExitDiverged;
     }

@@ -513,4 +513,13 @@ std::string format_summary(const ExploreSummary &s, const std::string &replay_co
     return out;
 }
 
+std::string unexplorable(const Program &program) {
+    const Statement *w = first_wall_wait(program);
+    if (!w)
+        return {};
+    return w->loc.file + ":" + std::to_string(w->loc.line) + ": '" + w->source +
+           "' waits in wall-clock time (the server's own timer): its runs are not repeatable, "
+           "so they cannot be explored; use rcsim run";
+}
+
 } // namespace rcsim

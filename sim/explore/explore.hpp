@@ -70,6 +70,11 @@ struct ExploreSummary {
 
 ExploreSummary explore(Harness &h, const RunSpec &spec, const ExploreOptions &opt);
 
+// Why `program` cannot be explored, or "": a wall-clock wait (`within ...
+// wall`) makes what a run admits, and when, the host's timing, so runs are
+// neither comparable by hash nor replayable by choice index.
+std::string unexplorable(const Program &program);
+
 // The summary as printed: counts, failures by class, and per class the replay
 // command (`replay_command` + the log path) and the server's output.
 std::string format_summary(const ExploreSummary &s, const std::string &replay_command);

@@ -30,6 +30,8 @@ MatrixCell run_cell(Harness &h, const MatrixOptions &o, const std::string &scena
     RunSpec spec;
     if (load_run_spec(scenario, &spec, &c.error) < 0)
         return c;
+    if (!(c.error = unexplorable(spec.program)).empty())
+        return c;
     spec.server_argv = o.server_argv;
     spec.server_argv.push_back("--dma-mode");
     spec.server_argv.push_back(mode);

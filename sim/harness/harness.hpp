@@ -191,6 +191,17 @@ class Harness : private EdgeSink {
     // which is then acknowledged: Deassert_INTx and SET_IRQS unmask).
     // Consumes one; false after timeout_cycles.
     bool wait_irq(unsigned vector, uint64_t timeout_cycles);
+    // The same for an interrupt the server raises on its own wall-clock
+    // timer (harness_wall_wait.cpp): while simulated time has nothing to
+    // do, waits in wall time (at most `limit`) on the server's sockets and
+    // the eventfds, serving its messages (DMA) as they come. Logged as a
+    // `wall-wait` decision: outside the determinism guarantee.
+    struct WallWait {
+        bool got = false;
+        uint64_t wall_us = 0;  // wall time waited
+        std::string cut_short; // why it ended before its bound ("" if it did not)
+    };
+    WallWait wait_irq_wall(unsigned vector, std::chrono::milliseconds limit);
     void run_cycles(uint64_t n);
     // Runs until nothing is in flight anywhere (or max_cycles).
     bool drain(uint64_t max_cycles = 1000000);
@@ -261,6 +272,8 @@ class Harness : private EdgeSink {
     void on_edge(const RtlOut &out, RtlIn &in) override;
     bool advance(const std::function<bool()> &done, uint64_t max_cycles);
     bool all_idle() const;
+    bool await_server_activity(std::chrono::steady_clock::time_point deadline);
+    void record_wall_wait(unsigned vector, std::chrono::milliseconds limit, const WallWait &w);
     Access host_access(HostRequest r, unsigned lead, unsigned size);
     HostRequest mem_request(HostOp op, uint64_t addr, unsigned size, uint64_t value,
                             unsigned *lead);

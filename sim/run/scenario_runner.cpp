@@ -346,6 +346,8 @@ bool ScenarioRunner::do_wait_irq(const Statement &s, std::string *why) {
                std::to_string(e.irq_vectors) + ")";
         return false;
     }
+    if (s.wall_ms)
+        return wait_irq_wall(s, why);
     const uint64_t start = h_.cycles();
     // In slices, so the progress display moves during a long wait.
     bool got = false;
@@ -363,6 +365,22 @@ bool ScenarioRunner::do_wait_irq(const Statement &s, std::string *why) {
         *why = std::string("expected ") + irq_name(s.irq) + " vector " + std::to_string(s.vector) +
                " within " + std::to_string(s.cycles) + " cycles, got none (waited " +
                std::to_string(h_.cycles() - start) + " cycles)";
+        return false;
+    }
+    ++stats_.irqs_waited;
+    return true;
+}
+
+// The server's own timer: bounded in wall time, logged as a `wall-wait`.
+bool ScenarioRunner::wait_irq_wall(const Statement &s, std::string *why) {
+    const Harness::WallWait w = h_.wait_irq_wall(s.vector, std::chrono::milliseconds(s.wall_ms));
+    ++stats_.wall_waits;
+    stats_.wall_us += w.wall_us;
+    if (!w.got) {
+        *why = std::string("expected ") + irq_name(s.irq) + " vector " + std::to_string(s.vector) +
+               " within " + std::to_string(s.wall_ms) + " ms of wall time, got none (waited " +
+               std::to_string(w.wall_us / 1000) + " ms" +
+               (w.cut_short.empty() ? "" : ": " + w.cut_short) + ")";
         return false;
     }
     ++stats_.irqs_waited;

@@ -34,6 +34,10 @@ struct ScenarioStats {
     uint64_t mmio_bytes = 0;     // read and written by the host through BARs
     uint64_t host_mem_bytes = 0; // filled and compared by the host CPU
     uint64_t irqs_waited = 0;
+    // statements that waited in wall-clock time (`within ... wall`); their
+    // wall time is in the decision log (`wall-wait`)
+    uint64_t wall_waits = 0;
+    uint64_t wall_us = 0;
 };
 
 class ScenarioRunner {
@@ -66,6 +70,7 @@ class ScenarioRunner {
     bool do_read(const Statement &s, std::string *why);
     bool do_poll(const Statement &s, std::string *why);
     bool do_wait_irq(const Statement &s, std::string *why);
+    bool wait_irq_wall(const Statement &s, std::string *why);
     bool do_fill(const Statement &s, std::string *why);
     bool do_expect_mem(const Statement &s, std::string *why);
     bool do_delay(const Statement &s, std::string *why);

@@ -89,6 +89,11 @@ void print_summary(const std::string &file, const Outcome &o, Harness &h, const 
                 " clock edges simulated)\n",
                 k.cycles, sim_us, k.edges);
     std::printf("  wall time: %.3f s\n", o.seconds);
+    // Printed only when it happened: other runs' summaries stay as they were.
+    if (st.wall_waits)
+        std::printf("  wall-clock waits: %" PRIu64 " statement(s), %.3f s: outside the "
+                    "determinism guarantee (the server's own timer)\n",
+                    st.wall_waits, double(st.wall_us) / 1e6);
 }
 
 Outcome setup_error(const std::string &msg, Clock::time_point t0) {

@@ -342,6 +342,39 @@ void parse_poll(Cursor &c, Statement &s) {
     }
 }
 
+// A wall-clock duration is a number with a unit (`1500ms`, `2s`); a bare
+// number stays a count of simulated cycles.
+bool is_duration(const Cursor &c) {
+    if (c.done() || c.peek_token().quoted)
+        return false;
+    const std::string &t = c.peek_token().text;
+    return !t.empty() && t[0] >= '0' && t[0] <= '9' && t.back() == 's' &&
+           t.compare(0, 2, "0x") != 0 && t.compare(0, 2, "0X") != 0;
+}
+
+// `within DURATION wall`: a wait in wall-clock time, outside the determinism
+// guarantee, so it is spelled out on the line (SCENARIOS.md, "Wall-clock waits").
+void parse_wall_bound(Cursor &c, Statement &s) {
+    const Token &t = c.take("duration");
+    const bool ms = t.text.size() > 2 && t.text.compare(t.text.size() - 2, 2, "ms") == 0;
+    const std::string digits = t.text.substr(0, t.text.size() - (ms ? 2 : 1));
+    uint64_t v = 0;
+    if (!parse_number_text(digits, &v) ||
+        digits.find_first_not_of("0123456789_") != std::string::npos)
+        throw Failure{t.col, "bad duration '" + t.text +
+                                 "' (decimal milliseconds or seconds: 1500ms, 2s)"};
+    const uint64_t max = ms ? kMaxWallMs : kMaxWallMs / 1000;
+    if (v == 0 || v > max)
+        throw Failure{t.col, "duration " + t.text + " is out of range (1ms to " +
+                                 std::to_string(kMaxWallMs / 1000) + "s)"};
+    s.wall_ms = ms ? v : v * 1000;
+    const unsigned col = c.col();
+    if (c.done())
+        throw Failure{col, "missing 'wall' after the duration (a wait in wall-clock time is "
+                           "marked as such; a count of cycles has no unit)"};
+    c.expect_word("wall");
+}
+
 IrqKind parse_irq_kind(Cursor &c, bool none_allowed) {
     const char *kinds = none_allowed ? "msix, msi, intx or none" : "msix, msi or intx";
     const Token &k = c.take(none_allowed ? "interrupt kind (msix, msi, intx or none)"
@@ -369,6 +402,8 @@ void parse_irq_vector(Cursor &c, Statement &s) {
 void parse_wait_irq(Cursor &c, Statement &s) {
     parse_irq_vector(c, s);
     c.expect_word("within");
+    if (is_duration(c))
+        return parse_wall_bound(c, s);
     s.cycles = cycles(c, "cycle bound");
 }
 
@@ -666,6 +701,13 @@ const char *to_string(Op op) {
         if (h.op == op)
             return h.word;
     return "?";
+}
+
+const Statement *first_wall_wait(const Program &p) {
+    for (const Statement &s : p.statements)
+        if (s.wall_ms)
+            return &s;
+    return nullptr;
 }
 
 } // namespace rcsim

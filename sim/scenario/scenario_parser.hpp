@@ -26,6 +26,9 @@ constexpr size_t kMaxIncludeReads = 10000;
 // `fill` is what makes host memory grow (it holds the pages written): the
 // fills of one program write at most this many bytes together.
 constexpr uint64_t kMaxProgramFillBytes = 1ull << 30;
+// A wall-clock wait (`wait-irq ... within 2s wall`) lasts at most this long:
+// a timer that does not fire ends in a failed statement, not a hang.
+constexpr uint64_t kMaxWallMs = 60000;
 
 struct SourceLoc {
     std::string file;
@@ -105,6 +108,9 @@ struct Statement {
     std::string window;
     // expect-dma-refused: DMA commands refused since the last such statement
     uint64_t count = 0;
+    // wait-irq ... within DURATION wall: the bound in wall-clock
+    // milliseconds (0: the bound is `cycles`), for a server's own timers
+    uint64_t wall_ms = 0;
     // wait-irq / mask-irq / unmask-irq (kind and vector) / switch-irq (kind)
     IrqKind irq = IrqKind::Msix;
     unsigned vector = 0;
@@ -154,5 +160,9 @@ class PatternStream {
 };
 
 const char *to_string(Op op);
+
+// The first statement that waits in wall-clock time (`within ... wall`), or
+// nullptr: a run of such a program is not repeatable (SCENARIOS.md).
+const Statement *first_wall_wait(const Program &p);
 
 } // namespace rcsim

@@ -78,6 +78,9 @@ class Admission {
 
     // The client sent the server something (from the client's trace hook).
     void note_sent() { dirty_ = true; }
+    // The server's fds became readable while simulated time had nothing to
+    // do (a wall-clock wait): let it come to rest, then look.
+    void note_server_activity() { dirty_ = true; }
     // Whether an admission point can change anything right now: something
     // was sent since the server was last seen quiescent, or replies are owed
     // and nothing of ours is keeping the server busy.

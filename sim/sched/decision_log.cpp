@@ -196,7 +196,7 @@ std::string digest_hex(uint64_t digest) {
 std::string validate_decision(const Decision &d) {
     if (d.kind.empty())
         return "decision kind is empty";
-    bool needs_wall = d.kind == "silent" || d.kind == "settle";
+    bool needs_wall = d.kind == "silent" || d.kind == "settle" || d.kind == "wall-wait";
     if (needs_wall && !d.wall_waited_us)
         return "a \"" + d.kind + "\" decision needs wall_waited_us";
     if (d.kind == "silent")

@@ -43,6 +43,9 @@ struct LogHeader {
 //           options name what was awaited, wall_waited_us is required.
 //  settle - a server that cannot be inspected was given a settle period
 //           before admitting: wall_waited_us required, chosen among options.
+//  wall-wait - a scenario waited in wall-clock time for the server's own
+//           timer (`within ... wall`): wall_waited_us required; outside the
+//           determinism guarantee, so a replay says so.
 struct Decision {
     uint64_t index = 0;
     uint64_t sim_time_ps = 0;

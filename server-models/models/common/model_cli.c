@@ -1,4 +1,6 @@
 /* Command line and run loop shared by the device models. */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,9 +9,11 @@
 #include "model_cli.h"
 
 static struct vus_ctx *serving; /* for the signal handler only */
+static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig) {
     (void)sig;
+    stop_requested = 1;
     if (serving != NULL) {
         vus_stop(serving);
     }
@@ -141,6 +145,59 @@ int model_serve(struct vus_ctx *ctx) {
     signal(SIGPIPE, SIG_IGN);
     ret = vus_run(ctx);
     serving = NULL;
+    if (ret < 0) {
+        fprintf(stderr, "server stopped: %s\n", strerror(-ret));
+        return 1;
+    }
+    return 0;
+}
+
+/* SIGINT/SIGTERM stay blocked except inside ppoll, so a stop request cannot
+ * fall between the check of the flag and an untimed wait. */
+static int serve_loop(struct vus_ctx *ctx, int extra_fd, void (*on_ready)(void *arg), void *arg,
+                      const sigset_t *wait_mask) {
+    while (!stop_requested) {
+        struct pollfd pfds[3];
+        int n = vus_get_pollfds(ctx, pfds, 2);
+        pfds[n] = (struct pollfd){.fd = extra_fd, .events = POLLIN};
+        int ready = ppoll(pfds, (nfds_t)n + 1, NULL, wait_mask);
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready < 0) {
+            return -errno;
+        }
+        if (pfds[n].revents != 0) {
+            on_ready(arg);
+            ready--;
+        }
+        if (ready > 0) {
+            int ret = vus_step(ctx, 0);
+            if (ret < 0 && ret != -ENOTCONN) {
+                return ret;
+            }
+        }
+    }
+    return 0;
+}
+
+int model_serve_with_fd(struct vus_ctx *ctx, int extra_fd, void (*on_ready)(void *arg), void *arg) {
+    int ret = vus_realize(ctx);
+    if (ret < 0) {
+        fprintf(stderr, "cannot start the server: %s\n", strerror(-ret));
+        return 1;
+    }
+    sigset_t stops, wait_mask;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stops, &wait_mask);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    ret = serve_loop(ctx, extra_fd, on_ready, arg, &wait_mask);
     if (ret < 0) {
         fprintf(stderr, "server stopped: %s\n", strerror(-ret));
         return 1;

@@ -40,4 +40,11 @@ bool model_dma_mode_ok(const struct model_opts *o, const char *prog, bool can_as
 /* Realizes ctx, serves clients until SIGINT/SIGTERM; returns an exit code. */
 int model_serve(struct vus_ctx *ctx);
 
+/* Like model_serve, but the wait also covers extra_fd (a device's own timer,
+ * e.g. a timerfd) and has no timeout: the server sleeps as libvfio-user's
+ * `server` sample does while its timer runs, which /proc cannot tell from
+ * idle (sim/scenario/SCENARIOS.md, "Wall-clock waits"). on_ready(arg) runs
+ * in this thread when extra_fd is readable. */
+int model_serve_with_fd(struct vus_ctx *ctx, int extra_fd, void (*on_ready)(void *arg), void *arg);
+
 #endif /* VUS_MODEL_CLI_H */

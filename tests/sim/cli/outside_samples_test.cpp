@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -25,10 +26,18 @@ std::string sample(const char *var) {
     return v ? v : "";
 }
 
-rcsim::test::CommandResult run_sample(const std::string &binary, const std::string &scenario) {
-    return run_command({kRcsim, "run", "--server", binary + " {socket}", "--scenario",
-                        kScenarios + "/" + scenario});
+rcsim::test::CommandResult run_sample(const std::string &binary, const std::string &scenario,
+                                      const std::vector<std::string> &extra = {}) {
+    std::vector<std::string> argv = {
+        kRcsim, "run", "--server", binary + " {socket}", "--scenario", kScenarios + "/" + scenario};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_command(argv);
 }
+
+// One window reached by messages, then one shared by fd (the order the
+// server sample relies on: its direct DMA goes to the second).
+const std::vector<std::string> kTwoWindows = {"--dma-window", "0x10000000+0x10000:rw:dma0",
+                                              "--dma-window", "0x20000000+0x10000:rw:fd:shm"};
 
 } // namespace
 
@@ -52,6 +61,41 @@ TEST(LibvfioUserSamples, ServerSampleEnumeratesAndAnswersItsIoBars) {
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_TRUE(contains(r.err, "note: BAR1 (I/O, 0x4000 bytes) is larger than the 256 bytes"))
         << r.err;
+}
+
+// The sample's timer item: SIGALRM -> INTx, then 4 KiB of DMA directly
+// into the fd-backed window and 4 KiB by DMA_WRITE messages (4 x 1 KiB)
+// into the other, each read back (DMA_READ 2 x 2 KiB). Its own setitimer
+// cannot be armed through the root port (lvu_server_timer.rcs says why), so
+// a wall-clock timer in /bin/sh sends the SIGALRM 3 s after the start.
+TEST(LibvfioUserSamples, ServerSampleTimerDmaAndInterruptThroughAWallClockWait) {
+    const std::string bin = sample("RCSIM_LVU_SERVER");
+    if (bin.empty())
+        GTEST_SKIP() << "set RCSIM_LVU_SERVER to libvfio-user's server sample built with "
+                        "bar1_size = 0x4000";
+    const std::string timed = "/bin/sh -c '(sleep 3; kill -ALRM $$) & exec \"$0\" \"$1\"' " + bin;
+    const auto r = run_sample(timed, "lvu_server_timer.rcs", kTwoWindows);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "DMA_READ 2 / DMA_WRITE 4, interrupts 1 injected / 1 waited for"))
+        << r.out;
+    EXPECT_TRUE(contains(r.out, "wall-clock waits: 1 statement(s)")) << r.out;
+}
+
+// Our own device on libvfio-user (tests/outside/lvu_dma_device.c, built
+// outside the repository): copies through the fd-backed window directly
+// and into the message window by DMA_WRITE.
+TEST(LibvfioUserSamples, OwnDeviceDmaThroughAnFdBackedWindow) {
+    const std::string bin = sample("RCSIM_LVU_DMA_DEVICE");
+    if (bin.empty())
+        GTEST_SKIP() << "set RCSIM_LVU_DMA_DEVICE to tests/outside/lvu_dma_device.c built against "
+                        "libvfio-user (the cc line is in its header)";
+    const auto r = run_sample(bin, "lvu_dma_device.rcs", kTwoWindows);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    // Only step 2's destination goes by messages: 4 KiB in one DMA_WRITE
+    // (the client's max_data_xfer_size is larger).
+    EXPECT_TRUE(contains(r.out, "DMA_READ 0 / DMA_WRITE 1, interrupts 3 injected / 3 waited for"))
+        << r.out;
+    EXPECT_TRUE(contains(r.out, "DMA 0 read from host memory / 4096 written to it")) << r.out;
 }
 
 // The null sample sets no IDs: enumeration finds no device, a setup error

@@ -271,6 +271,44 @@ TEST(CliParser, WaitIrqKinds) {
     EXPECT_EQ(one("wait-irq intx 0 within 5").irq, rcsim::IrqKind::Intx);
 }
 
+// A wait in wall-clock time: a number with a unit and the word `wall`.
+TEST(CliParser, WaitIrqWithinWallTime) {
+    Statement s = one("wait-irq intx 0 within 1500ms wall");
+    EXPECT_EQ(s.wall_ms, 1500u);
+    EXPECT_EQ(s.cycles, 0u);
+    EXPECT_EQ(one("wait-irq msix 2 within 2s wall").wall_ms, 2000u);
+    EXPECT_EQ(one("wait-irq msi 0 within 60s wall").wall_ms, 60000u);
+    EXPECT_EQ(one("wait-irq msi 0 within 1_000ms wall").wall_ms, 1000u);
+    // A bare number is still cycles, and no wall time.
+    EXPECT_EQ(one("wait-irq intx 0 within 2000").wall_ms, 0u);
+}
+
+TEST(CliParser, WaitIrqWallTimeErrors) {
+    EXPECT_ERROR_AT("wait-irq intx 0 within 2s", 1, 26, "missing 'wall' after the duration");
+    EXPECT_ERROR_AT("wait-irq intx 0 within 2s cycles", 1, 27, "expected 'wall', found 'cycles'");
+    EXPECT_ERROR_AT("wait-irq intx 0 within 61s wall", 1, 24, "out of range (1ms to 60s)");
+    EXPECT_ERROR_AT("wait-irq intx 0 within 60001ms wall", 1, 24, "out of range");
+    EXPECT_ERROR_AT("wait-irq intx 0 within 0ms wall", 1, 24, "out of range");
+    EXPECT_ERROR_AT("wait-irq intx 0 within 1.5s wall", 1, 24, "bad duration '1.5s'");
+    EXPECT_ERROR_AT("wait-irq intx 0 within 2Ks wall", 1, 24, "bad duration '2Ks'");
+    EXPECT_ERROR_AT("wait-irq intx 0 within 18446744073709551616ms wall", 1, 24, "bad duration");
+}
+
+TEST(CliParser, FirstWallWaitNamesTheStatement) {
+    Program p;
+    ParseError e;
+    ASSERT_EQ(
+        parse_scenario("delay 5\nwait-irq intx 0 within 1000\nwait-irq intx 0 within 3s wall\n",
+                       "w.rcs", nullptr, &p, &e),
+        0)
+        << e.to_string();
+    const Statement *w = rcsim::first_wall_wait(p);
+    ASSERT_NE(w, nullptr);
+    EXPECT_EQ(w->loc.line, 3u);
+    ASSERT_EQ(parse_scenario("wait-irq intx 0 within 1000\n", "c.rcs", nullptr, &p, &e), 0);
+    EXPECT_EQ(rcsim::first_wall_wait(p), nullptr);
+}
+
 TEST(CliParser, FillPatterns) {
     Statement s = one("fill 0x10000000 65536 pattern counter");
     EXPECT_EQ(s.op, Op::Fill);

@@ -129,6 +129,15 @@ TEST(DecisionLog, WriterRefusesInvalidDecisions) {
     EXPECT_EQ(w->append(decision(0, "admit", {}, ""), &error), -EINVAL);
     EXPECT_EQ(w->append(decision(0, "silent", {"main:reply"}, "silent"), &error), -EINVAL);
     EXPECT_NE(error.find("needs wall_waited_us"), std::string::npos) << error;
+    // A wall-clock wait states how long it waited (it is outside the
+    // determinism guarantee; the wait is what a reader must see).
+    error.clear();
+    EXPECT_EQ(w->append(decision(0, "wall-wait", {"intx vector 0 came", "no intx vector 0"},
+                                 "intx vector 0 came"),
+                        &error),
+              -EINVAL);
+    EXPECT_NE(error.find("a \"wall-wait\" decision needs wall_waited_us"), std::string::npos)
+        << error;
     EXPECT_EQ(w->next_index(), 0u);
     unlink(path.c_str());
 }
