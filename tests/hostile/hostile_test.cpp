@@ -129,6 +129,14 @@ const RunCase kRunCases[] = {
     {"read-eof", 1, "server disconnect main (EOF): connection lost mid-run"},
     {"enum-eof", 1, "server disconnect main (EOF): connection lost mid-run"},
     {"read-stall", 1, "silent server: no reply within the watchdog"},
+    // Mapped BAR areas (the default --bar-access mapping): a bad mmap offer
+    // fails the set-up, naming BAR0 and what is wrong.
+    {"region-wrap", 2, "DEVICE_GET_REGION_INFO of BAR0 failed: Protocol error"},
+    {"mmap-area-outside", 2, "DEVICE_GET_REGION_INFO of BAR0 failed: Protocol error"},
+    {"mmap-no-fd", 2, "BAR0's mmap offer has the MMAP flag but the reply carried no fd"},
+    {"mmap-fd-short", 2, "but the fd has only 0x0 bytes (an access there would raise SIGBUS)"},
+    {"mmap-unaligned", 2, "BAR0's mmap offer: area [0x10,+0x100) is not page aligned"},
+    {"mmap-fd-unmappable", 2, "BAR0's mmap offer: area [0x0,+0x1000) cannot be mapped"},
 };
 
 void PrintTo(const RunCase &c, std::ostream *os) {
