@@ -78,7 +78,7 @@ int vus_h_region_info(struct vus_ctx *ctx, struct vus_msg *msg) {
             return -errno;
         }
     }
-    size_t len = fits ? out.argsz : in.argsz < out.argsz ? in.argsz : out.argsz;
+    size_t len = in.argsz < out.argsz ? in.argsz : out.argsz;
     msg->out = calloc(1, len);
     if (msg->out == NULL) {
         return -ENOMEM;
