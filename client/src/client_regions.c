@@ -30,8 +30,9 @@ int vuc_region_info(struct vuc_ctx *ctx, uint32_t index, struct vuc_region *out)
                 out->fd = vuc_take_fd(ctx, id);
             else
                 vuc_note_problem(ctx,
-                                 "region %u info: its mmap range wraps, or its capability "
-                                 "chain points outside the reply, loops or is cut short",
+                                 "region %u info: its mmap range wraps, a sparse mmap area "
+                                 "lies outside the region, or its capability chain points "
+                                 "outside the reply, loops or is cut short",
                                  index);
             vuc_release(ctx, id);
             return rc;

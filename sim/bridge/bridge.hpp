@@ -12,6 +12,7 @@
 #pragma once
 
 #include "bar_map.hpp"
+#include "bar_mappings.hpp"
 #include "client_style.hpp"
 #include "failure_notes.hpp"
 #include "rtl_ports.hpp"
@@ -39,6 +40,10 @@ const char *to_string(IrqMode m);
 struct BridgeCounters {
     uint64_t mmio_reads = 0, mmio_writes = 0, cfg_reads = 0, cfg_writes = 0;
     uint64_t io_reads = 0, io_writes = 0; // IORd / IOWr TLPs taken
+    // Of mmio_reads/mmio_writes, served from a mapped area with no message:
+    // MemRds, and runs of enabled bytes of MemWrs (one REGION_WRITE each
+    // otherwise).
+    uint64_t mapped_reads = 0, mapped_writes = 0;
     uint64_t ur_completions = 0, ca_completions = 0;
     uint64_t mmio_write_errors = 0;            // posted writes the server refused
     uint64_t mmio_write_refusals_expected = 0; // of those, the scenario expected
@@ -194,6 +199,17 @@ class Bridge : public EdgeSink {
     // DWs of MemWr TLPs taken from the root port so far (held or sent on).
     uint64_t posted_dws_taken() const { return posted_dws_taken_; }
 
+    // ---- mapped areas (bar_mappings.hpp): a MemRd, or a run of a MemWr's
+    // enabled bytes, wholly inside a mapped area of its BAR is served from
+    // the mapping, with no message; nullptr (the default) sends every one
+    // as a message. Not owned.
+    void set_mappings(const BarMappings *m) { mappings_ = m; }
+    // Told of every access served from a mapping (for the trace): BAR,
+    // offset, the bytes loaded or stored.
+    using MappedFn = std::function<void(bool is_write, unsigned bar, uint64_t offset,
+                                        const uint8_t *bytes, size_t len)>;
+    void on_mapped_access(MappedFn fn) { on_mapped_ = std::move(fn); }
+
     // Called just before a TLP's request goes to the server (tests use it
     // to make the server misbehave at an exact point).
     void before_request(std::function<void(uint16_t cmd)> fn) { before_request_ = std::move(fn); }
@@ -248,6 +264,8 @@ class Bridge : public EdgeSink {
     void finish(const Pending &p, const vuc_result &r);
     void snoop_cfg(unsigned offset, const uint8_t *bytes, size_t n);
     void snoop_msix(unsigned bar, uint64_t offset, const uint8_t *bytes, size_t n);
+    bool mapped_read(const tlp::Tlp &t, const BarHit &hit, uint32_t bytes);
+    bool mapped_write(const BarHit &hit, const uint8_t *bytes, size_t len);
 
     // bridge_dma.cpp
     static int dma_trampoline(void *opaque, vuc_dma_op *op);
@@ -279,6 +297,8 @@ class Bridge : public EdgeSink {
     ChooseFn choose_;
     std::map<vuc_id, Pending> pending_;
     std::function<void(uint16_t)> before_request_;
+    const BarMappings *mappings_ = nullptr;
+    MappedFn on_mapped_;
     std::function<bool(const tlp::Tlp &)> gate_;
     std::deque<tlp::Tlp> held_;
     bool dma_phase_ = false;

@@ -86,6 +86,8 @@ void Bridge::mmio_read(const tlp::Tlp &t) {
             inject(c);
         return;
     }
+    if (mapped_read(t, *hit, bytes))
+        return;
     if (before_request_)
         before_request_(VU_CMD_REGION_READ);
     vuc_id id = 0;
@@ -93,6 +95,34 @@ void Bridge::mmio_read(const tlp::Tlp &t) {
     if (rc < 0)
         return unsent(t, rc);
     track(id, {Kind::MemRead, t, 0, true, "REGION_READ"});
+}
+
+// A load from the mapping, as a guest's load from a mapped BAR: the device
+// sees nothing, the bytes are what is there now. Completions follow at once.
+bool Bridge::mapped_read(const tlp::Tlp &t, const BarHit &hit, uint32_t bytes) {
+    const uint8_t *p = mappings_ ? mappings_->find(hit.index, hit.offset, bytes) : nullptr;
+    if (!p)
+        return false;
+    ++counters_.mapped_reads;
+    std::vector<uint8_t> data(bytes);
+    std::memcpy(data.data(), p, bytes);
+    if (on_mapped_)
+        on_mapped_(false, hit.index, hit.offset, data.data(), bytes);
+    inject_read_completions(t, data);
+    return true;
+}
+
+// A store into the mapping: it lands now; a device polling those bytes sees
+// it whenever it next looks (no message tells it).
+bool Bridge::mapped_write(const BarHit &hit, const uint8_t *bytes, size_t len) {
+    uint8_t *p = mappings_ ? mappings_->find(hit.index, hit.offset, len) : nullptr;
+    if (!p)
+        return false;
+    ++counters_.mapped_writes;
+    std::memcpy(p, bytes, len);
+    if (on_mapped_)
+        on_mapped_(true, hit.index, hit.offset, bytes, len);
+    return true;
 }
 
 void Bridge::mmio_write(const tlp::Tlp &t) {
@@ -110,6 +140,8 @@ void Bridge::mmio_write(const tlp::Tlp &t) {
             continue;
         }
         snoop_msix(hit->index, hit->offset, &t.payload[r.first], r.len);
+        if (mapped_write(*hit, &t.payload[r.first], r.len))
+            continue;
         if (before_request_)
             before_request_(VU_CMD_REGION_WRITE);
         vuc_id id = 0;

@@ -41,6 +41,9 @@ void explore_usage(FILE *f) {
                  "  --client async|sync  serve the server's DMA while a request of ours is\n"
                  "                    outstanding (async), or set it aside until none is (sync;\n"
                  "                    pinned in the log; a mutual wait is reported as deadlock)\n"
+                 "  --bar-access mapping|messages  MemRd/MemWr inside a server's mmap areas\n"
+                 "                    from the mapping (default) or all by messages (rcsim run\n"
+                 "                    --help; pinned in the log)\n"
                  "  --matrix          the #279 design space: every --dma-mode of --server-cmd x\n"
                  "                    client style (rcsim explore --matrix --help)\n"
                  "  --reset process|device  between runs: a fresh server process (default), or\n"
@@ -204,6 +207,14 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
             *err = "--client async|sync, not " + v;
             return -1;
         }
+    } else if (a == "--bar-access") {
+        std::string v;
+        if (value(&v) < 0)
+            return -1;
+        if (!parse_bar_access(v, &o.bar_access)) {
+            *err = "--bar-access mapping|messages, not " + v;
+            return -1;
+        }
     } else if (a == "--force")
         o.force = true;
     else if (a == "--server-from-log")
@@ -274,6 +285,8 @@ HarnessConfig harness_config(const SchedOptions &o, HarnessConfig cfg, bool only
         cfg.no_twin = o.no_twin;
     if (take("--client"))
         cfg.client_style = o.client;
+    if (take("--bar-access"))
+        cfg.bar_access = o.bar_access;
     if (take("--cpl-timeout"))
         cfg.cpl_timeout = o.cpl_timeout;
     if (take("--irq"))

@@ -39,6 +39,11 @@ void run_usage(FILE *f) {
            "  --io-window BASE+SIZE  I/O space for the device's I/O BARs (0x1000+0xf000:\n"
            "                       ports 0x1000..0xffff); an I/O BAR that does not fit is\n"
            "                       a setup error (exit 2)\n"
+           "  --bar-access mapping|messages  MemRd/MemWr inside an area the server offers\n"
+           "                       for mmap are loads/stores in the mapping, no message\n"
+           "                       (mapping, the default, as a VMM does), or every one is\n"
+           "                       a REGION_READ/REGION_WRITE (messages); I/O BARs always\n"
+           "                       go by messages\n"
            "  --no-twin            do not offer the twin socket\n"
            "  --dma-window BASE+SIZE:PERM[:fd]:NAME  host memory mapped to the server;\n"
            "                       repeat for more (the first replaces the default\n"
@@ -115,7 +120,7 @@ int parse_options(int argc, char **argv, RunOptions *o) {
             value = a.substr(eq + 1);
         }
         bool known = name == "--scenario" || name == "--irq" || name == "--client" ||
-                     name == "--dma-window" || name == "--io-window";
+                     name == "--dma-window" || name == "--io-window" || name == "--bar-access";
         for (const auto &v : valued)
             known = known || name == v.name;
         if (!known)
@@ -138,6 +143,9 @@ int parse_options(int argc, char **argv, RunOptions *o) {
         } else if (name == "--client") {
             if (!parse_client_style(value, &o->client))
                 return usage_error("--client takes async or sync, not '" + value + "'");
+        } else if (name == "--bar-access") {
+            if (!parse_bar_access(value, &o->bar_access))
+                return usage_error("--bar-access takes mapping or messages, not '" + value + "'");
         } else if (name == "--io-window") {
             if (!take_io_window(value, o))
                 return usage_error("--io-window takes BASE+SIZE inside the 32-bit I/O space, "

@@ -34,6 +34,7 @@ struct SchedOptions {
     IrqPreference irq = IrqPreference::Auto;
     DmaChoiceConfig dma;
     ClientStyle client = ClientStyle::Async;
+    BarAccess bar_access = BarAccess::Mapping;
     // The options given on the command line, by name (replay: these and
     // only these override the log's settings).
     std::set<std::string> given;

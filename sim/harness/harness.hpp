@@ -31,6 +31,13 @@ namespace rcsim {
 
 enum class IrqPreference { Auto, Msix, Msi, Intx, None };
 
+// How MemRd/MemWr to a memory BAR reach the device. Mapping (what a VMM
+// does): connect() asks DEVICE_GET_REGION_INFO of BAR0-5, maps the areas a
+// server offers for mmap, and the bridge serves accesses wholly inside one
+// from the mapping, with no message. Messages: every access is a
+// REGION_READ/REGION_WRITE. I/O BARs always go by messages.
+enum class BarAccess { Mapping, Messages };
+
 struct HarnessConfig {
     // Link settings programmed at enumeration (bytes; MPS is capped by what
     // the device's PCIe capability supports).
@@ -69,6 +76,9 @@ struct HarnessConfig {
     // of ours awaits its reply (client_style.hpp). Pinned in the decision
     // log header when sync.
     ClientStyle client_style = ClientStyle::Async;
+    // Pinned in the decision log header when Mapping (run_settings.cpp: a
+    // log without it was made before mapped areas and replays by messages).
+    BarAccess bar_access = BarAccess::Mapping;
     std::chrono::milliseconds server_start_timeout{5000};
     std::string decision_log_path; // empty: decisions kept in memory only
     std::string fst_path;          // empty: no waveform
@@ -262,6 +272,8 @@ class Harness : private EdgeSink {
     void set_dma_choices(const DmaChoiceConfig &c) { cfg_.dma_choices = c; }
     // The client style from the next connect() on (runs forked later).
     void set_client_style(ClientStyle s) { cfg_.client_style = s; }
+    // The areas connect() mapped ("BAR0 [0x0,+0x1000)"), empty when none.
+    std::vector<std::string> mapped_areas() const;
     // The `deadlock:` notes of this connection (admission_deadlock.cpp).
     const std::vector<std::string> &deadlocks() const;
     // The scenario the next log pins (path and SHA-256 in its header).
@@ -279,6 +291,7 @@ class Harness : private EdgeSink {
                             unsigned *lead);
     static HostRequest block_request(HostOp op, uint64_t addr, size_t len, const uint8_t *data);
     int open_log(std::string *error);
+    int map_bar_areas(std::string *error);
     int host_command(const vuc_request &req, const std::string &what, uint64_t max_cycles,
                      std::string *error);
     const MemWindow *dma_window(const std::string &name, std::string *error) const;
@@ -309,6 +322,8 @@ class Harness : private EdgeSink {
     std::unique_ptr<ServerProcess> server_;
     std::string socket_dir_, socket_path_;
     vuc_ctx *ctx_ = nullptr;
+    // Outlives bridge_, which serves accesses from it.
+    std::unique_ptr<BarMappings> mappings_;
     std::unique_ptr<Bridge> bridge_;
     std::unique_ptr<Admission> admission_;
     std::unique_ptr<DecisionLogWriter> log_;

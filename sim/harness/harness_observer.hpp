@@ -30,6 +30,12 @@ class HarnessObserver {
     virtual void on_edge(const RtlOut &out, RtlIn &in) = 0;
     // Every decision the admission logic took, after it was logged.
     virtual void on_decision(const Decision &d) = 0;
+    // A MemRd or a MemWr's run of bytes the bridge served from a mapped
+    // area of `bar`, with no message (the bytes loaded or stored).
+    virtual void on_mapped_access(bool is_write, unsigned bar, uint64_t offset,
+                                  const uint8_t *bytes, size_t len) {
+        (void)is_write, (void)bar, (void)offset, (void)bytes, (void)len;
+    }
 };
 
 } // namespace rcsim

@@ -134,6 +134,8 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
             return rc;
         }
     }
+    if (cfg_.bar_access == BarAccess::Mapping && (rc = map_bar_areas(error)) < 0)
+        return rc;
     // A reply dropped during setup (a second VERSION reply, read with a
     // blocking call) has no event to fail the run later: fail it here.
     vuc_stats st;
@@ -176,6 +178,35 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
     vuc_set_hold(ctx_, true);
     admission_->note_sent(); // the setup messages: start from a quiescent server
     return 0;
+}
+
+// As a VMM sets a device up: every BAR region's info, and its mmap areas
+// mapped. A bad offer fails the set-up, naming the BAR and what is wrong.
+int Harness::map_bar_areas(std::string *error) {
+    mappings_ = std::make_unique<BarMappings>();
+    for (unsigned i = VU_PCI_BAR0_REGION; i <= VU_PCI_BAR5_REGION; ++i) {
+        vuc_region r;
+        int rc = vuc_region_info(ctx_, i, &r);
+        if (rc < 0) {
+            const char *why = vuc_protocol_problem(ctx_);
+            *error = "DEVICE_GET_REGION_INFO of BAR" + std::to_string(i) +
+                     " failed: " + strerror(-rc) + (why ? std::string(" (") + why + ")" : "");
+            return rc;
+        }
+        if ((rc = mappings_->map_region(i, r, error)) < 0)
+            return rc;
+    }
+    bridge_->set_mappings(mappings_.get());
+    bridge_->on_mapped_access(
+        [this](bool w, unsigned bar, uint64_t off, const uint8_t *bytes, size_t len) {
+            if (observer_)
+                observer_->on_mapped_access(w, bar, off, bytes, len);
+        });
+    return 0;
+}
+
+std::vector<std::string> Harness::mapped_areas() const {
+    return mappings_ ? mappings_->describe() : std::vector<std::string>{};
 }
 
 // The bridge's request gate asks the scheduler and logs the choice as an
@@ -282,6 +313,7 @@ void Harness::shutdown() {
     dma_gate_.reset();
     admission_.reset();
     bridge_.reset();
+    mappings_.reset(); // unmapped at teardown (a DEVICE_RESET keeps them)
     if (ctx_) {
         vuc_destroy(ctx_);
         ctx_ = nullptr;

@@ -238,6 +238,11 @@ const Entry kEntries[] = {
              return "want a DW-aligned address, not \"" + v + "\"";
          return {};
      }},
+    {"bar_access",
+     [](const std::string &v, HarnessConfig *c) -> std::string {
+         return parse_bar_access(v, &c->bar_access) ? ""
+                                                    : "want mapping or messages, not \"" + v + "\"";
+     }},
     {"inspect_server",
      [](const std::string &v, HarnessConfig *c) -> std::string {
          return parse_yes_no(v, &c->inspect_server) ? "" : "want yes or no, not \"" + v + "\"";
@@ -252,6 +257,19 @@ std::string parse_dma_window(const std::string &text, MemWindow *out) {
     if (why.empty())
         *out = w;
     return why;
+}
+
+const char *to_string(BarAccess a) {
+    return a == BarAccess::Mapping ? "mapping" : "messages";
+}
+
+bool parse_bar_access(const std::string &text, BarAccess *out) {
+    for (BarAccess a : {BarAccess::Mapping, BarAccess::Messages})
+        if (text == to_string(a)) {
+            *out = a;
+            return true;
+        }
+    return false;
 }
 
 const char *to_string(IrqPreference p) {
@@ -333,6 +351,12 @@ Settings pinned_settings(const HarnessConfig &cfg) {
     if (cfg.io_window_base != defaults.io_window_base ||
         cfg.io_window_size != defaults.io_window_size)
         s["io_window"] = hex(cfg.io_window_base) + "+" + hex(cfg.io_window_size);
+    // Mapped BAR areas add DEVICE_GET_REGION_INFO at connect (every later
+    // message id moves) and take accesses off the wire. A log made before
+    // they existed has no bar_access and went by messages (adopt_settings),
+    // so here the mapping, the default, is the value that is written.
+    if (cfg.bar_access == BarAccess::Mapping)
+        s["bar_access"] = to_string(cfg.bar_access);
     if (cfg.dma_choices.any()) { // which DMA choice points exist
         s["dma_choices"] = dma_choices_to_string(cfg.dma_choices);
         s["hold_cycles"] = hold_cycles_to_string(cfg.dma_choices.hold_cycles);
@@ -353,6 +377,8 @@ std::string adopt_setting(const std::string &name, const std::string &value, Har
 
 std::vector<std::string> adopt_settings(const Settings &logged, HarnessConfig *cfg) {
     std::vector<std::string> bad;
+    if (logged.count("bar_access") == 0) // a log from before mapped BAR areas
+        cfg->bar_access = BarAccess::Messages;
     for (const auto &kv : logged) {
         const std::string why = adopt_setting(kv.first, kv.second, cfg);
         if (!why.empty())

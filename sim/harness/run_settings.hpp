@@ -32,7 +32,7 @@ std::string adopt_setting(const std::string &name, const std::string &value, Har
 std::string parse_dma_window(const std::string &text, MemWindow *out);
 
 // Every setting of `logged` adopted into `cfg`; one line per refused one
-// ("NAME: reason").
+// ("NAME: reason"). A log without bar_access replays by messages.
 std::vector<std::string> adopt_settings(const Settings &logged, HarnessConfig *cfg);
 
 // Lines "setting NAME: log has "A", run has "B"" for every difference.
@@ -46,5 +46,8 @@ bool parse_irq_preference(const std::string &text, IrqPreference *out);
 // addresses are 32 bits). "" or why not.
 std::string parse_io_window(const std::string &text, uint32_t *base, uint32_t *size);
 const char *to_string(IrqPreference p);
+// "mapping" or "messages" (--bar-access, the log's bar_access).
+const char *to_string(BarAccess a);
+bool parse_bar_access(const std::string &text, BarAccess *out);
 
 } // namespace rcsim

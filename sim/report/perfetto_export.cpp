@@ -141,6 +141,12 @@ int Converter::take(json_object *rec, const std::string &where, std::string *err
                     ? std::string("MSI data=") + get_str(rec, "data")
                     : std::string("INTx level=") + get_str(rec, "level"),
                 rec);
+    else if (kind == "mapped") // a load or store with no message: on the main socket's track
+        instant(kMain, t,
+                std::string("mapped ") + get_str(rec, "op") + " BAR" +
+                    std::to_string(get_u64(rec, "bar")) + "+" + get_str(rec, "offset") + " (" +
+                    std::to_string(get_u64(rec, "len")) + " bytes, no message)",
+                rec);
     else if (kind == "decision")
         instant(kDecisions, t,
                 "#" + std::to_string(get_u64(rec, "index")) + " " + get_str(rec, "decision") +

@@ -238,6 +238,31 @@ void TraceWriter::on_message(enum vuc_sock sock, bool from_client, const struct 
     }
 }
 
+// ------------------------------------------------------------ mapped areas
+
+// A load or store the bridge served from a mapped BAR area: no message
+// carries it, so this record (and the annotation, direction 3 "mapping",
+// with the command it stands in for and id 0) is how a reader sees it.
+void TraceWriter::on_mapped_access(bool is_write, unsigned bar, uint64_t offset,
+                                   const uint8_t *bytes, size_t len) {
+    JsonLine j;
+    j.str("op", is_write ? "store" : "load")
+        .num("bar", bar)
+        .hex("offset", offset)
+        .num("len", len)
+        .digest("data_fnv1a", bytes, len);
+    std::string line = stamp("mapped");
+    line += "," + j.done().substr(1);
+    write_line(line);
+    ++counters_.mapped;
+    // Shown for one edge, then back to what was showing (a command in
+    // flight, or none).
+    const Annotation before = ann_queue_.empty() ? shown_ : ann_queue_.back();
+    const uint16_t cmd = is_write ? VU_CMD_REGION_WRITE : VU_CMD_REGION_READ;
+    ann_queue_.push_back(Annotation{3, cmd, 0, offset, uint32_t(len)});
+    ann_queue_.push_back(before);
+}
+
 // ------------------------------------------------------------ decisions
 
 void TraceWriter::on_decision(const Decision &d) {

@@ -37,6 +37,7 @@ struct TraceCounters {
     uint64_t tlps_down = 0, tlps_up = 0, tlps_undecodable = 0;
     uint64_t host_requests = 0, host_responses = 0;
     uint64_t irqs = 0, decisions = 0;
+    uint64_t mapped = 0;       // loads and stores served from a mapped BAR area
     uint64_t write_errors = 0; // records lost to a failing write (first errno in error())
 };
 
@@ -68,6 +69,8 @@ class TraceWriter : public HarnessObserver {
                     const uint8_t *payload, size_t payload_len, unsigned nfds) override;
     void on_edge(const RtlOut &out, RtlIn &in) override;
     void on_decision(const Decision &d) override;
+    void on_mapped_access(bool is_write, unsigned bar, uint64_t offset, const uint8_t *bytes,
+                          size_t len) override;
 
   private:
     TraceWriter(FILE *f, std::string path);

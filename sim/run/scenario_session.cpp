@@ -76,6 +76,11 @@ void print_summary(const std::string &file, const Outcome &o, Harness &h, const 
     if (b.io_reads || b.io_writes)
         std::printf("  I/O: %" PRIu64 " reads / %" PRIu64 " writes (IORd/IOWr)\n", b.io_reads,
                     b.io_writes);
+    // Only when a mapped area served any: other runs print what they always did.
+    if (b.mapped_reads || b.mapped_writes)
+        std::printf("  mapped BAR areas: %" PRIu64 " reads / %" PRIu64
+                    " writes served from the mapping, no message (of the MMIO above)\n",
+                    b.mapped_reads, b.mapped_writes);
     std::printf("  bytes moved: DMA %" PRIu64 " read from host memory / %" PRIu64
                 " written to it, MMIO %" PRIu64 " by the scenario\n",
                 b.dma_bytes_read, b.dma_bytes_written, st.mmio_bytes);
@@ -155,6 +160,7 @@ class Session {
         cfg.io_window_base = opt_.io_window_base;
         cfg.io_window_size = opt_.io_window_size;
         cfg.client_style = opt_.client;
+        cfg.bar_access = opt_.bar_access;
         if (!opt_.dma_windows.empty())
             cfg.dma_windows = opt_.dma_windows;
         if (Harness::create(cfg, &h_, err) < 0) {
@@ -187,7 +193,7 @@ class Session {
             rc = h_->connect(opt_.socket, err);
         }
         if (rc < 0)
-            return fail_with_report("cannot reach the server: ", err);
+            return fail_with_report("cannot reach or set up the server: ", err);
         if (h_->enumerate(err) < 0)
             return fail_with_report("enumeration failed: ", err);
         for (const std::string &n : h_->enumeration().notes)

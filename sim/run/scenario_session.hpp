@@ -22,6 +22,8 @@ struct SessionOptions {
     // Where enumeration places I/O BARs (HarnessConfig::io_window_*).
     uint32_t io_window_base = HarnessConfig{}.io_window_base;
     uint32_t io_window_size = HarnessConfig{}.io_window_size;
+    // Mapped BAR areas or messages for every MemRd/MemWr (HarnessConfig).
+    BarAccess bar_access = BarAccess::Mapping;
 };
 
 struct Outcome {

@@ -19,6 +19,7 @@
 #include "fake_peer.hpp"
 #include "transcript.hpp"
 #include "vfio_user/client.h"
+#include "vfio_user/client_parse.h"
 
 using namespace rcsim::test;
 
@@ -514,4 +515,50 @@ TEST(ClientTranscript, Race279LegacyClientSurvivesTheGarbage) {
     EXPECT_EQ(st.dma_served, 1u);
     auto errs = s.end();
     EXPECT_TRUE(errs.empty()) << errs.front();
+}
+
+namespace {
+
+// The payload (after the 16-byte header) of transcript message `seq`.
+std::vector<uint8_t> payload_at(const std::vector<TranscriptMessage> &t, unsigned seq) {
+    for (const TranscriptMessage &m : t)
+        if (m.seq == seq)
+            return std::vector<uint8_t>(m.bytes.begin() + 16, m.bytes.end());
+    ADD_FAILURE() << "no seq " << seq;
+    return {};
+}
+
+} // namespace
+
+// libvfio-user's `server` sample (BAR1 0x4000, sparse mmap of pages 0 and 2)
+// answering DEVICE_GET_REGION_INFO for BAR1 (server_info.jsonl). Values by
+// hand from the notes: seq 7 (argsz 32 asked) says MMAP and argsz 80, no
+// caps; seq 9 (argsz 80) carries the sparse cap with two areas and the fd.
+TEST(ClientTranscript, ServerSampleSparseMmapRegionInfoParses) {
+    const std::vector<TranscriptMessage> t = load_transcript("server_info");
+    vuc_region r;
+    std::vector<uint8_t> p = payload_at(t, 7);
+    ASSERT_EQ(vuc_parse_region_info(p.data(), p.size(), &r), 0);
+    EXPECT_EQ(r.info.argsz, 80u);
+    EXPECT_EQ(r.info.flags, VU_REGION_F_READ | VU_REGION_F_WRITE | VU_REGION_F_MMAP);
+    EXPECT_EQ(r.info.index, 1u);
+    EXPECT_EQ(r.info.size, 0x4000u);
+    EXPECT_EQ(r.nr_areas, 0u) << "the caps did not fit: none walked";
+
+    p = payload_at(t, 9);
+    ASSERT_EQ(p.size(), 80u);
+    ASSERT_EQ(vuc_parse_region_info(p.data(), p.size(), &r), 0);
+    EXPECT_EQ(r.info.argsz, 80u);
+    EXPECT_EQ(r.info.flags, 0xfu); // READ | WRITE | MMAP | CAPS
+    EXPECT_EQ(r.info.cap_offset, 32u);
+    EXPECT_EQ(r.info.size, 0x4000u);
+    EXPECT_EQ(r.info.offset, 0u);
+    ASSERT_EQ(r.nr_areas, 2u);
+    ASSERT_EQ(r.nr_areas_stored, 2u);
+    EXPECT_EQ(r.areas[0].offset, 0x0u);
+    EXPECT_EQ(r.areas[0].size, 0x1000u);
+    EXPECT_EQ(r.areas[1].offset, 0x2000u);
+    EXPECT_EQ(r.areas[1].size, 0x1000u);
+    EXPECT_EQ(r.fd, -1) << "parsing alone takes no fd";
+    EXPECT_EQ(t[9].fds, 1u) << "the recording says the fd came with this reply";
 }

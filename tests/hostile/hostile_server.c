@@ -10,6 +10,7 @@
 #include <vfio_user/proto.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -371,6 +372,51 @@ static int region_wrap(struct server *s, const struct msg *m, struct vu_region_i
     return rc;
 }
 
+/* The fd a bad mmap offer sends: an empty memfd (mmap-fd-short), a memfd
+ * sealed against writes (mmap-fd-unmappable: a shared writable mapping is
+ * refused), else a memfd as large as BAR0. */
+static int mmap_offer_fd(const struct server *s) {
+    int fd = memfd_create("hostile-bar0", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0 || s->mode == HM_MMAP_FD_SHORT)
+        return fd;
+    if (ftruncate(fd, BAR0_SIZE) < 0 ||
+        (s->mode == HM_MMAP_FD_UNMAPPABLE && fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) < 0)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* BAR0 offered for mmap in a way a client must refuse: an area outside the
+ * region or not page aligned, no fd, an fd too short or not mappable. */
+static int region_bad_mmap(struct server *s, const struct msg *m, struct vu_region_info *r,
+                           uint32_t argsz) {
+    struct vu_region_cap_sparse_mmap cap = {
+        .header = {.id = VU_REGION_CAP_SPARSE_MMAP, .version = 1}, .nr_areas = 1};
+    struct vu_sparse_mmap_area a = {.offset = 0, .size = BAR0_SIZE};
+    if (s->mode == HM_MMAP_AREA_OUTSIDE)
+        a.offset = BAR0_SIZE;
+    if (s->mode == HM_MMAP_UNALIGNED)
+        a = (struct vu_sparse_mmap_area){.offset = 0x10, .size = 0x100};
+    uint8_t body[sizeof *r + sizeof cap + sizeof a];
+    r->flags |= VU_REGION_F_MMAP;
+    r->argsz = sizeof body;
+    if (argsz < sizeof body) /* as libvfio-user: the size needed, no caps */
+        return reply(s, m, r, sizeof *r, -1);
+    r->flags |= VU_REGION_F_CAPS;
+    r->cap_offset = sizeof *r;
+    memcpy(body, r, sizeof *r);
+    memcpy(body + sizeof *r, &cap, sizeof cap);
+    memcpy(body + sizeof *r + sizeof cap, &a, sizeof a);
+    int fd = s->mode == HM_MMAP_NO_FD ? -1 : mmap_offer_fd(s);
+    if (s->mode != HM_MMAP_NO_FD && fd < 0)
+        return -1;
+    int rc = reply(s, m, body, sizeof body, fd);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 static int on_region_info(struct server *s, const struct msg *m) {
     struct vu_region_info q = {0};
     memcpy(&q, m->body, m->hdr.msg_size - sizeof m->hdr < sizeof q ? 0 : sizeof q);
@@ -389,6 +435,12 @@ static int on_region_info(struct server *s, const struct msg *m) {
         return region_bad_caps(s, m, &r);
     case HM_REGION_WRAP:
         return region_wrap(s, m, &r);
+    case HM_MMAP_AREA_OUTSIDE:
+    case HM_MMAP_NO_FD:
+    case HM_MMAP_FD_SHORT:
+    case HM_MMAP_UNALIGNED:
+    case HM_MMAP_FD_UNMAPPABLE:
+        return region_bad_mmap(s, m, &r, q.argsz);
     case HM_REGION_EOF:
         return -1;
     case HM_REGION_ERRNO0:

@@ -152,6 +152,14 @@ const RunCase kRunCases[] = {
     {"cfg-ext-unaligned", 2, "extended capability at 0x100: next pointer 0x142 is not DW aligned"},
     {"cfg-bar5-64", 2, "BAR5 says 64-bit: it has no next BAR for its upper half"},
     {"dma-map-refused", 2, "DMA_MAP of dma0 refused: Operation not permitted"},
+    // Mapped BAR areas (the default --bar-access mapping): a bad mmap offer
+    // fails the set-up, naming BAR0 and what is wrong.
+    {"region-wrap", 2, "DEVICE_GET_REGION_INFO of BAR0 failed: Protocol error"},
+    {"mmap-area-outside", 2, "DEVICE_GET_REGION_INFO of BAR0 failed: Protocol error"},
+    {"mmap-no-fd", 2, "BAR0's mmap offer has the MMAP flag but the reply carried no fd"},
+    {"mmap-fd-short", 2, "but the fd has only 0x0 bytes (an access there would raise SIGBUS)"},
+    {"mmap-unaligned", 2, "BAR0's mmap offer: area [0x10,+0x100) is not page aligned"},
+    {"mmap-fd-unmappable", 2, "BAR0's mmap offer: area [0x0,+0x1000) cannot be mapped"},
 };
 
 void PrintTo(const RunCase &c, std::ostream *os) {

@@ -70,6 +70,9 @@ struct vus_ctx *vus_create(const struct vus_config *cfg) {
     ctx->conn_fd = -1;
     ctx->twin_fd = -1;
     ctx->next_dma_id = 1;
+    for (unsigned i = 0; i < VU_PCI_NUM_REGIONS; i++) {
+        ctx->regions[i].mmap_fd = -1;
+    }
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_mutex_init(&ctx->dma_lock, NULL);
     vus_cfg_init(ctx);
@@ -95,6 +98,7 @@ void vus_destroy(struct vus_ctx *ctx) {
             free(ctx->efds[i]);
         }
     }
+    vus_mmap_close(ctx);
     free(ctx->maps);
     free(ctx->msix_table);
     free(ctx->msix_pba);

@@ -4,6 +4,7 @@
  * libvfio-user lays them out for a PCI device (9 regions, 5 IRQ indices).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,9 @@ int vus_h_device_get_info(struct vus_ctx *ctx, struct vus_msg *msg) {
     return set_out(msg, &out, sizeof(out));
 }
 
+/* Laid out as libvfio-user lays it out: argsz says what the whole answer
+ * needs; the reply is that long or as long as the client's argsz, whichever
+ * is shorter; the caps (and the fd) come only when they fit. */
 int vus_h_region_info(struct vus_ctx *ctx, struct vus_msg *msg) {
     struct vu_region_info in;
     if (msg->body_len < sizeof(in)) {
@@ -48,16 +52,43 @@ int vus_h_region_info(struct vus_ctx *ctx, struct vus_msg *msg) {
         return -EINVAL;
     }
     struct vu_region_info out = {.argsz = sizeof(out), .index = in.index};
+    const struct vus_region *r = NULL;
     if (in.index == VU_PCI_CONFIG_REGION) {
         out.size = ctx->cfg_size;
         out.flags = VU_REGION_F_READ | VU_REGION_F_WRITE;
     } else {
-        const struct vus_region *r = &ctx->regions[in.index];
+        r = &ctx->regions[in.index];
         out.size = r->size;
         out.flags = (r->flags & VUS_REGION_READ ? VU_REGION_F_READ : 0) |
                     (r->flags & VUS_REGION_WRITE ? VU_REGION_F_WRITE : 0);
     }
-    return set_out(msg, &out, sizeof(out));
+    size_t caps = r != NULL ? vus_mmap_caps_size(r) : 0;
+    if (caps == 0) {
+        return set_out(msg, &out, sizeof(out));
+    }
+    out.argsz = (uint32_t)(sizeof(out) + caps);
+    out.flags |= VU_REGION_F_MMAP;
+    out.offset = r->mmap_offset;
+    bool fits = in.argsz >= out.argsz;
+    if (fits) {
+        out.flags |= VU_REGION_F_CAPS;
+        out.cap_offset = sizeof(out);
+        msg->out_fd = fcntl(r->mmap_fd, F_DUPFD_CLOEXEC, 0);
+        if (msg->out_fd < 0) {
+            return -errno;
+        }
+    }
+    size_t len = in.argsz < out.argsz ? in.argsz : out.argsz;
+    msg->out = calloc(1, len);
+    if (msg->out == NULL) {
+        return -ENOMEM;
+    }
+    msg->out_len = len;
+    memcpy(msg->out, &out, sizeof(out));
+    if (fits) {
+        vus_mmap_write_caps(r, msg->out);
+    }
+    return 0;
 }
 
 /* No region offers ioeventfds: the answer is the header with count 0. */

@@ -25,6 +25,12 @@ struct vus_region {
     void *priv;
     bool is_bar;
     uint32_t bar_flags;
+    /* mmap-able areas (vus_bar_set_mmap); mmap_fd is the library's dup, -1
+     * when the region is not offered for mmap. */
+    int mmap_fd;
+    uint64_t mmap_offset;
+    size_t nr_mmap_areas;
+    struct vus_mmap_area mmap_areas[VUS_MAX_MMAP_AREAS];
 };
 
 struct vus_dma_map_entry {
@@ -205,6 +211,12 @@ int vus_h_device_get_info(struct vus_ctx *ctx, struct vus_msg *msg);
 int vus_h_region_info(struct vus_ctx *ctx, struct vus_msg *msg);
 int vus_h_region_io_fds(struct vus_ctx *ctx, struct vus_msg *msg);
 int vus_h_device_reset(struct vus_ctx *ctx, struct vus_msg *msg);
+
+/* server_mmap.c: mmap-able BAR areas in DEVICE_GET_REGION_INFO */
+size_t vus_mmap_caps_size(const struct vus_region *r);
+/* Writes the sparse mmap cap at out + sizeof(struct vu_region_info). */
+void vus_mmap_write_caps(const struct vus_region *r, uint8_t *out);
+void vus_mmap_close(struct vus_ctx *ctx);
 
 /* server_region.c */
 int vus_h_region_access(struct vus_ctx *ctx, struct vus_msg *msg);

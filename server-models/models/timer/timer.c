@@ -113,7 +113,7 @@ static int on_reset(void *priv, enum vus_reset_reason why) {
 }
 
 static int setup(struct timer_dev *t) {
-    const struct vus_pci_id id = {.vendor_id = 0x5243, .device_id = 0x0005, .class_code = 0xff0000};
+    const struct vus_pci_id id = {.vendor_id = 0x5243, .device_id = 0x0006, .class_code = 0xff0000};
     int ret = vus_pci_init(t->ctx, &id);
     if (ret == 0) {
         ret = vus_setup_bar(t->ctx, 0, BAR0_SIZE, VUS_BAR_MEM32, bar0_access, t);

@@ -184,7 +184,7 @@ TEST(CliRcsim, ServerThatFailsToStartExitsTwoWithItsStderr) {
     r = run_command({kRcsim, "run", "--socket", "/tmp/rcsim-cli-no-such.sock", "--scenario",
                      kScenarios + "/regs.rcs"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_TRUE(contains(r.err, "cannot reach the server")) << r.err;
+    EXPECT_TRUE(contains(r.err, "cannot reach or set up the server")) << r.err;
 }
 
 TEST(CliRcsim, PassingRunPrintsTheSummary) {

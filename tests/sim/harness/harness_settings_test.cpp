@@ -13,6 +13,7 @@ using rcsim::Settings;
 
 TEST(RunSettings, TheDefaultsAsLogged) {
     const Settings want = {{"DATA_W", "128"},
+                           {"bar_access", "mapping"},
                            {"bar_window", "0xe0000000+0x10000000"},
                            {"cpl_timeout", "50000"},
                            {"device_bdf", "0x100"},
@@ -50,7 +51,9 @@ TEST(RunSettings, EveryPinnedFieldReadsBack) {
     c.dma_choices.hold_cycles = {700};
     c.io_window_base = 0xc000;
     c.io_window_size = 0x2000;
+    c.bar_access = rcsim::BarAccess::Messages;
     const Settings logged = rcsim::pinned_settings(c);
+    EXPECT_EQ(logged.count("bar_access"), 0u) << "messages is what a log without it means";
     EXPECT_EQ(logged.at("io_window"), "0xc000+0x2000");
     EXPECT_EQ(logged.at("dma_windows"), "0x1000+0x2000:r:src,0x8000+0x1000:w:dst");
     EXPECT_EQ(logged.at("delay_choices"), "200,5000");
@@ -67,7 +70,22 @@ TEST(RunSettings, EveryPinnedFieldReadsBack) {
     EXPECT_TRUE(back.no_twin);
     EXPECT_EQ(back.pref_window_base, 0x1000000000ull);
     EXPECT_EQ(back.pref_window_size, 0x400000000ull);
+    EXPECT_EQ(back.bar_access, rcsim::BarAccess::Messages);
     EXPECT_TRUE(rcsim::settings_differences(logged, rcsim::pinned_settings(back)).empty());
+}
+
+// Mapped BAR areas ask region info at connect, which moves every later
+// message id: a log from before them (no bar_access) replays by messages,
+// one that says mapping by mapping.
+TEST(RunSettings, BarAccessAbsentFromALogMeansMessages) {
+    HarnessConfig c;
+    ASSERT_EQ(c.bar_access, rcsim::BarAccess::Mapping);
+    EXPECT_TRUE(rcsim::adopt_settings({{"mps", "256"}}, &c).empty());
+    EXPECT_EQ(c.bar_access, rcsim::BarAccess::Messages);
+    EXPECT_TRUE(rcsim::adopt_settings({{"bar_access", "mapping"}}, &c).empty());
+    EXPECT_EQ(c.bar_access, rcsim::BarAccess::Mapping);
+    EXPECT_EQ(rcsim::adopt_setting("bar_access", "messages", &c), "");
+    EXPECT_EQ(c.bar_access, rcsim::BarAccess::Messages);
 }
 
 // A shared window (fd) is pinned as BASE+SIZE:PERM:fd:NAME; a message window
@@ -118,6 +136,7 @@ TEST(RunSettings, BadLoggedValuesAreRefusedByName) {
         {"bar_window", "0xe0000000"},
         {"io_window", "0xffffff00+0x200"}, // past the 32-bit I/O space
         {"io_window", "0x1000+0"},
+        {"bar_access", "mmap"},
         {"msi_address", "0xfee00001"},
         {"delay_choices", "0"},
         {"hold_cycles", "0"},

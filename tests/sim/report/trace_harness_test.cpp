@@ -367,3 +367,52 @@ TEST_F(TraceIntx, LevelChangesAreRecordedWithTheAssertMessage) {
 }
 
 } // namespace
+
+namespace {
+
+// The shmem model offers BAR0's first page for mmap (server-models/README.md).
+class TraceShmem : public TraceRun {
+  protected:
+    std::vector<std::string> server_argv() const override {
+        return {RCSIM_SERVER_MODELS_DIR "/shmem"};
+    }
+};
+
+// Issue 16: a store and a load in the mapped page are `mapped` records with
+// the bytes' digest, never REGION_WRITE/REGION_READ messages, and the FST's
+// annotation shows each for an edge as direction 3 ("mapping") with the
+// command it stands in for (REGION_WRITE 10, REGION_READ 9) and the offset.
+TEST_F(TraceShmem, MappedAccessesAreRecordsAndAnnotatedAsMapping) {
+    ASSERT_EQ(h->mapped_areas(), std::vector<std::string>{"BAR0 [0x0,+0x1000)"});
+    ASSERT_EQ(h->mmio_write(0, 0x20, 4, 0xa1b2c3d4u), HostStatus::SC);
+    ASSERT_EQ(h->mmio_read(0, 0x20, 4).value, 0xa1b2c3d4u);
+    finish();
+    const std::vector<uint8_t> data = {0xd4, 0xc3, 0xb2, 0xa1}; // little-endian 0xa1b2c3d4
+    for (const char *op : {"store", "load"}) {
+        const auto m = where(recs, {{"kind", "mapped"}, {"op", op}});
+        ASSERT_EQ(m.size(), 1u) << op;
+        EXPECT_EQ(num(m[0], "bar"), 0) << op;
+        EXPECT_EQ(str(m[0], "offset"), "0x20") << op;
+        EXPECT_EQ(num(m[0], "len"), 4) << op;
+        EXPECT_EQ(str(m[0], "data_fnv1a"), fnv_hex(data)) << op;
+    }
+    EXPECT_TRUE(where(recs, {{"kind", "msg"}, {"cmd", "REGION_WRITE"}, {"region", "0"}}).empty());
+    EXPECT_TRUE(where(recs, {{"kind", "msg"}, {"cmd", "REGION_READ"}, {"region", "0"}}).empty());
+
+    const std::vector<Change> ch = fst_changes(
+        base_ + ".fst", {".rcsim_root_port_wrap.ann_msg_dir", ".rcsim_root_port_wrap.ann_msg_cmd",
+                         ".rcsim_root_port_wrap.ann_msg_addr"});
+    using State = std::tuple<uint64_t, uint64_t, uint64_t>;
+    std::vector<State> mapping;
+    uint64_t v[3] = {0, 0, 0};
+    for (size_t i = 0; i < ch.size(); ++i) {
+        v[ch[i].signal] = ch[i].value;
+        if (i + 1 < ch.size() && ch[i + 1].time == ch[i].time)
+            continue;
+        if (v[0] == 3)
+            mapping.push_back(State{v[0], v[1], v[2]});
+    }
+    EXPECT_EQ(mapping, (std::vector<State>{{3, 10, 0x20}, {3, 9, 0x20}}));
+}
+
+} // namespace

@@ -168,6 +168,21 @@ TEST_F(Perfetto, TlpsInterruptsAndDecisionsOnTheirTracks) {
     EXPECT_EQ(evs.size(), 5u) << "unknown kinds are skipped";
 }
 
+// A store served from a mapped BAR area has no message: an instant on the
+// main socket's track says so (issue 16).
+TEST_F(Perfetto, MappedAccessIsAnInstantOnTheMainTrack) {
+    write_trace(
+        {kHeader,
+         R"({"kind":"mapped","t_ps":8000,"cycle":2,"op":"store","bar":0,"offset":"0x10","len":4,"data_fnv1a":"0000000000000000"})"});
+    const std::vector<Ev> evs = convert();
+    const Ev *m = find(evs, "mapped store BAR0+0x10 (4 bytes, no message)");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->ph, "i");
+    EXPECT_EQ(m->track, "vfio-user main socket");
+    EXPECT_NEAR(m->ts, 0.008, 1e-9);
+    EXPECT_EQ(evs.size(), 1u);
+}
+
 TEST_F(Perfetto, BadLinesAreNamedByFileAndLine) {
     write_trace({kHeader, R"({"kind":"msg","t_ps":1})", "not json"});
     std::string err;

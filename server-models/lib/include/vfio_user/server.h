@@ -156,6 +156,29 @@ int vus_setup_rom(struct vus_ctx *ctx, uint64_t size, vus_region_cb cb, void *pr
 int vus_setup_bar(struct vus_ctx *ctx, unsigned bar, uint64_t size, uint32_t bar_flags,
                   vus_region_cb cb, void *priv);
 
+/* ---- mmap-able areas of a memory BAR (before vus_realize) ------------- */
+
+/* One area of a BAR a client may mmap: offset and size within the BAR, both
+ * multiples of 4096 (a mapping is made of whole pages). */
+struct vus_mmap_area {
+    uint64_t offset;
+    uint64_t size;
+};
+#define VUS_MAX_MMAP_AREAS 16u
+
+/* Offers memory BAR n (set up already) for mmap, as libvfio-user's
+ * vfu_setup_region with an fd and mmap_areas does: byte k of the BAR is byte
+ * fd_offset + k of fd. DEVICE_GET_REGION_INFO then says MMAP and, when the
+ * client's argsz has room for them, lists the areas in a sparse mmap
+ * capability (id 1, version 1) and sends the fd with the reply. The library
+ * keeps a dup of fd (the caller's stays the caller's). A client that maps an
+ * area loads and stores there without any message, so the BAR's callback
+ * must serve REGION_READ/REGION_WRITE from the same bytes. -EINVAL for an
+ * I/O BAR, a BAR not set up, no areas, an area outside the BAR or not page
+ * aligned, or a bad fd; -EEXIST if the BAR already has areas. */
+int vus_bar_set_mmap(struct vus_ctx *ctx, unsigned bar, int fd, uint64_t fd_offset,
+                     const struct vus_mmap_area *areas, size_t nr_areas);
+
 /* Number of vectors of an IRQ index (VU_PCI_INTX_IRQ..VU_PCI_REQ_IRQ).
  * INTx sets the Interrupt Pin to INTA. MSI/MSI-X counts come from the caps. */
 int vus_setup_irq(struct vus_ctx *ctx, unsigned index, uint32_t count);
