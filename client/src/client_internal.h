@@ -200,4 +200,12 @@ void vuc_version_hook(struct vuc_ctx *ctx, struct vuc_req *r);
 int vuc_call(struct vuc_ctx *ctx, const struct vuc_request *req, vuc_complete_hook hook,
              vuc_id *keep);
 
+/* One DEVICE_FEATURE with `data_len` bytes of data (at most
+ * VUC_FEATURE_DATA_MAX) and room for `reply_len` bytes of reply data (argsz
+ * covers the larger). With id, the reply stays held for the caller to read
+ * and release (client_migration.c). */
+#define VUC_FEATURE_DATA_MAX 512u
+int vuc_feature_call(struct vuc_ctx *ctx, uint32_t flags, const void *data, size_t data_len,
+                     size_t reply_len, vuc_id *id);
+
 #endif /* VFIO_USER_CLIENT_INTERNAL_H */

@@ -135,6 +135,76 @@ static int decode_dma_unmap(const uint8_t *p, size_t len, const uint8_t *req, si
     return q.addr == out->u.dma_unmap.addr && q.size == out->u.dma_unmap.size ? 0 : -EPROTO;
 }
 
+/* DEVICE_FEATURE: the reply echoes the request's flags and carries the
+ * feature's data within the argsz we offered. PROBE and SET replies carry no
+ * data or echo the request (libvfio-user echoes it); GET of MIGRATION and
+ * MIG_DEVICE_STATE has exactly 8 bytes of data; GET of DMA_LOGGING_REPORT
+ * echoes iova, length and page_size and has a bitmap of at least one bit per
+ * page. */
+static int decode_feature_get(const struct vu_device_feature *q, const uint8_t *p, size_t len,
+                              const uint8_t *req, size_t req_len) {
+    uint32_t feature = q->flags & VU_DEVICE_FEATURE_MASK;
+    if (feature == VU_FEATURE_MIGRATION || feature == VU_FEATURE_MIG_DEVICE_STATE)
+        return len == sizeof(*q) + 8 ? 0 : -EPROTO;
+    if (feature != VU_FEATURE_DMA_LOGGING_REPORT)
+        return 0;
+    struct vu_dma_logging_report want, got;
+    size_t head = sizeof(*q) + sizeof(want);
+    if (req_len < head || len < head)
+        return -EPROTO;
+    memcpy(&want, req + sizeof(*q), sizeof(want));
+    memcpy(&got, p + sizeof(*q), sizeof(got));
+    if (memcmp(&want, &got, sizeof(want)) != 0 || want.page_size == 0)
+        return -EPROTO;
+    uint64_t pages = want.length / want.page_size + (want.length % want.page_size != 0);
+    return len - head >= (pages + 7) / 8 ? 0 : -EPROTO;
+}
+
+static int decode_feature(const uint8_t *p, size_t len, const uint8_t *req, size_t req_len,
+                          struct vuc_reply_msg *out) {
+    struct vu_device_feature q;
+    if (req_len < sizeof(q) || len < sizeof(q))
+        return -EPROTO;
+    memcpy(&q, req, sizeof(q));
+    memcpy(&out->u.feature, p, sizeof(q));
+    if (out->u.feature.flags != q.flags || len > (q.argsz > req_len ? q.argsz : req_len))
+        return -EPROTO;
+    out->data = p + sizeof(q);
+    out->data_len = len - sizeof(q);
+    if (q.flags & (VU_DEVICE_FEATURE_PROBE | VU_DEVICE_FEATURE_SET))
+        return len == sizeof(q) || (len == req_len && memcmp(p, req, len) == 0) ? 0 : -EPROTO;
+    return decode_feature_get(&q, p, len, req, req_len);
+}
+
+/* MIG_DATA_READ: at most the size asked, and at least the bytes it says.
+ * libvfio-user sends its whole buffer whatever `size` says (migration_source
+ * seq 53: msg_size 1048 with size 0 at the end of the data), so the bytes
+ * past `size` are padding, not data. */
+static int decode_mig_data_read(const uint8_t *p, size_t len, const uint8_t *req, size_t req_len,
+                                struct vuc_reply_msg *out) {
+    struct vu_mig_data q;
+    if (req_len < sizeof(q) || len < sizeof(q))
+        return -EPROTO;
+    memcpy(&q, req, sizeof(q));
+    memcpy(&out->u.mig_data, p, sizeof(q));
+    if (out->u.mig_data.size > q.size || len - sizeof(q) < out->u.mig_data.size)
+        return -EPROTO;
+    out->data = p + sizeof(q);
+    out->data_len = out->u.mig_data.size;
+    return 0;
+}
+
+/* MIG_DATA_WRITE: the header alone (libvfio-user), or an echo of argsz/size. */
+static int decode_mig_data_write(const uint8_t *p, size_t len, const uint8_t *req, size_t req_len,
+                                 struct vuc_reply_msg *out) {
+    (void)out;
+    if (len == 0)
+        return 0;
+    return len == sizeof(struct vu_mig_data) && req_len >= len && memcmp(p, req, len) == 0
+               ? 0
+               : -EPROTO;
+}
+
 /* Commands whose reply we do not decode field by field: any payload. */
 static int decode_opaque(const uint8_t *p, size_t len, const uint8_t *req, size_t req_len,
                          struct vuc_reply_msg *out) {
@@ -157,9 +227,9 @@ static const reply_decoder reply_decoders[VU_CMD_MAX] = {
     [VU_CMD_REGION_WRITE] = decode_region_write,
     [VU_CMD_DEVICE_RESET] = decode_empty,
     [VU_CMD_REGION_WRITE_MULTI] = decode_opaque,
-    [VU_CMD_DEVICE_FEATURE] = decode_opaque,
-    [VU_CMD_MIG_DATA_READ] = decode_opaque,
-    [VU_CMD_MIG_DATA_WRITE] = decode_opaque,
+    [VU_CMD_DEVICE_FEATURE] = decode_feature,
+    [VU_CMD_MIG_DATA_READ] = decode_mig_data_read,
+    [VU_CMD_MIG_DATA_WRITE] = decode_mig_data_write,
 };
 
 int vuc_parse_reply(const struct vu_hdr *hdr, const uint8_t *payload, size_t len, uint16_t req_cmd,

@@ -299,3 +299,266 @@ TEST(ClientParse, MutatedInputsGiveDocumentedAnswers) {
         ASSERT_TRUE(allowed(vuc_version_parse(p, len, 2, &caps, &twin)));
     }
 }
+
+// ---- DEVICE_FEATURE and MIG_DATA (migration v2, dirty logging)
+
+namespace {
+
+const TranscriptMessage &by_seq(const std::vector<TranscriptMessage> &t, unsigned seq) {
+    for (const auto &m : t)
+        if (m.seq == seq)
+            return m;
+    ADD_FAILURE() << "no seq " << seq;
+    return t.front();
+}
+
+// Every DEVICE_FEATURE / MIG_DATA_READ / MIG_DATA_WRITE reply of a recording
+// decoded against its request: the count of replies and of error replies.
+void decode_migration_replies(const std::string &name, int *replies, int *errors) {
+    auto t = load_transcript(name);
+    *replies = *errors = 0;
+    for (size_t i = 0; i + 1 < t.size(); i++) {
+        const auto &q = t[i], &r = t[i + 1];
+        if (q.is_eof() || r.is_eof() || q.dir != Dir::ClientToServer ||
+            r.dir != Dir::ServerToClient || q.cmd() < VU_CMD_DEVICE_FEATURE)
+            continue;
+        vuc_reply_msg out{};
+        ASSERT_EQ(parse_reply(r.bytes, q.cmd(), payload(q.bytes), &out), 0)
+            << name << " seq " << r.seq;
+        (*replies)++;
+        if (out.status != 0) {
+            EXPECT_EQ(out.status, -EINVAL) << name << " seq " << r.seq;
+            (*errors)++;
+        }
+    }
+}
+
+} // namespace
+
+// Counts from tests/transcripts/README.md: server_info's ten probes and GETs
+// (three refused), migration_source's 9 DEVICE_FEATURE and 35 MIG_DATA_READ
+// (the STOP_COPY -> PRE_COPY arc refused), migration_dest's 5 and 18
+// MIG_DATA_WRITE (the extra write refused), dirty_logging's 11 (three
+// reports refused).
+TEST(ClientParse, EveryMigrationAndLoggingReplyDecodesAgainstItsRequest) {
+    int replies = 0, errors = 0;
+    decode_migration_replies("server_info", &replies, &errors);
+    EXPECT_EQ(replies, 10);
+    EXPECT_EQ(errors, 3);
+    decode_migration_replies("migration_source", &replies, &errors);
+    EXPECT_EQ(replies, 44);
+    EXPECT_EQ(errors, 1);
+    decode_migration_replies("migration_dest", &replies, &errors);
+    EXPECT_EQ(replies, 23);
+    EXPECT_EQ(errors, 1);
+    decode_migration_replies("dirty_logging", &replies, &errors);
+    EXPECT_EQ(replies, 11);
+    EXPECT_EQ(errors, 3);
+}
+
+// server_info seq 44-47: GET MIGRATION says STOP_COPY|PRE_COPY (0x5), GET
+// MIG_DEVICE_STATE says RUNNING (2).
+TEST(ClientParse, FeatureGetDataFromTheServerSample) {
+    auto t = load_transcript("server_info");
+    vuc_reply_msg out{};
+    ASSERT_EQ(
+        parse_reply(by_seq(t, 45).bytes, VU_CMD_DEVICE_FEATURE, payload(by_seq(t, 44).bytes), &out),
+        0);
+    EXPECT_EQ(out.u.feature.flags, VU_DEVICE_FEATURE_GET | VU_FEATURE_MIGRATION);
+    ASSERT_EQ(out.data_len, 8u);
+    EXPECT_EQ(out.data[0], 0x05);
+    ASSERT_EQ(
+        parse_reply(by_seq(t, 47).bytes, VU_CMD_DEVICE_FEATURE, payload(by_seq(t, 46).bytes), &out),
+        0);
+    ASSERT_EQ(out.data_len, 8u);
+    EXPECT_EQ(out.data[0], VU_MIG_STATE_RUNNING);
+}
+
+// dirty_logging seq 30-31: after the device's DMA into the memfd map, the
+// report's bitmap has page 0 set (01 00 00 00 00 00 00 00).
+TEST(ClientParse, DirtyReportBitmapFromTheServerSample) {
+    auto t = load_transcript("dirty_logging");
+    vuc_reply_msg out{};
+    ASSERT_EQ(
+        parse_reply(by_seq(t, 31).bytes, VU_CMD_DEVICE_FEATURE, payload(by_seq(t, 30).bytes), &out),
+        0);
+    ASSERT_EQ(out.data_len, 24u + 8u);
+    EXPECT_EQ(out.data[24], 0x01);
+    for (size_t i = 25; i < 32; i++)
+        EXPECT_EQ(out.data[i], 0) << i;
+}
+
+TEST(ClientParse, FeatureReplyRules) {
+    // GET MIG_DEVICE_STATE, argsz 16.
+    std::vector<uint8_t> req;
+    put32(req, 16), put32(req, VU_DEVICE_FEATURE_GET | VU_FEATURE_MIG_DEVICE_STATE);
+    std::vector<uint8_t> p = req;
+    put32(p, VU_MIG_STATE_STOP), put32(p, 0);
+    vuc_reply_msg out{};
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, p), VU_CMD_DEVICE_FEATURE, req, &out), 0);
+    std::vector<uint8_t> flags = p;
+    flags[6] = 2; // SET echoed for GET
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, flags), VU_CMD_DEVICE_FEATURE, req, &out),
+              -EPROTO);
+    std::vector<uint8_t> shortp(p.begin(), p.end() - 4); // 4 bytes of data, not 8
+    EXPECT_EQ(
+        parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, shortp), VU_CMD_DEVICE_FEATURE, req, &out),
+        -EPROTO);
+    std::vector<uint8_t> longp = p;
+    put64(longp, 0); // 24 bytes for an argsz of 16
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, longp), VU_CMD_DEVICE_FEATURE, req, &out),
+              -EPROTO);
+
+    // SET MIG_DEVICE_STATE STOP: the header alone or the request echoed.
+    std::vector<uint8_t> set;
+    put32(set, 16), put32(set, VU_DEVICE_FEATURE_SET | VU_FEATURE_MIG_DEVICE_STATE);
+    put32(set, VU_MIG_STATE_STOP), put32(set, 0xffffffffu);
+    std::vector<uint8_t> head(set.begin(), set.begin() + 8);
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, set), VU_CMD_DEVICE_FEATURE, set, &out),
+              0);
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, head), VU_CMD_DEVICE_FEATURE, set, &out),
+              0);
+    std::vector<uint8_t> other = set;
+    other[8] = VU_MIG_STATE_RUNNING; // another state than the one set
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, other), VU_CMD_DEVICE_FEATURE, set, &out),
+              -EPROTO);
+
+    // REPORT of 16 pages: at least 2 bytes of bitmap, iova/length/page_size echoed.
+    std::vector<uint8_t> rq;
+    put32(rq, 40), put32(rq, VU_DEVICE_FEATURE_GET | VU_FEATURE_DMA_LOGGING_REPORT);
+    put64(rq, 0x10000000), put64(rq, 0x10000), put64(rq, 4096);
+    std::vector<uint8_t> rp = rq;
+    rp.push_back(0xff); // one byte: 8 of 16 pages
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, rp), VU_CMD_DEVICE_FEATURE, rq, &out),
+              -EPROTO);
+    rp.push_back(0x00);
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, rp), VU_CMD_DEVICE_FEATURE, rq, &out), 0);
+    rp[8] = 0x01; // iova 0x10000001 echoed
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, rp), VU_CMD_DEVICE_FEATURE, rq, &out),
+              -EPROTO);
+}
+
+TEST(ClientParse, MigDataReplyRules) {
+    std::vector<uint8_t> req;
+    put32(req, 8 + 4), put32(req, 4); // asks for 4 bytes
+    std::vector<uint8_t> p;
+    put32(p, 8 + 4), put32(p, 3);
+    p.insert(p.end(), {0xa, 0xb, 0xc});
+    vuc_reply_msg out{};
+    const std::vector<uint8_t> ok = reply(1, VU_CMD_MIG_DATA_READ, p);
+    EXPECT_EQ(parse_reply(ok, VU_CMD_MIG_DATA_READ, req, &out), 0);
+    EXPECT_EQ(out.data_len, 3u);
+    EXPECT_EQ(out.data[2], 0xc);
+    std::vector<uint8_t> padded = p;
+    padded.push_back(0xd); // 4 bytes carried, size says 3: the 4th is padding
+    const std::vector<uint8_t> pad = reply(1, VU_CMD_MIG_DATA_READ, padded);
+    EXPECT_EQ(parse_reply(pad, VU_CMD_MIG_DATA_READ, req, &out), 0);
+    EXPECT_EQ(out.data_len, 3u);
+    std::vector<uint8_t> cut;
+    put32(cut, 8 + 4), put32(cut, 4);
+    cut.insert(cut.end(), {1, 2, 3}); // size says 4, 3 bytes carried
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_MIG_DATA_READ, cut), VU_CMD_MIG_DATA_READ, req, &out),
+              -EPROTO);
+    std::vector<uint8_t> more;
+    put32(more, 8 + 5), put32(more, 5);
+    more.insert(more.end(), {1, 2, 3, 4, 5}); // 5 bytes for 4 asked
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_MIG_DATA_READ, more), VU_CMD_MIG_DATA_READ, req, &out),
+              -EPROTO);
+    std::vector<uint8_t> end;
+    put32(end, 8), put32(end, 0); // the end of the data
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_MIG_DATA_READ, end), VU_CMD_MIG_DATA_READ, req, &out), 0);
+    EXPECT_EQ(out.data_len, 0u);
+
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_MIG_DATA_WRITE, {}), VU_CMD_MIG_DATA_WRITE, req, &out),
+              0);
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_MIG_DATA_WRITE, {1}), VU_CMD_MIG_DATA_WRITE, req, &out),
+              -EPROTO);
+}
+
+// migration_source seq 90-93: the stop-copy data ends with 8 bytes (BAR0,
+// 0x7fffffff) and then size 0, each reply padded to the 1024 asked.
+TEST(ClientParse, MigDataEndFromTheServerSample) {
+    auto t = load_transcript("migration_source");
+    vuc_reply_msg out{};
+    ASSERT_EQ(
+        parse_reply(by_seq(t, 91).bytes, VU_CMD_MIG_DATA_READ, payload(by_seq(t, 90).bytes), &out),
+        0);
+    ASSERT_EQ(out.data_len, 8u);
+    EXPECT_EQ(out.data[0], 0xff);
+    EXPECT_EQ(out.data[3], 0x7f);
+    ASSERT_EQ(
+        parse_reply(by_seq(t, 93).bytes, VU_CMD_MIG_DATA_READ, payload(by_seq(t, 92).bytes), &out),
+        0);
+    EXPECT_EQ(out.data_len, 0u);
+}
+
+// linux/vfio.h's direct arcs, written out for a device without P2P that
+// offers PRE_COPY (libvfio-user's server sample: flags 0x5).
+TEST(ClientParse, MigrationArcsWithoutP2p) {
+    const uint64_t f = VU_MIGRATION_STOP_COPY | VU_MIGRATION_PRE_COPY;
+    const struct {
+        uint32_t from, to;
+        bool ok;
+    } arcs[] = {
+        {VU_MIG_STATE_RUNNING, VU_MIG_STATE_STOP, true},
+        {VU_MIG_STATE_RUNNING, VU_MIG_STATE_PRE_COPY, true},
+        {VU_MIG_STATE_RUNNING, VU_MIG_STATE_STOP_COPY, false}, // via STOP
+        {VU_MIG_STATE_RUNNING, VU_MIG_STATE_RUNNING_P2P, false},
+        {VU_MIG_STATE_STOP, VU_MIG_STATE_RUNNING, true},
+        {VU_MIG_STATE_STOP, VU_MIG_STATE_STOP_COPY, true},
+        {VU_MIG_STATE_STOP, VU_MIG_STATE_RESUMING, true},
+        {VU_MIG_STATE_STOP, VU_MIG_STATE_PRE_COPY, false},
+        {VU_MIG_STATE_STOP_COPY, VU_MIG_STATE_STOP, true},
+        {VU_MIG_STATE_STOP_COPY, VU_MIG_STATE_PRE_COPY, false}, // migration_source seq 94
+        {VU_MIG_STATE_RESUMING, VU_MIG_STATE_STOP, true},
+        {VU_MIG_STATE_RESUMING, VU_MIG_STATE_RUNNING, false},
+        {VU_MIG_STATE_PRE_COPY, VU_MIG_STATE_STOP_COPY, true},
+        {VU_MIG_STATE_PRE_COPY, VU_MIG_STATE_RUNNING, true},
+        {VU_MIG_STATE_PRE_COPY, VU_MIG_STATE_STOP, false},
+        {VU_MIG_STATE_ERROR, VU_MIG_STATE_STOP, false},
+        {VU_MIG_STATE_RUNNING, 8, false},
+    };
+    for (const auto &a : arcs)
+        EXPECT_EQ(vuc_mig_arc_allowed(a.from, a.to, f), a.ok)
+            << vuc_mig_state_name(a.from) << " -> " << vuc_mig_state_name(a.to);
+    // Without PRE_COPY there is no PRE_COPY; without STOP_COPY no migration.
+    EXPECT_FALSE(
+        vuc_mig_arc_allowed(VU_MIG_STATE_RUNNING, VU_MIG_STATE_PRE_COPY, VU_MIGRATION_STOP_COPY));
+    EXPECT_FALSE(vuc_mig_arc_allowed(VU_MIG_STATE_RUNNING, VU_MIG_STATE_STOP, 0));
+}
+
+// With P2P, RUNNING_P2P sits between RUNNING and STOP.
+TEST(ClientParse, MigrationArcsWithP2p) {
+    const uint64_t f = VU_MIGRATION_STOP_COPY | VU_MIGRATION_P2P | VU_MIGRATION_PRE_COPY;
+    EXPECT_TRUE(vuc_mig_arc_allowed(VU_MIG_STATE_RUNNING, VU_MIG_STATE_RUNNING_P2P, f));
+    EXPECT_FALSE(vuc_mig_arc_allowed(VU_MIG_STATE_RUNNING, VU_MIG_STATE_STOP, f));
+    EXPECT_TRUE(vuc_mig_arc_allowed(VU_MIG_STATE_RUNNING_P2P, VU_MIG_STATE_STOP, f));
+    EXPECT_TRUE(vuc_mig_arc_allowed(VU_MIG_STATE_STOP, VU_MIG_STATE_RUNNING_P2P, f));
+    EXPECT_FALSE(vuc_mig_arc_allowed(VU_MIG_STATE_STOP, VU_MIG_STATE_RUNNING, f));
+    EXPECT_TRUE(vuc_mig_arc_allowed(VU_MIG_STATE_PRE_COPY, VU_MIG_STATE_PRE_COPY_P2P, f));
+    EXPECT_TRUE(vuc_mig_arc_allowed(VU_MIG_STATE_PRE_COPY_P2P, VU_MIG_STATE_STOP_COPY, f));
+    EXPECT_TRUE(vuc_mig_arc_allowed(VU_MIG_STATE_RUNNING_P2P, VU_MIG_STATE_PRE_COPY_P2P, f));
+    EXPECT_STREQ(vuc_mig_state_name(VU_MIG_STATE_PRE_COPY_P2P), "PRE_COPY_P2P");
+    EXPECT_STREQ(vuc_mig_state_name(9), "?");
+}
+
+// Combination transitions (linux/vfio.h): as libvfio-user's server sample
+// answers them in the recordings (migration_dest seq 4: RUNNING ->
+// RESUMING accepted; migration_source seq 94: STOP_COPY -> PRE_COPY
+// refused).
+TEST(ClientParse, MigrationStatesReachable) {
+    const uint64_t f = VU_MIGRATION_STOP_COPY | VU_MIGRATION_PRE_COPY;
+    EXPECT_TRUE(vuc_mig_state_reachable(VU_MIG_STATE_RUNNING, VU_MIG_STATE_RESUMING, f));
+    EXPECT_TRUE(vuc_mig_state_reachable(VU_MIG_STATE_RUNNING, VU_MIG_STATE_STOP_COPY, f));
+    EXPECT_TRUE(vuc_mig_state_reachable(VU_MIG_STATE_RESUMING, VU_MIG_STATE_RUNNING, f));
+    EXPECT_TRUE(vuc_mig_state_reachable(VU_MIG_STATE_RESUMING, VU_MIG_STATE_PRE_COPY, f));
+    EXPECT_TRUE(vuc_mig_state_reachable(VU_MIG_STATE_PRE_COPY, VU_MIG_STATE_STOP, f));
+    EXPECT_TRUE(vuc_mig_state_reachable(VU_MIG_STATE_STOP, VU_MIG_STATE_STOP, f));
+    EXPECT_FALSE(vuc_mig_state_reachable(VU_MIG_STATE_STOP_COPY, VU_MIG_STATE_PRE_COPY, f));
+    // STOP_COPY -> RESUMING would pass through nothing with side effects.
+    EXPECT_TRUE(vuc_mig_state_reachable(VU_MIG_STATE_STOP_COPY, VU_MIG_STATE_RESUMING, f));
+    EXPECT_FALSE(vuc_mig_state_reachable(VU_MIG_STATE_ERROR, VU_MIG_STATE_STOP, f));
+    EXPECT_FALSE(vuc_mig_state_reachable(VU_MIG_STATE_RUNNING, VU_MIG_STATE_PRE_COPY,
+                                         VU_MIGRATION_STOP_COPY));
+    EXPECT_FALSE(vuc_mig_state_reachable(VU_MIG_STATE_RUNNING, VU_MIG_STATE_RUNNING_P2P, f));
+}

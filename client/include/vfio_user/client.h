@@ -164,6 +164,41 @@ int vuc_dma_table_remove(struct vuc_ctx *ctx, uint64_t iova, uint64_t size);
 
 int vuc_device_reset(struct vuc_ctx *ctx);
 
+/* ---- Migration v2 and dirty page logging (client_migration.c,
+ * client_dirty_log.c) ------------------------------------------------------ */
+
+/* DEVICE_FEATURE PROBE of `feature` for ops (VU_DEVICE_FEATURE_GET and/or
+ * _SET): 0 when the server has it, its errno (negative) when not. */
+int vuc_feature_probe(struct vuc_ctx *ctx, uint32_t feature, uint32_t ops);
+/* GET MIGRATION: VU_MIGRATION_* flags. */
+int vuc_mig_get_flags(struct vuc_ctx *ctx, uint64_t *flags);
+/* GET MIG_DEVICE_STATE: enum vu_mig_state (-EPROTO for a state VFIO lacks). */
+int vuc_mig_get_state(struct vuc_ctx *ctx, uint32_t *state);
+/* Whether from -> to is a direct arc of VFIO's state machine for a device
+ * offering mig_flags (STOP_COPY is required; P2P and PRE_COPY add states). */
+bool vuc_mig_arc_allowed(uint32_t from, uint32_t to, uint64_t mig_flags);
+const char *vuc_mig_state_name(uint32_t state);
+/* Whether a SET from -> to is allowed: `to` reached by direct arcs through
+ * STOP, RUNNING and RUNNING_P2P only, STOP_COPY -> PRE_COPY(_P2P) blocked
+ * (linux/vfio.h's combination transitions). */
+bool vuc_mig_state_reachable(uint32_t from, uint32_t to, uint64_t mig_flags);
+/* SET MIG_DEVICE_STATE: -EINVAL (nothing sent) when `to` is not reachable
+ * from `from`; -EPROTO when the reply names another state than `to`. */
+int vuc_mig_set_state(struct vuc_ctx *ctx, uint32_t from, uint32_t to, uint64_t mig_flags);
+/* MIG_DATA_READ of at most size bytes (1..max_data_xfer_size): *got bytes
+ * read, 0 at the end of the data. */
+int vuc_mig_data_read(struct vuc_ctx *ctx, void *buf, uint32_t size, uint32_t *got);
+int vuc_mig_data_write(struct vuc_ctx *ctx, const void *buf, uint32_t size);
+/* DMA_LOGGING_START for ranges of fd-backed mappings, page_size a power of
+ * two; STOP ends it (all ranges). REPORT fills bitmap (one bit per page of
+ * [iova, iova+length), at least (pages+7)/8 bytes) and clears the device's
+ * log for those pages. */
+int vuc_dirty_start(struct vuc_ctx *ctx, uint64_t page_size,
+                    const struct vu_dma_logging_range *ranges, uint32_t n);
+int vuc_dirty_stop(struct vuc_ctx *ctx, uint64_t page_size);
+int vuc_dirty_report(struct vuc_ctx *ctx, uint64_t iova, uint64_t length, uint64_t page_size,
+                     uint8_t *bitmap, size_t bitmap_len);
+
 /* ---- Server-to-client DMA ------------------------------------------------ */
 
 /* One DMA_READ or DMA_WRITE from the server, already validated: it lies

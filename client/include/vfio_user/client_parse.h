@@ -43,9 +43,13 @@ struct vuc_reply_msg {
         struct vu_irq_info irq_info;
         struct vu_region_access region;
         struct vu_dma_unmap dma_unmap;
+        struct vu_device_feature feature;
+        struct vu_mig_data mig_data;
     } u;
     /* REGION_READ: the bytes read. VERSION: the JSON (NUL included).
-     * DEVICE_GET_REGION_INFO: the whole reply payload (info + caps). */
+     * DEVICE_GET_REGION_INFO: the whole reply payload (info + caps).
+     * DEVICE_FEATURE: the feature's data (after argsz/flags). MIG_DATA_READ:
+     * the migration data. */
     const uint8_t *data;
     size_t data_len;
 };
@@ -59,7 +63,14 @@ struct vuc_reply_msg {
  * echoed fields differ -> -EPROTO; DEVICE_GET_INFO claiming more than
  * VUC_MAX_REGIONS regions or VUC_MAX_IRQS IRQ types -> -EPROTO. An error
  * reply decodes to status
- * -error_no and returns 0. */
+ * -error_no and returns 0. DEVICE_FEATURE: flags not echoed, more than the
+ * argsz offered, GET MIGRATION/MIG_DEVICE_STATE data other than 8 bytes, a
+ * DMA_LOGGING_REPORT that does not echo iova/length/page_size or whose
+ * bitmap is short of one bit per page, a PROBE/SET reply that is neither
+ * argsz/flags alone nor the request echoed -> -EPROTO. MIG_DATA_READ: more
+ * bytes than asked, or a size that differs from the bytes carried ->
+ * -EPROTO; MIG_DATA_WRITE: anything but no payload or an echo of argsz/size
+ * -> -EPROTO. */
 int vuc_parse_reply(const struct vu_hdr *hdr, const uint8_t *payload, size_t len, uint16_t req_cmd,
                     const uint8_t *req, size_t req_len, struct vuc_reply_msg *out);
 

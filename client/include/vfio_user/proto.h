@@ -293,6 +293,64 @@ struct vu_device_feature {
 #define VU_DEVICE_FEATURE_SET (1u << 17)
 #define VU_DEVICE_FEATURE_PROBE (1u << 18)
 
+/* Feature indices (VFIO's numbering). */
+#define VU_FEATURE_MIGRATION 1u
+#define VU_FEATURE_MIG_DEVICE_STATE 2u
+#define VU_FEATURE_DMA_LOGGING_START 6u
+#define VU_FEATURE_DMA_LOGGING_STOP 7u
+#define VU_FEATURE_DMA_LOGGING_REPORT 8u
+
+/* GET MIGRATION: which arcs the device offers. */
+struct vu_feature_migration {
+    uint64_t flags; /* VU_MIGRATION_* */
+} VU_PACKED;
+
+#define VU_MIGRATION_STOP_COPY (1u << 0)
+#define VU_MIGRATION_P2P (1u << 1)
+#define VU_MIGRATION_PRE_COPY (1u << 2)
+
+/* GET/SET MIG_DEVICE_STATE. data_fd is unused over a socket (the data moves
+ * with MIG_DATA_READ/WRITE); libvfio-user's peers send 0xffffffff. */
+struct vu_feature_mig_state {
+    uint32_t device_state; /* enum vu_mig_state */
+    uint32_t data_fd;
+} VU_PACKED;
+
+enum vu_mig_state {
+    VU_MIG_STATE_ERROR = 0,
+    VU_MIG_STATE_STOP = 1,
+    VU_MIG_STATE_RUNNING = 2,
+    VU_MIG_STATE_STOP_COPY = 3,
+    VU_MIG_STATE_RESUMING = 4,
+    VU_MIG_STATE_RUNNING_P2P = 5,
+    VU_MIG_STATE_PRE_COPY = 6,
+    VU_MIG_STATE_PRE_COPY_P2P = 7,
+    VU_MIG_STATE_COUNT = 8
+};
+
+/* SET DMA_LOGGING_START / STOP: followed by num_ranges ranges (STOP: 0). */
+struct vu_dma_logging_control {
+    uint64_t page_size;
+    uint32_t num_ranges;
+    uint32_t reserved;
+} VU_PACKED;
+
+struct vu_dma_logging_range {
+    uint64_t iova;
+    uint64_t length;
+} VU_PACKED;
+
+/* GET DMA_LOGGING_REPORT: the reply adds the bitmap, one bit per page of
+ * [iova, iova+length) (bit i of byte i/8 for page i), to the argsz asked. */
+struct vu_dma_logging_report {
+    uint64_t iova;
+    uint64_t length;
+    uint64_t page_size;
+} VU_PACKED;
+
+/* MIG_DATA_READ: the command asks for `size` bytes; the reply carries `size`
+ * bytes read (fewer, or 0 at the end of the data). MIG_DATA_WRITE: the
+ * command carries them; the reply is the header alone. */
 struct vu_mig_data {
     uint32_t argsz;
     uint32_t size;
@@ -346,6 +404,11 @@ VU_STATIC_ASSERT(sizeof(struct vu_region_write_multi_entry) == 24, "write multi 
 VU_STATIC_ASSERT(sizeof(struct vu_region_write_multi) == 8, "write multi count is 8");
 VU_STATIC_ASSERT(sizeof(struct vu_device_feature) == 8, "DEVICE_FEATURE is 8 bytes");
 VU_STATIC_ASSERT(sizeof(struct vu_mig_data) == 8, "MIG_DATA is 8 bytes");
+VU_STATIC_ASSERT(sizeof(struct vu_feature_migration) == 8, "MIGRATION data is 8 bytes");
+VU_STATIC_ASSERT(sizeof(struct vu_feature_mig_state) == 8, "MIG_DEVICE_STATE data is 8 bytes");
+VU_STATIC_ASSERT(sizeof(struct vu_dma_logging_control) == 16, "logging control is 16 bytes");
+VU_STATIC_ASSERT(sizeof(struct vu_dma_logging_range) == 16, "logging range is 16 bytes");
+VU_STATIC_ASSERT(sizeof(struct vu_dma_logging_report) == 24, "logging report is 24 bytes");
 
 #ifdef __cplusplus
 }
