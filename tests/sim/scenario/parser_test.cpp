@@ -507,16 +507,16 @@ TEST(CliParser, OnlyTheFirstErrorIsReported) {
 TEST(CliParser, RandomTextNeverThrowsAndErrorsPointIntoTheLine) {
     // Words from the language and junk, glued at random: the parser answers
     // 0 or -EINVAL, and an error's column lies within its line (+1).
-    const char *words[] = {"write",   "read",       "poll",    "wait-irq",
-                           "fill",    "expect-mem", "delay",   "drain",
-                           "include", "bar0",       "bar7",    "cfg",
-                           "mem",     "0x10",       "4",       "8",
-                           "->",      "expect",     "mask",    "until",
-                           "within",  "every",      "pattern", "counter",
-                           "byte",    "random",     "equals",  "msix",
-                           "intx",    "\"",         "#",       "0xffffffffffffffff",
-                           "64K",     "_",          "0x",      "\t",
-                           "\r",      "\"a.rcs\"", "mask-irq", "switch-irq",
+    const char *words[] = {"write",   "read",       "poll",     "wait-irq",
+                           "fill",    "expect-mem", "delay",    "drain",
+                           "include", "bar0",       "bar7",     "cfg",
+                           "mem",     "0x10",       "4",        "8",
+                           "->",      "expect",     "mask",     "until",
+                           "within",  "every",      "pattern",  "counter",
+                           "byte",    "random",     "equals",   "msix",
+                           "intx",    "\"",         "#",        "0xffffffffffffffff",
+                           "64K",     "_",          "0x",       "\t",
+                           "\r",      "\"a.rcs\"",  "mask-irq", "switch-irq",
                            "none"};
     uint32_t seed = 12345;
     auto next = [&seed] {
