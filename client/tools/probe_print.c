@@ -266,6 +266,42 @@ static void print_irqs(struct probe *p, uint32_t num) {
     }
 }
 
+/* Migration v2 and dirty page logging (DEVICE_FEATURE). A server without
+ * them refuses the probe (libvfio-user and ours: EINVAL or ENOSYS), which
+ * is an answer, not a failed request; a refused GET after an accepted
+ * probe is one. */
+static void print_features(struct probe *p) {
+    int rc = vuc_feature_probe(p->ctx, VU_FEATURE_MIGRATION, VU_DEVICE_FEATURE_GET);
+    if (rc < 0) {
+        fprintf(p->out, "migration: not offered (%s)\n", strerror(-rc));
+        if (!vuc_connected(p->ctx) && failed(p, rc))
+            return;
+    } else {
+        uint64_t flags = 0;
+        uint32_t state = 0;
+        if ((rc = vuc_mig_get_flags(p->ctx, &flags)) < 0 ||
+            (rc = vuc_mig_get_state(p->ctx, &state)) < 0) {
+            fprintf(p->out, "migration: error %s\n", strerror(-rc));
+            if (failed(p, rc))
+                return;
+        } else {
+            fprintf(p->out, "migration: flags 0x%llx%s%s%s, device state %s\n",
+                    (unsigned long long)flags, (flags & VU_MIGRATION_STOP_COPY) ? " STOP_COPY" : "",
+                    (flags & VU_MIGRATION_P2P) ? " P2P" : "",
+                    (flags & VU_MIGRATION_PRE_COPY) ? " PRE_COPY" : "", vuc_mig_state_name(state));
+        }
+    }
+    rc = vuc_feature_probe(p->ctx, VU_FEATURE_DMA_LOGGING_START, VU_DEVICE_FEATURE_SET);
+    if (rc == 0)
+        rc = vuc_feature_probe(p->ctx, VU_FEATURE_DMA_LOGGING_REPORT, VU_DEVICE_FEATURE_GET);
+    if (rc == 0)
+        fprintf(p->out, "dirty page logging: offered (start, stop, report)\n");
+    else
+        fprintf(p->out, "dirty page logging: not offered (%s)\n", strerror(-rc));
+    if (rc < 0 && !vuc_connected(p->ctx))
+        failed(p, rc);
+}
+
 /* Violations that fail no request (a reply nobody asked for) still fail
  * the probe. */
 static void report_problem(struct probe *p) {
@@ -304,6 +340,8 @@ int vu_probe_print(struct vuc_ctx *ctx, FILE *out, FILE *err, const char *prog) 
         fprintf(out, "irqs:\n");
         print_irqs(&p, info.num_irqs);
     }
+    if (go_on && vuc_connected(ctx))
+        print_features(&p);
     report_problem(&p);
     if (p.failed)
         fprintf(err, "%s: %u request%s failed\n", prog, p.failed, p.failed == 1 ? "" : "s");
