@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client_internal.h"
+#include "vfio_user/mig_states.h"
 
 static const char *const state_names[VU_MIG_STATE_COUNT] = {
     [VU_MIG_STATE_ERROR] = "ERROR",       [VU_MIG_STATE_STOP] = "STOP",
@@ -23,36 +24,14 @@ const char *vuc_mig_state_name(uint32_t state) {
     return state < VU_MIG_STATE_COUNT ? state_names[state] : "?";
 }
 
-#define BIT(s) (1u << VU_MIG_STATE_##s)
-
-/* The direct arcs of linux/vfio.h: the base set (STOP_COPY), then those the
- * optional P2P and PRE_COPY flags add. Without P2P, STOP and RUNNING are
- * adjacent; with it, RUNNING_P2P sits between them. */
-static uint32_t arcs_from(uint32_t from, uint64_t flags) {
-    bool p2p = flags & VU_MIGRATION_P2P, pre = flags & VU_MIGRATION_PRE_COPY;
-    switch (from) {
-    case VU_MIG_STATE_STOP:
-        return BIT(STOP_COPY) | BIT(RESUMING) | (p2p ? BIT(RUNNING_P2P) : BIT(RUNNING));
-    case VU_MIG_STATE_RUNNING:
-        return (p2p ? BIT(RUNNING_P2P) : BIT(STOP)) | (pre ? BIT(PRE_COPY) : 0);
-    case VU_MIG_STATE_STOP_COPY:
-    case VU_MIG_STATE_RESUMING:
-        return BIT(STOP);
-    case VU_MIG_STATE_RUNNING_P2P:
-        return p2p ? BIT(RUNNING) | BIT(STOP) | (pre ? BIT(PRE_COPY_P2P) : 0) : 0;
-    case VU_MIG_STATE_PRE_COPY:
-        return pre ? BIT(RUNNING) | BIT(STOP_COPY) | (p2p ? BIT(PRE_COPY_P2P) : 0) : 0;
-    case VU_MIG_STATE_PRE_COPY_P2P:
-        return pre && p2p ? BIT(PRE_COPY) | BIT(RUNNING_P2P) | BIT(STOP_COPY) : 0;
-    default:
-        return 0; /* ERROR and unknown states have no way out but a reset */
-    }
+bool vuc_mig_arc_allowed(uint32_t from, uint32_t to, uint64_t mig_flags) {
+    if (to >= VU_MIG_STATE_COUNT)
+        return false;
+    return (vu_mig_arcs_from(from, mig_flags) >> to) & 1u;
 }
 
-bool vuc_mig_arc_allowed(uint32_t from, uint32_t to, uint64_t mig_flags) {
-    if (!(mig_flags & VU_MIGRATION_STOP_COPY) || to >= VU_MIG_STATE_COUNT)
-        return false;
-    return (arcs_from(from, mig_flags) >> to) & 1u;
+bool vuc_mig_state_reachable(uint32_t from, uint32_t to, uint64_t mig_flags) {
+    return vu_mig_next_step(from, to, mig_flags) != VU_MIG_STATE_ERROR;
 }
 
 int vuc_feature_call(struct vuc_ctx *ctx, uint32_t flags, const void *data, size_t data_len,
@@ -76,34 +55,6 @@ int vuc_feature_probe(struct vuc_ctx *ctx, uint32_t feature, uint32_t ops) {
         (ops & ~(VU_DEVICE_FEATURE_GET | VU_DEVICE_FEATURE_SET)) != 0)
         return -EINVAL;
     return vuc_feature_call(ctx, VU_DEVICE_FEATURE_PROBE | ops | feature, NULL, 0, 0, NULL);
-}
-
-/* linux/vfio.h: a SET may name any state its combination arcs reach. They
- * pass only through states without side effects (STOP, RUNNING,
- * RUNNING_P2P), and STOP_COPY -> PRE_COPY(_P2P) is blocked, since data
- * already handed over cannot be handed over again. */
-bool vuc_mig_state_reachable(uint32_t from, uint32_t to, uint64_t mig_flags) {
-    if (from >= VU_MIG_STATE_COUNT || to >= VU_MIG_STATE_COUNT ||
-        !(mig_flags & VU_MIGRATION_STOP_COPY) || from == VU_MIG_STATE_ERROR)
-        return false;
-    if (from == to)
-        return true;
-    if (from == VU_MIG_STATE_STOP_COPY &&
-        (to == VU_MIG_STATE_PRE_COPY || to == VU_MIG_STATE_PRE_COPY_P2P))
-        return false;
-    const uint32_t passable = BIT(STOP) | BIT(RUNNING) | BIT(RUNNING_P2P);
-    uint32_t seen = 1u << from, frontier = 1u << from;
-    while (frontier) {
-        uint32_t next = 0;
-        for (uint32_t st = 0; st < VU_MIG_STATE_COUNT; st++)
-            if ((frontier >> st) & 1u)
-                next |= arcs_from(st, mig_flags);
-        if ((next >> to) & 1u)
-            return true;
-        frontier = next & passable & ~seen;
-        seen |= next;
-    }
-    return false;
 }
 
 /* GET of a feature with 8 bytes of data (MIGRATION, MIG_DEVICE_STATE). */

@@ -115,6 +115,7 @@ int vus_h_device_reset(struct vus_ctx *ctx, struct vus_msg *msg) {
     ctx->intx_masked = false;
     ctx->intx_pending = false;
     pthread_mutex_unlock(&ctx->lock);
+    vus_migration_reset(ctx);
     if (ctx->reset_cb != NULL) {
         return ctx->reset_cb(ctx->reset_priv, VUS_RESET_DEVICE);
     }

@@ -17,8 +17,9 @@
 typedef int (*vus_handler)(struct vus_ctx *ctx, struct vus_msg *msg);
 
 /* Commands a client may send once VERSION is done. Anything else, including
- * VERSION again, REGION_WRITE_MULTI, DEVICE_FEATURE and migration, gets
- * EINVAL as libvfio-user answers it ("bad command N"). */
+ * VERSION again and REGION_WRITE_MULTI, gets EINVAL as libvfio-user answers
+ * it ("bad command N"); DEVICE_FEATURE and MIG_DATA_* get EINVAL from their
+ * handlers when the device set up no migration. */
 static const vus_handler handlers[VU_CMD_MAX] = {
     [VU_CMD_DMA_MAP] = vus_h_dma_map,
     [VU_CMD_DMA_UNMAP] = vus_h_dma_unmap,
@@ -30,6 +31,9 @@ static const vus_handler handlers[VU_CMD_MAX] = {
     [VU_CMD_REGION_READ] = vus_h_region_access,
     [VU_CMD_REGION_WRITE] = vus_h_region_access,
     [VU_CMD_DEVICE_RESET] = vus_h_device_reset,
+    [VU_CMD_DEVICE_FEATURE] = vus_h_device_feature,
+    [VU_CMD_MIG_DATA_READ] = vus_h_mig_data_read,
+    [VU_CMD_MIG_DATA_WRITE] = vus_h_mig_data_write,
 };
 
 bool vus_valid_header(const struct vus_ctx *ctx, const struct vu_hdr *h) {
@@ -70,6 +74,7 @@ void vus_disconnect(struct vus_ctx *ctx) {
     vus_irq_reset(ctx);
     pthread_mutex_unlock(&ctx->lock);
     pthread_mutex_unlock(&ctx->dma_lock);
+    vus_migration_reset(ctx);
     if (ctx->reset_cb != NULL) {
         ctx->reset_cb(ctx->reset_priv, VUS_RESET_LOST_CONN);
     }

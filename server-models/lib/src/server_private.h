@@ -160,6 +160,11 @@ struct vus_ctx {
 
     vus_reset_cb reset_cb;
     void *reset_priv;
+    /* Migration v2 (server_migration.c); mig_flags 0: not offered. */
+    uint64_t mig_flags;
+    struct vus_migration_ops mig_ops;
+    void *mig_priv;
+    enum vu_mig_state mig_state;
 };
 
 /* Logging (stderr, prefixed with the context's name). */
@@ -211,6 +216,10 @@ int vus_h_device_get_info(struct vus_ctx *ctx, struct vus_msg *msg);
 int vus_h_region_info(struct vus_ctx *ctx, struct vus_msg *msg);
 int vus_h_region_io_fds(struct vus_ctx *ctx, struct vus_msg *msg);
 int vus_h_device_reset(struct vus_ctx *ctx, struct vus_msg *msg);
+int vus_h_device_feature(struct vus_ctx *ctx, struct vus_msg *msg);
+int vus_h_mig_data_read(struct vus_ctx *ctx, struct vus_msg *msg);
+int vus_h_mig_data_write(struct vus_ctx *ctx, struct vus_msg *msg);
+void vus_migration_reset(struct vus_ctx *ctx);
 
 /* server_mmap.c: mmap-able BAR areas in DEVICE_GET_REGION_INFO */
 size_t vus_mmap_caps_size(const struct vus_region *r);

@@ -205,6 +205,27 @@ enum vus_reset_reason {
 typedef int (*vus_reset_cb)(void *priv, enum vus_reset_reason why);
 void vus_set_reset_cb(struct vus_ctx *ctx, vus_reset_cb cb, void *priv);
 
+/* Migration v2 (DEVICE_FEATURE MIGRATION and MIG_DEVICE_STATE, MIG_DATA_READ
+ * and MIG_DATA_WRITE), as libvfio-user offers it. The library keeps the
+ * device state, checks each SET against VFIO's state machine
+ * (vfio_user/mig_states.h) and walks a combination transition one direct arc
+ * at a time, calling transition() for each; an error from it leaves the
+ * device in the state it reached and fails the SET with that errno.
+ * read_data() gives the device's data in PRE_COPY and STOP_COPY (bytes
+ * written, 0 at the end), write_data() takes it in RESUMING (bytes taken).
+ * MIG_DATA_* in another state is EINVAL. A device starts RUNNING; DEVICE_RESET
+ * and a lost client bring it back to RUNNING without a transition() call. */
+struct vus_migration_ops {
+    int (*transition)(void *priv, enum vu_mig_state from, enum vu_mig_state to);
+    ssize_t (*read_data)(void *priv, void *buf, size_t len);
+    ssize_t (*write_data)(void *priv, const void *buf, size_t len);
+};
+/* flags: VU_MIGRATION_* (STOP_COPY required). -EINVAL for bad flags or ops
+ * without all three callbacks; -EBUSY after vus_realize(). */
+int vus_setup_migration(struct vus_ctx *ctx, uint64_t flags, const struct vus_migration_ops *ops,
+                        void *priv);
+enum vu_mig_state vus_migration_state(const struct vus_ctx *ctx);
+
 /* Builds config space and starts listening. */
 int vus_realize(struct vus_ctx *ctx);
 
