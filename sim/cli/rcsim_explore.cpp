@@ -265,6 +265,17 @@ int make_spec(const char *cmd, const SchedOptions &o, RunSpec *spec) {
         std::fprintf(stderr, "rcsim %s: %s\n", cmd, err.c_str());
         return 2;
     }
+    // Scheduled runs fork from one harness with the default window (an fd
+    // window would be one memfd their runs share): a declaration would not
+    // take effect, so it is refused rather than ignored.
+    for (const Statement &s : spec->program.statements)
+        if (s.op == Op::DmaWindow) {
+            std::fprintf(stderr,
+                         "rcsim %s: %s:%u: '%s': scheduled runs map the default window only; "
+                         "declared windows are for rcsim run without --schedule\n",
+                         cmd, s.loc.file.c_str(), s.loc.line, s.source.c_str());
+            return 2;
+        }
     spec->socket = o.socket;
     if (!o.server.empty() && split_command_line(o.server, &spec->server_argv, &err) < 0) {
         std::fprintf(stderr, "rcsim %s: --server: %s\n", cmd, err.c_str());

@@ -116,6 +116,7 @@ ScenarioRunner::Step ScenarioRunner::step_for(Op op) {
         {Op::MaskIrq, &ScenarioRunner::do_mask_irq},
         {Op::UnmaskIrq, &ScenarioRunner::do_unmask_irq},
         {Op::SwitchIrq, &ScenarioRunner::do_switch_irq},
+        {Op::DmaWindow, &ScenarioRunner::do_dma_window},
     };
     for (const auto &e : table)
         if (e.op == op)
@@ -532,6 +533,11 @@ bool ScenarioRunner::do_unmask_irq(const Statement &s, std::string *why) {
 
 bool ScenarioRunner::do_switch_irq(const Statement &s, std::string *why) {
     return h_.irq_switch(irq_mode(s.irq), kEndDrainCycles, why) == 0;
+}
+
+// Applied at set-up (scenario_session.cpp): nothing left to do here.
+bool ScenarioRunner::do_dma_window(const Statement &, std::string *) {
+    return true;
 }
 
 } // namespace rcsim

@@ -83,6 +83,7 @@ class ScenarioRunner {
     bool do_mask_irq(const Statement &s, std::string *why);
     bool do_unmask_irq(const Statement &s, std::string *why);
     bool do_switch_irq(const Statement &s, std::string *why);
+    bool do_dma_window(const Statement &s, std::string *why);
 
     Access access_read(const Statement &s);
     bool outcome_misfits(const Statement &s, std::string *why) const;

@@ -1,5 +1,6 @@
 #include "scenario_session.hpp"
 
+#include "run_settings.hpp"
 #include "run_verdict.hpp"
 #include "scenario_parser.hpp"
 #include "scenario_runner.hpp"
@@ -151,6 +152,32 @@ class Session {
         return 0;
     }
 
+    // The scenario's `dma-window` declarations replace the default window;
+    // with --dma-window as well, which one was meant is unclear: refused.
+    int windows_from_scenario(std::vector<MemWindow> *out, std::string *err) {
+        std::vector<MemWindow> declared;
+        for (const Statement &s : prog_.statements) {
+            if (s.op != Op::DmaWindow)
+                continue;
+            const std::string at = s.loc.file + ":" + std::to_string(s.loc.line) + ": ";
+            if (!opt_.dma_windows.empty()) {
+                *err = at + "the scenario declares its DMA windows; --dma-window too: give them "
+                            "in one place";
+                return -1;
+            }
+            MemWindow w;
+            const std::string why = parse_dma_window(s.window, &w);
+            if (!why.empty()) {
+                *err = at + "dma-window " + s.window + ": " + why;
+                return -1;
+            }
+            declared.push_back(w);
+        }
+        if (!declared.empty())
+            *out = declared;
+        return 0;
+    }
+
     int set_up(std::string *err) {
         HarnessConfig cfg;
         cfg.fst_path = opt_.wave;
@@ -161,6 +188,8 @@ class Session {
         cfg.io_window_size = opt_.io_window_size;
         cfg.client_style = opt_.client;
         cfg.bar_access = opt_.bar_access;
+        if (windows_from_scenario(&cfg.dma_windows, err) < 0)
+            return -1;
         if (!opt_.dma_windows.empty())
             cfg.dma_windows = opt_.dma_windows;
         if (Harness::create(cfg, &h_, err) < 0) {

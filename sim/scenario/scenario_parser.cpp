@@ -468,6 +468,14 @@ void parse_window(Cursor &c, Statement &s) {
     s.window = t.text;
 }
 
+// dma-window BASE+SIZE:PERM[:fd]:NAME: one word, as on the command line.
+void parse_dma_window_decl(Cursor &c, Statement &s) {
+    const Token &t = c.take("DMA window (BASE+SIZE:PERM[:fd]:NAME, as --dma-window takes it)");
+    if (t.quoted)
+        throw Failure{t.col, "a DMA window is a word, not a string"};
+    s.window = t.text;
+}
+
 struct Handler {
     const char *word;
     Op op;
@@ -490,6 +498,7 @@ const Handler kHandlers[] = {
     {"mask-irq", Op::MaskIrq, parse_irq_vector},
     {"unmask-irq", Op::UnmaskIrq, parse_irq_vector},
     {"switch-irq", Op::SwitchIrq, parse_switch_irq},
+    {"dma-window", Op::DmaWindow, parse_dma_window_decl},
 };
 
 std::string dir_of(const std::string &file) {
@@ -565,7 +574,7 @@ class Parser {
                         "unknown statement '" + tokens[0].text +
                             "' (write, read, poll, wait-irq, fill, expect-mem, delay, drain, "
                             "expect-dma-refused, reset, dma-unmap, dma-map, mask-irq, unmask-irq, "
-                            "switch-irq, include)");
+                            "switch-irq, dma-window, include)");
         s.op = h->op;
         Cursor c(tokens, comment_col ? comment_col - 1 : line.size());
         c.take("statement");
@@ -577,6 +586,13 @@ class Parser {
         }
         if (!within_bounds(s, file, n, tokens[0].col))
             return false;
+        // Windows are mapped at connect, before the first statement runs: a
+        // declaration after one would read as if it took effect there.
+        if (s.op == Op::DmaWindow && !out_->statements.empty() &&
+            out_->statements.back().op != Op::DmaWindow)
+            return fail(file, n, tokens[0].col,
+                        "dma-window declares a window mapped at connect: it must come before "
+                        "the first other statement");
         out_->statements.push_back(std::move(s));
         return true;
     }

@@ -78,7 +78,8 @@ enum class Op {
     DmaMap,
     MaskIrq,
     UnmaskIrq,
-    SwitchIrq
+    SwitchIrq,
+    DmaWindow
 };
 
 struct Statement {
@@ -104,7 +105,9 @@ struct Statement {
     // reset: `reset flr` (a Function Level Reset through config space)
     // rather than DEVICE_RESET
     bool flr = false;
-    // dma-unmap / dma-map: the DMA window's name (HarnessConfig::dma_windows)
+    // dma-unmap / dma-map: the DMA window's name (HarnessConfig::dma_windows);
+    // dma-window: the window's spec as `rcsim run --dma-window` takes it
+    // (checked where the windows are set up, sim/run/)
     std::string window;
     // expect-dma-refused: DMA commands refused since the last such statement
     uint64_t count = 0;

@@ -420,3 +420,61 @@ TEST(CliIrqSetup, SwitchSendsSetIrqsThroughTheBridge) {
     // commands and their three replies.
     EXPECT_EQ(count_of(t, "\"cmd\":\"SET_IRQS\""), 6u) << t;
 }
+
+// ---- DMA windows declared by the scenario (SCENARIOS.md, `dma-window`)
+
+// The whole window shared as a memfd, declared in the scenario instead of
+// on the command line: dmacopy reads its descriptor and copies through the
+// mapping, so no DMA_READ/DMA_WRITE message goes out, and the data arrives.
+TEST(CliDmaWindow, ScenarioDeclaresAnFdWindow) {
+    TempDir d;
+    const std::string scen =
+        d.write("w.rcs", "dma-window 0x10000000+0x400000:rw:fd:dma0\n"
+                         "include \"" +
+                             kScenarios + "/common/dmacopy_regs.rcs\"\n" + kIrqRing +
+                             "write bar0 0x10 4 1\n"
+                             "wait-irq msix 0 within 1000000\n"
+                             "expect-mem 0x10200000 256 pattern byte 0x11\n");
+    const std::string trace = d.path + "/t.jsonl";
+    const auto r = run(kModels + "/dmacopy", scen, {"--trace", trace});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "DMA_READ 0 / DMA_WRITE 0")) << r.out;
+    const std::string t = slurp(trace);
+    EXPECT_EQ(count_of(t, "\"cmd\":\"DMA_READ\""), 0u);
+    EXPECT_EQ(count_of(t, "\"dir\":\"c2s\",\"cmd\":\"DMA_MAP\""), 1u) << t;
+}
+
+TEST(CliDmaWindow, DeclaredAndGivenOnTheCommandLineIsAnError) {
+    TempDir d;
+    const std::string scen = d.write("w.rcs", "dma-window 0x10000000+0x10000:rw:dma0\n"
+                                              "read cfg 0x00 2\n");
+    const auto r = run(kModels + "/regs", scen, {"--dma-window", "0x20000000+0x10000:rw:dma1"});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "w.rcs:1: the scenario declares its DMA windows; --dma-window "
+                                "too: give them in one place"))
+        << r.err;
+}
+
+TEST(CliDmaWindow, BadDeclarationNamesItsLine) {
+    TempDir d;
+    const std::string scen = d.write("w.rcs", "dma-window 0x10000000+0x10000:rw:dma0\n"
+                                              "dma-window 0x20000000:rw:dma1\n"
+                                              "read cfg 0x00 2\n");
+    const auto r = run(kModels + "/regs", scen);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "w.rcs:2: dma-window 0x20000000:rw:dma1: ")) << r.err;
+}
+
+// Scheduled runs fork from one harness with the default window: a
+// declaration is refused, not silently ignored.
+TEST(CliDmaWindow, ExploreRefusesADeclaration) {
+    TempDir d;
+    const std::string scen = d.write("w.rcs", "dma-window 0x10000000+0x10000:rw:dma0\n"
+                                              "read cfg 0x00 2\n");
+    const auto r = run_command(
+        {kRcsim, "explore", "--server", kModels + "/regs", "--scenario", scen, "--runs", "1"});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "w.rcs:1: 'dma-window 0x10000000+0x10000:rw:dma0': scheduled runs "
+                                "map the default window only"))
+        << r.err;
+}

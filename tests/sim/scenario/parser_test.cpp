@@ -243,7 +243,28 @@ TEST(CliParser, IrqSetUpErrors) {
                     "unknown interrupt kind 'msi-x' (msix, msi, intx or none)");
     EXPECT_ERROR_AT("switch-irq msi 0", 1, 16, "unexpected '0'");
     EXPECT_ERROR_AT("wait-irq none 0 within 1", 1, 10, "unknown interrupt kind 'none'");
-    EXPECT_ERROR_AT("mask", 1, 1, "mask-irq, unmask-irq, switch-irq, include");
+    EXPECT_ERROR_AT("mask", 1, 1, "mask-irq, unmask-irq, switch-irq, dma-window, include");
+}
+
+TEST(CliParser, DmaWindowDeclarations) {
+    const Program p = parse_ok("dma-window 0x10000000+0x10000:rw:dma0   # by messages\n"
+                               "dma-window 0x20000000+0x10000:rw:fd:shm\n"
+                               "read cfg 0x00 2\n");
+    ASSERT_EQ(p.statements.size(), 3u);
+    EXPECT_EQ(p.statements[0].op, Op::DmaWindow);
+    EXPECT_EQ(p.statements[0].window, "0x10000000+0x10000:rw:dma0");
+    EXPECT_EQ(p.statements[1].window, "0x20000000+0x10000:rw:fd:shm");
+    EXPECT_STREQ(rcsim::to_string(Op::DmaWindow), "dma-window");
+}
+
+TEST(CliParser, DmaWindowErrors) {
+    EXPECT_ERROR_AT("read cfg 0x00 2\ndma-window 0x0+0x1000:rw:a", 2, 1,
+                    "dma-window declares a window mapped at connect: it must come before the "
+                    "first other statement");
+    EXPECT_ERROR_AT("dma-window", 1, 11, "missing DMA window");
+    EXPECT_ERROR_AT("dma-window \"0x0+0x1000:rw:a\"", 1, 12,
+                    "a DMA window is a word, not a string");
+    EXPECT_ERROR_AT("dma-window 0x0+0x1000:rw:a b", 1, 28, "unexpected 'b'");
 }
 
 TEST(CliParser, PollWithMaskBoundAndInterval) {
