@@ -238,6 +238,33 @@ void TraceWriter::on_message(enum vuc_sock sock, bool from_client, const struct 
     }
 }
 
+// ------------------------------------------------------------ enumeration
+
+namespace {
+const char *bar_kind(const Bar &b) {
+    if (b.io)
+        return "io";
+    if (b.is64)
+        return b.prefetchable ? "mem64-prefetchable" : "mem64";
+    return b.prefetchable ? "mem32-prefetchable" : "mem32";
+}
+} // namespace
+
+void TraceWriter::on_enumerated(const Enumeration &e) {
+    auto record = [this](const std::string &name, const char *kind, const Bar &b) {
+        JsonLine j;
+        j.str("bar", name).str("type", kind).hex("base", b.base).hex("size", b.size);
+        std::string line = stamp("bar");
+        line += "," + j.done().substr(1);
+        write_line(line);
+    };
+    for (unsigned i = 0; i < e.bars.size(); ++i)
+        if (e.bars[i].present)
+            record("bar" + std::to_string(i), bar_kind(e.bars[i]), e.bars[i]);
+    if (e.rom.present)
+        record("rom", "rom", e.rom);
+}
+
 // ------------------------------------------------------------ mapped areas
 
 // A load or store the bridge served from a mapped BAR area: no message

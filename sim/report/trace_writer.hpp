@@ -30,6 +30,7 @@
 namespace rcsim {
 
 class Harness;
+struct Enumeration;
 
 struct TraceCounters {
     uint64_t records = 0; // lines written, header included
@@ -71,6 +72,10 @@ class TraceWriter : public HarnessObserver {
     void on_decision(const Decision &d) override;
     void on_mapped_access(bool is_write, unsigned bar, uint64_t offset, const uint8_t *bytes,
                           size_t len) override;
+    // One `bar` record per BAR enumeration assigned (and the ROM): its kind
+    // (io, mem32, mem64, prefetchable), base and size, so a reader of the
+    // trace knows what the addresses of the TLPs that follow decode to.
+    void on_enumerated(const Enumeration &e);
 
   private:
     TraceWriter(FILE *f, std::string path);

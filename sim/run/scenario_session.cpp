@@ -225,6 +225,8 @@ class Session {
             return fail_with_report("cannot reach or set up the server: ", err);
         if (h_->enumerate(err) < 0)
             return fail_with_report("enumeration failed: ", err);
+        if (trace_)
+            trace_->on_enumerated(h_->enumeration());
         for (const std::string &n : h_->enumeration().notes)
             std::fprintf(stderr, "note: %s\n", n.c_str());
         return 0;

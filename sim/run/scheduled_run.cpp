@@ -143,6 +143,8 @@ RunReport scheduled_run(Harness &h, const RunSpec &spec, const std::string &poli
         r.failure_class = "setup: " + err.substr(0, err.find('\n'));
         r.details = err + "\n" + h.failure_report();
     } else {
+        if (trace)
+            trace->on_enumerated(h.enumeration());
         run_program(h, spec, r);
     }
     const Sha256 decisions = h.decision_digest(); // shutdown's decisions are not the run's

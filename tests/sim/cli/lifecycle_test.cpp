@@ -478,3 +478,30 @@ TEST(CliDmaWindow, ExploreRefusesADeclaration) {
                                 "map the default window only"))
         << r.err;
 }
+
+// ---- The BAR map in the trace
+
+// One `bar` record per assigned BAR, with its kind: gpio's I/O BAR2 at the
+// I/O window's base; wide's 32-bit BAR0 at the memory window's base, its
+// 4 GiB prefetchable BAR2 at the prefetchable window's, its 2 KiB ROM after
+// BAR0 (server-models/README.md, sim/harness/README.md).
+TEST(CliTrace, BarRecordsNameEachBarsKind) {
+    TempDir d;
+    const std::string gt = d.path + "/g.jsonl", wt = d.path + "/w.jsonl";
+    auto r = run(kModels + "/gpio", kScenarios + "/gpio_io.rcs", {"--trace", gt});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::string g = slurp(gt);
+    EXPECT_EQ(count_of(g, "\"kind\":\"bar\""), 1u) << g;
+    EXPECT_TRUE(
+        contains(g, "\"bar\":\"bar2\",\"type\":\"io\",\"base\":\"0x1000\",\"size\":\"0x100\""));
+    r = run(kModels + "/wide", kScenarios + "/wide.rcs", {"--trace", wt});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::string w = slurp(wt);
+    EXPECT_EQ(count_of(w, "\"kind\":\"bar\""), 3u);
+    EXPECT_TRUE(contains(
+        w, "\"bar\":\"bar0\",\"type\":\"mem32\",\"base\":\"0xe0000000\",\"size\":\"0x1000\""));
+    EXPECT_TRUE(contains(w, "\"bar\":\"bar2\",\"type\":\"mem64-prefetchable\",\"base\":"
+                            "\"0x800000000\",\"size\":\"0x100000000\""));
+    EXPECT_TRUE(
+        contains(w, "\"bar\":\"rom\",\"type\":\"rom\",\"base\":\"0xe0001000\",\"size\":\"0x800\""));
+}
