@@ -98,6 +98,34 @@ void Bridge::dispatch(const tlp::Tlp &t) {
     }
 }
 
+BridgeCounters &BridgeCounters::operator+=(const BridgeCounters &o) {
+    mmio_reads += o.mmio_reads;
+    mmio_writes += o.mmio_writes;
+    cfg_reads += o.cfg_reads;
+    cfg_writes += o.cfg_writes;
+    io_reads += o.io_reads;
+    io_writes += o.io_writes;
+    mapped_reads += o.mapped_reads;
+    mapped_writes += o.mapped_writes;
+    ur_completions += o.ur_completions;
+    ca_completions += o.ca_completions;
+    mmio_write_errors += o.mmio_write_errors;
+    mmio_write_refusals_expected += o.mmio_write_refusals_expected;
+    rom_writes_dropped += o.rom_writes_dropped;
+    unexpected_tlps += o.unexpected_tlps;
+    dma_reads += o.dma_reads;
+    dma_writes += o.dma_writes;
+    dma_errors += o.dma_errors;
+    dma_bytes_read += o.dma_bytes_read;
+    dma_bytes_written += o.dma_bytes_written;
+    irqs_injected += o.irqs_injected;
+    intx_acks += o.intx_acks;
+    abandoned += o.abandoned;
+    protocol_events += o.protocol_events;
+    set_aside += o.set_aside;
+    return *this;
+}
+
 void Bridge::inject(const tlp::Tlp &t) {
     RxEntry e;
     e.beats = tlp::to_beats(t, lanes_ * 32);
@@ -130,7 +158,8 @@ void Bridge::complete(vuc_id id) {
     if (vuc_get_result(ctx_, id, &r) < 0)
         r.status = -EIO;
     if (p.kind == Kind::AwaitedCmd)
-        command_results_[id] = r.status;
+        command_results_[id] = {r.status, r.data ? std::vector<uint8_t>(r.data, r.data + r.data_len)
+                                                 : std::vector<uint8_t>{}};
     else
         finish(p, r);
     vuc_release(ctx_, id);

@@ -62,6 +62,9 @@ struct BridgeCounters {
     // "protocol error" (failure_category.hpp).
     uint64_t protocol_events = 0;
     uint64_t set_aside = 0; // DMA commands the sync client set aside
+    // Field by field (a migration's destination bridge counts on from the
+    // source's).
+    BridgeCounters &operator+=(const BridgeCounters &o);
 };
 
 struct IrqSignal {
@@ -195,7 +198,9 @@ class Bridge : public EdgeSink {
     // failure. 0 or the negative errno of the send.
     int submit_awaited(const vuc_request &req, const std::string &what, vuc_id *id);
     // The reply's status (0 or a negative errno) once it came; false before.
-    bool take_command_result(vuc_id id, int *status);
+    // `data`, when given, gets the reply's decoded data (vuc_result::data:
+    // a DEVICE_FEATURE's feature data, a MIG_DATA_READ's bytes).
+    bool take_command_result(vuc_id id, int *status, std::vector<uint8_t> *data = nullptr);
     // DWs of MemWr TLPs taken from the root port so far (held or sent on).
     uint64_t posted_dws_taken() const { return posted_dws_taken_; }
 
@@ -306,7 +311,11 @@ class Bridge : public EdgeSink {
     BridgeCounters counters_;
     FailureNotes failures_;
     std::vector<uint64_t> expected_refusals_; // first-byte addresses
-    std::map<vuc_id, int> command_results_;   // of AwaitedCmd, until taken
+    struct CommandResult {
+        int status;
+        std::vector<uint8_t> data;
+    };
+    std::map<vuc_id, CommandResult> command_results_; // of AwaitedCmd, until taken
     uint64_t posted_dws_taken_ = 0;
     bool refusal_expected(const tlp::Tlp &t);
 

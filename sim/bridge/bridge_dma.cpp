@@ -193,11 +193,13 @@ int Bridge::submit_awaited(const vuc_request &req, const std::string &what, vuc_
     return 0;
 }
 
-bool Bridge::take_command_result(vuc_id id, int *status) {
+bool Bridge::take_command_result(vuc_id id, int *status, std::vector<uint8_t> *data) {
     const auto it = command_results_.find(id);
     if (it == command_results_.end())
         return false;
-    *status = it->second;
+    *status = it->second.status;
+    if (data)
+        *data = std::move(it->second.data);
     command_results_.erase(it);
     return true;
 }

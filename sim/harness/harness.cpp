@@ -158,13 +158,14 @@ HarnessCounters Harness::counters() const {
     HarnessCounters c;
     c.cycles = top_->cycles();
     c.edges = top_->edges();
+    c.bridge = carried_;
     if (bridge_)
-        c.bridge = bridge_->counters();
+        c.bridge += bridge_->counters();
     if (admission_)
         c.admission = admission_->counters();
     c.rtl = top_->last_out();
     c.irqs_seen = driver_.msi_events().size();
-    c.dma_refused = refusals_ ? refusals_->total() : 0;
+    c.dma_refused = carried_refused_ + (refusals_ ? refusals_->total() : 0);
     return c;
 }
 

@@ -279,6 +279,49 @@ class Harness : private EdgeSink {
     // The scenario the next log pins (path and SHA-256 in its header).
     void set_log_scenario(const std::string &path) { log_scenario_ = path; }
 
+    // ---- live migration's handover (harness_handover.cpp; the procedure
+    // is sim/migrate/'s)
+    // Sends `req` through the bridge and admission as the lifecycle calls
+    // do (host_command) and hands back the reply's data (a DEVICE_FEATURE's
+    // feature data, a MIG_DATA_READ's bytes). The same returns.
+    int host_call(const vuc_request &req, const std::string &what, uint64_t max_cycles,
+                  std::vector<uint8_t> *reply, std::string *error);
+    // A second server started and connected (VERSION negotiated), not on
+    // the link: a migration's destination, driven with the client's
+    // blocking calls until adopt(). Stopped and reaped when dropped.
+    struct Standby {
+        std::unique_ptr<ServerProcess> process;
+        std::string socket_dir, socket_path;
+        vuc_ctx *ctx = nullptr;
+        Standby() = default;
+        Standby(Standby &&o) noexcept;
+        Standby &operator=(Standby &&) = delete;
+        ~Standby();
+    };
+    int start_standby(const std::vector<std::string> &argv, Standby *out, std::string *error);
+    // The attached server's command line with its socket path as "{socket}"
+    // (empty when rcsim did not start it): what starts a second one.
+    std::vector<std::string> server_argv_template() const;
+    // The config space a driver programmed, read from the device so that
+    // adopt() can write it into the next one (BARs and the IRQ set-up come
+    // from enumeration()).
+    struct SavedConfig {
+        uint16_t command = 0;
+        uint8_t interrupt_line = 0;
+        uint16_t device_control = 0; // PCIe capability + 8 (0 without one)
+    };
+    int save_config(SavedConfig *out, std::string *error);
+    // Migration's switch-over: the attached server's connection closed and
+    // its process stopped and reaped; host memory replaced by `memory`
+    // (the destination's, same windows); the standby attached in its place
+    // (DMA windows from the new memory, BAR areas mapped, a bridge,
+    // admission going on with this run's decisions and log) and, through
+    // the link, its config space restored: BARs and ROM as enumerated,
+    // `saved`, the IRQ set-up with fresh eventfds (per-vector masks are
+    // not carried). 0 or a negative errno with `error` set.
+    int adopt(Standby &&s, std::unique_ptr<HostMemory> memory, const SavedConfig &saved,
+              uint64_t max_cycles, std::string *error);
+
   private:
     explicit Harness(const HarnessConfig &cfg);
     void on_edge(const RtlOut &out, RtlIn &in) override;
@@ -291,6 +334,16 @@ class Harness : private EdgeSink {
                             unsigned *lead);
     static HostRequest block_request(HostOp op, uint64_t addr, size_t len, const uint8_t *data);
     int open_log(std::string *error);
+    int launch_server(const std::vector<std::string> &argv, std::unique_ptr<ServerProcess> *proc,
+                      std::string *dir, std::string *path, std::string *error);
+    int open_client(const std::string &socket_path, vuc_ctx **out, std::string *error);
+    int attach(std::string *error);
+    void go_live();
+    void keep_failures();
+    std::unique_ptr<Admission> detach();
+    int restore_config(const SavedConfig &saved, uint64_t max_cycles, std::string *error);
+    int arm_irqs(IrqMode kind, unsigned vectors, uint64_t max_cycles, std::string *error);
+    void forget_pending_irqs(unsigned vectors);
     int map_bar_areas(std::string *error);
     int host_command(const vuc_request &req, const std::string &what, uint64_t max_cycles,
                      std::string *error);
@@ -337,6 +390,10 @@ class Harness : private EdgeSink {
     uint64_t intx_consumed_ = 0;
     std::vector<std::string> failures_;
     std::unique_ptr<DmaRefusals> refusals_;
+    // What the bridges and refusal counters of servers detached by a
+    // migration counted (counters() adds the attached one's).
+    BridgeCounters carried_;
+    uint64_t carried_refused_ = 0;
     static void refused_thunk(void *opaque, const vuc_dma_refusal *r);
 };
 

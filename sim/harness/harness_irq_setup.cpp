@@ -183,6 +183,15 @@ int Harness::irq_switch(IrqMode kind, uint64_t max_cycles, std::string *error) {
         rc = cfg_update(kCommand, 2, 0, kIntxDisable, "Command", error);
     if (rc < 0)
         return rc;
+    if ((rc = arm_irqs(kind, vectors, max_cycles, error)) == 0)
+        forget_pending_irqs(vectors);
+    return rc;
+}
+
+// Fresh eventfds for `vectors` IRQs of `kind`, sent by SET_IRQS and given
+// to the bridge.
+int Harness::arm_irqs(IrqMode kind, unsigned vectors, uint64_t max_cycles, std::string *error) {
+    int rc = 0;
     std::vector<int> fds;
     for (unsigned v = 0; v < vectors; ++v) {
         const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -202,12 +211,16 @@ int Harness::irq_switch(IrqMode kind, uint64_t max_cycles, std::string *error) {
     bridge_->adopt_irqs(kind, std::move(fds));
     enum_.irq_mode = kind;
     enum_.irq_vectors = vectors;
+    return 0;
+}
+
+// Interrupts of the old set-up not yet waited for are dropped.
+void Harness::forget_pending_irqs(unsigned vectors) {
     irq_consumed_.assign(vectors, 0);
     for (const MsiEvent &e : driver_.msi_events())
         if (e.addr == cfg_.msi_address && e.data >= kMsiDataBase && e.data < kMsiDataBase + vectors)
             ++irq_consumed_[e.data - kMsiDataBase];
     intx_consumed_ = driver_.intx_rises(0);
-    return 0;
 }
 
 int Harness::irq_disable(uint64_t max_cycles, std::string *error) {

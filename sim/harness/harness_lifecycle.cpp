@@ -24,6 +24,11 @@ void Harness::flush_posted(uint64_t max_cycles) {
 
 int Harness::host_command(const vuc_request &req, const std::string &what, uint64_t max_cycles,
                           std::string *error) {
+    return host_call(req, what, max_cycles, nullptr, error);
+}
+
+int Harness::host_call(const vuc_request &req, const std::string &what, uint64_t max_cycles,
+                       std::vector<uint8_t> *reply, std::string *error) {
     if (!bridge_) {
         *error = "not connected to a server";
         return -ENOTCONN;
@@ -40,7 +45,7 @@ int Harness::host_command(const vuc_request &req, const std::string &what, uint6
     advance(
         [&] {
             if (!got)
-                got = bridge_->take_command_result(id, &status);
+                got = bridge_->take_command_result(id, &status, reply);
             return got;
         },
         max_cycles);

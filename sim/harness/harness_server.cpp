@@ -21,43 +21,53 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
         *error = "a server is already attached";
         return -EISCONN;
     }
+    int rc = launch_server(argv, &server_, &socket_dir_, &socket_path_, error);
+    if (rc < 0)
+        return rc;
+    return connect(socket_path_, error);
+}
+
+// A private directory for the socket, the argv with "{socket}" replaced (or
+// "--socket PATH" appended), the process started and listening.
+int Harness::launch_server(const std::vector<std::string> &argv,
+                           std::unique_ptr<ServerProcess> *proc, std::string *dir,
+                           std::string *path, std::string *error) {
     const char *tmp = getenv("TMPDIR");
     std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/rcsim-harness-XXXXXX";
     if (!mkdtemp(&tmpl[0])) {
         *error = "mkdtemp " + tmpl + ": " + strerror(errno);
         return -errno;
     }
-    socket_dir_ = tmpl;
-    cleanup_register(CleanupKind::Dir, 0, socket_dir_);
-    socket_path_ = socket_dir_ + "/device.sock";
+    *dir = tmpl;
+    cleanup_register(CleanupKind::Dir, 0, *dir);
+    *path = *dir + "/device.sock";
     ServerSpec spec;
     bool placed = false;
     for (const std::string &a : argv) {
         std::string arg = a;
         const size_t pos = arg.find("{socket}");
         if (pos != std::string::npos) {
-            arg.replace(pos, 8, socket_path_);
+            arg.replace(pos, 8, *path);
             placed = true;
         }
         spec.argv.push_back(arg);
     }
     if (!placed) {
         spec.argv.push_back("--socket");
-        spec.argv.push_back(socket_path_);
+        spec.argv.push_back(*path);
     }
     // Output goes to an anonymous memfd (ServerProcess's default): it
     // outlives the stopped server for the failure report, not the run.
-    int rc = ServerProcess::start(spec, &server_, error);
+    int rc = ServerProcess::start(spec, proc, error);
     if (rc < 0)
         return rc;
-    rc = server_->wait_listening(socket_path_, cfg_.server_start_timeout, error);
-    if (rc < 0)
-        return rc;
-    return connect(socket_path_, error);
+    return (*proc)->wait_listening(*path, cfg_.server_start_timeout, error);
 }
 
 void Harness::refused_thunk(void *opaque, const vuc_dma_refusal *r) {
-    static_cast<Harness *>(opaque)->refusals_->record(*r);
+    auto *h = static_cast<Harness *>(opaque);
+    if (h->refusals_)
+        h->refusals_->record(*r);
 }
 
 // Every message sent marks the server as possibly busy (the next admission
@@ -84,29 +94,40 @@ void Harness::trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
         h->sent_hook_(hdr->cmd);
 }
 
-int Harness::connect(const std::string &socket_path, std::string *error) {
+// A client connected to `socket_path` with VERSION negotiated; the trace
+// and the refusal handler hooked in from VERSION on.
+int Harness::open_client(const std::string &socket_path, vuc_ctx **out, std::string *error) {
     vuc_options o;
     vuc_options_init(&o);
     o.no_twin = cfg_.no_twin;
     o.timeout_ms = int(cfg_.admission.watchdog.count());
-    ctx_ = vuc_create(&o);
-    if (!ctx_) {
+    vuc_ctx *ctx = vuc_create(&o);
+    if (!ctx) {
         *error = "out of memory";
         return -ENOMEM;
     }
-    vuc_set_trace(ctx_, &Harness::trace_thunk, this); // from VERSION on
+    vuc_set_trace(ctx, &Harness::trace_thunk, this);
+    vuc_set_dma_refused_handler(ctx, &Harness::refused_thunk, this);
+    int rc = vuc_connect(ctx, socket_path.c_str());
+    if (rc == 0)
+        rc = vuc_negotiate(ctx);
+    if (rc < 0) {
+        const char *why = vuc_protocol_problem(ctx);
+        *error = "cannot connect to " + socket_path + ": " + strerror(-rc) +
+                 (why ? std::string(" (") + why + ")" : "");
+    }
+    *out = ctx; // kept on failure too: shutdown() destroys it
+    return rc;
+}
+
+int Harness::connect(const std::string &socket_path, std::string *error) {
     // A DMA command during negotiation, before any DMA_MAP, is outside
     // every window too.
     refusals_ = std::make_unique<DmaRefusals>(cfg_.dma_windows);
-    vuc_set_dma_refused_handler(ctx_, &Harness::refused_thunk, this);
     socket_path_ = socket_path;
-    int rc = vuc_connect(ctx_, socket_path.c_str());
-    if (rc == 0)
-        rc = vuc_negotiate(ctx_);
+    unmapped_windows_.clear();
+    int rc = open_client(socket_path, &ctx_, error);
     if (rc < 0) {
-        const char *why = vuc_protocol_problem(ctx_);
-        *error = "cannot connect to " + socket_path + ": " + strerror(-rc) +
-                 (why ? std::string(" (") + why + ")" : "");
         // A server that broke the connection during VERSION is usually
         // dying: its exit status and output belong in the report.
         if (server_) {
@@ -115,12 +136,23 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
         }
         return rc;
     }
+    if ((rc = attach(error)) < 0 || (rc = open_log(error)) < 0)
+        return rc;
+    go_live();
+    return 0;
+}
+
+// The attached client gets its bridge, the DMA windows (all but those
+// unmapped at run time), its BAR areas mapped, and admission.
+int Harness::attach(std::string *error) {
     bridge_ = std::make_unique<Bridge>(ctx_, bars_, HarnessTop::kLanes, cfg_.device_bdf);
     posted_dws_sent_ = 0; // the new bridge counts from 0 (flush_posted)
-    unmapped_windows_.clear();
     bridge_->set_link(128, cfg_.mrrs, cfg_.rcb);
     bridge_->set_client_style(cfg_.client_style);
+    int rc = 0;
     for (const MemWindow &w : cfg_.dma_windows) {
+        if (!dma_window_mapped(w.name))
+            continue;
         uint32_t prot = 0;
         if (uint8_t(w.perm) & uint8_t(MemPerm::Read))
             prot |= VU_DMA_MAP_F_READ;
@@ -171,13 +203,15 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
             pid = 0;
     }
     admission_->set_server_pid(cfg_.inspect_server ? pid : 0);
-    if ((rc = open_log(error)) < 0)
-        return rc;
+    return 0;
+}
+
+// From here on every message and reply goes through admission.
+void Harness::go_live() {
     admission_->set_log(log_.get());
     install_scheduler();
     vuc_set_hold(ctx_, true);
     admission_->note_sent(); // the setup messages: start from a quiescent server
-    return 0;
 }
 
 // As a VMM sets a device up: every BAR region's info, and its mmap areas
@@ -293,8 +327,9 @@ int Harness::open_log(std::string *error) {
     return DecisionLogWriter::open(cfg_.decision_log_path, h, &log_, error);
 }
 
-void Harness::shutdown() {
-    // Keep what went wrong for failure_report() after the teardown.
+// What went wrong with the attached server, kept for failure_report()
+// after its teardown.
+void Harness::keep_failures() {
     if (bridge_)
         for (const std::string &f : bridge_->failures())
             failures_.push_back("bridge: " + f);
@@ -307,11 +342,17 @@ void Harness::shutdown() {
     if (refusals_)
         for (const std::string &r : refusals_->describe_unexpected())
             failures_.push_back("DMA outside every window: " + r);
+}
+
+// The attached server's connection closed and its process stopped and
+// reaped; admission is handed back (its decisions go on after a handover).
+std::unique_ptr<Admission> Harness::detach() {
+    keep_failures();
     refusals_.reset();
     if (bridge_)
         bridge_->set_dma_hooks(nullptr);
     dma_gate_.reset();
-    admission_.reset();
+    std::unique_ptr<Admission> admission = std::move(admission_);
     bridge_.reset();
     mappings_.reset(); // unmapped at teardown (a DEVICE_RESET keeps them)
     if (ctx_) {
@@ -325,6 +366,11 @@ void Harness::shutdown() {
         cleanup_unregister(CleanupKind::Dir, 0, socket_dir_);
         socket_dir_.clear();
     }
+    return admission;
+}
+
+void Harness::shutdown() {
+    detach();
 }
 
 } // namespace rcsim

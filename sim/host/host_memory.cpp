@@ -198,6 +198,7 @@ MemStatus HostMemory::write(uint64_t addr, const void *src, size_t len) {
         size_t offset = size_t(addr % kPageSize);
         size_t chunk = std::min(len, kPageSize - offset);
         std::memcpy(page_for_write(addr / kPageSize) + offset, in, chunk);
+        mark(addr / kPageSize);
         in += chunk;
         addr += chunk;
         len -= chunk;
@@ -213,8 +214,10 @@ MemStatus HostMemory::fill(uint64_t addr, uint8_t value, size_t len) {
         size_t chunk = std::min(len, kPageSize - offset);
         uint64_t index = addr / kPageSize;
         // Zeroing a page nobody wrote keeps it unallocated: it already reads 0.
-        if (value != 0 || page_for_read(index) != nullptr)
+        if (value != 0 || page_for_read(index) != nullptr) {
             std::memset(page_for_write(index) + offset, value, chunk);
+            mark(index);
+        }
         addr += chunk;
         len -= chunk;
     }
@@ -240,6 +243,44 @@ std::optional<size_t> HostMemory::compare(uint64_t addr, const void *expected, s
         done += chunk;
     }
     return std::nullopt;
+}
+
+void HostMemory::start_dirty_log() {
+    logging_ = true;
+    dirty_.clear();
+}
+
+void HostMemory::stop_dirty_log() {
+    logging_ = false;
+    dirty_.clear();
+}
+
+std::set<uint64_t> HostMemory::take_dirty_pages() {
+    std::set<uint64_t> out;
+    out.swap(dirty_);
+    return out;
+}
+
+std::vector<uint64_t> HostMemory::pages_in_use() const {
+    std::set<uint64_t> all;
+    for (const auto &[index, page] : pages_)
+        all.insert(index);
+    for (const Shared &s : shared_)
+        for (uint64_t off = 0; off < s.size; off += kPageSize)
+            all.insert((s.base + off) / kPageSize);
+    return {all.begin(), all.end()};
+}
+
+std::unique_ptr<HostMemory> HostMemory::empty_copy(std::string *error) const {
+    auto copy = std::make_unique<HostMemory>();
+    for (const MemWindow &w : windows_) {
+        const MemStatus st = copy->add_window(w);
+        if (st != MemStatus::Ok) {
+            *error = "window " + w.name + ": " + to_string(st);
+            return nullptr;
+        }
+    }
+    return copy;
 }
 
 } // namespace rcsim

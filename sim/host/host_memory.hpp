@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -79,6 +80,23 @@ class HostMemory {
 
     size_t pages_allocated() const { return pages_.size(); }
 
+    // ---- for live migration (sim/migrate/): the pages the host side wrote,
+    // as QEMU logs its own stores to guest RAM. Every write(), fill() and
+    // dma_write() marks the pages it touches while the log is on; a server's
+    // stores through a shared window's mapping bypass this (the device
+    // reports those, DMA_LOGGING_REPORT).
+    void start_dirty_log();
+    void stop_dirty_log();
+    bool dirty_logging() const { return logging_; }
+    // The page indices (address / kPageSize) marked since the last take.
+    std::set<uint64_t> take_dirty_pages();
+    // Every page that may hold bytes: allocated ones and every page of every
+    // shared window, ascending.
+    std::vector<uint64_t> pages_in_use() const;
+    // Memory with the same windows (shared ones with memfds of their own)
+    // and no bytes: the destination's host memory.
+    std::unique_ptr<HostMemory> empty_copy(std::string *error) const;
+
   private:
     using Page = std::unique_ptr<uint8_t[]>;
     struct Shared {
@@ -95,6 +113,12 @@ class HostMemory {
     std::unordered_map<uint64_t, Page> pages_;
     std::vector<Shared> shared_;     // few: searched linearly
     std::vector<MemWindow> windows_; // sorted by base, disjoint
+    bool logging_ = false;
+    std::set<uint64_t> dirty_;
+    void mark(uint64_t page_index) {
+        if (logging_)
+            dirty_.insert(page_index);
+    }
 };
 
 } // namespace rcsim

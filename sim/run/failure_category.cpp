@@ -3,8 +3,9 @@
 namespace rcsim {
 
 namespace {
-const char *const kNames[] = {"server crash",       "deadlock",      "protocol error",
-                              "completion timeout", "data mismatch", "other"};
+const char *const kNames[] = {
+    "server crash",      "deadlock",           "quiesce stalled", "protocol error",
+    "dirty page missed", "completion timeout", "data mismatch",   "other"};
 } // namespace
 
 const char *to_string(FailureCategory c) {
@@ -15,16 +16,20 @@ const char *to_string(FailureCategory c) {
         return kNames[0];
     case FailureCategory::Deadlock:
         return kNames[1];
-    case FailureCategory::ProtocolError:
+    case FailureCategory::QuiesceStalled:
         return kNames[2];
-    case FailureCategory::CompletionTimeout:
+    case FailureCategory::ProtocolError:
         return kNames[3];
-    case FailureCategory::DataMismatch:
+    case FailureCategory::DirtyPageMissed:
         return kNames[4];
-    case FailureCategory::Other:
+    case FailureCategory::CompletionTimeout:
         return kNames[5];
+    case FailureCategory::DataMismatch:
+        return kNames[6];
+    case FailureCategory::Other:
+        return kNames[7];
     }
-    return kNames[5];
+    return kNames[7];
 }
 
 const char *const *failure_category_names(size_t *count) {
@@ -39,8 +44,12 @@ FailureCategory categorize(const FailureEvidence &e) {
         return FailureCategory::ServerCrash;
     if (e.deadlocks)
         return FailureCategory::Deadlock;
+    if (e.quiesce_stalled)
+        return FailureCategory::QuiesceStalled;
     if (e.protocol_events)
         return FailureCategory::ProtocolError;
+    if (e.dirty_page_missed)
+        return FailureCategory::DirtyPageMissed;
     if (e.timeouts)
         return FailureCategory::CompletionTimeout;
     if (e.data_mismatch)

@@ -43,6 +43,10 @@ FailureEvidence evidence(Harness &h, const ScenarioFailure *f) {
     if (f && f->kind == ScenarioFailure::Kind::Status && f->status == HostStatus::Timeout)
         ++e.timeouts;
     e.data_mismatch = f && f->kind == ScenarioFailure::Kind::Value;
+    e.quiesce_stalled = f && f->kind == ScenarioFailure::Kind::QuiesceStalled;
+    e.dirty_page_missed = f && f->kind == ScenarioFailure::Kind::DirtyPageMissed;
+    if (f && f->kind == ScenarioFailure::Kind::ServerDied)
+        e.server_died = true;
     return e;
 }
 

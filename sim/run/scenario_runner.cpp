@@ -117,6 +117,7 @@ ScenarioRunner::Step ScenarioRunner::step_for(Op op) {
         {Op::UnmaskIrq, &ScenarioRunner::do_unmask_irq},
         {Op::SwitchIrq, &ScenarioRunner::do_switch_irq},
         {Op::DmaWindow, &ScenarioRunner::do_dma_window},
+        {Op::Migrate, &ScenarioRunner::do_migrate},
     };
     for (const auto &e : table)
         if (e.op == op)

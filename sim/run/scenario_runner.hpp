@@ -18,7 +18,9 @@ struct ScenarioFailure {
     // an access that completed with an error status (which one in
     // `status`), an expectation that saw another value or other bytes, or
     // anything else (no interrupt, still busy, a missing BAR).
-    enum class Kind { Other, Status, Value };
+    // A `migrate` adds its own: a page written and not reported, a state
+    // change (a quiesce) never finished, a server that died mid-migration.
+    enum class Kind { Other, Status, Value, DirtyPageMissed, QuiesceStalled, ServerDied };
     SourceLoc loc;
     std::string source;  // the statement as written
     std::string message; // "expected ..., got ..."
@@ -38,6 +40,8 @@ struct ScenarioStats {
     // wall time is in the decision log (`wall-wait`)
     uint64_t wall_waits = 0;
     uint64_t wall_us = 0;
+    uint64_t migrations = 0;   // `migrate` statements that switched over
+    uint64_t pages_missed = 0; // pages a migration's check found different
 };
 
 class ScenarioRunner {
@@ -84,6 +88,7 @@ class ScenarioRunner {
     bool do_unmask_irq(const Statement &s, std::string *why);
     bool do_switch_irq(const Statement &s, std::string *why);
     bool do_dma_window(const Statement &s, std::string *why);
+    bool do_migrate(const Statement &s, std::string *why); // scenario_migrate.cpp
 
     Access access_read(const Statement &s);
     bool outcome_misfits(const Statement &s, std::string *why) const;

@@ -476,6 +476,47 @@ void parse_dma_window_decl(Cursor &c, Statement &s) {
     s.window = t.text;
 }
 
+// migrate [rounds N] [round-cycles N] [no-pre-copy] [to "COMMAND"], in any
+// order, then optionally `-> refused`: the destination must refuse RUNNING.
+void parse_migrate(Cursor &c, Statement &s) {
+    s.count = 2;
+    s.cycles = 2000;
+    bool rounds = false, gap = false, to = false;
+    while (!c.done()) {
+        const unsigned col = c.col();
+        if (!s.no_pre_copy && c.accept("no-pre-copy")) {
+            s.no_pre_copy = true;
+        } else if (!rounds && c.accept("rounds")) {
+            s.count = c.number_max("pre-copy rounds", 64);
+            rounds = true;
+        } else if (!gap && c.accept("round-cycles")) {
+            s.cycles = cycles(c, "cycles between pre-copy rounds");
+            gap = true;
+        } else if (c.accept("->")) {
+            const unsigned at = c.col();
+            if (!c.accept("refused"))
+                throw Failure{at, c.done() ? std::string("missing 'refused' after '->'")
+                                           : "expected 'refused' after '->', found '" +
+                                                 c.peek_token().text + "'"};
+            s.refused = true;
+            if (!c.done())
+                throw Failure{c.col(), "'-> refused' ends the statement"};
+        } else if (!to && c.accept("to")) {
+            const Token &t = c.take("the destination's command line, quoted");
+            if (!t.quoted || t.text.empty())
+                throw Failure{t.col, "the destination's command line is a non-empty quoted "
+                                     "string (migrate to \"server --flag\")"};
+            s.command = t.text;
+            to = true;
+        } else {
+            throw Failure{col, "expected 'rounds N', 'round-cycles N', 'no-pre-copy' or 'to "
+                               "\"COMMAND\"' "
+                               "(each at most once), found '" +
+                                   c.peek_token().text + "'"};
+        }
+    }
+}
+
 struct Handler {
     const char *word;
     Op op;
@@ -499,6 +540,7 @@ const Handler kHandlers[] = {
     {"unmask-irq", Op::UnmaskIrq, parse_irq_vector},
     {"switch-irq", Op::SwitchIrq, parse_switch_irq},
     {"dma-window", Op::DmaWindow, parse_dma_window_decl},
+    {"migrate", Op::Migrate, parse_migrate},
 };
 
 std::string dir_of(const std::string &file) {
@@ -574,7 +616,7 @@ class Parser {
                         "unknown statement '" + tokens[0].text +
                             "' (write, read, poll, wait-irq, fill, expect-mem, delay, drain, "
                             "expect-dma-refused, reset, dma-unmap, dma-map, mask-irq, unmask-irq, "
-                            "switch-irq, dma-window, include)");
+                            "switch-irq, dma-window, migrate, include)");
         s.op = h->op;
         Cursor c(tokens, comment_col ? comment_col - 1 : line.size());
         c.take("statement");

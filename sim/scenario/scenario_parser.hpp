@@ -79,7 +79,8 @@ enum class Op {
     MaskIrq,
     UnmaskIrq,
     SwitchIrq,
-    DmaWindow
+    DmaWindow,
+    Migrate
 };
 
 struct Statement {
@@ -109,8 +110,17 @@ struct Statement {
     // dma-window: the window's spec as `rcsim run --dma-window` takes it
     // (checked where the windows are set up, sim/run/)
     std::string window;
-    // expect-dma-refused: DMA commands refused since the last such statement
+    // expect-dma-refused: DMA commands refused since the last such statement;
+    // migrate: pre-copy rounds (`cycles`: the cycles between them)
     uint64_t count = 0;
+    // migrate ... to "COMMAND": the destination's command line ("" the
+    // source's own)
+    std::string command;
+    // migrate ... no-pre-copy: the device goes from RUNNING to STOP_COPY,
+    // never PRE_COPY, even when it offers it (host memory still moves in
+    // rounds). `-> refused` (in `refused`): the destination must refuse
+    // RUNNING, and the scenario goes on with it attached in STOP.
+    bool no_pre_copy = false;
     // wait-irq ... within DURATION wall: the bound in wall-clock
     // milliseconds (0: the bound is `cycles`), for a server's own timers
     uint64_t wall_ms = 0;

@@ -75,6 +75,15 @@ class Admission {
     void set_scheduler(Scheduler *s) { sched_ = s; }
     // Logs a choice taken elsewhere (the bridge's request gate).
     void record_choice(Decision d) { record(std::move(d)); }
+    // A migration's switch-over (Harness::adopt): this admission serves the
+    // destination and goes on with `prev`'s decisions (indices, digest,
+    // counters), so the log and the run hash stay one sequence.
+    void continue_from(const Admission &prev) {
+        decisions_ = prev.decisions_;
+        digest_ = prev.digest_;
+        decided_ = prev.decided_;
+        counters_ = prev.counters_;
+    }
 
     // The client sent the server something (from the client's trace hook).
     void note_sent() { dirty_ = true; }

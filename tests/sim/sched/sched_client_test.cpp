@@ -363,19 +363,29 @@ TEST(SchedCategory, PrecedenceServerCrashDeadlockProtocolTimeoutDataOther) {
     EXPECT_EQ(categorize(e), FailureCategory::DataMismatch);
     e.timeouts = 1;
     EXPECT_EQ(categorize(e), FailureCategory::CompletionTimeout);
+    // A page lost in a migration explains the timeouts and wrong values
+    // after it; a protocol breach and a stalled quiesce come before it.
+    e.dirty_page_missed = true;
+    EXPECT_EQ(categorize(e), FailureCategory::DirtyPageMissed);
     e.protocol_events = 3;
     EXPECT_EQ(categorize(e), FailureCategory::ProtocolError);
+    e.quiesce_stalled = true;
+    EXPECT_EQ(categorize(e), FailureCategory::QuiesceStalled);
     e.deadlocks = 1;
     EXPECT_EQ(categorize(e), FailureCategory::Deadlock);
     e.server_died = true;
     EXPECT_EQ(categorize(e), FailureCategory::ServerCrash);
     EXPECT_STREQ(to_string(FailureCategory::ProtocolError), "protocol error");
     EXPECT_STREQ(to_string(FailureCategory::CompletionTimeout), "completion timeout");
+    EXPECT_STREQ(to_string(FailureCategory::DirtyPageMissed), "dirty page missed");
+    EXPECT_STREQ(to_string(FailureCategory::QuiesceStalled), "quiesce stalled");
     size_t n = 0;
     const char *const *names = failure_category_names(&n);
-    ASSERT_EQ(n, 6u);
+    ASSERT_EQ(n, 8u);
     EXPECT_STREQ(names[0], "server crash");
-    EXPECT_STREQ(names[5], "other");
+    EXPECT_STREQ(names[2], "quiesce stalled");
+    EXPECT_STREQ(names[4], "dirty page missed");
+    EXPECT_STREQ(names[7], "other");
 }
 
 TEST(SchedCategory, QueuePeakIsTheLargestOfTheServersLines) {

@@ -1,0 +1,152 @@
+// A migration's handover (sim/migrate/ drives it): the destination server
+// started beside the attached one, then put in its place on the link, with
+// the config space a driver programmed written into it again. QEMU restores
+// a vfio device's config space from its own migration stream; the harness,
+// which did the programming, writes the same values through the root port.
+#include "harness.hpp"
+
+#include "process_cleanup.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+namespace rcsim {
+
+namespace {
+constexpr uint16_t kCommand = 0x04;
+constexpr uint16_t kInterruptLine = 0x3c;
+constexpr uint16_t kRomBar = 0x30;
+constexpr uint16_t kFirstBar = 0x10;
+
+std::string hex(uint64_t v) {
+    char b[24];
+    snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+} // namespace
+
+Harness::Standby::Standby(Standby &&o) noexcept
+    : process(std::move(o.process)), socket_dir(std::move(o.socket_dir)),
+      socket_path(std::move(o.socket_path)), ctx(o.ctx) {
+    o.ctx = nullptr;
+    o.socket_dir.clear();
+}
+
+Harness::Standby::~Standby() {
+    if (ctx)
+        vuc_destroy(ctx);
+    if (process)
+        process->stop();
+    if (!socket_dir.empty()) {
+        remove_tree(socket_dir.c_str());
+        cleanup_unregister(CleanupKind::Dir, 0, socket_dir);
+    }
+}
+
+int Harness::start_standby(const std::vector<std::string> &argv, Standby *out, std::string *error) {
+    int rc = launch_server(argv, &out->process, &out->socket_dir, &out->socket_path, error);
+    if (rc < 0)
+        return rc;
+    rc = open_client(out->socket_path, &out->ctx, error);
+    if (rc < 0)
+        out->process->wait_exit(std::chrono::milliseconds(500));
+    return rc;
+}
+
+std::vector<std::string> Harness::server_argv_template() const {
+    if (!server_)
+        return {};
+    std::vector<std::string> argv = server_->argv();
+    for (std::string &a : argv)
+        for (size_t pos = a.find(socket_path_); !socket_path_.empty() && pos != std::string::npos;
+             pos = a.find(socket_path_, pos + 8))
+            a.replace(pos, socket_path_.size(), "{socket}");
+    return argv;
+}
+
+int Harness::save_config(SavedConfig *out, std::string *error) {
+    const Access cmd = cfg_read(kCommand, 2);
+    const Access line = cfg_read(kInterruptLine, 1);
+    Access devctl{HostStatus::SC, 0};
+    if (enum_.pcie_cap)
+        devctl = cfg_read(uint16_t(enum_.pcie_cap + 8), 2);
+    if (!cmd.ok() || !line.ok() || !devctl.ok()) {
+        *error = "reading the device's config space (Command, Interrupt Line, Device Control) "
+                 "failed";
+        return -EIO;
+    }
+    out->command = uint16_t(cmd.value);
+    out->interrupt_line = uint8_t(line.value);
+    out->device_control = uint16_t(devctl.value);
+    return 0;
+}
+
+int Harness::adopt(Standby &&s, std::unique_ptr<HostMemory> memory, const SavedConfig &saved,
+                   uint64_t max_cycles, std::string *error) {
+    if (!bridge_ || !s.ctx) {
+        *error = "no server attached, or no destination to attach";
+        return -ENOTCONN;
+    }
+    flush_posted(max_cycles);
+    carried_ += bridge_->counters();
+    carried_refused_ += refusals_ ? refusals_->total() : 0;
+    std::unique_ptr<Admission> prev = detach();
+    std::swap(mem_, *memory); // the source's memory goes with `memory`
+    server_ = std::move(s.process);
+    socket_dir_ = std::move(s.socket_dir);
+    s.socket_dir.clear();
+    socket_path_ = s.socket_path;
+    ctx_ = s.ctx;
+    s.ctx = nullptr;
+    refusals_ = std::make_unique<DmaRefusals>(cfg_.dma_windows);
+    for (const std::string &name : unmapped_windows_)
+        refusals_->set_unmapped(name, true);
+    int rc = attach(error);
+    if (rc < 0)
+        return rc;
+    if (prev)
+        admission_->continue_from(*prev);
+    go_live();
+    bridge_->set_link(enum_.mps, enum_.mrrs, cfg_.rcb);
+    return restore_config(saved, max_cycles, error);
+}
+
+// BARs and the ROM as enumeration assigned them, the saved registers, then
+// the IRQ set-up programmed as enumeration did it (fresh eventfds;
+// interrupts the host saw before stay waitable).
+int Harness::restore_config(const SavedConfig &saved, uint64_t max_cycles, std::string *error) {
+    auto wr = [&](uint16_t off, unsigned size, uint32_t v, const char *what) {
+        if (cfg_write(off, size, v) == HostStatus::SC)
+            return true;
+        *error = std::string("restoring the destination's config space: writing ") + what +
+                 " (cfg " + hex(off) + ") failed";
+        return false;
+    };
+    for (unsigned i = 0; i < BarMap::kBars; ++i) {
+        const Bar &b = bars_.get(i);
+        if (!b.present)
+            continue;
+        if (!wr(uint16_t(kFirstBar + 4 * i), 4, uint32_t(b.base), "a BAR") ||
+            (b.is64 && !wr(uint16_t(kFirstBar + 4 * (i + 1)), 4, uint32_t(b.base >> 32), "a BAR")))
+            return -EIO;
+        if (b.is64)
+            ++i;
+    }
+    const Bar &rom = bars_.get(BarMap::kRom);
+    if (rom.present && !wr(kRomBar, 4, uint32_t(rom.base) | 1u, "the ROM BAR"))
+        return -EIO;
+    if (enum_.pcie_cap &&
+        !wr(uint16_t(enum_.pcie_cap + 8), 2, saved.device_control, "Device Control"))
+        return -EIO;
+    if (!wr(kInterruptLine, 1, saved.interrupt_line, "Interrupt Line") ||
+        !wr(kCommand, 2, saved.command, "Command"))
+        return -EIO;
+    const IrqMode kind = enum_.irq_mode;
+    if (kind == IrqMode::None)
+        return 0;
+    unsigned vectors = 1;
+    int rc = kind == IrqMode::Intx ? 0 : program_irq_capability(kind, &vectors, error);
+    return rc < 0 ? rc : arm_irqs(kind, vectors, max_cycles, error);
+}
+
+} // namespace rcsim
