@@ -81,6 +81,38 @@ TEST(LibvfioUserSamples, ServerSampleTimerDmaAndInterruptThroughAWallClockWait) 
     EXPECT_TRUE(contains(r.out, "wall-clock waits: 1 statement(s)")) << r.out;
 }
 
+// Live migration of the sample to a second instance (issue 17): the device
+// data (BAR1 + BAR0, no PRE_COPY) and both DMA windows' pages move, the
+// destination is attached in the source's place, and its BAR1 answers with
+// the source's byte. Its RUNNING is refused (lvu_server_migrate.rcs says
+// why: a timer armed from a BAR0 no root port can write).
+TEST(LibvfioUserSamples, ServerSampleMigratesToASecondInstance) {
+    const std::string bin = sample("RCSIM_LVU_SERVER");
+    if (bin.empty())
+        GTEST_SKIP() << "set RCSIM_LVU_SERVER to libvfio-user's server sample built with "
+                        "bar1_size = 0x4000";
+    const auto r = run_sample(bin, "lvu_server_migrate.rcs", kTwoWindows);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "PASS ") && contains(r.out, "lvu_server_migrate.rcs (8 statements)")) << r.out;
+}
+
+// With PRE_COPY the sample's destination refuses the stop-copy data: a
+// legal order of VFIO's protocol (every byte read, written in order) the
+// sample cannot take. The failure names the step and carries the
+// destination's own words.
+TEST(LibvfioUserSamples, ServerSampleRefusesItsOwnPreCopyDataOnResume) {
+    const std::string bin = sample("RCSIM_LVU_SERVER");
+    if (bin.empty())
+        GTEST_SKIP() << "set RCSIM_LVU_SERVER to libvfio-user's server sample built with "
+                        "bar1_size = 0x4000";
+    const auto r = run_sample(bin + " -v", "lvu_server_migrate_precopy.rcs", kTwoWindows);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "migrate: stop-copy: destination MIG_DATA_WRITE: 16392 bytes "
+                                "refused: Invalid argument"))
+        << r.err;
+    EXPECT_TRUE(contains(r.err, "migration data partial write of size=8")) << r.err;
+}
+
 // Our own device on libvfio-user (tests/outside/lvu_dma_device.c, built
 // outside the repository): copies through the fd-backed window directly
 // and into the message window by DMA_WRITE.

@@ -224,3 +224,60 @@ TEST(HostMemory, SharedWindowMustBePageAligned) {
     ASSERT_EQ(mem.add_window(window(0x60000, 0x1000, MemPerm::Read, "msg")), MemStatus::Ok);
     EXPECT_EQ(mem.shared_fd(0x60000), -1);
 }
+
+// ---- the dirty-page log a migration reads (sim/migrate/)
+
+TEST(HostMemoryDirtyLog, MarksEveryPageAWriteOrFillTouchesOnlyWhileOn) {
+    HostMemory mem;
+    const uint8_t b[2] = {1, 2};
+    ASSERT_EQ(mem.write(0x1000, b, 1), MemStatus::Ok); // before the log: not marked
+    mem.start_dirty_log();
+    ASSERT_EQ(mem.write(0x2fff, b, 2), MemStatus::Ok);      // pages 2 and 3
+    ASSERT_EQ(mem.fill(0x8000, 0xaa, 0x1001), MemStatus::Ok); // pages 8 and 9
+    ASSERT_EQ(mem.fill(0x20000, 0, 16), MemStatus::Ok); // zeros on a page never written: nothing
+    uint8_t r[2];
+    ASSERT_EQ(mem.read(0x5000, r, 2), MemStatus::Ok); // a read marks nothing
+    EXPECT_EQ(mem.take_dirty_pages(), (std::set<uint64_t>{2, 3, 8, 9}));
+    EXPECT_TRUE(mem.take_dirty_pages().empty()); // taken: the log starts over
+    mem.stop_dirty_log();
+    ASSERT_EQ(mem.write(0x7000, b, 1), MemStatus::Ok);
+    EXPECT_TRUE(mem.take_dirty_pages().empty());
+}
+
+TEST(HostMemoryDirtyLog, DmaWritesIntoASharedWindowAreMarkedTooButNotTheServersOwnStores) {
+    HostMemory mem;
+    ASSERT_EQ(mem.add_window(shared(0x40000, 0x2000, "shm")), MemStatus::Ok);
+    mem.start_dirty_log();
+    const uint8_t b = 7;
+    ASSERT_EQ(mem.dma_write(0x41004, &b, 1), MemStatus::Ok);
+    // A store through the memfd (as the server makes them) bypasses the log.
+    ASSERT_EQ(pwrite(mem.shared_fd(0x40000), &b, 1, 0x10), 1);
+    EXPECT_EQ(mem.take_dirty_pages(), (std::set<uint64_t>{0x41}));
+}
+
+TEST(HostMemoryDirtyLog, PagesInUseAreAllocatedPagesAndEveryPageOfSharedWindows) {
+    HostMemory mem;
+    ASSERT_EQ(mem.add_window(shared(0x40000, 0x2000, "shm")), MemStatus::Ok);
+    const uint8_t b = 1;
+    ASSERT_EQ(mem.write(0x9000, &b, 1), MemStatus::Ok);
+    EXPECT_EQ(mem.pages_in_use(), (std::vector<uint64_t>{0x9, 0x40, 0x41}));
+}
+
+TEST(HostMemoryDirtyLog, EmptyCopyHasTheWindowsWithFdsOfItsOwnAndNoBytes) {
+    HostMemory mem;
+    ASSERT_EQ(mem.add_window(shared(0x40000, 0x1000, "shm")), MemStatus::Ok);
+    ASSERT_EQ(mem.add_window(window(0x60000, 0x1000, MemPerm::Read, "msg")), MemStatus::Ok);
+    const uint8_t b = 0x5a;
+    ASSERT_EQ(mem.write(0x40000, &b, 1), MemStatus::Ok);
+    std::string err;
+    std::unique_ptr<HostMemory> copy = mem.empty_copy(&err);
+    ASSERT_NE(copy, nullptr) << err;
+    ASSERT_EQ(copy->windows().size(), 2u);
+    EXPECT_EQ(copy->windows()[1].name, "msg");
+    EXPECT_EQ(copy->windows()[1].perm, MemPerm::Read);
+    EXPECT_NE(copy->shared_fd(0x40000), -1);
+    EXPECT_NE(copy->shared_fd(0x40000), mem.shared_fd(0x40000));
+    uint8_t r = 0xff;
+    ASSERT_EQ(copy->read(0x40000, &r, 1), MemStatus::Ok);
+    EXPECT_EQ(r, 0);
+}

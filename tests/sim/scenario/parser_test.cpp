@@ -212,6 +212,38 @@ TEST(CliParser, LifecycleErrors) {
     EXPECT_ERROR_AT("rest", 1, 1, "reset, dma-unmap, dma-map, mask-irq");
 }
 
+// Live migration (SCENARIOS.md, "Live migration").
+TEST(CliParser, MigrateStatement) {
+    Statement s = one("migrate");
+    EXPECT_EQ(s.op, Op::Migrate);
+    EXPECT_EQ(s.count, 2u);    // pre-copy rounds
+    EXPECT_EQ(s.cycles, 2000u); // between them
+    EXPECT_EQ(s.command, "");
+    EXPECT_FALSE(s.no_pre_copy);
+    EXPECT_FALSE(s.refused);
+
+    s = one("migrate to \"dmacopy --migration\" rounds 5 no-pre-copy round-cycles 1K -> refused");
+    EXPECT_EQ(s.count, 5u);
+    EXPECT_EQ(s.cycles, 1024u);
+    EXPECT_EQ(s.command, "dmacopy --migration");
+    EXPECT_TRUE(s.no_pre_copy);
+    EXPECT_TRUE(s.refused);
+    EXPECT_STREQ(rcsim::to_string(Op::Migrate), "migrate");
+}
+
+TEST(CliParser, MigrateErrors) {
+    EXPECT_ERROR_AT("migrate rounds 65", 1, 16, "pre-copy rounds 65 is larger than 64");
+    EXPECT_ERROR_AT("migrate rounds 1 rounds 2", 1, 18, "each at most once");
+    EXPECT_ERROR_AT("migrate to dmacopy", 1, 12, "non-empty quoted string");
+    EXPECT_ERROR_AT("migrate to \"\"", 1, 12, "non-empty quoted string");
+    EXPECT_ERROR_AT("migrate now", 1, 9,
+                    "expected 'rounds N', 'round-cycles N', 'no-pre-copy' or 'to \"COMMAND\"'");
+    EXPECT_ERROR_AT("migrate ->", 1, 11, "missing 'refused' after '->'");
+    EXPECT_ERROR_AT("migrate -> running", 1, 12, "expected 'refused' after '->', found 'running'");
+    EXPECT_ERROR_AT("migrate -> refused rounds 1", 1, 20, "'-> refused' ends the statement");
+    EXPECT_ERROR_AT("mirgate", 1, 1, "dma-window, migrate, include");
+}
+
 TEST(CliParser, IrqSetUpStatements) {
     Statement s = one("mask-irq msix 5");
     EXPECT_EQ(s.op, Op::MaskIrq);
