@@ -302,6 +302,10 @@ class Harness : private EdgeSink {
     // The attached server's command line with its socket path as "{socket}"
     // (empty when rcsim did not start it): what starts a second one.
     std::vector<std::string> server_argv_template() const;
+    // An admission point now, after the server is quiescent: a server's own
+    // stores into a shared window (a worker thread's) are done before host
+    // memory is looked at. No-op when not connected.
+    void settle_server();
     // The config space a driver programmed, read from the device so that
     // adopt() can write it into the next one (BARs and the IRQ set-up come
     // from enumeration()).

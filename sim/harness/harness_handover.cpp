@@ -64,6 +64,13 @@ std::vector<std::string> Harness::server_argv_template() const {
     return argv;
 }
 
+void Harness::settle_server() {
+    if (!admission_)
+        return;
+    admission_->note_server_activity();
+    admission_->point();
+}
+
 int Harness::save_config(SavedConfig *out, std::string *error) {
     const Access cmd = cfg_read(kCommand, 2);
     const Access line = cfg_read(kInterruptLine, 1);

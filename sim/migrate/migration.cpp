@@ -128,6 +128,7 @@ class Migration {
     int start_rounds() {
         rounds_ = std::make_unique<MemoryRounds>(h_.memory(), *dest_mem_);
         h_.memory().start_dirty_log();
+        h_.settle_server();
         r_.pages_copied += rounds_->copy_all(0);
         return 0;
     }
@@ -187,6 +188,7 @@ class Migration {
         rc = rc < 0 ? rc : dirty_pages(phase, &pages);
         if (rc < 0)
             return rc;
+        h_.settle_server();
         r_.pages_copied += rounds_->copy(pages, round);
         r_.rounds_done = round;
         return 0;
@@ -206,6 +208,7 @@ class Migration {
         std::set<uint64_t> pages;
         if ((rc = dirty_pages(phase, &pages)) < 0)
             return rc;
+        h_.settle_server();
         r_.pages_copied += rounds_->copy(pages, plan_.rounds + 1);
         if (r_.device_logging && (rc = src_.logging_stop(&err)) < 0)
             return source_failed("source: DMA_LOGGING_STOP", rc, err);
