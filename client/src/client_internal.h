@@ -149,6 +149,10 @@ struct vuc_ctx {
     void *trace_opaque;
     struct vuc_stats stats;
     char problem[160]; /* vuc_protocol_problem(); empty: none yet */
+    /* The migration state the device must be in: the last one a SET reached
+     * or, before any SET, the first one a GET reported (mig_known). */
+    bool mig_known;
+    uint32_t mig_state;
 };
 
 /* client_ctx.c */
@@ -207,5 +211,9 @@ int vuc_call(struct vuc_ctx *ctx, const struct vuc_request *req, vuc_complete_ho
 #define VUC_FEATURE_DATA_MAX 512u
 int vuc_feature_call(struct vuc_ctx *ctx, uint32_t flags, const void *data, size_t data_len,
                      size_t reply_len, vuc_id *id);
+/* Submits quietly and waits, like vuc_call, but a reply that came and did
+ * not decode (-EPROTO) stays held too (*held), so the caller can say what
+ * was wrong with it from its raw bytes; the caller releases a held id. */
+int vuc_call_keep_raw(struct vuc_ctx *ctx, const struct vuc_request *req, vuc_id *id, bool *held);
 
 #endif /* VFIO_USER_CLIENT_INTERNAL_H */

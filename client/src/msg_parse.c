@@ -179,7 +179,7 @@ static int decode_feature(const uint8_t *p, size_t len, const uint8_t *req, size
 /* MIG_DATA_READ: at most the size asked, and at least the bytes it says.
  * libvfio-user sends its whole buffer whatever `size` says (migration_source
  * seq 53: msg_size 1048 with size 0 at the end of the data), so the bytes
- * past `size` are padding, not data. */
+ * past `size` are padding, not data; but never more than was asked. */
 static int decode_mig_data_read(const uint8_t *p, size_t len, const uint8_t *req, size_t req_len,
                                 struct vuc_reply_msg *out) {
     struct vu_mig_data q;
@@ -187,7 +187,8 @@ static int decode_mig_data_read(const uint8_t *p, size_t len, const uint8_t *req
         return -EPROTO;
     memcpy(&q, req, sizeof(q));
     memcpy(&out->u.mig_data, p, sizeof(q));
-    if (out->u.mig_data.size > q.size || len - sizeof(q) < out->u.mig_data.size)
+    size_t carried = len - sizeof(q);
+    if (out->u.mig_data.size > q.size || carried < out->u.mig_data.size || carried > q.size)
         return -EPROTO;
     out->data = p + sizeof(q);
     out->data_len = out->u.mig_data.size;

@@ -464,6 +464,11 @@ TEST(ClientParse, MigDataReplyRules) {
     more.insert(more.end(), {1, 2, 3, 4, 5}); // 5 bytes for 4 asked
     EXPECT_EQ(parse_reply(reply(1, VU_CMD_MIG_DATA_READ, more), VU_CMD_MIG_DATA_READ, req, &out),
               -EPROTO);
+    std::vector<uint8_t> excess;
+    put32(excess, 8 + 2), put32(excess, 2);
+    excess.insert(excess.end(), {1, 2, 3, 4, 5}); // size 2 fits, 5 bytes carried for 4 asked
+    EXPECT_EQ(parse_reply(reply(1, VU_CMD_MIG_DATA_READ, excess), VU_CMD_MIG_DATA_READ, req, &out),
+              -EPROTO);
     std::vector<uint8_t> end;
     put32(end, 8), put32(end, 0); // the end of the data
     EXPECT_EQ(parse_reply(reply(1, VU_CMD_MIG_DATA_READ, end), VU_CMD_MIG_DATA_READ, req, &out), 0);
@@ -490,6 +495,34 @@ TEST(ClientParse, MigDataEndFromTheServerSample) {
         parse_reply(by_seq(t, 93).bytes, VU_CMD_MIG_DATA_READ, payload(by_seq(t, 92).bytes), &out),
         0);
     EXPECT_EQ(out.data_len, 0u);
+}
+
+// A GET MIG_DEVICE_STATE answer against the last state set: the reply
+// bytes are hand-written (argsz 16, GET|MIG_DEVICE_STATE, state, data_fd 0).
+TEST(ClientParse, MigReportedStateMustBeTheOneReached) {
+    std::vector<uint8_t> req;
+    put32(req, 16), put32(req, VU_DEVICE_FEATURE_GET | VU_FEATURE_MIG_DEVICE_STATE);
+    auto reported = [&](uint32_t state) {
+        std::vector<uint8_t> p = req;
+        put32(p, state), put32(p, 0);
+        vuc_reply_msg out{};
+        EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, p), VU_CMD_DEVICE_FEATURE, req, &out),
+                  0);
+        uint32_t got = 0;
+        std::memcpy(&got, out.data, 4);
+        return got;
+    };
+    // PRE_COPY set, the device says PRE_COPY (6): fine.
+    EXPECT_EQ(vuc_mig_check_reported(VU_MIG_STATE_PRE_COPY, reported(6)), 0);
+    // PRE_COPY set, the device says RESUMING (4): no arc leads there.
+    EXPECT_EQ(vuc_mig_check_reported(VU_MIG_STATE_PRE_COPY, reported(4)), -EPROTO);
+    // A device may fall into ERROR (0) from anywhere.
+    EXPECT_EQ(vuc_mig_check_reported(VU_MIG_STATE_STOP_COPY, reported(0)), 0);
+    // Nothing set yet (8: not known): any state VFIO has.
+    EXPECT_EQ(vuc_mig_check_reported(8, reported(4)), 0);
+    // 8 and 9 are no VFIO state, known or not.
+    EXPECT_EQ(vuc_mig_check_reported(8, reported(8)), -EPROTO);
+    EXPECT_EQ(vuc_mig_check_reported(VU_MIG_STATE_RUNNING, reported(9)), -EPROTO);
 }
 
 // linux/vfio.h's direct arcs, written out for a device without P2P that

@@ -102,6 +102,26 @@ def tlp_seeds():
             write("fuzz_tlp_decode", f"{name}_w{width_sel}", bytes([width_sel]) + bytes.fromhex(hexs))
 
 
+def hostile_mig_seeds():
+    """fuzz_client_msg: the replies of tests/hostile's mig-* modes (hand-written),
+    each with the request it answers: MIG_DATA_READ of 64 bytes answered with
+    size 80 (overflow), size 16 and 8 bytes (size lies), size 16 and 128 bytes
+    (excess); SET MIG_DEVICE_STATE STOP_COPY echoed as RUNNING."""
+    read_req = u32(8 + 64) + u32(64)
+    reads = {
+        "mig_data_overflow": u32(8 + 80) + u32(80) + bytes(80),
+        "mig_data_size_lies": u32(8 + 16) + u32(16) + bytes(8),
+        "mig_data_excess": u32(8 + 16) + u32(16) + bytes(128),
+    }
+    for name, body in reads.items():
+        write("fuzz_client_msg", name,
+              bytes([0, len(read_req)]) + read_req + msg(9, 17, body, reply=True))
+    set_req = u32(16) + u32((1 << 17) | 2) + u32(3) + u32(0xffffffff)
+    bad = u32(16) + u32((1 << 17) | 2) + u32(2) + u32(0xffffffff)
+    write("fuzz_client_msg", "mig_bad_state",
+          bytes([0, len(set_req)]) + set_req + msg(9, 16, bad, reply=True))
+
+
 def scenario_seeds():
     for path in sorted((ROOT / "tests/scenarios").rglob("*.rcs")):
         write("fuzz_scenario", path.name, path.read_bytes())
@@ -117,4 +137,5 @@ if __name__ == "__main__":
     transcript_seeds()
     queue_seeds()
     tlp_seeds()
+    hostile_mig_seeds()
     scenario_seeds()

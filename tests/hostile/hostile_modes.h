@@ -51,6 +51,21 @@ enum hostile_mode {
     HM_CFG_EXT_UNALIGNED,
     HM_CFG_BAR5_64,
     HM_DMA_MAP_REFUSED,
+    /* Migration v2: the device offers it (VERSION's "migration", DEVICE_FEATURE);
+     * every mode from HM_MIG_OK on. */
+    HM_MIG_OK,
+    HM_MIG_FEATURE_FAILS,
+    HM_MIG_BAD_STATE,
+    HM_MIG_ILLEGAL_JUMP,
+    HM_MIG_STATE_BOGUS,
+    HM_MIG_DATA_OVERFLOW,
+    HM_MIG_DATA_SIZE_LIES,
+    HM_MIG_DATA_EXCESS,
+    HM_MIG_DATA_ENDLESS,
+    HM_MIG_QUIESCE_STALL,
+    HM_MIG_DIE_SOURCE,
+    HM_MIG_DIE_DEST,
+    HM_MIG_WRITE_REFUSED,
 };
 
 /* Server commands sent before the first BAR0 read is answered. */
@@ -64,5 +79,9 @@ int hostile_mode_parse(const char *name, enum hostile_mode *out);
 void hostile_list_modes(FILE *f);
 /* NULL for a mode that sends no commands of its own. */
 const struct hostile_flood *hostile_flood_of(enum hostile_mode m);
+/* Whether the device offers migration (and dirty page logging). */
+static inline int hostile_mode_migrates(enum hostile_mode m) {
+    return m >= HM_MIG_OK;
+}
 
 #endif

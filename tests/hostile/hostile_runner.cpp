@@ -73,6 +73,22 @@ struct Server {
         while (stat(sock.c_str(), &st) < 0 && Clock::now() < deadline)
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    // Its exit status once it ends within wait_ms, else -1 (killed).
+    int reap(int wait_ms) {
+        const auto deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
+        int ws = 0;
+        pid_t got = 0;
+        while ((got = waitpid(pid, &ws, WNOHANG)) == 0 && Clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (got != pid) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+        }
+        const bool ended = got == pid;
+        pid = -1;
+        return ended && WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    }
     ~Server() {
         if (pid <= 0)
             return;
@@ -139,6 +155,16 @@ int with_server(const std::string &mode, const std::function<int(const std::stri
     const std::string sock = dir.path + "/hostile.sock";
     Server server(mode, sock);
     return fn(sock);
+}
+
+int with_server(const std::string &mode, const std::function<int(const std::string &)> &fn,
+                int wait_ms, int *server_status) {
+    TempDir dir;
+    const std::string sock = dir.path + "/hostile.sock";
+    Server server(mode, sock);
+    const int rc = fn(sock);
+    *server_status = server.reap(wait_ms);
+    return rc;
 }
 
 std::string write_scenario(const std::string &text) {

@@ -22,6 +22,11 @@ Outcome run_against(const std::string &mode, std::vector<std::string> argv, int 
 // Starts the server and calls fn(socket path) in this process.
 int with_server(const std::string &mode, const std::function<int(const std::string &)> &fn);
 
+// The same, then waits (at most wait_ms) for the server to end on its own:
+// *server_status is its exit status, -1 when it had to be killed.
+int with_server(const std::string &mode, const std::function<int(const std::string &)> &fn,
+                int wait_ms, int *server_status);
+
 // A scenario file in a fresh temporary folder; its path.
 std::string write_scenario(const std::string &text);
 

@@ -7,6 +7,7 @@
  * messages) it writes every message itself, so it can send what no real
  * server would: absurd counts, wrapping regions, capability loops, half
  * messages, floods. Serves one connection, then exits 0. */
+#include <vfio_user/mig_states.h>
 #include <vfio_user/proto.h>
 
 #include <errno.h>
@@ -30,6 +31,12 @@
 /* Commands from the client are small: bigger means the stream is garbage. */
 #define MAX_CMD_BODY (2u * 1024u * 1024u)
 #define MAX_QUEUED 64
+/* The migrating device: STOP_COPY|PRE_COPY, like libvfio-user's samples,
+ * and 16 bytes of device state (0xa0, 0xa1, ...) handed over in STOP_COPY. */
+#define MIG_FLAGS (VU_MIGRATION_STOP_COPY | VU_MIGRATION_PRE_COPY)
+#define MIG_STATE_BYTES 16u
+/* Exit status of the mig-die-* modes: a death the suite tells from a crash. */
+#define MIG_DIE_STATUS 3
 
 struct msg {
     struct vu_hdr hdr;
@@ -57,6 +64,9 @@ struct server {
     uint16_t next_cmd_id;
     bool fired; /* the misbehaviour that happens once has happened */
     struct rx rx;
+    uint32_t mig_state;   /* enum vu_mig_state */
+    uint32_t mig_left;    /* bytes of STOP_COPY data not yet read */
+    uint32_t mig_written; /* bytes written in RESUMING */
 };
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n) {
@@ -316,7 +326,10 @@ static int on_version(struct server *s, const struct msg *m) {
         usleep(100 * 1000);
         abort();
     default:
-        fmt = "{\"capabilities\":{\"max_msg_fds\":8,\"max_data_xfer_size\":1048576}}";
+        fmt = hostile_mode_migrates(s->mode)
+                  ? "{\"capabilities\":{\"max_msg_fds\":8,\"max_data_xfer_size\":1048576,"
+                    "\"migration\":{\"pgsize\":4096}}}"
+                  : "{\"capabilities\":{\"max_msg_fds\":8,\"max_data_xfer_size\":1048576}}";
     }
     struct vu_version v = {.major = VU_VERSION_MAJOR, .minor = VU_VERSION_MINOR};
     uint8_t body[sizeof v + sizeof json];
@@ -584,6 +597,146 @@ static int on_dma_unmap(struct server *s, const struct msg *m) {
     return reply(s, m, &u, sizeof u, -1);
 }
 
+/* ---- Migration v2 (the mig-* modes) ------------------------------------ */
+
+static int reply_feature(struct server *s, const struct msg *m, uint32_t flags, const void *data,
+                         size_t len) {
+    uint8_t body[sizeof(struct vu_device_feature) + 16];
+    struct vu_device_feature f = {.argsz = (uint32_t)(sizeof f + len), .flags = flags};
+    memcpy(body, &f, sizeof f);
+    if (len)
+        memcpy(body + sizeof f, data, len);
+    return reply(s, m, body, sizeof f + len, -1);
+}
+
+static int mig_get_state(struct server *s, const struct msg *m, uint32_t flags) {
+    struct vu_feature_mig_state st = {.device_state = s->mig_state, .data_fd = 0};
+    if (s->mode == HM_MIG_ILLEGAL_JUMP && s->mig_state == VU_MIG_STATE_PRE_COPY)
+        st.device_state = VU_MIG_STATE_RESUMING;
+    if (s->mode == HM_MIG_STATE_BOGUS)
+        st.device_state = 9;
+    return reply_feature(s, m, flags, &st, sizeof st);
+}
+
+/* A SET along VFIO's arcs (a combination through STOP is fine; what no
+ * path reaches is refused with EINVAL, as libvfio-user does), echoed. */
+static int mig_set_state(struct server *s, const struct msg *m, uint32_t flags, size_t len) {
+    struct vu_feature_mig_state st;
+    if (len < sizeof(struct vu_device_feature) + sizeof st)
+        return reply_error(s, m, EINVAL);
+    memcpy(&st, m->body + sizeof(struct vu_device_feature), sizeof st);
+    uint32_t to = st.device_state;
+    if (vu_mig_next_step(s->mig_state, to, MIG_FLAGS) == VU_MIG_STATE_ERROR)
+        return reply_error(s, m, EINVAL);
+    bool stopping = to == VU_MIG_STATE_STOP || to == VU_MIG_STATE_STOP_COPY;
+    if (s->mode == HM_MIG_QUIESCE_STALL && stopping)
+        return stall(s); /* the device never finishes quiescing */
+    if (to == VU_MIG_STATE_STOP_COPY && s->mig_state != VU_MIG_STATE_STOP_COPY)
+        s->mig_left = MIG_STATE_BYTES;
+    if (to == VU_MIG_STATE_RESUMING)
+        s->mig_written = 0;
+    s->mig_state = to;
+    if (s->mode == HM_MIG_BAD_STATE && to == VU_MIG_STATE_STOP_COPY)
+        st.device_state = VU_MIG_STATE_RUNNING;
+    return reply_feature(s, m, flags, &st, sizeof st);
+}
+
+static int on_feature(struct server *s, const struct msg *m) {
+    struct vu_device_feature f = {0};
+    size_t len = m->hdr.msg_size - sizeof m->hdr;
+    if (!hostile_mode_migrates(s->mode))
+        return reply_error(s, m, ENOSYS);
+    if (len < sizeof f)
+        return reply_error(s, m, EINVAL);
+    memcpy(&f, m->body, sizeof f);
+    uint32_t feature = f.flags & VU_DEVICE_FEATURE_MASK;
+    bool get = f.flags & VU_DEVICE_FEATURE_GET, set = f.flags & VU_DEVICE_FEATURE_SET;
+    bool known =
+        feature == VU_FEATURE_MIGRATION || feature == VU_FEATURE_MIG_DEVICE_STATE ||
+        (feature >= VU_FEATURE_DMA_LOGGING_START && feature <= VU_FEATURE_DMA_LOGGING_REPORT);
+    if (!known)
+        return reply_error(s, m, EINVAL);
+    if (f.flags & VU_DEVICE_FEATURE_PROBE)
+        return reply_feature(s, m, f.flags, NULL, 0);
+    if (feature == VU_FEATURE_MIGRATION && get) {
+        uint64_t mf = MIG_FLAGS;
+        return s->mode == HM_MIG_FEATURE_FAILS ? reply_error(s, m, EIO)
+                                               : reply_feature(s, m, f.flags, &mf, sizeof mf);
+    }
+    if (feature == VU_FEATURE_MIG_DEVICE_STATE && get)
+        return mig_get_state(s, m, f.flags);
+    if (feature == VU_FEATURE_MIG_DEVICE_STATE && set)
+        return mig_set_state(s, m, f.flags, len);
+    /* Logging starts and stops (echoed), but there is no fd-backed window
+     * to report on: libvfio-user's answer then is EINVAL (dirty_logging
+     * seq 42-43). */
+    if ((feature == VU_FEATURE_DMA_LOGGING_START || feature == VU_FEATURE_DMA_LOGGING_STOP) && set)
+        return reply(s, m, m->body, len, -1);
+    return reply_error(s, m, EINVAL);
+}
+
+/* Writes a MIG_DATA_READ reply: `size` said, `carried` bytes of state. */
+static int mig_data_reply(struct server *s, const struct msg *m, uint32_t size, uint32_t carried) {
+    uint8_t *body = calloc(1, sizeof(struct vu_mig_data) + carried);
+    if (!body)
+        return -1;
+    struct vu_mig_data d = {.argsz = (uint32_t)sizeof d + size, .size = size};
+    memcpy(body, &d, sizeof d);
+    uint32_t done = MIG_STATE_BYTES - s->mig_left;
+    for (uint32_t i = 0; i < carried; i++)
+        body[sizeof d + i] = (uint8_t)(0xa0 + done + i);
+    int rc = reply(s, m, body, sizeof d + carried, -1);
+    free(body);
+    return rc;
+}
+
+static int on_mig_data_read(struct server *s, const struct msg *m) {
+    struct vu_mig_data q = {0};
+    if (m->hdr.msg_size - sizeof m->hdr < sizeof q)
+        return reply_error(s, m, EINVAL);
+    memcpy(&q, m->body, sizeof q);
+    bool stop_copy = s->mig_state == VU_MIG_STATE_STOP_COPY;
+    if ((!stop_copy && s->mig_state != VU_MIG_STATE_PRE_COPY) || q.size == 0 ||
+        q.size > MAX_CMD_BODY)
+        return reply_error(s, m, EINVAL);
+    if (s->mode == HM_MIG_DIE_SOURCE && stop_copy)
+        exit(MIG_DIE_STATUS);
+    uint32_t n = stop_copy ? (q.size < s->mig_left ? q.size : s->mig_left) : 0;
+    switch (s->mode) {
+    case HM_MIG_DATA_OVERFLOW:
+        return mig_data_reply(s, m, q.size + 16, q.size + 16);
+    case HM_MIG_DATA_SIZE_LIES:
+        return mig_data_reply(s, m, 16, 8);
+    case HM_MIG_DATA_EXCESS:
+        return mig_data_reply(s, m, 16, q.size + 64);
+    case HM_MIG_DATA_ENDLESS:
+        return mig_data_reply(s, m, stop_copy ? q.size : 0, stop_copy ? q.size : 0);
+    default:
+        break;
+    }
+    int rc = mig_data_reply(s, m, n, n);
+    s->mig_left -= n;
+    return rc;
+}
+
+/* RESUMING takes the 16 bytes of state; more is refused (EINVAL), as
+ * libvfio-user's sample refuses data past its end (migration_dest seq 42). */
+static int on_mig_data_write(struct server *s, const struct msg *m) {
+    struct vu_mig_data q = {0};
+    size_t len = m->hdr.msg_size - sizeof m->hdr;
+    if (len < sizeof q)
+        return reply_error(s, m, EINVAL);
+    memcpy(&q, m->body, sizeof q);
+    if (s->mig_state != VU_MIG_STATE_RESUMING || q.size != len - sizeof q)
+        return reply_error(s, m, EINVAL);
+    if (s->mode == HM_MIG_DIE_DEST)
+        exit(MIG_DIE_STATUS);
+    if (s->mode == HM_MIG_WRITE_REFUSED || q.size > MIG_STATE_BYTES - s->mig_written)
+        return reply_error(s, m, EINVAL);
+    s->mig_written += q.size;
+    return reply(s, m, NULL, 0, -1);
+}
+
 static int dispatch(struct server *s, const struct msg *m) {
     switch (m->hdr.cmd) {
     case VU_CMD_VERSION:
@@ -604,8 +757,16 @@ static int dispatch(struct server *s, const struct msg *m) {
         if (s->mode == HM_DMA_MAP_REFUSED)
             return reply_error(s, m, EPERM);
         return reply(s, m, NULL, 0, -1);
-    case VU_CMD_DEVICE_SET_IRQS:
+    case VU_CMD_DEVICE_FEATURE:
+        return on_feature(s, m);
+    case VU_CMD_MIG_DATA_READ:
+        return on_mig_data_read(s, m);
+    case VU_CMD_MIG_DATA_WRITE:
+        return on_mig_data_write(s, m);
     case VU_CMD_DEVICE_RESET:
+        s->mig_state = VU_MIG_STATE_RUNNING; /* a reset ends any migration */
+        return reply(s, m, NULL, 0, -1);
+    case VU_CMD_DEVICE_SET_IRQS:
         return reply(s, m, NULL, 0, -1);
     default:
         return reply_error(s, m, ENOSYS);
@@ -677,7 +838,7 @@ int main(int argc, char **argv) {
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
-    struct server s = {.fd = -1};
+    struct server s = {.fd = -1, .mig_state = VU_MIG_STATE_RUNNING};
     if (!path || hostile_mode_parse(mode, &s.mode) < 0) {
         usage(stderr);
         return 2;

@@ -57,6 +57,10 @@ const ProbeCase kProbeCases[] = {
     {"cfg-ext-loop", 1, "extended capability at 0x140: next pointer 0x100 points back"},
     {"cfg-ext-low", 1, "extended capability at 0x100: next pointer 0x0c0 is below 0x100"},
     {"cfg-ext-unaligned", 1, "extended capability at 0x100: next pointer 0x142 is not DW aligned"},
+    // Migration as the probe sees it: GET MIGRATION and the initial state.
+    {"mig-ok", 0, "migration: flags 0x5 STOP_COPY PRE_COPY, device state RUNNING"},
+    {"mig-feature-fails", 1, "migration: error Input/output error"},
+    {"mig-state-bogus", 1, "the device says it is in state 9, which VFIO lacks"},
 };
 
 void PrintTo(const ProbeCase &c, std::ostream *os) {

@@ -172,7 +172,9 @@ int vuc_device_reset(struct vuc_ctx *ctx);
 int vuc_feature_probe(struct vuc_ctx *ctx, uint32_t feature, uint32_t ops);
 /* GET MIGRATION: VU_MIGRATION_* flags. */
 int vuc_mig_get_flags(struct vuc_ctx *ctx, uint64_t *flags);
-/* GET MIG_DEVICE_STATE: enum vu_mig_state (-EPROTO for a state VFIO lacks). */
+/* GET MIG_DEVICE_STATE: enum vu_mig_state. -EPROTO for a state VFIO lacks,
+ * and for one other than the last state a SET reached (ERROR excepted: a
+ * device falls into it on its own); vuc_protocol_problem() names both. */
 int vuc_mig_get_state(struct vuc_ctx *ctx, uint32_t *state);
 /* Whether from -> to is a direct arc of VFIO's state machine for a device
  * offering mig_flags (STOP_COPY is required; P2P and PRE_COPY add states). */
@@ -183,12 +185,20 @@ const char *vuc_mig_state_name(uint32_t state);
  * (linux/vfio.h's combination transitions). */
 bool vuc_mig_state_reachable(uint32_t from, uint32_t to, uint64_t mig_flags);
 /* SET MIG_DEVICE_STATE: -EINVAL (nothing sent) when `to` is not reachable
- * from `from`; -EPROTO when the reply names another state than `to`. */
+ * from `from`; -EPROTO when the reply names another state than `to` (with
+ * the state it named in vuc_protocol_problem()). An unanswered SET (a
+ * device that never finishes quiescing) ends in -ETIMEDOUT after
+ * vuc_options.timeout_ms. */
 int vuc_mig_set_state(struct vuc_ctx *ctx, uint32_t from, uint32_t to, uint64_t mig_flags);
 /* MIG_DATA_READ of at most size bytes (1..max_data_xfer_size): *got bytes
  * read, 0 at the end of the data. */
 int vuc_mig_data_read(struct vuc_ctx *ctx, void *buf, uint32_t size, uint32_t *got);
 int vuc_mig_data_write(struct vuc_ctx *ctx, const void *buf, uint32_t size);
+/* MIG_DATA_READs into buf until the device says the end of the data (a
+ * read of 0 bytes), in chunks of at most max_data_xfer_size: *total bytes.
+ * -EFBIG (problem noted) when the device has more than cap bytes, so a
+ * device whose data never ends is stopped at the caller's bound. */
+int vuc_mig_data_drain(struct vuc_ctx *ctx, void *buf, size_t cap, size_t *total);
 /* DMA_LOGGING_START for ranges of fd-backed mappings, page_size a power of
  * two; STOP ends it (all ranges). REPORT fills bitmap (one bit per page of
  * [iova, iova+length), at least (pages+7)/8 bytes) and clears the device's

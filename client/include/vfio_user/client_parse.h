@@ -67,12 +67,20 @@ struct vuc_reply_msg {
  * argsz offered, GET MIGRATION/MIG_DEVICE_STATE data other than 8 bytes, a
  * DMA_LOGGING_REPORT that does not echo iova/length/page_size or whose
  * bitmap is short of one bit per page, a PROBE/SET reply that is neither
- * argsz/flags alone nor the request echoed -> -EPROTO. MIG_DATA_READ: more
- * bytes than asked, or a size that differs from the bytes carried ->
- * -EPROTO; MIG_DATA_WRITE: anything but no payload or an echo of argsz/size
+ * argsz/flags alone nor the request echoed -> -EPROTO. MIG_DATA_READ: a
+ * size above the size asked, fewer bytes carried than size, or more bytes
+ * carried than asked -> -EPROTO (bytes past size and within the size asked
+ * are padding, as libvfio-user sends them); MIG_DATA_WRITE: anything but no payload or an echo of
+ * argsz/size
  * -> -EPROTO. */
 int vuc_parse_reply(const struct vu_hdr *hdr, const uint8_t *payload, size_t len, uint16_t req_cmd,
                     const uint8_t *req, size_t req_len, struct vuc_reply_msg *out);
+
+/* Whether GET MIG_DEVICE_STATE's answer `got` can be true: `expected` is
+ * the last state a SET reached (VU_MIG_STATE_COUNT: not known). A value VFIO
+ * lacks, or a state other than expected except ERROR (which a device falls
+ * into on its own), -> -EPROTO; else 0. */
+int vuc_mig_check_reported(uint32_t expected, uint32_t got);
 
 /* How many fds a decoded reply may carry: VERSION 1 when the twin socket was
  * offered, DEVICE_GET_REGION_INFO 1 when the region is mappable,
