@@ -53,6 +53,12 @@ int Harness::host_call(const vuc_request &req, const std::string &what, uint64_t
         *error = "no reply to " + what + " within " + std::to_string(max_cycles) + " cycles";
         return -ETIMEDOUT;
     }
+    // -EPROTO with a problem text: the client found the reply malformed.
+    const char *problem = status == -EPROTO ? vuc_protocol_problem(ctx_) : nullptr;
+    if (problem) {
+        *error = "the reply to " + what + " broke the protocol: " + problem;
+        return status;
+    }
     if (status < 0) {
         *error = "the server refused " + what + ": " + strerror(-status) + " (errno " +
                  std::to_string(-status) + ")";

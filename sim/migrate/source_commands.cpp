@@ -91,6 +91,16 @@ int SourceCommands::set_state(uint32_t from, uint32_t to, uint64_t flags, std::s
             return -EPROTO;
         }
     }
+    // And the device must say so when asked: a state it jumped to on its
+    // own is the device's error, found here rather than on the destination.
+    uint32_t now = 0;
+    if ((rc = get_state(&now, error)) < 0)
+        return rc;
+    if (now != to) {
+        *error = "after " + what + " the device reports state " + std::to_string(now) + " (" +
+                 vuc_mig_state_name(now) + ")";
+        return -EPROTO;
+    }
     return 0;
 }
 

@@ -47,6 +47,8 @@ FailureEvidence evidence(Harness &h, const ScenarioFailure *f) {
     e.dirty_page_missed = f && f->kind == ScenarioFailure::Kind::DirtyPageMissed;
     if (f && f->kind == ScenarioFailure::Kind::ServerDied)
         e.server_died = true;
+    if (f && f->kind == ScenarioFailure::Kind::ProtocolError)
+        ++e.protocol_events;
     return e;
 }
 

@@ -6,6 +6,8 @@
 
 #include "command_line.hpp"
 
+#include <cerrno>
+
 namespace rcsim {
 
 bool ScenarioRunner::do_migrate(const Statement &s, std::string *why) {
@@ -21,17 +23,19 @@ bool ScenarioRunner::do_migrate(const Statement &s, std::string *why) {
     std::string error;
     const int rc = migrate(h_, plan, &r, &error);
     if (rc < 0) {
-        *why = "migrate: " + error;
+        *why = error;
         if (r.source_died || r.destination_died)
             return failed(ScenarioFailure::Kind::ServerDied);
-        return failed(r.quiesce_stalled ? ScenarioFailure::Kind::QuiesceStalled
-                                        : ScenarioFailure::Kind::Other);
+        if (r.quiesce_stalled)
+            return failed(ScenarioFailure::Kind::QuiesceStalled);
+        return failed(rc == -EPROTO ? ScenarioFailure::Kind::ProtocolError
+                                    : ScenarioFailure::Kind::Other);
     }
     ++stats_.migrations;
     stats_.pages_missed += r.missed.size();
     if (r.missed.empty())
         return true;
-    *why = "migrate: " + std::to_string(r.missed.size()) + " page(s) differ after the stop-copy";
+    *why = std::to_string(r.missed.size()) + " page(s) differ after the stop-copy";
     for (size_t i = 0; i < r.missed.size() && i < 8; ++i)
         *why += "\n    " + r.missed[i].describe();
     if (r.missed.size() > 8)

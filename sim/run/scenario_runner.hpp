@@ -19,8 +19,18 @@ struct ScenarioFailure {
     // `status`), an expectation that saw another value or other bytes, or
     // anything else (no interrupt, still busy, a missing BAR).
     // A `migrate` adds its own: a page written and not reported, a state
-    // change (a quiesce) never finished, a server that died mid-migration.
-    enum class Kind { Other, Status, Value, DirtyPageMissed, QuiesceStalled, ServerDied };
+    // change (a quiesce) never finished, a server that died mid-migration,
+    // a reply that broke the protocol's rules (a state the device cannot
+    // be in).
+    enum class Kind {
+        Other,
+        Status,
+        Value,
+        DirtyPageMissed,
+        QuiesceStalled,
+        ServerDied,
+        ProtocolError
+    };
     SourceLoc loc;
     std::string source;  // the statement as written
     std::string message; // "expected ..., got ..."

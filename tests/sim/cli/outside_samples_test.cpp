@@ -107,7 +107,7 @@ TEST(LibvfioUserSamples, ServerSampleRefusesItsOwnPreCopyDataOnResume) {
                         "bar1_size = 0x4000";
     const auto r = run_sample(bin + " -v", "lvu_server_migrate_precopy.rcs", kTwoWindows);
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_TRUE(contains(r.err, "migrate: stop-copy: destination MIG_DATA_WRITE: 16392 bytes "
+    EXPECT_TRUE(contains(r.err, "stop-copy: destination MIG_DATA_WRITE: 16392 bytes "
                                 "refused: Invalid argument"))
         << r.err;
     EXPECT_TRUE(contains(r.err, "migration data partial write of size=8")) << r.err;
