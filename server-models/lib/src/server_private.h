@@ -181,6 +181,8 @@ struct vus_ctx {
      * may start DMA. */
     vus_quiesce_cb quiesce_cb;
     void *quiesce_priv;
+    vus_unquiesce_cb unquiesce_cb;
+    void *unquiesce_priv;
     struct vus_msg *q_msg;
     bool q_done;
     int q_err;

@@ -33,6 +33,11 @@ void vus_set_quiesce_cb(struct vus_ctx *ctx, vus_quiesce_cb cb, void *priv) {
     }
 }
 
+void vus_set_unquiesce_cb(struct vus_ctx *ctx, vus_unquiesce_cb cb, void *priv) {
+    ctx->unquiesce_cb = cb;
+    ctx->unquiesce_priv = priv;
+}
+
 /* libvfio-user's list, quirks included: a DEVICE_FEATURE quiesces when its
  * flags have SET or bit 1 (MIG_DEVICE_STATE's number) and not PROBE, so a
  * GET of MIG_DEVICE_STATE quiesces and a logging REPORT does not; a config
@@ -98,8 +103,11 @@ int vus_quiesce_before(struct vus_ctx *ctx, struct vus_msg *msg) {
 }
 
 void vus_quiesce_after(struct vus_ctx *ctx) {
-    if (ctx->q_quiesced)
-        set_quiesced(ctx, false);
+    if (!ctx->q_quiesced)
+        return;
+    set_quiesced(ctx, false);
+    if (ctx->unquiesce_cb != NULL)
+        ctx->unquiesce_cb(ctx->unquiesce_priv);
 }
 
 int vus_device_quiesced(struct vus_ctx *ctx, int err) {

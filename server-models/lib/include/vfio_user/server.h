@@ -274,6 +274,12 @@ int vus_dma_ptr(struct vus_ctx *ctx, uint64_t addr, size_t len, uint32_t prot, v
  * the callbacks that message runs (reset, transition, ...) may. */
 typedef int (*vus_quiesce_cb)(void *priv);
 void vus_set_quiesce_cb(struct vus_ctx *ctx, vus_quiesce_cb cb, void *priv);
+/* Not in libvfio-user (whose devices infer it from vfu_run_ctx returning):
+ * called once the message the device quiesced for has been answered, so a
+ * device with a worker or a DMA state machine knows it may start DMA again.
+ * Runs on the loop thread. */
+typedef void (*vus_unquiesce_cb)(void *priv);
+void vus_set_unquiesce_cb(struct vus_ctx *ctx, vus_unquiesce_cb cb, void *priv);
 /* The device has quiesced after its callback said -EBUSY: the held message is
  * handled and answered from the next vus_step() (err != 0 fails it with
  * that errno instead). Safe from any thread; -EINVAL when no quiesce is
