@@ -265,9 +265,11 @@ constexpr uint64_t kMsgIova = 0x80000000;
 // DMA_READs from `mem` unless told to hold one.
 class RawDevice {
   public:
-    explicit RawDevice(const ServerProcess &s) {
-        ok = open_session(s.socket_path(), false, 1 << 20, &main, &twin);
+    RawDevice(const ServerProcess &s, bool want_twin = false) {
+        ok = open_session(s.socket_path(), want_twin, 1 << 20, &main, &twin);
     }
+    // Where the device's DMA comes: the twin socket when there is one.
+    RawSocket &dma() { return twin.fd() >= 0 ? twin : main; }
     // Sends cmd, answers DMA until its reply; DMA_READs of `hold_addr` are
     // kept in *held instead of answered.
     std::optional<RawMessage> call(const std::vector<uint8_t> &cmd, uint64_t hold_addr = 0,
@@ -308,7 +310,7 @@ class RawDevice {
         else
             memcpy(at, m.payload() + sizeof a, a.count);
         ASSERT_TRUE(
-            main.send_bytes(make_msg(r.msg_id, r.cmd, p.data(), p.size(), VU_F_TYPE_REPLY)));
+            dma().send_bytes(make_msg(r.msg_id, r.cmd, p.data(), p.size(), VU_F_TYPE_REPLY)));
     }
     std::vector<uint8_t> wr(uint16_t id, uint32_t off, uint32_t v) {
         std::vector<uint8_t> b(4);
@@ -337,10 +339,11 @@ class RawDevice {
 // 0x1000) on an async source and holds its source DMA_READ; asks for STOP
 // meanwhile (the quiesce is busy: no reply yet); answers the read; then the
 // STOP reply comes with no DMA before it, and STOP_COPY's data is returned.
-std::vector<uint8_t> stop_with_descriptor_in_flight(const std::vector<std::string> &argv) {
+std::vector<uint8_t> stop_with_descriptor_in_flight(const std::vector<std::string> &argv,
+                                                    bool twin = false) {
     ServerProcess s(argv);
     EXPECT_TRUE(s.ready()) << s.error();
-    RawDevice d(s);
+    RawDevice d(s, twin);
     EXPECT_TRUE(d.ok);
     const Desc desc{kMsgIova + 0x2000, kMsgIova + 0x4000, 64, 0, kMsgIova + 0x1000};
     memcpy(d.mem.data(), &desc, sizeof desc);
@@ -355,7 +358,7 @@ std::vector<uint8_t> stop_with_descriptor_in_flight(const std::vector<std::strin
     // The source read may come after the doorbell's reply (it follows the
     // descriptor fetch's answer).
     for (int i = 0; i < 4 && !held; i++) {
-        auto m = d.main.recv_message(3000);
+        auto m = d.dma().recv_message(3000);
         if (!m)
             break;
         vu_dma_access a;
@@ -377,6 +380,9 @@ std::vector<uint8_t> stop_with_descriptor_in_flight(const std::vector<std::strin
         return {};
     EXPECT_EQ(r->hdr().msg_id, 7) << "no DMA after the safe point, only the STOP reply";
     EXPECT_EQ(r->hdr().flags, VU_F_TYPE_REPLY);
+    if (twin) {
+        EXPECT_TRUE(d.twin.no_message_for(0)) << "the worker did no DMA after the read";
+    }
     EXPECT_TRUE(d.call(RawDevice::set_state(8, VU_MIG_STATE_STOP_COPY)));
     auto data = d.call(RawDevice::data_read(9, 1024));
     EXPECT_TRUE(data && data->payload_len() >= 8);
@@ -429,6 +435,20 @@ TEST(DmacopyMigration, DescriptorInFlightAtStopCompletesOnTheDestination) {
     EXPECT_EQ(rec.status, 0u);
     EXPECT_EQ(rec.length, 64u);
     EXPECT_EQ(rec.seq, 1u);
+}
+
+// The same with the worker thread (--dma-after-reply, DMA on the twin
+// socket): it stops between the source read and the destination write.
+TEST(DmacopyMigration, WorkerStopsBetweenTransfersAndTheDestinationFinishes) {
+    const auto st =
+        stop_with_descriptor_in_flight({model(), "--migration", "--dma-after-reply"}, true);
+    ASSERT_EQ(st, state_bytes(0x80000000, 4, 1, 0, 0, 0, 0, 1)) << hex(st, 56);
+    std::vector<uint8_t> mem = fresh_memory();
+    uint32_t completed = 0;
+    resume_on_destination(st, &mem, &completed);
+    EXPECT_EQ(completed, 1u);
+    EXPECT_EQ(mem[0x4000], 0x40);
+    EXPECT_EQ(mem[0x403f], 0x7f);
 }
 
 // --mig-bug drop-inflight: the state says TAIL 1, COMPLETED 1, nothing in

@@ -48,6 +48,9 @@ static int copy_data(struct dmacopy *d, const struct desc *ds, uint32_t *copied)
         }
         uint32_t n = ds->len - *copied < COPY_BUF ? ds->len - *copied : COPY_BUF;
         int ret = vus_dma_read(d->ctx, ds->src + *copied, d->buf, n);
+        if (ret == 0 && stop_asked(d)) {
+            return -EINTR; /* between the transfers: nothing written yet */
+        }
         if (ret == 0) {
             ret = dmacopy_write(d, ds->dst + *copied, d->buf, n);
         }
