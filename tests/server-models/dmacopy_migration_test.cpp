@@ -479,3 +479,18 @@ TEST(DmacopyMigration, QuiesceNeverLeavesTheStateChangeUnanswered) {
     EXPECT_TRUE(d.main.no_message_for(300));
     EXPECT_TRUE(s.alive());
 }
+
+// VERSION says migration {pgsize 4096} with --migration (as libvfio-user's
+// server sample does, gpio.jsonl seq 1), and not without it.
+TEST(DmacopyMigration, VersionAdvertisesMigrationOnlyWithTheFlag) {
+    for (bool on : {false, true}) {
+        ServerProcess s(on ? std::vector<std::string>{model(), "--migration"}
+                           : std::vector<std::string>{model()});
+        ASSERT_TRUE(s.ready());
+        RawSocket main, twin;
+        std::string json;
+        ASSERT_TRUE(open_session(s.socket_path(), true, 1 << 20, &main, &twin, &json));
+        EXPECT_EQ(json.find("\"migration\": { \"pgsize\": 4096 }") != std::string::npos, on)
+            << json;
+    }
+}

@@ -64,6 +64,7 @@ class Quiesce : public ::testing::Test {
         ASSERT_EQ(vus_setup_dirty_logging(ctx_), 0);
         ASSERT_EQ(vus_realize(ctx_), 0);
         vus_set_quiesce_cb(ctx_, on_quiesce, this);
+        vus_set_unquiesce_cb(ctx_, on_unquiesce, this);
         vus_set_reset_cb(ctx_, on_reset, this);
         std::string err;
         ASSERT_TRUE(main_.connect_to(sock_, &err)) << err;
@@ -86,6 +87,7 @@ class Quiesce : public ::testing::Test {
         t->calls++;
         return t->answer;
     }
+    static void on_unquiesce(void *p) { static_cast<Quiesce *>(p)->unquiesced++; }
     static int on_reset(void *p, vus_reset_reason why) {
         auto *t = static_cast<Quiesce *>(p);
         if (why != VUS_RESET_DEVICE)
@@ -121,6 +123,7 @@ class Quiesce : public ::testing::Test {
     RawSocket main_;
     std::string dir_, sock_;
     int calls = 0;
+    int unquiesced = 0;
     int answer = 0;
     int ptr_in_cb = 1;
     int ptr_other = 1;
@@ -139,6 +142,7 @@ TEST_F(Quiesce, BusyHoldsTheMessageUntilTheDeviceHasQuiesced) {
     send(make_msg(3, VU_CMD_DEVICE_GET_INFO, &gi, sizeof gi));
     EXPECT_TRUE(main_.no_message_for(0)) << "no command is handled before the held one";
     EXPECT_EQ(calls, 1);
+    EXPECT_EQ(unquiesced, 0);
     ASSERT_EQ(vus_device_quiesced(ctx_, 0), 0);
     EXPECT_FALSE(vus_quiesce_pending(ctx_));
     EXPECT_EQ(vus_step(ctx_, 1000), 1); // the wake-up: held messages served
@@ -149,6 +153,7 @@ TEST_F(Quiesce, BusyHoldsTheMessageUntilTheDeviceHasQuiesced) {
     h = reply();
     EXPECT_EQ(h.msg_id, 3);
     EXPECT_EQ(h.cmd, VU_CMD_DEVICE_GET_INFO);
+    EXPECT_EQ(unquiesced, 1) << "told once, after the DMA_MAP's reply";
     EXPECT_EQ(vus_device_quiesced(ctx_, 0), -EINVAL) << "nothing pending any more";
 }
 
@@ -163,6 +168,7 @@ TEST_F(Quiesce, QuiescedWithAnErrorFailsTheMessage) {
     EXPECT_EQ(h.msg_id, 2);
     EXPECT_EQ(h.flags, VU_F_TYPE_REPLY | VU_F_ERROR);
     EXPECT_EQ(h.error_no, uint32_t(EIO));
+    EXPECT_EQ(unquiesced, 1) << "the device may go on after a failed quiesce too";
     answer = 0;
     vu_dma_unmap u{sizeof(vu_dma_unmap), 0, 0x10000, 0x1000};
     send(make_msg(3, VU_CMD_DMA_UNMAP, &u, sizeof u));
@@ -178,6 +184,7 @@ TEST_F(Quiesce, CallbackErrorFailsTheMessageAtOnce) {
     EXPECT_EQ(h.msg_id, 2);
     EXPECT_EQ(h.error_no, uint32_t(EIO));
     EXPECT_FALSE(vus_quiesce_pending(ctx_));
+    EXPECT_EQ(unquiesced, 0) << "it never quiesced";
 }
 
 // libvfio-user's list, quirks included: DMA_MAP, DMA_UNMAP, DEVICE_RESET, a

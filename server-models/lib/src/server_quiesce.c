@@ -168,9 +168,10 @@ int vus_quiesce_resume(struct vus_ctx *ctx) {
         return 0;
     if (err != 0) {
         vus_log_err(ctx, "msg%#hx: device quiesced with error %s", msg->hdr.msg_id, strerror(err));
-    } else {
-        set_quiesced(ctx, true);
     }
+    /* Quiesced either way until the reply is out; then the unquiesce
+     * callback tells the device it may go on. */
+    set_quiesced(ctx, true);
     int ret = vus_msg_run(ctx, msg, -err);
     vus_msg_free(msg);
     free(msg);

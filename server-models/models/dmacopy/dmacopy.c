@@ -409,6 +409,9 @@ int main(int argc, char **argv) {
         .dma_queue_limit = o.dma_queue_limit,
         .verbose = o.verbose,
         .io_timeout_ms = o.io_timeout_ms,
+        /* VERSION says migration {pgsize}, as libvfio-user's does for a
+         * device with migration; nothing changes without --migration. */
+        .migration_pgsize = d.mig.on ? 4096u : 0u,
     };
     d.ctx = d.buf != NULL ? vus_create(&cfg) : NULL;
     if (d.ctx == NULL) {

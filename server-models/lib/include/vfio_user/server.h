@@ -96,7 +96,7 @@ struct vus_config {
      * INTx says MASKABLE|AUTOMASKED and MSI/MSI-X say NORESIZE, as VFIO does. */
     bool libvfio_user_irq_flags;
     /* Advertise migration {pgsize} in VERSION (libvfio-user does when a
-     * device sets up migration). Migration itself is not implemented. */
+     * device sets up migration; vus_setup_migration does not set it). */
     uint32_t migration_pgsize;
     /* Wait for a DMA reply this long before giving up with ETIMEDOUT and
      * dropping the client; also bounds reading the rest of a started message.
