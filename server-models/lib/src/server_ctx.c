@@ -69,6 +69,7 @@ struct vus_ctx *vus_create(const struct vus_config *cfg) {
     ctx->listen_fd = -1;
     ctx->conn_fd = -1;
     ctx->twin_fd = -1;
+    ctx->q_wake_fd = -1;
     ctx->next_dma_id = 1;
     for (unsigned i = 0; i < VU_PCI_NUM_REGIONS; i++) {
         ctx->regions[i].mmap_fd = -1;
@@ -99,6 +100,9 @@ void vus_destroy(struct vus_ctx *ctx) {
         }
     }
     vus_mmap_close(ctx);
+    if (ctx->q_wake_fd >= 0) {
+        close(ctx->q_wake_fd);
+    }
     free(ctx->maps);
     free(ctx->msix_table);
     free(ctx->msix_pba);
@@ -238,26 +242,44 @@ int vus_get_pollfds(struct vus_ctx *ctx, struct pollfd *pfds, size_t max) {
     if (ctx->conn_fd >= 0 && ctx->twin_fd >= 0 && vus_async_pending(ctx) && n < max) {
         pfds[n++] = (struct pollfd){.fd = ctx->twin_fd, .events = POLLIN};
     }
+    if (ctx->conn_fd >= 0 && vus_quiesce_holding(ctx) && ctx->q_wake_fd >= 0 && n < max) {
+        /* vus_device_quiesced() from another thread wakes the loop. */
+        pfds[n++] = (struct pollfd){.fd = ctx->q_wake_fd, .events = POLLIN};
+    }
     return (int)n;
 }
 
+static bool ready(const struct pollfd *pfds, int n, int fd) {
+    for (int i = 0; i < n; i++) {
+        if (pfds[i].fd == fd && pfds[i].revents != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int vus_step(struct vus_ctx *ctx, int timeout_ms) {
-    struct pollfd pfds[2];
+    struct pollfd pfds[3];
     if (!ctx->realized) {
         return -EINVAL;
     }
-    int n = vus_get_pollfds(ctx, pfds, 2);
-    int ready = poll(pfds, (nfds_t)n, timeout_ms);
-    if (ready < 0) {
+    /* A quiesce completed since the last step (maybe in a done() callback). */
+    int qret = vus_quiesce_resume(ctx);
+    if (qret != 0) {
+        return qret;
+    }
+    int n = vus_get_pollfds(ctx, pfds, 3);
+    int nready = poll(pfds, (nfds_t)n, timeout_ms);
+    if (nready < 0) {
         return errno == EINTR ? 0 : -errno;
     }
-    if (ready == 0) {
+    if (nready == 0) {
         return 0;
     }
     if (ctx->conn_fd < 0) {
         return (pfds[0].revents & POLLIN) ? vus_tr_accept(ctx) : 0;
     }
-    if (n > 1 && pfds[1].revents != 0) {
+    if (ctx->twin_fd >= 0 && ready(pfds, n, ctx->twin_fd)) {
         int ret = vus_async_handle_twin(ctx);
         if (ret < 0) {
             vus_disconnect(ctx);
@@ -267,8 +289,16 @@ int vus_step(struct vus_ctx *ctx, int timeout_ms) {
             return -ENOTCONN; /* a done() callback did queued DMA */
         }
     }
+    if (ctx->q_wake_fd >= 0 && ready(pfds, n, ctx->q_wake_fd)) {
+        qret = vus_quiesce_resume(ctx);
+        if (qret != 0) {
+            return qret;
+        }
+    }
     if (pfds[0].revents != 0 && ctx->conn_fd >= 0) {
-        return vus_handle_main(ctx);
+        int ret = vus_handle_main(ctx);
+        qret = ret < 0 ? 0 : vus_quiesce_resume(ctx);
+        return qret != 0 ? qret : ret;
     }
     return 1;
 }

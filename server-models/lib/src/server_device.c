@@ -114,6 +114,7 @@ int vus_h_device_reset(struct vus_ctx *ctx, struct vus_msg *msg) {
     vus_cfg_reset(ctx);
     ctx->intx_masked = false;
     ctx->intx_pending = false;
+    vus_dirty_reset(ctx); /* libvfio-user keeps logging across a reset; see README */
     pthread_mutex_unlock(&ctx->lock);
     vus_migration_reset(ctx);
     if (ctx->reset_cb != NULL) {

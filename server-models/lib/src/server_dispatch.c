@@ -68,9 +68,11 @@ void vus_disconnect(struct vus_ctx *ctx) {
     ctx->negotiated = false; /* a done() callback must not start new DMA */
     vus_async_fail_all(ctx, -ENOTCONN);
     vus_dmaq_end_connection(ctx);
+    vus_quiesce_drop(ctx);
     vus_tr_close_client(ctx);
     pthread_mutex_lock(&ctx->lock);
     vus_dma_maps_clear(ctx);
+    vus_dirty_reset(ctx);
     vus_irq_reset(ctx);
     pthread_mutex_unlock(&ctx->lock);
     pthread_mutex_unlock(&ctx->dma_lock);
@@ -131,16 +133,7 @@ int vus_msg_read_body(struct vus_ctx *ctx, struct vus_msg *msg) {
     return ret;
 }
 
-int vus_msg_serve(struct vus_ctx *ctx, struct vus_msg *msg) {
-    if (msg->bad_header) {
-        /* Answered as when it was read; its body was left in the stream. */
-        if (msg->hdr.flags & VU_F_NO_REPLY) {
-            return 0;
-        }
-        return vus_tr_reply(ctx, &msg->hdr, EINVAL, NULL, 0, -1);
-    }
-    vus_async_interrupt(ctx, msg);
-    int ret = dispatch(ctx, msg);
+static int reply(struct vus_ctx *ctx, struct vus_msg *msg, int ret) {
     if (msg->hdr.flags & VU_F_NO_REPLY) {
         return 0;
     }
@@ -150,6 +143,32 @@ int vus_msg_serve(struct vus_ctx *ctx, struct vus_msg *msg) {
         vus_log_err(ctx, "failed to reply: %s", strerror(-sret));
     }
     return sret;
+}
+
+int vus_msg_run(struct vus_ctx *ctx, struct vus_msg *msg, int err) {
+    int ret = err;
+    if (ret == 0) {
+        vus_async_interrupt(ctx, msg);
+        ret = dispatch(ctx, msg);
+    }
+    int sret = reply(ctx, msg, ret);
+    vus_quiesce_after(ctx);
+    return sret;
+}
+
+int vus_msg_serve(struct vus_ctx *ctx, struct vus_msg *msg) {
+    if (msg->bad_header) {
+        /* Answered as when it was read; its body was left in the stream. */
+        if (msg->hdr.flags & VU_F_NO_REPLY) {
+            return 0;
+        }
+        return vus_tr_reply(ctx, &msg->hdr, EINVAL, NULL, 0, -1);
+    }
+    int q = vus_quiesce_before(ctx, msg);
+    if (q > 0) {
+        return 0; /* held, unanswered, until the device has quiesced */
+    }
+    return vus_msg_run(ctx, msg, q);
 }
 
 /* One message from the main socket, then whatever QUEUE mode held while the
@@ -169,6 +188,11 @@ int vus_handle_main(struct vus_ctx *ctx) {
         vus_close_fds(msg.fds, msg.nfds);
         ret = vus_async_on_reply(ctx, &msg.hdr, ctx->conn_fd);
         return ret < 0 ? drop_client(ctx, &msg) : vus_dmaq_serve_held(ctx);
+    }
+    if (vus_quiesce_holding(ctx)) {
+        /* Not handled before the message the device quiesces for. */
+        ret = vus_dmaq_hold(ctx, &msg);
+        return ret < 0 ? drop_client(ctx, &msg) : 1;
     }
     if (!vus_valid_header(ctx, &msg.hdr)) {
         msg.bad_header = true;

@@ -109,6 +109,9 @@ static int xfer(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, uint8_
     if (len == 0) {
         return 0;
     }
+    if (!vus_quiesce_allows_dma(ctx)) {
+        return -EBUSY;
+    }
     pthread_mutex_lock(&ctx->dma_lock);
     int ret = vus_connected(ctx) ? vus_dma_check_range(ctx, dir, addr, len) : -ENOTCONN;
     ctx->sync_active = true;

@@ -123,6 +123,9 @@ int vus_dma_submit(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, voi
     if (!vus_connected(ctx)) {
         return -ENOTCONN;
     }
+    if (!vus_quiesce_allows_dma(ctx)) {
+        return -EBUSY;
+    }
     int ret = vus_dma_check_range(ctx, dir, addr, len);
     if (ret < 0) {
         return ret;

@@ -3,7 +3,7 @@
  * errnos: an overlapping map is refused with EINVAL (the spec says EEXIST),
  * and an unmap must match a map exactly or gets ENOENT. A map without an fd
  * is reached by DMA_READ/DMA_WRITE messages; a map with one is mmap()ed and
- * copied directly.
+ * copied directly, and those writes are logged while dirty logging is on.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +20,8 @@ static bool overlaps(const struct vus_dma_map_entry *m, uint64_t addr, uint64_t 
 }
 
 static void unmap_entry(struct vus_dma_map_entry *m) {
+    free(m->dirty);
+    m->dirty = NULL;
     if (m->vaddr != NULL) {
         munmap(m->vaddr, m->size);
         m->vaddr = NULL;
@@ -65,6 +67,11 @@ static int add_map(struct vus_ctx *ctx, const struct vu_dma_map *req, uint32_t p
             return -errno;
         }
         e.vaddr = p;
+    }
+    int ret = vus_dirty_map_added(ctx, &e); /* logging on: the new map is logged too */
+    if (ret < 0) {
+        unmap_entry(&e);
+        return ret;
     }
     ctx->maps[ctx->nmaps++] = e;
     return 0;
@@ -131,8 +138,7 @@ int vus_h_dma_unmap(struct vus_ctx *ctx, struct vus_msg *msg) {
     return 0;
 }
 
-/* Caller holds ctx->lock. */
-static const struct vus_dma_map_entry *find(const struct vus_ctx *ctx, uint64_t addr) {
+struct vus_dma_map_entry *vus_dma_find_map(struct vus_ctx *ctx, uint64_t addr) {
     for (size_t i = 0; i < ctx->nmaps; i++) {
         if (addr >= ctx->maps[i].addr && addr - ctx->maps[i].addr < ctx->maps[i].size) {
             return &ctx->maps[i];
@@ -146,7 +152,7 @@ size_t vus_dma_map_span(struct vus_ctx *ctx, uint64_t addr, size_t len, uint32_t
     size_t span = 0;
     *direct = false;
     pthread_mutex_lock(&ctx->lock);
-    const struct vus_dma_map_entry *m = find(ctx, addr);
+    const struct vus_dma_map_entry *m = vus_dma_find_map(ctx, addr);
     if (m != NULL && (m->prot & prot) == prot) {
         uint64_t left = m->size - (addr - m->addr);
         span = left < len ? (size_t)left : len;
@@ -162,13 +168,14 @@ int vus_dma_copy_direct(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr
                         size_t len) {
     int ret = -EFAULT;
     pthread_mutex_lock(&ctx->lock);
-    const struct vus_dma_map_entry *m = find(ctx, addr);
+    struct vus_dma_map_entry *m = vus_dma_find_map(ctx, addr);
     if (m != NULL && m->vaddr != NULL && len <= m->size - (addr - m->addr)) {
         uint8_t *p = (uint8_t *)m->vaddr + (addr - m->addr);
         if (dir == VUS_DMA_READ) {
             memcpy(buf, p, len);
         } else {
             memcpy(p, buf, len);
+            vus_dirty_mark_map(ctx, m, addr, len);
         }
         ret = 0;
     }

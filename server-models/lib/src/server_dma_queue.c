@@ -19,6 +19,9 @@
  * command, but the device is told at once (vus_set_dma_interrupt_cb) and the
  * transfer ends with ECANCELED after the chunk in flight is answered.
  *
+ * The same queue holds the commands that arrive while the device quiesces
+ * (server_quiesce.c); they are served once the held message is answered.
+ *
  * On every disconnect and at exit the library prints the connection's peak:
  * "vus: DMA queue peak: <N> bytes (limit <L>)" (rcsim explore parses it).
  */
@@ -165,8 +168,20 @@ int vus_dmaq_recv_reply(struct vus_ctx *ctx, uint16_t id, enum vus_dma_dir dir, 
     }
 }
 
+/* A command read while a quiesce is pending: the message the device
+ * quiesces for is answered first, then these, in order. */
+int vus_dmaq_hold(struct vus_ctx *ctx, struct vus_msg *msg) {
+    struct vus_held *held = calloc(1, sizeof(*held));
+    if (held == NULL) {
+        return -ENOMEM;
+    }
+    held->msg = *msg;
+    *msg = (struct vus_msg){.out_fd = -1};
+    return hold(ctx, held);
+}
+
 int vus_dmaq_serve_held(struct vus_ctx *ctx) {
-    while (ctx->held_head != NULL && ctx->conn_fd >= 0) {
+    while (ctx->held_head != NULL && ctx->conn_fd >= 0 && !vus_quiesce_holding(ctx)) {
         struct vus_held *held = ctx->held_head;
         ctx->held_head = held->next;
         if (ctx->held_head == NULL) {

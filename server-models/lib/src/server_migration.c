@@ -3,9 +3,9 @@
  * to match, the recordings tests/transcripts/migration_*.jsonl its wire
  * form): DEVICE_FEATURE MIGRATION (GET), MIG_DEVICE_STATE (GET, SET along
  * VFIO's arcs, combination transitions walked one arc at a time), and the
- * device's data through MIG_DATA_READ / MIG_DATA_WRITE. Dirty page logging
- * is not offered: this library serves DMA by messages, which the client
- * sees itself.
+ * device's data through MIG_DATA_READ / MIG_DATA_WRITE. The dirty page
+ * logging features are routed to server_dirty_log.c when the device offers
+ * them (vus_setup_dirty_logging).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -54,8 +54,14 @@ static int feature_reply(struct vus_msg *msg, const struct vu_device_feature *f,
 }
 
 /* Which operations each feature has here: MIGRATION is GET-only,
- * MIG_DEVICE_STATE GET and SET; nothing else. */
+ * MIG_DEVICE_STATE GET and SET, the logging ones as libvfio-user has them
+ * (START and STOP SET, REPORT GET); nothing else. */
 static uint32_t feature_ops(const struct vus_ctx *ctx, uint32_t feature) {
+    if (ctx->dirty_offered && feature == VU_FEATURE_DMA_LOGGING_REPORT)
+        return VU_DEVICE_FEATURE_GET;
+    if (ctx->dirty_offered &&
+        (feature == VU_FEATURE_DMA_LOGGING_START || feature == VU_FEATURE_DMA_LOGGING_STOP))
+        return VU_DEVICE_FEATURE_SET;
     if (ctx->mig_flags == 0)
         return 0;
     if (feature == VU_FEATURE_MIGRATION)
@@ -122,7 +128,16 @@ int vus_h_device_feature(struct vus_ctx *ctx, struct vus_msg *msg) {
         return feature_reply(msg, &f, NULL, 0);
     if (ops == (VU_DEVICE_FEATURE_GET | VU_DEVICE_FEATURE_SET))
         return -EINVAL;
-    return ops == VU_DEVICE_FEATURE_SET ? set_state(ctx, msg, &f) : get_data(ctx, msg, &f);
+    switch (f.flags & VU_DEVICE_FEATURE_MASK) {
+    case VU_FEATURE_DMA_LOGGING_START:
+        return vus_h_dirty_start(ctx, msg, &f);
+    case VU_FEATURE_DMA_LOGGING_STOP:
+        return vus_h_dirty_stop(ctx, msg, &f);
+    case VU_FEATURE_DMA_LOGGING_REPORT:
+        return vus_h_dirty_report(ctx, msg, &f);
+    default:
+        return ops == VU_DEVICE_FEATURE_SET ? set_state(ctx, msg, &f) : get_data(ctx, msg, &f);
+    }
 }
 
 int vus_h_mig_data_read(struct vus_ctx *ctx, struct vus_msg *msg) {

@@ -38,6 +38,9 @@ struct vus_dma_map_entry {
     uint64_t size;
     uint32_t prot; /* VU_DMA_MAP_F_READ | VU_DMA_MAP_F_WRITE */
     void *vaddr;   /* mmap()ed client memory when the map came with an fd */
+    /* Dirty pages, one bit per ctx->dirty_pgsize page, while logging is on
+     * (fd-backed maps only); NULL otherwise. */
+    uint8_t *dirty;
 };
 
 struct vus_async_dma {
@@ -165,6 +168,27 @@ struct vus_ctx {
     struct vus_migration_ops mig_ops;
     void *mig_priv;
     enum vu_mig_state mig_state;
+
+    /* Dirty page logging (server_dirty_log.c): offered by the device, and
+     * the page size the client started it with (0: off). */
+    bool dirty_offered;
+    uint64_t dirty_pgsize;
+
+    /* Quiesce (server_quiesce.c). q_msg is the message held while the
+     * device quiesces; q_done/q_err are set by vus_device_quiesced() (any
+     * thread, under lock) and q_wake_fd (an eventfd) wakes the loop. While
+     * q_quiesced, only q_thread (the loop, inside the message's handler)
+     * may start DMA. */
+    vus_quiesce_cb quiesce_cb;
+    void *quiesce_priv;
+    vus_unquiesce_cb unquiesce_cb;
+    void *unquiesce_priv;
+    struct vus_msg *q_msg;
+    bool q_done;
+    int q_err;
+    int q_wake_fd;
+    bool q_quiesced;
+    pthread_t q_thread;
 };
 
 /* Logging (stderr, prefixed with the context's name). */
@@ -196,6 +220,8 @@ int vus_msg_read_body(struct vus_ctx *ctx, struct vus_msg *msg);
 /* Runs a command (or answers a bad header) and sends its reply; a negative
  * errno means the reply could not be sent and the client must go. */
 int vus_msg_serve(struct vus_ctx *ctx, struct vus_msg *msg);
+/* The same once past the quiesce: runs it (err 0) or fails it with err. */
+int vus_msg_run(struct vus_ctx *ctx, struct vus_msg *msg, int err);
 void vus_msg_free(struct vus_msg *msg);
 
 /* server_dma_queue.c (QUEUE mode) */
@@ -220,6 +246,33 @@ int vus_h_device_feature(struct vus_ctx *ctx, struct vus_msg *msg);
 int vus_h_mig_data_read(struct vus_ctx *ctx, struct vus_msg *msg);
 int vus_h_mig_data_write(struct vus_ctx *ctx, struct vus_msg *msg);
 void vus_migration_reset(struct vus_ctx *ctx);
+
+/* server_dirty_log.c */
+int vus_h_dirty_start(struct vus_ctx *ctx, struct vus_msg *msg, const struct vu_device_feature *f);
+int vus_h_dirty_stop(struct vus_ctx *ctx, struct vus_msg *msg, const struct vu_device_feature *f);
+int vus_h_dirty_report(struct vus_ctx *ctx, struct vus_msg *msg, const struct vu_device_feature *f);
+/* A new map while logging is on gets its bitmap; lock held. */
+int vus_dirty_map_added(struct vus_ctx *ctx, struct vus_dma_map_entry *m);
+/* Marks pages of one map; lock held. */
+void vus_dirty_mark_map(const struct vus_ctx *ctx, struct vus_dma_map_entry *m, uint64_t addr,
+                        size_t len);
+/* Logging off, every bitmap freed; lock held. */
+void vus_dirty_reset(struct vus_ctx *ctx);
+
+/* server_quiesce.c */
+/* Before serving msg: 0 to serve it now, 1 when it is held (the device
+ * quiesces later; msg's contents moved out), or a negative errno to fail it. */
+int vus_quiesce_before(struct vus_ctx *ctx, struct vus_msg *msg);
+/* After the message is answered: the device is no longer quiesced. */
+void vus_quiesce_after(struct vus_ctx *ctx);
+/* Serves the held message once the device has quiesced: 1 when it did, 0
+ * when there was nothing to serve, -ENOTCONN after dropping the client. */
+int vus_quiesce_resume(struct vus_ctx *ctx);
+/* A client command read while a quiesce is pending: held in order. */
+bool vus_quiesce_holding(const struct vus_ctx *ctx);
+/* DMA may start now (not quiesced, or inside the quiesced message). */
+bool vus_quiesce_allows_dma(struct vus_ctx *ctx);
+void vus_quiesce_drop(struct vus_ctx *ctx); /* on disconnect */
 
 /* server_mmap.c: mmap-able BAR areas in DEVICE_GET_REGION_INFO */
 size_t vus_mmap_caps_size(const struct vus_region *r);
@@ -265,6 +318,10 @@ void vus_dma_maps_clear(struct vus_ctx *ctx);
  * *direct says the map is mmap()ed (use vus_dma_copy_direct). */
 size_t vus_dma_map_span(struct vus_ctx *ctx, uint64_t addr, size_t len, uint32_t prot,
                         bool *direct);
+/* Holds a message read while a quiesce is pending (served after it). */
+int vus_dmaq_hold(struct vus_ctx *ctx, struct vus_msg *msg);
+/* Caller holds ctx->lock. */
+struct vus_dma_map_entry *vus_dma_find_map(struct vus_ctx *ctx, uint64_t addr);
 int vus_dma_copy_direct(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, void *buf,
                         size_t len);
 

@@ -157,8 +157,8 @@ int model_serve(struct vus_ctx *ctx) {
 static int serve_loop(struct vus_ctx *ctx, int extra_fd, void (*on_ready)(void *arg), void *arg,
                       const sigset_t *wait_mask) {
     while (!stop_requested) {
-        struct pollfd pfds[3];
-        int n = vus_get_pollfds(ctx, pfds, 2);
+        struct pollfd pfds[4];
+        int n = vus_get_pollfds(ctx, pfds, 3);
         pfds[n] = (struct pollfd){.fd = extra_fd, .events = POLLIN};
         int ready = ppoll(pfds, (nfds_t)n + 1, NULL, wait_mask);
         if (ready < 0 && errno == EINTR) {

@@ -29,16 +29,30 @@ void dmacopy_set_error(struct dmacopy *d, uint32_t flag, int err) {
     pthread_mutex_unlock(&d->lock);
 }
 
+/* --migration: asked to stop (between chunks, the worker's safe point). */
+static bool stop_asked(struct dmacopy *d) {
+    pthread_mutex_lock(&d->lock);
+    bool stop = dmacopy_mig_must_stop(d);
+    pthread_mutex_unlock(&d->lock);
+    return stop;
+}
+
 static int copy_data(struct dmacopy *d, const struct desc *ds, uint32_t *copied) {
     *copied = 0;
     if (ds->len > MAX_COPY) {
         return -EINVAL;
     }
     while (*copied < ds->len) {
+        if (stop_asked(d)) {
+            return -EINTR; /* the descriptor stays at TAIL, restarted later */
+        }
         uint32_t n = ds->len - *copied < COPY_BUF ? ds->len - *copied : COPY_BUF;
         int ret = vus_dma_read(d->ctx, ds->src + *copied, d->buf, n);
+        if (ret == 0 && stop_asked(d)) {
+            return -EINTR; /* between the transfers: nothing written yet */
+        }
         if (ret == 0) {
-            ret = vus_dma_write(d->ctx, ds->dst + *copied, d->buf, n);
+            ret = dmacopy_write(d, ds->dst + *copied, d->buf, n);
         }
         if (ret < 0) {
             return ret;
@@ -58,6 +72,9 @@ static int run_desc(struct dmacopy *d, uint64_t desc_addr, bool *want_irq) {
     }
     uint32_t copied;
     ret = copy_data(d, &ds, &copied);
+    if (ret == -EINTR || stop_asked(d)) {
+        return -EINTR;
+    }
     pthread_mutex_lock(&d->lock);
     bool cancelled = d->cancel;
     struct completion_record rec = {
@@ -67,7 +84,7 @@ static int run_desc(struct dmacopy *d, uint64_t desc_addr, bool *want_irq) {
         return -ECANCELED; /* no record: the memory may be gone */
     }
     if (ds.completion != 0) {
-        int wret = vus_dma_write(d->ctx, ds.completion, &rec, sizeof(rec));
+        int wret = dmacopy_write(d, ds.completion, &rec, sizeof(rec));
         ret = ret < 0 ? ret : wret;
     }
     *want_irq = *want_irq || (ds.flags & DESC_F_IRQ);
@@ -90,20 +107,28 @@ void dmacopy_raise_irq(struct dmacopy *d) {
     }
 }
 
-static void process_ring(struct dmacopy *d) {
+void dmacopy_process_ring(struct dmacopy *d) {
     bool want_irq = false;
     for (;;) {
         pthread_mutex_lock(&d->lock);
         uint32_t tail = d->tail, head = d->head, size = d->ring_size;
         uint64_t addr = d->ring_base + (uint64_t)tail * DESC_SIZE;
-        bool stop = tail == head || (d->status & STATUS_ERROR);
+        bool stop = tail == head || (d->status & STATUS_ERROR) || dmacopy_mig_must_stop(d);
         d->status = stop ? d->status & ~STATUS_BUSY : d->status | STATUS_BUSY;
+        d->mig.inflight = !stop;
         pthread_mutex_unlock(&d->lock);
         if (stop) {
             break;
         }
         int ret = run_desc(d, addr, &want_irq);
         pthread_mutex_lock(&d->lock);
+        if (ret == -EINTR) {
+            /* Stopped at a safe point: the descriptor stays in flight. */
+            d->status &= ~STATUS_BUSY;
+            pthread_mutex_unlock(&d->lock);
+            break;
+        }
+        d->mig.inflight = false;
         bool cancelled = d->cancel;
         if (cancelled) {
             /* The descriptor stays at TAIL, uncompleted; no interrupt. */
@@ -131,13 +156,18 @@ static void *worker_main(void *arg) {
     struct dmacopy *d = arg;
     pthread_mutex_lock(&d->lock);
     while (!d->quit) {
-        if (!d->work) {
+        if (!d->work || dmacopy_mig_must_stop(d)) {
             pthread_cond_wait(&d->kick, &d->lock);
             continue;
         }
         d->work = false;
+        d->mig.busy = true;
         pthread_mutex_unlock(&d->lock);
-        process_ring(d);
+        dmacopy_process_ring(d);
+        pthread_mutex_lock(&d->lock);
+        d->mig.busy = false;
+        pthread_mutex_unlock(&d->lock);
+        dmacopy_mig_engine_idle(d);
         pthread_mutex_lock(&d->lock);
     }
     pthread_mutex_unlock(&d->lock);
@@ -249,7 +279,7 @@ static ssize_t bar0_access(void *priv, unsigned region, uint64_t offset, void *b
     if (doorbell && d->async) {
         dmacopy_async_doorbell(d); /* submits and returns: the reply goes at once */
     } else if (doorbell && !d->after_reply) {
-        process_ring(d); /* inside the REGION_WRITE, as libvfio-user devices do */
+        dmacopy_process_ring(d); /* inside the REGION_WRITE, as libvfio-user devices do */
     }
     return (ssize_t)count;
 }
@@ -268,10 +298,18 @@ static ssize_t bar2_access(void *priv, unsigned region, uint64_t offset, void *b
 
 static int on_reset(void *priv, enum vus_reset_reason why) {
     struct dmacopy *d = priv;
+    pthread_mutex_lock(&d->lock);
+    /* The library puts the migration state back to RUNNING. */
+    d->mig.running = true;
+    d->mig.inflight = false;
+    if (why == VUS_RESET_LOST_CONN) {
+        d->mig.paused = false; /* a held message went with the client */
+        d->mig.q_pending = false;
+    }
     if (why != VUS_RESET_DEVICE) {
+        pthread_mutex_unlock(&d->lock);
         return 0;
     }
-    pthread_mutex_lock(&d->lock);
     d->ring_base = 0;
     d->ring_size = d->head = d->tail = d->status = d->completed = d->int_status = 0;
     d->int_ctrl = d->reset_int_ctrl;
@@ -297,6 +335,9 @@ static int on_option(void *priv, const char *name, const char *value) {
     if (strcmp(name, "dma-after-reply") == 0) {
         d->after_reply = true;
         return 0;
+    }
+    if (strcmp(name, "irq") != 0) {
+        return dmacopy_mig_option(d, name, value);
     }
     static const char *const modes[] = {"none", "intx", "msi", "msix"};
     for (uint32_t m = 0; m < 4; m++) {
@@ -326,6 +367,14 @@ int main(int argc, char **argv) {
         {"dma-after-reply", false,
          "reply to the doorbell first and copy on a worker thread (needs the twin socket)"},
         {"irq", true, "interrupt mode after reset: none, intx, msi or msix (default msix)"},
+        {"migration", false,
+         "offer migration v2 (STOP_COPY, PRE_COPY) and dirty page logging; quiesce before "
+         "maps, resets and state changes"},
+        {"mig-bug", true,
+         "with --migration, a bug real devices have had: unmarked-write (fd-window writes "
+         "not logged) or drop-inflight (the descriptor in flight at stop counted done)"},
+        {"quiesce-never", false,
+         "with --migration, the quiesce callback says EBUSY and never finishes (bad device)"},
         {NULL, false, NULL},
     };
     struct model_opts o;
@@ -335,6 +384,10 @@ int main(int argc, char **argv) {
         return pr > 0 ? 0 : 2;
     }
     if (!model_dma_mode_ok(&o, argv[0], true)) {
+        return 2;
+    }
+    if ((d.mig.bug != MIG_BUG_NONE || d.mig.quiesce_never) && !d.mig.on) {
+        fprintf(stderr, "dmacopy: --mig-bug and --quiesce-never need --migration\n");
         return 2;
     }
     if (d.after_reply && o.dma_mode != VUS_DMA_MODE_TWIN) {
@@ -356,6 +409,9 @@ int main(int argc, char **argv) {
         .dma_queue_limit = o.dma_queue_limit,
         .verbose = o.verbose,
         .io_timeout_ms = o.io_timeout_ms,
+        /* VERSION says migration {pgsize}, as libvfio-user's does for a
+         * device with migration; nothing changes without --migration. */
+        .migration_pgsize = d.mig.on ? 4096u : 0u,
     };
     d.ctx = d.buf != NULL ? vus_create(&cfg) : NULL;
     if (d.ctx == NULL) {
@@ -363,6 +419,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     int ret = setup(&d);
+    ret = ret ? ret : dmacopy_mig_setup(&d);
     if (ret < 0) {
         fprintf(stderr, "dmacopy: device setup failed: %s\n", strerror(-ret));
         vus_destroy(d.ctx);

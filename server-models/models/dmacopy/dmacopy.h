@@ -55,6 +55,19 @@ struct completion_record {
     uint64_t seq;    /* COMPLETED after this descriptor */
 };
 
+/* --migration's device state (dmacopy_migration.c; server-models/README.md
+ * "dmacopy", "Migration"): a 12-byte header (magic, version, total length)
+ * and the registers, all little-endian u32/u64. */
+#define MIG_STATE_MAGIC 0x534d4344u /* "DCMS" */
+#define MIG_STATE_VERSION 1u
+#define MIG_STATE_LEN 56u
+
+enum dmacopy_mig_bug {
+    MIG_BUG_NONE,
+    MIG_BUG_UNMARKED_WRITE, /* engine writes to fd windows through a pointer, unmarked */
+    MIG_BUG_DROP_INFLIGHT,  /* at stop, the descriptor in flight is counted done */
+};
+
 struct dmacopy {
     struct vus_ctx *ctx;
     pthread_mutex_t lock; /* registers; the worker and the loop thread share them */
@@ -91,7 +104,38 @@ struct dmacopy {
         bool want_irq;
         struct completion_record rec;
     } eng;
+    /* --migration (dmacopy_migration.c). Guarded by lock. */
+    struct dmacopy_mig {
+        bool on;
+        enum dmacopy_mig_bug bug;
+        bool quiesce_never; /* the quiesce callback says EBUSY and never finishes */
+        bool running;       /* migration state RUNNING or PRE_COPY: the engine may run */
+        bool paused;        /* asked to quiesce: no new DMA until unquiesced */
+        bool busy;          /* the worker is inside process_ring() */
+        bool q_pending;     /* answered EBUSY: vus_device_quiesced() at the next safe point */
+        bool inflight;      /* the descriptor at TAIL has started and not completed */
+        uint8_t out[MIG_STATE_LEN];
+        size_t out_len, out_at;
+        uint8_t in[MIG_STATE_LEN];
+        size_t in_len;
+    } mig;
 };
+
+/* dmacopy_migration.c */
+int dmacopy_mig_option(struct dmacopy *d, const char *name, const char *value);
+int dmacopy_mig_setup(struct dmacopy *d);
+/* The engine must not start (more) DMA now: stopped by migration or, for
+ * the worker and the async engine, asked to quiesce. Lock held. */
+bool dmacopy_mig_must_stop(const struct dmacopy *d);
+/* The engine reached a safe point and stopped: finishes an EBUSY quiesce. */
+void dmacopy_mig_engine_idle(struct dmacopy *d);
+/* A descriptor's DMA write: through the library, or (--mig-bug
+ * unmarked-write) stored through vus_dma_ptr into an fd window unmarked. */
+int dmacopy_write(struct dmacopy *d, uint64_t addr, const void *buf, size_t len);
+/* The unmarked-write bug's store, for the async engine: true when done. */
+bool dmacopy_write_unmarked(struct dmacopy *d, uint64_t addr, const void *buf, size_t len);
+/* Sync engine (dmacopy.c), for a restart inside the RUNNING transition. */
+void dmacopy_process_ring(struct dmacopy *d);
 
 /* STATUS.ERROR (or another flag) with err in bits 31:16 for ERROR. */
 void dmacopy_set_error(struct dmacopy *d, uint32_t flag, int err);

@@ -46,6 +46,11 @@ static void on_done(void *arg, int result) {
 static void submit(struct dmacopy *d, int state, enum vus_dma_dir dir, uint64_t addr, void *buf,
                    size_t len) {
     d->eng.state = state;
+    if (dir == VUS_DMA_WRITE && dmacopy_write_unmarked(d, addr, buf, len)) {
+        d->eng.waiting = false; /* --mig-bug unmarked-write: stored already */
+        d->eng.result = 0;
+        return;
+    }
     d->eng.waiting = true;
     int ret = vus_dma_submit(d->ctx, dir, addr, buf, len, on_done, d);
     if (ret < 0) {
@@ -73,6 +78,7 @@ static void next_desc(struct dmacopy *d) {
         d->cancel = false;
     } else {
         d->status |= STATUS_BUSY;
+        d->mig.inflight = true;
     }
     pthread_mutex_unlock(&d->lock);
     if (stop) {
@@ -94,6 +100,7 @@ static void finish_desc(struct dmacopy *d) {
     pthread_mutex_lock(&d->lock);
     d->tail = d->eng.size != 0 ? (d->eng.index + 1) % d->eng.size : 0;
     d->completed++;
+    d->mig.inflight = false;
     pthread_mutex_unlock(&d->lock);
     if (d->eng.err < 0) {
         fprintf(stderr, "dmacopy: descriptor %u failed: %s\n", d->eng.index, strerror(-d->eng.err));
@@ -128,10 +135,33 @@ static void copy_next(struct dmacopy *d) {
 
 /* Takes the result of the transfer that just completed and starts the next
  * one (or goes idle). */
+/* --migration asked the engine to stop: the transfer that just completed is
+ * its safe point. The descriptor at TAIL stays in flight (restarted from its
+ * fetch when the engine runs again: a copy is idempotent). */
+static void pause_engine(struct dmacopy *d) {
+    pthread_mutex_lock(&d->lock);
+    d->status &= ~STATUS_BUSY;
+    pthread_mutex_unlock(&d->lock);
+    bool irq = d->eng.want_irq;
+    d->eng.state = ENG_IDLE;
+    d->eng.want_irq = false;
+    if (irq) {
+        dmacopy_raise_irq(d); /* for the descriptors the batch completed */
+    }
+    dmacopy_mig_engine_idle(d);
+}
+
 static void step(struct dmacopy *d) {
     int state = d->eng.state;
     int result = d->eng.result;
     d->eng.result = 0;
+    pthread_mutex_lock(&d->lock);
+    bool stop = dmacopy_mig_must_stop(d);
+    pthread_mutex_unlock(&d->lock);
+    if (stop) {
+        pause_engine(d);
+        return;
+    }
     if (state != ENG_NEXT && cancelled(d, result)) {
         pthread_mutex_lock(&d->lock);
         d->cancel = true; /* next_desc ends the batch and clears it */
@@ -194,7 +224,10 @@ static void run(struct dmacopy *d) {
 }
 
 void dmacopy_async_doorbell(struct dmacopy *d) {
-    if (d->eng.state != ENG_IDLE) {
+    pthread_mutex_lock(&d->lock);
+    bool stop = dmacopy_mig_must_stop(d);
+    pthread_mutex_unlock(&d->lock);
+    if (d->eng.state != ENG_IDLE || stop) {
         return; /* the running engine reads HEAD again after each descriptor */
     }
     d->eng.state = ENG_NEXT;

@@ -96,7 +96,7 @@ struct vus_config {
      * INTx says MASKABLE|AUTOMASKED and MSI/MSI-X say NORESIZE, as VFIO does. */
     bool libvfio_user_irq_flags;
     /* Advertise migration {pgsize} in VERSION (libvfio-user does when a
-     * device sets up migration). Migration itself is not implemented. */
+     * device sets up migration; vus_setup_migration does not set it). */
     uint32_t migration_pgsize;
     /* Wait for a DMA reply this long before giving up with ETIMEDOUT and
      * dropping the client; also bounds reading the rest of a started message.
@@ -225,6 +225,69 @@ struct vus_migration_ops {
 int vus_setup_migration(struct vus_ctx *ctx, uint64_t flags, const struct vus_migration_ops *ops,
                         void *priv);
 enum vu_mig_state vus_migration_state(const struct vus_ctx *ctx);
+
+/* ---- Dirty page logging (before vus_realize) ---------------------------- */
+
+/* Offers DEVICE_FEATURE DMA_LOGGING_START (SET), DMA_LOGGING_STOP (SET) and
+ * DMA_LOGGING_REPORT (GET) with libvfio-user's wire semantics (README.md next
+ * to this library): START logs every fd-backed map (the ranges are ignored,
+ * message maps are skipped: the client sees that DMA itself), maps added
+ * later are logged too, REPORT must name one fd-backed map exactly and
+ * returns its bitmap (bit i of byte i/8 for page i, whole u64s) and clears
+ * it, STOP drops every bitmap. Without this call the three features are
+ * refused with EINVAL, PROBE included, as libvfio-user refuses them.
+ * -EBUSY after vus_realize(). */
+int vus_setup_dirty_logging(struct vus_ctx *ctx);
+/* Whether the client has logging started (a page size set). */
+bool vus_dirty_logging_active(const struct vus_ctx *ctx);
+
+/* Marks [addr, addr+len) dirty in the fd-backed maps it touches, for
+ * devices that store through vus_dma_ptr(). vus_dma_write() and
+ * vus_dma_submit() writes to fd-backed maps mark their pages themselves.
+ * Pieces outside fd-backed maps, or while logging is off, are ignored.
+ * Safe from any thread. */
+void vus_dma_mark_dirty(struct vus_ctx *ctx, uint64_t addr, size_t len);
+
+/* A pointer to client memory [addr, addr+len), as libvfio-user's
+ * vfu_sgl_get(): the range must lie in one fd-backed (mmap()ed) map with
+ * prot (VU_DMA_MAP_F_READ and/or VU_DMA_MAP_F_WRITE). Stores through it are
+ * NOT logged: call vus_dma_mark_dirty() after writing. The pointer is valid
+ * until that map is unmapped (DMA_UNMAP, which quiesces first, or the client
+ * going away). -EFAULT if the range is not inside one map, -EACCES without
+ * the permission, -EOPNOTSUPP for a message-mode map, -EBUSY while the device
+ * is quiesced (outside the message's own callbacks). */
+int vus_dma_ptr(struct vus_ctx *ctx, uint64_t addr, size_t len, uint32_t prot, void **out);
+
+/* ---- Quiesce ------------------------------------------------------------- */
+
+/* As libvfio-user's quiesce callback (README.md next to this library has the
+ * exact list of commands): before handling DMA_MAP, DMA_UNMAP, DEVICE_RESET,
+ * a REGION_WRITE into the PCIe capability, and a DEVICE_FEATURE that libvfio-
+ * user quiesces for (any SET, and GET of MIG_DEVICE_STATE; not PROBE) the
+ * library calls cb. It returns 0 when the device is quiesced now (the
+ * message is handled at once), -EBUSY when it will be later, another
+ * negative errno to fail the message with it. After -EBUSY the message is
+ * held unanswered and no further client command is handled (DMA replies
+ * still are, and commands that arrive are held in order) until the device
+ * calls vus_device_quiesced(). A quiesced device must not start DMA
+ * (vus_dma_read/write/submit/ptr return -EBUSY) until the message is done;
+ * the callbacks that message runs (reset, transition, ...) may. */
+typedef int (*vus_quiesce_cb)(void *priv);
+void vus_set_quiesce_cb(struct vus_ctx *ctx, vus_quiesce_cb cb, void *priv);
+/* Not in libvfio-user (whose devices infer it from vfu_run_ctx returning):
+ * called once the message the device quiesced for has been answered, so a
+ * device with a worker or a DMA state machine knows it may start DMA again.
+ * Runs on the loop thread. */
+typedef void (*vus_unquiesce_cb)(void *priv);
+void vus_set_unquiesce_cb(struct vus_ctx *ctx, vus_unquiesce_cb cb, void *priv);
+/* The device has quiesced after its callback said -EBUSY: the held message is
+ * handled and answered from the next vus_step() (err != 0 fails it with
+ * that errno instead). Safe from any thread; -EINVAL when no quiesce is
+ * pending. */
+int vus_device_quiesced(struct vus_ctx *ctx, int err);
+/* A quiesce is pending: the callback said -EBUSY and vus_device_quiesced()
+ * has not been called yet. */
+bool vus_quiesce_pending(const struct vus_ctx *ctx);
 
 /* Builds config space and starts listening. */
 int vus_realize(struct vus_ctx *ctx);
