@@ -58,6 +58,9 @@ void explore_usage(FILE *f) {
                  "                    reply or never answer it (dma-reply), DEVICE_RESET or\n"
                  "                    DMA_UNMAP of its window before taking it up (dma-intervene)\n"
                  "  --hold-cycles N,N,...  the holds dma-reply offers (1000)\n"
+                 "  --migration-choices  a `migrate` asks before each of its source commands\n"
+                 "                    (state change, data read, dirty report): send it now, or\n"
+                 "                    let the device run 500 cycles first (at most 3 times)\n"
                  "Exit status: 0 no failure, 1 failures found, 2 usage or setup error.\n"
                  "`rcsim run --schedule replay:LOG`: 0 passed, 1 failed, 2 usage or setup\n"
                  "error, 3 the run did not follow the log (diverged).\n");
@@ -199,6 +202,8 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
         o.explore.stop_at_first_failure = true;
     else if (a == "--no-twin")
         o.no_twin = true;
+    else if (a == "--migration-choices")
+        o.migration_choices = true;
     else if (a == "--client") {
         std::string v;
         if (value(&v) < 0)
@@ -265,17 +270,28 @@ int make_spec(const char *cmd, const SchedOptions &o, RunSpec *spec) {
         std::fprintf(stderr, "rcsim %s: %s\n", cmd, err.c_str());
         return 2;
     }
-    // Scheduled runs fork from one harness with the default window (an fd
-    // window would be one memfd their runs share): a declaration would not
-    // take effect, so it is refused rather than ignored.
-    for (const Statement &s : spec->program.statements)
-        if (s.op == Op::DmaWindow) {
-            std::fprintf(stderr,
-                         "rcsim %s: %s:%u: '%s': scheduled runs map the default window only; "
-                         "declared windows are for rcsim run without --schedule\n",
-                         cmd, s.loc.file.c_str(), s.loc.line, s.source.c_str());
+    // The declared windows go into the harness every run forks from; each
+    // forked run gets fresh memfds for the shared ones (scheduled_run.cpp).
+    for (const Statement &s : spec->program.statements) {
+        if (s.op != Op::DmaWindow)
+            continue;
+        MemWindow w;
+        const std::string why = parse_dma_window(s.window, &w);
+        if (!why.empty()) {
+            std::fprintf(stderr, "rcsim %s: %s:%u: dma-window %s: %s\n", cmd, s.loc.file.c_str(),
+                         s.loc.line, s.window.c_str(), why.c_str());
             return 2;
         }
+        spec->dma_windows.push_back(w);
+    }
+    if (!spec->dma_windows.empty() && o.explore.device_reset) {
+        std::fprintf(stderr,
+                     "rcsim %s: --reset device keeps one server for every run, and the "
+                     "scenario's declared windows would carry one run's bytes into the "
+                     "next: use --reset process\n",
+                     cmd);
+        return 2;
+    }
     spec->socket = o.socket;
     if (!o.server.empty() && split_command_line(o.server, &spec->server_argv, &err) < 0) {
         std::fprintf(stderr, "rcsim %s: --server: %s\n", cmd, err.c_str());
@@ -294,6 +310,8 @@ HarnessConfig harness_config(const SchedOptions &o, HarnessConfig cfg, bool only
     auto take = [&](const char *option) { return !only_given || o.given.count(option) > 0; };
     if (take("--no-twin"))
         cfg.no_twin = o.no_twin;
+    if (take("--migration-choices"))
+        cfg.migration_choices = o.migration_choices;
     if (take("--client"))
         cfg.client_style = o.client;
     if (take("--bar-access"))
@@ -394,7 +412,9 @@ int rcsim_run_scheduled(int argc, char **argv) {
     RunSpec spec;
     if ((rc = make_spec("run", o, &spec)) >= 0)
         return rc;
-    const HarnessConfig cfg = harness_config(o, HarnessConfig{}, false);
+    HarnessConfig cfg = harness_config(o, HarnessConfig{}, false);
+    if (!spec.dma_windows.empty())
+        cfg.dma_windows = spec.dma_windows;
     // The server is the user's --server, never the log's; the settings
     // must be the log's too, or the replay reproduces nothing.
     if (o.schedule.compare(0, 7, "replay:") == 0 &&
@@ -447,7 +467,10 @@ int rcsim_explore(int argc, char **argv) {
     }
     std::unique_ptr<Harness> h;
     std::string err;
-    if (Harness::create(harness_config(o, HarnessConfig{}, false), &h, &err) < 0) {
+    HarnessConfig cfg = harness_config(o, HarnessConfig{}, false);
+    if (!spec.dma_windows.empty())
+        cfg.dma_windows = spec.dma_windows;
+    if (Harness::create(cfg, &h, &err) < 0) {
         std::fprintf(stderr, "rcsim explore: cannot set up the harness: %s\n", err.c_str());
         return 2;
     }

@@ -56,6 +56,8 @@ void run_usage(FILE *f) {
            "  --schedule POLICY    one run under a scheduler policy (fifo, random:SEED,\n"
            "                       pct:SEED:DEPTH, plan:P=O,..., replay:LOG): choices\n"
            "                       logged with --decisions, run hash printed\n"
+           "  --migration-choices  a scheduled run (fifo unless --schedule) whose `migrate`\n"
+           "                       asks the scheduler before each source command\n"
            "  --dma-choices LIST   a scheduled run (fifo unless --schedule) with DMA choice\n"
            "                       points: hold,reset,unmap,never (rcsim explore --help);\n"
            "                       --hold-cycles N,... the holds offered (1000)\n"
@@ -186,7 +188,8 @@ std::string junit_case_name(const std::string &path) {
 int rcsim_run(int argc, char **argv) {
     // A scheduled run (the scheduler's options) is rcsim_explore.cpp's.
     for (int i = 0; i < argc; ++i)
-        if (std::string(argv[i]) == "--schedule" || std::string(argv[i]) == "--dma-choices")
+        if (std::string(argv[i]) == "--schedule" || std::string(argv[i]) == "--dma-choices" ||
+            std::string(argv[i]) == "--migration-choices")
             return rcsim_run_scheduled(argc, argv);
     RunOptions opt;
     const int prc = parse_options(argc, argv, &opt);

@@ -27,6 +27,7 @@ struct SchedOptions {
     std::string out = "rcsim-explore";
     ExploreOptions explore;
     bool no_twin = false, force = false, have_shard = false, runs_given = false;
+    bool migration_choices = false;
     bool server_from_log = false; // replay: start the server the log names
     unsigned watchdog_ms = 300;
     std::vector<uint64_t> delays;

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +73,10 @@ struct HarnessConfig {
     // With a scheduler: the DMA choice points (dma_reply_gate.hpp); none by
     // default. Pinned in the decision log header when any is on.
     DmaChoiceConfig dma_choices;
+    // With a scheduler: a `migrate` asks before each of its source commands
+    // whether to send it now or let the device run first (sim/migrate/).
+    // Off by default; pinned in the decision log header when on.
+    bool migration_choices = false;
     // What the client does with a DMA command that arrives while a request
     // of ours awaits its reply (client_style.hpp). Pinned in the decision
     // log header when sync.
@@ -306,13 +311,18 @@ class Harness : private EdgeSink {
     // stores into a shared window (a worker thread's) are done before host
     // memory is looked at. No-op when not connected.
     void settle_server();
-    // The config space a driver programmed, read from the device so that
-    // adopt() can write it into the next one (BARs and the IRQ set-up come
-    // from enumeration()).
+    // A choice of the scheduler (logged as a decision of `kind`), when one
+    // is installed and migration choices are on; 0 (the first option)
+    // otherwise.
+    size_t migration_choice(const std::string &kind, const std::vector<std::string> &options);
+    // The config registers a driver programmed (Command, Interrupt Line,
+    // PCIe Device Control), as the host last wrote them: adopt() writes them
+    // into the next device. Like QEMU's copy of a vfio device's config
+    // space, taken from the host's side, not read from the device (a read
+    // would wait behind the device's DMA). BARs and the IRQ set-up come
+    // from enumeration().
     struct SavedConfig {
-        uint16_t command = 0;
-        uint8_t interrupt_line = 0;
-        uint16_t device_control = 0; // PCIe capability + 8 (0 without one)
+        std::map<uint16_t, uint8_t> bytes; // offset -> the byte last written
     };
     int save_config(SavedConfig *out, std::string *error);
     // Migration's switch-over: the attached server's connection closed and
@@ -397,6 +407,7 @@ class Harness : private EdgeSink {
     // What the bridges and refusal counters of servers detached by a
     // migration counted (counters() adds the attached one's).
     BridgeCounters carried_;
+    std::map<uint16_t, uint8_t> cfg_written_; // every config byte the host wrote
     uint64_t carried_refused_ = 0;
     static void refused_thunk(void *opaque, const vuc_dma_refusal *r);
 };

@@ -210,7 +210,11 @@ HostStatus Harness::cfg_write(uint16_t offset, unsigned size, uint32_t value) {
     r.reg = uint16_t(offset >> 2);
     r.first_be = uint8_t(((1u << size) - 1) << lead);
     r.data = {uint32_t(uint64_t(value) << (8 * lead))};
-    return host_access(std::move(r), lead, size).status;
+    const HostStatus st = host_access(std::move(r), lead, size).status;
+    if (st == HostStatus::SC) // what the driver programmed (harness_handover.cpp)
+        for (unsigned i = 0; i < size; ++i)
+            cfg_written_[uint16_t(offset + i)] = uint8_t(value >> (8 * i));
+    return st;
 }
 
 // ------------------------------------------------------------ interrupts

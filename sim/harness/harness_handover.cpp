@@ -71,20 +71,31 @@ void Harness::settle_server() {
     admission_->point();
 }
 
-int Harness::save_config(SavedConfig *out, std::string *error) {
-    const Access cmd = cfg_read(kCommand, 2);
-    const Access line = cfg_read(kInterruptLine, 1);
-    Access devctl{HostStatus::SC, 0};
+size_t Harness::migration_choice(const std::string &kind, const std::vector<std::string> &options) {
+    if (!cfg_.migration_choices || !sched_ || !admission_ || options.size() < 2)
+        return 0;
+    Decision d;
+    d.kind = kind;
+    d.options = options;
+    const size_t c = sched_->choose(d.kind, d.options);
+    d.chosen = d.options[c];
+    admission_->record_choice(d);
+    return c;
+}
+
+int Harness::save_config(SavedConfig *out, std::string *) {
+    out->bytes.clear();
+    auto keep = [&](uint16_t off, unsigned size) {
+        for (unsigned i = 0; i < size; ++i) {
+            const auto it = cfg_written_.find(uint16_t(off + i));
+            if (it != cfg_written_.end())
+                out->bytes[it->first] = it->second;
+        }
+    };
+    keep(kCommand, 2);
+    keep(kInterruptLine, 1);
     if (enum_.pcie_cap)
-        devctl = cfg_read(uint16_t(enum_.pcie_cap + 8), 2);
-    if (!cmd.ok() || !line.ok() || !devctl.ok()) {
-        *error = "reading the device's config space (Command, Interrupt Line, Device Control) "
-                 "failed";
-        return -EIO;
-    }
-    out->command = uint16_t(cmd.value);
-    out->interrupt_line = uint8_t(line.value);
-    out->device_control = uint16_t(devctl.value);
+        keep(uint16_t(enum_.pcie_cap + 8), 2);
     return 0;
 }
 
@@ -142,11 +153,17 @@ int Harness::restore_config(const SavedConfig &saved, uint64_t max_cycles, std::
     const Bar &rom = bars_.get(BarMap::kRom);
     if (rom.present && !wr(kRomBar, 4, uint32_t(rom.base) | 1u, "the ROM BAR"))
         return -EIO;
-    if (enum_.pcie_cap &&
-        !wr(uint16_t(enum_.pcie_cap + 8), 2, saved.device_control, "Device Control"))
+    // Command last: decoding turns on once the BARs are in place.
+    for (const auto &[off, byte] : saved.bytes)
+        if (off != kCommand && off != kCommand + 1 && !wr(off, 1, byte, "a saved register"))
+            return -EIO;
+    const auto lo = saved.bytes.find(kCommand), hi = saved.bytes.find(kCommand + 1);
+    const bool has_lo = lo != saved.bytes.end(), has_hi = hi != saved.bytes.end();
+    if (has_lo && has_hi &&
+        !wr(kCommand, 2, uint32_t(lo->second) | uint32_t(hi->second) << 8, "Command"))
         return -EIO;
-    if (!wr(kInterruptLine, 1, saved.interrupt_line, "Interrupt Line") ||
-        !wr(kCommand, 2, saved.command, "Command"))
+    if (has_lo != has_hi && !wr(has_lo ? kCommand : uint16_t(kCommand + 1), 1,
+                                has_lo ? lo->second : hi->second, "Command"))
         return -EIO;
     const IrqMode kind = enum_.irq_mode;
     if (kind == IrqMode::None)

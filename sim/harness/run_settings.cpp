@@ -199,6 +199,10 @@ const Entry kEntries[] = {
          c->dma_choices.hold_cycles = holds; // hold_cycles is its own setting
          return {};
      }},
+    {"migration_choices",
+     [](const std::string &v, HarnessConfig *c) -> std::string {
+         return parse_yes_no(v, &c->migration_choices) ? "" : "want yes or no, not \"" + v + "\"";
+     }},
     {"hold_cycles",
      [](const std::string &v, HarnessConfig *c) -> std::string {
          std::string err;
@@ -361,6 +365,8 @@ Settings pinned_settings(const HarnessConfig &cfg) {
         s["dma_choices"] = dma_choices_to_string(cfg.dma_choices);
         s["hold_cycles"] = hold_cycles_to_string(cfg.dma_choices.hold_cycles);
     }
+    if (cfg.migration_choices) // left out when off, so that older logs match
+        s["migration_choices"] = yes_no(true);
     // Pinned only when moved, so older logs still match.
     if (cfg.pref_window_base != defaults.pref_window_base ||
         cfg.pref_window_size != defaults.pref_window_size)

@@ -1,6 +1,7 @@
 #include "host_memory.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace rcsim {
@@ -269,6 +270,19 @@ std::vector<uint64_t> HostMemory::pages_in_use() const {
         for (uint64_t off = 0; off < s.size; off += kPageSize)
             all.insert((s.base + off) / kPageSize);
     return {all.begin(), all.end()};
+}
+
+int HostMemory::renew_shared(std::string *error) {
+    for (Shared &s : shared_) {
+        const MemWindow *w = find_window(s.base);
+        std::unique_ptr<SharedMapping> m =
+            SharedMapping::create(size_t(s.size), w ? w->name : "shared", error);
+        if (!m)
+            return -ENOMEM;
+        std::memcpy(m->data(), s.mapping->data(), size_t(s.size));
+        s.mapping = std::move(m);
+    }
+    return 0;
 }
 
 std::unique_ptr<HostMemory> HostMemory::empty_copy(std::string *error) const {

@@ -96,6 +96,11 @@ class HostMemory {
     // Memory with the same windows (shared ones with memfds of their own)
     // and no bytes: the destination's host memory.
     std::unique_ptr<HostMemory> empty_copy(std::string *error) const;
+    // A forked run's own shared windows: each gets a fresh memfd holding
+    // the bytes it has now, so the run's server and stores reach neither
+    // the parent's nor a sibling run's (fork keeps MAP_SHARED mappings
+    // shared). 0 or -ENOMEM with `error` set.
+    int renew_shared(std::string *error);
 
   private:
     using Page = std::unique_ptr<uint8_t[]>;

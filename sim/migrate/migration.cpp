@@ -31,6 +31,24 @@ class Migration {
     }
 
   private:
+    // The migration choice points (HarnessConfig::migration_choices): before
+    // a state change and before each pre-copy round, send now or let the
+    // device run a while first, so that the command meets the device at
+    // another point of its work (a DMA unanswered, a doorbell in flight).
+    static constexpr unsigned kMaxPostpones = 3;
+    static constexpr uint64_t kPostponeCycles = 500;
+    void choose_when(const std::string &what) {
+        for (unsigned i = 0; i < kMaxPostpones; ++i) {
+            const size_t c = h_.migration_choice(
+                "migrate",
+                {"send " + what + " now", "let the device run " + std::to_string(kPostponeCycles) +
+                                              " cycles before " + what});
+            if (c == 0)
+                return;
+            h_.run_cycles(kPostponeCycles);
+        }
+    }
+
     int fail(const std::string &step, int rc, const std::string &why) {
         r_.failed_step = step;
         why_ = why;
@@ -118,6 +136,7 @@ class Migration {
         }
         r_.pre_copy = (r_.mig_flags & VU_MIGRATION_PRE_COPY) != 0 && !plan_.no_pre_copy;
         if (r_.pre_copy) {
+            choose_when("SET PRE_COPY");
             if ((rc = src_.set_state(state_, VU_MIG_STATE_PRE_COPY, r_.mig_flags, &err)) < 0)
                 return source_failed("source: SET PRE_COPY", rc, err, true);
             state_ = VU_MIG_STATE_PRE_COPY;
@@ -183,6 +202,7 @@ class Migration {
     int pre_copy_round(unsigned round) {
         const std::string phase = "pre-copy round " + std::to_string(round);
         h_.run_cycles(plan_.round_cycles);
+        choose_when(phase);
         int rc = r_.pre_copy ? move_device_data(phase) : 0;
         std::set<uint64_t> pages;
         rc = rc < 0 ? rc : dirty_pages(phase, &pages);
@@ -197,6 +217,7 @@ class Migration {
     int stop_copy() {
         const std::string phase = "stop-copy";
         std::string err;
+        choose_when("SET STOP_COPY");
         int rc = src_.set_state(state_, VU_MIG_STATE_STOP_COPY, r_.mig_flags, &err);
         if (rc < 0)
             return source_failed("source: SET STOP_COPY", rc, err, true);

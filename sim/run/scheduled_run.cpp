@@ -74,8 +74,12 @@ namespace {
 // A server we start is fresh for every run; one we only connect to has
 // served earlier runs: DEVICE_RESET puts its device back first.
 int start(Harness &h, const RunSpec &spec, std::string *err) {
-    int rc = spec.server_argv.empty() ? h.connect(spec.socket, err)
-                                      : h.start_server(spec.server_argv, err);
+    // This run's shared windows are its own (run_forker forks every run).
+    int rc = h.memory().renew_shared(err);
+    if (rc < 0)
+        return rc;
+    rc = spec.server_argv.empty() ? h.connect(spec.socket, err)
+                                  : h.start_server(spec.server_argv, err);
     if (rc < 0)
         return rc;
     if (spec.server_argv.empty() && (rc = vuc_device_reset(h.client())) < 0) {

@@ -22,6 +22,9 @@ struct RunSpec {
     Program program;
     std::vector<std::string> server_argv; // empty: connect to `socket`
     std::string socket;
+    // The scenario's `dma-window` declarations (empty: the default window):
+    // the harness a scheduled run forks from is created with them.
+    std::vector<MemWindow> dma_windows;
 };
 
 struct RunReport {

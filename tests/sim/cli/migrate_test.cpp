@@ -46,8 +46,7 @@ struct BadEnd {
 // first (GET MIGRATION, SET RESUMING), so a mode that breaks those shows
 // there.
 const BadEnd kBadEnds[] = {
-    {"mig-feature-fails", "destination: GET MIGRATION: the destination cannot migrate",
-     "other"},
+    {"mig-feature-fails", "destination: GET MIGRATION: the destination cannot migrate", "other"},
     {"mig-bad-state",
      "source: SET STOP_COPY: the reply to DEVICE_FEATURE SET MIG_DEVICE_STATE "
      "STOP_COPY broke the protocol",
@@ -60,8 +59,9 @@ const BadEnd kBadEnds[] = {
      "source: GET MIG_DEVICE_STATE: DEVICE_FEATURE GET MIG_DEVICE_STATE: the device "
      "reports state 9, which VFIO does not have",
      "protocol error"},
-    {"mig-data-overflow", "pre-copy round 1: source MIG_DATA_READ: the server refused "
-                          "MIG_DATA_READ 1048576: Protocol error (errno 71)",
+    {"mig-data-overflow",
+     "pre-copy round 1: source MIG_DATA_READ: the server refused "
+     "MIG_DATA_READ 1048576: Protocol error (errno 71)",
      "protocol error"},
     {"mig-data-size-lies",
      "pre-copy round 1: source MIG_DATA_READ: the reply to MIG_DATA_READ 1048576 "
@@ -81,8 +81,7 @@ const BadEnd kBadEnds[] = {
      "peer (the destination server died)",
      "server crash"},
     {"mig-write-refused",
-     "stop-copy: destination MIG_DATA_WRITE: 16 bytes refused: Invalid argument",
-     "other"},
+     "stop-copy: destination MIG_DATA_WRITE: 16 bytes refused: Invalid argument", "other"},
 };
 
 class MigrateBadEnd : public ::testing::TestWithParam<BadEnd> {};
@@ -108,9 +107,9 @@ TEST_P(MigrateBadEnd, FailsNamingTheStepWithinABound) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = run(kHostile + " --mode " + b.mode + " --in-place --socket {socket}", sc,
                        {"--schedule", "fifo"});
-    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::steady_clock::now() - t0)
-                          .count();
+    const auto secs =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_TRUE(contains(r.out, "rcsim: FAIL")) << r.out;
     EXPECT_TRUE(contains(r.out, b.step)) << r.out;
