@@ -54,18 +54,19 @@ class Migration {
         why_ = why;
         return rc < 0 ? rc : -EIO;
     }
-    // A source command failed: was it the source dying, or a state change
-    // (which makes a device quiesce) never answered by a live server?
+    // A source command failed: was it the source dying, or a command that
+    // makes a device quiesce (libvfio-user: GET and SET of the device state,
+    // every DEVICE_FEATURE SET) never answered by a live server?
     int source_failed(const std::string &step, int rc, const std::string &why,
-                      bool state_change = false) {
+                      bool quiesces = false) {
         r_.source_died = !h_.server_state().running();
-        r_.quiesce_stalled = state_change && rc == -ETIMEDOUT && !r_.source_died;
+        r_.quiesce_stalled = quiesces && rc == -ETIMEDOUT && !r_.source_died;
         std::string w = why;
         if (r_.source_died)
             w += " (the source server died)";
         else if (r_.quiesce_stalled)
-            w += " (the source never finished the state change: a quiesce that does not "
-                 "complete)";
+            w += " (the source never answered a command it quiesces for: a quiesce that does "
+                 "not complete)";
         return fail(step, rc, w);
     }
     int dest_failed(const std::string &step, int rc, const std::string &what) {
@@ -121,7 +122,7 @@ class Migration {
         if ((rc = src_.get_flags(&r_.mig_flags, &err)) < 0)
             return source_failed("source: GET MIGRATION", rc, err);
         if ((rc = src_.get_state(&state_, &err)) < 0)
-            return source_failed("source: GET MIG_DEVICE_STATE", rc, err);
+            return source_failed("source: GET MIG_DEVICE_STATE", rc, err, true);
         if (state_ != VU_MIG_STATE_RUNNING)
             return fail("source: GET MIG_DEVICE_STATE", -EPROTO,
                         std::string("the source is in state ") + vuc_mig_state_name(state_) +
@@ -132,7 +133,7 @@ class Migration {
         if (!shared_.empty()) {
             r_.device_logging = src_.probe(VU_FEATURE_DMA_LOGGING_START, VU_DEVICE_FEATURE_SET);
             if (r_.device_logging && (rc = src_.logging_start(shared_, &err)) < 0)
-                return source_failed("source: DMA_LOGGING_START", rc, err);
+                return source_failed("source: DMA_LOGGING_START", rc, err, true);
         }
         r_.pre_copy = (r_.mig_flags & VU_MIGRATION_PRE_COPY) != 0 && !plan_.no_pre_copy;
         if (r_.pre_copy) {
@@ -232,7 +233,7 @@ class Migration {
         h_.settle_server();
         r_.pages_copied += rounds_->copy(pages, plan_.rounds + 1);
         if (r_.device_logging && (rc = src_.logging_stop(&err)) < 0)
-            return source_failed("source: DMA_LOGGING_STOP", rc, err);
+            return source_failed("source: DMA_LOGGING_STOP", rc, err, true);
         h_.memory().stop_dirty_log();
         r_.missed = rounds_->compare();
         return 0;

@@ -8,9 +8,12 @@ namespace rcsim {
 
 namespace {
 
+// One line (a message may go on with detail lines, e.g. each page a
+// migration missed): runs failing the same way share it.
 std::string class_of(const ScenarioFailure &f) {
     const std::string file = f.loc.file.substr(f.loc.file.rfind('/') + 1);
-    return file + ":" + std::to_string(f.loc.line) + ": " + f.source + ": " + f.message;
+    return file + ":" + std::to_string(f.loc.line) + ": " + f.source + ": " +
+           f.message.substr(0, f.message.find('\n'));
 }
 
 // A deadlock note without its message ids ("REGION_WRITE #5" ->

@@ -78,7 +78,7 @@ int ChoiceShape::parse(const std::string &text, ChoiceShape *out) {
 
 bool is_choice_kind(const std::string &kind) {
     return kind == "admit" || kind == "mmio" || kind == "cpl-order" || kind == "cpl-split" ||
-           kind == "dma-reply" || kind == "dma-intervene";
+           kind == "dma-reply" || kind == "dma-intervene" || kind == "migrate";
 }
 
 std::string plan_to_string(const std::vector<Deviation> &plan) {

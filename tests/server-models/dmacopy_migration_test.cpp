@@ -468,14 +468,37 @@ TEST(DmacopyMigration, BugDropInflightLosesTheDescriptor) {
               std::vector<uint8_t>(16, 0));
 }
 
-// --quiesce-never: a state change is never answered, nor anything after it.
+// --quiesce-never: idle, the device quiesces at once (its DMA_MAP is
+// answered); asked to stop while a transfer is in flight, it answers EBUSY
+// and, unlike the correct device above, never says it stopped: once the
+// held read is answered, still no STOP reply, nor one to anything after it.
 TEST(DmacopyMigration, QuiesceNeverLeavesTheStateChangeUnanswered) {
-    ServerProcess s({model(), "--migration", "--quiesce-never"});
+    ServerProcess s({model(), "--migration", "--dma-mode", "async", "--quiesce-never"});
     ASSERT_TRUE(s.ready());
     RawDevice d(s);
     ASSERT_TRUE(d.ok);
-    ASSERT_TRUE(d.main.send_bytes(RawDevice::set_state(2, VU_MIG_STATE_STOP)));
-    ASSERT_TRUE(d.main.send_bytes(region_read_msg(3, 0, 0x28, 4)));
+    const Desc desc{kMsgIova + 0x2000, kMsgIova + 0x4000, 64, 0, kMsgIova + 0x1000};
+    memcpy(d.mem.data(), &desc, sizeof desc);
+    ASSERT_TRUE(d.call(dma_map_msg(2, kMsgIova, 0x10000, kRW)));
+    ASSERT_TRUE(d.call(d.wr(3, kIntCtrl, 0)));
+    ASSERT_TRUE(d.call(d.wr(4, kBaseLo, uint32_t(kMsgIova))));
+    ASSERT_TRUE(d.call(d.wr(5, kSize, 4)));
+    std::optional<RawMessage> held;
+    ASSERT_TRUE(d.call(d.wr(6, kHead, 1), kMsgIova + 0x2000, &held));
+    for (int i = 0; i < 4 && !held; i++) {
+        auto m = d.dma().recv_message(3000);
+        ASSERT_TRUE(m.has_value());
+        vu_dma_access a;
+        memcpy(&a, m->payload(), sizeof a);
+        if (m->hdr().cmd == VU_CMD_DMA_READ && a.addr == kMsgIova + 0x2000)
+            held = std::move(m);
+        else
+            d.answer(*m);
+    }
+    ASSERT_TRUE(held.has_value()) << "the source DMA_READ";
+    ASSERT_TRUE(d.main.send_bytes(RawDevice::set_state(7, VU_MIG_STATE_STOP)));
+    d.answer(*held);
+    ASSERT_TRUE(d.main.send_bytes(region_read_msg(8, 0, 0x28, 4)));
     EXPECT_TRUE(d.main.no_message_for(300));
     EXPECT_TRUE(s.alive());
 }

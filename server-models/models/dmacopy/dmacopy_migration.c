@@ -90,7 +90,10 @@ static int on_quiesce(void *priv) {
     pthread_mutex_lock(&d->lock);
     d->mig.paused = true;
     bool running = (d->after_reply && d->mig.busy) || (d->async && d->eng.state != 0 /* IDLE */);
-    bool busy = d->mig.quiesce_never || running;
+    /* --quiesce-never: busy like the correct device, but it never says it
+     * stopped (dmacopy_mig_engine_idle); an idle engine still quiesces at
+     * once, so the connection's own DMA_MAP goes through. */
+    bool busy = running;
     d->mig.q_pending = busy;
     pthread_mutex_unlock(&d->lock);
     return busy ? -EBUSY : 0;
