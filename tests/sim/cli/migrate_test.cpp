@@ -134,7 +134,7 @@ namespace {
 
 struct Variant {
     const char *name;
-    const char *flags; // after `dmacopy --migration`
+    const char *flags;   // after `dmacopy --migration`
     const char *outcome; // "" passes, else a line the failure has
 };
 
@@ -166,8 +166,8 @@ class DmacopyMigrates : public ::testing::TestWithParam<Variant> {};
 
 TEST_P(DmacopyMigrates, AsTheModelsTableSays) {
     const Variant &v = GetParam();
-    const auto r = run(kModels + "/dmacopy --migration " + v.flags,
-                       kScenarios + "/dmacopy_migrate.rcs");
+    const auto r =
+        run(kModels + "/dmacopy --migration " + v.flags, kScenarios + "/dmacopy_migrate.rcs");
     if (*v.outcome == '\0') {
         EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
         return;
@@ -237,8 +237,8 @@ TEST(CliMigrateExplore, AnUnmarkedWriteIsFoundShrunkAndReplayed) {
     EXPECT_TRUE(contains(r.out, "hold the reply to DMA_READ #1 main addr=0x10000000 count=32 "
                                 "2000 cycles"))
         << r.out;
-    const auto p = run_command({kRcsim, "replay", d.path + "/out/failure-1.jsonl",
-                                "--server-from-log"});
+    const auto p =
+        run_command({kRcsim, "replay", d.path + "/out/failure-1.jsonl", "--server-from-log"});
     EXPECT_EQ(p.exit_code, 1) << p.out << p.err;
     EXPECT_TRUE(contains(p.out, "failure category: dirty page missed\n")) << p.out;
     EXPECT_TRUE(contains(p.out, "dirty page missed: page 0x20000000 in window shm")) << p.out;

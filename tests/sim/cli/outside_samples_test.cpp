@@ -93,7 +93,9 @@ TEST(LibvfioUserSamples, ServerSampleMigratesToASecondInstance) {
                         "bar1_size = 0x4000";
     const auto r = run_sample(bin, "lvu_server_migrate.rcs", kTwoWindows);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_TRUE(contains(r.out, "PASS ") && contains(r.out, "lvu_server_migrate.rcs (8 statements)")) << r.out;
+    EXPECT_TRUE(contains(r.out, "PASS ") &&
+                contains(r.out, "lvu_server_migrate.rcs (8 statements)"))
+        << r.out;
 }
 
 // With PRE_COPY the sample's destination refuses the stop-copy data: a

@@ -232,7 +232,7 @@ TEST(HostMemoryDirtyLog, MarksEveryPageAWriteOrFillTouchesOnlyWhileOn) {
     const uint8_t b[2] = {1, 2};
     ASSERT_EQ(mem.write(0x1000, b, 1), MemStatus::Ok); // before the log: not marked
     mem.start_dirty_log();
-    ASSERT_EQ(mem.write(0x2fff, b, 2), MemStatus::Ok);      // pages 2 and 3
+    ASSERT_EQ(mem.write(0x2fff, b, 2), MemStatus::Ok);        // pages 2 and 3
     ASSERT_EQ(mem.fill(0x8000, 0xaa, 0x1001), MemStatus::Ok); // pages 8 and 9
     ASSERT_EQ(mem.fill(0x20000, 0, 16), MemStatus::Ok); // zeros on a page never written: nothing
     uint8_t r[2];

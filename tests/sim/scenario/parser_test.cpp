@@ -216,7 +216,7 @@ TEST(CliParser, LifecycleErrors) {
 TEST(CliParser, MigrateStatement) {
     Statement s = one("migrate");
     EXPECT_EQ(s.op, Op::Migrate);
-    EXPECT_EQ(s.count, 2u);    // pre-copy rounds
+    EXPECT_EQ(s.count, 2u);     // pre-copy rounds
     EXPECT_EQ(s.cycles, 2000u); // between them
     EXPECT_EQ(s.command, "");
     EXPECT_FALSE(s.no_pre_copy);
