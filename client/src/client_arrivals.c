@@ -95,11 +95,6 @@ static void classify_reply(struct vuc_ctx *ctx, struct vuc_arrival *a) {
     if ((a->hdr.flags & VU_F_ERROR) && a->status == -EPROTO && a->hdr.cmd == r->cmd)
         vuc_note_problem(ctx, "error reply to command %u (msg_id %u) with an invalid errno %u",
                          r->cmd, r->msg_id, a->hdr.error_no);
-    else if (a->status < 0)
-        vuc_note_problem(ctx,
-                         "the reply to command %u (msg_id %u, %zu bytes after the header) does "
-                         "not fit its request (client_parse.h's rules for that command)",
-                         r->cmd, r->msg_id, a->body_len);
     trim_fds(ctx, a,
              a->status == 0 ? vuc_reply_fds_allowed(r->cmd, &a->reply, ctx->twin_offered) : 0);
     r->state = REQ_ARRIVED;

@@ -53,10 +53,14 @@ int Harness::host_call(const vuc_request &req, const std::string &what, uint64_t
         *error = "no reply to " + what + " within " + std::to_string(max_cycles) + " cycles";
         return -ETIMEDOUT;
     }
-    // -EPROTO with a problem text: the client found the reply malformed.
-    const char *problem = status == -EPROTO ? vuc_protocol_problem(ctx_) : nullptr;
-    if (problem) {
-        *error = "the reply to " + what + " broke the protocol: " + problem;
+    // -EPROTO: the client found the reply malformed (a server's own EPROTO
+    // error reply reads the same; the problem text tells them apart when
+    // the client has one).
+    if (status == -EPROTO) {
+        const char *problem = vuc_protocol_problem(ctx_);
+        *error = "the reply to " + what + " broke the protocol" +
+                 (problem ? std::string(": ") + problem
+                          : std::string(" (it does not fit the request: client_parse.h)"));
         return status;
     }
     if (status < 0) {

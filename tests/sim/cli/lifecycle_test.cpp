@@ -465,18 +465,25 @@ TEST(CliDmaWindow, BadDeclarationNamesItsLine) {
     EXPECT_TRUE(contains(r.err, "w.rcs:2: dma-window 0x20000000:rw:dma1: ")) << r.err;
 }
 
-// Scheduled runs fork from one harness with the default window: a
-// declaration is refused, not silently ignored.
-TEST(CliDmaWindow, ExploreRefusesADeclaration) {
+// Scheduled runs fork from one harness created with the declared windows;
+// each forked run gets fresh memfds for the shared ones. Were the memfd
+// shared, the second run would find the first run's 0x5a bytes.
+TEST(CliDmaWindow, ExploreTakesADeclarationAndEachRunOwnsItsSharedWindow) {
     TempDir d;
-    const std::string scen = d.write("w.rcs", "dma-window 0x10000000+0x10000:rw:dma0\n"
+    const std::string scen = d.write("w.rcs", "dma-window 0x20000000+0x1000:rw:fd:shm\n"
+                                              "expect-mem 0x20000000 4K pattern byte 0\n"
+                                              "fill 0x20000000 4K pattern byte 0x5a\n"
                                               "read cfg 0x00 2\n");
-    const auto r = run_command(
-        {kRcsim, "explore", "--server", kModels + "/regs", "--scenario", scen, "--runs", "1"});
-    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-    EXPECT_TRUE(contains(r.err, "w.rcs:1: 'dma-window 0x10000000+0x10000:rw:dma0': scheduled runs "
-                                "map the default window only"))
-        << r.err;
+    const auto r = run_command({kRcsim, "explore", "--server", kModels + "/regs", "--scenario",
+                                scen, "--runs", "3", "--out", d.path + "/out"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "explore: 3 runs, 0 failed, 0 could not run")) << r.out;
+    // One server for every run would carry the bytes over: refused.
+    const auto s =
+        run_command({kRcsim, "explore", "--server", kModels + "/regs", "--scenario", scen, "--runs",
+                     "2", "--reset", "device", "--out", d.path + "/out2"});
+    EXPECT_EQ(s.exit_code, 2) << s.out << s.err;
+    EXPECT_TRUE(contains(s.err, "--reset device keeps one server for every run")) << s.err;
 }
 
 // ---- The BAR map in the trace

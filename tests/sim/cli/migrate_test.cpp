@@ -60,8 +60,8 @@ const BadEnd kBadEnds[] = {
      "reports state 9, which VFIO does not have",
      "protocol error"},
     {"mig-data-overflow",
-     "pre-copy round 1: source MIG_DATA_READ: the server refused "
-     "MIG_DATA_READ 1048576: Protocol error (errno 71)",
+     "pre-copy round 1: source MIG_DATA_READ: the reply to MIG_DATA_READ 1048576 broke the "
+     "protocol",
      "protocol error"},
     {"mig-data-size-lies",
      "pre-copy round 1: source MIG_DATA_READ: the reply to MIG_DATA_READ 1048576 "

@@ -275,7 +275,7 @@ TEST(CliParser, IrqSetUpErrors) {
                     "unknown interrupt kind 'msi-x' (msix, msi, intx or none)");
     EXPECT_ERROR_AT("switch-irq msi 0", 1, 16, "unexpected '0'");
     EXPECT_ERROR_AT("wait-irq none 0 within 1", 1, 10, "unknown interrupt kind 'none'");
-    EXPECT_ERROR_AT("mask", 1, 1, "mask-irq, unmask-irq, switch-irq, dma-window, include");
+    EXPECT_ERROR_AT("mask", 1, 1, "mask-irq, unmask-irq, switch-irq, dma-window, migrate, include");
 }
 
 TEST(CliParser, DmaWindowDeclarations) {
