@@ -506,8 +506,9 @@ TEST(ClientParse, MigReportedStateMustBeTheOneReached) {
         std::vector<uint8_t> p = req;
         put32(p, state), put32(p, 0);
         vuc_reply_msg out{};
-        EXPECT_EQ(parse_reply(reply(1, VU_CMD_DEVICE_FEATURE, p), VU_CMD_DEVICE_FEATURE, req, &out),
-                  0);
+        // Kept alive: out.data points into it.
+        const std::vector<uint8_t> bytes = reply(1, VU_CMD_DEVICE_FEATURE, p);
+        EXPECT_EQ(parse_reply(bytes, VU_CMD_DEVICE_FEATURE, req, &out), 0);
         uint32_t got = 0;
         std::memcpy(&got, out.data, 4);
         return got;
