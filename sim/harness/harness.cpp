@@ -98,14 +98,14 @@ bool Harness::all_idle() const {
            (!admission_ || (!admission_->needed() && !admission_->delaying()));
 }
 
-// Runs simulated time until done() or max_cycles. Edges run in one
-// sc_start until something needs the harness: an admission point, done(),
+// Runs simulated time until done() or max_cycles. Edges run in one top
+// run until something needs the harness: an admission point, done(),
 // or idleness (then the rest of the time is skipped without edges).
 bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
     // A server that cannot be inspected may act on its own (a timer) at any
     // wall time; it is looked at every kBlindPoll cycles as well, idle or not.
     constexpr uint64_t kBlindPoll = 1024;
-    // One sc_start spans at most this many cycles, so cycles * period never
+    // One run or skip spans at most this many cycles, so cycles * period never
     // overflows the picoseconds SystemC counts in.
     constexpr uint64_t kMaxStep = 1ull << 32;
     const bool blind = admission_ && !admission_->inspectable();

@@ -1,10 +1,11 @@
-// The SystemC top: a gated clock, reset, and the verilated root port
-// (rcsim_root_port_wrap, DATA_W = RCSIM_HARNESS_W). On every rising edge it
-// hands the pins to an EdgeSink as plain values (rtl_ports.hpp) and drives
-// what the sink returns; the root port's outputs depend on its registers
-// only, so sampling and driving in the same delta is safe (rtl/README.md).
-// The clock can be gated: idle stretches then cost no edges at all.
-// SystemC elaborates once per process, so only one HarnessTop may exist.
+// The top: a gated clock, reset, and the verilated root port
+// (rcsim_root_port_wrap, DATA_W = RCSIM_HARNESS_W) clocked from a C++ loop.
+// On every rising edge it hands the pins to an EdgeSink as plain values
+// (rtl_ports.hpp) and drives what the sink returns; the root port's outputs
+// depend on its registers only, so sampling before the edge and driving
+// after it is safe (rtl/README.md). The clock can be gated: idle stretches
+// then cost no edges at all. SystemC owns simulated time and elaborates
+// once per process, so only one HarnessTop may exist.
 #pragma once
 
 #include "rtl_ports.hpp"

@@ -129,7 +129,7 @@ TEST_F(Includes, TransitiveIncludeIsAllowed) {
 
 TEST_F(Includes, OutsideHeaderIsAllowed) {
     tree_.write("sim/c/c.cpp", "#include \"c.hpp\"\n#include \"vfio_user/client.h\"\n"
-                               "#include \"Vrcsim_sc.h\"\n#include \"probe_print.h\"\n");
+                               "#include \"Vrcsim_cc.h\"\n#include \"probe_print.h\"\n");
     EXPECT_EQ(violations(), Lines{});
 }
 
