@@ -148,8 +148,8 @@ int main(int argc, char **argv) {
     const double r = median(rtl), c = median(client);
     printf("bench-harness-dma: dmacopy of %u KiB by message DMA, median of %d runs\n", kBytes >> 10,
            kRuns);
-    printf("  through the RTL (MPS 256, MRRS 512, 128-bit):  %9.2f MB/s (%llu cycles per copy)\n",
-           r, static_cast<unsigned long long>(cycles));
+    printf("  through the RTL (MPS 256, MRRS 512, %u-bit):  %9.2f MB/s (%llu cycles per copy)\n",
+           rcsim::HarnessTop::kDataWidth, r, static_cast<unsigned long long>(cycles));
     printf("  client library alone (no RTL):                 %9.2f MB/s\n", c);
     printf("  ratio RTL / client alone:                      %9.3f\n", r / c);
     printf("  simulated clock through the RTL (busy):        %9.0f cycles/s\n", median(busy));
