@@ -337,6 +337,9 @@ class Harness : private EdgeSink {
               uint64_t max_cycles, std::string *error);
 
   private:
+    // Asks the scheduler, logs the decision with the admission log, returns
+    // the index chosen: every choice point outside admission goes through it.
+    size_t choose_logged(const std::string &kind, const std::vector<std::string> &options);
     explicit Harness(const HarnessConfig &cfg);
     void on_edge(const RtlOut &out, RtlIn &in) override;
     bool advance(const std::function<bool()> &done, uint64_t max_cycles);

@@ -74,13 +74,7 @@ void Harness::settle_server() {
 size_t Harness::migration_choice(const std::string &kind, const std::vector<std::string> &options) {
     if (!cfg_.migration_choices || !sched_ || !admission_ || options.size() < 2)
         return 0;
-    Decision d;
-    d.kind = kind;
-    d.options = options;
-    const size_t c = sched_->choose(d.kind, d.options);
-    d.chosen = d.options[c];
-    admission_->record_choice(d);
-    return c;
+    return choose_logged(kind, options);
 }
 
 int Harness::save_config(SavedConfig *out, std::string *) {

@@ -257,33 +257,28 @@ void Harness::install_scheduler() {
     dma_gate_ = DmaReplyGate::create(
         cfg_.dma_choices, ctx_, *bridge_, cfg_.dma_windows, [this] { return top_->cycles(); },
         [this](const std::string &kind, const std::vector<std::string> &options) {
-            Decision d{0, 0, kind, options, "", std::nullopt};
-            const size_t c = sched_->choose(d.kind, d.options);
-            d.chosen = d.options[c];
-            admission_->record_choice(d);
-            return c;
+            return choose_logged(kind, options);
         });
     bridge_->set_dma_hooks(dma_gate_.get());
     bridge_->choose_completions(
         [this](const std::string &kind, const std::vector<std::string> &options) {
-            Decision d;
-            d.kind = kind;
-            d.options = options;
-            const size_t c = sched_->choose(d.kind, d.options);
-            d.chosen = d.options[c];
-            admission_->record_choice(d);
-            return c;
+            return choose_logged(kind, options);
         });
     bridge_->gate_requests([this](const tlp::Tlp &t) {
-        Decision d;
-        d.kind = "mmio";
         const std::string what = t.describe();
-        d.options = {"hold " + what + " until the DMA is answered", "send " + what + " now"};
-        const size_t c = sched_->choose(d.kind, d.options);
-        d.chosen = d.options[c];
-        admission_->record_choice(d);
-        return c == 1;
+        return choose_logged("mmio", {"hold " + what + " until the DMA is answered",
+                                      "send " + what + " now"}) == 1;
     });
+}
+
+size_t Harness::choose_logged(const std::string &kind, const std::vector<std::string> &options) {
+    Decision d;
+    d.kind = kind;
+    d.options = options;
+    const size_t c = sched_->choose(d.kind, d.options);
+    d.chosen = d.options[c];
+    admission_->record_choice(d);
+    return c;
 }
 
 void Harness::set_scheduler(Scheduler *s) {
