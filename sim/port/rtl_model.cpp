@@ -74,7 +74,7 @@ void RtlModel::sample(RtlOut &out) const {
     out.hrsp_eop = m.hrsp_eop;
     out.hrsp_id = uint8_t(m.hrsp_id);
     out.hrsp_status = uint8_t(m.hrsp_status);
-    out.hrsp_keep = uint8_t(m.hrsp_keep);
+    out.hrsp_keep = decltype(out.hrsp_keep)(m.hrsp_keep);
     if (out.hrsp_valid) // wide buses are read only when they carry something
         read_lanes(m.hrsp_data, out.hrsp_data);
     out.tx_valid = m.tx_valid;
