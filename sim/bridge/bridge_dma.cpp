@@ -82,8 +82,7 @@ int Bridge::take_up_dma(vuc_dma_op *op) {
     uint64_t offset = 0;
     for (const tlp::Piece &p : pieces) {
         if (write) {
-            const std::vector<uint8_t> data(op->data + offset, op->data + offset + p.bytes);
-            const tlp::Tlp t = tlp::Tlp::mem_write(p.addr, data, device_bdf_);
+            const tlp::Tlp t = tlp::Tlp::mem_write(p.addr, op->data + offset, p.bytes, device_bdf_);
             inject(t);
             expected_writes_.push_back({job, p.addr & ~uint64_t(3), t.length_dws(), p.bytes});
         } else {
