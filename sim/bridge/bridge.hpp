@@ -330,8 +330,9 @@ class Bridge : public EdgeSink {
         uint64_t addr;
         uint32_t bytes;
         uint64_t offset; // into op->data
-        std::vector<uint8_t> got;
+        size_t got;      // bytes its completions carried so far
     };
+    void take_read_data(ReadPiece &p, const std::vector<uint8_t> &payload);
     struct ExpectedWrite {
         uint64_t job;
         uint64_t dw_addr;
