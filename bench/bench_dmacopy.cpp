@@ -69,36 +69,66 @@ bool full_io(int fd, uint8_t *buf, size_t len, bool is_write) {
     return true;
 }
 
-// size bytes to a peer process and size bytes back, per iteration. A
-// process, not a thread, because the dmacopy server is one: on a VM a switch
-// between address spaces costs more than one between threads, and the
-// baseline must pay what the copy pays.
-double run_socket(size_t size) {
+// The raw-socket baseline's peer: a process, not a thread, because the
+// dmacopy server is one (on this 2-core VM a thread peer ran 2-4x faster
+// than a process peer on the same bytes: switching address spaces costs).
+// It is forked once, before the big buffers exist: a fork per run would
+// leave the bench's pages copy-on-write, and the next copy would pay a
+// page fault per page it writes.
+struct SocketPeer {
+    int fd = -1;
+    pid_t pid = -1;
+};
+
+// Per run: {size, n} as two uint64, then n times size bytes in and back.
+[[noreturn]] void peer_loop(int fd) {
+    uint64_t cmd[2];
+    std::vector<uint8_t> buf;
+    while (full_io(fd, reinterpret_cast<uint8_t *>(cmd), sizeof(cmd), false)) {
+        buf.resize(cmd[0]);
+        for (uint64_t i = 0; i < cmd[1]; i++)
+            if (!full_io(fd, buf.data(), buf.size(), false) ||
+                !full_io(fd, buf.data(), buf.size(), true))
+                _exit(1);
+    }
+    _exit(0);
+}
+
+bool start_peer(SocketPeer &p) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-        return 0;
-    int n = iterations(size);
-    pid_t peer = fork();
-    if (peer < 0)
-        return 0;
-    if (peer == 0) {
+        return false;
+    p.pid = fork();
+    if (p.pid == 0) {
         close(sv[0]);
-        std::vector<uint8_t> buf(size);
-        for (int i = 0; i < n; i++)
-            if (!full_io(sv[1], buf.data(), size, false) || !full_io(sv[1], buf.data(), size, true))
-                _exit(1);
-        _exit(0);
+        peer_loop(sv[1]);
     }
     close(sv[1]);
+    p.fd = sv[0];
+    return p.pid > 0;
+}
+
+void stop_peer(SocketPeer &p) {
+    if (p.fd >= 0)
+        close(p.fd); // EOF ends the loop
+    if (p.pid > 0) {
+        int st;
+        waitpid(p.pid, &st, 0);
+    }
+}
+
+// size bytes to the peer process and size bytes back, per iteration.
+double run_socket(const SocketPeer &peer, size_t size) {
+    int n = iterations(size);
+    uint64_t cmd[2] = {size, uint64_t(n)};
+    if (!full_io(peer.fd, reinterpret_cast<uint8_t *>(cmd), sizeof(cmd), true))
+        return 0;
     std::vector<uint8_t> out(size, 2), in(size);
     auto t0 = Clock::now();
     bool ok = true;
     for (int i = 0; i < n && ok; i++)
-        ok = full_io(sv[0], out.data(), size, true) && full_io(sv[0], in.data(), size, false);
+        ok = full_io(peer.fd, out.data(), size, true) && full_io(peer.fd, in.data(), size, false);
     auto d = Clock::now() - t0;
-    close(sv[0]);
-    int st;
-    waitpid(peer, &st, 0);
     return ok ? mbps(size * size_t(n), d) : 0;
 }
 
@@ -193,10 +223,16 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    SocketPeer peer;
+    if (!start_peer(peer)) {
+        fprintf(stderr, "bench-dmacopy: cannot start the raw-socket peer\n");
+        return 1;
+    }
     Server srv;
     if (!start_dmacopy(srv)) {
         fprintf(stderr, "bench-dmacopy: cannot start %s/dmacopy\n", RCSIM_SERVER_MODELS_DIR);
         stop_dmacopy(srv);
+        stop_peer(peer);
         return 1;
     }
     vuc_options o;
@@ -216,6 +252,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench-dmacopy: cannot set up the device over the client library\n");
         vuc_destroy(c);
         stop_dmacopy(srv);
+        stop_peer(peer);
         return 1;
     }
     printf("bench-dmacopy: dmacopy (message DMA, twin socket, client library, no RTL)\n");
@@ -227,7 +264,7 @@ int main(int argc, char **argv) {
         for (int r = 0; r < kRuns && ok; r++) {
             dm.push_back(run_dmacopy(c, mem, size, &ok));
             mc.push_back(run_memcpy(size));
-            so.push_back(run_socket(size));
+            so.push_back(run_socket(peer, size));
         }
         if (!ok) {
             fprintf(stderr, "bench-dmacopy: a copy failed or the data did not match\n");
@@ -248,5 +285,6 @@ int main(int argc, char **argv) {
     }
     vuc_destroy(c);
     stop_dmacopy(srv);
+    stop_peer(peer);
     return ok ? 0 : 1;
 }
