@@ -70,11 +70,11 @@ bool full_io(int fd, uint8_t *buf, size_t len, bool is_write) {
 }
 
 // The raw-socket baseline's peer: a process, not a thread, because the
-// dmacopy server is one (on this 2-core VM a thread peer ran 2-4x faster
-// than a process peer on the same bytes: switching address spaces costs).
-// It is forked once, before the big buffers exist: a fork per run would
-// leave the bench's pages copy-on-write, and the next copy would pay a
-// page fault per page it writes.
+// dmacopy server is one (on the 2-core VM a thread peer moved the same bytes
+// 1.2-1.6x faster than this process peer: a switch between address spaces
+// costs more). It is forked once, before the big buffers exist: a fork per
+// run left the bench's pages copy-on-write, and the copy after it paid a
+// page fault per page it wrote (its medians doubled without that).
 struct SocketPeer {
     int fd = -1;
     pid_t pid = -1;
