@@ -103,14 +103,14 @@ int vuc_send_error_reply(struct vuc_ctx *ctx, enum vuc_sock s, const struct vu_h
     return vuc_send_msg(ctx, s, &iov, 1, NULL, 0);
 }
 
-/* Without a handler: copy to or from the memory given at map time. */
+/* Without a handler: a DMA_READ's data already points into the memory given
+ * at map time (pending_new); a DMA_WRITE's payload is stored there, unless it
+ * was read there in the first place (client_dma_place.c). */
 static int serve_from_memory(struct vuc_dma_op *op) {
     if (!op->map_vaddr)
         return -EFAULT;
     uint8_t *mem = op->map_vaddr + (op->addr - op->map_iova);
-    if (op->cmd == VU_CMD_DMA_READ)
-        memcpy(op->data, mem, op->count);
-    else
+    if (op->cmd == VU_CMD_DMA_WRITE && op->data != mem)
         memcpy(mem, op->data, op->count);
     return 0;
 }
@@ -121,7 +121,17 @@ static void pending_free(struct vuc_dma_pending *p) {
     free(p);
 }
 
-static struct vuc_dma_pending *pending_new(struct vuc_arrival *a, const struct vuc_map *m) {
+/* DMA_READ data: a handler fills a buffer of its own; without one the reply
+ * is sent straight from the mapped memory, no bounce buffer. */
+static uint8_t *read_buffer(const struct vuc_ctx *ctx, struct vuc_dma_pending *p) {
+    if (!ctx->dma_fn && p->op.map_vaddr)
+        return p->op.map_vaddr + (p->op.addr - p->op.map_iova);
+    p->reply = malloc(p->op.count);
+    return p->reply;
+}
+
+static struct vuc_dma_pending *pending_new(const struct vuc_ctx *ctx, struct vuc_arrival *a,
+                                           const struct vuc_map *m) {
     const struct vuc_server_cmd *c = &a->scmd;
     struct vuc_dma_pending *p = calloc(1, sizeof(*p));
     if (!p)
@@ -138,12 +148,11 @@ static struct vuc_dma_pending *pending_new(struct vuc_arrival *a, const struct v
                                 .map_iova = m->iova,
                                 .map_vaddr = m->vaddr};
     if (c->cmd == VU_CMD_DMA_READ) {
-        p->reply = malloc(VUC_HDR_SIZE + p->fields + c->count);
-        if (!p->reply) {
+        p->op.data = read_buffer(ctx, p);
+        if (!p->op.data) {
             free(p);
             return NULL;
         }
-        p->op.data = p->reply + VUC_HDR_SIZE + p->fields;
     } else {
         /* op.data points into the received payload: keep it. */
         p->cmd_body = a->body;
@@ -157,7 +166,7 @@ void vuc_serve_dma(struct vuc_ctx *ctx, struct vuc_arrival *a) {
     const struct vuc_server_cmd *c = &a->scmd;
     uint32_t need = c->cmd == VU_CMD_DMA_READ ? VU_DMA_MAP_F_READ : VU_DMA_MAP_F_WRITE;
     int idx = vuc_map_lookup(ctx->maps, ctx->nmaps, c->addr, c->count, need);
-    struct vuc_dma_pending *p = idx < 0 ? NULL : pending_new(a, &ctx->maps[idx]);
+    struct vuc_dma_pending *p = idx < 0 ? NULL : pending_new(ctx, a, &ctx->maps[idx]);
     if (!p) {
         const int err = idx < 0 ? idx : -ENOMEM;
         ctx->stats.dma_errors++;

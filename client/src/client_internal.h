@@ -111,7 +111,7 @@ struct vuc_dma_pending {
     struct vuc_dma_op op; /* first: the handle the user sees */
     enum vuc_sock sock;
     bool no_reply;
-    uint8_t *reply;    /* DMA_READ: header + fields + data */
+    uint8_t *reply;    /* DMA_READ for a handler: the data it fills */
     size_t fields;     /* size of the addr/count fields in the reply */
     uint8_t *cmd_body; /* DMA_WRITE: the received payload (op.data points in) */
     struct vuc_dma_pending *next;

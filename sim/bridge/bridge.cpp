@@ -23,7 +23,8 @@ void Bridge::on_edge(const RtlOut &out, RtlIn &in) {
         take_tx_beat(out.tx);
     if (in.rx_valid && out.rx_ready) {
         --rx_beats_;
-        if (++rx_.front().sent == rx_.front().beats.size())
+        rx_.front().beats.pop();
+        if (rx_.front().beats.empty())
             rx_.pop_front();
     }
     issue_reads();
@@ -31,7 +32,7 @@ void Bridge::on_edge(const RtlOut &out, RtlIn &in) {
     in.tx_ready = true;
     in.rx_valid = !rx_.empty();
     if (!rx_.empty())
-        in.rx = rx_.front().beats[rx_.front().sent];
+        in.rx = rx_.front().beats.front();
 }
 
 void Bridge::take_tx_beat(const tlp::Beat &b) {
@@ -127,9 +128,9 @@ BridgeCounters &BridgeCounters::operator+=(const BridgeCounters &o) {
 }
 
 void Bridge::inject(const tlp::Tlp &t) {
-    RxEntry e;
-    e.beats = tlp::to_beats(t, lanes_ * 32);
-    rx_beats_ += e.beats.size();
+    RxEntry e(lanes_ * 32);
+    e.beats.add(t);
+    rx_beats_ += e.beats.beats();
     rx_.push_back(std::move(e));
 }
 

@@ -290,10 +290,10 @@ class Bridge : public EdgeSink {
     unsigned mps_ = 128, mrrs_ = 512, rcb_ = 64;
     tlp::BeatAssembler tx_asm_;
     // The RX FIFO: whole TLPs (a host read's CplDs as one entry), beats
-    // handed out from the front.
+    // made one at a time from the front as the root port takes them.
     struct RxEntry {
-        std::vector<tlp::Beat> beats;
-        size_t sent = 0;
+        explicit RxEntry(unsigned width_bits) : beats(width_bits) {}
+        tlp::BeatQueue beats;
         bool read_cpl = false; // a successful host read's CplDs (may be passed)
         uint8_t tag = 0;
     };
@@ -330,8 +330,9 @@ class Bridge : public EdgeSink {
         uint64_t addr;
         uint32_t bytes;
         uint64_t offset; // into op->data
-        std::vector<uint8_t> got;
+        size_t got;      // bytes its completions carried so far
     };
+    void take_read_data(ReadPiece &p, const std::vector<uint8_t> &payload);
     struct ExpectedWrite {
         uint64_t job;
         uint64_t dw_addr;

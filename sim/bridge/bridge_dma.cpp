@@ -5,6 +5,7 @@
 #include "bridge.hpp"
 #include "tlp_rules.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -82,12 +83,11 @@ int Bridge::take_up_dma(vuc_dma_op *op) {
     uint64_t offset = 0;
     for (const tlp::Piece &p : pieces) {
         if (write) {
-            const std::vector<uint8_t> data(op->data + offset, op->data + offset + p.bytes);
-            const tlp::Tlp t = tlp::Tlp::mem_write(p.addr, data, device_bdf_);
+            const tlp::Tlp t = tlp::Tlp::mem_write(p.addr, op->data + offset, p.bytes, device_bdf_);
             inject(t);
             expected_writes_.push_back({job, p.addr & ~uint64_t(3), t.length_dws(), p.bytes});
         } else {
-            read_queue_.push_back({job, p.addr, p.bytes, offset, {}});
+            read_queue_.push_back({job, p.addr, p.bytes, offset, 0});
         }
         offset += p.bytes;
     }
@@ -112,6 +112,22 @@ void Bridge::issue_reads() {
     }
 }
 
+// Stores a completion's bytes straight into the op's buffer (no copy of
+// the whole piece first): the payload continues the piece's stream, which
+// starts addr & 3 bytes before the piece (the first DW's lead bytes) and
+// may run past its end (the last DW's tail). An error later in the piece
+// makes the reply an error reply, so bytes stored early are never seen.
+void Bridge::take_read_data(ReadPiece &p, const std::vector<uint8_t> &payload) {
+    const auto j = jobs_.find(p.job);
+    const size_t lead = size_t(p.addr & 3), start = p.got, end = p.got + payload.size();
+    p.got = end;
+    const size_t lo = std::max(start, lead), hi = std::min(end, lead + p.bytes);
+    if (j == jobs_.end() || lo >= hi)
+        return;
+    std::memcpy(j->second.op->data + p.offset + (lo - lead), payload.data() + (lo - start),
+                hi - lo);
+}
+
 void Bridge::dma_completion(const tlp::Tlp &t) {
     auto it = tags_.find(t.tag);
     if (t.requester_id != device_bdf_ || it == tags_.end()) {
@@ -126,16 +142,13 @@ void Bridge::dma_completion(const tlp::Tlp &t) {
     else if (t.type != tlp::TlpType::CplD)
         err = -EIO;
     else
-        p.got.insert(p.got.end(), t.payload.begin(), t.payload.end());
+        take_read_data(p, t.payload);
     const size_t lead = size_t(p.addr & 3);
-    if (err == 0 && p.got.size() < lead + p.bytes)
+    if (err == 0 && p.got < lead + p.bytes)
         return; // more completions to come
     const uint64_t job = p.job;
-    auto j = jobs_.find(job);
-    if (err == 0 && j != jobs_.end()) {
-        std::memcpy(j->second.op->data + p.offset, p.got.data() + lead, p.bytes);
+    if (err == 0 && jobs_.count(job) != 0)
         counters_.dma_bytes_read += p.bytes;
-    }
     tags_.erase(it);
     free_tags_.push_back(t.tag);
     finish_piece(job, err);

@@ -369,18 +369,16 @@ void Bridge::inject_read_completions(const tlp::Tlp &req, const std::vector<uint
                 cpls = std::move(fine);
         }
     }
-    RxEntry e;
+    RxEntry e(lanes_ * 32);
     e.read_cpl = true;
     e.tag = req.tag;
-    for (const tlp::Tlp &c : cpls) {
-        const std::vector<tlp::Beat> b = tlp::to_beats(c, lanes_ * 32);
-        e.beats.insert(e.beats.end(), b.begin(), b.end());
-    }
-    rx_beats_ += e.beats.size();
+    for (const tlp::Tlp &c : cpls)
+        e.beats.add(c);
+    rx_beats_ += e.beats.beats();
     // Entries it may pass: other reads' completions not yet begun, back to
     // anything else; never the front (its first beat may be on the pins).
     std::vector<std::string> options = {what + " in arrival order"};
-    for (size_t k = rx_.size(); k > 1 && rx_[k - 1].read_cpl && rx_[k - 1].sent == 0; --k)
+    for (size_t k = rx_.size(); k > 1 && rx_[k - 1].read_cpl && rx_[k - 1].beats.taken() == 0; --k)
         options.push_back(what + " before tag " + std::to_string(rx_[k - 1].tag));
     const size_t c = choose_ && options.size() > 1 ? choose_("cpl-order", options) : 0;
     rx_.insert(rx_.end() - long(c), std::move(e));

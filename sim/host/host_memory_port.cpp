@@ -28,8 +28,11 @@ void HostMemoryPort::take_write_beat(const RtlOut &out) {
 // Writes the enabled bytes; refuses the whole burst if any enabled byte lies
 // outside a writable window (the root port then counts it unsupported).
 bool HostMemoryPort::apply_write() {
-    std::vector<uint8_t> bytes(size_t(wr_len_) * 4);
-    std::vector<bool> enabled(bytes.size(), true);
+    // Member buffers: they keep their capacity from burst to burst.
+    std::vector<uint8_t> &bytes = wr_bytes_;
+    std::vector<bool> &enabled = wr_enabled_;
+    bytes.assign(size_t(wr_len_) * 4, 0);
+    enabled.assign(bytes.size(), true);
     for (size_t k = 0; k < wr_dws_.size(); ++k)
         for (unsigned b = 0; b < 4; ++b)
             bytes[k * 4 + b] = uint8_t(wr_dws_[k] >> (8 * b));

@@ -1,5 +1,7 @@
 #include "tlp.hpp"
 
+#include <cstring>
+
 #include <array>
 #include <cstdio>
 
@@ -186,11 +188,16 @@ Tlp Tlp::mem_read(uint64_t addr, uint32_t bytes, uint16_t requester_id, uint8_t 
 
 Tlp Tlp::mem_write(uint64_t addr, const std::vector<uint8_t> &data, uint16_t requester_id,
                    uint8_t tag) {
-    Tlp t = mem_read(addr, uint32_t(data.size()), requester_id, tag);
+    return mem_write(addr, data.data(), data.size(), requester_id, tag);
+}
+
+Tlp Tlp::mem_write(uint64_t addr, const uint8_t *data, size_t bytes, uint16_t requester_id,
+                   uint8_t tag) {
+    Tlp t = mem_read(addr, uint32_t(bytes), requester_id, tag);
     t.type = t.type == TlpType::MemRd64 ? TlpType::MemWr64 : TlpType::MemWr32;
     t.payload.assign(size_t(t.length_dws()) * 4, 0);
-    for (size_t i = 0; i < data.size(); ++i)
-        t.payload[(addr & 3) + i] = data[i];
+    if (bytes > 0)
+        std::memcpy(&t.payload[addr & 3], data, bytes);
     return t;
 }
 

@@ -92,6 +92,8 @@ struct Tlp {
     static Tlp mem_read(uint64_t addr, uint32_t bytes, uint16_t requester_id, uint8_t tag);
     static Tlp mem_write(uint64_t addr, const std::vector<uint8_t> &data, uint16_t requester_id,
                          uint8_t tag = 0);
+    static Tlp mem_write(uint64_t addr, const uint8_t *data, size_t bytes, uint16_t requester_id,
+                         uint8_t tag = 0);
     static Tlp cfg_read(uint16_t dest_id, uint16_t byte_offset, uint16_t requester_id, uint8_t tag,
                         uint8_t first_be = 0xf);
     static Tlp cfg_write(uint16_t dest_id, uint16_t byte_offset, uint32_t value,

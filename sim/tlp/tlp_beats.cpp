@@ -1,5 +1,6 @@
 #include "tlp_beats.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace rcsim::tlp {
@@ -48,6 +49,51 @@ std::vector<Beat> to_beats(const Tlp &tlp, unsigned width_bits) {
     return dws_to_beats(encode_dws(tlp), width_bits);
 }
 
+BeatQueue::BeatQueue(unsigned width_bits) : lanes_(width_bits / 32) {
+    if (!width_supported(width_bits))
+        throw std::invalid_argument("TLP beat width must be 64, 128 or 256");
+}
+
+void BeatQueue::add(std::vector<uint32_t> dws) {
+    if (dws.empty())
+        return;
+    const bool was_empty = empty();
+    total_ += (dws.size() + lanes_ - 1) / lanes_;
+    if (was_empty) { // everything before was taken: start over
+        ends_.clear();
+        tlp_ = pos_ = 0;
+        dws_ = std::move(dws);
+    } else {
+        dws_.insert(dws_.end(), dws.begin(), dws.end());
+    }
+    ends_.push_back(dws_.size());
+    if (was_empty)
+        make_front();
+}
+
+void BeatQueue::make_front() {
+    const size_t start = tlp_ == 0 ? 0 : ends_[tlp_ - 1];
+    const size_t end = ends_[tlp_];
+    const size_t n = std::min<size_t>(lanes_, end - pos_);
+    front_ = Beat{};
+    for (size_t i = 0; i < n; ++i)
+        front_.lanes[i] = dws_[pos_ + i];
+    front_.keep = decltype(front_.keep)((1u << n) - 1);
+    front_.sop = pos_ == start;
+    front_.eop = pos_ + n == end;
+}
+
+void BeatQueue::pop() {
+    if (empty())
+        return;
+    ++taken_;
+    pos_ += std::min<size_t>(lanes_, ends_[tlp_] - pos_);
+    if (pos_ == ends_[tlp_])
+        ++tlp_;
+    if (!empty())
+        make_front();
+}
+
 BeatAssembler::BeatAssembler(unsigned width_bits) : lanes_(width_bits / 32) {
     if (!width_supported(width_bits))
         throw std::invalid_argument("TLP beat width must be 64, 128 or 256");
@@ -79,7 +125,7 @@ std::optional<Decoded> BeatAssembler::push(const Beat &beat) {
     if (!beat.eop)
         return std::nullopt;
     in_tlp_ = false;
-    last_ = std::move(cur_);
+    last_.swap(cur_); // both keep their capacity: no allocation per TLP
     cur_.clear();
     return decode_dws(last_);
 }

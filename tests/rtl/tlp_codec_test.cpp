@@ -253,6 +253,98 @@ TEST(TlpBeats, W64AndW256) {
     EXPECT_TRUE(b[0].sop && b[0].eop);
 }
 
+// BeatQueue makes the beats one at a time; the beats are written out by
+// hand from the packing rule (DW k in beat k / lanes, lane k % lanes).
+TEST(TlpBeats, QueueTwoTlpsW128) {
+    BeatQueue q(128);
+    EXPECT_TRUE(q.empty());
+    q.add({0x40000002, 0x000000ff, 0x00001000, 0xa0a0a0a0, 0xb1b1b1b1}); // 2 beats
+    q.add({0x4a000001, 0x01000004, 0x00000000, 0xc2c2c2c2});             // 1 beat
+    EXPECT_EQ(q.beats(), 3u);
+    ASSERT_FALSE(q.empty());
+    Beat b = q.front();
+    EXPECT_TRUE(b.sop);
+    EXPECT_FALSE(b.eop);
+    EXPECT_EQ(b.keep, 0xf);
+    EXPECT_EQ(b.lanes[0], 0x40000002u);
+    EXPECT_EQ(b.lanes[3], 0xa0a0a0a0u);
+    q.pop();
+    b = q.front();
+    EXPECT_FALSE(b.sop);
+    EXPECT_TRUE(b.eop);
+    EXPECT_EQ(b.keep, 0x1);
+    EXPECT_EQ(b.lanes[0], 0xb1b1b1b1u);
+    EXPECT_EQ(b.lanes[1], 0u); // no DW of the next TLP shares the beat
+    q.pop();
+    b = q.front();
+    EXPECT_TRUE(b.sop && b.eop);
+    EXPECT_EQ(b.keep, 0xf);
+    EXPECT_EQ(b.lanes[0], 0x4a000001u);
+    EXPECT_EQ(b.lanes[3], 0xc2c2c2c2u);
+    EXPECT_EQ(q.taken(), 2u);
+    q.pop();
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.taken(), 3u);
+    // Added once empty: a fresh TLP at sop.
+    q.add({7, 8, 9});
+    ASSERT_FALSE(q.empty());
+    EXPECT_TRUE(q.front().sop && q.front().eop);
+    EXPECT_EQ(q.front().keep, 0x7);
+    EXPECT_EQ(q.front().lanes[2], 9u);
+}
+
+TEST(TlpBeats, QueueW64AddedWhileTaking) {
+    BeatQueue q(64);
+    q.add({1, 2, 3});
+    EXPECT_EQ(q.front().keep, 0x3);
+    q.pop();
+    q.add({4}); // appended behind the beat in progress
+    EXPECT_EQ(q.front().lanes[0], 3u);
+    EXPECT_EQ(q.front().keep, 0x1);
+    EXPECT_TRUE(q.front().eop && !q.front().sop);
+    q.pop();
+    EXPECT_EQ(q.front().lanes[0], 4u);
+    EXPECT_TRUE(q.front().sop && q.front().eop);
+    q.pop();
+    EXPECT_TRUE(q.empty());
+    EXPECT_THROW(BeatQueue(96), std::invalid_argument);
+}
+
+TEST(TlpBeats, QueueMatchesVectorEveryWidth) {
+    std::vector<uint8_t> data(300);
+    for (size_t i = 0; i < data.size(); ++i)
+        data[i] = uint8_t(i * 7);
+    const Tlp a = Tlp::mem_write(0x1234567801ull, data, 0x0100, 0);
+    const Tlp b = Tlp::mem_read(0x1000, 64, 0x0100, 3);
+    for (unsigned w : {64u, 128u, 256u}) {
+        std::vector<Beat> want = to_beats(a, w);
+        const std::vector<Beat> second = to_beats(b, w);
+        want.insert(want.end(), second.begin(), second.end());
+        BeatQueue q(w);
+        q.add(a);
+        q.add(b);
+        ASSERT_EQ(q.beats(), want.size()) << w;
+        for (const Beat &x : want) {
+            ASSERT_FALSE(q.empty());
+            EXPECT_EQ(q.front(), x) << w;
+            q.pop();
+        }
+        EXPECT_TRUE(q.empty());
+    }
+}
+
+TEST(TlpBeats, MemWriteFromPointerEqualsVector) {
+    const uint8_t bytes[5] = {0x11, 0x22, 0x33, 0x44, 0x55};
+    const Tlp t = Tlp::mem_write(0x1002, bytes, sizeof(bytes), 0x0100);
+    // Bytes 0x1002..0x1006: DW 0x1000 (its bytes 2, 3: first BE 1100) and DW
+    // 0x1004 (its bytes 0..2: last BE 0111).
+    EXPECT_EQ(t.length_dws(), 2u);
+    EXPECT_EQ(t.first_be, 0xc);
+    EXPECT_EQ(t.last_be, 0x7);
+    const std::vector<uint8_t> want = {0, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0};
+    EXPECT_EQ(t.payload, want);
+}
+
 TEST(TlpBeats, RoundTripEveryWidth) {
     std::vector<uint8_t> data(300);
     for (size_t i = 0; i < data.size(); ++i)
