@@ -111,8 +111,8 @@ module rcsim_root_port #(
   import rcsim_pkg::*;
 
   // Parameter ranges the design relies on, refused at elaboration.
-  if (DATA_W != 64 && DATA_W != 128 && DATA_W != 256) begin : g_bad_data_w
-    $fatal(1, "rcsim_root_port: DATA_W must be 64, 128 or 256");
+  if (DATA_W != 64 && DATA_W != 128 && DATA_W != 256 && DATA_W != 512) begin : g_bad_data_w
+    $fatal(1, "rcsim_root_port: DATA_W must be 64, 128, 256 or 512");
   end
   if (NUM_TAGS < 1 || NUM_TAGS > 256) begin : g_bad_num_tags
     $fatal(1, "rcsim_root_port: NUM_TAGS must be 1..256");

@@ -7,6 +7,7 @@ module rx_buffer #(
     parameter int RXBUF_DW = 2048,   // a power of two, >= MAX_TLP_DW + NW
     parameter int DESC_DEPTH = 8,    // a power of two
     localparam int NW = DATA_W / 32,
+    localparam int CW = $clog2(NW + 1),
     localparam int AW = $clog2(RXBUF_DW),
     localparam int DW_ = $clog2(DESC_DEPTH)
 ) (
@@ -48,7 +49,7 @@ module rx_buffer #(
 
   logic [AW:0]   used;
   logic [AW:0]   free_dw;
-  logic [3:0]    n_in;     // valid lanes of the beat (leading ones of keep)
+  logic [CW-1:0] n_in;     // valid lanes of the beat (leading ones of keep)
 
   assign used     = wp + {{(AW - 10) {1'b0}}, cnt} - rp;
   assign free_dw  = (AW + 1)'(RXBUF_DW) - used;
@@ -74,7 +75,7 @@ module rx_buffer #(
     n_in = '0;
     for (int i = 0; i < NW; i++) begin
       run = run && rx_keep[i];
-      if (run) n_in = 4'(i + 1);
+      if (run) n_in = CW'(i + 1);
     end
   end
 
@@ -109,17 +110,17 @@ module rx_buffer #(
         if (!rx_sop && !open) begin
           ev = ev + 2'd1;  // stray beat outside any TLP
         end else begin
-          if ({1'b0, c} + {8'd0, n_in} > 12'(MAX_TLP_DW)) ovs = 1'b1;
+          if ({1'b0, c} + 12'(n_in) > 12'(MAX_TLP_DW)) ovs = 1'b1;
           if (!ovs) begin
             for (int i = 0; i < NW; i++) begin
-              if (4'(i) < n_in) begin
+              if (CW'(i) < n_in) begin
                 logic [10:0] k;
                 k = c + 11'(i);
                 mem[AW'(wp) + AW'(k)] <= rx_data[32*i+:32];
                 if (k < 11'd4) h[32*k[1:0]+:32] = rx_data[32*i+:32];
               end
             end
-            c = c + {7'd0, n_in};
+            c = c + 11'(n_in);
           end
           if (rx_eop) begin
             if (ovs || c < 11'd3) begin

@@ -26,7 +26,8 @@ enum class HostOp : uint8_t { MemRd = 0, MemWr = 1, CfgRd = 2, CfgWr = 3, IoRd =
 struct RtlOut {
     bool hreq_ready = false, hwd_ready = false;
     bool hrsp_valid = false, hrsp_sop = false, hrsp_eop = false;
-    uint8_t hrsp_id = 0, hrsp_status = 0, hrsp_keep = 0;
+    uint8_t hrsp_id = 0, hrsp_status = 0;
+    tlp::Keep hrsp_keep = 0;
     Lanes hrsp_data{};
     bool tx_valid = false;
     tlp::Beat tx;

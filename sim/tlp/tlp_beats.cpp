@@ -9,11 +9,11 @@ namespace {
 // 4 DW header + 1024 DW payload + digest.
 constexpr size_t kMaxTlpDws = 4 + 1024 + 1;
 
-bool keep_contiguous(uint8_t keep) {
-    return keep != 0 && (keep & (keep + 1)) == 0;
+bool keep_contiguous(Keep keep) {
+    return keep != 0 && (keep & Keep(keep + 1)) == 0;
 }
 
-unsigned keep_count(uint8_t keep) {
+unsigned keep_count(Keep keep) {
     unsigned n = 0;
     while (keep & 1) {
         ++n;
@@ -24,12 +24,12 @@ unsigned keep_count(uint8_t keep) {
 } // namespace
 
 bool width_supported(unsigned w) {
-    return w == 64 || w == 128 || w == 256;
+    return w == 64 || w == 128 || w == 256 || w == 512;
 }
 
 std::vector<Beat> dws_to_beats(const std::vector<uint32_t> &dws, unsigned width_bits) {
     if (!width_supported(width_bits))
-        throw std::invalid_argument("TLP beat width must be 64, 128 or 256");
+        throw std::invalid_argument("TLP beat width must be 64, 128, 256 or 512");
     const unsigned lanes = width_bits / 32;
     std::vector<Beat> out;
     for (size_t k = 0; k < dws.size(); ++k) {
@@ -38,7 +38,7 @@ std::vector<Beat> dws_to_beats(const std::vector<uint32_t> &dws, unsigned width_
             out.back().sop = k == 0;
         }
         out.back().lanes[k % lanes] = dws[k];
-        out.back().keep |= uint8_t(1u << (k % lanes));
+        out.back().keep |= Keep(1u << (k % lanes));
     }
     if (!out.empty())
         out.back().eop = true;
@@ -51,7 +51,7 @@ std::vector<Beat> to_beats(const Tlp &tlp, unsigned width_bits) {
 
 BeatQueue::BeatQueue(unsigned width_bits) : lanes_(width_bits / 32) {
     if (!width_supported(width_bits))
-        throw std::invalid_argument("TLP beat width must be 64, 128 or 256");
+        throw std::invalid_argument("TLP beat width must be 64, 128, 256 or 512");
 }
 
 void BeatQueue::add(std::vector<uint32_t> dws) {
@@ -96,7 +96,7 @@ void BeatQueue::pop() {
 
 BeatAssembler::BeatAssembler(unsigned width_bits) : lanes_(width_bits / 32) {
     if (!width_supported(width_bits))
-        throw std::invalid_argument("TLP beat width must be 64, 128 or 256");
+        throw std::invalid_argument("TLP beat width must be 64, 128, 256 or 512");
 }
 
 std::optional<Decoded> BeatAssembler::fail(std::string why) {
@@ -107,8 +107,8 @@ std::optional<Decoded> BeatAssembler::fail(std::string why) {
 }
 
 std::optional<Decoded> BeatAssembler::push(const Beat &beat) {
-    const uint8_t all = uint8_t((1u << lanes_) - 1);
-    const uint8_t keep = beat.keep & all;
+    const Keep all = Keep((1u << lanes_) - 1);
+    const Keep keep = beat.keep & all;
     if (beat.sop && in_tlp_)
         return fail("sop inside a TLP (previous TLP had no eop)");
     if (!beat.sop && !in_tlp_)

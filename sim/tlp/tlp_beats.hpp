@@ -12,11 +12,15 @@
 
 namespace rcsim::tlp {
 
-constexpr unsigned kMaxLanes = 8; // 256-bit data path
+constexpr unsigned kMaxLanes = 16; // 512-bit data path (PCIe Gen4/Gen5 x16 hard IP)
+
+// One bit per DW lane, lane 0 in bit 0.
+using Keep = uint16_t;
+static_assert(sizeof(Keep) * 8 >= kMaxLanes, "a keep bit per lane");
 
 struct Beat {
     std::array<uint32_t, kMaxLanes> lanes{};
-    uint8_t keep = 0;
+    Keep keep = 0;
     bool sop = false;
     bool eop = false;
     bool operator==(const Beat &o) const {
@@ -24,7 +28,7 @@ struct Beat {
     }
 };
 
-// True for the data widths the packing supports (64, 128, 256).
+// True for the data widths the packing supports (64, 128, 256, 512).
 bool width_supported(unsigned width_bits);
 
 // Throws std::invalid_argument on an unsupported width (a programming error,

@@ -249,7 +249,7 @@ template <class V, unsigned W> class RootPortHarness {
         tlp::Beat tx_beat;
         uint8_t rsp_id = 0, rsp_status = 0;
         Lanes rsp_data{};
-        uint8_t rsp_keep = 0;
+        uint16_t rsp_keep = 0;
         bool rsp_sop = false, rsp_eop = false;
         uint64_t rd_addr = 0;
         unsigned rd_len = 0;

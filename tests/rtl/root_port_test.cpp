@@ -336,10 +336,11 @@ TEST_F(RootPort, MemRdCrossing4KiBIsMalformed) {
 }
 
 TEST_F(RootPort, SopInsideOpenTlpDiscardsIt) {
-    // First beat of a 2-beat MemWr, then a new sop: the open TLP is malformed,
-    // the complete one behind it is still written.
+    // First beat of a multi-beat MemWr, then a new sop: the open TLP is
+    // malformed, the complete one behind it is still written. 3 + 16 DWs
+    // take two beats even at 512 bits.
     std::vector<Beat> cut =
-        to_beats(Tlp::mem_write(0x7000, std::vector<uint8_t>(32, 0x11), kEpId), RCSIM_TB_W);
+        to_beats(Tlp::mem_write(0x7000, std::vector<uint8_t>(64, 0x11), kEpId), RCSIM_TB_W);
     ASSERT_GE(cut.size(), 2u);
     h->ep.send_beats({cut[0]});
     h->ep.send(Tlp::mem_write(0x7100, {0x22, 0x22, 0x22, 0x22}, kEpId));

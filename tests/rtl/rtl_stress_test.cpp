@@ -6,7 +6,7 @@
 // rules (completions split at RCB boundaries, in random order across tags);
 // expected data comes from a fixed address pattern and a shadow copy of
 // host memory, never from the RTL. Built once per data width
-// (RTL_STRESS_W = 64, 128 or 256).
+// (RTL_STRESS_W = 64, 128, 256 or 512).
 #if RTL_STRESS_W == 64
 #include "Vrp64.h"
 using Model = Vrp64;
@@ -15,6 +15,10 @@ constexpr int kLanes = 2;
 #include "Vrp256.h"
 using Model = Vrp256;
 constexpr int kLanes = 8;
+#elif RTL_STRESS_W == 512
+#include "Vrp512.h"
+using Model = Vrp512;
+constexpr int kLanes = 16;
 #else
 #include "Vrp128.h"
 using Model = Vrp128;

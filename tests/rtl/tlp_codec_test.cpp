@@ -316,7 +316,7 @@ TEST(TlpBeats, QueueMatchesVectorEveryWidth) {
         data[i] = uint8_t(i * 7);
     const Tlp a = Tlp::mem_write(0x1234567801ull, data, 0x0100, 0);
     const Tlp b = Tlp::mem_read(0x1000, 64, 0x0100, 3);
-    for (unsigned w : {64u, 128u, 256u}) {
+    for (unsigned w : {64u, 128u, 256u, 512u}) {
         std::vector<Beat> want = to_beats(a, w);
         const std::vector<Beat> second = to_beats(b, w);
         want.insert(want.end(), second.begin(), second.end());
@@ -343,6 +343,62 @@ TEST(TlpBeats, MemWriteFromPointerEqualsVector) {
     EXPECT_EQ(t.last_be, 0x7);
     const std::vector<uint8_t> want = {0, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0};
     EXPECT_EQ(t.payload, want);
+
+TEST(TlpBeats, W512) {
+    // 16 lanes: a 3 DW MemWr with 13 DW payload fills one beat exactly; one
+    // more payload DW spills into lane 0 of a second beat.
+    std::vector<uint32_t> dws(16);
+    for (uint32_t k = 0; k < 16; ++k)
+        dws[k] = 0x100 + k;
+    std::vector<Beat> b = dws_to_beats(dws, 512);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_TRUE(b[0].sop && b[0].eop);
+    EXPECT_EQ(b[0].keep, 0xffff);
+    EXPECT_EQ(b[0].lanes[0], 0x100u);
+    EXPECT_EQ(b[0].lanes[8], 0x108u);
+    EXPECT_EQ(b[0].lanes[15], 0x10fu);
+    dws.push_back(0x110);
+    b = dws_to_beats(dws, 512);
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_TRUE(b[0].sop && !b[0].eop);
+    EXPECT_EQ(b[0].keep, 0xffff);
+    EXPECT_TRUE(!b[1].sop && b[1].eop);
+    EXPECT_EQ(b[1].keep, 0x1);
+    EXPECT_EQ(b[1].lanes[0], 0x110u);
+    // 9 DWs: keep runs past the low byte of the mask.
+    b = dws_to_beats({1, 2, 3, 4, 5, 6, 7, 8, 9}, 512);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(b[0].keep, 0x1ff);
+    EXPECT_EQ(b[0].lanes[8], 9u);
+}
+
+TEST(TlpBeats, W512AssemblerCountsTheHighLanes) {
+    // MemWr32 of 11 DW at 0x1000 (header by hand: fmt 010, length 11, BEs
+    // ff): 14 DWs in one beat, keep 0x3fff.
+    BeatAssembler a(512);
+    Beat b;
+    b.sop = b.eop = true;
+    b.keep = 0x3fff;
+    b.lanes[0] = 0x4000000b;
+    b.lanes[1] = 0x000000ff;
+    b.lanes[2] = 0x00001000;
+    for (unsigned k = 3; k < 14; ++k)
+        b.lanes[k] = 0xd0 + k;
+    std::optional<Decoded> r = a.push(b);
+    ASSERT_TRUE(r && r->ok()) << (r ? r->error : "no result");
+    ASSERT_EQ(r->tlp->payload.size(), 44u);
+    EXPECT_EQ(r->tlp->payload[40], 0xdd); // DW 13, little-endian
+    // a hole in the high byte of keep is refused like one in the low byte
+    b.keep = 0xbfff;
+    r = a.push(b);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->ok());
+    // short keep before eop: 15 lanes of 16
+    b.keep = 0x7fff;
+    b.eop = false;
+    r = a.push(b);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->ok());
 }
 
 TEST(TlpBeats, RoundTripEveryWidth) {
@@ -350,7 +406,7 @@ TEST(TlpBeats, RoundTripEveryWidth) {
     for (size_t i = 0; i < data.size(); ++i)
         data[i] = uint8_t(i * 7);
     const Tlp t = Tlp::mem_write(0x1234567801ull, data, 0x0100, 0);
-    for (unsigned w : {64u, 128u, 256u}) {
+    for (unsigned w : {64u, 128u, 256u, 512u}) {
         BeatAssembler a(w);
         std::optional<Decoded> r;
         const std::vector<Beat> beats = to_beats(t, w);
@@ -542,7 +598,7 @@ TEST(TlpCodecHostile, RandomInputDecodesOrFailsWithReason) {
         Beat b;
         for (uint32_t &l : b.lanes)
             l = rng();
-        b.keep = uint8_t(rng());
+        b.keep = Keep(rng());
         b.sop = rng() & 1;
         b.eop = rng() & 1;
         std::optional<Decoded> r;

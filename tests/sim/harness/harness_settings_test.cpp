@@ -6,13 +6,19 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace {
 
 using rcsim::HarnessConfig;
 using rcsim::Settings;
 
+// The width this build's root port was verilated with (the RCSIM_HARNESS_W
+// cache variable): an input of the build, not something the code computes.
+const std::string kBuiltWidth = std::to_string(RCSIM_HARNESS_W);
+
 TEST(RunSettings, TheDefaultsAsLogged) {
-    const Settings want = {{"DATA_W", "128"},
+    const Settings want = {{"DATA_W", kBuiltWidth},
                            {"bar_access", "mapping"},
                            {"bar_window", "0xe0000000+0x10000000"},
                            {"cpl_timeout", "50000"},
@@ -141,7 +147,7 @@ TEST(RunSettings, BadLoggedValuesAreRefusedByName) {
         {"delay_choices", "0"},
         {"hold_cycles", "0"},
         {"dma_choices", "sometimes"},
-        {"DATA_W", "64"},
+        {"DATA_W", "96"}, // no build has it
         {"frobs", "1"},
     };
     for (const auto &[name, value] : bad) {
