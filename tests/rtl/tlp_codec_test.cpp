@@ -343,6 +343,7 @@ TEST(TlpBeats, MemWriteFromPointerEqualsVector) {
     EXPECT_EQ(t.last_be, 0x7);
     const std::vector<uint8_t> want = {0, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0};
     EXPECT_EQ(t.payload, want);
+}
 
 TEST(TlpBeats, W512) {
     // 16 lanes: a 3 DW MemWr with 13 DW payload fills one beat exactly; one
