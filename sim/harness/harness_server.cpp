@@ -21,7 +21,15 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
         *error = "a server is already attached";
         return -EISCONN;
     }
-    int rc = launch_server(argv, &server_, &socket_dir_, &socket_path_, error);
+    // The idle announcement's page, offered to the server we start; a
+    // harness that cannot make one uses /proc alone.
+    if (cfg_.idle_announce) {
+        idle_ = std::make_unique<IdleChannel>();
+        if (idle_->open() < 0)
+            idle_.reset();
+    }
+    int rc =
+        launch_server(argv, &server_, &socket_dir_, &socket_path_, error, idle_ ? idle_->fd() : -1);
     if (rc < 0)
         return rc;
     return connect(socket_path_, error);
@@ -31,7 +39,7 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
 // "--socket PATH" appended), the process started and listening.
 int Harness::launch_server(const std::vector<std::string> &argv,
                            std::unique_ptr<ServerProcess> *proc, std::string *dir,
-                           std::string *path, std::string *error) {
+                           std::string *path, std::string *error, int idle_fd) {
     const char *tmp = getenv("TMPDIR");
     std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/rcsim-harness-XXXXXX";
     if (!mkdtemp(&tmpl[0])) {
@@ -42,6 +50,7 @@ int Harness::launch_server(const std::vector<std::string> &argv,
     cleanup_register(CleanupKind::Dir, 0, *dir);
     *path = *dir + "/device.sock";
     ServerSpec spec;
+    spec.idle_fd = idle_fd;
     bool placed = false;
     for (const std::string &a : argv) {
         std::string arg = a;
@@ -203,6 +212,8 @@ int Harness::attach(std::string *error) {
             pid = 0;
     }
     admission_->set_server_pid(cfg_.inspect_server ? pid : 0);
+    if (server_ && idle_)
+        admission_->set_idle_channel(idle_.get());
     return 0;
 }
 

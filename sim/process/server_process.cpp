@@ -4,6 +4,7 @@
 #include "unix_sockets.hpp"
 
 #include "process_cleanup.hpp"
+#include "vfio_user/idle_announce.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -87,6 +88,8 @@ ExitStatus decode_wait_status(int wstatus) {
 struct ChildSetup {
     const char *path;
     char *const *argv;
+    char *const *envp;
+    int keep_fd;     // inherited by the server (ServerSpec::idle_fd), or -1
     const char *cwd; // nullptr: stay in the harness's directory
     pid_t parent;
     int input;
@@ -123,7 +126,9 @@ struct ChildSetup {
     syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 #endif
     fcntl(c.report_fd, F_SETFD, FD_CLOEXEC);
-    execv(c.path, c.argv);
+    if (c.keep_fd >= 0)
+        fcntl(c.keep_fd, F_SETFD, 0);
+    execve(c.path, c.argv, c.envp);
     report_and_exit(c.report_fd);
 }
 
@@ -205,8 +210,24 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
         cargv.push_back(const_cast<char *>(a.c_str()));
     cargv.push_back(nullptr);
 
+    // The environment, with the idle announcement's variable only where a
+    // page is offered (never one inherited from whoever started us).
+    static const std::string kIdleVar = std::string(VU_IDLE_ANNOUNCE_ENV) + "=";
+    std::vector<std::string> env;
+    for (char **e = environ; *e != nullptr; ++e)
+        if (std::strncmp(*e, kIdleVar.c_str(), kIdleVar.size()) != 0)
+            env.emplace_back(*e);
+    if (spec.idle_fd >= 3)
+        env.push_back(kIdleVar + std::to_string(spec.idle_fd));
+    std::vector<char *> cenv;
+    for (const std::string &e : env)
+        cenv.push_back(const_cast<char *>(e.c_str()));
+    cenv.push_back(nullptr);
+
     ChildSetup setup{sp->executable_.c_str(),
                      cargv.data(),
+                     cenv.data(),
+                     spec.idle_fd >= 3 ? spec.idle_fd : -1,
                      spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
                      getpid(),
                      input[0],

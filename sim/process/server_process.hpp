@@ -31,6 +31,10 @@ struct ServerSpec {
     std::vector<std::string> argv; // argv[0] is resolved with resolve_executable
     std::string output_path;       // empty: capture into an anonymous memfd
     std::string cwd;               // empty: the harness's working directory
+    // A descriptor the server inherits (the idle announcement's page,
+    // vfio_user/idle_announce.h), its number in RCSIM_IDLE_ANNOUNCE_FD; -1:
+    // none, and that variable is removed from the server's environment.
+    int idle_fd = -1;
 };
 
 class ServerProcess {
