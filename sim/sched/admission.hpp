@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <sys/types.h>
+#include <unistd.h>
 #include <vector>
 
 namespace rcsim {
@@ -74,7 +75,12 @@ class Admission {
     // The page of a server the harness started and offered the idle
     // announcement to (idle_channel.hpp); nullptr: /proc only. Used only
     // while the server is inspectable and opted in.
-    void set_idle_channel(const IdleChannel *c) { idle_ = c; }
+    // A copy forked from the process that set it (explore's keeper, whose
+    // runs share its connection and so the server's counts) ignores it.
+    void set_idle_channel(const IdleChannel *c) {
+        idle_ = c;
+        idle_owner_ = getpid();
+    }
     pid_t server_pid() const { return pid_; }
     bool inspectable() const { return pid_ > 0; }
     void set_log(DecisionLogWriter *log) { log_ = log; }
@@ -193,6 +199,10 @@ class Admission {
     std::vector<std::string> notes_;
     std::vector<std::string> deadlocks_;
     const IdleChannel *idle_ = nullptr;
+    pid_t idle_owner_ = 0;
+    bool idle_usable() const {
+        return idle_ != nullptr && !idle_broken_ && getpid() == idle_owner_;
+    }
     bool idle_broken_ = false;
     // An announcement believed: until the harness sends anything more, the
     // server may send nothing beyond `sent`.

@@ -31,7 +31,7 @@ void Admission::idle_violation(const std::string &what) {
 // and all of that is readable now. Anything else is not believed; counts no
 // honest server can show are a violation.
 bool Admission::announced_idle() {
-    if (idle_ == nullptr || idle_broken_ || paused())
+    if (!idle_usable() || paused())
         return false;
     const IdleAnnouncement a = idle_->read();
     if (!a.opted_in || !a.announced)
@@ -65,9 +65,12 @@ bool Admission::announced_idle() {
 
 // A server that opted in announces within microseconds of its last reply
 // (it only has to get back to its loop's poll): yield to it a little
-// before the /proc proof.
+// before the /proc proof. Only while it owes us a reply and we owe it
+// nothing: waiting for our DMA reply it blocks inside its handler, where it
+// does not announce.
 bool Admission::await_announcement() {
-    if (idle_ == nullptr || idle_broken_ || !idle_->read().opted_in)
+    if (!idle_usable() || !bridge_.awaits_server() || bridge_.owes_server() ||
+        !idle_->read().opted_in)
         return false;
     const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
     do {
@@ -81,7 +84,7 @@ bool Admission::await_announcement() {
 // While an announcement is believed and we sent nothing since, nothing may
 // arrive beyond what it announced.
 void Admission::check_idle_promise() {
-    if (!trusting_)
+    if (!trusting_ || !idle_usable())
         return;
     vuc_stats st = stats_of(ctx_);
     if (st.msgs_sent != trusted_consumed_) {
