@@ -7,6 +7,7 @@
 #include "unix_sockets.hpp"
 #include "run_settings.hpp"
 #include "sha256.hpp"
+#include "vfio_user/idle_announce.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -50,7 +51,12 @@ int Harness::launch_server(const std::vector<std::string> &argv,
     cleanup_register(CleanupKind::Dir, 0, *dir);
     *path = *dir + "/device.sock";
     ServerSpec spec;
-    spec.idle_fd = idle_fd;
+    // The idle announcement's variable only where its page is offered.
+    spec.env_drop = {VU_IDLE_ANNOUNCE_ENV};
+    if (idle_fd >= 3) {
+        spec.pass_fd = idle_fd;
+        spec.env_add = {std::string(VU_IDLE_ANNOUNCE_ENV) + "=" + std::to_string(idle_fd)};
+    }
     bool placed = false;
     for (const std::string &a : argv) {
         std::string arg = a;

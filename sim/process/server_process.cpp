@@ -4,7 +4,6 @@
 #include "unix_sockets.hpp"
 
 #include "process_cleanup.hpp"
-#include "vfio_user/idle_announce.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -89,7 +88,7 @@ struct ChildSetup {
     const char *path;
     char *const *argv;
     char *const *envp;
-    int keep_fd;     // inherited by the server (ServerSpec::idle_fd), or -1
+    int keep_fd;     // inherited by the server (ServerSpec::pass_fd), or -1
     const char *cwd; // nullptr: stay in the harness's directory
     pid_t parent;
     int input;
@@ -210,15 +209,17 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
         cargv.push_back(const_cast<char *>(a.c_str()));
     cargv.push_back(nullptr);
 
-    // The environment, with the idle announcement's variable only where a
-    // page is offered (never one inherited from whoever started us).
-    static const std::string kIdleVar = std::string(VU_IDLE_ANNOUNCE_ENV) + "=";
+    // The environment with what the spec drops and adds.
     std::vector<std::string> env;
-    for (char **e = environ; *e != nullptr; ++e)
-        if (std::strncmp(*e, kIdleVar.c_str(), kIdleVar.size()) != 0)
+    for (char **e = environ; *e != nullptr; ++e) {
+        bool drop = false;
+        for (const std::string &name : spec.env_drop)
+            drop = drop ||
+                   (std::strncmp(*e, name.c_str(), name.size()) == 0 && (*e)[name.size()] == '=');
+        if (!drop)
             env.emplace_back(*e);
-    if (spec.idle_fd >= 3)
-        env.push_back(kIdleVar + std::to_string(spec.idle_fd));
+    }
+    env.insert(env.end(), spec.env_add.begin(), spec.env_add.end());
     std::vector<char *> cenv;
     for (const std::string &e : env)
         cenv.push_back(const_cast<char *>(e.c_str()));
@@ -227,7 +228,7 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
     ChildSetup setup{sp->executable_.c_str(),
                      cargv.data(),
                      cenv.data(),
-                     spec.idle_fd >= 3 ? spec.idle_fd : -1,
+                     spec.pass_fd >= 3 ? spec.pass_fd : -1,
                      spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
                      getpid(),
                      input[0],
