@@ -34,8 +34,8 @@ bool Admission::announced_idle() {
     if (!idle_usable() || paused())
         return false;
     const IdleAnnouncement a = idle_->read();
-    if (!a.opted_in || !a.announced)
-        return false;
+    if (!a.opted_in || !a.announced || a.pid != uint32_t(pid_))
+        return false; // not announced, or not by the server we started
     vuc_stats st = stats_of(ctx_);
     if (a.consumed > st.msgs_sent) {
         idle_violation("it read " + std::to_string(a.consumed) + " messages, we sent " +
@@ -69,8 +69,10 @@ bool Admission::announced_idle() {
 // nothing: waiting for our DMA reply it blocks inside its handler, where it
 // does not announce.
 bool Admission::await_announcement() {
-    if (!idle_usable() || !bridge_.awaits_server() || bridge_.owes_server() ||
-        !idle_->read().opted_in)
+    if (!idle_usable() || !bridge_.awaits_server() || bridge_.owes_server())
+        return false;
+    const IdleAnnouncement a = idle_->read();
+    if (!a.opted_in || a.pid != uint32_t(pid_))
         return false;
     const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
     do {

@@ -50,6 +50,7 @@ IdleAnnouncement IdleChannel::read() const {
                  __atomic_load_n(&page_->version, __ATOMIC_RELAXED) == VU_IDLE_VERSION;
     if (!a.opted_in)
         return a;
+    a.pid = __atomic_load_n(&page_->pid, __ATOMIC_RELAXED);
     const uint64_t s1 = __atomic_load_n(&page_->seq, __ATOMIC_ACQUIRE);
     a.consumed = __atomic_load_n(&page_->consumed, __ATOMIC_RELAXED);
     a.sent = __atomic_load_n(&page_->sent, __ATOMIC_RELAXED);

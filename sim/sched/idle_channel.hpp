@@ -14,6 +14,7 @@ struct IdleAnnouncement {
     bool opted_in = false;  // the right magic and version
     bool announced = false; // idle announced (seq odd, read consistently)
     uint64_t consumed = 0, sent = 0;
+    uint32_t pid = 0; // the process that opted in
 };
 
 class IdleChannel {

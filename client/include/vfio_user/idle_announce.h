@@ -36,6 +36,9 @@ struct vu_idle_page {
     uint64_t seq;      /* odd: announced idle; even: awake */
     uint64_t consumed; /* messages read from the client when announced */
     uint64_t sent;     /* messages written to the client when announced */
+    /* The process that opted in: the harness believes only the server it
+     * started (a wrapper's child, e.g. behind a proxy, is not it). */
+    uint32_t pid;
 };
 
 #endif

@@ -54,6 +54,7 @@ void vus_idle_open(struct vus_ctx *ctx) {
     }
     ctx->idle_page = p;
     __atomic_store_n(&ctx->idle_page->seq, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&ctx->idle_page->pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
     __atomic_store_n(&ctx->idle_page->version, VU_IDLE_VERSION, __ATOMIC_RELAXED);
     __atomic_store_n(&ctx->idle_page->magic, VU_IDLE_MAGIC, __ATOMIC_RELEASE);
 }
