@@ -124,25 +124,34 @@ void bench_quiescence(int threads) {
         waits.push_back(double(w.waited.count()));
     }
     std::printf("wait_quiescent on the idle child, %d thread(s): %.0f us (fresh probe: opens "
-                "the files, two looks)\n",
+                "the files)\n",
                 threads, median(waits));
-    // What an admission point pays: one probe kept across waits.
-    rcsim::QuiescenceProbe probe(pid);
-    std::vector<double> kept;
-    for (int r = 0; r < kRuns; ++r) {
-        bool quiet = true;
-        kept.push_back(1e6 * seconds_of([&] {
-                           for (int i = 0; i < n; ++i)
-                               quiet &= probe.wait(std::chrono::seconds(10)).result ==
-                                        rcsim::Quiescence::Quiescent;
-                       }) /
-                       n);
-        if (!quiet)
-            std::printf("  (WARNING: a kept-probe wait was not quiescent)\n");
+    // What an admission point pays: one probe kept across waits; the one-look
+    // proof (one thread only) and two looks.
+    for (const bool one_look : {true, false}) {
+        rcsim::QuiescenceOptions opts;
+        opts.one_look = one_look;
+        rcsim::QuiescenceProbe probe(pid, opts);
+        std::vector<double> kept;
+        rcsim::QuiescenceProof proof = rcsim::QuiescenceProof::None;
+        for (int r = 0; r < kRuns; ++r) {
+            bool quiet = true;
+            kept.push_back(1e6 * seconds_of([&] {
+                               for (int i = 0; i < n; ++i) {
+                                   const rcsim::QuiescenceWait w =
+                                       probe.wait(std::chrono::seconds(10));
+                                   quiet &= w.result == rcsim::Quiescence::Quiescent;
+                                   proof = w.proof;
+                               }
+                           }) /
+                           n);
+            if (!quiet)
+                std::printf("  (WARNING: a kept-probe wait was not quiescent)\n");
+        }
+        std::printf("QuiescenceProbe::wait on the idle child, %d thread(s), probe kept, one look "
+                    "%s: %.1f us (proof: %s)\n",
+                    threads, one_look ? "allowed" : "off", median(kept), rcsim::to_string(proof));
     }
-    std::printf("QuiescenceProbe::wait on the idle child, %d thread(s), probe kept: %.1f us "
-                "(two back-to-back looks, run counts unmoved)\n",
-                threads, median(kept));
     stop_child(pid);
 }
 

@@ -10,6 +10,13 @@
 
 namespace rcsim::bench {
 
+inline double median(std::vector<double> v) {
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
 inline void figure(const char *key, std::vector<double> v, const char *unit) {
     if (v.empty())
         return;

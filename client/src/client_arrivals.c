@@ -150,6 +150,7 @@ static int finish_message(struct vuc_ctx *ctx, enum vuc_sock s) {
     rx->body = NULL;
     rx->body_len = rx->body_have = 0;
     rx->nfds = 0;
+    ctx->stats.msgs_read++;
     if (ctx->trace_fn)
         ctx->trace_fn(ctx->trace_opaque, s, false, &a->hdr, a->body, a->body_len, a->nfds);
     if (vuc_hdr_is_reply(&a->hdr))

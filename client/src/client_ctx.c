@@ -211,6 +211,8 @@ int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, 
     if (ctx->sock[s] < 0 || ctx->rx[s].closed)
         return -ENOTCONN;
     int rc = ctx->ops->send(ctx->sock[s], iov, iovcnt, fds, nfds);
+    if (rc == 0)
+        ctx->stats.msgs_sent++;
     if (rc == 0 && ctx->trace_fn)
         trace_sent(ctx, s, iov, iovcnt, nfds);
     /* Part of the message may be out: the stream cannot be framed any more.

@@ -38,6 +38,7 @@ void explore_usage(FILE *f) {
                  "  --no-shrink       keep failing schedules as found\n"
                  "  --stop-at-first   stop at the first failure\n"
                  "  --no-twin         do not offer the twin socket\n"
+                 "  --no-idle-announce  quiescence by /proc alone (no idle announcement)\n"
                  "  --client async|sync  serve the server's DMA while a request of ours is\n"
                  "                    outstanding (async), or set it aside until none is (sync;\n"
                  "                    pinned in the log; a mutual wait is reported as deadlock)\n"
@@ -202,6 +203,8 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
         o.explore.stop_at_first_failure = true;
     else if (a == "--no-twin")
         o.no_twin = true;
+    else if (a == "--no-idle-announce")
+        o.no_idle_announce = true;
     else if (a == "--migration-choices")
         o.migration_choices = true;
     else if (a == "--client") {
@@ -310,6 +313,8 @@ HarnessConfig harness_config(const SchedOptions &o, HarnessConfig cfg, bool only
     auto take = [&](const char *option) { return !only_given || o.given.count(option) > 0; };
     if (take("--no-twin"))
         cfg.no_twin = o.no_twin;
+    if (take("--no-idle-announce"))
+        cfg.idle_announce = !o.no_idle_announce;
     if (take("--migration-choices"))
         cfg.migration_choices = o.migration_choices;
     if (take("--client"))

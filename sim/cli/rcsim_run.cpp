@@ -45,6 +45,8 @@ void run_usage(FILE *f) {
            "                       a REGION_READ/REGION_WRITE (messages); I/O BARs always\n"
            "                       go by messages\n"
            "  --no-twin            do not offer the twin socket\n"
+           "  --no-idle-announce   do not offer a started server the idle announcement\n"
+           "                       (sim/sched/README.md): quiescence by /proc alone\n"
            "  --dma-window BASE+SIZE:PERM[:fd]:NAME  host memory mapped to the server;\n"
            "                       repeat for more (the first replaces the default\n"
            "                       0x10000000+0x1000000:rw:dma0). PERM r, w or rw; fd:\n"
@@ -105,6 +107,10 @@ int parse_options(int argc, char **argv, RunOptions *o) {
         }
         if (a == "--no-twin") {
             o->no_twin = true;
+            continue;
+        }
+        if (a == "--no-idle-announce") {
+            o->no_idle_announce = true;
             continue;
         }
         static const struct {

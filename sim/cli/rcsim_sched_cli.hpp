@@ -26,6 +26,7 @@ struct SchedOptions {
     std::string server, socket, scenario, schedule = "fifo", log, wave, trace, junit;
     std::string out = "rcsim-explore";
     ExploreOptions explore;
+    bool no_idle_announce = false;
     bool no_twin = false, force = false, have_shard = false, runs_given = false;
     bool migration_choices = false;
     bool server_from_log = false; // replay: start the server the log names

@@ -187,7 +187,8 @@ bool Harness::has_failures() const {
     // A server that died before shutdown() is a failure in itself.
     const bool died = server_ && ctx_ && !server_->poll_exit().running();
     return died || !failures_.empty() || (bridge_ && bridge_->has_failures()) ||
-           (refusals_ && refusals_->unexpected() > 0);
+           (refusals_ && refusals_->unexpected() > 0) ||
+           (admission_ && !admission_->violations().empty());
 }
 
 std::string Harness::first_failure() const {
@@ -197,6 +198,8 @@ std::string Harness::first_failure() const {
         return bridge_->failures().front();
     if (refusals_ && refusals_->unexpected() > 0)
         return "DMA outside every window: " + refusals_->describe_unexpected().front();
+    if (admission_ && !admission_->violations().empty())
+        return admission_->violations().front();
     if (server_ && !server_->poll_exit().running())
         return "server " + server_->poll_exit().describe();
     return {};

@@ -69,6 +69,10 @@ struct HarnessConfig {
     // false: treat the server as one that cannot be inspected (logged settle
     // periods instead of /proc quiescence), e.g. to test that path.
     bool inspect_server = true;
+    // Offer a server the harness starts the idle announcement (sim/sched/
+    // README.md): a bundled model that opts in is then found quiescent
+    // without /proc. Pinned in the decision log header when off.
+    bool idle_announce = true;
     AdmissionConfig admission;
     // With a scheduler: the DMA choice points (dma_reply_gate.hpp); none by
     // default. Pinned in the decision log header when any is on.
@@ -352,7 +356,7 @@ class Harness : private EdgeSink {
     static HostRequest block_request(HostOp op, uint64_t addr, size_t len, const uint8_t *data);
     int open_log(std::string *error);
     int launch_server(const std::vector<std::string> &argv, std::unique_ptr<ServerProcess> *proc,
-                      std::string *dir, std::string *path, std::string *error);
+                      std::string *dir, std::string *path, std::string *error, int idle_fd = -1);
     int open_client(const std::string &socket_path, vuc_ctx **out, std::string *error);
     int attach(std::string *error);
     void go_live();
@@ -396,6 +400,9 @@ class Harness : private EdgeSink {
     std::unique_ptr<BarMappings> mappings_;
     std::unique_ptr<Bridge> bridge_;
     std::unique_ptr<Admission> admission_;
+    // The idle announcement's page offered to the server we started
+    // (HarnessConfig::idle_announce); none for a server we connected to.
+    std::unique_ptr<IdleChannel> idle_;
     std::unique_ptr<DecisionLogWriter> log_;
     Scheduler *sched_ = nullptr;
     std::string log_scenario_;

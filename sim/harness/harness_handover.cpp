@@ -105,6 +105,7 @@ int Harness::adopt(Standby &&s, std::unique_ptr<HostMemory> memory, const SavedC
     std::unique_ptr<Admission> prev = detach();
     std::swap(mem_, *memory); // the source's memory goes with `memory`
     server_ = std::move(s.process);
+    idle_.reset(); // the destination was not offered the idle announcement
     socket_dir_ = std::move(s.socket_dir);
     s.socket_dir.clear();
     socket_path_ = s.socket_path;

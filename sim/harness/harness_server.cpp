@@ -7,6 +7,7 @@
 #include "unix_sockets.hpp"
 #include "run_settings.hpp"
 #include "sha256.hpp"
+#include "vfio_user/idle_announce.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -21,7 +22,15 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
         *error = "a server is already attached";
         return -EISCONN;
     }
-    int rc = launch_server(argv, &server_, &socket_dir_, &socket_path_, error);
+    // The idle announcement's page, offered to the server we start; a
+    // harness that cannot make one uses /proc alone.
+    if (cfg_.idle_announce) {
+        idle_ = std::make_unique<IdleChannel>();
+        if (idle_->open() < 0)
+            idle_.reset();
+    }
+    int rc =
+        launch_server(argv, &server_, &socket_dir_, &socket_path_, error, idle_ ? idle_->fd() : -1);
     if (rc < 0)
         return rc;
     return connect(socket_path_, error);
@@ -31,7 +40,7 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
 // "--socket PATH" appended), the process started and listening.
 int Harness::launch_server(const std::vector<std::string> &argv,
                            std::unique_ptr<ServerProcess> *proc, std::string *dir,
-                           std::string *path, std::string *error) {
+                           std::string *path, std::string *error, int idle_fd) {
     const char *tmp = getenv("TMPDIR");
     std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/rcsim-harness-XXXXXX";
     if (!mkdtemp(&tmpl[0])) {
@@ -42,6 +51,12 @@ int Harness::launch_server(const std::vector<std::string> &argv,
     cleanup_register(CleanupKind::Dir, 0, *dir);
     *path = *dir + "/device.sock";
     ServerSpec spec;
+    // The idle announcement's variable only where its page is offered.
+    spec.env_drop = {VU_IDLE_ANNOUNCE_ENV};
+    if (idle_fd >= 3) {
+        spec.pass_fd = idle_fd;
+        spec.env_add = {std::string(VU_IDLE_ANNOUNCE_ENV) + "=" + std::to_string(idle_fd)};
+    }
     bool placed = false;
     for (const std::string &a : argv) {
         std::string arg = a;
@@ -203,6 +218,8 @@ int Harness::attach(std::string *error) {
             pid = 0;
     }
     admission_->set_server_pid(cfg_.inspect_server ? pid : 0);
+    if (server_ && idle_)
+        admission_->set_idle_channel(idle_.get());
     return 0;
 }
 

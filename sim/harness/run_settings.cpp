@@ -247,6 +247,10 @@ const Entry kEntries[] = {
          return parse_bar_access(v, &c->bar_access) ? ""
                                                     : "want mapping or messages, not \"" + v + "\"";
      }},
+    {"idle_announce",
+     [](const std::string &v, HarnessConfig *c) -> std::string {
+         return parse_yes_no(v, &c->idle_announce) ? "" : "want yes or no, not \"" + v + "\"";
+     }},
     {"inspect_server",
      [](const std::string &v, HarnessConfig *c) -> std::string {
          return parse_yes_no(v, &c->inspect_server) ? "" : "want yes or no, not \"" + v + "\"";
@@ -367,6 +371,11 @@ Settings pinned_settings(const HarnessConfig &cfg) {
     }
     if (cfg.migration_choices) // left out when off, so that older logs match
         s["migration_choices"] = yes_no(true);
+    // Which quiescence proof a started model may use (sim/sched/README.md,
+    // "Idle announcement"): on by default and then left out, so that older
+    // logs match; decisions do not depend on it, wall time does.
+    if (!cfg.idle_announce)
+        s["idle_announce"] = yes_no(false);
     // Pinned only when moved, so older logs still match.
     if (cfg.pref_window_base != defaults.pref_window_base ||
         cfg.pref_window_size != defaults.pref_window_size)
@@ -385,6 +394,8 @@ std::vector<std::string> adopt_settings(const Settings &logged, HarnessConfig *c
     std::vector<std::string> bad;
     if (logged.count("bar_access") == 0) // a log from before mapped BAR areas
         cfg->bar_access = BarAccess::Messages;
+    if (logged.count("idle_announce") == 0) // pinned only when off
+        cfg->idle_announce = true;
     for (const auto &kv : logged) {
         const std::string why = adopt_setting(kv.first, kv.second, cfg);
         if (!why.empty())

@@ -87,6 +87,8 @@ ExitStatus decode_wait_status(int wstatus) {
 struct ChildSetup {
     const char *path;
     char *const *argv;
+    char *const *envp;
+    int keep_fd;     // inherited by the server (ServerSpec::pass_fd), or -1
     const char *cwd; // nullptr: stay in the harness's directory
     pid_t parent;
     int input;
@@ -123,7 +125,9 @@ struct ChildSetup {
     syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 #endif
     fcntl(c.report_fd, F_SETFD, FD_CLOEXEC);
-    execv(c.path, c.argv);
+    if (c.keep_fd >= 0)
+        fcntl(c.keep_fd, F_SETFD, 0);
+    execve(c.path, c.argv, c.envp);
     report_and_exit(c.report_fd);
 }
 
@@ -205,8 +209,26 @@ int ServerProcess::start(const ServerSpec &spec, std::unique_ptr<ServerProcess> 
         cargv.push_back(const_cast<char *>(a.c_str()));
     cargv.push_back(nullptr);
 
+    // The environment with what the spec drops and adds.
+    std::vector<std::string> env;
+    for (char **e = environ; *e != nullptr; ++e) {
+        bool drop = false;
+        for (const std::string &name : spec.env_drop)
+            drop = drop ||
+                   (std::strncmp(*e, name.c_str(), name.size()) == 0 && (*e)[name.size()] == '=');
+        if (!drop)
+            env.emplace_back(*e);
+    }
+    env.insert(env.end(), spec.env_add.begin(), spec.env_add.end());
+    std::vector<char *> cenv;
+    for (const std::string &e : env)
+        cenv.push_back(const_cast<char *>(e.c_str()));
+    cenv.push_back(nullptr);
+
     ChildSetup setup{sp->executable_.c_str(),
                      cargv.data(),
+                     cenv.data(),
+                     spec.pass_fd >= 3 ? spec.pass_fd : -1,
                      spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
                      getpid(),
                      input[0],

@@ -31,6 +31,11 @@ struct ServerSpec {
     std::vector<std::string> argv; // argv[0] is resolved with resolve_executable
     std::string output_path;       // empty: capture into an anonymous memfd
     std::string cwd;               // empty: the harness's working directory
+    // A descriptor the server inherits (the harness's idle announcement
+    // page), -1: none; the environment without the variables `env_drop`
+    // names and with the NAME=VALUE entries of `env_add`.
+    int pass_fd = -1;
+    std::vector<std::string> env_drop, env_add;
 };
 
 class ServerProcess {

@@ -184,6 +184,7 @@ class Session {
         cfg.decision_log_path = opt_.decisions;
         cfg.irq = opt_.irq;
         cfg.no_twin = opt_.no_twin;
+        cfg.idle_announce = !opt_.no_idle_announce;
         cfg.io_window_base = opt_.io_window_base;
         cfg.io_window_size = opt_.io_window_size;
         cfg.client_style = opt_.client;

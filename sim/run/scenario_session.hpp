@@ -16,6 +16,8 @@ struct SessionOptions {
     std::string wave, trace, perfetto, decisions; // output files, empty: none
     IrqPreference irq = IrqPreference::Auto;
     bool no_twin = false;
+    // Do not offer a started server the idle announcement (/proc only).
+    bool no_idle_announce = false;
     ClientStyle client = ClientStyle::Async;
     // Empty: HarnessConfig's default (one 16 MiB message window).
     std::vector<MemWindow> dma_windows;

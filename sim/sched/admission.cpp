@@ -175,8 +175,13 @@ void Admission::await_first_message() {
 
 void Admission::settle() {
     dirty_ = false;
+    check_idle_promise();
+    if (pid_ > 0 && announced_idle())
+        return;
     if (pid_ > 0) {
         await_first_message();
+        if (await_announcement())
+            return;
         const Clock::time_point start = Clock::now();
         const Clock::time_point deadline = start + cfg_.watchdog;
         for (;;) {
@@ -193,6 +198,8 @@ void Admission::settle() {
             const QuiescenceWait w = probe_->wait(std::max(
                 std::chrono::microseconds(0), std::min(left, std::chrono::microseconds(20000))));
             counters_.quiescence_wall_us += uint64_t(w.waited.count());
+            counters_.one_look += w.proof == QuiescenceProof::OneLook;
+            counters_.two_looks += w.proof == QuiescenceProof::TwoLooks;
             if (w.result == Quiescence::Quiescent || w.result == Quiescence::Gone)
                 return; // a dead server's sockets report the death
             if (w.result == Quiescence::CannotInspect) {
@@ -220,6 +227,7 @@ void Admission::settle() {
 }
 
 void Admission::gather() {
+    check_idle_promise();
     while (vuc_step(ctx_, 0) > 0) {
     }
     drain_events();

@@ -16,6 +16,7 @@
 
 #include "bridge.hpp"
 #include "decision_log.hpp"
+#include "idle_channel.hpp"
 #include "quiescence.hpp"
 #include "scheduler.hpp"
 
@@ -27,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <sys/types.h>
+#include <unistd.h>
 #include <vector>
 
 namespace rcsim {
@@ -56,6 +58,11 @@ struct AdmissionCounters {
     // request, a command it refused, an unframeable stream) and connections
     // lost mid-run (failure_category.hpp).
     uint64_t protocol_events = 0, disconnects = 0;
+    // How the server was found quiescent: by its idle announcement, by one
+    // look at /proc, by two (quiescence.hpp, QuiescenceProof).
+    uint64_t announced = 0, one_look = 0, two_looks = 0;
+    // Idle announcements found false (the run fails; /proc from then on).
+    uint64_t idle_violations = 0;
 };
 
 class Admission {
@@ -65,6 +72,15 @@ class Admission {
 
     // pid <= 0: the server cannot be inspected (settle periods).
     void set_server_pid(pid_t pid) { pid_ = pid; }
+    // The page of a server the harness started and offered the idle
+    // announcement to (idle_channel.hpp); nullptr: /proc only. Used only
+    // while the server is inspectable and opted in.
+    // A copy forked from the process that set it (explore's keeper, whose
+    // runs share its connection and so the server's counts) ignores it.
+    void set_idle_channel(const IdleChannel *c) {
+        idle_ = c;
+        idle_owner_ = getpid();
+    }
     pid_t server_pid() const { return pid_; }
     bool inspectable() const { return pid_ > 0; }
     void set_log(DecisionLogWriter *log) { log_ = log; }
@@ -117,6 +133,8 @@ class Admission {
     const std::vector<std::string> &notes() const { return notes_; }
     // The `deadlock:` notes, one per deadlock found.
     const std::vector<std::string> &deadlocks() const { return deadlocks_; }
+    // Idle announcements the server broke, each a failure of the run.
+    const std::vector<std::string> &violations() const { return violations_; }
 
   private:
     struct Arrival {
@@ -132,6 +150,11 @@ class Admission {
         std::string label;
     };
     void settle();
+    // admission_idle.cpp: the idle announcement believed, checked, broken.
+    bool announced_idle();
+    bool await_announcement();
+    void check_idle_promise();
+    void idle_violation(const std::string &what);
     void await_first_message();
     void gather();
     bool wait_for_server();
@@ -175,6 +198,17 @@ class Admission {
     uint64_t decided_ = 0; // decisions so far: the next one's index
     std::vector<std::string> notes_;
     std::vector<std::string> deadlocks_;
+    const IdleChannel *idle_ = nullptr;
+    pid_t idle_owner_ = 0;
+    bool idle_usable() const {
+        return idle_ != nullptr && !idle_broken_ && getpid() == idle_owner_;
+    }
+    bool idle_broken_ = false;
+    // An announcement believed: until the harness sends anything more, the
+    // server may send nothing beyond `sent`.
+    bool trusting_ = false;
+    uint64_t trusted_consumed_ = 0, trusted_sent_ = 0;
+    std::vector<std::string> violations_;
 };
 
 // "REGION_READ", "DMA_WRITE", ... (the number for unknown commands).

@@ -107,20 +107,26 @@ int reread_small(int fd, char *buf, size_t size) {
     return 0;
 }
 
-// schedstat: "run_ns wait_ns runs"; -1 when it cannot be read.
-long long read_runs(int fd) {
+// schedstat: "run_ns wait_ns runs"; both -1 when it cannot be read.
+void read_sched(int fd, long long *ns, long long *runs) {
+    *ns = *runs = -1;
     char buf[96];
     if (fd < 0 || pread_small(fd, buf, sizeof buf) < 0)
-        return -1;
+        return;
     char *p = buf;
-    for (int field = 0; field < 2; ++field) {
-        std::strtoull(p, &p, 10);
-        if (*p != ' ')
-            return -1;
-    }
     char *end = nullptr;
-    const long long runs = std::strtoll(p, &end, 10);
-    return end == p ? -1 : runs;
+    const long long run_ns = std::strtoll(p, &end, 10);
+    if (end == p || *end != ' ')
+        return;
+    p = end;
+    std::strtoull(p, &p, 10);
+    if (*p != ' ')
+        return;
+    const long long count = std::strtoll(p, &end, 10);
+    if (end == p)
+        return;
+    *ns = run_ns;
+    *runs = count;
 }
 
 // The state letter after the command name, which may itself hold ')'.
@@ -247,6 +253,20 @@ bool refused(int rc) {
 
 } // namespace
 
+const char *to_string(QuiescenceProof p) {
+    switch (p) {
+    case QuiescenceProof::None:
+        return "none";
+    case QuiescenceProof::OneLook:
+        return "one look";
+    case QuiescenceProof::TwoLooks:
+        return "two looks";
+    case QuiescenceProof::Gap:
+        return "two looks apart";
+    }
+    return "unknown";
+}
+
 const char *to_string(Quiescence q) {
     switch (q) {
     case Quiescence::Quiescent:
@@ -316,7 +336,7 @@ Quiescence observe_thread(int syscall_fd, int stat_fd, int schedstat_fd,
                           std::string *detail) {
     char buf[256];
     if (t->runs_before < 0) // not known from the previous look's end
-        t->runs_before = read_runs(schedstat_fd);
+        read_sched(schedstat_fd, &t->ns_before, &t->runs_before);
     const int rc = syscall_fd < 0 ? syscall_fd : reread_small(syscall_fd, buf, sizeof buf);
     if (refused(rc)) {
         *detail = "thread " + std::to_string(t->tid) + " syscall: " + strerror(-rc);
@@ -336,7 +356,8 @@ Quiescence observe_thread(int syscall_fd, int stat_fd, int schedstat_fd,
     parse_syscall(t, buf, opts);
     if (stat_fd >= 0 && pread_small(stat_fd, buf, sizeof buf) == 0)
         t->state = parse_stat_state(buf);
-    t->runs_after = t->runs_before < 0 ? -1 : read_runs(schedstat_fd);
+    if (t->runs_before >= 0)
+        read_sched(schedstat_fd, &t->ns_after, &t->runs_after);
     if (t->state == 'Z' || t->state == 'X') {
         t->why = "exited";
         return Quiescence::Quiescent; // a dead thread does no work
@@ -376,6 +397,20 @@ QuiescenceObservation QuiescenceProbe::observe_after(const QuiescenceObservation
             return finish(std::move(obs), Quiescence::Gone, "no process " + std::to_string(pid_));
         return finish(std::move(obs), Quiescence::CannotInspect, task_dir + ": " + strerror(-err));
     }
+    // A lone thread's run count and CPU time are read before the threads
+    // are counted (one_look_proof()); a carried count was read at the end
+    // of the previous look, before it too.
+    const bool carry = prev != nullptr && prev->threads.size() == threads_.size();
+    ThreadObservation lone;
+    if (!relist_ && threads_.size() == 1) {
+        lone.tid = threads_[0].tid;
+        if (carry && prev->threads[0].tid == lone.tid) {
+            lone.runs_before = prev->threads[0].runs_after;
+            lone.ns_before = prev->threads[0].ns_after;
+        } else {
+            read_sched(threads_[0].schedstat, &lone.ns_before, &lone.runs_before);
+        }
+    }
     struct stat st;
     if (fstat(task_fd_, &st) < 0) {
         const int err = errno;
@@ -393,18 +428,24 @@ QuiescenceObservation QuiescenceProbe::observe_after(const QuiescenceObservation
         if (rc < 0)
             return finish(std::move(obs), Quiescence::CannotInspect, detail);
     }
+    const bool lone_counted = rc == 0 && lone.tid != 0 && nthreads == 1 && threads_.size() == 1 &&
+                              threads_[0].tid == lone.tid;
     if (nthreads < 0)
         relist_ = true; // no thread count to go by: list them every time
     obs.threads.reserve(threads_.size());
+    obs.single_thread_in_look = lone_counted;
     Quiescence verdict = Quiescence::Quiescent;
     std::string detail;
-    const bool carry = prev != nullptr && prev->threads.size() == threads_.size();
     for (size_t i = 0; i < threads_.size(); ++i) {
         const ThreadFiles &f = threads_[i];
         ThreadObservation t;
         t.tid = f.tid;
-        if (carry && prev->threads[i].tid == f.tid)
+        if (lone_counted) {
+            t = lone;
+        } else if (carry && prev->threads[i].tid == f.tid) {
             t.runs_before = prev->threads[i].runs_after;
+            t.ns_before = prev->threads[i].ns_after;
+        }
         Quiescence q = observe_thread(f.syscall, f.stat, f.schedstat, opts_, &t, &detail);
         obs.threads.push_back(std::move(t));
         if (q == Quiescence::CannotInspect)
@@ -435,6 +476,14 @@ bool unmoved(const QuiescenceObservation &a, const QuiescenceObservation &b) {
             return false;
     }
     return true;
+}
+
+bool one_look_proof(const QuiescenceObservation &o) {
+    if (o.state != Quiescence::Quiescent || !o.single_thread_in_look || o.threads.size() != 1)
+        return false;
+    const ThreadObservation &t = o.threads[0];
+    return t.state == 'S' && t.waiting_for_input && t.runs_before >= 0 &&
+           t.runs_before == t.runs_after && t.ns_before >= 0 && t.ns_before == t.ns_after;
 }
 
 namespace {
@@ -471,10 +520,15 @@ QuiescenceWait QuiescenceProbe::wait(std::chrono::microseconds max_wall) {
         const bool again = q == Quiescence::Quiescent && prev.state == Quiescence::Quiescent;
         // Run counts prove it back to back; without them the gap slept
         // after the first look stands in.
+        const bool one_look = opts_.one_look && one_look_proof(obs);
         const bool proven = again && (counted(prev) ? counted(obs) && unmoved(prev, obs) : true);
         w.last = obs;
-        if (q == Quiescence::Gone || q == Quiescence::CannotInspect || proven) {
+        if (q == Quiescence::Gone || q == Quiescence::CannotInspect || proven || one_look) {
             w.result = q;
+            if (q == Quiescence::Quiescent)
+                w.proof = one_look        ? QuiescenceProof::OneLook
+                          : counted(prev) ? QuiescenceProof::TwoLooks
+                                          : QuiescenceProof::Gap;
             return w;
         }
         if (w.waited >= max_wall) {

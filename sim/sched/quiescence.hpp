@@ -46,25 +46,41 @@ struct ThreadObservation {
     // Times it got a CPU (schedstat's 3rd field) read before and after the
     // look; -1 unknown (no schedstat).
     long long runs_before = -1, runs_after = -1;
+    // Its CPU time in ns (schedstat's 1st field), read with the run counts.
+    long long ns_before = -1, ns_after = -1;
 };
 
 struct QuiescenceObservation {
     Quiescence state = Quiescence::Busy;
     std::vector<ThreadObservation> threads;
     std::string detail; // the first thread that is not waiting, or the error
+    // The process had one thread when counted after that thread's run
+    // count and CPU time were read for this look (one_look_proof()).
+    bool single_thread_in_look = false;
 };
 
 struct QuiescenceOptions {
     bool accept_timed_io_waits = true; // poll/select/epoll with a finite timeout
     bool accept_blocked_sends = false; // a send blocked on a paused socket
+    bool one_look = true;              // one_look_proof() may answer on its own
     std::string proc_root = "/proc";
 };
 
 // One look at every thread of `pid`.
 QuiescenceObservation observe_quiescence(pid_t pid, const QuiescenceOptions &opts = {});
 
+// How a Quiescent answer was proven (sim/sched/README.md, "One look").
+enum class QuiescenceProof {
+    None,     // not quiescent
+    OneLook,  // a single thread, not on a CPU at any time during one look
+    TwoLooks, // two looks back to back, no run count moved
+    Gap,      // no run counts: two looks 200 us apart
+};
+const char *to_string(QuiescenceProof p);
+
 struct QuiescenceWait {
     Quiescence result = Quiescence::Busy; // Busy here means the wall time ran out
+    QuiescenceProof proof = QuiescenceProof::None;
     std::chrono::microseconds waited{0};
     unsigned observations = 0;
     QuiescenceObservation last;
@@ -79,8 +95,23 @@ struct QuiescenceWait {
 // input at once: a proof of quiescence that needs no gap between the looks.
 bool unmoved(const QuiescenceObservation &a, const QuiescenceObservation &b);
 
-// Polls until two consecutive observations are quiescent and unmoved (back
-// to back), or, where run counts cannot be read, quiescent twice 200 us
+// Whether one quiescent look proves quiescence on its own: the process had a
+// single thread, counted after that thread's run count and CPU time were
+// read, and neither moved by the end of the look. The syscall file is read
+// by the kernel only while the thread is off its CPU, so the thread was off
+// its CPU at that moment; had it been on a CPU at any time between the
+// first read and that moment, it would have left the CPU since, adding the
+// time it ran to its CPU time (the kernel updates it when a thread leaves a
+// CPU); had it been on a CPU after that moment, it would have arrived on
+// one, adding one to its run count. So it was off its CPU all through the
+// look, and no thread could have been created meanwhile (a new thread needs
+// a running one): at the moment of the syscall read the only thread of the
+// process was asleep waiting for input.
+bool one_look_proof(const QuiescenceObservation &o);
+
+// Polls until one observation is a one-look proof (one_look_proof(), with
+// `opts.one_look`), two consecutive observations are quiescent and unmoved
+// (back to back), or, where run counts cannot be read, quiescent twice 200 us
 // apart; or until the process is gone, cannot be inspected, or `max_wall`
 // passes (result Busy: a silent or busy peer, the caller's watchdog
 // decision). A busy look is followed by a short nap that grows (backoff).

@@ -397,6 +397,10 @@ struct vuc_stats {
     uint64_t dma_errors;      /* DMA commands answered with an error reply */
     uint64_t qemu_layout_dma; /* DMA commands in QEMU's 32-bit count layout */
     uint64_t bad_commands;    /* server commands answered with an error */
+    /* Whole messages sent and read (framed), every socket, from the
+     * connection on: what the idle announcement's counts are checked
+     * against (vfio_user/idle_announce.h). */
+    uint64_t msgs_sent, msgs_read;
 };
 void vuc_get_stats(const struct vuc_ctx *ctx, struct vuc_stats *out);
 

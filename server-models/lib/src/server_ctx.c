@@ -77,6 +77,7 @@ struct vus_ctx *vus_create(const struct vus_config *cfg) {
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_mutex_init(&ctx->dma_lock, NULL);
     vus_cfg_init(ctx);
+    vus_idle_open(ctx);
     return ctx;
 }
 
@@ -100,6 +101,7 @@ void vus_destroy(struct vus_ctx *ctx) {
         }
     }
     vus_mmap_close(ctx);
+    vus_idle_close(ctx);
     if (ctx->q_wake_fd >= 0) {
         close(ctx->q_wake_fd);
     }
@@ -269,7 +271,16 @@ int vus_step(struct vus_ctx *ctx, int timeout_ms) {
         return qret;
     }
     int n = vus_get_pollfds(ctx, pfds, 3);
+    /* Blocking with nothing of ours to do but wait for a message (a
+     * quiesce completed by another thread would wake us otherwise). */
+    bool announce = timeout_ms != 0 && ctx->conn_fd >= 0 && !vus_quiesce_holding(ctx);
+    if (announce) {
+        vus_idle_announce(ctx);
+    }
     int nready = poll(pfds, (nfds_t)n, timeout_ms);
+    if (announce) {
+        vus_idle_retract(ctx);
+    }
     if (nready < 0) {
         return errno == EINTR ? 0 : -errno;
     }

@@ -184,6 +184,8 @@ int vus_handle_main(struct vus_ctx *ctx) {
         }
         return drop_client(ctx, &msg);
     }
+    vus_idle_count_in(ctx);
+    vus_idle_lie(ctx);
     if (vus_async_claims_reply(ctx, &msg.hdr, ctx->conn_fd)) {
         vus_close_fds(msg.fds, msg.nfds);
         ret = vus_async_on_reply(ctx, &msg.hdr, ctx->conn_fd);

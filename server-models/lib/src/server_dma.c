@@ -66,6 +66,7 @@ int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_di
         vus_dma_break_connection(ctx);
         return -ENOTCONN;
     }
+    vus_idle_count_out(ctx);
     return 0;
 }
 

@@ -187,6 +187,7 @@ int vus_async_handle_twin(struct vus_ctx *ctx) {
         vus_log_err(ctx, "twin socket: %s", strerror(-ret));
         return ret;
     }
+    vus_idle_count_in(ctx);
     return vus_async_on_reply(ctx, &h, ctx->twin_fd);
 }
 

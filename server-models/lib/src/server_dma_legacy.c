@@ -91,5 +91,6 @@ int vus_dma_recv_reply(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_di
         vus_dma_break_connection(ctx);
         return ret == -ETIMEDOUT ? ret : -ENOTCONN;
     }
+    vus_idle_count_in(ctx);
     return vus_dma_finish_reply(ctx, fd, &h, id, dir, addr, data, count);
 }

@@ -119,8 +119,12 @@ static int next_header(struct vus_ctx *ctx, int64_t deadline, struct vus_msg *ms
         int64_t left = deadline - now_ms();
         timeout = left > 0 ? (int)left : 0;
     }
-    return vus_tr_recv_exact(ctx->conn_fd, &msg->hdr, sizeof(msg->hdr), timeout, msg->fds,
-                             &msg->nfds);
+    int ret =
+        vus_tr_recv_exact(ctx->conn_fd, &msg->hdr, sizeof(msg->hdr), timeout, msg->fds, &msg->nfds);
+    if (ret >= 0) {
+        vus_idle_count_in(ctx);
+    }
+    return ret;
 }
 
 static int broken(struct vus_ctx *ctx, int ret) {

@@ -94,6 +94,12 @@ struct vus_ctx {
     bool realized;
     volatile sig_atomic_t stop;
 
+    /* The idle announcement (server_idle.c): the harness's page, NULL when
+     * not offered or off; messages read from and written to the client since
+     * its accept (all sockets; atomics: DMA may run on a device's thread). */
+    struct vu_idle_page *idle_page;
+    uint64_t msgs_in, msgs_out;
+
     int listen_fd;
     int conn_fd;
     int twin_fd;
@@ -198,6 +204,16 @@ void vus_log_dbg(const struct vus_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* server_transport.c */
+/* server_idle.c: the idle announcement (vfio_user/idle_announce.h). */
+void vus_idle_open(struct vus_ctx *ctx);
+void vus_idle_close(struct vus_ctx *ctx);
+void vus_idle_count_in(struct vus_ctx *ctx);
+void vus_idle_count_out(struct vus_ctx *ctx);
+void vus_idle_reset_counts(struct vus_ctx *ctx);
+void vus_idle_announce(struct vus_ctx *ctx);
+void vus_idle_retract(struct vus_ctx *ctx);
+void vus_idle_lie(struct vus_ctx *ctx); /* cfg.idle_announce_lie: a broken promise */
+
 int vus_tr_listen(struct vus_ctx *ctx);
 int vus_tr_accept(struct vus_ctx *ctx);
 void vus_tr_close_client(struct vus_ctx *ctx);

@@ -55,6 +55,7 @@ int vus_tr_accept(struct vus_ctx *ctx) {
     }
     ctx->conn_fd = fd;
     ctx->negotiated = false;
+    vus_idle_reset_counts(ctx);
     ctx->client_max_data_xfer = VU_DEFAULT_MAX_DATA_XFER_SIZE;
     ctx->client_max_fds = VU_DEFAULT_MAX_MSG_FDS;
     vus_log_dbg(ctx, "client connected");
@@ -244,5 +245,9 @@ int vus_tr_reply(struct vus_ctx *ctx, const struct vu_hdr *cmd_hdr, int err, con
         fd = -1;
     }
     h.msg_size = (uint32_t)(sizeof(h) + len);
-    return vus_tr_send(ctx->conn_fd, &h, payload, len, NULL, 0, &fd, fd >= 0 ? 1 : 0);
+    int ret = vus_tr_send(ctx->conn_fd, &h, payload, len, NULL, 0, &fd, fd >= 0 ? 1 : 0);
+    if (ret >= 0) {
+        vus_idle_count_out(ctx);
+    }
+    return ret;
 }

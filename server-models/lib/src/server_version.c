@@ -202,6 +202,9 @@ int vus_version_negotiate(struct vus_ctx *ctx, struct vus_msg *msg) {
     if (pair[0] >= 0) {
         close(pair[0]);
     }
+    if (ret >= 0) {
+        vus_idle_count_out(ctx);
+    }
     if (ret < 0) {
         if (pair[1] >= 0) {
             close(pair[1]);

@@ -34,6 +34,10 @@ static void usage(FILE *f, const char *prog, const char *summary,
     fprintf(f, "  --verbose          log every message to stderr\n");
     fprintf(f, "  --io-timeout-ms N  drop a client that leaves a DMA command or a started\n"
                "                     message unanswered this long (default 10000; -1: never)\n");
+    fprintf(f, "  --no-idle-announce do not announce idle to a harness that offers its page\n"
+               "                     (sim/sched/README.md; the harness then uses /proc)\n");
+    fprintf(f, "  --idle-announce-lie\n"
+               "                     hostile, for tests: announce idle before answering\n");
     fprintf(f, "  --help             this text\n");
     for (const struct model_option *o = extra; o != NULL && o->name != NULL; o++) {
         fprintf(f, "  --%s%s\n      %s\n", o->name, o->has_value ? " VALUE" : "", o->help);
@@ -98,6 +102,14 @@ int model_parse_args(int argc, char **argv, const char *summary, const struct mo
         }
         if (strcmp(a, "--verbose") == 0) {
             out->verbose = true;
+            continue;
+        }
+        if (strcmp(a, "--no-idle-announce") == 0) {
+            out->no_idle_announce = true;
+            continue;
+        }
+        if (strcmp(a, "--idle-announce-lie") == 0) {
+            out->idle_announce_lie = true;
             continue;
         }
         const struct model_option *o = strncmp(a, "--", 2) == 0 ? find(extra, a + 2) : NULL;
@@ -187,6 +199,9 @@ int model_serve_with_fd(struct vus_ctx *ctx, int extra_fd, void (*on_ready)(void
         fprintf(stderr, "cannot start the server: %s\n", strerror(-ret));
         return 1;
     }
+    /* The extra fd (a timer) wakes the loop without a message: no idle
+     * announcement from such a device. */
+    vus_idle_announce_off(ctx);
     sigset_t stops, wait_mask;
     sigemptyset(&stops);
     sigaddset(&stops, SIGINT);

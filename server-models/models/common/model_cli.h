@@ -15,7 +15,9 @@ struct model_opts {
     enum vus_dma_mode dma_mode; /* --dma-mode; --legacy-socket means LEGACY */
     size_t dma_queue_limit;     /* --dma-queue-limit; 0 = the library's default */
     bool verbose;
-    int io_timeout_ms; /* --io-timeout-ms; 0 = the library's default */
+    int io_timeout_ms;      /* --io-timeout-ms; 0 = the library's default */
+    bool no_idle_announce;  /* --no-idle-announce */
+    bool idle_announce_lie; /* --idle-announce-lie (hostile, for tests) */
 };
 
 /* Extra options a model understands: name (without --), whether it takes a

@@ -409,6 +409,8 @@ int main(int argc, char **argv) {
         .dma_queue_limit = o.dma_queue_limit,
         .verbose = o.verbose,
         .io_timeout_ms = o.io_timeout_ms,
+        .no_idle_announce = o.no_idle_announce,
+        .idle_announce_lie = o.idle_announce_lie,
         /* VERSION says migration {pgsize}, as libvfio-user's does for a
          * device with migration; nothing changes without --migration. */
         .migration_pgsize = d.mig.on ? 4096u : 0u,
@@ -427,6 +429,9 @@ int main(int argc, char **argv) {
     }
     vus_set_reset_cb(d.ctx, on_reset, &d);
     vus_set_dma_interrupt_cb(d.ctx, on_dma_interrupt, &d);
+    if (d.after_reply) {
+        vus_idle_announce_off(d.ctx); /* the worker's DMA is work of its own */
+    }
     if (d.after_reply && pthread_create(&d.worker, NULL, worker_main, &d) != 0) {
         fprintf(stderr, "dmacopy: cannot start the worker thread\n");
         return 1;

@@ -114,6 +114,8 @@ int main(int argc, char **argv) {
         .dma_queue_limit = o.dma_queue_limit,
         .verbose = o.verbose,
         .io_timeout_ms = o.io_timeout_ms,
+        .no_idle_announce = o.no_idle_announce,
+        .idle_announce_lie = o.idle_announce_lie,
     };
     struct vus_ctx *ctx = vus_create(&cfg);
     if (ctx == NULL) {

@@ -58,7 +58,9 @@ TEST(RunSettings, EveryPinnedFieldReadsBack) {
     c.io_window_base = 0xc000;
     c.io_window_size = 0x2000;
     c.bar_access = rcsim::BarAccess::Messages;
+    c.idle_announce = false;
     const Settings logged = rcsim::pinned_settings(c);
+    EXPECT_EQ(logged.at("idle_announce"), "no");
     EXPECT_EQ(logged.count("bar_access"), 0u) << "messages is what a log without it means";
     EXPECT_EQ(logged.at("io_window"), "0xc000+0x2000");
     EXPECT_EQ(logged.at("dma_windows"), "0x1000+0x2000:r:src,0x8000+0x1000:w:dst");
@@ -77,6 +79,7 @@ TEST(RunSettings, EveryPinnedFieldReadsBack) {
     EXPECT_EQ(back.pref_window_base, 0x1000000000ull);
     EXPECT_EQ(back.pref_window_size, 0x400000000ull);
     EXPECT_EQ(back.bar_access, rcsim::BarAccess::Messages);
+    EXPECT_FALSE(back.idle_announce);
     EXPECT_TRUE(rcsim::settings_differences(logged, rcsim::pinned_settings(back)).empty());
 }
 
@@ -92,6 +95,18 @@ TEST(RunSettings, BarAccessAbsentFromALogMeansMessages) {
     EXPECT_EQ(c.bar_access, rcsim::BarAccess::Mapping);
     EXPECT_EQ(rcsim::adopt_setting("bar_access", "messages", &c), "");
     EXPECT_EQ(c.bar_access, rcsim::BarAccess::Messages);
+}
+
+// The idle announcement is pinned only when off: a log without it (older,
+// or made with it on) replays with it on, whatever the replay's own setting.
+TEST(RunSettings, IdleAnnounceAbsentFromALogMeansOn) {
+    HarnessConfig c;
+    ASSERT_TRUE(c.idle_announce);
+    c.idle_announce = false;
+    EXPECT_TRUE(rcsim::adopt_settings({{"mps", "256"}}, &c).empty());
+    EXPECT_TRUE(c.idle_announce);
+    EXPECT_TRUE(rcsim::adopt_settings({{"idle_announce", "no"}}, &c).empty());
+    EXPECT_FALSE(c.idle_announce);
 }
 
 // A shared window (fd) is pinned as BASE+SIZE:PERM:fd:NAME; a message window
@@ -147,6 +162,7 @@ TEST(RunSettings, BadLoggedValuesAreRefusedByName) {
         {"delay_choices", "0"},
         {"hold_cycles", "0"},
         {"dma_choices", "sometimes"},
+        {"idle_announce", "on"},
         {"DATA_W", "96"}, // no build has it
         {"frobs", "1"},
     };

@@ -36,7 +36,8 @@ rcsim::QuiescenceWait observe_helper(const std::string &mode, std::chrono::micro
 void expect_quiescent(const std::string &mode) {
     rcsim::QuiescenceWait w = observe_helper(mode, 10s);
     EXPECT_EQ(w.result, Quiescence::Quiescent) << mode << ": " << w.last.detail;
-    EXPECT_GE(w.observations, 2u);
+    EXPECT_NE(w.proof, rcsim::QuiescenceProof::None) << mode;
+    EXPECT_GE(w.observations, w.proof == rcsim::QuiescenceProof::OneLook ? 1u : 2u);
 }
 
 void expect_busy(const std::string &mode, const std::string &why,
@@ -65,6 +66,57 @@ TEST(QuiescenceLive, BlockedInRecvIsQuiescent) {
 }
 TEST(QuiescenceLive, WorkerOnUntimedCondvarIsQuiescent) {
     expect_quiescent("condvar");
+}
+
+// Which proof: a lone thread asleep in recv is proven by one look; a
+// process with a second thread (a worker on a condition variable) needs two
+// looks; with one_look off a lone thread gets two looks too.
+TEST(QuiescenceLive, LoneThreadInRecvIsProvenByOneLook) {
+    rcsim::QuiescenceWait w = observe_helper("block-recv", 10s);
+    ASSERT_EQ(w.result, Quiescence::Quiescent) << w.last.detail;
+    EXPECT_EQ(w.proof, rcsim::QuiescenceProof::OneLook);
+    ASSERT_EQ(w.last.threads.size(), 1u);
+    EXPECT_EQ(w.last.threads[0].why, "recvfrom");
+    EXPECT_TRUE(w.last.single_thread_in_look);
+    EXPECT_EQ(w.last.threads[0].runs_before, w.last.threads[0].runs_after);
+    EXPECT_EQ(w.last.threads[0].ns_before, w.last.threads[0].ns_after);
+    EXPECT_GT(w.last.threads[0].ns_before, 0); // it ran to get there
+}
+TEST(QuiescenceLive, LoneThreadWithOneLookOffGetsTwoLooks) {
+    rcsim::QuiescenceOptions opts;
+    opts.one_look = false;
+    rcsim::QuiescenceWait w = observe_helper("block-recv", 10s, opts);
+    ASSERT_EQ(w.result, Quiescence::Quiescent) << w.last.detail;
+    EXPECT_EQ(w.proof, rcsim::QuiescenceProof::TwoLooks);
+    EXPECT_GE(w.observations, 2u);
+}
+TEST(QuiescenceLive, TwoThreadsNeedTwoLooks) {
+    rcsim::QuiescenceWait w = observe_helper("condvar", 10s);
+    ASSERT_EQ(w.result, Quiescence::Quiescent) << w.last.detail;
+    EXPECT_EQ(w.proof, rcsim::QuiescenceProof::TwoLooks);
+    EXPECT_EQ(w.last.threads.size(), 2u);
+    EXPECT_FALSE(w.last.single_thread_in_look);
+    EXPECT_GE(w.observations, 2u);
+}
+// A lone busy thread (spinning, or sleeping 1 ms at a time in nanosleep):
+// not one of 2000 looks is a one-look proof.
+TEST(QuiescenceLive, LoneBusyThreadIsNeverProvenByOneLook) {
+    for (const char *mode : {"spin", "sleep-loop"}) {
+        std::string error;
+        auto sp = simtest::start_helper({mode}, &error);
+        ASSERT_NE(sp, nullptr) << error;
+        ASSERT_TRUE(simtest::wait_output(*sp, "ready")) << sp->captured_output();
+        rcsim::QuiescenceProbe probe(sp->pid());
+        unsigned lone = 0, proven = 0;
+        for (int i = 0; i < 2000; ++i) {
+            const rcsim::QuiescenceObservation o = probe.observe();
+            lone += o.single_thread_in_look;
+            proven += rcsim::one_look_proof(o);
+        }
+        EXPECT_EQ(proven, 0u) << mode;
+        EXPECT_GT(lone, 1000u) << mode; // the looks did see a lone thread
+        EXPECT_EQ(probe.wait(50ms).result, Quiescence::Busy) << mode;
+    }
 }
 
 TEST(QuiescenceLive, ListenerInAcceptIsQuiescent) {
@@ -175,6 +227,46 @@ const char *kMainStat = "4242 (srv) S 1 4242 4242 0 -1\n";
 const char *kRead = "0 0x5 0x7ffd1000 0x1 0x0 0x0 0x0 0x7ffd0ff8 0x7f0000001000";
 
 } // namespace
+
+// one_look_proof on hand-written observations: a lone thread asleep in
+// read whose run count (runs) and CPU time (ns) did not move, counted alone
+// inside the look; each condition broken in turn.
+TEST(OneLookProof, EveryConditionIsNeeded) {
+    rcsim::QuiescenceObservation o;
+    o.state = Quiescence::Quiescent;
+    o.single_thread_in_look = true;
+    rcsim::ThreadObservation t;
+    t.tid = 4242;
+    t.state = 'S';
+    t.syscall_nr = 0;
+    t.waiting_for_input = true;
+    t.runs_before = t.runs_after = 17;
+    t.ns_before = t.ns_after = 123456;
+    o.threads = {t};
+    EXPECT_TRUE(rcsim::one_look_proof(o));
+    rcsim::QuiescenceObservation c = o;
+    c.single_thread_in_look = false;
+    EXPECT_FALSE(rcsim::one_look_proof(c)) << "not counted alone";
+    c = o;
+    c.threads[0].runs_after = 18;
+    EXPECT_FALSE(rcsim::one_look_proof(c)) << "run count moved";
+    c = o;
+    c.threads[0].ns_after = 123999;
+    EXPECT_FALSE(rcsim::one_look_proof(c)) << "CPU time moved (was on a CPU at the start)";
+    c = o;
+    c.threads[0].runs_before = c.threads[0].runs_after = -1;
+    EXPECT_FALSE(rcsim::one_look_proof(c)) << "no schedstat";
+    c = o;
+    c.threads.push_back(t);
+    c.threads[1].tid = 4243;
+    EXPECT_FALSE(rcsim::one_look_proof(c)) << "two threads";
+    c = o;
+    c.state = Quiescence::Busy;
+    EXPECT_FALSE(rcsim::one_look_proof(c)) << "busy";
+    c = o;
+    c.threads[0].state = 'D';
+    EXPECT_FALSE(rcsim::one_look_proof(c)) << "uninterruptible";
+}
 
 TEST_F(FakeProc, AllThreadsInReadOrUntimedFutexIsQuiescent) {
     // futex op 0x80 = FUTEX_WAIT|FUTEX_PRIVATE_FLAG, timeout (arg 3) NULL.

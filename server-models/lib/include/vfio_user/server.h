@@ -102,13 +102,27 @@ struct vus_config {
      * dropping the client; also bounds reading the rest of a started message.
      * 0 means 10000 ms; negative waits for ever, as libvfio-user does. */
     int io_timeout_ms;
+    /* The idle announcement (vfio_user/idle_announce.h) is made whenever the
+     * harness that started the server offers its page; this turns it off. */
+    bool no_idle_announce;
+    /* Hostile, for tests: announce idle on reading a message, before it is
+     * handled and answered (a broken promise the harness must catch). */
+    bool idle_announce_lie;
 };
 
 /* ---- Context ------------------------------------------------------------ */
 
-/* NULL with errno set on failure. The socket is created by vus_realize(). */
+/* NULL with errno set on failure. The socket is created by vus_realize().
+ * Maps the idle announcement page the environment offers (unless
+ * cfg->no_idle_announce). */
 struct vus_ctx *vus_create(const struct vus_config *cfg);
 void vus_destroy(struct vus_ctx *ctx);
+/* A device with work of its own outside the library's loop (a worker
+ * thread, a timer) must not announce idle: it calls this before it starts
+ * that work, and the harness falls back to /proc. */
+void vus_idle_announce_off(struct vus_ctx *ctx);
+/* Whether the announcement is being made (the page is mapped, not off). */
+bool vus_idle_announcing(const struct vus_ctx *ctx);
 
 /* ---- PCI device description (before vus_realize) ------------------------ */
 
