@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <sys/resource.h>
 #include <vector>
 
 namespace {
@@ -29,6 +30,13 @@ constexpr uint64_t kBase = 0x10000000, kRing = kBase, kSrc = kBase + 0x100000,
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
+}
+
+double cpu_seconds() {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 double seconds_since(Clock::time_point t0) {
@@ -192,15 +200,17 @@ int main(int argc, char **argv) {
     h->set_observer(nullptr);
     const Stretch mmio_s{mmio_from, dma_from}, dma_s{dma_from, rec.ins.size()};
 
-    std::vector<double> harness_dma, harness_mmio;
+    std::vector<double> harness_dma, harness_mmio, harness_cpu;
     for (int run = 0; run < kRuns; ++run) {
         uint64_t c0 = h->cycles();
         Clock::time_point t0 = Clock::now();
+        const double cpu0 = cpu_seconds();
         if (!copy_via_rtl(*h, copies++)) {
             fprintf(stderr, "bench-rtl-bare: copy failed\n%s", h->failure_report().c_str());
             return 1;
         }
         harness_dma.push_back(double(h->cycles() - c0) / seconds_since(t0));
+        harness_cpu.push_back(seconds_since(t0) > 0 ? (cpu_seconds() - cpu0) / seconds_since(t0) : 0);
         c0 = h->cycles();
         t0 = Clock::now();
         if (!reads(*h)) {
@@ -236,6 +246,8 @@ int main(int argc, char **argv) {
     printf("  MMIO (%d reads, %zu edges):  harness %10.0f cycles/s, bare model %10.0f cycles/s, "
            "ratio %.3f\n",
            kReads, mmio_s.to - mmio_s.from, hm, bm, hm / bm);
+    printf("  the harness process's CPU time during a copy / its wall time: %.2f\n",
+           median(harness_cpu));
     if (figures) {
         rcsim::bench::figure("busy_cycles_dma_harness", harness_dma, "cycles/s");
         rcsim::bench::figure("busy_cycles_dma_bare", bare_dma, "cycles/s");
