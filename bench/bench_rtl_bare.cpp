@@ -210,7 +210,8 @@ int main(int argc, char **argv) {
             return 1;
         }
         harness_dma.push_back(double(h->cycles() - c0) / seconds_since(t0));
-        harness_cpu.push_back(seconds_since(t0) > 0 ? (cpu_seconds() - cpu0) / seconds_since(t0) : 0);
+        harness_cpu.push_back(seconds_since(t0) > 0 ? (cpu_seconds() - cpu0) / seconds_since(t0)
+                                                    : 0);
         c0 = h->cycles();
         t0 = Clock::now();
         if (!reads(*h)) {

@@ -139,6 +139,13 @@ bool is_send(long nr) {
     return nr == SYS_write || nr == SYS_writev || nr == SYS_sendto || nr == SYS_sendmsg;
 }
 
+bool blocked_in_send(const QuiescenceObservation &o) {
+    for (const ThreadObservation &t : o.threads)
+        if (is_send(t.syscall_nr) && !t.waiting_for_input)
+            return true;
+    return false;
+}
+
 // Classifies a parsed syscall line; fills waiting_for_input/timed/why.
 void classify_syscall(ThreadObservation *t, const unsigned long args[6],
                       const QuiescenceOptions &opts) {
@@ -529,6 +536,13 @@ QuiescenceWait QuiescenceProbe::wait(std::chrono::microseconds max_wall) {
                 w.proof = one_look        ? QuiescenceProof::OneLook
                           : counted(prev) ? QuiescenceProof::TwoLooks
                                           : QuiescenceProof::Gap;
+            return w;
+        }
+        // A thread blocked writing to us waits for the harness to read, not
+        // for time: looking again cannot change it, so hand it back to the
+        // caller at once (Admission::settle reads, then looks again).
+        if (q == Quiescence::Busy && blocked_in_send(obs)) {
+            w.result = Quiescence::Busy;
             return w;
         }
         if (w.waited >= max_wall) {
