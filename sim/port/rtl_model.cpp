@@ -47,7 +47,7 @@ class RtlModelImpl {
         // stuck on it (seen under ASan).
         ctx->threads(1);
         ctx->traceEverOn(true);
-        // The FST's scope keeps the name the SystemC top gave it, so the
+        // The FST's scope keeps the name the SystemC module had, so the
         // GTKWave save files (waveforms/) still find every signal.
         rtl = std::make_unique<Vrcsim_cc>(ctx.get(), "top.rtl");
     }

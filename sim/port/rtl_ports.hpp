@@ -1,5 +1,5 @@
 // The root port's pins as plain values, one snapshot per rising clock edge.
-// The SystemC top copies the verilated model's outputs into RtlOut and the
+// The top (harness_top.hpp) copies the verilated model's outputs into RtlOut and the
 // harness's driven inputs into RtlIn; every component (host port driver,
 // host memory port, bridge) sees the same pair: a transfer on this edge is
 // `in.x_valid && out.x_ready` (or the reverse), then the component writes
@@ -89,7 +89,7 @@ struct RtlIn {
     uint32_t ann_msg_len = 0, ann_decision = 0;
 };
 
-// Called by the SystemC top on every rising edge.
+// Called by the top on every rising edge.
 class EdgeSink {
   public:
     virtual ~EdgeSink() = default;
