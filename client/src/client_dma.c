@@ -104,8 +104,8 @@ int vuc_send_error_reply(struct vuc_ctx *ctx, enum vuc_sock s, const struct vu_h
 }
 
 /* Without a handler: a DMA_READ's data already points into the memory given
- * at map time (pending_new); a DMA_WRITE's payload is stored there, unless it
- * was read there in the first place (client_dma_place.c). */
+ * at map time (pending_new); a DMA_WRITE's payload, read into the message
+ * body, is stored there (client/README.md: why not read straight into it). */
 static int serve_from_memory(struct vuc_dma_op *op) {
     if (!op->map_vaddr)
         return -EFAULT;

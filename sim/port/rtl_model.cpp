@@ -35,6 +35,12 @@ template <typename W> void write_lanes(W &w, const Lanes &l) {
 template <typename P, typename V> void put(P &port, V v) {
     port = static_cast<std::remove_reference_t<P>>(v);
 }
+// A port narrower than its field: the model's code takes the bits above
+// the port's width to be zero, so they are cut here (as the SystemC
+// wrapper's signals did), whatever a caller put in the field.
+template <unsigned Bits, typename P, typename V> void put_bits(P &port, V v) {
+    port = static_cast<std::remove_reference_t<P>>(uint64_t(v) & ((uint64_t(1) << Bits) - 1));
+}
 } // namespace
 
 class RtlModelImpl {
@@ -117,22 +123,22 @@ void RtlModel::drive(const RtlIn &in, bool rst_n) {
     Vrcsim_cc &m = *impl_->rtl;
     put(m.rst_n, rst_n);
     put(m.cfg_we, in.cfg_we);
-    put(m.cfg_mps, in.cfg.mps_code);
-    put(m.cfg_mrrs, in.cfg.mrrs_code);
+    put_bits<3>(m.cfg_mps, in.cfg.mps_code);
+    put_bits<3>(m.cfg_mrrs, in.cfg.mrrs_code);
     put(m.cfg_rcb, in.cfg.rcb128);
     put(m.cfg_cpl_timeout, in.cfg.cpl_timeout);
     put(m.cfg_rp_id, in.cfg.rp_id);
     put(m.cfg_msi_base, in.cfg.msi_base);
     put(m.cfg_msi_limit, in.cfg.msi_limit);
     put(m.hreq_valid, in.hreq_valid);
-    put(m.hreq_op, uint8_t(in.hreq_op));
+    put_bits<3>(m.hreq_op, uint8_t(in.hreq_op));
     put(m.hreq_id, in.hreq_id);
     put(m.hreq_addr, in.hreq_addr);
-    put(m.hreq_len_dw, in.hreq_len_dw);
-    put(m.hreq_first_be, in.hreq_first_be);
-    put(m.hreq_last_be, in.hreq_last_be);
+    put_bits<11>(m.hreq_len_dw, in.hreq_len_dw);
+    put_bits<4>(m.hreq_first_be, in.hreq_first_be);
+    put_bits<4>(m.hreq_last_be, in.hreq_last_be);
     put(m.hreq_cfg_bdf, in.hreq_cfg_bdf);
-    put(m.hreq_cfg_reg, in.hreq_cfg_reg);
+    put_bits<10>(m.hreq_cfg_reg, in.hreq_cfg_reg);
     put(m.hwd_valid, in.hwd_valid);
     if (in.hwd_valid) // data buses are written only when they carry something
         write_lanes(m.hwd_data, in.hwd_data);
@@ -141,7 +147,7 @@ void RtlModel::drive(const RtlIn &in, bool rst_n) {
     put(m.rx_valid, in.rx_valid);
     if (in.rx_valid)
         write_lanes(m.rx_data, in.rx.lanes);
-    put(m.rx_keep, in.rx.keep);
+    put_bits<RtlModel::kLanes>(m.rx_keep, in.rx.keep);
     put(m.rx_sop, in.rx.sop);
     put(m.rx_eop, in.rx.eop);
     put(m.hmem_rd_ready, in.hmem_rd_ready);
@@ -154,7 +160,7 @@ void RtlModel::drive(const RtlIn &in, bool rst_n) {
     put(m.hmem_wrsp_valid, in.hmem_wrsp_valid);
     put(m.hmem_wrsp_err, in.hmem_wrsp_err);
     put(m.irq_ready, in.irq_ready);
-    put(m.ann_msg_dir, in.ann_msg_dir);
+    put_bits<2>(m.ann_msg_dir, in.ann_msg_dir);
     put(m.ann_msg_cmd, in.ann_msg_cmd);
     put(m.ann_msg_id, in.ann_msg_id);
     put(m.ann_msg_addr, in.ann_msg_addr);

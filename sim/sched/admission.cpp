@@ -150,17 +150,6 @@ void Admission::drain_events() {
     }
 }
 
-// A server thread blocked writing to us waits for the harness to read: that
-// is not work of its own, so read (into the client's buffers, nothing is
-// delivered) and look again.
-static bool blocked_sending(const QuiescenceObservation &o) {
-    for (const ThreadObservation &t : o.threads)
-        if (t.syscall_nr == SYS_sendmsg || t.syscall_nr == SYS_sendto ||
-            t.syscall_nr == SYS_write || t.syscall_nr == SYS_writev)
-            return true;
-    return false;
-}
-
 // When a reply is owed, the server's first message is the sign it is about
 // to be quiescent again: waiting for it (briefly) first spares the
 // quiescence check most of its backoff. Only a hint: quiescence decides.
@@ -184,6 +173,8 @@ void Admission::settle() {
             return;
         const Clock::time_point start = Clock::now();
         const Clock::time_point deadline = start + cfg_.watchdog;
+        constexpr unsigned kEagerReads = 8;
+        unsigned empty_reads = 0;
         for (;;) {
             ++counters_.quiescence_waits;
             const auto left =
@@ -212,8 +203,18 @@ void Admission::settle() {
                 return silent(
                     "server pid " + std::to_string(pid_) + " never quiescent: " + w.last.detail,
                     std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
-            if (blocked_sending(w.last))
-                vuc_step(ctx_, 0);
+            // A server thread blocked writing to us waits for the harness to
+            // read: that is not work of its own, so read (into the client's
+            // buffers, nothing is delivered) and look again. A send that is
+            // not to us (a full pipe) would make this a busy loop: once a
+            // few reads framed nothing, nap between them.
+            if (blocked_in_send(w.last)) {
+                if (vuc_step(ctx_, 0) > 0)
+                    empty_reads = 0;
+                else if (++empty_reads > kEagerReads)
+                    std::this_thread::sleep_for(
+                        std::chrono::microseconds(20u << std::min(empty_reads - kEagerReads, 6u)));
+            }
         }
     }
     std::this_thread::sleep_for(cfg_.settle);

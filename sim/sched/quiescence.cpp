@@ -139,13 +139,6 @@ bool is_send(long nr) {
     return nr == SYS_write || nr == SYS_writev || nr == SYS_sendto || nr == SYS_sendmsg;
 }
 
-bool blocked_in_send(const QuiescenceObservation &o) {
-    for (const ThreadObservation &t : o.threads)
-        if (is_send(t.syscall_nr) && !t.waiting_for_input)
-            return true;
-    return false;
-}
-
 // Classifies a parsed syscall line; fills waiting_for_input/timed/why.
 void classify_syscall(ThreadObservation *t, const unsigned long args[6],
                       const QuiescenceOptions &opts) {
@@ -259,6 +252,13 @@ bool refused(int rc) {
 }
 
 } // namespace
+
+bool blocked_in_send(const QuiescenceObservation &o) {
+    for (const ThreadObservation &t : o.threads)
+        if (is_send(t.syscall_nr) && !t.waiting_for_input)
+            return true;
+    return false;
+}
 
 const char *to_string(QuiescenceProof p) {
     switch (p) {
@@ -406,7 +406,8 @@ QuiescenceObservation QuiescenceProbe::observe_after(const QuiescenceObservation
     }
     // A lone thread's run count and CPU time are read before the threads
     // are counted (one_look_proof()); a carried count was read at the end
-    // of the previous look, before it too.
+    // of the previous look, before it too. A relist below may change the
+    // thread list after this: each carried thread is checked by index and tid.
     const bool carry = prev != nullptr && prev->threads.size() == threads_.size();
     ThreadObservation lone;
     if (!relist_ && threads_.size() == 1) {
@@ -449,7 +450,7 @@ QuiescenceObservation QuiescenceProbe::observe_after(const QuiescenceObservation
         t.tid = f.tid;
         if (lone_counted) {
             t = lone;
-        } else if (carry && prev->threads[i].tid == f.tid) {
+        } else if (carry && i < prev->threads.size() && prev->threads[i].tid == f.tid) {
             t.runs_before = prev->threads[i].runs_after;
             t.ns_before = prev->threads[i].ns_after;
         }

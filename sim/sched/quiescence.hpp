@@ -109,6 +109,11 @@ bool unmoved(const QuiescenceObservation &a, const QuiescenceObservation &b);
 // process was asleep waiting for input.
 bool one_look_proof(const QuiescenceObservation &o);
 
+// Whether a thread is blocked in a send (write, writev, sendto, sendmsg)
+// that is not accepted as waiting on us: it waits for a reader, not for
+// time, so QuiescenceProbe::wait hands such a look back at once.
+bool blocked_in_send(const QuiescenceObservation &o);
+
 // Polls until one observation is a one-look proof (one_look_proof(), with
 // `opts.one_look`), two consecutive observations are quiescent and unmoved
 // (back to back), or, where run counts cannot be read, quiescent twice 200 us

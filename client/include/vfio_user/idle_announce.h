@@ -23,6 +23,9 @@
 #ifndef VFIO_USER_IDLE_ANNOUNCE_H
 #define VFIO_USER_IDLE_ANNOUNCE_H
 
+#include "vfio_user/proto.h" /* VU_STATIC_ASSERT */
+
+#include <stddef.h>
 #include <stdint.h>
 
 #define VU_IDLE_ANNOUNCE_ENV "RCSIM_IDLE_ANNOUNCE_FD"
@@ -39,6 +42,16 @@ struct vu_idle_page {
     /* The process that opted in: the harness believes only the server it
      * started (a wrapper's child, e.g. behind a proxy, is not it). */
     uint32_t pid;
+    uint32_t reserved; /* 0; makes the tail padding explicit */
 };
+
+/* The page is shared by a C11 server and a C++17 harness: its layout is
+ * fixed here, not left to either compiler. */
+VU_STATIC_ASSERT(sizeof(struct vu_idle_page) == 40, "vu_idle_page is 40 bytes");
+VU_STATIC_ASSERT(offsetof(struct vu_idle_page, seq) == 8, "seq at 8");
+VU_STATIC_ASSERT(offsetof(struct vu_idle_page, consumed) == 16, "consumed at 16");
+VU_STATIC_ASSERT(offsetof(struct vu_idle_page, sent) == 24, "sent at 24");
+VU_STATIC_ASSERT(offsetof(struct vu_idle_page, pid) == 32, "pid at 32");
+VU_STATIC_ASSERT(sizeof(struct vu_idle_page) <= VU_IDLE_PAGE_SIZE, "fits the page");
 
 #endif
