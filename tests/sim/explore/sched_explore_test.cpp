@@ -145,7 +145,9 @@ TEST_F(Sched, ShrunkRace279LogReplays100Of100) {
         }
     EXPECT_EQ(sent_now, 1u);
 
-    const std::vector<RunReport> rs = runs(std::vector<std::string>(100, "replay:" + c.log_path));
+    // 30 under the sanitizers (tests/common/sanitizer_scale.hpp).
+    const std::vector<RunReport> rs =
+        runs(std::vector<std::string>(rcsim_test::scaled(100, 30), "replay:" + c.log_path));
     std::set<std::string> hashes;
     for (size_t i = 0; i < rs.size(); ++i) {
         EXPECT_EQ(rs[i].status, 1) << "replay " << i << " passed";
