@@ -32,9 +32,12 @@ module dw_window #(
   assign head_valid = (count != 2'd0);
   assign head_user  = user[0];
 
+  // The two-beat shift is the widest logic here: skipped while no beat is
+  // held (Verilator evaluates every block on every edge).
   always_comb begin
     logic [CW:0] total;
-    out_data = DATA_W'({beat[1], beat[0]} >> (32 * lane));
+    out_data = '0;
+    if (count != 2'd0) out_data = DATA_W'({beat[1], beat[0]} >> (32 * lane));
     total = '0;
     if (count != 2'd0) total = (CW + 1)'(NW) - {1'b0, lane};
     if (count == 2'd2) total = total + (CW + 1)'(NW);

@@ -118,15 +118,17 @@ module host_req_engine #(
   assign r_io       = (r_op[2:1] == 2'b10);
   assign busy       = (state != S_IDLE) || !fr_ready || win_head_valid;
 
+  // Checked only while a request is offered (it matters only on accept).
   always_comb begin
-    req_bad = (hreq_len_dw == 11'd0) || (hreq_len_dw > 11'd1024);
-    if (hreq_op[2:1] != 2'b00 && hreq_len_dw != 11'd1) req_bad = 1'b1;
+    req_bad = 1'b0;
+    if (hreq_valid) req_bad = (hreq_len_dw == 11'd0) || (hreq_len_dw > 11'd1024);
+    if (hreq_valid && hreq_op[2:1] != 2'b00 && hreq_len_dw != 11'd1) req_bad = 1'b1;
     // 6 and 7 are not operations; I/O addresses are 32 bits
-    if (hreq_op[2:1] == 2'b11) req_bad = 1'b1;
-    if (hreq_op[2:1] == 2'b10 && hreq_addr[63:32] != 32'd0) req_bad = 1'b1;
-    if (hreq_len_dw > 11'd1 && (hreq_first_be == 4'd0 || hreq_last_be == 4'd0)) req_bad = 1'b1;
+    if (hreq_valid && hreq_op[2:1] == 2'b11) req_bad = 1'b1;
+    if (hreq_valid && hreq_op[2:1] == 2'b10 && hreq_addr[63:32] != 32'd0) req_bad = 1'b1;
+    if (hreq_valid && hreq_len_dw > 11'd1 && (hreq_first_be == 4'd0 || hreq_last_be == 4'd0)) req_bad = 1'b1;
     // non-contiguous BEs only for 1 DW, or 2 DW that are QW aligned
-    if ((hreq_len_dw > 11'd2 || (hreq_len_dw == 11'd2 && hreq_addr[2])) &&
+    if (hreq_valid && (hreq_len_dw > 11'd2 || (hreq_len_dw == 11'd2 && hreq_addr[2])) &&
         !(be_first_contig(hreq_first_be) && be_last_contig(hreq_last_be)))
       req_bad = 1'b1;
   end
@@ -167,12 +169,15 @@ module host_req_engine #(
     fr_4dw = !r_single && (r_addr[63:32] != 32'd0);
     fmt = {1'b0, has_data, fr_4dw};
     typ = r_cfg ? TYPE_CFG0 : (r_io ? TYPE_IO : TYPE_MEM);
+    // the header is taken only in S_PIECE: not assembled otherwise
     fr_hdr = '0;
-    fr_hdr[31:0] = {fmt, typ, 14'd0, piece_dw[9:0]};
-    fr_hdr[63:32] = {rp_id, nonposted ? tag : 8'd0, piece_lbe, piece_fbe};
-    if (r_cfg) fr_hdr[95:64] = {r_bdf, 4'd0, r_reg, 2'b00};
-    else if (fr_4dw) fr_hdr[127:64] = {r_addr[31:2], 2'b00, r_addr[63:32]};
-    else fr_hdr[95:64] = {r_addr[31:2], 2'b00};
+    if (state == S_PIECE) begin
+      fr_hdr[31:0] = {fmt, typ, 14'd0, piece_dw[9:0]};
+      fr_hdr[63:32] = {rp_id, nonposted ? tag : 8'd0, piece_lbe, piece_fbe};
+      if (r_cfg) fr_hdr[95:64] = {r_bdf, 4'd0, r_reg, 2'b00};
+      else if (fr_4dw) fr_hdr[127:64] = {r_addr[31:2], 2'b00, r_addr[63:32]};
+      else fr_hdr[95:64] = {r_addr[31:2], 2'b00};
+    end
     fr_pay = has_data ? piece_dw : 11'd0;
   end
 

@@ -89,12 +89,18 @@ module host_rsp_engine #(
   assign hrsp_sop    = (beat == '0);
   assign hrsp_eop    = (beat == beats - 11'd1);
 
+  // The buffer is read only while a response is offered.
   always_comb begin
-    for (int i = 0; i < NW; i++) begin
-      logic [10:0] dw;
-      dw = beat * 11'(NW) + 11'(i);
-      hrsp_keep[i] = !no_data && (dw < s_len[head]);
-      hrsp_data[32*i+:32] = data_ok ? mem[{head, dw[9:0]}] : 32'hFFFF_FFFF;
+    logic [10:0] dw;
+    hrsp_keep = '0;
+    hrsp_data = '0;
+    dw = '0;
+    if (head_done) begin
+      for (int i = 0; i < NW; i++) begin
+        dw = beat * 11'(NW) + 11'(i);
+        hrsp_keep[i] = !no_data && (dw < s_len[head]);
+        hrsp_data[32*i+:32] = data_ok ? mem[{head, dw[9:0]}] : 32'hFFFF_FFFF;
+      end
     end
   end
 
@@ -124,20 +130,23 @@ module host_rsp_engine #(
         s_issued[tail]  <= 1'b0;
         tail            <= wrap_inc(tail);
       end
-      for (int s = 0; s < HOST_SLOTS; s++) begin
-        logic inc;
-        logic dec;
-        inc = piece_issue && piece_issue_slot == SW'(s);
-        dec = res_valid && res_dec && res_slot == SW'(s);
-        if (alloc_valid && slot_ready && tail == SW'(s)) s_pending[s] <= '0;
-        else s_pending[s] <= s_pending[s] + {10'd0, inc} - {10'd0, dec};
-        if (res_valid && res_slot == SW'(s) && res_status != ST_SC && s_status[s] == ST_SC)
-          s_status[s] <= res_status;
-        if (issue_done && issue_done_slot == SW'(s)) begin
-          s_issued[s] <= 1'b1;
-          if (issue_done_status != ST_SC) s_status[s] <= issue_done_status;
+      // per-slot bookkeeping only in cycles where a slot event happens
+      if (alloc_valid || piece_issue || res_valid || issue_done) begin : slot_events
+        for (int s = 0; s < HOST_SLOTS; s++) begin
+          logic inc;
+          logic dec;
+          inc = piece_issue && piece_issue_slot == SW'(s);
+          dec = res_valid && res_dec && res_slot == SW'(s);
+          if (alloc_valid && slot_ready && tail == SW'(s)) s_pending[s] <= '0;
+          else s_pending[s] <= s_pending[s] + {10'd0, inc} - {10'd0, dec};
+          if (res_valid && res_slot == SW'(s) && res_status != ST_SC && s_status[s] == ST_SC)
+            s_status[s] <= res_status;
+          if (issue_done && issue_done_slot == SW'(s)) begin
+            s_issued[s] <= 1'b1;
+            if (issue_done_status != ST_SC) s_status[s] <= issue_done_status;
+          end
         end
-      end
+      end : slot_events
       if (hrsp_valid && hrsp_ready) begin
         if (hrsp_eop) begin
           beat <= '0;

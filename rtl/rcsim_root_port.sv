@@ -605,7 +605,9 @@ module rcsim_root_port #(
       cnt_unsup_req    <= '0;
       cnt_poisoned_req <= '0;
       cnt_host_bad_req <= '0;
-    end else begin
+    end else if (rxb_ev_malformed != '0 || cls_ev_malformed || cls_ev_unexp || trk_ev_unexp ||
+                 trk_ev_late || cls_ev_unsup || dma_ev_unsup || cls_ev_poisoned || hq_bad_req) begin
+      // error counters move rarely: no six adders on every edge
       cnt_malformed    <= cnt_malformed + {30'd0, rxb_ev_malformed} + {31'd0, cls_ev_malformed};
       cnt_unexp_cpl    <= cnt_unexp_cpl + {31'd0, cls_ev_unexp} + {31'd0, trk_ev_unexp};
       cnt_late_cpl     <= cnt_late_cpl + {31'd0, trk_ev_late};

@@ -60,11 +60,17 @@ module rx_buffer #(
   assign desc_hdr   = d_hdr[d_head];
   assign desc_dw    = d_dw[d_head];
 
+  // Buffer reads and lane counts only while there is something to read or
+  // take (Verilator evaluates both on every edge otherwise).
   always_comb begin
-    for (int i = 0; i < NW; i++) begin
-      logic [AW-1:0] a;
-      a = d_start[d_head] + AW'(rd_off) + AW'(i);
-      rd_data[32*i+:32] = mem[a];
+    logic [AW-1:0] a;
+    rd_data = '0;
+    a = '0;
+    if (desc_valid) begin
+      for (int i = 0; i < NW; i++) begin
+        a = d_start[d_head] + AW'(rd_off) + AW'(i);
+        rd_data[32*i+:32] = mem[a];
+      end
     end
   end
 
@@ -73,9 +79,11 @@ module rx_buffer #(
     logic run;
     run = 1'b1;
     n_in = '0;
-    for (int i = 0; i < NW; i++) begin
-      run = run && rx_keep[i];
-      if (run) n_in = CW'(i + 1);
+    if (rx_valid) begin
+      for (int i = 0; i < NW; i++) begin
+        run = run && rx_keep[i];
+        if (run) n_in = CW'(i + 1);
+      end
     end
   end
 

@@ -56,53 +56,58 @@ module rx_classifier (
     logic        be_ok;
     logic        cross4k;
 
-    fmt = desc_hdr[31:29];
-    typ = desc_hdr[28:24];
-    td = desc_hdr[15];
-    ep = desc_hdr[14];
-    len = (desc_hdr[9:0] == 10'd0) ? 11'd1024 : {1'b0, desc_hdr[9:0]};
-    has_data = fmt[1];
-    is4 = fmt[0];
-    expect_dw = (is4 ? 11'd4 : 11'd3) + (has_data ? len : 11'd0) + {10'd0, td};
-    addr = is4 ? {desc_hdr[95:64], desc_hdr[127:98], 2'b00} : {32'd0, desc_hdr[95:66], 2'b00};
-    fbe = desc_hdr[35:32];
-    lbe = desc_hdr[39:36];
-    be_ok = (len == 11'd1) ? (lbe == 4'd0) : (fbe != 4'd0 && lbe != 4'd0);
-    cross4k = ({1'b0, addr[11:2]} + len) > 11'd1024;
-
+    // Decoded only while a TLP is at the head (it stays there while its
+    // consumer works, so kind holds): no header decode on idle edges.
     cls = K_DROP;
     malformed = 1'b0;
     unsup = 1'b0;
     poisoned = 1'b0;
     unexp = 1'b0;
-    if (fmt[2] || desc_dw != expect_dw) begin
-      malformed = 1'b1;  // TLP prefixes are not supported
-    end else if (typ == TYPE_MEM) begin
-      if (!be_ok || cross4k) malformed = 1'b1;
-      else if (!has_data) begin
-        if (len > mrrs_dw) malformed = 1'b1;
-        else cls = K_MEMRD;
-      end else if (len > mps_dw) malformed = 1'b1;
-      else if (ep) poisoned = 1'b1;
-      else if (addr >= msi_base && addr <= msi_limit) cls = K_MSI;
-      else cls = K_MEMWR;
-    end else if (typ == TYPE_CPL && !is4) begin
-      if (has_data && len > mps_dw) malformed = 1'b1;  // no TLP may carry more than MPS
-      else cls = K_CPL;
-    end else if (typ == TYPE_CPL_LK && !is4) begin
-      unexp = 1'b1;  // we never send locked reads
-    end else if (typ[4:3] == TYPE_MSG_HI && is4) begin
-      if (desc_hdr[39:35] == 5'b00100) cls = K_INTX;  // codes 0x20..0x27
-      // A Vendor_Defined Type 1 message a receiver does not use is silently
-      // discarded (spec); any other message this model does not implement
-      // is an unsupported request.
-      else if (desc_hdr[39:32] != 8'h7F) unsup = 1'b1;
-    end else if ((typ == TYPE_MEM_LK && !has_data) || (typ == TYPE_IO && !is4) ||
-                 ((typ == TYPE_CFG0 || typ == TYPE_CFG1) && !is4) ||
-                 (has_data && (typ == 5'b01100 || typ == 5'b01101 || typ == 5'b01110))) begin
-      cls = K_UR;  // non-posted requests a root port does not serve
-    end else begin
-      malformed = 1'b1;
+    {fmt, typ, td, ep, len, has_data, is4, expect_dw, addr, fbe, lbe, be_ok, cross4k} = '0;
+    if (desc_valid) begin
+      fmt = desc_hdr[31:29];
+      typ = desc_hdr[28:24];
+      td = desc_hdr[15];
+      ep = desc_hdr[14];
+      len = (desc_hdr[9:0] == 10'd0) ? 11'd1024 : {1'b0, desc_hdr[9:0]};
+      has_data = fmt[1];
+      is4 = fmt[0];
+      expect_dw = (is4 ? 11'd4 : 11'd3) + (has_data ? len : 11'd0) + {10'd0, td};
+      addr = is4 ? {desc_hdr[95:64], desc_hdr[127:98], 2'b00} : {32'd0, desc_hdr[95:66], 2'b00};
+      fbe = desc_hdr[35:32];
+      lbe = desc_hdr[39:36];
+      be_ok = (len == 11'd1) ? (lbe == 4'd0) : (fbe != 4'd0 && lbe != 4'd0);
+      cross4k = ({1'b0, addr[11:2]} + len) > 11'd1024;
+
+      if (fmt[2] || desc_dw != expect_dw) begin
+        malformed = 1'b1;  // TLP prefixes are not supported
+      end else if (typ == TYPE_MEM) begin
+        if (!be_ok || cross4k) malformed = 1'b1;
+        else if (!has_data) begin
+          if (len > mrrs_dw) malformed = 1'b1;
+          else cls = K_MEMRD;
+        end else if (len > mps_dw) malformed = 1'b1;
+        else if (ep) poisoned = 1'b1;
+        else if (addr >= msi_base && addr <= msi_limit) cls = K_MSI;
+        else cls = K_MEMWR;
+      end else if (typ == TYPE_CPL && !is4) begin
+        if (has_data && len > mps_dw) malformed = 1'b1;  // no TLP may carry more than MPS
+        else cls = K_CPL;
+      end else if (typ == TYPE_CPL_LK && !is4) begin
+        unexp = 1'b1;  // we never send locked reads
+      end else if (typ[4:3] == TYPE_MSG_HI && is4) begin
+        if (desc_hdr[39:35] == 5'b00100) cls = K_INTX;  // codes 0x20..0x27
+        // A Vendor_Defined Type 1 message a receiver does not use is silently
+        // discarded (spec); any other message this model does not implement
+        // is an unsupported request.
+        else if (desc_hdr[39:32] != 8'h7F) unsup = 1'b1;
+      end else if ((typ == TYPE_MEM_LK && !has_data) || (typ == TYPE_IO && !is4) ||
+                   ((typ == TYPE_CFG0 || typ == TYPE_CFG1) && !is4) ||
+                   (has_data && (typ == 5'b01100 || typ == 5'b01101 || typ == 5'b01110))) begin
+        cls = K_UR;  // non-posted requests a root port does not serve
+      end else begin
+        malformed = 1'b1;
+      end
     end
   end
 
