@@ -27,39 +27,39 @@ void HostMemoryPort::take_write_beat(const RtlOut &out) {
 
 // Writes the enabled bytes; refuses the whole burst if any enabled byte lies
 // outside a writable window (the root port then counts it unsupported).
+// Byte enables exist only for the first and the last DW (PCIe 2.2.5): every
+// DW between them is written whole, so the burst is stored from the beats'
+// DWs in place, in at most a few runs, without a per-byte pass.
 bool HostMemoryPort::apply_write() {
-    // Member buffers: they keep their capacity from burst to burst.
-    std::vector<uint8_t> &bytes = wr_bytes_;
-    std::vector<bool> &enabled = wr_enabled_;
-    bytes.assign(size_t(wr_len_) * 4, 0);
-    enabled.assign(bytes.size(), true);
-    for (size_t k = 0; k < wr_dws_.size(); ++k)
-        for (unsigned b = 0; b < 4; ++b)
-            bytes[k * 4 + b] = uint8_t(wr_dws_[k] >> (8 * b));
-    for (unsigned b = 0; b < 4; ++b) {
-        if (!(wr_fbe_ & (1u << b)))
-            enabled[b] = false;
-        if (wr_len_ > 1 && !(wr_lbe_ & (1u << b)))
-            enabled[(wr_len_ - 1) * 4 + b] = false;
-    }
-    size_t first = 0, last = bytes.size();
-    while (first < last && !enabled[first])
+    static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+                  "the DWs of a beat are stored as host memory bytes in place");
+    wr_dws_.resize(wr_len_, 0);
+    const size_t size = size_t(wr_len_) * 4;
+    const size_t mid_end = wr_len_ > 1 ? size - 4 : 0; // whole DWs are [4, mid_end)
+    auto enabled = [&](size_t i) {
+        if (i < 4 && !(wr_fbe_ & (1u << i)))
+            return false;
+        return !(wr_len_ > 1 && i >= size - 4 && !(wr_lbe_ & (1u << (i - (size - 4)))));
+    };
+    size_t first = 0, last = size;
+    while (first < last && !enabled(first))
         ++first;
-    while (last > first && !enabled[last - 1])
+    while (last > first && !enabled(last - 1))
         --last;
     if (first == last)
         return true; // zero-length write: nothing to store
     if (mem_.check(wr_addr_ + first, last - first, MemPerm::Write) != MemStatus::Ok)
         return false;
+    const uint8_t *bytes = reinterpret_cast<const uint8_t *>(wr_dws_.data());
     for (size_t i = first; i < last;) { // one write per run of enabled bytes
-        if (!enabled[i]) {
+        if (!enabled(i)) {
             ++i;
             continue;
         }
         size_t j = i;
-        while (j < last && enabled[j])
-            ++j;
-        mem_.dma_write(wr_addr_ + i, &bytes[i], j - i);
+        while (j < last && enabled(j))
+            j = (j >= 4 && j < mid_end) ? mid_end : j + 1;
+        mem_.dma_write(wr_addr_ + i, bytes + i, j - i);
         i = j;
     }
     return true;

@@ -53,8 +53,6 @@ class HostMemoryPort : public EdgeSink {
     unsigned wr_len_ = 0;
     uint8_t wr_fbe_ = 0, wr_lbe_ = 0;
     std::vector<uint32_t> wr_dws_;
-    std::vector<uint8_t> wr_bytes_;
-    std::vector<bool> wr_enabled_;
 };
 
 } // namespace rcsim
