@@ -6,6 +6,7 @@
 // the copy streams (busy) beside simulated cycles per wall second while
 // idle (waits of 10^5 cycles with nothing in flight: edges skipped).
 // --figures: also one machine-readable line per figure (bench/figures.hpp).
+#include "dmacopy_ring.hpp"
 #include "figures.hpp"
 #include "harness.hpp"
 
@@ -18,34 +19,10 @@
 
 namespace {
 
+using namespace rcsim::bench;
+
 using Clock = std::chrono::steady_clock;
 constexpr int kRuns = 5;
-constexpr uint32_t kBytes = 1u << 20;
-constexpr uint64_t kBase = 0x10000000, kRing = kBase, kSrc = kBase + 0x100000,
-                   kDst = kBase + 0x400000, kSize = 0x1000000;
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
-void descriptor(uint8_t *d, uint64_t src, uint64_t dst, uint32_t len) {
-    memset(d, 0, 32);
-    memcpy(d, &src, 8);
-    memcpy(d + 8, &dst, 8);
-    memcpy(d + 16, &len, 4);
-}
-
-// One copy of kBytes through the harness; the ring holds 2 slots, so the
-// doorbell alternates between them.
-bool copy_via_rtl(rcsim::Harness &h, unsigned n) {
-    const unsigned slot = n % 2;
-    uint8_t d[32];
-    descriptor(d, kSrc, kDst, kBytes);
-    h.memory().write(kRing + 32 * slot, d, 32);
-    return h.mmio_write(0, 0x10, 4, (slot + 1) % 2) == rcsim::HostStatus::SC && h.drain(50000000) &&
-           h.mmio_read(0, 0x20, 4).value == n + 1;
-}
 
 int client_only(std::vector<double> *out) {
     std::unique_ptr<rcsim::ServerProcess> srv;

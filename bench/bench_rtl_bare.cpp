@@ -8,6 +8,7 @@
 // timed on more copies and reads after the recording (observer detached).
 // Both figures are simulated cycles per wall second, so "harness overhead"
 // is a ratio measured in one run. --figures: machine-readable lines too.
+#include "dmacopy_ring.hpp"
 #include "figures.hpp"
 #include "harness.hpp"
 #include "rtl_model.hpp"
@@ -21,16 +22,10 @@
 
 namespace {
 
+using namespace rcsim::bench;
+
 using Clock = std::chrono::steady_clock;
 constexpr int kRuns = 5, kReads = 2000;
-constexpr uint32_t kBytes = 1u << 20;
-constexpr uint64_t kBase = 0x10000000, kRing = kBase, kSrc = kBase + 0x100000,
-                   kDst = kBase + 0x400000;
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 double cpu_seconds() {
     struct rusage u;
@@ -75,22 +70,6 @@ class Recorder : public rcsim::HarnessObserver {
     }
     void on_decision(const rcsim::Decision &) override {}
 };
-
-void descriptor(uint8_t *d, uint64_t src, uint64_t dst, uint32_t len) {
-    memset(d, 0, 32);
-    memcpy(d, &src, 8);
-    memcpy(d + 8, &dst, 8);
-    memcpy(d + 16, &len, 4);
-}
-
-bool copy_via_rtl(rcsim::Harness &h, unsigned n) {
-    const unsigned slot = n % 2;
-    uint8_t d[32];
-    descriptor(d, kSrc, kDst, kBytes);
-    h.memory().write(kRing + 32 * slot, d, 32);
-    return h.mmio_write(0, 0x10, 4, (slot + 1) % 2) == rcsim::HostStatus::SC && h.drain(50000000) &&
-           h.mmio_read(0, 0x20, 4).value == n + 1;
-}
 
 bool reads(rcsim::Harness &h) {
     for (int i = 0; i < kReads; ++i)

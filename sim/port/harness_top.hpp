@@ -8,6 +8,7 @@
 // once per process, so only one HarnessTop may exist.
 #pragma once
 
+#include "rtl_model.hpp"
 #include "rtl_ports.hpp"
 
 #include <cstdint>
@@ -21,8 +22,8 @@ class HarnessTopImpl;
 
 class HarnessTop {
   public:
-    static constexpr unsigned kDataWidth = RCSIM_HARNESS_W;
-    static constexpr unsigned kLanes = kDataWidth / 32;
+    static constexpr unsigned kDataWidth = RtlModel::kDataWidth;
+    static constexpr unsigned kLanes = RtlModel::kLanes;
     static constexpr uint64_t kPeriodPs = 4000; // 250 MHz
 
     // Elaborates. A second call in the same process fails (-EALREADY).

@@ -60,6 +60,7 @@ int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_di
         .msg_size = (uint32_t)(sizeof(h) + sizeof(acc) + data_len),
         .flags = VU_F_TYPE_COMMAND,
     };
+    vus_idle_before_send(ctx);
     int ret = vus_tr_send(fd, &h, &acc, sizeof(acc), data, data_len, NULL, 0);
     if (ret < 0) {
         vus_log_err(ctx, "sending DMA command: %s", strerror(-ret));

@@ -89,21 +89,46 @@ void vus_idle_reset_counts(struct vus_ctx *ctx) {
     __atomic_store_n(&ctx->msgs_out, 0, __ATOMIC_RELAXED);
 }
 
+/* Sequentially consistent: a retraction by a sending thread and the loop's
+ * announcement must not miss each other (vus_idle_before_send). */
 void vus_idle_retract(struct vus_ctx *ctx) {
     struct vu_idle_page *pg = ctx->idle_page;
     if (pg == NULL) {
         return;
     }
-    uint64_t seq = __atomic_load_n(&pg->seq, __ATOMIC_RELAXED);
+    uint64_t seq = __atomic_load_n(&pg->seq, __ATOMIC_SEQ_CST);
     if (seq & 1) {
-        __atomic_store_n(&pg->seq, seq + 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&pg->seq, seq + 1, __ATOMIC_SEQ_CST);
     }
+}
+
+/* The loop's announcement speaks for the whole process only while nothing
+ * else in it talks to the client. A device that sends from a thread of its
+ * own (DMA from a worker) without having called vus_idle_announce_off()
+ * breaks that: the first message such a thread sends withdraws the
+ * announcement for good, before it leaves, and the harness's /proc proof
+ * decides from then on. That first message may still meet an announcement
+ * the harness believed: the harness catches it as a broken promise (the
+ * run fails, naming it), never as a pass. */
+void vus_idle_before_send(struct vus_ctx *ctx) {
+    if (ctx->idle_page == NULL || __atomic_load_n(&ctx->idle_withdrawn, __ATOMIC_RELAXED)) {
+        return;
+    }
+    pid_t loop = __atomic_load_n(&ctx->idle_loop_tid, __ATOMIC_RELAXED);
+    if (loop == 0 || loop == gettid()) {
+        return;
+    }
+    __atomic_store_n(&ctx->idle_withdrawn, true, __ATOMIC_SEQ_CST);
+    vus_idle_retract(ctx);
 }
 
 void vus_idle_announce(struct vus_ctx *ctx) {
     struct vu_idle_page *pg = ctx->idle_page;
-    if (pg == NULL) {
+    if (pg == NULL || __atomic_load_n(&ctx->idle_withdrawn, __ATOMIC_SEQ_CST)) {
         return;
+    }
+    if (__atomic_load_n(&ctx->idle_loop_tid, __ATOMIC_RELAXED) == 0) {
+        __atomic_store_n(&ctx->idle_loop_tid, gettid(), __ATOMIC_RELAXED);
     }
     vus_idle_retract(ctx);
     __atomic_store_n(&pg->consumed, __atomic_load_n(&ctx->msgs_in, __ATOMIC_RELAXED),
@@ -111,7 +136,12 @@ void vus_idle_announce(struct vus_ctx *ctx) {
     __atomic_store_n(&pg->sent, __atomic_load_n(&ctx->msgs_out, __ATOMIC_RELAXED),
                      __ATOMIC_RELAXED);
     uint64_t seq = __atomic_load_n(&pg->seq, __ATOMIC_RELAXED);
-    __atomic_store_n(&pg->seq, seq + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&pg->seq, seq + 1, __ATOMIC_SEQ_CST);
+    /* A sender that withdrew while we announced: its retraction may have
+     * come before our store; ours undoes the announcement then. */
+    if (__atomic_load_n(&ctx->idle_withdrawn, __ATOMIC_SEQ_CST)) {
+        vus_idle_retract(ctx);
+    }
 }
 
 void vus_idle_lie(struct vus_ctx *ctx) {

@@ -99,6 +99,11 @@ struct vus_ctx {
      * its accept (all sockets; atomics: DMA may run on a device's thread). */
     struct vu_idle_page *idle_page;
     uint64_t msgs_in, msgs_out;
+    /* The thread that announces (the one in vus_step(); 0 before its first
+     * announcement), and whether a message sent by another thread has
+     * withdrawn the announcement for good (atomics). */
+    pid_t idle_loop_tid;
+    bool idle_withdrawn;
 
     int listen_fd;
     int conn_fd;
@@ -212,6 +217,7 @@ void vus_idle_count_out(struct vus_ctx *ctx);
 void vus_idle_reset_counts(struct vus_ctx *ctx);
 void vus_idle_announce(struct vus_ctx *ctx);
 void vus_idle_retract(struct vus_ctx *ctx);
+void vus_idle_before_send(struct vus_ctx *ctx); /* any thread, before a message leaves */
 void vus_idle_lie(struct vus_ctx *ctx); /* cfg.idle_announce_lie: a broken promise */
 
 int vus_tr_listen(struct vus_ctx *ctx);
