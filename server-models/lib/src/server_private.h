@@ -218,7 +218,7 @@ void vus_idle_reset_counts(struct vus_ctx *ctx);
 void vus_idle_announce(struct vus_ctx *ctx);
 void vus_idle_retract(struct vus_ctx *ctx);
 void vus_idle_before_send(struct vus_ctx *ctx); /* any thread, before a message leaves */
-void vus_idle_lie(struct vus_ctx *ctx); /* cfg.idle_announce_lie: a broken promise */
+void vus_idle_lie(struct vus_ctx *ctx);         /* cfg.idle_announce_lie: a broken promise */
 
 int vus_tr_listen(struct vus_ctx *ctx);
 int vus_tr_accept(struct vus_ctx *ctx);
