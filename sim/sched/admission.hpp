@@ -16,6 +16,7 @@
 
 #include "bridge.hpp"
 #include "decision_log.hpp"
+#include "fork_epoch.hpp"
 #include "idle_channel.hpp"
 #include "quiescence.hpp"
 #include "scheduler.hpp"
@@ -79,7 +80,7 @@ class Admission {
     // runs share its connection and so the server's counts) ignores it.
     void set_idle_channel(const IdleChannel *c) {
         idle_ = c;
-        idle_owner_ = getpid();
+        idle_owner_ = fork_epoch();
     }
     pid_t server_pid() const { return pid_; }
     bool inspectable() const { return pid_ > 0; }
@@ -199,9 +200,9 @@ class Admission {
     std::vector<std::string> notes_;
     std::vector<std::string> deadlocks_;
     const IdleChannel *idle_ = nullptr;
-    pid_t idle_owner_ = 0;
+    uint64_t idle_owner_ = 0; // fork_epoch() when set
     bool idle_usable() const {
-        return idle_ != nullptr && !idle_broken_ && getpid() == idle_owner_;
+        return idle_ != nullptr && !idle_broken_ && fork_epoch() == idle_owner_;
     }
     bool idle_broken_ = false;
     // An announcement believed: until the harness sends anything more, the

@@ -1,5 +1,7 @@
 #include "quiescence.hpp"
 
+#include "fork_epoch.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -387,11 +389,11 @@ QuiescenceObservation QuiescenceProbe::observe() {
 // look too: it serves as this look's `runs_before` (one read less).
 QuiescenceObservation QuiescenceProbe::observe_after(const QuiescenceObservation *prev) {
     QuiescenceObservation obs;
-    if (owner_ != getpid()) {
+    if (owner_ != fork_epoch()) {
         close_threads();
         close_fd(&task_fd_);
         relist_ = true;
-        owner_ = getpid();
+        owner_ = fork_epoch();
     }
     // The thread count without formatting a stat file: /proc/PID/task has
     // two links plus one per thread (a file system that does not count

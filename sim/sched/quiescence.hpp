@@ -155,7 +155,9 @@ class QuiescenceProbe {
     int task_fd_ = -1; // /proc/PID/task: its link count is the thread count
     std::vector<ThreadFiles> threads_;
     bool relist_ = true;
-    pid_t owner_ = 0; // a forked copy shares file offsets: it opens its own
+    // fork_epoch() of the process that opened the files: a forked copy shares
+    // their offsets, so it opens its own.
+    uint64_t owner_ = UINT64_MAX;
 };
 
 } // namespace rcsim

@@ -4,6 +4,7 @@
 // classification of hand-written /proc files (x86_64 syscall numbers from
 // the kernel's syscall_64.tbl: read 0, futex 202, clock_nanosleep 230,
 // epoll_wait 232).
+#include "fork_epoch.hpp"
 #include "quiescence.hpp"
 #include "test_support.hpp"
 
@@ -51,6 +52,22 @@ void expect_busy(const std::string &mode, const std::string &why,
 }
 
 } // namespace
+
+// The probe and admission tell a forked copy from its parent by this
+// count: the child sees a new value at once, the parent keeps its own.
+TEST(ForkEpoch, TheChildOfAForkSeesANewValueAndTheParentKeepsItsOwn) {
+    const uint64_t before = rcsim::fork_epoch();
+    EXPECT_EQ(rcsim::fork_epoch(), before);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0)
+        _exit(rcsim::fork_epoch() != before ? 0 : 1);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "the child saw the parent's value";
+    EXPECT_EQ(rcsim::fork_epoch(), before);
+}
 
 TEST(QuiescenceLive, BlockedInReadIsQuiescent) {
     expect_quiescent("block-read");
