@@ -12,6 +12,8 @@ int rcsim_perfetto(int argc, char **argv);
 // rcsim_explore.cpp (the scheduler's commands)
 int rcsim_explore(int argc, char **argv);
 int rcsim_replay(int argc, char **argv);
+// rcsim_merge.cpp: the shards of one exploration made one result
+int rcsim_merge(int argc, char **argv);
 int rcsim_run_scheduled(int argc, char **argv); // `rcsim run ... --schedule POLICY`
 // rcsim_matrix.cpp: `rcsim explore --matrix` (DMA mode x client style)
 int rcsim_explore_matrix(int argc, char **argv);

@@ -6,6 +6,7 @@
 
 #include "explore.hpp"
 #include "decision_log.hpp"
+#include "shard_summary.hpp"
 #include "junit_report.hpp"
 #include "run_settings.hpp"
 #include "command_line.hpp"
@@ -32,8 +33,11 @@ void explore_usage(FILE *f) {
                  "  --seed S          first seed (1)\n"
                  "  --jobs J          runs at once (1)\n"
                  "  --shard I/N       run only runs i with i %% N == I (default from\n"
-                 "                    GTEST_SHARD_INDEX / GTEST_TOTAL_SHARDS)\n"
-                 "  --out DIR         where failure logs go (rcsim-explore)\n"
+                 "                    GTEST_SHARD_INDEX / GTEST_TOTAL_SHARDS, or Bazel's\n"
+                 "                    TEST_SHARD_INDEX / TEST_TOTAL_SHARDS); `rcsim merge`\n"
+                 "                    makes the shards' --out directories one result\n"
+                 "  --out DIR         where failure logs and explore-summary.json go\n"
+                 "                    (rcsim-explore)\n"
                  "  --junit FILE      JUnit report: one test case per failure class (or one pass)\n"
                  "  --no-shrink       keep failing schedules as found\n"
                  "  --stop-at-first   stop at the first failure\n"
@@ -374,15 +378,14 @@ int single_run(const char *cmd, const SchedOptions &o, const HarnessConfig &cfg,
     return r.status != 2 && !r.divergence.empty() ? kExitDiverged : r.status;
 }
 
-namespace {
-
-void write_explore_junit(const SchedOptions &o, const ExploreSummary &s) {
+void write_explore_junit(const std::string &path, const std::string &scenario,
+                         const std::string &strategy, const ExploreSummary &s) {
     std::vector<JunitCase> cases;
     for (const FailureClass &c : s.classes) {
         JunitCase j;
         j.name = "explore " + c.name;
         j.classname = "rcsim.explore";
-        j.file = o.scenario;
+        j.file = scenario;
         j.outcome = JunitCase::Outcome::Failed;
         j.message = c.name + " (" + c.category + "; replay: rcsim replay " + c.log_path + ")";
         j.details = c.details;
@@ -390,15 +393,57 @@ void write_explore_junit(const SchedOptions &o, const ExploreSummary &s) {
     }
     if (cases.empty()) {
         JunitCase j;
-        j.name = "explore " + o.explore.strategy;
+        j.name = "explore " + strategy;
         j.classname = "rcsim.explore";
-        j.file = o.scenario;
+        j.file = scenario;
         j.seconds = s.seconds;
         cases.push_back(j);
     }
     std::string err;
-    if (write_junit(o.junit, cases, &err) < 0)
-        std::fprintf(stderr, "rcsim explore: junit: %s\n", err.c_str());
+    if (write_junit(path, cases, &err) < 0)
+        std::fprintf(stderr, "rcsim: junit: %s\n", err.c_str());
+}
+
+namespace {
+
+// The shard from the environment when --shard is not given: googletest's
+// variables, then Bazel's (which also wants its status file touched to
+// know the test understands sharding). -1 to go on, else the exit status.
+int shard_from_environment(SchedOptions &o) {
+    const char *vars[2][2] = {{"GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS"},
+                              {"TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS"}};
+    for (const auto &v : vars) {
+        const char *i = std::getenv(v[0]), *n = std::getenv(v[1]);
+        if (o.have_shard || !i || !n)
+            continue;
+        if (!parse_shard(std::string(i) + "/" + n, &o.explore.shard, &o.explore.shards)) {
+            std::fprintf(stderr, "rcsim explore: bad %s/%s: %s/%s\n", v[0], v[1], i, n);
+            return 2;
+        }
+        o.have_shard = true;
+    }
+    if (const char *status = std::getenv("TEST_SHARD_STATUS_FILE")) {
+        if (FILE *f = std::fopen(status, "a"))
+            std::fclose(f);
+    }
+    return -1;
+}
+
+// out/explore-summary.json, what `rcsim merge` reads. -1 or exit status 2.
+int write_summary_file(const SchedOptions &o, const RunSpec &spec, const HarnessConfig &cfg,
+                       const ExploreSummary &s) {
+    ShardRecord r;
+    r.index = o.explore.shard;
+    r.count = o.explore.shards;
+    r.summary = s;
+    std::string err =
+        exploration_setup(o.scenario, spec, o.explore, pinned_settings(cfg), &r.setup);
+    if (err.empty())
+        err = write_shard_summary(o.out, r);
+    if (err.empty())
+        return -1;
+    std::fprintf(stderr, "rcsim explore: summary for rcsim merge: %s\n", err.c_str());
+    return 2;
 }
 
 } // namespace
@@ -443,12 +488,8 @@ int rcsim_explore(int argc, char **argv) {
                      st.c_str());
         return 2;
     }
-    const char *gi = std::getenv("GTEST_SHARD_INDEX"), *gn = std::getenv("GTEST_TOTAL_SHARDS");
-    if (!o.have_shard && gi && gn &&
-        !parse_shard(std::string(gi) + "/" + gn, &o.explore.shard, &o.explore.shards)) {
-        std::fprintf(stderr, "rcsim explore: bad GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS\n");
-        return 2;
-    }
+    if ((rc = shard_from_environment(o)) >= 0)
+        return rc;
     if (st == "exhaustive" && !o.runs_given)
         o.explore.runs = SIZE_MAX;
     RunSpec spec;
@@ -486,7 +527,9 @@ int rcsim_explore(int argc, char **argv) {
         std::printf("(rcsim replay starts no server a log names unless told: add --server-from-log "
                     "or --server 'CMD' to those commands; rcsim replay --help)\n");
     if (!o.junit.empty())
-        write_explore_junit(o, s);
+        write_explore_junit(o.junit, o.scenario, o.explore.strategy, s);
+    if (write_summary_file(o, spec, cfg, s) >= 0)
+        return s.failures ? 1 : 2;
     return s.failures ? 1 : s.errors ? 2 : 0;
 }
 

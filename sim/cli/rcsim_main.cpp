@@ -24,6 +24,8 @@ const Command kCommands[] = {
     {"explore", rcsim::rcsim_explore,
      "run a scenario under many schedules (random, pct, exhaustive); shrink failures"},
     {"replay", rcsim::rcsim_replay, "run a decision log's schedule again (from explore or run)"},
+    {"merge", rcsim::rcsim_merge,
+     "merge the --out directories of explore --shard I/N into one result"},
 };
 
 void usage(FILE *f) {

@@ -67,4 +67,9 @@ int single_run(const char *cmd, const SchedOptions &o, const HarnessConfig &cfg,
 int check_replay_setup(const char *cmd, const std::string &log_path, const SchedOptions &o,
                        const HarnessConfig &run, const RunSpec &spec);
 
+// The JUnit report of an exploration (rcsim explore, rcsim merge): one
+// failed test case per failure class, or one passed case.
+void write_explore_junit(const std::string &path, const std::string &scenario,
+                         const std::string &strategy, const ExploreSummary &s);
+
 } // namespace rcsim

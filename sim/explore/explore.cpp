@@ -23,6 +23,7 @@ using Clock = std::chrono::steady_clock;
 struct Planned {
     std::string policy;
     std::vector<Deviation> plan; // exhaustive: what the policy asks for
+    size_t index = 0;            // its place in the unsplit level
 };
 
 // Device-reset mode: a keeper process, forked from the elaborated parent,
@@ -242,10 +243,13 @@ class Explorer {
         return out;
     }
 
-    void account(const std::string &policy, const RunReport &r) {
+    // `global`: the run's 1-based index in the whole (unsharded) exploration.
+    void account(const std::string &policy, const RunReport &r, size_t global) {
         ++sum_.runs;
         sum_.hashes.insert(r.hash);
         sum_.queue_peak = std::max(sum_.queue_peak, r.queue_peak);
+        if (prelude_)
+            account_prelude(r);
         if (r.status == 2) {
             ++sum_.errors;
             if (sum_.errors_seen.size() < 5)
@@ -257,7 +261,7 @@ class Explorer {
         ++sum_.failures;
         ++sum_.categories[r.category.empty() ? "other" : r.category];
         if (!sum_.first_failure_run)
-            sum_.first_failure_run = sum_.runs;
+            sum_.first_failure_run = global;
         for (FailureClass &c : sum_.classes)
             if (c.name == r.failure_class) {
                 ++c.count;
@@ -267,11 +271,23 @@ class Explorer {
         c.name = r.failure_class;
         c.category = r.category.empty() ? "other" : r.category;
         c.count = 1;
-        c.first_run = sum_.runs;
+        c.first_run = global;
         c.policy = policy;
         c.original = r.deviations;
         c.details = r.details;
         sum_.classes.push_back(c);
+    }
+
+    void account_prelude(const RunReport &r) {
+        ExplorePrelude &p = sum_.prelude;
+        ++p.runs;
+        if (r.status == 2)
+            ++p.errors;
+        if (r.status != 1)
+            return;
+        ++p.failures;
+        ++p.categories[r.category.empty() ? "other" : r.category];
+        ++p.classes[r.failure_class];
     }
 
     void progress(size_t total) const {
@@ -285,7 +301,9 @@ class Explorer {
     // fifo once: how many choice points offer a choice (pct's K).
     size_t fifo_branching() {
         const std::vector<RunReport> r = batch({"fifo"});
-        account("fifo", r[0]);
+        prelude_ = true;
+        account("fifo", r[0], 1);
+        prelude_ = false;
         sum_.branching = size_t(r[0].choices.branching);
         return sum_.branching;
     }
@@ -295,9 +313,11 @@ class Explorer {
         const size_t k = pct ? std::max<size_t>(1, fifo_branching()) : 0;
         const size_t chunk = std::max<size_t>(1, opt_.jobs) * 2;
         std::vector<std::string> todo;
+        std::vector<size_t> global;
         for (size_t i = 0; i < opt_.runs; ++i) {
             if (i % opt_.shards != opt_.shard)
                 continue;
+            global.push_back((pct ? 2 : 1) + i);
             const std::string seed = std::to_string(opt_.seed + i);
             todo.push_back(pct ? "pct:" + seed + ":" + std::to_string(opt_.depth) + ":" +
                                      std::to_string(k)
@@ -308,7 +328,7 @@ class Explorer {
                 todo.begin() + long(at), todo.begin() + long(std::min(todo.size(), at + chunk)));
             const std::vector<RunReport> rs = batch(part);
             for (size_t i = 0; i < rs.size() && !stop(); ++i)
-                account(part[i], rs[i]);
+                account(part[i], rs[i], global[at + i]);
             progress(todo.size());
         }
     }
@@ -319,6 +339,8 @@ class Explorer {
     void exhaustive() {
         std::vector<Planned> level{{"plan:", {}}};
         for (unsigned depth = 0; !level.empty() && !stop(); ++depth) {
+            const size_t base = sum_.runs; // every shard ran all levels above
+            prelude_ = depth < opt_.bound;
             if (depth == opt_.bound && opt_.shards > 1) {
                 std::vector<Planned> mine;
                 for (size_t i = 0; i < level.size(); ++i)
@@ -335,7 +357,7 @@ class Explorer {
                     part.push_back(level[i].policy);
                 const std::vector<RunReport> rs = batch(part);
                 for (size_t i = 0; i < rs.size() && !stop(); ++i) {
-                    account(part[i], rs[i]);
+                    account(part[i], rs[i], base + level[at + i].index + 1);
                     if (depth == 0) {
                         sum_.branching = size_t(rs[i].choices.branching);
                     }
@@ -351,8 +373,11 @@ class Explorer {
             }
             if (sum_.runs >= opt_.runs && (!next.empty() || sum_.runs < level.size()))
                 sum_.incomplete = true;
+            for (size_t i = 0; i < next.size(); ++i)
+                next[i].index = i;
             level.swap(next);
         }
+        prelude_ = false;
     }
 
     static void extend(const Planned &p, const RunReport &r, std::vector<Planned> *next) {
@@ -444,6 +469,7 @@ class Explorer {
     const RunSpec &spec_;
     const ExploreOptions &opt_;
     ExploreSummary sum_;
+    bool prelude_ = false; // the runs being accounted are repeated by every shard
     bool device_ = opt_.device_reset;
     std::unique_ptr<Keeper> keeper_;
 };

@@ -45,6 +45,9 @@ struct FailureClass {
     std::string name;
     std::string category; // failure_category.hpp, of its first run
     size_t count = 0;
+    // 1-based index of its first failing run in the whole exploration (the
+    // same in a shard as unsharded: pct's fifo run is 1, random run i is
+    // i + 1; exhaustive counts breadth first over the unsplit levels).
     size_t first_run = 0;
     std::string policy;              // of the first failing run
     std::vector<Deviation> original; // its deviations
@@ -55,9 +58,17 @@ struct FailureClass {
     std::string note;     // how --reset device's finding fared with a fresh server
 };
 
+// The runs every shard repeats (pct's fifo run; exhaustive's levels above
+// the bound): a merge of shards counts them once.
+struct ExplorePrelude {
+    size_t runs = 0, failures = 0, errors = 0;
+    std::map<std::string, size_t> categories; // failing runs per failure category
+    std::map<std::string, size_t> classes;    // failing runs per failure class
+};
+
 struct ExploreSummary {
     size_t runs = 0, failures = 0, errors = 0;
-    size_t first_failure_run = 0; // 1-based; 0: none
+    size_t first_failure_run = 0; // 1-based, as FailureClass::first_run; 0: none
     bool incomplete = false;      // exhaustive stopped by `runs` before the end
     size_t branching = 0;         // choice points with a choice, in the fifo run (pct, exhaustive)
     std::set<std::string> hashes; // distinct interleavings seen
@@ -66,6 +77,7 @@ struct ExploreSummary {
     std::map<std::string, size_t> categories; // failing runs per failure category
     long long queue_peak = -1;                // largest "vus: DMA queue peak" of any run (-1: none)
     double seconds = 0;
+    ExplorePrelude prelude; // included in the counts above
 };
 
 ExploreSummary explore(Harness &h, const RunSpec &spec, const ExploreOptions &opt);
