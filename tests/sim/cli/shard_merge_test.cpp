@@ -45,7 +45,7 @@ CommandResult merge(const std::vector<std::string> &args) {
 // The parts of explore-summary.json these tests compare.
 struct Summary {
     long long runs = -1, failures = -1, errors = -1, interleavings = -1, shard = -1, count = -1;
-    std::vector<std::string> classes; // "NAME x COUNT: minimal LABEL;LABEL"
+    std::vector<std::string> classes; // "NAME x COUNT first RUN: LABEL LABEL" (minimal)
     std::vector<std::string> logs;
 };
 
@@ -79,7 +79,8 @@ Summary read_summary(const std::string &dir) {
     json_object *cs = member(root, "classes");
     for (size_t i = 0; i < json_object_array_length(cs); ++i) {
         json_object *c = json_object_array_get_idx(cs, i);
-        std::string line = text(c, "name") + " x " + std::to_string(field(c, "count")) + ":";
+        std::string line = text(c, "name") + " x " + std::to_string(field(c, "count")) + " first " +
+                           std::to_string(field(c, "first_run")) + ":";
         json_object *m = member(c, "minimal");
         for (size_t k = 0; k < json_object_array_length(m); ++k)
             line += " " + text(json_object_array_get_idx(m, k), "label");
@@ -127,7 +128,7 @@ TEST(CliShardMerge, TwoRandomShardsMergedEqualOneExploration) {
     ASSERT_EQ(a.classes.size(), 1u) << "one failure class: the STATUS read of race279.rcs:20";
     EXPECT_EQ(b.classes, a.classes);
     EXPECT_TRUE(contains(b.classes[0], "race279.rcs:20")) << b.classes[0];
-    EXPECT_TRUE(contains(b.classes[0], " x 3:")) << b.classes[0];
+    EXPECT_TRUE(contains(b.classes[0], " x 3 first 3:")) << b.classes[0];
     EXPECT_EQ(b.logs, std::vector<std::string>{"failure-1.jsonl"});
     EXPECT_TRUE(contains(slurp(junit), "race279.rcs:20")) << slurp(junit);
 
@@ -198,13 +199,16 @@ TEST(CliShardMerge, ShardsOfDifferentExplorationsRefused) {
     EXPECT_FALSE(contains(slurp(d.path + "/m/explore-summary.json"), "{")) << "nothing merged";
 }
 
-// A truncated summary, a field of the wrong type, not an object, no file:
-// refused, naming the file (and the field).
+// A truncated summary, a field of the wrong type, a log path out of the
+// shard's directory, not an object, no file: refused, naming the file (and
+// the field).
 TEST(CliShardMerge, MalformedSummaryRefused) {
     TempDir d;
+    // Seed 1's first run fails (recorded): one class, its log failure-1.jsonl.
     explore(d.path + "/s0", {"--strategy", "random", "--runs", "1", "--no-shrink"});
     const std::string good = slurp(d.path + "/s0/explore-summary.json");
     ASSERT_TRUE(contains(good, "\"interleavings\"")) << good;
+    ASSERT_TRUE(contains(good, "\"failure-1.jsonl\"")) << good;
     const std::string bad = d.path + "/bad";
     std::system(("mkdir '" + bad + "'").c_str());
     const std::string file = bad + "/explore-summary.json";
@@ -220,6 +224,14 @@ TEST(CliShardMerge, MalformedSummaryRefused) {
     r = merge({d.path + "/m", bad});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_TRUE(contains(r.err, file + ": field \"totals.runs\" must be a int")) << r.err;
+
+    t = good;
+    t.replace(t.find("\"failure-1.jsonl\""), 17, "\"../s0/failure-1.jsonl\"");
+    write_file(file, t);
+    r = merge({d.path + "/m", bad});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, file + ": field \"classes[].log\"")) << r.err;
+    EXPECT_TRUE(contains(r.err, "'../s0/failure-1.jsonl' is not failure-N.jsonl")) << r.err;
 
     write_file(file, "[]");
     r = merge({d.path + "/m", bad});
