@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <json-c/json.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -28,10 +29,19 @@ const std::string kLegacy = std::string(RCSIM_SERVER_MODELS_DIR) + "/dmacopy --l
 const std::string kRace = std::string(CLI_SCENARIOS_DIR) + "/race279.rcs";
 const std::string kDemo = std::string(CLI_SCENARIOS_DIR) + "/dmacopy_demo.rcs";
 
+// The shard comes from the command line only: a test binary run sharded
+// itself (GTEST_*) or under Bazel (TEST_*) passes those on.
+const std::vector<std::string> kNoShardEnv = {
+    "/usr/bin/env",     "-u", "GTEST_SHARD_INDEX", "-u", "GTEST_TOTAL_SHARDS",    "-u",
+    "TEST_SHARD_INDEX", "-u", "TEST_TOTAL_SHARDS", "-u", "TEST_SHARD_STATUS_FILE"};
+
 CommandResult explore(const std::string &out, const std::vector<std::string> &extra,
-                      const std::string &scenario = kRace) {
-    std::vector<std::string> argv = {kRcsim,       "explore", "--server", kLegacy,
-                                     "--scenario", scenario,  "--out",    out};
+                      const std::string &scenario = kRace,
+                      const std::vector<std::string> &env = {}) {
+    std::vector<std::string> argv = kNoShardEnv;
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.insert(argv.end(),
+                {kRcsim, "explore", "--server", kLegacy, "--scenario", scenario, "--out", out});
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run_command(argv, 120000);
 }
@@ -190,6 +200,13 @@ TEST(CliShardMerge, ShardsOfDifferentExplorationsRefused) {
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_TRUE(contains(r.err, "shard 1/2 missing")) << r.err;
 
+    explore(d.path + "/s1of3", with(base, {"--shard", "1/3"}));
+    r = merge({d.path + "/m", d.path + "/s0", d.path + "/s1of3"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "shard count: " + d.path + "/s0 is one of 2, " + d.path +
+                                    "/s1of3 one of 3"))
+        << r.err;
+
     std::system(("cp -r '" + d.path + "/s0' '" + d.path + "/s0again'").c_str());
     r = merge({d.path + "/m", d.path + "/s0", d.path + "/s0again"});
     EXPECT_EQ(r.exit_code, 2);
@@ -241,4 +258,25 @@ TEST(CliShardMerge, MalformedSummaryRefused) {
     r = merge({d.path + "/m", d.path + "/nothing-here"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_TRUE(contains(r.err, d.path + "/nothing-here/explore-summary.json: ")) << r.err;
+}
+
+// Bazel's sharding variables: the shard, and the status file touched (Bazel
+// reads it as "this test knows sharding"); an index past the count refused.
+TEST(CliShardMerge, BazelShardVariables) {
+    TempDir d;
+    const std::string status = d.path + "/status";
+    const CommandResult r =
+        explore(d.path + "/b", {"--strategy", "random", "--runs", "4", "--no-shrink"}, kRace,
+                {"TEST_SHARD_INDEX=1", "TEST_TOTAL_SHARDS=2", "TEST_SHARD_STATUS_FILE=" + status});
+    EXPECT_TRUE(contains(r.out, "explore: 2 runs")) << "runs 1 and 3 of 4\n" << r.out << r.err;
+    const Summary s = read_summary(d.path + "/b");
+    EXPECT_EQ(s.shard, 1);
+    EXPECT_EQ(s.count, 2);
+    EXPECT_EQ(s.runs, 2);
+    EXPECT_EQ(access(status.c_str(), F_OK), 0) << status << " not touched";
+
+    const CommandResult bad = explore(d.path + "/c", {"--strategy", "random", "--runs", "1"}, kRace,
+                                      {"TEST_SHARD_INDEX=2", "TEST_TOTAL_SHARDS=2"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_TRUE(contains(bad.err, "bad TEST_SHARD_INDEX/TEST_TOTAL_SHARDS: 2/2")) << bad.err;
 }
