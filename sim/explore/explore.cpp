@@ -414,8 +414,10 @@ class Explorer {
         const RunReport r = run_labels(c.original, opt_.out_dir + "/confirm.labels");
         std::remove((opt_.out_dir + "/confirm.labels").c_str());
         if (r.status == 1) {
-            if (r.failure_class != c.name)
+            if (r.failure_class != c.name) {
                 c.note = "found with --reset device as: " + c.name;
+                rename_prelude_class(c.name, r.failure_class);
+            }
             c.name = r.failure_class;
             c.original = r.deviations;
             return true;
@@ -425,6 +427,15 @@ class Explorer {
         c.minimal = c.original;
         c.details = "";
         return false;
+    }
+
+    // A merge takes a class's prelude runs off by its final name.
+    void rename_prelude_class(const std::string &from, const std::string &to) {
+        const auto it = sum_.prelude.classes.find(from);
+        if (it == sum_.prelude.classes.end())
+            return;
+        sum_.prelude.classes[to] += it->second;
+        sum_.prelude.classes.erase(from);
     }
 
     void shrink(FailureClass &c) {
