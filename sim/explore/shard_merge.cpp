@@ -49,9 +49,11 @@ size_t lookup(const std::map<std::string, size_t> &m, const std::string &key) {
 void merge_totals(const ShardRecord &r, size_t repeats, const ExplorePrelude &p,
                   ExploreSummary *m) {
     const ExploreSummary &s = r.summary;
-    m->runs += s.runs - (repeats ? p.runs : 0);
-    m->failures += s.failures - (repeats ? p.failures : 0);
-    m->errors += s.errors - (repeats ? p.errors : 0);
+    // minus(): a summary that claims fewer runs than its prelude is refused
+    // earlier (same_prelude); never wrap around here either way.
+    m->runs += minus(s.runs, repeats ? p.runs : 0);
+    m->failures += minus(s.failures, repeats ? p.failures : 0);
+    m->errors += minus(s.errors, repeats ? p.errors : 0);
     if (s.first_failure_run &&
         (!m->first_failure_run || s.first_failure_run < m->first_failure_run))
         m->first_failure_run = s.first_failure_run;
