@@ -109,8 +109,7 @@ std::string ChartWriter::message(const ReportRow &x) {
     if (x.crossed_row >= 0) {
         const TraceRecord &o = recs_[m_.rows[size_t(x.crossed_row)].record];
         const std::string other = o.get("cmd") + " #" + o.get("msg_id");
-        label += x.crossing ? "  \u2715 CROSSES " + other + " (server waits for its reply)"
-                            : "  (inside " + other + ")";
+        label += x.crossing ? "  \u2715 CROSSES " + other : "  (inside " + other + ")";
     }
     if (x.misread)
         label += "  ? answers no command (misread)";
