@@ -106,6 +106,12 @@ TEST_F(CliReport, HelpAndUsage) {
     EXPECT_TRUE(contains(r.err, "rcsim report: give a trace and -o OUT.html")) << r.err;
     r = run_command({kRcsim, "report", "--max-records", "0", "x", "-o", "y"});
     EXPECT_EQ(r.exit_code, 2);
+    r = run_command({kRcsim, "run", "--server", kModels + "/regs", "--scenario",
+                     kScenarios + "/regs.rcs", "--scenario", kScenarios + "/regs.rcs", "--html",
+                     tmp_.path + "/two.html"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "--wave, --trace, --decisions and --html take one scenario only"))
+        << r.err;
 }
 
 TEST_F(CliReport, ForeignOrUnreadableTraceExitsTwo) {
@@ -153,6 +159,16 @@ TEST_F(CliReport, BrowserShowsTheHandWrittenRace) {
     EXPECT_EQ(count(all, "class=\"decision-mark deviation\""), 1u);
     EXPECT_EQ(count(all, "class=\"cross-band\""), 1u);
     EXPECT_TRUE(contains(dom, "REGION_READ #73 (client) crossed DMA_READ #1 on the main socket"));
+    // The script lays the chart out again with the folds open (#open):
+    // the 6 folded records of data/report_race.jsonl shown, the chart 6
+    // fold rows (18 px each) taller than the 9 rows (26 px) of the
+    // server-side layout: 44 + 9 * 26 + 10 = 288, then 288 + 6 * 18 = 396.
+    EXPECT_TRUE(contains(all, "<svg id=\"chart\" width=\"1240\" height=\"288\""));
+    const std::string opened = chart(load(out + "#open"));
+    EXPECT_TRUE(contains(opened, "<svg id=\"chart\" width=\"1240\" height=\"396\""))
+        << opened.substr(0, 80);
+    EXPECT_EQ(count(opened, "display: none"), 0u);
+    EXPECT_EQ(count(opened, "class=\"fold\""), 6u);
     const Pixels px = shoot(out, 1280, 900);
     EXPECT_GT(px.non_white, px.total / 20) << "blank screenshot";
     EXPECT_GT(px.colours, 16u);
