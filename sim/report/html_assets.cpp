@@ -93,7 +93,7 @@ const char kReportScript[] = R"JS(
   }
   document.getElementById('expand').addEventListener('click', function () { all(true); });
   document.getElementById('collapse').addEventListener('click', function () { all(false); });
-  // file:///...report.html#open: every fold open from the start.
+  // The page opened with #open after its name: every fold open from the start.
   if (location.hash === '#open') all(true);
   else layout();
   document.body.setAttribute('data-ready', '1');

@@ -4,8 +4,12 @@
 
 #include <json-c/json.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 namespace rcsim {
@@ -13,6 +17,9 @@ namespace rcsim {
 namespace {
 
 using JsonPtr = std::unique_ptr<json_object, decltype(&json_object_put)>;
+
+// No trace record is longer (records carry digests, not data).
+constexpr size_t kMaxTraceLine = size_t(1) << 20;
 
 JsonPtr parse_object(const std::string &line) {
     JsonPtr o(json_tokener_parse(line.c_str()), &json_object_put);
@@ -94,28 +101,100 @@ uint64_t TraceRecord::number(const std::string &key) const {
     return v.empty() || *end ? 0 : uint64_t(n);
 }
 
+namespace {
+
+// The file's lines, read 64 KiB at a time: memory holds one line (at most
+// kMaxTraceLine bytes), never the file.
+class LineFeed {
+  public:
+    LineFeed(int fd, size_t max_bytes) : fd_(fd), left_(max_bytes) {}
+    ~LineFeed() { close(fd_); }
+    // 1 with the next line (`cut`: it had no newline, the file ended), 0 at
+    // the end, or a negative errno with `error`.
+    int next(std::string *line, bool *cut, std::string *error);
+
+  private:
+    int fill(std::string *error);
+    int fd_;
+    size_t left_;
+    std::string buf_;
+    size_t pos_ = 0;
+    bool eof_ = false;
+};
+
+int LineFeed::fill(std::string *error) {
+    char chunk[65536];
+    for (;;) {
+        const ssize_t n = read(fd_, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *error = std::strerror(errno);
+            return -errno;
+        }
+        if (n == 0 || left_ == 0) { // a file that grew past the limit ends there
+            eof_ = true;
+            return 0;
+        }
+        const size_t take = std::min(size_t(n), left_);
+        left_ -= take;
+        buf_.erase(0, pos_);
+        pos_ = 0;
+        buf_.append(chunk, take);
+        return 0;
+    }
+}
+
+int LineFeed::next(std::string *line, bool *cut, std::string *error) {
+    for (;;) {
+        const size_t nl = buf_.find('\n', pos_);
+        if (nl != std::string::npos) {
+            line->assign(buf_, pos_, nl - pos_);
+            pos_ = nl + 1;
+            *cut = false;
+            return 1;
+        }
+        if (buf_.size() - pos_ > kMaxTraceLine) { // no record is this long
+            line->assign(buf_, pos_, kMaxTraceLine + 1);
+            pos_ = buf_.size();
+            *cut = false;
+            return 1;
+        }
+        if (eof_) {
+            if (pos_ == buf_.size())
+                return 0;
+            line->assign(buf_, pos_, std::string::npos);
+            pos_ = buf_.size();
+            *cut = true;
+            return 1;
+        }
+        const int rc = fill(error);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+} // namespace
+
 int read_trace_records(const std::string &path, size_t max_records, TraceRecords *out,
                        std::string *error) {
-    std::string text;
-    if (read_input_file(path, kMaxTraceFileBytes, &text, error) < 0) {
+    int fd = -1;
+    if (open_input_file(path, kMaxTraceFileBytes, &fd, error) < 0) {
         *error = path + ": " + *error;
         return -EIO;
     }
-    size_t pos = 0;
-    for (unsigned n = 1; pos < text.size(); ++n) {
-        size_t nl = text.find('\n', pos);
-        const bool cut = nl == std::string::npos; // a last line without its newline
-        if (cut)
-            nl = text.size();
-        const std::string line = text.substr(pos, nl - pos);
-        pos = nl + 1;
+    LineFeed feed(fd, kMaxTraceFileBytes);
+    std::string line;
+    bool cut = false;
+    int rc;
+    for (unsigned n = 1; (rc = feed.next(&line, &cut, error)) > 0; ++n) {
         if (line.empty())
             continue;
         const std::string where = path + ":" + std::to_string(n);
-        if (n == 1) {
-            const std::string why = take_header(line, out);
+        if (out->header.empty()) {
+            const std::string why = n == 1 ? take_header(line, out) : "line 1 is empty";
             if (!why.empty()) {
-                *error = path + ": " + why;
+                *error = path + ": " + (n == 1 ? why : "not an rcsim trace: " + why);
                 return -EINVAL;
             }
             continue;
@@ -126,9 +205,13 @@ int read_trace_records(const std::string &path, size_t max_records, TraceRecords
             ++out->total;
             continue;
         }
-        JsonPtr o = parse_object(line);
+        const bool too_long = line.size() > kMaxTraceLine;
+        JsonPtr o = too_long ? JsonPtr(nullptr, &json_object_put) : parse_object(line);
         TraceRecord r;
-        const std::string why = o ? take_record(o.get(), n, &r) : "not a JSON object";
+        const std::string why =
+            too_long ? "longer than " + std::to_string(kMaxTraceLine) + " bytes: not a trace record"
+            : o      ? take_record(o.get(), n, &r)
+                     : "not a JSON object";
         if (!why.empty()) {
             out->stopped = where + ": " + (cut ? "the trace ends inside a record" : why);
             break;
@@ -138,6 +221,10 @@ int read_trace_records(const std::string &path, size_t max_records, TraceRecords
             out->records.push_back(std::move(r));
         else
             out->capped = true;
+    }
+    if (rc < 0) {
+        *error = path + ": " + *error;
+        return rc;
     }
     if (out->header.empty()) {
         *error = path + ": not an rcsim trace: the file is empty";

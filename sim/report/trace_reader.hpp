@@ -1,12 +1,13 @@
 // Reading a JSONL trace (README.md "The JSONL trace") for tools that show
 // it: bounded, and forgiving where a person still wants to see what is
 // there. The file goes through files/'s checked opener (a regular file, at
-// most kMaxTraceFileBytes); line 1 must be the trace header, else the file
-// is refused (a decision log, a Perfetto file, anything foreign). At most
-// `max_records` records are kept as plain fields; the rest are only
-// counted. A line that is not a trace record (a run killed mid-write leaves
-// half a line) ends the reading: what came before is kept and `stopped`
-// says where and why.
+// most kMaxTraceFileBytes) and is streamed: memory holds one line (at most
+// 1 MiB; a longer one is not a record) and the kept records. Line 1 must
+// be the trace header, else the file is refused (a decision log, a
+// Perfetto file, anything foreign). At most `max_records` records are
+// kept as plain fields; the rest are only counted. A line that is not a trace record (a run killed
+// mid-write leaves half a line) ends the reading: what came before is kept and `stopped` says where
+// and why.
 #pragma once
 
 #include <cstddef>

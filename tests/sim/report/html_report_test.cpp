@@ -244,6 +244,18 @@ TEST_F(HtmlReport, BadLineInTheMiddleStopsWithWhatCameBefore) {
                                  "the 5 records before it");
 }
 
+TEST_F(HtmlReport, LineLongerThanAnyRecordStopsTheReading) {
+    std::vector<std::string> t(kRace.begin(), kRace.begin() + 4);
+    t.push_back(R"({"kind":"msg","t_ps":1,"cycle":0,"pad":")" + std::string(2 << 20, 'x') + "\"}");
+    t.push_back(kRace[4]);
+    HtmlReportResult r;
+    page(write("long.jsonl", t), "", &r);
+    ASSERT_EQ(rc_, 0) << error_;
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0], dir_ + "/long.jsonl:5: longer than 1048576 bytes: not a trace record; "
+                                 "showing the 3 records before it");
+}
+
 TEST_F(HtmlReport, ForeignFilesAreRefused) {
     const std::string log_line =
         R"({"record":"header","format":1,"rcsim_version":"x","policy":"fifo"})";
