@@ -129,6 +129,10 @@ TEST_F(CliReport, ForeignOrUnreadableTraceExitsTwo) {
     r = run_command({kRcsim, "report", kData + "/report_race.jsonl", "--decisions", log, "-o",
                      tmp_.path + "/o.html"});
     EXPECT_EQ(r.exit_code, 2) << r.err; // a log that does not read is an error, not a note
+    r = run_command(
+        {kRcsim, "report", kData + "/report_race.jsonl", "-o", tmp_.path + "/no/such/dir/o.html"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "/no/such/dir/o.html: cannot write")) << r.err;
 }
 
 TEST_F(CliReport, TraceCutShortWritesAPageAndWarns) {
