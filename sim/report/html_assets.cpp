@@ -9,6 +9,7 @@ h2 { font-size: 14px; margin: 10px 0 2px 0; }
 .findings { border: 2px solid #c00; background: #fff0f0; padding: 6px 10px; margin: 8px 0; }
 .findings.clean { border-color: #080; background: #f0fff0; }
 .findings li { color: #a00; font-weight: bold; }
+.findings li.remark { color: #555; font-weight: normal; }
 .notes { border: 1px solid #c80; background: #fff8e0; padding: 4px 10px; margin: 8px 0; }
 .setup td { padding: 0 8px 0 0; vertical-align: top; }
 .setup td:first-child { color: #666; }

@@ -84,13 +84,17 @@ std::string setup_table(const HtmlReportOptions &opt, const TraceRecords &tr,
 }
 
 std::string findings_box(const ReportModel &m) {
+    std::string remarks;
+    for (const std::string &r : m.remarks)
+        remarks += "<li class=\"remark\">" + html_escape(r) + "</li>\n";
     if (m.findings.empty())
         return "<div class=\"findings clean\" id=\"findings\">No crossing, no misread, every "
-               "command answered.</div>\n";
+               "command answered.<ul>\n" +
+               remarks + "</ul></div>\n";
     std::string s = "<div class=\"findings\" id=\"findings\"><b>Findings</b><ul>\n";
     for (const std::string &f : m.findings)
         s += "<li>" + html_escape(f) + "</li>\n";
-    return s + "</ul></div>\n";
+    return s + remarks + "</ul></div>\n";
 }
 
 std::string notes_box(const std::vector<std::string> &notes) {

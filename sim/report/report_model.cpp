@@ -220,10 +220,10 @@ void ModelBuilder::findings() {
     if (m_.unanswered)
         m_.findings.push_back(std::to_string(m_.unanswered) +
                               " command(s) never answered in the trace");
-    if (m_.nested && !m_.findings.empty())
-        m_.findings.push_back("(not a fault in itself: " + std::to_string(m_.nested) +
-                              " server command(s) sent inside an unanswered client command, "
-                              "served by the client)");
+    if (m_.nested)
+        m_.remarks.push_back(std::to_string(m_.nested) +
+                             " server command(s) sent inside an unanswered client command on "
+                             "the same socket (the client serves them: not a fault in itself)");
 }
 
 } // namespace

@@ -42,7 +42,8 @@ struct ReportRow {
 
 struct ReportModel {
     std::vector<ReportRow> rows;
-    std::vector<std::string> findings; // one line each, worst first; plain text
+    std::vector<std::string> findings; // faults, one line each, worst first; plain text
+    std::vector<std::string> remarks;  // worth knowing, not faults
     size_t messages = 0, decisions = 0, deviations = 0, interrupts = 0;
     size_t crossings = 0, nested = 0, misreads = 0, unanswered = 0;
 };
