@@ -130,8 +130,11 @@ class Session {
 
     Outcome run() {
         std::string err;
-        if (load(&err) < 0 || set_up(&err) < 0)
+        if (load(&err) < 0 || set_up(&err) < 0) {
+            if (opt_.trace_for_html_only) // no page for a run that never ran
+                unlink(opt_.trace.c_str());
             return setup_error(err, t0_);
+        }
         Outcome o = execute();
         if (finish(&err) < 0)
             return setup_error(err, t0_);
