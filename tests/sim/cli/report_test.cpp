@@ -112,6 +112,12 @@ TEST_F(CliReport, HelpAndUsage) {
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_TRUE(contains(r.err, "--wave, --trace, --decisions and --html take one scenario only"))
         << r.err;
+    const std::string page = tmp_.path + "/none.html";
+    r = run_command({kRcsim, "run", "--server", tmp_.path + "/no-such-server", "--scenario",
+                     kScenarios + "/regs.rcs", "--html", page});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(access(page.c_str(), F_OK), 0) << "a page of a run that could not start";
+    EXPECT_NE(access((page + ".trace.jsonl").c_str(), F_OK), 0) << "its trace stays behind";
 }
 
 TEST_F(CliReport, ForeignOrUnreadableTraceExitsTwo) {
