@@ -6,9 +6,16 @@
 
 namespace rcsim {
 
+struct HtmlReportOptions;
+
 int rcsim_run(int argc, char **argv);
 int rcsim_probe(int argc, char **argv);
 int rcsim_perfetto(int argc, char **argv);
+// rcsim_report.cpp: a trace as one HTML page
+int rcsim_report(int argc, char **argv);
+// Writes the page, prints where it went and what it left out: 0, or exit
+// status 2 (reported) when the trace or log cannot be read.
+int write_report_or_complain(const char *cmd, const HtmlReportOptions &opt);
 // rcsim_explore.cpp (the scheduler's commands)
 int rcsim_explore(int argc, char **argv);
 int rcsim_replay(int argc, char **argv);

@@ -10,6 +10,11 @@
 #include "junit_report.hpp"
 #include "run_settings.hpp"
 #include "command_line.hpp"
+#include "html_report.hpp"
+#include "run_forker.hpp"
+
+#include <algorithm>
+#include <chrono>
 
 #include <climits>
 #include <cstdint>
@@ -39,6 +44,10 @@ void explore_usage(FILE *f) {
                  "  --out DIR         where failure logs and explore-summary.json go\n"
                  "                    (rcsim-explore)\n"
                  "  --junit FILE      JUnit report: one test case per failure class (or one pass)\n"
+                 "  --html FILE       a report page (rcsim report) of each failure class's\n"
+                 "                    minimal run, replayed with a trace: OUT/failure-N.html\n"
+                 "                    (trace OUT/failure-N.trace.jsonl), the first also as\n"
+                 "                    FILE; run --schedule: the run's page\n"
                  "  --no-shrink       keep failing schedules as found\n"
                  "  --stop-at-first   stop at the first failure\n"
                  "  --no-twin         do not offer the twin socket\n"
@@ -125,6 +134,8 @@ int take_option(SchedOptions &o, int argc, char **argv, int *i, std::string *err
         return value(&o.wave);
     if (a == "--trace")
         return value(&o.trace);
+    if (a == "--html")
+        return value(&o.html);
     if (a == "--junit")
         return value(&o.junit);
     if (a == "--out")
@@ -344,6 +355,23 @@ HarnessConfig harness_config(const SchedOptions &o, HarnessConfig cfg, bool only
     return cfg;
 }
 
+namespace {
+
+// The report page of a run that wrote `trace` (and o.log, if any). A trace
+// written only for the page is removed again. 0, or exit status 2.
+int html_of_run(const char *cmd, const SchedOptions &o, const std::string &trace) {
+    HtmlReportOptions ho;
+    ho.trace = trace;
+    ho.decisions = o.log;
+    ho.out = o.html;
+    const int rc = write_report_or_complain(cmd, ho);
+    if (o.trace.empty())
+        std::remove(trace.c_str());
+    return rc;
+}
+
+} // namespace
+
 int single_run(const char *cmd, const SchedOptions &o, const HarnessConfig &cfg,
                const RunSpec &spec, const std::string &policy) {
     std::unique_ptr<Harness> h;
@@ -352,7 +380,10 @@ int single_run(const char *cmd, const SchedOptions &o, const HarnessConfig &cfg,
         std::fprintf(stderr, "rcsim %s: cannot set up the harness: %s\n", cmd, err.c_str());
         return 2;
     }
-    const RunReport r = scheduled_run(*h, spec, policy, o.log, o.trace);
+    // The page needs a trace: without --trace one is written next to it.
+    const std::string trace =
+        o.html.empty() || !o.trace.empty() ? o.trace : o.html + ".trace.jsonl";
+    const RunReport r = scheduled_run(*h, spec, policy, o.log, trace);
     h.reset(); // closes the FST
     if (r.status != 0)
         std::printf("rcsim: FAIL %s\n  %s\n%s%s", spec.scenario.c_str(), r.failure_class.c_str(),
@@ -371,6 +402,8 @@ int single_run(const char *cmd, const SchedOptions &o, const HarnessConfig &cfg,
     if (!o.wave.empty())
         std::printf("  waveform: %s\n", o.wave.c_str());
     std::printf("  run hash: %s\n", r.hash.c_str());
+    if (!o.html.empty() && html_of_run(cmd, o, trace) != 0 && r.status == 0)
+        return 2;
     if (const Statement *w = first_wall_wait(spec.program))
         std::printf("  not repeatable: %s:%u waits in wall-clock time (outside the determinism "
                     "guarantee: another run, or a replay, may differ)\n",
@@ -444,6 +477,45 @@ int write_summary_file(const SchedOptions &o, const RunSpec &spec, const Harness
         return -1;
     std::fprintf(stderr, "rcsim explore: summary for rcsim merge: %s\n", err.c_str());
     return 2;
+}
+
+// OUT/failure-N.jsonl -> OUT/failure-N<suffix>.
+std::string beside_log(const std::string &log, const char *suffix) {
+    const size_t dot = log.rfind(".jsonl");
+    return (dot == std::string::npos ? log : log.substr(0, dot)) + suffix;
+}
+
+// Each class's minimal run replayed with a trace in a child (SystemC runs
+// once per process), then its page; the first class's also as o.html.
+int class_pages(Harness &h, const RunSpec &spec, const SchedOptions &o, const ExploreSummary &s) {
+    int rc = 0;
+    for (const FailureClass &c : s.classes) {
+        const std::string trace = beside_log(c.log_path, ".trace.jsonl");
+        const std::string again = beside_log(c.log_path, ".html-replay.jsonl");
+        const RunResult child = run_in_child(
+            [&](size_t) {
+                scheduled_run(h, spec, "replay:" + c.log_path, again, trace);
+                return 0;
+            },
+            0, RunLimits{std::chrono::milliseconds(120000), 1 << 20});
+        std::remove(again.c_str());
+        if (!child.passed()) {
+            std::fprintf(stderr, "rcsim explore: the traced replay of %s: %s\n", c.log_path.c_str(),
+                         child.describe().c_str());
+            rc = 2;
+            continue;
+        }
+        HtmlReportOptions ho;
+        ho.trace = trace;
+        ho.decisions = c.log_path;
+        ho.out = beside_log(c.log_path, ".html");
+        rc = std::max(rc, write_report_or_complain("explore", ho));
+        if (&c == &s.classes.front()) {
+            ho.out = o.html;
+            rc = std::max(rc, write_report_or_complain("explore", ho));
+        }
+    }
+    return rc;
 }
 
 } // namespace
@@ -528,6 +600,10 @@ int rcsim_explore(int argc, char **argv) {
                     "or --server 'CMD' to those commands; rcsim replay --help)\n");
     if (!o.junit.empty())
         write_explore_junit(o.junit, o.scenario, o.explore.strategy, s);
+    // Pages exist only for failures, so the exit status is 1 with or
+    // without them; a page that could not be made is reported above.
+    if (!o.html.empty())
+        class_pages(*h, spec, o, s);
     if (write_summary_file(o, spec, cfg, s) >= 0)
         return s.failures ? 1 : 2;
     return s.failures ? 1 : s.errors ? 2 : 0;

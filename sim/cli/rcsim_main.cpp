@@ -21,6 +21,7 @@ const Command kCommands[] = {
     {"probe", rcsim::rcsim_probe, "print what a vfio-user server's device offers (like lspci -v)"},
     {"perfetto", rcsim::rcsim_perfetto,
      "convert a JSONL trace into a Perfetto / chrome://tracing timeline"},
+    {"report", rcsim::rcsim_report, "a JSONL trace as one self-contained HTML page (offline)"},
     {"explore", rcsim::rcsim_explore,
      "run a scenario under many schedules (random, pct, exhaustive); shrink failures"},
     {"replay", rcsim::rcsim_replay, "run a decision log's schedule again (from explore or run)"},

@@ -27,6 +27,7 @@ void replay_usage(FILE *f) {
         f,
         "usage: rcsim replay LOG (--server 'CMD ARGS' | --server-from-log | --socket PATH)\n"
         "                    [--force] [--wave FILE.fst] [--trace FILE.jsonl] [--decisions FILE]\n"
+        "                    [--html FILE.html]\n"
         "  Runs the log's scenario under the log's choices and settings, and reports the\n"
         "  first decision where the run parts from the log.\n"
         "  A log is untrusted input: replay never starts a program only because the log\n"
@@ -44,6 +45,8 @@ void replay_usage(FILE *f) {
         "  --dma-choices LIST, --hold-cycles N,...  as rcsim explore (checked against\n"
         "                    the log)\n"
         "  --watchdog-ms MS  wall time a quiescent server may stay silent (300)\n"
+        "  --html FILE.html  the run as one HTML page (rcsim report; with the replay's\n"
+        "                    decision log; the trace is --trace's or a temporary one)\n"
         "Exit status: 0 the run followed the log and passed, 1 it followed the log and\n"
         "failed (reproduced), 2 usage or setup error (refused log or settings, no\n"
         "server named, run could not start), 3 the run did not follow the log\n"

@@ -33,6 +33,9 @@ void run_usage(FILE *f) {
            "  --wave FILE.fst      write the RTL waveform (FST; one scenario only)\n"
            "  --trace FILE.jsonl   write the JSONL trace (one scenario only)\n"
            "  --perfetto FILE.json also convert the trace for ui.perfetto.dev (needs --trace)\n"
+           "  --html FILE.html     the run as one self-contained HTML page (rcsim report;\n"
+           "                       one scenario only; a trace is written for it if\n"
+           "                       --trace is not given, and removed)\n"
            "  --junit FILE.xml     write a JUnit report, one test case per scenario\n"
            "  --decisions FILE     write the admission decision log (JSONL)\n"
            "  --irq auto|msix|msi|intx|none  interrupt mode enumeration sets up (auto)\n"
@@ -116,10 +119,10 @@ int parse_options(int argc, char **argv, RunOptions *o) {
         static const struct {
             const char *name;
             std::string RunOptions::*field;
-        } valued[] = {{"--server", &RunOptions::server},      {"--socket", &RunOptions::socket},
-                      {"--wave", &RunOptions::wave},          {"--trace", &RunOptions::trace},
-                      {"--perfetto", &RunOptions::perfetto},  {"--junit", &RunOptions::junit},
-                      {"--decisions", &RunOptions::decisions}};
+        } valued[] = {{"--server", &RunOptions::server},       {"--socket", &RunOptions::socket},
+                      {"--wave", &RunOptions::wave},           {"--trace", &RunOptions::trace},
+                      {"--perfetto", &RunOptions::perfetto},   {"--junit", &RunOptions::junit},
+                      {"--decisions", &RunOptions::decisions}, {"--html", &RunOptions::html}};
         std::string name = a, value;
         const size_t eq = a.find('=');
         const bool inline_value = a.compare(0, 2, "--") == 0 && eq != std::string::npos;
@@ -173,10 +176,15 @@ int parse_options(int argc, char **argv, RunOptions *o) {
         return usage_error("give exactly one of --server and --socket");
     if (o->scenarios.empty())
         return usage_error("no --scenario given");
-    if (o->scenarios.size() > 1 && (!o->wave.empty() || !o->trace.empty() || !o->decisions.empty()))
-        return usage_error("--wave, --trace and --decisions take one scenario only");
+    if (o->scenarios.size() > 1 &&
+        (!o->wave.empty() || !o->trace.empty() || !o->decisions.empty() || !o->html.empty()))
+        return usage_error("--wave, --trace, --decisions and --html take one scenario only");
     if (!o->perfetto.empty() && o->trace.empty())
         return usage_error("--perfetto needs --trace (it converts that trace)");
+    if (!o->html.empty() && o->trace.empty()) { // the page is drawn from a trace
+        o->trace = o->html + ".trace.jsonl";
+        o->trace_for_html_only = true;
+    }
     return 0;
 }
 

@@ -24,6 +24,7 @@ constexpr int kExitDiverged = 3;
 
 struct SchedOptions {
     std::string server, socket, scenario, schedule = "fifo", log, wave, trace, junit;
+    std::string html; // rcsim report's page of the run (explore: of each class's minimal run)
     std::string out = "rcsim-explore";
     ExploreOptions explore;
     bool no_idle_announce = false;

@@ -63,8 +63,7 @@ int read_bounded(int fd, size_t max_bytes, std::string *text, std::string *error
 
 } // namespace
 
-int read_input_file(const std::string &path, size_t max_bytes, std::string *text,
-                    std::string *error) {
+int open_input_file(const std::string &path, size_t max_bytes, int *fd_out, std::string *error) {
     struct stat before {};
     if (stat(path.c_str(), &before) < 0)
         return errno_error(errno, error);
@@ -83,8 +82,21 @@ int read_input_file(const std::string &path, size_t max_bytes, std::string *text
         rc = refuse_kind(now.st_mode, error);
     if (rc == 0 && uint64_t(now.st_size) > max_bytes)
         rc = refuse_size(max_bytes, error);
-    if (rc == 0)
-        rc = read_bounded(fd, max_bytes, text, error);
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int read_input_file(const std::string &path, size_t max_bytes, std::string *text,
+                    std::string *error) {
+    int fd = -1;
+    int rc = open_input_file(path, max_bytes, &fd, error);
+    if (rc < 0)
+        return rc;
+    rc = read_bounded(fd, max_bytes, text, error);
     close(fd);
     return rc;
 }

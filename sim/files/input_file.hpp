@@ -16,7 +16,7 @@ namespace rcsim {
 // Per-file limits (documented in sim/scenario/SCENARIOS.md and sim/files/README.md).
 constexpr size_t kMaxScenarioFileBytes = size_t(1) << 20; // one scenario or include
 constexpr size_t kMaxDecisionLogBytes = size_t(64) << 20; // rcsim replay, replay:LOG
-constexpr size_t kMaxTraceFileBytes = size_t(256) << 20;  // rcsim perfetto
+constexpr size_t kMaxTraceFileBytes = size_t(256) << 20;  // rcsim perfetto, rcsim report
 constexpr size_t kMaxSmallInputBytes = size_t(1) << 20;   // labels:FILE and the like
 
 // Reads all of `path` into `text`. 0, or a negative errno with `error` set
@@ -24,5 +24,10 @@ constexpr size_t kMaxSmallInputBytes = size_t(1) << 20;   // labels:FILE and the
 // than 1048576 bytes", strerror): callers name the file.
 int read_input_file(const std::string &path, size_t max_bytes, std::string *text,
                     std::string *error);
+
+// The same checks, for a reader that streams: a descriptor open for reading
+// (the caller closes it, and stops after max_bytes, since a file may grow
+// after the check). 0 or a negative errno with `error` as above.
+int open_input_file(const std::string &path, size_t max_bytes, int *fd, std::string *error);
 
 } // namespace rcsim

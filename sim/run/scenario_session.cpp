@@ -6,6 +6,7 @@
 #include "scenario_runner.hpp"
 #include "command_line.hpp"
 
+#include "html_report.hpp"
 #include "perfetto_export.hpp"
 #include "trace_writer.hpp"
 
@@ -129,8 +130,11 @@ class Session {
 
     Outcome run() {
         std::string err;
-        if (load(&err) < 0 || set_up(&err) < 0)
+        if (load(&err) < 0 || set_up(&err) < 0) {
+            if (opt_.trace_for_html_only) // no page for a run that never ran
+                unlink(opt_.trace.c_str());
             return setup_error(err, t0_);
+        }
         Outcome o = execute();
         if (finish(&err) < 0)
             return setup_error(err, t0_);
@@ -290,11 +294,34 @@ class Session {
                 std::printf("  perfetto: %s (open in https://ui.perfetto.dev)\n",
                             opt_.perfetto.c_str());
             }
+            if (!opt_.html.empty() && write_page(err) < 0)
+                return -1;
         }
         h_.reset();
         if (!opt_.wave.empty())
             std::printf("  waveform: %s\n", opt_.wave.c_str());
         std::fflush(stdout);
+        return 0;
+    }
+
+    // rcsim report's page of this run, from its trace (and decision log).
+    int write_page(std::string *err) {
+        HtmlReportOptions ho;
+        ho.trace = opt_.trace;
+        ho.decisions = opt_.decisions;
+        ho.out = opt_.html;
+        HtmlReportResult r;
+        const int rc = write_html_report(ho, &r, err);
+        if (opt_.trace_for_html_only)
+            unlink(opt_.trace.c_str());
+        if (rc < 0) {
+            *err = "report: " + *err;
+            return -1;
+        }
+        for (const std::string &n : r.notes)
+            std::printf("  report: warning: %s\n", n.c_str());
+        std::printf("  report: %s (%zu messages, %zu decisions)\n", opt_.html.c_str(), r.messages,
+                    r.decisions);
         return 0;
     }
 

@@ -14,6 +14,8 @@ struct SessionOptions {
     std::string server; // command line, or empty to connect to `socket`
     std::string socket;
     std::string wave, trace, perfetto, decisions; // output files, empty: none
+    std::string html;                             // rcsim report's page of the run
+    bool trace_for_html_only = false; // `trace` was not asked for: removed after the page
     IrqPreference irq = IrqPreference::Auto;
     bool no_twin = false;
     // Do not offer a started server the idle announcement (/proc only).
