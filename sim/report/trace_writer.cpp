@@ -4,6 +4,7 @@
 #include "harness.hpp"
 #include "tlp.hpp"
 #include "tlp_beats.hpp"
+#include "tlp_labels.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -68,12 +69,6 @@ bool is_access_cmd(uint16_t cmd) {
            cmd == VU_CMD_DMA_WRITE;
 }
 
-const char *host_op_name(HostOp op) {
-    static const char *const names[] = {"MEM_RD", "MEM_WR", "CFG_RD", "CFG_WR",
-                                        "IO_RD",  "IO_WR",  "OP_6",   "OP_7"};
-    return names[unsigned(op) & 7];
-}
-
 std::vector<uint8_t> dw_bytes(const uint32_t *dws, size_t n) {
     std::vector<uint8_t> b;
     b.reserve(n * 4);
@@ -89,6 +84,11 @@ struct TraceWriter::TlpStream {
     explicit TlpStream(unsigned width) : assembler(width) {}
     tlp::BeatAssembler assembler;
     uint64_t start_ps = 0, start_cycle = 0;
+    // The header DWs seen so far while its label waits for them (a 64-bit
+    // port takes two beats for a header).
+    uint32_t header[4] = {0, 0, 0, 0};
+    unsigned header_dws = 0;
+    bool header_pending = false;
 };
 
 TraceWriter::TraceWriter(FILE *f, std::string path) : file_(f), path_(std::move(path)) {
@@ -121,6 +121,7 @@ TraceWriter::~TraceWriter() {
 void TraceWriter::attach(Harness &h) {
     detach();
     harness_ = &h;
+    labelling_ = labels_ && !h.config().fst_path.empty();
     h.set_observer(this);
 }
 
@@ -309,9 +310,14 @@ void TraceWriter::on_decision(const Decision &d) {
 // ------------------------------------------------------------ pins
 
 void TraceWriter::on_edge(const RtlOut &out, RtlIn &in) {
-    if (in.tx_ready && out.tx_valid)
+    const bool down = in.tx_ready && out.tx_valid, up = in.rx_valid && out.rx_ready;
+    if (labelling_) { // before take_tlp_beat: the stream still says if a TLP starts
+        label_tlp(in, in.ann_tx_tlp, *down_, down ? &out.tx : nullptr);
+        label_tlp(in, in.ann_rx_tlp, *up_, up ? &in.rx : nullptr);
+    }
+    if (down)
         take_tlp_beat(true, out.tx);
-    if (in.rx_valid && out.rx_ready)
+    if (up)
         take_tlp_beat(false, in.rx);
     watch_host_port(out, in);
     watch_interrupts(out, in);
@@ -365,8 +371,50 @@ void TraceWriter::take_tlp_beat(bool down, const tlp::Beat &b) {
     write_line(line + "," + j.done().substr(1));
 }
 
-void TraceWriter::watch_host_port(const RtlOut &out, const RtlIn &in) {
-    if (in.hreq_valid && out.hreq_ready) {
+// ------------------------------------------------------------ labels
+
+// Labels change only here, one string per TLP or host transfer; the model
+// copies the label ports only when the generation moved.
+void TraceWriter::set_label(RtlIn &in, Label &slot, Label next) {
+    flip_last_if_same(slot, next);
+    slot = next;
+    ++in.ann_labels_gen;
+}
+
+// A TLP's label is written on the edge that takes its first beat (or the
+// beat that completes its header), kept while its beats last and cleared on
+// the first edge with no beat outside a TLP.
+void TraceWriter::label_tlp(RtlIn &in, Label &slot, TlpStream &s, const tlp::Beat *b) {
+    if (!b) {
+        if (slot[0] != '\0' && !s.assembler.in_tlp())
+            set_label(in, slot, Label{});
+        return;
+    }
+    if (b->sop || !s.assembler.in_tlp()) {
+        s.header_dws = 0;
+        s.header_pending = true;
+    }
+    if (!s.header_pending)
+        return;
+    for (unsigned k = 0; k < HarnessTop::kLanes && s.header_dws < 4; ++k)
+        if (b->keep & (1u << k))
+            s.header[s.header_dws++] = b->lanes[k];
+    const unsigned want = (s.header[0] >> 29) & 1 ? 4 : 3; // fmt bit 0: 4 DW header
+    if (s.header_dws < want && !b->eop)
+        return;
+    s.header_pending = false;
+    const tlp::Decoded d = tlp::decode_header(s.header, s.header_dws);
+    set_label(in, slot, d.ok() ? tlp_label(*d.tlp) : undecodable_tlp_label(s.header[0]));
+}
+
+// ------------------------------------------------------------ host port
+
+// A host request's label shows from the edge that takes it, a response's
+// from the edge that takes its last beat (its byte count known), each for
+// one edge unless the next one follows at once.
+void TraceWriter::watch_host_port(const RtlOut &out, RtlIn &in) {
+    const bool req = in.hreq_valid && out.hreq_ready;
+    if (req) {
         JsonLine j;
         j.str("op", host_op_name(in.hreq_op)).num("id", in.hreq_id);
         if (in.hreq_op == HostOp::CfgRd || in.hreq_op == HostOp::CfgWr)
@@ -377,8 +425,19 @@ void TraceWriter::watch_host_port(const RtlOut &out, const RtlIn &in) {
         write_line(stamp("host_req") + "," + j.done().substr(1));
         ++counters_.host_requests;
     }
+    if (labelling_ && req)
+        set_label(in, in.ann_host_req, host_request_label(in));
+    else if (in.ann_host_req[0] != '\0')
+        set_label(in, in.ann_host_req, Label{});
+    const bool rsp = watch_host_response(out, in);
+    if (!rsp && in.ann_host_rsp[0] != '\0')
+        set_label(in, in.ann_host_rsp, Label{});
+}
+
+// True on the edge that completes a response (its record written).
+bool TraceWriter::watch_host_response(const RtlOut &out, RtlIn &in) {
     if (!(out.hrsp_valid && in.hrsp_ready))
-        return;
+        return false;
     if (out.hrsp_sop) {
         hrsp_open_ = true;
         hrsp_dws_.clear();
@@ -387,16 +446,20 @@ void TraceWriter::watch_host_port(const RtlOut &out, const RtlIn &in) {
         if (out.hrsp_keep & (1u << k))
             hrsp_dws_.push_back(out.hrsp_data[k]);
     if (!out.hrsp_eop || !hrsp_open_)
-        return;
+        return false;
     hrsp_open_ = false;
     const std::vector<uint8_t> bytes = dw_bytes(hrsp_dws_.data(), hrsp_dws_.size());
+    const HostStatus status = HostStatus(out.hrsp_status);
     JsonLine j;
     j.num("id", out.hrsp_id)
-        .str("status", to_string(HostStatus(out.hrsp_status)))
+        .str("status", to_string(status))
         .num("data_len", bytes.size())
         .digest("data_fnv1a", bytes.data(), bytes.size());
     write_line(stamp("host_rsp") + "," + j.done().substr(1));
     ++counters_.host_responses;
+    if (labelling_)
+        set_label(in, in.ann_host_rsp, host_response_label(out.hrsp_id, status, bytes.size()));
+    return true;
 }
 
 void TraceWriter::watch_interrupts(const RtlOut &out, const RtlIn &in) {
