@@ -57,12 +57,11 @@ Label completion_label(const tlp::Tlp &t) {
     const unsigned bc = t.byte_count ? t.byte_count : 4096;
     const char *type = tlp::type_name(t.type);
     if (!t.has_data())
-        return format("%s %s %s t%02x req %s lo 0x%02x bc %u%s", type, status,
-                      Bdf(t.completer_id).s, t.tag, Bdf(t.requester_id).s, t.lower_address, bc,
-                      poison(t));
-    return format("%s %s %s t%02x req %s lo 0x%02x bc %u len %u%s", type, status,
-                  Bdf(t.completer_id).s, t.tag, Bdf(t.requester_id).s, t.lower_address, bc,
-                  t.length_dws(), poison(t));
+        return format("%s %s t%02x lo 0x%02x bc %u cpl %s req %s%s", type, status, t.tag,
+                      t.lower_address, bc, Bdf(t.completer_id).s, Bdf(t.requester_id).s, poison(t));
+    return format("%s %s t%02x lo 0x%02x bc %u len %u cpl %s req %s%s", type, status, t.tag,
+                  t.lower_address, bc, t.length_dws(), Bdf(t.completer_id).s, Bdf(t.requester_id).s,
+                  poison(t));
 }
 
 const char *intx_name(uint8_t code) {
@@ -80,10 +79,10 @@ Label message_label(const tlp::Tlp &t) {
     else
         snprintf(code, sizeof code, "code 0x%02x", t.msg_code);
     if (!t.has_data())
-        return format("%s %s %s t%02x%s", tlp::type_name(t.type), code, Bdf(t.requester_id).s,
-                      t.tag, poison(t));
-    return format("%s %s %s t%02x len %u%s", tlp::type_name(t.type), code, Bdf(t.requester_id).s,
-                  t.tag, t.length_dws(), poison(t));
+        return format("%s %s t%02x req %s%s", tlp::type_name(t.type), code, t.tag,
+                      Bdf(t.requester_id).s, poison(t));
+    return format("%s %s t%02x len %u req %s%s", tlp::type_name(t.type), code, t.tag,
+                  t.length_dws(), Bdf(t.requester_id).s, poison(t));
 }
 
 } // namespace
@@ -95,12 +94,12 @@ Label tlp_label(const tlp::Tlp &t) {
         return message_label(t);
     const char *type = tlp::type_name(t.type);
     if (t.type == tlp::TlpType::CfgRd0 || t.type == tlp::TlpType::CfgWr0)
-        return format("%s %s t%02x to %s reg 0x%03x len %u be %x/%x%s", type, Bdf(t.requester_id).s,
-                      t.tag, Bdf(t.dest_id).s, t.register_number * 4u, t.length_dws(), t.first_be,
-                      t.last_be, poison(t));
-    return format("%s %s t%02x @0x%llx len %u be %x/%x%s", type, Bdf(t.requester_id).s, t.tag,
+        return format("%s t%02x %s reg 0x%03x len %u be %x/%x req %s%s", type, t.tag,
+                      Bdf(t.dest_id).s, t.register_number * 4u, t.length_dws(), t.first_be,
+                      t.last_be, Bdf(t.requester_id).s, poison(t));
+    return format("%s t%02x @0x%llx len %u be %x/%x req %s%s", type, t.tag,
                   static_cast<unsigned long long>(t.address), t.length_dws(), t.first_be, t.last_be,
-                  poison(t));
+                  Bdf(t.requester_id).s, poison(t));
 }
 
 Label undecodable_tlp_label(uint32_t dw0) {
