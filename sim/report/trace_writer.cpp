@@ -121,8 +121,13 @@ TraceWriter::~TraceWriter() {
 void TraceWriter::attach(Harness &h) {
     detach();
     harness_ = &h;
-    labelling_ = labels_ && !h.config().fst_path.empty();
+    set_labels(labels_);
     h.set_observer(this);
+}
+
+void TraceWriter::set_labels(bool on) {
+    labels_ = on;
+    labelling_ = on && harness_ && !harness_->config().fst_path.empty();
 }
 
 void TraceWriter::detach() {

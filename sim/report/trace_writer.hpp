@@ -69,7 +69,7 @@ class TraceWriter : public HarnessObserver {
     const std::string &error() const { return error_; }
     // Label ports on (the default) or off; they are written only while the
     // harness writes an FST. Off is for measuring what they cost.
-    void set_labels(bool on) { labels_ = on; }
+    void set_labels(bool on);
     // One line for a run summary: "trace: N records (M messages, ...)".
     std::string summary() const;
 
