@@ -387,14 +387,12 @@ void TraceWriter::set_label(RtlIn &in, Label &slot, Label next) {
 }
 
 // A TLP's label is written on the edge that takes its first beat (or the
-// beat that completes its header), kept while its beats last and cleared on
-// the first edge with no beat outside a TLP.
+// beat that completes its header) and held until the next TLP's: no clear,
+// so a TLP costs the FST one value change and its label spans the idle
+// time after it, wide enough in the waves to be read whole.
 void TraceWriter::label_tlp(RtlIn &in, Label &slot, TlpStream &s, const tlp::Beat *b) {
-    if (!b) {
-        if (slot[0] != '\0' && !s.assembler.in_tlp())
-            set_label(in, slot, Label{});
+    if (!b)
         return;
-    }
     if (b->sop || !s.assembler.in_tlp()) {
         s.header_dws = 0;
         s.header_pending = true;
@@ -415,8 +413,8 @@ void TraceWriter::label_tlp(RtlIn &in, Label &slot, TlpStream &s, const tlp::Bea
 // ------------------------------------------------------------ host port
 
 // A host request's label shows from the edge that takes it, a response's
-// from the edge that takes its last beat (its byte count known), each for
-// one edge unless the next one follows at once.
+// from the edge that takes its last beat (its byte count known), each held
+// until the next request or response (as the TLP labels are).
 void TraceWriter::watch_host_port(const RtlOut &out, RtlIn &in) {
     const bool req = in.hreq_valid && out.hreq_ready;
     if (req) {
@@ -432,17 +430,13 @@ void TraceWriter::watch_host_port(const RtlOut &out, RtlIn &in) {
     }
     if (labelling_ && req)
         set_label(in, in.ann_host_req, host_request_label(in));
-    else if (in.ann_host_req[0] != '\0')
-        set_label(in, in.ann_host_req, Label{});
-    const bool rsp = watch_host_response(out, in);
-    if (!rsp && in.ann_host_rsp[0] != '\0')
-        set_label(in, in.ann_host_rsp, Label{});
+    watch_host_response(out, in);
 }
 
-// True on the edge that completes a response (its record written).
-bool TraceWriter::watch_host_response(const RtlOut &out, RtlIn &in) {
+// Writes a response's record (and label) on the edge that completes it.
+void TraceWriter::watch_host_response(const RtlOut &out, RtlIn &in) {
     if (!(out.hrsp_valid && in.hrsp_ready))
-        return false;
+        return;
     if (out.hrsp_sop) {
         hrsp_open_ = true;
         hrsp_dws_.clear();
@@ -451,7 +445,7 @@ bool TraceWriter::watch_host_response(const RtlOut &out, RtlIn &in) {
         if (out.hrsp_keep & (1u << k))
             hrsp_dws_.push_back(out.hrsp_data[k]);
     if (!out.hrsp_eop || !hrsp_open_)
-        return false;
+        return;
     hrsp_open_ = false;
     const std::vector<uint8_t> bytes = dw_bytes(hrsp_dws_.data(), hrsp_dws_.size());
     const HostStatus status = HostStatus(out.hrsp_status);
@@ -464,7 +458,6 @@ bool TraceWriter::watch_host_response(const RtlOut &out, RtlIn &in) {
     ++counters_.host_responses;
     if (labelling_)
         set_label(in, in.ann_host_rsp, host_response_label(out.hrsp_id, status, bytes.size()));
-    return true;
 }
 
 void TraceWriter::watch_interrupts(const RtlOut &out, const RtlIn &in) {

@@ -14,7 +14,7 @@
 // label ports (ann_tx_tlp, ann_rx_tlp, ann_host_req, ann_host_rsp; grammar
 // in tlp_labels.hpp): set on the edge that takes a TLP's first beat (a host
 // response's last), so it shows from half a period after the record's
-// start_ps (t_ps), held while the TLP's beats last, then cleared.
+// start_ps (t_ps), and held until the next one on that port.
 //
 // Use: open(), then attach() right after Harness::create() (before
 // start_server()/connect(), so the setup messages are traced too). The
@@ -99,7 +99,7 @@ class TraceWriter : public HarnessObserver {
     void take_tlp_beat(bool down, const tlp::Beat &b);
     void label_tlp(RtlIn &in, Label &slot, TlpStream &s, const tlp::Beat *b);
     void watch_host_port(const RtlOut &out, RtlIn &in);
-    bool watch_host_response(const RtlOut &out, RtlIn &in);
+    void watch_host_response(const RtlOut &out, RtlIn &in);
     void set_label(RtlIn &in, Label &slot, Label next);
     void watch_interrupts(const RtlOut &out, const RtlIn &in);
     void annotate(RtlIn &in);

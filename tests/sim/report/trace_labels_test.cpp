@@ -2,8 +2,9 @@
 // as GTKWave shows them: the FST converted by fst2vcd, each 512-bit value
 // read as ASCII (first character in the top byte), compared with the JSONL
 // trace's records of the same run: every TLP, host request and host
-// response has exactly one label, set half a period after the record's
-// start_ps (t_ps for the host port), whose fields are the record's. A few
+// response has exactly one label change, half a period after the record's
+// start_ps (t_ps for the host port), whose fields are the record's, held
+// until the next one (no clears). A few
 // labels are written here by hand from the PCIe field definitions, and the
 // GTKWave layouts' marker is checked against the FST's first TX label.
 // RCSIM_TRACE_KEEP_DIR=DIR keeps the files (DIR/<test>.jsonl/.fst).
@@ -210,23 +211,25 @@ void expect_host_rsp_fields(const std::string &label, const JsonPtr &r) {
                          std::to_string(num(r, "data_len")) + " B");
 }
 
-// Exactly one label per record, in order, half a period after `time_key`.
+// Exactly one label change per record, in order, half a period after
+// `time_key`, and nothing else: the port starts empty (the FST's initial
+// value at time 0) and each label is held until the next, never cleared.
 template <typename Check>
 void expect_one_label_per_record(const std::vector<LabelChange> &port,
                                  const std::vector<JsonPtr> &records, const char *time_key,
                                  Check check) {
-    const std::vector<LabelChange> labels = shown(port);
     ASSERT_FALSE(records.empty());
+    ASSERT_FALSE(port.empty());
+    EXPECT_EQ(port[0].time, 0u);
+    EXPECT_EQ(port[0].text, "") << "the initial value";
+    const std::vector<LabelChange> labels(port.begin() + 1, port.end());
     EXPECT_EQ(labels.size(), records.size());
     for (size_t i = 0; i < labels.size() && i < records.size(); ++i) {
         SCOPED_TRACE("record " + std::to_string(i));
         EXPECT_EQ(labels[i].time, uint64_t(num(records[i], time_key)) + kHalfPeriodPs);
+        EXPECT_NE(labels[i].text, "") << "a clear";
         check(labels[i].text, records[i]);
     }
-    // Cleared between labels: never two labels at one time, never a label
-    // left shown at the end.
-    ASSERT_FALSE(port.empty());
-    EXPECT_TRUE(port.back().text.empty()) << port.back().text;
 }
 
 // ------------------------------------------------------------ the layouts
