@@ -16,7 +16,7 @@ module rcsim_root_port_wrap #(
     parameter logic [63:0] DEF_MSI_LIMIT   = 64'hFEEF_FFFF,
     // Characters of the text annotations (one byte each, first character in
     // the top byte so GTKWave's ASCII display reads left to right).
-    parameter int          LABEL_CHARS     = 64
+    parameter int          LABEL_CHARS     = 48
 ) (
     input  logic                 clk,
     input  logic                 rst_n,

@@ -17,8 +17,10 @@ namespace rcsim {
 using Lanes = std::array<uint32_t, tlp::kMaxLanes>;
 
 // A text annotation port's value (the wrapper's LABEL_CHARS): characters in
-// reading order, NUL-padded; all NUL shows nothing.
-constexpr unsigned kLabelChars = 64;
+// reading order, NUL-padded; all NUL shows nothing. 48: the longest label
+// (sim/report/tlp_labels.hpp) and a spare byte; each FST value change of a
+// label costs the writer a byte per bit, so no wider than that.
+constexpr unsigned kLabelChars = 48;
 using Label = std::array<char, kLabelChars>;
 
 // Host status codes of the root port's response port (rtl/README.md).

@@ -57,11 +57,10 @@ Label completion_label(const tlp::Tlp &t) {
     const unsigned bc = t.byte_count ? t.byte_count : 4096;
     const char *type = tlp::type_name(t.type);
     if (!t.has_data())
-        return format("%s %s t%02x lo 0x%02x bc %u cpl %s req %s%s", type, status, t.tag,
-                      t.lower_address, bc, Bdf(t.completer_id).s, Bdf(t.requester_id).s, poison(t));
-    return format("%s %s t%02x lo 0x%02x bc %u len %u cpl %s req %s%s", type, status, t.tag,
-                  t.lower_address, bc, t.length_dws(), Bdf(t.completer_id).s, Bdf(t.requester_id).s,
-                  poison(t));
+        return format("%s %s t%02x lo 0x%02x bc %u %s%s", type, status, t.tag, t.lower_address, bc,
+                      Bdf(t.completer_id).s, poison(t));
+    return format("%s %s t%02x lo 0x%02x bc %u %uDW %s%s", type, status, t.tag, t.lower_address, bc,
+                  t.length_dws(), Bdf(t.completer_id).s, poison(t));
 }
 
 const char *intx_name(uint8_t code) {
@@ -79,10 +78,10 @@ Label message_label(const tlp::Tlp &t) {
     else
         snprintf(code, sizeof code, "code 0x%02x", t.msg_code);
     if (!t.has_data())
-        return format("%s %s t%02x req %s%s", tlp::type_name(t.type), code, t.tag,
+        return format("%s %s t%02x %s%s", tlp::type_name(t.type), code, t.tag,
                       Bdf(t.requester_id).s, poison(t));
-    return format("%s %s t%02x len %u req %s%s", tlp::type_name(t.type), code, t.tag,
-                  t.length_dws(), Bdf(t.requester_id).s, poison(t));
+    return format("%s %s t%02x %uDW %s%s", tlp::type_name(t.type), code, t.tag, t.length_dws(),
+                  Bdf(t.requester_id).s, poison(t));
 }
 
 } // namespace
@@ -94,12 +93,11 @@ Label tlp_label(const tlp::Tlp &t) {
         return message_label(t);
     const char *type = tlp::type_name(t.type);
     if (t.type == tlp::TlpType::CfgRd0 || t.type == tlp::TlpType::CfgWr0)
-        return format("%s t%02x %s reg 0x%03x len %u be %x/%x req %s%s", type, t.tag,
-                      Bdf(t.dest_id).s, t.register_number * 4u, t.length_dws(), t.first_be,
-                      t.last_be, Bdf(t.requester_id).s, poison(t));
-    return format("%s t%02x @0x%llx len %u be %x/%x req %s%s", type, t.tag,
-                  static_cast<unsigned long long>(t.address), t.length_dws(), t.first_be, t.last_be,
-                  Bdf(t.requester_id).s, poison(t));
+        return format("%s t%02x %s reg 0x%03x %uDW %s%s", type, t.tag, Bdf(t.dest_id).s,
+                      t.register_number * 4u, t.length_dws(), Bdf(t.requester_id).s, poison(t));
+    return format("%s t%02x @%llx %uDW %s%s", type, t.tag,
+                  static_cast<unsigned long long>(t.address), t.length_dws(), Bdf(t.requester_id).s,
+                  poison(t));
 }
 
 Label undecodable_tlp_label(uint32_t dw0) {
@@ -115,9 +113,9 @@ const char *host_op_name(HostOp op) {
 Label host_request_label(const RtlIn &in) {
     const char *op = host_op_name(in.hreq_op);
     if (in.hreq_op == HostOp::CfgRd || in.hreq_op == HostOp::CfgWr)
-        return format("%s #%u %s reg 0x%03x len %u be %x", op, in.hreq_id, Bdf(in.hreq_cfg_bdf).s,
+        return format("%s #%u %s reg 0x%03x %uDW be %x", op, in.hreq_id, Bdf(in.hreq_cfg_bdf).s,
                       in.hreq_cfg_reg * 4u, in.hreq_len_dw, in.hreq_first_be);
-    return format("%s #%u @0x%llx len %u be %x", op, in.hreq_id,
+    return format("%s #%u @%llx %uDW be %x", op, in.hreq_id,
                   static_cast<unsigned long long>(in.hreq_addr), in.hreq_len_dw, in.hreq_first_be);
 }
 

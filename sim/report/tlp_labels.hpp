@@ -1,13 +1,15 @@
 // The text the FST's label ports (ann_tx_tlp, ann_rx_tlp, ann_host_req,
 // ann_host_rsp) show: one line per TLP, host request or host response, in
 // the grammar waveforms/README.md ("TLP labels") documents, e.g.
-//   MemRd64 t03 @0x1000000000 len 8 be f/f req 00:00.0
-//   CplD SC t03 lo 0x00 bc 32 len 8 cpl 01:00.0 req 00:00.0
-//   MEM_RD #5 @0xe0000018 len 1 be f        rsp #5 SC 4 B
-// Type and tag come first (what a waveform shows of a label cut short);
-// IDs are bus:device.function, tags two hex digits, lengths in DW and byte
-// counts decimal. A label has at most kLabelChars - 1 characters, so its
-// last byte is free to tell two equal labels in a row apart (flip_last()).
+//   MemRd64 t03 @1000000000 8DW 00:00.0
+//   CplD SC t03 lo 0x00 bc 32 8DW 01:00.0
+//   MEM_RD #5 @e0000018 1DW be f        rsp #5 SC 4 B
+// Type and tag come first (what a waveform shows of a label cut short); the
+// ID at the end is the TLP's sender (requester, or a completion's
+// completer); addresses after `@` are hex, lengths in DW, byte counts
+// decimal. Terse so the longest TLP fits kLabelChars - 1 characters (every
+// character is a byte of each FST value change); the last byte is free to
+// tell two equal labels in a row apart (flip_last_if_same()).
 #pragma once
 
 #include "rtl_ports.hpp"
