@@ -10,6 +10,8 @@
 // closed (every flush included). Children alternate on, off, off, on, ...
 // (6 of each); the figures are medians. Files go to /tmp and are removed.
 // --figures: also one machine-readable line per figure (bench/figures.hpp).
+// --no-fst: the same without the FST (JSONL only), where the writer builds
+// no labels whatever set_labels says: the untraced case, on should equal off.
 #include "dmacopy_ring.hpp"
 #include "figures.hpp"
 #include "harness.hpp"
@@ -46,10 +48,11 @@ bool copy(rcsim::Harness &h, unsigned n) {
 }
 
 // Child: prints "cycles wall_seconds cpu_seconds".
-int child(bool labels) {
+int child(bool labels, bool fst) {
     const std::string base = "/tmp/bench-trace-labels-" + std::to_string(getpid());
     rcsim::HarnessConfig cfg;
-    cfg.fst_path = base + ".fst";
+    if (fst)
+        cfg.fst_path = base + ".fst";
     std::unique_ptr<rcsim::Harness> h;
     std::string err;
     std::unique_ptr<rcsim::TraceWriter> tw;
@@ -89,13 +92,19 @@ int child(bool labels) {
 } // namespace
 
 int main(int argc, char **argv) {
+    bool figures = false, fst = true;
+    for (int i = 1; i < argc; ++i) {
+        figures |= strcmp(argv[i], "--figures") == 0;
+        fst &= strcmp(argv[i], "--no-fst") != 0;
+    }
     if (argc > 1 && (strcmp(argv[1], "--on") == 0 || strcmp(argv[1], "--off") == 0))
-        return child(strcmp(argv[1], "--on") == 0);
-    const bool figures = argc > 1 && strcmp(argv[1], "--figures") == 0;
+        return child(strcmp(argv[1], "--on") == 0, fst);
     std::vector<double> on, off, on_cpu, off_cpu;
     for (int i = 0; i < 2 * kChildren; ++i) {
         const bool labels = (i % 4 == 0) || (i % 4 == 3); // on, off, off, on, ...
-        FILE *p = popen((std::string(argv[0]) + (labels ? " --on" : " --off")).c_str(), "r");
+        const std::string cmd =
+            std::string(argv[0]) + (labels ? " --on" : " --off") + (fst ? "" : " --no-fst");
+        FILE *p = popen(cmd.c_str(), "r");
         unsigned long long cycles = 0;
         double wall = 0, cpu = 0;
         const bool ok =
@@ -110,13 +119,16 @@ int main(int argc, char **argv) {
         (labels ? on_cpu : off_cpu).push_back(double(cycles) / cpu);
     }
     const double a = median(on), b = median(off), ac = median(on_cpu), bc = median(off_cpu);
-    printf("bench-trace-labels: dmacopy, %d copies of %u KiB per process, FST + JSONL trace on, "
-           "FST closed inside the timing; median of %d processes each\n",
-           kCopies, kCopy >> 10, kChildren);
+    printf("bench-trace-labels: dmacopy, %d copies of %u KiB per process, %s; median of %d "
+           "processes each\n",
+           kCopies, kCopy >> 10,
+           fst ? "FST + JSONL trace on, FST closed inside the timing"
+               : "no FST (JSONL trace only): labels are never built",
+           kChildren);
     printf("  labels off (baseline):  %10.0f busy cycles/s, %10.0f per CPU s\n", b, bc);
     printf("  labels on:              %10.0f busy cycles/s, %10.0f per CPU s; ratios %.3f, %.3f\n",
            a, ac, a / b, ac / bc);
-    if (figures) {
+    if (figures && fst) {
         figure("busy_cycles_dma_fst_labels", on, "cycles/s");
         figure("busy_cycles_dma_fst_nolabels", off, "cycles/s");
         figure("busy_cpu_cycles_dma_fst_labels", on_cpu, "cycles/CPU s");
