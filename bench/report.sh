@@ -57,10 +57,12 @@ run bench-rtl-bare --figures || status=1
 run bench-rtl-cycles --figures || status=1
 run bench-explore --figures || status=1
 run bench-harness-memory --figures || status=1
+run bench-trace-labels --figures || status=1
 for extra in "$build"/bench/bench-*; do
     case $(basename "$extra") in
     bench-harness-mmio | bench-client-region-read | bench-dmacopy | bench-harness-dma | \
-        bench-rtl-bare | bench-rtl-cycles | bench-explore | bench-harness-memory) ;;
+        bench-rtl-bare | bench-rtl-cycles | bench-explore | bench-harness-memory | \
+        bench-trace-labels) ;;
     *) [ -x "$extra" ] && { run "$(basename "$extra")" || status=1; } ;;
     esac
 done
@@ -166,6 +168,12 @@ END {
     row("message DMA MB/s through the RTL, 128 bits (baseline: client only)", k, b, "report", "reported")
     row("simulated cycles/s: test-bench model alone (bench-rtl-cycles), back-to-back MMIO", \
         "busy_cycles_rtl_mmio", "", "report", "reported")
+    k = "busy_cycles_dma_fst_labels"; b = "busy_cycles_dma_fst_nolabels"
+    row("busy cycles/s during DMA, FST + JSONL on, TLP labels on (baseline: labels off, same harness)", \
+        k, b, ">= 0.95 x labels off", met((k in med) && (b in med) && med[k] >= 0.95 * med[b]))
+    k = "busy_cpu_cycles_dma_fst_labels"; b = "busy_cpu_cycles_dma_fst_nolabels"
+    row("the same per CPU second of the harness process (baseline: labels off)", \
+        k, b, "report", "reported")
 }' "$figs")
 
 {

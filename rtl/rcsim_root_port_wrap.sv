@@ -13,7 +13,10 @@ module rcsim_root_port_wrap #(
     parameter logic        DEF_RCB         = 1'b0,
     parameter logic [31:0] DEF_CPL_TIMEOUT = 32'd50000,
     parameter logic [63:0] DEF_MSI_BASE    = 64'hFEE0_0000,
-    parameter logic [63:0] DEF_MSI_LIMIT   = 64'hFEEF_FFFF
+    parameter logic [63:0] DEF_MSI_LIMIT   = 64'hFEEF_FFFF,
+    // Characters of the text annotations (one byte each, first character in
+    // the top byte so GTKWave's ASCII display reads left to right).
+    parameter int          LABEL_CHARS     = 48
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -117,7 +120,12 @@ module rcsim_root_port_wrap #(
     input  logic [15:0]          ann_msg_id,
     input  logic [63:0]          ann_msg_addr,
     input  logic [31:0]          ann_msg_len,
-    input  logic [31:0]          ann_decision
+    input  logic [31:0]          ann_decision,
+    // One label per TLP / host request / host response (waveforms/README.md).
+    input  logic [8*LABEL_CHARS-1:0] ann_tx_tlp,
+    input  logic [8*LABEL_CHARS-1:0] ann_rx_tlp,
+    input  logic [8*LABEL_CHARS-1:0] ann_host_req,
+    input  logic [8*LABEL_CHARS-1:0] ann_host_rsp
     /* verilator lint_on UNUSEDSIGNAL */
 );
   rcsim_root_port #(

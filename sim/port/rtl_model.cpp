@@ -32,6 +32,17 @@ template <typename W> void write_lanes(W &w, const Lanes &l) {
             w[i] = l[i];
     }
 }
+// A label's first character goes to the port's top byte, where GTKWave's
+// ASCII display starts reading.
+template <typename W> void write_label(W &w, const Label &label) {
+    static_assert(sizeof(W) == kLabelChars, "the wrapper's LABEL_CHARS is kLabelChars");
+    for (unsigned word = 0; word < kLabelChars / 4; ++word) {
+        const unsigned top = kLabelChars - 1 - 4 * word; // the word's top byte
+        w[word] = uint32_t(uint8_t(label[top - 3])) << 24 |
+                  uint32_t(uint8_t(label[top - 2])) << 16 | uint32_t(uint8_t(label[top - 1])) << 8 |
+                  uint8_t(label[top]);
+    }
+}
 template <typename P, typename V> void put(P &port, V v) {
     port = static_cast<std::remove_reference_t<P>>(v);
 }
@@ -66,6 +77,7 @@ class RtlModelImpl {
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<Vrcsim_cc> rtl;
     std::unique_ptr<VerilatedFstC> fst;
+    uint32_t labels_gen = 0; // the RtlIn::ann_labels_gen last copied
 };
 
 RtlModel::RtlModel() : impl_(std::make_unique<RtlModelImpl>()) {}
@@ -166,6 +178,13 @@ void RtlModel::drive(const RtlIn &in, bool rst_n) {
     put(m.ann_msg_addr, in.ann_msg_addr);
     put(m.ann_msg_len, in.ann_msg_len);
     put(m.ann_decision, in.ann_decision);
+    if (in.ann_labels_gen == impl_->labels_gen)
+        return;
+    impl_->labels_gen = in.ann_labels_gen;
+    write_label(m.ann_tx_tlp, in.ann_tx_tlp);
+    write_label(m.ann_rx_tlp, in.ann_rx_tlp);
+    write_label(m.ann_host_req, in.ann_host_req);
+    write_label(m.ann_host_rsp, in.ann_host_rsp);
 }
 
 void RtlModel::rise(uint64_t time_ps) {

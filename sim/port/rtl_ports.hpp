@@ -16,6 +16,13 @@ namespace rcsim {
 
 using Lanes = std::array<uint32_t, tlp::kMaxLanes>;
 
+// A text annotation port's value (the wrapper's LABEL_CHARS): characters in
+// reading order, NUL-padded; all NUL shows nothing. 48: the longest label
+// (sim/report/tlp_labels.hpp) and a spare byte; each FST value change of a
+// label costs the writer a byte per bit, so no wider than that.
+constexpr unsigned kLabelChars = 48;
+using Label = std::array<char, kLabelChars>;
+
 // Host status codes of the root port's response port (rtl/README.md).
 enum class HostStatus : uint8_t { SC = 0, UR = 1, CA = 2, Timeout = 3, Poisoned = 4, BadReq = 5 };
 const char *to_string(HostStatus s);
@@ -87,6 +94,10 @@ struct RtlIn {
     uint16_t ann_msg_cmd = 0, ann_msg_id = 0;
     uint64_t ann_msg_addr = 0;
     uint32_t ann_msg_len = 0, ann_decision = 0;
+    Label ann_tx_tlp{}, ann_rx_tlp{}, ann_host_req{}, ann_host_rsp{};
+    // Bumped by whoever changes a label: the model copies the four labels
+    // (wide ports) only when this moved, not on every edge.
+    uint32_t ann_labels_gen = 0;
 };
 
 // Called by the top on every rising edge.

@@ -4,6 +4,7 @@
 #include "harness.hpp"
 #include "tlp.hpp"
 #include "tlp_beats.hpp"
+#include "tlp_labels.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -68,12 +69,6 @@ bool is_access_cmd(uint16_t cmd) {
            cmd == VU_CMD_DMA_WRITE;
 }
 
-const char *host_op_name(HostOp op) {
-    static const char *const names[] = {"MEM_RD", "MEM_WR", "CFG_RD", "CFG_WR",
-                                        "IO_RD",  "IO_WR",  "OP_6",   "OP_7"};
-    return names[unsigned(op) & 7];
-}
-
 std::vector<uint8_t> dw_bytes(const uint32_t *dws, size_t n) {
     std::vector<uint8_t> b;
     b.reserve(n * 4);
@@ -89,6 +84,11 @@ struct TraceWriter::TlpStream {
     explicit TlpStream(unsigned width) : assembler(width) {}
     tlp::BeatAssembler assembler;
     uint64_t start_ps = 0, start_cycle = 0;
+    // The header DWs seen so far while its label waits for them (a 64-bit
+    // port takes two beats for a header).
+    uint32_t header[4] = {0, 0, 0, 0};
+    unsigned header_dws = 0;
+    bool header_pending = false;
 };
 
 TraceWriter::TraceWriter(FILE *f, std::string path) : file_(f), path_(std::move(path)) {
@@ -121,7 +121,13 @@ TraceWriter::~TraceWriter() {
 void TraceWriter::attach(Harness &h) {
     detach();
     harness_ = &h;
+    set_labels(labels_);
     h.set_observer(this);
+}
+
+void TraceWriter::set_labels(bool on) {
+    labels_ = on;
+    labelling_ = on && harness_ && !harness_->config().fst_path.empty();
 }
 
 void TraceWriter::detach() {
@@ -309,9 +315,14 @@ void TraceWriter::on_decision(const Decision &d) {
 // ------------------------------------------------------------ pins
 
 void TraceWriter::on_edge(const RtlOut &out, RtlIn &in) {
-    if (in.tx_ready && out.tx_valid)
+    const bool down = in.tx_ready && out.tx_valid, up = in.rx_valid && out.rx_ready;
+    if (labelling_) { // before take_tlp_beat: the stream still says if a TLP starts
+        label_tlp(in, in.ann_tx_tlp, *down_, down ? &out.tx : nullptr);
+        label_tlp(in, in.ann_rx_tlp, *up_, up ? &in.rx : nullptr);
+    }
+    if (down)
         take_tlp_beat(true, out.tx);
-    if (in.rx_valid && out.rx_ready)
+    if (up)
         take_tlp_beat(false, in.rx);
     watch_host_port(out, in);
     watch_interrupts(out, in);
@@ -365,8 +376,48 @@ void TraceWriter::take_tlp_beat(bool down, const tlp::Beat &b) {
     write_line(line + "," + j.done().substr(1));
 }
 
-void TraceWriter::watch_host_port(const RtlOut &out, const RtlIn &in) {
-    if (in.hreq_valid && out.hreq_ready) {
+// ------------------------------------------------------------ labels
+
+// Labels change only here, one string per TLP or host transfer; the model
+// copies the label ports only when the generation moved.
+void TraceWriter::set_label(RtlIn &in, Label &slot, Label next) {
+    flip_last_if_same(slot, next);
+    slot = next;
+    ++in.ann_labels_gen;
+}
+
+// A TLP's label is written on the edge that takes its first beat (or the
+// beat that completes its header) and held until the next TLP's: no clear,
+// so a TLP costs the FST one value change and its label spans the idle
+// time after it, wide enough in the waves to be read whole.
+void TraceWriter::label_tlp(RtlIn &in, Label &slot, TlpStream &s, const tlp::Beat *b) {
+    if (!b)
+        return;
+    if (b->sop || !s.assembler.in_tlp()) {
+        s.header_dws = 0;
+        s.header_pending = true;
+    }
+    if (!s.header_pending)
+        return;
+    for (unsigned k = 0; k < HarnessTop::kLanes && s.header_dws < 4; ++k)
+        if (b->keep & (1u << k))
+            s.header[s.header_dws++] = b->lanes[k];
+    const unsigned want = (s.header[0] >> 29) & 1 ? 4 : 3; // fmt bit 0: 4 DW header
+    if (s.header_dws < want && !b->eop)
+        return;
+    s.header_pending = false;
+    const tlp::Decoded d = tlp::decode_header(s.header, s.header_dws);
+    set_label(in, slot, d.ok() ? tlp_label(*d.tlp) : undecodable_tlp_label(s.header[0]));
+}
+
+// ------------------------------------------------------------ host port
+
+// A host request's label shows from the edge that takes it, a response's
+// from the edge that takes its last beat (its byte count known), each held
+// until the next request or response (as the TLP labels are).
+void TraceWriter::watch_host_port(const RtlOut &out, RtlIn &in) {
+    const bool req = in.hreq_valid && out.hreq_ready;
+    if (req) {
         JsonLine j;
         j.str("op", host_op_name(in.hreq_op)).num("id", in.hreq_id);
         if (in.hreq_op == HostOp::CfgRd || in.hreq_op == HostOp::CfgWr)
@@ -377,6 +428,13 @@ void TraceWriter::watch_host_port(const RtlOut &out, const RtlIn &in) {
         write_line(stamp("host_req") + "," + j.done().substr(1));
         ++counters_.host_requests;
     }
+    if (labelling_ && req)
+        set_label(in, in.ann_host_req, host_request_label(in));
+    watch_host_response(out, in);
+}
+
+// Writes a response's record (and label) on the edge that completes it.
+void TraceWriter::watch_host_response(const RtlOut &out, RtlIn &in) {
     if (!(out.hrsp_valid && in.hrsp_ready))
         return;
     if (out.hrsp_sop) {
@@ -390,13 +448,16 @@ void TraceWriter::watch_host_port(const RtlOut &out, const RtlIn &in) {
         return;
     hrsp_open_ = false;
     const std::vector<uint8_t> bytes = dw_bytes(hrsp_dws_.data(), hrsp_dws_.size());
+    const HostStatus status = HostStatus(out.hrsp_status);
     JsonLine j;
     j.num("id", out.hrsp_id)
-        .str("status", to_string(HostStatus(out.hrsp_status)))
+        .str("status", to_string(status))
         .num("data_len", bytes.size())
         .digest("data_fnv1a", bytes.data(), bytes.size());
     write_line(stamp("host_rsp") + "," + j.done().substr(1));
     ++counters_.host_responses;
+    if (labelling_)
+        set_label(in, in.ann_host_rsp, host_response_label(out.hrsp_id, status, bytes.size()));
 }
 
 void TraceWriter::watch_interrupts(const RtlOut &out, const RtlIn &in) {

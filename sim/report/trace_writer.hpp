@@ -9,7 +9,12 @@
 // clock edge, in wire order, so messages read at the same simulated time
 // (sim time stands still at an admission point) follow each other one edge
 // apart instead of only the last one being visible. The decision index
-// (ann_decision) is queued the same way.
+// (ann_decision) is queued the same way. With an FST open it also writes a
+// text label per TLP each way, host request and host response into the
+// label ports (ann_tx_tlp, ann_rx_tlp, ann_host_req, ann_host_rsp; grammar
+// in tlp_labels.hpp): set on the edge that takes a TLP's first beat (a host
+// response's last), so it shows from half a period after the record's
+// start_ps (t_ps), and held until the next one on that port.
 //
 // Use: open(), then attach() right after Harness::create() (before
 // start_server()/connect(), so the setup messages are traced too). The
@@ -62,6 +67,9 @@ class TraceWriter : public HarnessObserver {
     const std::string &path() const { return path_; }
     // The first write error, empty if none.
     const std::string &error() const { return error_; }
+    // Label ports on (the default) or off; they are written only while the
+    // harness writes an FST. Off is for measuring what they cost.
+    void set_labels(bool on);
     // One line for a run summary: "trace: N records (M messages, ...)".
     std::string summary() const;
 
@@ -89,7 +97,10 @@ class TraceWriter : public HarnessObserver {
     void write_line(const std::string &json);
     std::string stamp(const char *kind) const;
     void take_tlp_beat(bool down, const tlp::Beat &b);
-    void watch_host_port(const RtlOut &out, const RtlIn &in);
+    void label_tlp(RtlIn &in, Label &slot, TlpStream &s, const tlp::Beat *b);
+    void watch_host_port(const RtlOut &out, RtlIn &in);
+    void watch_host_response(const RtlOut &out, RtlIn &in);
+    void set_label(RtlIn &in, Label &slot, Label next);
     void watch_interrupts(const RtlOut &out, const RtlIn &in);
     void annotate(RtlIn &in);
 
@@ -108,6 +119,8 @@ class TraceWriter : public HarnessObserver {
     Annotation shown_{0, 0, 0, 0, 0};
     std::deque<uint32_t> decision_queue_;
     uint32_t decision_shown_ = 0;
+    bool labels_ = true;
+    bool labelling_ = false; // labels_ and the harness writes an FST
 };
 
 } // namespace rcsim

@@ -104,7 +104,7 @@ uint32_t encode_dw1(const Tlp &t) {
     return request_dw1(t);
 }
 
-void decode_rest(Tlp &t, const std::vector<uint32_t> &d) {
+void decode_rest(Tlp &t, const uint32_t *d) {
     const uint32_t dw1 = d[1];
     if (t.is_completion()) {
         t.completer_id = uint16_t(dw1 >> 16);
@@ -402,8 +402,8 @@ std::vector<uint32_t> encode_dws(const Tlp &t) {
     return out;
 }
 
-Decoded decode_dws(const std::vector<uint32_t> &dws) {
-    if (dws.empty())
+Decoded decode_header(const uint32_t *dws, size_t n) {
+    if (n == 0)
         return Decoded::fail("truncated header: no DW at all");
     const uint32_t dw0 = dws[0];
     const uint8_t fmt = uint8_t(dw0 >> 29), type_field = (dw0 >> 24) & 0x1f;
@@ -425,10 +425,20 @@ Decoded decode_dws(const std::vector<uint32_t> &dws) {
     if (t.is_message())
         t.msg_routing = type_field & 7;
     const size_t hdr = t.header_dws();
-    if (dws.size() < hdr) {
-        return Decoded::fail("truncated header: " + std::to_string(dws.size()) + " of " +
+    if (n < hdr) {
+        return Decoded::fail("truncated header: " + std::to_string(n) + " of " +
                              std::to_string(hdr) + " DW");
     }
+    decode_rest(t, dws);
+    return Decoded{std::move(t), {}};
+}
+
+Decoded decode_dws(const std::vector<uint32_t> &dws) {
+    Decoded d = decode_header(dws.data(), dws.size());
+    if (!d.ok())
+        return d;
+    Tlp &t = *d.tlp;
+    const size_t hdr = t.header_dws();
     const size_t payload_dws = t.has_data() ? t.length_dws() : 0;
     const size_t want = hdr + payload_dws + (t.td ? 1 : 0);
     if (dws.size() != want) {
@@ -437,7 +447,6 @@ Decoded decode_dws(const std::vector<uint32_t> &dws) {
                              (t.td ? " + digest" : "") + ", got " +
                              std::to_string(dws.size() - hdr) + " DW after the header");
     }
-    decode_rest(t, dws);
     for (size_t i = 0; i < payload_dws; ++i) {
         const uint32_t v = dws[hdr + i];
         for (unsigned b = 0; b < 4; ++b)

@@ -152,6 +152,9 @@ struct Decoded {
 // --- DW vector (header DWs as the spec draws them, payload DWs little-endian) ---
 std::vector<uint32_t> encode_dws(const Tlp &tlp);
 Decoded decode_dws(const std::vector<uint32_t> &dws);
+// The header alone, from the first `n` DWs of a TLP whose payload may not
+// have arrived yet (a port's first beat): no payload, no length check.
+Decoded decode_header(const uint32_t *dws, size_t n);
 
 // --- spec wire byte order (header bytes as the spec's figures show them,
 // payload bytes in address order) ---

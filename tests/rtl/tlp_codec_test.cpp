@@ -168,6 +168,32 @@ TEST(TlpCodec, RejectsBadFmtType) {
     EXPECT_FALSE(d.ok());
 }
 
+// The header alone, as a 128-bit port's first beat has it: a CplD of 8 DW
+// whose payload has not arrived. DW0 4a000008: fmt 010 (3 DW, data), type
+// 0_1010, length 8; DW1 01000020: completer 01:00.0, SC, byte count 32;
+// DW2 00000340: requester 00:00.0, tag 3, lower address 0x40.
+TEST(TlpCodec, DecodesTheHeaderBeforeThePayload) {
+    const uint32_t beat[4] = {0x4a000008, 0x01000020, 0x00000340, 0xdeadbeef};
+    Decoded d = decode_header(beat, 4);
+    ASSERT_TRUE(d.ok()) << d.error;
+    EXPECT_EQ(d.tlp->type, TlpType::CplD);
+    EXPECT_EQ(d.tlp->length_dws(), 8u);
+    EXPECT_EQ(d.tlp->completer_id, 0x0100);
+    EXPECT_EQ(d.tlp->status, CplStatus::SC);
+    EXPECT_EQ(d.tlp->byte_count, 32);
+    EXPECT_EQ(d.tlp->requester_id, 0x0000);
+    EXPECT_EQ(d.tlp->tag, 3);
+    EXPECT_EQ(d.tlp->lower_address, 0x40);
+    EXPECT_TRUE(d.tlp->payload.empty());
+    EXPECT_FALSE(decode_dws(std::vector<uint32_t>(beat, beat + 4)).ok()) << "the whole TLP is not";
+    // A 4 DW header (MemRd64) cut at 3 DW is truncated.
+    const uint32_t rd64[3] = {0x20000001, 0x0000000f, 0x00000001};
+    d = decode_header(rd64, 3);
+    EXPECT_FALSE(d.ok());
+    EXPECT_NE(d.error.find("truncated header"), std::string::npos) << d.error;
+    EXPECT_FALSE(decode_header(beat, 0).ok());
+}
+
 TEST(TlpCodec, RejectsTruncatedHeader) {
     EXPECT_FALSE(decode_dws({}).ok());
     Decoded d = decode_dws({0x20000001, 0x0000000f, 0x00000001}); // 4 DW header, 3 given
