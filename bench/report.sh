@@ -170,7 +170,7 @@ END {
         "busy_cycles_rtl_mmio", "", "report", "reported")
     k = "busy_cycles_dma_fst_labels"; b = "busy_cycles_dma_fst_nolabels"
     row("busy cycles/s during DMA, FST + JSONL on, TLP labels on (baseline: labels off, same harness)", \
-        k, b, ">= 0.95 x labels off", met((k in med) && (b in med) && med[k] >= 0.95 * med[b]))
+        k, b, "report (issue 19: a few percent)", "reported")
     k = "busy_cpu_cycles_dma_fst_labels"; b = "busy_cpu_cycles_dma_fst_nolabels"
     row("the same per CPU second of the harness process (baseline: labels off)", \
         k, b, "report", "reported")
