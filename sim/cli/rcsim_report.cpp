@@ -56,7 +56,7 @@ int rcsim_report(int argc, char **argv) {
             const std::string v = argv[++i];
             char *end = nullptr;
             opt.max_records = size_t(std::strtoull(v.c_str(), &end, 10));
-            if (v.empty() || *end || opt.max_records == 0)
+            if (v.empty() || v[0] < '0' || v[0] > '9' || *end || opt.max_records == 0)
                 return usage_error("--max-records takes a positive number, not '" + v + "'");
         } else if (a.size() > 1 && a[0] == '-')
             return usage_error("unknown option '" + a + "'");

@@ -9,7 +9,14 @@ const char kReplacement[] = "\xef\xbf\xbd"; // U+FFFD
 // Length of the valid UTF-8 sequence at s[i] (2..4), or 0.
 size_t utf8_sequence(const std::string &s, size_t i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    const size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    // Lead bytes 0x80..0xc1 and 0xf5..0xff never start a valid sequence.
+    size_t n = 0;
+    if (c >= 0xc2 && c < 0xe0)
+        n = 2;
+    else if (c >= 0xe0 && c < 0xf0)
+        n = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4;
     if (n == 0 || i + n > s.size())
         return 0;
     for (size_t k = 1; k < n; ++k)

@@ -219,8 +219,10 @@ TEST_F(HtmlReport, EscapesEverythingFromTheServerAndTheLog) {
 TEST_F(HtmlReport, EscapeFunction) {
     EXPECT_EQ(html_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
     EXPECT_EQ(html_escape(std::string("x\x01y\x7f", 4)), "x\xef\xbf\xbdy\xef\xbf\xbd");
-    EXPECT_EQ(html_escape("\xc3\xa9"), "\xc3\xa9");                 // é stays
-    EXPECT_EQ(html_escape("\xff<"), "\xef\xbf\xbd&lt;");            // not UTF-8: U+FFFD
+    EXPECT_EQ(html_escape("\xc3\xa9"), "\xc3\xa9");      // é stays
+    EXPECT_EQ(html_escape("\xff<"), "\xef\xbf\xbd&lt;"); // not UTF-8: U+FFFD
+    // 0xf8 is no lead byte, even before continuation bytes (RFC 3629: F5..FF never appear).
+    EXPECT_EQ(html_escape("\xf8\x80\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
     EXPECT_EQ(html_escape("\xe2\x82"), "\xef\xbf\xbd\xef\xbf\xbd"); // cut sequence
 }
 
