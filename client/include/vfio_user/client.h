@@ -162,6 +162,25 @@ int vuc_dma_table_add(struct vuc_ctx *ctx, uint64_t iova, uint64_t size, uint32_
                       void *vaddr);
 int vuc_dma_table_remove(struct vuc_ctx *ctx, uint64_t iova, uint64_t size);
 
+/* A DMA socket per mapping (VU_DMA_MAP_F_RCSIM_SOCKET, proto.h): the window
+ * is reached by DMA_READ/DMA_WRITE messages on a socket of its own, served
+ * like the twin socket. Returns the socket (VUC_SOCK_MAP0 and up) or -errno:
+ * -ENOSPC when VUC_MAX_MAP_SOCKETS are in use, the server's errno when it
+ * refuses the flag (nothing is left behind: socket closed, entry gone). A
+ * server DMA command for this window on any other socket, or on this socket
+ * for an address outside the window, is answered with an EPROTO error reply
+ * and named by vuc_protocol_problem(). vuc_dma_unmap() closes the socket once
+ * the server accepted the unmap. */
+int vuc_dma_map_socket(struct vuc_ctx *ctx, uint64_t iova, uint64_t size, uint32_t prot,
+                       void *vaddr);
+/* The table half of it, for a caller that sends DMA_MAP itself: adds the
+ * entry and its socket (read and polled from now on) and gives the other end
+ * in *peer_fd, to send as the DMA_MAP's one fd with VU_DMA_MAP_F_RCSIM_SOCKET
+ * and then close. Returns the socket or -errno. vuc_dma_table_remove() closes
+ * the socket of the entry it removes. */
+int vuc_dma_table_add_socket(struct vuc_ctx *ctx, uint64_t iova, uint64_t size, uint32_t prot,
+                             void *vaddr, int *peer_fd);
+
 int vuc_device_reset(struct vuc_ctx *ctx);
 
 /* ---- Migration v2 and dirty page logging (client_migration.c,
@@ -217,7 +236,8 @@ int vuc_dirty_report(struct vuc_ctx *ctx, uint64_t iova, uint64_t length, uint64
 struct vuc_dma_op {
     uint16_t cmd; /* VU_CMD_DMA_READ or VU_CMD_DMA_WRITE */
     uint16_t msg_id;
-    bool on_twin;     /* arrived on the twin socket */
+    bool on_twin;       /* arrived on the twin socket */
+    enum vuc_sock sock; /* the socket it arrived on (and is answered on) */
     bool qemu_layout; /* peer used {u64 addr, u32 count}; the reply mirrors it */
     uint64_t addr;
     uint64_t count;
@@ -245,6 +265,7 @@ struct vuc_dma_refusal {
     uint16_t cmd; /* VU_CMD_DMA_READ or VU_CMD_DMA_WRITE */
     uint16_t msg_id;
     bool on_twin;
+    enum vuc_sock sock;
     uint64_t addr;
     uint64_t count;
     int err; /* negative errno of the error reply */
@@ -288,8 +309,8 @@ int vuc_submit_region_write(struct vuc_ctx *ctx, uint32_t region, uint64_t offse
 /* Sends a deferred request now. */
 int vuc_send(struct vuc_ctx *ctx, vuc_id id);
 
-/* The fds to poll for POLLIN (main, then twin when present). Returns how many
- * were written (at most max). */
+/* The fds to poll for POLLIN (main, then twin and the map sockets when
+ * present; VUC_NSOCKS at most). Returns how many were written (at most max). */
 int vuc_poll_fds(const struct vuc_ctx *ctx, struct pollfd *fds, int max);
 
 /* Reads every whole message that is ready (waiting up to timeout_ms for the
@@ -301,7 +322,14 @@ int vuc_step(struct vuc_ctx *ctx, int timeout_ms);
  * them as they are read. Turning hold off delivers whatever is held. */
 void vuc_set_hold(struct vuc_ctx *ctx, bool hold);
 
-enum vuc_sock { VUC_SOCK_MAIN = 0, VUC_SOCK_TWIN = 1 };
+/* The sockets of a connection: main, twin, and one per socket-mode mapping
+ * (VUC_SOCK_MAP0 + slot, slot < VUC_MAX_MAP_SOCKETS; a slot is reused after
+ * its unmap). */
+enum vuc_sock { VUC_SOCK_MAIN = 0, VUC_SOCK_TWIN = 1, VUC_SOCK_MAP0 = 2 };
+#define VUC_MAX_MAP_SOCKETS 8
+#define VUC_NSOCKS (2 + VUC_MAX_MAP_SOCKETS)
+/* "main", "twin", "map0".."map7"; "?" out of range. */
+const char *vuc_sock_name(enum vuc_sock s);
 
 enum vuc_arrival_kind {
     VUC_ARR_REPLY,      /* reply to request req_id */
@@ -309,7 +337,9 @@ enum vuc_arrival_kind {
     VUC_ARR_BAD_CMD,    /* server command we do not serve or that failed
                            validation: delivering it sends the error reply */
     VUC_ARR_DISCONNECT, /* a socket reached EOF or an error, or the stream
-                           could not be framed */
+                           could not be framed; on a map socket only that
+                           socket closes (its pending DMA fails), the
+                           connection stays */
 };
 
 enum vuc_event_kind {

@@ -102,6 +102,13 @@ struct vu_dma_map {
 
 #define VU_DMA_MAP_F_READ 0x1u
 #define VU_DMA_MAP_F_WRITE 0x2u
+/* rcsim's own flag, never standardised: the first design of libvfio-user
+ * issue #279, a DMA socket per mapping. The map's one fd is a connected
+ * AF_UNIX stream socket (not memory to mmap); the server sends every
+ * DMA_READ/DMA_WRITE into this map on it and reads the reply there. A server
+ * that does not know the flag refuses the map (libvfio-user: "bad flags",
+ * EINVAL). The server closes its end at the unmap. */
+#define VU_DMA_MAP_F_RCSIM_SOCKET 0x80000000u
 
 struct vu_dma_unmap {
     uint32_t argsz;

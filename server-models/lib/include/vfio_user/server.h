@@ -71,9 +71,17 @@ enum vus_dma_mode {
      * matched by id) and the loop keeps serving commands meanwhile.
      * Synchronous DMA by messages is refused with -EOPNOTSUPP. */
     VUS_DMA_MODE_ASYNC,
+    /* Refuse the twin socket; accept DMA_MAP with VU_DMA_MAP_F_RCSIM_SOCKET
+     * (a DMA socket per mapping, the first design of #279): synchronous DMA
+     * into such a map goes on its socket and reads the reply there; DMA into
+     * a map without one goes on the main socket as LEGACY. A failure on a
+     * map socket fails that DMA and shuts that socket only; DMA_UNMAP closes
+     * it (a DMA waiting on it ends with -ECANCELED). */
+    VUS_DMA_MODE_MAP_SOCKET,
 };
 
-/* "twin", "legacy", "queue", "async"; NULL for a value out of range. */
+/* "twin", "legacy", "queue", "async", "map-socket"; NULL for a value out of
+ * range. */
 const char *vus_dma_mode_name(enum vus_dma_mode mode);
 /* Parses those names; -EINVAL for anything else. */
 int vus_dma_mode_parse(const char *name, enum vus_dma_mode *out);
