@@ -116,6 +116,7 @@ module rcsim_root_port_wrap #(
     /* verilator lint_off UNUSEDSIGNAL */
     // Deliberately unread: they exist to be traced, not to drive logic.
     input  logic [1:0]           ann_msg_dir,
+    input  logic [3:0]           ann_msg_sock,
     input  logic [15:0]          ann_msg_cmd,
     input  logic [15:0]          ann_msg_id,
     input  logic [63:0]          ann_msg_addr,

@@ -20,7 +20,7 @@ int Bridge::dma_trampoline(void *opaque, vuc_dma_op *op) {
 namespace {
 std::string dma_label(const vuc_dma_op *op) {
     return std::string(op->cmd == VU_CMD_DMA_WRITE ? "DMA_WRITE" : "DMA_READ") + " #" +
-           std::to_string(op->msg_id) + (op->on_twin ? " twin" : " main");
+           std::to_string(op->msg_id) + " " + vuc_sock_name(op->sock);
 }
 } // namespace
 

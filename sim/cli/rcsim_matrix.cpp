@@ -27,7 +27,7 @@ void matrix_usage(FILE *f) {
            "  scenarios (async client), and the replay command of every failure class.\n"
            "  --bound B            deviations from fifo per schedule (2)\n"
            "  --jobs J             runs at once (2)\n"
-           "  --modes M,M,...      DMA modes (legacy,queue,async,twin)\n"
+           "  --modes M,M,...      DMA modes (legacy,queue,async,twin,map-socket)\n"
            "  --clients C,C        client styles (async,sync)\n"
            "  --out DIR            failure logs, a directory per cell (rcsim-matrix)\n"
            "  --matrix-out FILE    also write the tables as markdown\n"

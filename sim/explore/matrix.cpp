@@ -36,6 +36,8 @@ MatrixCell run_cell(Harness &h, const MatrixOptions &o, const std::string &scena
     spec.server_argv.push_back("--dma-mode");
     spec.server_argv.push_back(mode);
     h.set_client_style(client);
+    // The fifth design needs the windows offered with their own sockets.
+    h.set_window_sockets(mode == "map-socket");
     ExploreOptions e;
     e.strategy = "exhaustive";
     e.bound = o.bound;

@@ -1,6 +1,7 @@
 // `rcsim explore --matrix`: the #279 design space as one experiment. For
 // every DMA mode of a model (the server started as `MODEL --dma-mode M`:
-// legacy, queue, async, twin) and every client style (async, sync), the
+// legacy, queue, async, twin, map-socket: the last with every message window
+// on a DMA socket of its own) and every client style (async, sync), the
 // race scenario is explored exhaustively (a fresh server per run, so every
 // schedule within the bound runs once), and one table gives per cell the
 // schedules explored, the failures by category (failure_category.hpp), the
@@ -23,7 +24,7 @@ struct MatrixOptions {
     std::vector<std::string> server_argv; // the model; "--dma-mode M" is appended
     std::string scenario;                 // the race
     std::vector<std::string> queue_scenarios;
-    std::vector<std::string> modes{"legacy", "queue", "async", "twin"};
+    std::vector<std::string> modes{"legacy", "queue", "async", "twin", "map-socket"};
     std::vector<ClientStyle> clients{ClientStyle::Async, ClientStyle::Sync};
     unsigned bound = 2; // exhaustive: deviations from fifo per schedule
     size_t jobs = 2;

@@ -281,6 +281,10 @@ class Harness : private EdgeSink {
     void set_dma_choices(const DmaChoiceConfig &c) { cfg_.dma_choices = c; }
     // The client style from the next connect() on (runs forked later).
     void set_client_style(ClientStyle s) { cfg_.client_style = s; }
+    // Every message window (not fd-backed) reached on a DMA socket of its
+    // own (on) or on the main/twin socket (off), from the next connect on:
+    // `rcsim explore --matrix`'s map-socket cells.
+    void set_window_sockets(bool on);
     // The areas connect() mapped ("BAR0 [0x0,+0x1000)"), empty when none.
     std::vector<std::string> mapped_areas() const;
     // The `deadlock:` notes of this connection (admission_deadlock.cpp).

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <unistd.h>
 
 namespace rcsim {
 
@@ -149,7 +150,9 @@ int Harness::dma_map(const std::string &name, uint64_t max_cycles, std::string *
         prot |= VU_DMA_MAP_F_READ;
     if (uint8_t(w->perm) & uint8_t(MemPerm::Write))
         prot |= VU_DMA_MAP_F_WRITE;
-    int rc = vuc_dma_table_add(ctx_, w->base, w->size, prot, nullptr);
+    int peer = -1; // a socket window's end for the server
+    int rc = w->socket ? vuc_dma_table_add_socket(ctx_, w->base, w->size, prot, nullptr, &peer)
+                       : vuc_dma_table_add(ctx_, w->base, w->size, prot, nullptr);
     if (rc < 0) {
         *error =
             "DMA window " + name + " cannot be entered in the client's table: " + strerror(-rc);
@@ -157,7 +160,7 @@ int Harness::dma_map(const std::string &name, uint64_t max_cycles, std::string *
     }
     vu_dma_map m{};
     m.argsz = sizeof m;
-    m.flags = prot;
+    m.flags = prot | (w->socket ? VU_DMA_MAP_F_RCSIM_SOCKET : 0u);
     m.addr = w->base;
     m.size = w->size;
     vuc_request req{};
@@ -166,12 +169,14 @@ int Harness::dma_map(const std::string &name, uint64_t max_cycles, std::string *
     req.payload_len = sizeof m;
     // A shared window goes back with its memfd: its bytes stayed in it while
     // it was unmapped, as guest RAM stays while a device's map is gone.
-    const int fd = mem_.shared_fd(w->base);
+    const int fd = w->socket ? peer : mem_.shared_fd(w->base);
     if (fd >= 0) {
         req.fds = &fd;
         req.nfds = 1;
     }
     rc = host_command(req, "DMA_MAP " + name, max_cycles, error);
+    if (peer >= 0)
+        close(peer); // the request took its own copy
     if (rc < 0) {
         vuc_dma_table_remove(ctx_, w->base, w->size);
         return rc;

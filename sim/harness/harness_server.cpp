@@ -100,7 +100,8 @@ void Harness::trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
     if (has_addr && payload_len >= 8)
         memcpy(&addr, payload, 8);
     if (!h->observer_) // an observer drives the annotation ports itself
-        h->top_->set_annotation(from_client ? 1 : 2, hdr->cmd, hdr->msg_id, addr, hdr->msg_size);
+        h->top_->set_annotation(from_client ? 1 : 2, uint8_t(sock), hdr->cmd, hdr->msg_id, addr,
+                                hdr->msg_size);
     if (!from_client)
         return;
     if (h->admission_)
@@ -157,6 +158,11 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
     return 0;
 }
 
+void Harness::set_window_sockets(bool on) {
+    for (MemWindow &w : cfg_.dma_windows)
+        w.socket = on && !w.shared;
+}
+
 // The attached client gets its bridge, the DMA windows (all but those
 // unmapped at run time), its BAR areas mapped, and admission.
 int Harness::attach(std::string *error) {
@@ -175,9 +181,13 @@ int Harness::attach(std::string *error) {
             prot |= VU_DMA_MAP_F_WRITE;
         // A shared window goes with its memfd: the server maps it and its
         // accesses there never reach the RTL (harness.hpp, dma_windows).
-        rc = vuc_dma_map(ctx_, w.base, w.size, prot, nullptr, mem_.shared_fd(w.base), 0);
+        rc = w.socket ? vuc_dma_map_socket(ctx_, w.base, w.size, prot, nullptr)
+                      : vuc_dma_map(ctx_, w.base, w.size, prot, nullptr, mem_.shared_fd(w.base), 0);
         if (rc < 0) {
-            *error = "DMA_MAP of " + w.name + " refused: " + strerror(-rc);
+            *error = "DMA_MAP of " + w.name + " refused: " + strerror(-rc) +
+                     (w.socket ? " (a socket window: the server needs VU_DMA_MAP_F_RCSIM_SOCKET, "
+                                 "e.g. dmacopy --dma-mode map-socket)"
+                               : "");
             return rc;
         }
     }

@@ -73,7 +73,7 @@ std::string windows_to_string(const std::vector<MemWindow> &ws) {
     std::string s;
     for (const MemWindow &w : ws)
         s += (s.empty() ? "" : ",") + hex(w.base) + "+" + hex(w.size) + ":" + perm_name(w.perm) +
-             (w.shared ? ":fd:" : ":") + w.name;
+             (w.shared ? ":fd:" : w.socket ? ":sock:" : ":") + w.name;
     return s;
 }
 
@@ -81,7 +81,7 @@ std::string parse_window(const std::string &item, MemWindow *w) {
     const size_t plus = item.find('+'), c1 = item.find(':'), c2 = item.find(':', c1 + 1);
     if (plus == std::string::npos || c1 == std::string::npos || c2 == std::string::npos ||
         plus > c1)
-        return "want BASE+SIZE:PERM[:fd|:msg]:NAME, not \"" + item + "\"";
+        return "want BASE+SIZE:PERM[:fd|:msg|:sock]:NAME, not \"" + item + "\"";
     const std::string perm = item.substr(c1 + 1, c2 - c1 - 1);
     if (!parse_uint(item.substr(0, plus), &w->base) ||
         !parse_uint(item.substr(plus + 1, c1 - plus - 1), &w->size) || w->size == 0 ||
@@ -103,6 +103,9 @@ std::string parse_window(const std::string &item, MemWindow *w) {
         w->name = w->name.substr(3);
     } else if (w->name.rfind("msg:", 0) == 0) {
         w->name = w->name.substr(4);
+    } else if (w->name.rfind("sock:", 0) == 0) {
+        w->socket = true;
+        w->name = w->name.substr(5);
     }
     if (w->name.empty() || w->name.size() > 64 || w->name.find(':') != std::string::npos)
         return "a window needs a name of 1..64 characters, no ':'";

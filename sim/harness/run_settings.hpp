@@ -27,8 +27,9 @@ Settings pinned_settings(const HarnessConfig &cfg);
 std::string adopt_setting(const std::string &name, const std::string &value, HarnessConfig *cfg);
 
 // One DMA window as the log pins it and --dma-window takes it:
-// BASE+SIZE:PERM[:fd|:msg]:NAME (PERM r, w or rw; fd: shared, a memfd the
-// server maps). Empty on success, else why not.
+// BASE+SIZE:PERM[:fd|:msg|:sock]:NAME (PERM r, w or rw; fd: shared, a memfd
+// the server maps; sock: by messages on a DMA socket of the window's own).
+// Empty on success, else why not.
 std::string parse_dma_window(const std::string &text, MemWindow *out);
 
 // Every setting of `logged` adopted into `cfg`; one line per refused one

@@ -47,7 +47,7 @@ std::vector<std::string> DmaRefusals::describe_unexpected() const {
 
 std::string DmaRefusals::describe(const vuc_dma_refusal &r) const {
     return std::string(r.cmd == VU_CMD_DMA_WRITE ? "DMA_WRITE" : "DMA_READ") + " #" +
-           std::to_string(r.msg_id) + (r.on_twin ? " twin" : " main") + " addr=" + hex(r.addr) +
+           std::to_string(r.msg_id) + " " + vuc_sock_name(r.sock) + " addr=" + hex(r.addr) +
            " count=" + std::to_string(r.count) + " refused (" + std::strerror(-r.err) +
            "): " + nearest_window(r.addr, r.count);
 }

@@ -47,6 +47,9 @@ struct MemWindow {
     std::string name;
     // Offered with an fd (a memfd) the server maps, instead of by messages.
     bool shared = false;
+    // By messages on a socket of its own (VU_DMA_MAP_F_RCSIM_SOCKET, a DMA
+    // socket per mapping) instead of the main or twin socket.
+    bool socket = false;
 
     bool contains(uint64_t addr) const { return addr >= base && addr - base < size; }
 };

@@ -123,10 +123,11 @@ void HarnessTop::configure(const RtlSettings &s) {
     impl_->in.cfg_we = true;
 }
 
-void HarnessTop::set_annotation(uint8_t dir, uint16_t cmd, uint16_t id, uint64_t addr,
-                                uint32_t len) {
+void HarnessTop::set_annotation(uint8_t dir, uint8_t sock, uint16_t cmd, uint16_t id,
+                                uint64_t addr, uint32_t len) {
     RtlIn &in = impl_->in;
     in.ann_msg_dir = dir;
+    in.ann_msg_sock = sock;
     in.ann_msg_cmd = cmd;
     in.ann_msg_id = id;
     in.ann_msg_addr = addr;

@@ -35,7 +35,8 @@ class HarnessTop {
     void reset(unsigned cycles = 4);
     // Latches `s` into the root port's runtime settings on the next edge.
     void configure(const RtlSettings &s);
-    void set_annotation(uint8_t dir, uint16_t cmd, uint16_t id, uint64_t addr, uint32_t len);
+    void set_annotation(uint8_t dir, uint8_t sock, uint16_t cmd, uint16_t id, uint64_t addr,
+                        uint32_t len);
     void set_decision_annotation(uint32_t index);
 
     // Simulates n clock cycles, or fewer: when `stop` is given it is asked

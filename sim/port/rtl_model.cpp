@@ -173,6 +173,7 @@ void RtlModel::drive(const RtlIn &in, bool rst_n) {
     put(m.hmem_wrsp_err, in.hmem_wrsp_err);
     put(m.irq_ready, in.irq_ready);
     put_bits<2>(m.ann_msg_dir, in.ann_msg_dir);
+    put_bits<4>(m.ann_msg_sock, in.ann_msg_sock);
     put(m.ann_msg_cmd, in.ann_msg_cmd);
     put(m.ann_msg_id, in.ann_msg_id);
     put(m.ann_msg_addr, in.ann_msg_addr);

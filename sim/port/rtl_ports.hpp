@@ -91,6 +91,7 @@ struct RtlIn {
     RtlSettings cfg;
     // Annotation ports (FST only).
     uint8_t ann_msg_dir = 0;
+    uint8_t ann_msg_sock = 0; // 0 main, 1 twin, 2.. map sockets (vuc_sock)
     uint16_t ann_msg_cmd = 0, ann_msg_id = 0;
     uint64_t ann_msg_addr = 0;
     uint32_t ann_msg_len = 0, ann_decision = 0;

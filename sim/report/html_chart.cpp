@@ -99,6 +99,8 @@ class ChartWriter {
 std::string ChartWriter::message(const ReportRow &x) {
     const TraceRecord &r = recs_[x.record];
     const bool bad = x.crossing || x.misread;
+    // Twin and map sockets share the second socket lane; the class says
+    // which colour, the label which socket.
     const std::string sock = x.main_socket ? "" : " twin";
     std::string cls = "msg-arrow" + sock + (x.reply ? " reply" : "") + (bad ? " bad" : "");
     std::string s = arrow(x.from_client ? kClient : kServer, x.from_client ? kServer : kClient, 14,
@@ -106,6 +108,8 @@ std::string ChartWriter::message(const ReportRow &x) {
     const int sx = kLaneX[x.main_socket ? kMain : kTwin];
     s += "<circle class=\"sock-dot\" cx=\"" + num(sx) + "\" cy=\"14\" r=\"3.5\"/>";
     std::string label = message_label(r);
+    if (!x.main_socket && x.sock != "twin")
+        label += " [" + x.sock + "]";
     if (x.crossed_row >= 0) {
         const TraceRecord &o = recs_[m_.rows[size_t(x.crossed_row)].record];
         const std::string other = o.get("cmd") + " #" + o.get("msg_id");

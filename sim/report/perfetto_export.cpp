@@ -23,7 +23,7 @@ namespace {
 
 using JsonPtr = std::unique_ptr<json_object, decltype(&json_object_put)>;
 
-enum Track : int { kMain = 1, kTwin, kTlpDown, kTlpUp, kHost, kIrq, kDecisions, kTracks };
+enum Track : int { kMain = 1, kTwin, kTlpDown, kTlpUp, kHost, kIrq, kDecisions, kMaps, kTracks };
 
 const char *const kTrackNames[kTracks] = {"",
                                           "vfio-user main socket",
@@ -32,7 +32,8 @@ const char *const kTrackNames[kTracks] = {"",
                                           "TLP link up (device -> root port)",
                                           "host port",
                                           "interrupts",
-                                          "decisions"};
+                                          "decisions",
+                                          "vfio-user map sockets"};
 
 // One event before lanes are assigned. dur < 0: an instant event.
 struct Event {
@@ -157,7 +158,8 @@ int Converter::take(json_object *rec, const std::string &where, std::string *err
 
 // A command and its reply become one slice named after the command.
 void Converter::message(json_object *rec, uint64_t t) {
-    const int track = std::string(get_str(rec, "sock")) == "twin" ? kTwin : kMain;
+    const std::string sock = get_str(rec, "sock");
+    const int track = sock == "twin" ? kTwin : sock.rfind("map", 0) == 0 ? kMaps : kMain;
     const bool from_client = std::string(get_str(rec, "dir")) == "c2s";
     const bool reply = std::string(get_str(rec, "type")) == "reply";
     const uint64_t id = get_u64(rec, "msg_id");

@@ -47,7 +47,7 @@ class ModelBuilder {
     std::map<std::pair<bool, uint64_t>, size_t> tag_row_; // (request went down, tag) -> row
     std::map<uint64_t, size_t> host_row_;                 // host request id -> row
     // Unanswered commands: (main socket, sent by the client, id) -> row.
-    std::map<std::tuple<bool, bool, uint64_t>, size_t> open_;
+    std::map<std::tuple<std::string, bool, uint64_t>, size_t> open_;
     long last_dma_row_ = -1;
 };
 
@@ -67,13 +67,14 @@ void ModelBuilder::message(size_t rec) {
     const TraceRecord &r = recs_[rec];
     const size_t row = add_row(RowKind::Message, rec);
     ReportRow &x = m_.rows[row];
-    x.main_socket = r.get("sock") != "twin";
+    x.sock = r.get("sock").empty() ? "main" : r.get("sock");
+    x.main_socket = x.sock == "main";
     x.from_client = r.get("dir") != "s2c";
     x.reply = r.get("type") == "reply";
     ++m_.messages;
     const uint64_t id = r.number("msg_id");
     if (x.reply) {
-        auto it = open_.find({x.main_socket, !x.from_client, id});
+        auto it = open_.find({x.sock, !x.from_client, id});
         if (it == open_.end()) {
             x.misread = true;
             ++m_.misreads;
@@ -93,14 +94,14 @@ void ModelBuilder::message(size_t rec) {
     // command where it expects the reply (a crossing); the client serves a
     // server's command inside its own (nested; --client async does).
     for (const auto &[key, open_row] : open_)
-        if (std::get<0>(key) == x.main_socket && std::get<1>(key) != x.from_client)
+        if (std::get<0>(key) == x.sock && std::get<1>(key) != x.from_client)
             m_.rows[row].crossed_row = long(open_row);
     if (m_.rows[row].crossed_row >= 0) {
         m_.rows[row].crossing = x.from_client;
         ++(x.from_client ? m_.crossings : m_.nested);
     }
     if (!(r.number("flags") & kNoReplyFlag))
-        open_[{x.main_socket, x.from_client, id}] = row;
+        open_[{x.sock, x.from_client, id}] = row;
 }
 
 void ModelBuilder::tlp(size_t rec) {
@@ -203,7 +204,7 @@ void ModelBuilder::findings() {
         const TraceRecord &o = recs_[m_.rows[size_t(x.crossed_row)].record];
         m_.findings.push_back(
             message_name(r) + (x.from_client ? " (client)" : " (server)") + " crossed " +
-            message_name(o) + " on the " + (x.main_socket ? "main" : "twin") +
+            message_name(o) + " on the " + x.sock +
             " socket at t=" + format_sim_time(r.t_ps) + decision_before(m_, recs_, i));
     }
     if (m_.misreads) {

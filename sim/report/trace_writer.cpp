@@ -61,7 +61,7 @@ class JsonLine {
 };
 
 const char *sock_name(enum vuc_sock s) {
-    return s == VUC_SOCK_TWIN ? "twin" : "main";
+    return vuc_sock_name(s);
 }
 
 bool is_access_cmd(uint16_t cmd) {
@@ -155,7 +155,8 @@ std::string TraceWriter::summary() const {
     const TraceCounters &c = counters_;
     return "trace " + path_ + ": " + std::to_string(c.records) + " records (" +
            std::to_string(c.messages) + " messages: " + std::to_string(c.messages_main) +
-           " main, " + std::to_string(c.messages_twin) + " twin; " +
+           " main, " + std::to_string(c.messages_twin) + " twin" +
+           (c.messages_map ? ", " + std::to_string(c.messages_map) + " map sockets" : "") + "; " +
            std::to_string(c.tlps_down + c.tlps_up) + " TLPs: " + std::to_string(c.tlps_down) +
            " down, " + std::to_string(c.tlps_up) + " up; " + std::to_string(c.decisions) +
            " decisions; " + std::to_string(c.irqs) + " interrupts)";
@@ -203,7 +204,8 @@ void TraceWriter::on_message(enum vuc_sock sock, bool from_client, const struct 
         .digest("payload_fnv1a", payload, payload_len);
     if (hdr.flags & VU_F_ERROR)
         j.num("error_no", hdr.error_no);
-    Annotation a{uint8_t(from_client ? 1 : 2), hdr.cmd, hdr.msg_id, 0, hdr.msg_size};
+    Annotation a{uint8_t(from_client ? 1 : 2), uint8_t(sock), hdr.cmd, hdr.msg_id, 0,
+                 hdr.msg_size};
     if (is_access_cmd(hdr.cmd) && payload_len >= 16) {
         uint64_t where = 0, count = 0;
         memcpy(&where, payload, 8);
@@ -228,7 +230,9 @@ void TraceWriter::on_message(enum vuc_sock sock, bool from_client, const struct 
     line += "," + j.done().substr(1);
     write_line(line);
     ++counters_.messages;
-    ++(sock == VUC_SOCK_TWIN ? counters_.messages_twin : counters_.messages_main);
+    ++(sock == VUC_SOCK_MAIN   ? counters_.messages_main
+       : sock == VUC_SOCK_TWIN ? counters_.messages_twin
+                               : counters_.messages_map);
 
     // Annotation: a command stays "in flight" until its reply; when the
     // last reply is seen the ports fall back to "none".
@@ -240,7 +244,7 @@ void TraceWriter::on_message(enum vuc_sock sock, bool from_client, const struct 
     if (reply) {
         open_cmds_.erase(key);
         if (open_cmds_.empty())
-            ann_queue_.push_back(Annotation{0, 0, 0, 0, 0});
+            ann_queue_.push_back(Annotation{0, 0, 0, 0, 0, 0});
     }
 }
 
@@ -292,7 +296,7 @@ void TraceWriter::on_mapped_access(bool is_write, unsigned bar, uint64_t offset,
     // flight, or none).
     const Annotation before = ann_queue_.empty() ? shown_ : ann_queue_.back();
     const uint16_t cmd = is_write ? VU_CMD_REGION_WRITE : VU_CMD_REGION_READ;
-    ann_queue_.push_back(Annotation{3, cmd, 0, offset, uint32_t(len)});
+    ann_queue_.push_back(Annotation{3, 0, cmd, 0, offset, uint32_t(len)});
     ann_queue_.push_back(before);
 }
 
@@ -489,6 +493,7 @@ void TraceWriter::annotate(RtlIn &in) {
         ann_queue_.pop_front();
     }
     in.ann_msg_dir = shown_.dir;
+    in.ann_msg_sock = shown_.sock;
     in.ann_msg_cmd = shown_.cmd;
     in.ann_msg_id = shown_.id;
     in.ann_msg_addr = shown_.addr;

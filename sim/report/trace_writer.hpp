@@ -39,7 +39,7 @@ struct Enumeration;
 
 struct TraceCounters {
     uint64_t records = 0; // lines written, header included
-    uint64_t messages = 0, messages_main = 0, messages_twin = 0;
+    uint64_t messages = 0, messages_main = 0, messages_twin = 0, messages_map = 0;
     uint64_t tlps_down = 0, tlps_up = 0, tlps_undecodable = 0;
     uint64_t host_requests = 0, host_responses = 0;
     uint64_t irqs = 0, decisions = 0;
@@ -89,7 +89,7 @@ class TraceWriter : public HarnessObserver {
     TraceWriter(FILE *f, std::string path);
     struct TlpStream;
     struct Annotation {
-        uint8_t dir;
+        uint8_t dir, sock;
         uint16_t cmd, id;
         uint64_t addr;
         uint32_t len;

@@ -43,8 +43,14 @@ std::string hex(uint64_t v) {
     return b;
 }
 
+// Sources as Arrival::source numbers them: the eventfds sit between the
+// twin socket and the map sockets (logs before map sockets number them so).
+int source_of(vuc_sock s) {
+    return s < VUC_SOCK_MAP0 ? int(s) : 3 + int(s - VUC_SOCK_MAP0);
+}
+
 std::string label_of(const vuc_event &ev) {
-    const std::string sock = ev.sock == VUC_SOCK_TWIN ? "twin" : "main";
+    const std::string sock = vuc_sock_name(ev.sock);
     const std::string id = " #" + std::to_string(ev.msg_id);
     switch (ev.arrival) {
     case VUC_ARR_REPLY:
@@ -105,12 +111,14 @@ void Admission::record(Decision d) {
 
 void Admission::queue(const vuc_event &ev) {
     Arrival a;
-    a.disconnect = ev.arrival == VUC_ARR_DISCONNECT;
+    // A map socket's EOF closes that socket only (the server closes it at
+    // the unmap): an arrival of its source, not the connection lost.
+    a.disconnect = ev.arrival == VUC_ARR_DISCONNECT && ev.sock < VUC_SOCK_MAP0;
     a.posted = ev.arrival == VUC_ARR_DMA && ev.cmd == VU_CMD_DMA_WRITE;
     a.dma = ev.arrival == VUC_ARR_DMA;
     if (ev.arrival == VUC_ARR_DMA) // unanswered from now on, even if delayed
         bridge_.begin_dma_phase();
-    a.source = ev.sock == VUC_SOCK_TWIN ? 1 : 0;
+    a.source = source_of(ev.sock);
     a.seq = ev.seq;
     a.label = label_of(ev);
     note_refused(bridge_, ev, a.label);
@@ -126,7 +134,10 @@ void Admission::add_pending(Arrival a) {
 }
 
 bool Admission::paused() const {
-    return vuc_paused(ctx_, VUC_SOCK_MAIN) || vuc_paused(ctx_, VUC_SOCK_TWIN);
+    for (int s = 0; s < VUC_NSOCKS; ++s)
+        if (vuc_paused(ctx_, vuc_sock(s)))
+            return true;
+    return false;
 }
 
 // O(1) for the usual case (the first arrival may go); a flood waiting for
@@ -156,8 +167,8 @@ void Admission::drain_events() {
 void Admission::await_first_message() {
     if (!bridge_.awaits_server() || bridge_.owes_server())
         return;
-    struct pollfd fds[2];
-    const int n = vuc_poll_fds(ctx_, fds, 2);
+    struct pollfd fds[VUC_NSOCKS];
+    const int n = vuc_poll_fds(ctx_, fds, VUC_NSOCKS);
     if (n > 0)
         poll(fds, nfds_t(n), 5);
 }
@@ -240,8 +251,8 @@ void Admission::gather() {
 
 // Waits for the server's fds (and the eventfds) up to the watchdog.
 bool Admission::wait_for_server() {
-    std::vector<struct pollfd> fds(2);
-    const int n = vuc_poll_fds(ctx_, fds.data(), 2);
+    std::vector<struct pollfd> fds(VUC_NSOCKS);
+    const int n = vuc_poll_fds(ctx_, fds.data(), VUC_NSOCKS);
     fds.resize(size_t(n > 0 ? n : 0));
     for (int fd : bridge_.irq_fds())
         fds.push_back({fd, POLLIN, 0});
@@ -273,8 +284,8 @@ void Admission::silent(const std::string &why, std::chrono::microseconds waited)
 }
 
 // The arrivals that may be admitted next without a reordering the fabric or
-// the protocol forbids: each source (main socket, twin socket, eventfds)
-// keeps its own order (a server's commands and replies on one socket are
+// the protocol forbids: each source (main socket, twin socket, eventfds, each
+// map socket) keeps its own order (a server's commands and replies on one socket are
 // read in order); nothing passes an earlier DMA_WRITE (a posted write: no
 // read, completion or MSI passes it); a disconnect passes nothing. The first
 // arrival is always allowed, and first, unless it is delayed (a delayed
@@ -287,7 +298,7 @@ std::vector<size_t> Admission::allowed_next() const {
     std::vector<size_t> ok;
     const uint64_t now = cycle();
     unsigned present = 0; // sources with something pending
-    for (unsigned s = 0; s < 3; ++s)
+    for (unsigned s = 0; s < kSources; ++s)
         present |= by_source_[s] ? 1u << s : 0u;
     unsigned seen = 0; // sources met so far (bit per source)
     for (size_t i = 0; i < pending_.size() && seen != present; ++i) {

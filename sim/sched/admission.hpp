@@ -143,7 +143,7 @@ class Admission {
         bool disconnect = false;
         bool posted = false; // a DMA_WRITE command: nothing passes it
         bool dma = false;    // a DMA command: waits for the bridge's dma_room
-        int source = 0;      // 0 main socket, 1 twin socket, 2 eventfds
+        int source = 0; // 0 main socket, 1 twin socket, 2 eventfds, 3.. map sockets
         uint64_t due = 0;    // cycle before which it is not admitted (a delay)
         bool delayed = false;
         uint64_t seq = 0;
@@ -192,7 +192,9 @@ class Admission {
     std::function<uint64_t()> cycles_;
     bool dirty_ = false;
     std::vector<Arrival> pending_;
-    size_t by_source_[3] = {0, 0, 0}; // pending_ per source: scans stop early
+    // Sources: main, twin, eventfds, then one per map socket.
+    static constexpr unsigned kSources = 3 + VUC_MAX_MAP_SOCKETS;
+    size_t by_source_[kSources] = {}; // pending_ per source: scans stop early
     AdmissionCounters counters_;
     std::vector<Decision> decisions_;
     Sha256 digest_;

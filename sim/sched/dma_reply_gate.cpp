@@ -20,7 +20,7 @@ std::string hex(uint64_t v) {
 // admission's labels name it, so the log reads as one story.
 std::string describe(const vuc_dma_op *op) {
     return command_name(op->cmd) + " #" + std::to_string(op->msg_id) +
-           (op->on_twin ? " twin" : " main") + " addr=" + hex(op->addr) +
+           " " + vuc_sock_name(op->sock) + " addr=" + hex(op->addr) +
            " count=" + std::to_string(op->count);
 }
 
