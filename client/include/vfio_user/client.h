@@ -233,9 +233,16 @@ int vuc_dirty_report(struct vuc_ctx *ctx, uint64_t iova, uint64_t length, uint64
 /* The sockets of a connection: main, twin, and one per socket-mode mapping
  * (VUC_SOCK_MAP0 + slot, slot < VUC_MAX_MAP_SOCKETS; a slot is reused after
  * its unmap). */
-enum vuc_sock { VUC_SOCK_MAIN = 0, VUC_SOCK_TWIN = 1, VUC_SOCK_MAP0 = 2 };
 #define VUC_MAX_MAP_SOCKETS 8
 #define VUC_NSOCKS (2 + VUC_MAX_MAP_SOCKETS)
+enum vuc_sock {
+    VUC_SOCK_MAIN = 0,
+    VUC_SOCK_TWIN = 1,
+    VUC_SOCK_MAP0 = 2,
+    /* Names the last slot so every socket is a value of the type: C++ (and
+     * UBSan's enum check) limit an enum to the range of its enumerators. */
+    VUC_SOCK_MAP_LAST = VUC_SOCK_MAP0 + VUC_MAX_MAP_SOCKETS - 1
+};
 /* "main", "twin", "map0".."map7"; "?" out of range. */
 const char *vuc_sock_name(enum vuc_sock s);
 
