@@ -131,6 +131,10 @@ static void queue_disconnect(struct vuc_ctx *ctx, enum vuc_sock s, int status) {
     struct vuc_rx *rx = &ctx->rx[s];
     rx->closed = true;
     struct vuc_arrival *a = calloc(1, sizeof(*a));
+    if (!a && s >= VUC_SOCK_MAP0) {
+        vuc_close_map_socket(ctx, s); /* what delivering it would do */
+        return;
+    }
     if (!a) {
         vuc_fail_all(ctx, status);
         return;

@@ -428,7 +428,7 @@ void vuc_set_trace(struct vuc_ctx *ctx, vuc_trace_fn fn, void *opaque);
 /* ---- Counters ----------------------------------------------------------- */
 
 struct vuc_stats {
-    uint64_t dropped_replies; /* unknown id, or reply on the twin socket */
+    uint64_t dropped_replies; /* unknown id, or reply on the twin or a map socket */
     uint64_t closed_fds;      /* fds that came where none belong */
     uint64_t dma_served;      /* DMA commands answered with success */
     uint64_t dma_errors;      /* DMA commands answered with an error reply */
