@@ -52,7 +52,7 @@ static void drop(struct vuc_ctx *ctx, struct vuc_arrival *a, int why) {
     vuc_note_problem(ctx,
                      "reply nobody asked for on the %s socket (command %u, msg_id %u; a "
                      "duplicate reply?)",
-                     a->sock == VUC_SOCK_TWIN ? "twin" : "main", a->hdr.cmd, a->hdr.msg_id);
+                     vuc_sock_name(a->sock), a->hdr.cmd, a->hdr.msg_id);
     ctx->stats.closed_fds += a->nfds;
     if (ctx->hold || ctx->hold_lifted) {
         struct vuc_event ev = {.kind = VUC_EV_PROTOCOL,
@@ -82,7 +82,7 @@ static struct vuc_req *find_sent(struct vuc_ctx *ctx, uint16_t msg_id) {
 }
 
 static void classify_reply(struct vuc_ctx *ctx, struct vuc_arrival *a) {
-    /* The twin socket carries only server commands and our replies. */
+    /* The twin and map sockets carry only server commands and our replies. */
     struct vuc_req *r = a->sock == VUC_SOCK_MAIN ? find_sent(ctx, a->hdr.msg_id) : NULL;
     if (!r) {
         drop(ctx, a, -EPROTO);
@@ -111,12 +111,19 @@ static void classify_command(struct vuc_ctx *ctx, struct vuc_arrival *a) {
         arrival_queue(ctx, a);
         return;
     }
+    rc = vuc_dma_check_sock(ctx, a->sock, a->hdr.msg_id, &a->scmd);
+    if (rc == -EPROTO) {
+        a->kind = VUC_ARR_BAD_CMD;
+        a->status = rc;
+        arrival_queue(ctx, a);
+        return;
+    }
     /* The mapping is checked again at delivery: maps may change meanwhile.
      * Here it only tells a scheduler what the answer would be now. */
     uint32_t need = a->scmd.cmd == VU_CMD_DMA_READ ? VU_DMA_MAP_F_READ : VU_DMA_MAP_F_WRITE;
     int idx = vuc_map_lookup(ctx->maps, ctx->nmaps, a->scmd.addr, a->scmd.count, need);
     a->kind = VUC_ARR_DMA;
-    a->status = idx < 0 ? idx : 0;
+    a->status = rc < 0 ? rc : idx < 0 ? idx : 0;
     arrival_queue(ctx, a);
 }
 
@@ -124,6 +131,10 @@ static void queue_disconnect(struct vuc_ctx *ctx, enum vuc_sock s, int status) {
     struct vuc_rx *rx = &ctx->rx[s];
     rx->closed = true;
     struct vuc_arrival *a = calloc(1, sizeof(*a));
+    if (!a && s >= VUC_SOCK_MAP0) {
+        vuc_close_map_socket(ctx, s); /* what delivering it would do */
+        return;
+    }
     if (!a) {
         vuc_fail_all(ctx, status);
         return;
@@ -332,20 +343,11 @@ int vuc_read_socket(struct vuc_ctx *ctx, enum vuc_sock s, int max_msgs, bool wai
 
 /* ---- Delivery ------------------------------------------------------------ */
 
+/* Every socket stops; their fds stay open until vuc_destroy (or the unmap
+ * of a map socket's window). */
 static void close_connection(struct vuc_ctx *ctx) {
-    for (int s = 0; s < 2; s++) {
-        ctx->rx[s].closed = true;
-        free(ctx->rx[s].body);
-        ctx->rx[s].body = NULL;
-        free(ctx->rx[s].ra);
-        ctx->rx[s].ra = NULL;
-        ctx->rx[s].ra_start = ctx->rx[s].ra_end = 0;
-        vuc_close_fds(ctx, ctx->rx[s].fds, ctx->rx[s].nfds);
-        ctx->rx[s].nfds = 0;
-        vuc_close_fds(ctx, ctx->rx[s].park_fds, ctx->rx[s].park_nfds);
-        ctx->rx[s].park_nfds = 0;
-        ctx->rx[s].parked = false;
-    }
+    for (int s = 0; s < VUC_NSOCKS; s++)
+        vuc_rx_free(ctx, &ctx->rx[s]);
 }
 
 static int deliver_reply(struct vuc_ctx *ctx, struct vuc_arrival *a) {
@@ -368,6 +370,11 @@ static int deliver_bad_cmd(struct vuc_ctx *ctx, struct vuc_arrival *a) {
 }
 
 static int deliver_disconnect(struct vuc_ctx *ctx, struct vuc_arrival *a) {
+    if (a->sock >= VUC_SOCK_MAP0) {
+        /* Only that window's DMA path is gone; requests never use it. */
+        vuc_close_map_socket(ctx, a->sock);
+        return 0;
+    }
     close_connection(ctx);
     vuc_fail_all(ctx, a->status);
     return 0;

@@ -37,7 +37,8 @@ struct vuc_ctx *vuc_create(const struct vuc_options *opts) {
     if (ctx->opts.max_held_bytes == 0)
         ctx->opts.max_held_bytes = DEFAULT_MAX_HELD_BYTES;
     ctx->ops = &vuc_sock_transport;
-    ctx->sock[0] = ctx->sock[1] = -1;
+    for (int s = 0; s < VUC_NSOCKS; s++)
+        ctx->sock[s] = -1;
     ctx->next_id = 1;
     ctx->next_seq = 1;
     ctx->arrivals_tail = &ctx->arrivals;
@@ -46,18 +47,24 @@ struct vuc_ctx *vuc_create(const struct vuc_options *opts) {
     return ctx;
 }
 
-static void rx_reset(struct vuc_ctx *ctx, struct vuc_rx *rx) {
+/* Drops what is buffered and marks the socket closed. held stays: it
+ * counts arrivals still queued, which subtract it when delivered. */
+void vuc_rx_free(struct vuc_ctx *ctx, struct vuc_rx *rx) {
+    size_t held = rx->held;
     free(rx->ra);
     free(rx->body);
     vuc_close_fds(ctx, rx->fds, rx->nfds);
+    vuc_close_fds(ctx, rx->park_fds, rx->park_nfds);
     memset(rx, 0, sizeof(*rx));
+    rx->held = held;
+    rx->closed = true;
 }
 
 void vuc_destroy(struct vuc_ctx *ctx) {
     if (!ctx)
         return;
-    for (int s = 0; s < 2; s++) {
-        rx_reset(ctx, &ctx->rx[s]);
+    for (int s = 0; s < VUC_NSOCKS; s++) {
+        vuc_rx_free(ctx, &ctx->rx[s]);
         if (ctx->sock[s] >= 0)
             close(ctx->sock[s]);
     }
@@ -147,6 +154,13 @@ const struct vuc_server_caps *vuc_get_server_caps(const struct vuc_ctx *ctx) {
     return ctx->negotiated ? &ctx->caps : NULL;
 }
 
+const char *vuc_sock_name(enum vuc_sock s) {
+    _Static_assert(VUC_NSOCKS == 10, "a name for every socket");
+    static const char *const names[VUC_NSOCKS] = {"main", "twin", "map0", "map1", "map2",
+                                                  "map3", "map4", "map5", "map6", "map7"};
+    return (int)s >= 0 && (int)s < VUC_NSOCKS ? names[s] : "?";
+}
+
 bool vuc_has_twin(const struct vuc_ctx *ctx) {
     return ctx->sock[VUC_SOCK_TWIN] >= 0;
 }
@@ -208,7 +222,7 @@ static void trace_sent(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec 
 
 int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, int iovcnt,
                  const int *fds, size_t nfds) {
-    if (ctx->sock[s] < 0 || ctx->rx[s].closed)
+    if ((int)s < 0 || (int)s >= VUC_NSOCKS || ctx->sock[s] < 0 || ctx->rx[s].closed)
         return -ENOTCONN;
     int rc = ctx->ops->send(ctx->sock[s], iov, iovcnt, fds, nfds);
     if (rc == 0)

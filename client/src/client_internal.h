@@ -111,6 +111,9 @@ struct vuc_dma_pending {
     struct vuc_dma_op op; /* first: the handle the user sees */
     enum vuc_sock sock;
     bool no_reply;
+    /* Its map socket closed: the reply cannot go out, and the slot may
+     * belong to another map by the time the handler completes. */
+    bool sock_gone;
     uint8_t *reply;    /* DMA_READ for a handler: the data it fills */
     size_t fields;     /* size of the addr/count fields in the reply */
     uint8_t *cmd_body; /* DMA_WRITE: the received payload (op.data points in) */
@@ -120,8 +123,8 @@ struct vuc_dma_pending {
 struct vuc_ctx {
     struct vuc_options opts;
     const struct vuc_transport_ops *ops;
-    int sock[2];
-    struct vuc_rx rx[2];
+    int sock[VUC_NSOCKS]; /* enum vuc_sock; -1: not open */
+    struct vuc_rx rx[VUC_NSOCKS];
     /* SO_RCVTIMEO set on the main socket (-1: none, wait forever), valid
      * when main_rcvtimeo_set: a wait that long may block in recvmsg. */
     int main_rcvtimeo_ms;
@@ -156,6 +159,7 @@ struct vuc_ctx {
 };
 
 /* client_ctx.c */
+void vuc_rx_free(struct vuc_ctx *ctx, struct vuc_rx *rx);
 void vuc_close_fds(struct vuc_ctx *ctx, int *fds, unsigned n);
 int vuc_send_msg(struct vuc_ctx *ctx, enum vuc_sock s, const struct iovec *iov, int iovcnt,
                  const int *fds, size_t nfds);
@@ -191,6 +195,14 @@ int vuc_send_error_reply(struct vuc_ctx *ctx, enum vuc_sock s, const struct vu_h
 int vuc_maps_add(struct vuc_ctx *ctx, const struct vuc_map *m);
 void vuc_maps_remove(struct vuc_ctx *ctx, uint64_t iova, uint64_t size);
 void vuc_dma_pending_free_all(struct vuc_ctx *ctx);
+/* 0, or -EPROTO (problem noted) when DMA command c came on the wrong socket:
+ * a socket-mode window's DMA on any other socket, or on a map socket
+ * outside its window; -EFAULT on a map socket whose window is gone. */
+int vuc_dma_check_sock(struct vuc_ctx *ctx, enum vuc_sock s, uint16_t msg_id,
+                       const struct vuc_server_cmd *c);
+/* Closes map socket s (once) and frees its receive state; held arrivals
+ * keep their count in rx[s].held. Its pending DMA can no longer reply. */
+void vuc_close_map_socket(struct vuc_ctx *ctx, enum vuc_sock s);
 
 /* unix_peer.c: the inode of the socket at the other end of Unix socket fd
  * (sock_diag); -errno when the kernel will not say. */

@@ -12,7 +12,7 @@
 
 int vuc_poll_fds(const struct vuc_ctx *ctx, struct pollfd *fds, int max) {
     int n = 0;
-    for (int s = 0; s < 2 && n < max; s++) {
+    for (int s = 0; s < VUC_NSOCKS && n < max; s++) {
         if (ctx->sock[s] < 0 || ctx->rx[s].closed)
             continue;
         fds[n].fd = ctx->sock[s];
@@ -41,7 +41,7 @@ static int deliver_all(struct vuc_ctx *ctx) {
  * or not the socket has more to read. */
 static int frame_parked(struct vuc_ctx *ctx, int max_msgs) {
     int arrived = 0;
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < VUC_NSOCKS; s++) {
         if (!ctx->rx[s].parked || vuc_paused(ctx, (enum vuc_sock)s))
             continue;
         int rc = vuc_read_socket(ctx, (enum vuc_sock)s, max_msgs, false);
@@ -52,9 +52,17 @@ static int frame_parked(struct vuc_ctx *ctx, int max_msgs) {
     return arrived;
 }
 
+/* The socket fd belongs to (vuc_poll_fds listed it, so one does). */
+static enum vuc_sock sock_of_fd(const struct vuc_ctx *ctx, int fd) {
+    int s = 0;
+    while (s < VUC_NSOCKS - 1 && ctx->sock[s] != fd)
+        s++;
+    return (enum vuc_sock)s;
+}
+
 static int step_some(struct vuc_ctx *ctx, int timeout_ms, int max_msgs) {
-    struct pollfd pfd[2];
-    int n = vuc_poll_fds(ctx, pfd, 2);
+    struct pollfd pfd[VUC_NSOCKS];
+    int n = vuc_poll_fds(ctx, pfd, VUC_NSOCKS);
     if (n == 0)
         return vuc_connected(ctx) ? 0 : -ENOTCONN;
     int arrived = frame_parked(ctx, max_msgs);
@@ -69,8 +77,7 @@ static int step_some(struct vuc_ctx *ctx, int timeout_ms, int max_msgs) {
     for (int i = 0; i < n; i++) {
         if (!pfd[i].revents)
             continue;
-        enum vuc_sock s = pfd[i].fd == ctx->sock[VUC_SOCK_MAIN] ? VUC_SOCK_MAIN : VUC_SOCK_TWIN;
-        rc = vuc_read_socket(ctx, s, max_msgs, false);
+        rc = vuc_read_socket(ctx, sock_of_fd(ctx, pfd[i].fd), max_msgs, false);
         if (rc < 0)
             return rc;
         arrived += rc;
@@ -83,9 +90,13 @@ static int step_some(struct vuc_ctx *ctx, int timeout_ms, int max_msgs) {
 /* A wait of timeout_ms can be one blocking recvmsg, without poll, when the
  * main socket is the only one to watch and its SO_RCVTIMEO is that long. */
 static bool can_block_on_main(const struct vuc_ctx *ctx, int timeout_ms) {
-    return ctx->main_rcvtimeo_set && ctx->main_rcvtimeo_ms == timeout_ms &&
-           ctx->sock[VUC_SOCK_MAIN] >= 0 && !ctx->rx[VUC_SOCK_MAIN].closed &&
-           (ctx->sock[VUC_SOCK_TWIN] < 0 || ctx->rx[VUC_SOCK_TWIN].closed);
+    if (!ctx->main_rcvtimeo_set || ctx->main_rcvtimeo_ms != timeout_ms ||
+        ctx->sock[VUC_SOCK_MAIN] < 0 || ctx->rx[VUC_SOCK_MAIN].closed)
+        return false;
+    for (int s = VUC_SOCK_TWIN; s < VUC_NSOCKS; s++)
+        if (ctx->sock[s] >= 0 && !ctx->rx[s].closed)
+            return false;
+    return true;
 }
 
 static int step_blocking(struct vuc_ctx *ctx, int max_msgs) {

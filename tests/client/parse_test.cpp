@@ -173,8 +173,8 @@ TEST(ClientParse, DmaLayoutsAreUnambiguous) {
 
 TEST(ClientParse, MapLookup) {
     uint8_t mem[16];
-    const vuc_map maps[2] = {{0x1000, 0x1000, VU_DMA_MAP_F_READ | VU_DMA_MAP_F_WRITE, mem},
-                             {0x2000, 0x1000, VU_DMA_MAP_F_WRITE, nullptr}};
+    const vuc_map maps[2] = {{0x1000, 0x1000, VU_DMA_MAP_F_READ | VU_DMA_MAP_F_WRITE, mem, 0},
+                             {0x2000, 0x1000, VU_DMA_MAP_F_WRITE, nullptr, 0}};
     EXPECT_EQ(vuc_map_lookup(maps, 2, 0x1000, 0x1000, VU_DMA_MAP_F_READ), 0);
     EXPECT_EQ(vuc_map_lookup(maps, 2, 0x1fff, 1, VU_DMA_MAP_F_READ), 0);
     EXPECT_EQ(vuc_map_lookup(maps, 2, 0x1fff, 2, VU_DMA_MAP_F_WRITE), -EFAULT); // straddles

@@ -230,6 +230,22 @@ int vuc_dirty_report(struct vuc_ctx *ctx, uint64_t iova, uint64_t length, uint64
 
 /* ---- Server-to-client DMA ------------------------------------------------ */
 
+/* The sockets of a connection: main, twin, and one per socket-mode mapping
+ * (VUC_SOCK_MAP0 + slot, slot < VUC_MAX_MAP_SOCKETS; a slot is reused after
+ * its unmap). */
+#define VUC_MAX_MAP_SOCKETS 8
+#define VUC_NSOCKS (2 + VUC_MAX_MAP_SOCKETS)
+enum vuc_sock {
+    VUC_SOCK_MAIN = 0,
+    VUC_SOCK_TWIN = 1,
+    VUC_SOCK_MAP0 = 2,
+    /* Names the last slot so every socket is a value of the type: C++ (and
+     * UBSan's enum check) limit an enum to the range of its enumerators. */
+    VUC_SOCK_MAP_LAST = VUC_SOCK_MAP0 + VUC_MAX_MAP_SOCKETS - 1
+};
+/* "main", "twin", "map0".."map7"; "?" out of range. */
+const char *vuc_sock_name(enum vuc_sock s);
+
 /* One DMA_READ or DMA_WRITE from the server, already validated: it lies
  * inside one mapping with the right permission and within our
  * max_data_xfer_size. */
@@ -238,7 +254,7 @@ struct vuc_dma_op {
     uint16_t msg_id;
     bool on_twin;       /* arrived on the twin socket */
     enum vuc_sock sock; /* the socket it arrived on (and is answered on) */
-    bool qemu_layout; /* peer used {u64 addr, u32 count}; the reply mirrors it */
+    bool qemu_layout;   /* peer used {u64 addr, u32 count}; the reply mirrors it */
     uint64_t addr;
     uint64_t count;
     /* DMA_READ: fill count bytes here. DMA_WRITE: the count bytes to store. */
@@ -321,15 +337,6 @@ int vuc_step(struct vuc_ctx *ctx, int timeout_ms);
 /* With hold on, arrivals wait for vuc_deliver(); off (the default) delivers
  * them as they are read. Turning hold off delivers whatever is held. */
 void vuc_set_hold(struct vuc_ctx *ctx, bool hold);
-
-/* The sockets of a connection: main, twin, and one per socket-mode mapping
- * (VUC_SOCK_MAP0 + slot, slot < VUC_MAX_MAP_SOCKETS; a slot is reused after
- * its unmap). */
-enum vuc_sock { VUC_SOCK_MAIN = 0, VUC_SOCK_TWIN = 1, VUC_SOCK_MAP0 = 2 };
-#define VUC_MAX_MAP_SOCKETS 8
-#define VUC_NSOCKS (2 + VUC_MAX_MAP_SOCKETS)
-/* "main", "twin", "map0".."map7"; "?" out of range. */
-const char *vuc_sock_name(enum vuc_sock s);
 
 enum vuc_arrival_kind {
     VUC_ARR_REPLY,      /* reply to request req_id */
@@ -421,7 +428,7 @@ void vuc_set_trace(struct vuc_ctx *ctx, vuc_trace_fn fn, void *opaque);
 /* ---- Counters ----------------------------------------------------------- */
 
 struct vuc_stats {
-    uint64_t dropped_replies; /* unknown id, or reply on the twin socket */
+    uint64_t dropped_replies; /* unknown id, or reply on the twin or a map socket */
     uint64_t closed_fds;      /* fds that came where none belong */
     uint64_t dma_served;      /* DMA commands answered with success */
     uint64_t dma_errors;      /* DMA commands answered with an error reply */

@@ -111,6 +111,9 @@ struct vuc_map {
     uint64_t size;
     uint32_t prot; /* VU_DMA_MAP_F_READ/WRITE: what the device may do */
     uint8_t *vaddr;
+    /* 0: DMA comes as messages on the main or twin socket; otherwise the
+     * socket of its own (VUC_SOCK_MAP0 + slot, VU_DMA_MAP_F_RCSIM_SOCKET). */
+    uint8_t sock;
 };
 
 /* Finds the one mapping holding [addr, addr+count) with prot need
