@@ -25,6 +25,7 @@ extern "C" {
 
 #include "inproc_device.hpp"
 #include "raw_client.hpp"
+#include "server_process.hpp"
 
 using namespace rcsim::test;
 
@@ -383,4 +384,99 @@ TEST(MapSocket, DisconnectWakesTheDmaOnAMapSocket) {
     EXPECT_EQ(f.get(), -ECONNRESET);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
     EXPECT_TRUE(s.map.eof_within(kWait));
+}
+
+// ---- dmacopy --dma-mode map-socket --dma-after-reply ---------------------
+// Register map and descriptor layout: server-models/README.md, "dmacopy".
+
+namespace {
+
+constexpr uint64_t kRing = 0x100000; // one socket window of 0x1000: ring,
+                                     // source, destination, record
+
+std::vector<uint8_t> le32(uint32_t v) {
+    std::vector<uint8_t> b(4);
+    memcpy(b.data(), &v, 4);
+    return b;
+}
+
+// The next DMA command on s must be (cmd, addr, count); it is answered from
+// (or written into) mem, which holds [kRing, kRing + kWinSize).
+void serve_expected(RawSocket &s, std::vector<uint8_t> &mem, uint16_t cmd, uint64_t addr,
+                    uint64_t count) {
+    auto m = s.recv_message(kWait);
+    ASSERT_TRUE(m) << "no DMA command for " << std::hex << addr;
+    ASSERT_EQ(m->hdr().cmd, cmd) << std::hex << addr;
+    vu_dma_access a = access_of(*m);
+    ASSERT_EQ(a.addr, addr);
+    ASSERT_EQ(a.count, count);
+    uint8_t *at = mem.data() + (addr - kRing);
+    std::vector<uint8_t> p(sizeof(a));
+    memcpy(p.data(), &a, sizeof(a));
+    if (cmd == VU_CMD_DMA_READ) {
+        p.insert(p.end(), at, at + count);
+    } else {
+        ASSERT_EQ(m->payload_len(), sizeof(a) + count);
+        memcpy(at, m->payload() + sizeof(a), count);
+    }
+    ASSERT_TRUE(s.send_bytes(make_msg(m->hdr().msg_id, cmd, p.data(), p.size(), VU_F_TYPE_REPLY)));
+}
+
+} // namespace
+
+// The worker's DMA goes on the window's socket, the main socket carries only
+// the doorbell's reply: one descriptor of 100 bytes with max_data_xfer_size
+// 64 is exactly fetch (32), read 64 + 36, write 64 + 36, record (16).
+TEST(MapSocketDmacopy, WorkerCopiesThroughTheWindowsSocket) {
+    ServerProcess srv({server_models_dir() + "/dmacopy", "--dma-mode", "map-socket",
+                       "--dma-after-reply", "--irq", "none"});
+    ASSERT_TRUE(srv.ready()) << srv.error();
+    RawSocket main, twin, map;
+    ASSERT_TRUE(open_session(srv.socket_path(), true, 64, &main, &twin));
+    ASSERT_LT(twin.fd(), 0);
+    int sp[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    ASSERT_TRUE(main.send_bytes(map_msg(2, kRing, kRW | kSocketFlag), {sp[1]}));
+    close(sp[1]);
+    map = RawSocket(sp[0]);
+    auto call_ok = [&](const std::vector<uint8_t> &msg) {
+        ASSERT_TRUE(main.send_bytes(msg));
+        auto r = main.recv_message(kWait);
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->hdr().flags, VU_F_TYPE_REPLY)
+            << "cmd " << r->hdr().cmd << " error " << r->hdr().error_no;
+    };
+    auto r = main.recv_message(kWait);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->hdr().flags, VU_F_TYPE_REPLY) << "DMA_MAP error " << r->hdr().error_no;
+
+    std::vector<uint8_t> mem(kWinSize);
+    // src 0x100100, dst 0x100400, 100 bytes, no interrupt, record 0x100800.
+    const uint8_t desc[32] = {0x00, 0x01, 0x10, 0, 0, 0, 0, 0, 0x00, 0x04, 0x10, 0, 0, 0, 0, 0,
+                              100,  0,    0,    0, 0, 0, 0, 0, 0x00, 0x08, 0x10, 0, 0, 0, 0, 0};
+    memcpy(mem.data(), desc, sizeof(desc));
+    for (unsigned k = 0; k < 100; k++)
+        mem[0x100 + k] = uint8_t(0x30 + k);
+    call_ok(region_write_msg(3, 0, 0x00, le32(uint32_t(kRing)))); // RING_BASE
+    call_ok(region_write_msg(4, 0, 0x04, le32(0)));
+    call_ok(region_write_msg(5, 0, 0x08, le32(4))); // RING_SIZE
+    call_ok(region_write_msg(6, 0, 0x10, le32(1))); // HEAD: answered first
+
+    serve_expected(map, mem, VU_CMD_DMA_READ, 0x100000, 32);
+    serve_expected(map, mem, VU_CMD_DMA_READ, 0x100100, 64);
+    serve_expected(map, mem, VU_CMD_DMA_READ, 0x100140, 36);
+    serve_expected(map, mem, VU_CMD_DMA_WRITE, 0x100400, 64);
+    serve_expected(map, mem, VU_CMD_DMA_WRITE, 0x100440, 36);
+    serve_expected(map, mem, VU_CMD_DMA_WRITE, 0x100800, 16);
+    EXPECT_TRUE(main.no_message_for(10)) << "no DMA on the main socket";
+    for (unsigned k = 0; k < 100; k++)
+        ASSERT_EQ(mem[0x400 + k], uint8_t(0x30 + k)) << "byte " << k;
+    // Record: status 0, 100 bytes, sequence 1.
+    const uint8_t rec[16] = {0, 0, 0, 0, 100, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_EQ(memcmp(mem.data() + 0x800, rec, 16), 0);
+    ASSERT_TRUE(main.send_bytes(region_read_msg(7, 0, 0x14, 4))); // TAIL
+    r = main.recv_message(kWait);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->payload_len(), 20u);
+    EXPECT_EQ(r->payload()[16], 1);
 }

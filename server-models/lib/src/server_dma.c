@@ -49,10 +49,11 @@ int vus_dma_check_range(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr
 
 int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_dir dir,
                        uint64_t addr, const void *data, uint32_t count) {
-    bool misread =
-        ctx->cfg.dma_mode == VUS_DMA_MODE_TWIN || ctx->cfg.dma_mode == VUS_DMA_MODE_LEGACY;
+    /* Only the main socket races; a map socket carries nothing else. */
+    bool misread = ctx->cfg.dma_mode == VUS_DMA_MODE_TWIN ||
+                   ctx->cfg.dma_mode == VUS_DMA_MODE_LEGACY ||
+                   ctx->cfg.dma_mode == VUS_DMA_MODE_MAP_SOCKET;
     if (fd == ctx->conn_fd && misread && !ctx->warned_279) {
-        /* A map socket carries nothing else: no race there. */
         ctx->warned_279 = true;
         vus_log_err(ctx, "DMA goes on the main socket (no twin socket): a client command sent "
                          "meanwhile will be misread (libvfio-user issue #279)");
@@ -92,7 +93,8 @@ static int map_recv_reply(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma
     struct vu_hdr h;
     int ret = vus_tr_recv_exact(fd, &h, sizeof(h), ctx->cfg.io_timeout_ms, NULL, NULL);
     if (ret < 0) {
-        vus_log_err(ctx, "DMA reply header on a map socket: %s", strerror(-ret));
+        vus_log_err(ctx, "DMA reply header on a map socket: %s",
+                    ret == -ENOMSG ? "end of file" : strerror(-ret));
         vus_dma_socket_failed(ctx, fd);
         return ret == -ETIMEDOUT ? ret : -ENOTCONN;
     }
