@@ -138,8 +138,8 @@ static int add_map(struct vus_ctx *ctx, const struct vu_dma_map *req, uint32_t p
     return 0;
 }
 
-/* The fd of a socket map must be a connected AF_UNIX stream socket: the
- * client's end of a socketpair. */
+/* The fd of a socket map must be an AF_UNIX stream socket (meant: the
+ * client's end of a socketpair; one not connected fails its first DMA). */
 static int check_map_socket(struct vus_ctx *ctx, const struct vus_msg *msg) {
     if (msg->nfds != 1) {
         vus_log_err(ctx, "DMA map with the socket flag: %zu fds, expected 1", msg->nfds);
