@@ -139,7 +139,7 @@ bool model_dma_mode_ok(const struct model_opts *o, const char *prog, bool can_as
     if (o->dma_mode == VUS_DMA_MODE_ASYNC && !can_async) {
         fprintf(stderr,
                 "%s: --dma-mode async is not supported by this model: its DMA is synchronous "
-                "code (use legacy, queue or twin)\n",
+                "code (use legacy, queue, map-socket or twin)\n",
                 prog);
         return false;
     }
