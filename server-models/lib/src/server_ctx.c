@@ -43,7 +43,7 @@ struct vus_ctx *vus_create(const struct vus_config *cfg) {
         return NULL;
     }
     ctx->cfg = *cfg;
-    if ((unsigned)cfg->dma_mode > VUS_DMA_MODE_ASYNC) {
+    if ((unsigned)cfg->dma_mode > VUS_DMA_MODE_MAP_SOCKET) {
         free(ctx);
         errno = EINVAL;
         return NULL;
@@ -106,6 +106,7 @@ void vus_destroy(struct vus_ctx *ctx) {
         close(ctx->q_wake_fd);
     }
     free(ctx->maps);
+    free(ctx->parked); /* emptied by the disconnect */
     free(ctx->msix_table);
     free(ctx->msix_pba);
     free(ctx->socket_path);

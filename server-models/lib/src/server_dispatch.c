@@ -64,6 +64,7 @@ void vus_disconnect(struct vus_ctx *ctx) {
     if (ctx->twin_fd >= 0) {
         shutdown(ctx->twin_fd, SHUT_RDWR);
     }
+    vus_dma_maps_shutdown(ctx);
     pthread_mutex_lock(&ctx->dma_lock);
     ctx->negotiated = false; /* a done() callback must not start new DMA */
     vus_async_fail_all(ctx, -ENOTCONN);
@@ -75,6 +76,7 @@ void vus_disconnect(struct vus_ctx *ctx) {
     vus_dirty_reset(ctx);
     vus_irq_reset(ctx);
     pthread_mutex_unlock(&ctx->lock);
+    vus_dma_close_parked(ctx); /* the map sockets, DMA being excluded */
     pthread_mutex_unlock(&ctx->dma_lock);
     vus_migration_reset(ctx);
     if (ctx->reset_cb != NULL) {

@@ -6,6 +6,9 @@
  * depends on the mode: the twin socket, the main socket as libvfio-user reads
  * it (LEGACY, server_dma_legacy.c) or holding the client's commands meanwhile
  * (QUEUE, server_dma_queue.c). ASYNC refuses it: devices submit instead.
+ * MAP_SOCKET sends a chunk into a map with a DMA socket on that socket and
+ * reads the reply there; a failure there fails the transfer and shuts that
+ * socket, never the connection.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,7 +34,8 @@ int vus_dma_check_range(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr
     }
     while (len > 0) {
         bool direct;
-        size_t span = vus_dma_map_span(ctx, addr, len, prot_for(dir), &direct);
+        int sock;
+        size_t span = vus_dma_map_span(ctx, addr, len, prot_for(dir), &direct, &sock);
         if (span == 0) {
             vus_log_err(ctx, "DMA %#llx+%zu is not mapped for %s", (unsigned long long)addr, len,
                         dir == VUS_DMA_READ ? "read" : "write");
@@ -45,8 +49,10 @@ int vus_dma_check_range(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr
 
 int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_dir dir,
                        uint64_t addr, const void *data, uint32_t count) {
-    bool misread =
-        ctx->cfg.dma_mode == VUS_DMA_MODE_TWIN || ctx->cfg.dma_mode == VUS_DMA_MODE_LEGACY;
+    /* Only the main socket races; a map socket carries nothing else. */
+    bool misread = ctx->cfg.dma_mode == VUS_DMA_MODE_TWIN ||
+                   ctx->cfg.dma_mode == VUS_DMA_MODE_LEGACY ||
+                   ctx->cfg.dma_mode == VUS_DMA_MODE_MAP_SOCKET;
     if (fd == ctx->conn_fd && misread && !ctx->warned_279) {
         ctx->warned_279 = true;
         vus_log_err(ctx, "DMA goes on the main socket (no twin socket): a client command sent "
@@ -64,7 +70,7 @@ int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_di
     int ret = vus_tr_send(fd, &h, &acc, sizeof(acc), data, data_len, NULL, 0);
     if (ret < 0) {
         vus_log_err(ctx, "sending DMA command: %s", strerror(-ret));
-        vus_dma_break_connection(ctx);
+        vus_dma_socket_failed(ctx, fd);
         return -ENOTCONN;
     }
     vus_idle_count_out(ctx);
@@ -79,9 +85,40 @@ static int recv_reply(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_dir
     return vus_dma_recv_reply(ctx, fd, id, dir, addr, data, count);
 }
 
+/* A chunk on a map socket: a reply that is a clean error (header alone)
+ * leaves the stream in step and fails only the chunk; anything else that
+ * fails shuts the socket. */
+static int map_recv_reply(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_dir dir,
+                          uint64_t addr, void *data, uint32_t count) {
+    struct vu_hdr h;
+    int ret = vus_tr_recv_exact(fd, &h, sizeof(h), ctx->cfg.io_timeout_ms, NULL, NULL);
+    if (ret < 0) {
+        vus_log_err(ctx, "DMA reply header on a map socket: %s",
+                    ret == -ENOMSG ? "end of file" : strerror(-ret));
+        vus_dma_socket_failed(ctx, fd);
+        return ret == -ETIMEDOUT ? ret : -ENOTCONN;
+    }
+    vus_idle_count_in(ctx);
+    ret = vus_dma_finish_reply(ctx, fd, &h, id, dir, addr, data, count);
+    bool clean_error = h.msg_id == id && (h.flags & VU_F_ERROR) && h.msg_size == sizeof(h);
+    if (ret < 0 && !clean_error) {
+        vus_dma_socket_failed(ctx, fd);
+    }
+    return ret;
+}
+
+/* What a failed chunk on map socket fd means for the transfer: cancelled
+ * when its map went away meanwhile; a broken socket is a reset one. */
+static int map_failure(struct vus_ctx *ctx, uint64_t addr, int fd, int ret) {
+    if (vus_dma_map_socket_gone(ctx, addr, fd)) {
+        return -ECANCELED;
+    }
+    return ret == -ENOTCONN ? -ECONNRESET : ret;
+}
+
 static int xfer_span(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, uint8_t *buf,
-                     size_t span) {
-    int fd = vus_dma_socket(ctx);
+                     size_t span, int sock) {
+    int fd = sock >= 0 ? sock : vus_dma_socket(ctx);
     if (fd == ctx->conn_fd && ctx->cfg.dma_mode == VUS_DMA_MODE_ASYNC) {
         vus_log_err(ctx, "synchronous DMA by messages in async mode: use vus_dma_submit");
         return -EOPNOTSUPP;
@@ -94,10 +131,11 @@ static int xfer_span(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, u
         uint16_t id = vus_dma_alloc_id(ctx);
         int ret = vus_dma_send_chunk(ctx, fd, id, dir, addr, buf, n);
         if (ret == 0) {
-            ret = recv_reply(ctx, fd, id, dir, addr, buf, n);
+            ret = sock >= 0 ? map_recv_reply(ctx, fd, id, dir, addr, buf, n)
+                            : recv_reply(ctx, fd, id, dir, addr, buf, n);
         }
         if (ret < 0) {
-            return ret;
+            return sock >= 0 ? map_failure(ctx, addr, fd, ret) : ret;
         }
         addr += n;
         buf += n;
@@ -115,6 +153,9 @@ static int xfer(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, uint8_
         return -EBUSY;
     }
     pthread_mutex_lock(&ctx->dma_lock);
+    if (ctx->cfg.dma_mode == VUS_DMA_MODE_MAP_SOCKET) {
+        vus_dma_close_parked(ctx); /* no other DMA can be polling them now */
+    }
     int ret = vus_connected(ctx) ? vus_dma_check_range(ctx, dir, addr, len) : -ENOTCONN;
     ctx->sync_active = true;
     ctx->sync_addr = addr;
@@ -122,13 +163,14 @@ static int xfer(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, uint8_
     ctx->sync_cancelled = false;
     while (ret == 0 && len > 0 && !ctx->sync_cancelled) {
         bool direct;
-        size_t span = vus_dma_map_span(ctx, addr, len, prot_for(dir), &direct);
+        int sock;
+        size_t span = vus_dma_map_span(ctx, addr, len, prot_for(dir), &direct, &sock);
         if (span == 0) {
             ret = -EFAULT; /* unmapped since the check */
             break;
         }
         ret = direct ? vus_dma_copy_direct(ctx, dir, addr, buf, span)
-                     : xfer_span(ctx, dir, addr, buf, span);
+                     : xfer_span(ctx, dir, addr, buf, span, sock);
         addr += span;
         buf += span;
         len -= span;

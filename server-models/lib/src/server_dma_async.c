@@ -86,9 +86,16 @@ static void kick(struct vus_ctx *ctx) {
         uint64_t addr = job->addr + job->done_bytes;
         uint8_t *buf = job->buf + job->done_bytes;
         bool direct;
-        size_t span = vus_dma_map_span(ctx, addr, job->len - job->done_bytes, prot, &direct);
+        int sock;
+        size_t span = vus_dma_map_span(ctx, addr, job->len - job->done_bytes, prot, &direct, &sock);
         if (span == 0) {
             complete(ctx, -EFAULT);
+            return;
+        }
+        if (sock >= 0) {
+            /* The loop does not read map sockets: synchronous DMA only. */
+            vus_log_err(ctx, "asynchronous DMA into a map with a DMA socket: use vus_dma_read");
+            complete(ctx, -EOPNOTSUPP);
             return;
         }
         if (direct) {

@@ -13,6 +13,7 @@
  *    reply's errno (clamped to 1..4096), then the size;
  *  - none of these resets the connection; only EOF, a short body or a
  *    timeout (ours: libvfio-user would block for ever) do.
+ * On a map socket (MAP_SOCKET mode) those reset that socket alone.
  */
 #include <errno.h>
 #include <string.h>
@@ -33,6 +34,22 @@ void vus_dma_break_connection(struct vus_ctx *ctx) {
     if (ctx->twin_fd >= 0) {
         shutdown(ctx->twin_fd, SHUT_RDWR);
     }
+}
+
+bool vus_dma_is_map_socket(const struct vus_ctx *ctx, int fd) {
+    return fd >= 0 && fd != ctx->conn_fd && fd != ctx->twin_fd;
+}
+
+void vus_dma_socket_failed(struct vus_ctx *ctx, int fd) {
+    if (vus_dma_is_map_socket(ctx, fd)) {
+        shutdown(fd, SHUT_RDWR); /* parked and closed at its unmap */
+        return;
+    }
+    vus_dma_break_connection(ctx);
+}
+
+static const char *what_goes(const struct vus_ctx *ctx, int fd) {
+    return vus_dma_is_map_socket(ctx, fd) ? "shutting the map socket" : "dropping the client";
 }
 
 int vus_dma_finish_reply(struct vus_ctx *ctx, int fd, const struct vu_hdr *h, uint16_t id,
@@ -67,8 +84,8 @@ int vus_dma_finish_reply(struct vus_ctx *ctx, int fd, const struct vu_hdr *h, ui
         ret = vus_tr_recv_exact(fd, data, count, ctx->cfg.io_timeout_ms, NULL, NULL);
     }
     if (ret < 0) {
-        vus_log_err(ctx, "DMA reply: %s, dropping the client", strerror(-ret));
-        vus_dma_break_connection(ctx);
+        vus_log_err(ctx, "DMA reply: %s, %s", strerror(-ret), what_goes(ctx, fd));
+        vus_dma_socket_failed(ctx, fd);
         return ret == -ETIMEDOUT ? ret : -ENOTCONN;
     }
     struct vu_dma_access got;
@@ -87,8 +104,8 @@ int vus_dma_recv_reply(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_di
     struct vu_hdr h;
     int ret = vus_tr_recv_exact(fd, &h, sizeof(h), ctx->cfg.io_timeout_ms, NULL, NULL);
     if (ret < 0) {
-        vus_log_err(ctx, "DMA reply header: %s, dropping the client", strerror(-ret));
-        vus_dma_break_connection(ctx);
+        vus_log_err(ctx, "DMA reply header: %s, %s", strerror(-ret), what_goes(ctx, fd));
+        vus_dma_socket_failed(ctx, fd);
         return ret == -ETIMEDOUT ? ret : -ENOTCONN;
     }
     vus_idle_count_in(ctx);

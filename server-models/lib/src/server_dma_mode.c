@@ -1,8 +1,8 @@
 /*
  * The DMA mode's names, for command lines and logs. What each mode does
  * lives with the code it changes: VERSION (which modes offer the twin
- * socket), server_dma.c (synchronous DMA), server_dma_queue.c (QUEUE) and
- * server_dma_async.c (ASYNC).
+ * socket), server_dma.c (synchronous DMA), server_dma_queue.c (QUEUE),
+ * server_dma_async.c (ASYNC) and server_dma_map.c (MAP_SOCKET's DMA_MAP).
  */
 #include <errno.h>
 #include <string.h>
@@ -14,6 +14,7 @@ static const char *const mode_names[] = {
     [VUS_DMA_MODE_LEGACY] = "legacy",
     [VUS_DMA_MODE_QUEUE] = "queue",
     [VUS_DMA_MODE_ASYNC] = "async",
+    [VUS_DMA_MODE_MAP_SOCKET] = "map-socket",
 };
 
 const char *vus_dma_mode_name(enum vus_dma_mode mode) {

@@ -41,6 +41,10 @@ struct vus_dma_map_entry {
     /* Dirty pages, one bit per ctx->dirty_pgsize page, while logging is on
      * (fd-backed maps only); NULL otherwise. */
     uint8_t *dirty;
+    /* MAP_SOCKET mode: the map's DMA socket (VU_DMA_MAP_F_RCSIM_SOCKET), -1
+     * for none. Unmapped, it is shut at once and parked, closed only when no
+     * DMA can be using it (vus_dma_close_parked). */
+    int sock;
 };
 
 struct vus_async_dma {
@@ -150,6 +154,11 @@ struct vus_ctx {
     struct vus_dma_map_entry *maps;
     size_t nmaps;
     size_t maps_cap;
+    /* Map sockets unmapped and shut, not yet closed: a DMA on another thread
+     * may still be polling one (server_dma_map.c). Under lock. */
+    int *parked;
+    size_t nparked;
+    size_t parked_cap;
 
     struct vus_async_dma *aq_head;
     struct vus_async_dma *aq_tail;
@@ -336,10 +345,19 @@ void vus_msix_after_table_write(struct vus_ctx *ctx, unsigned vector); /* lock h
 int vus_h_dma_map(struct vus_ctx *ctx, struct vus_msg *msg);
 int vus_h_dma_unmap(struct vus_ctx *ctx, struct vus_msg *msg);
 void vus_dma_maps_clear(struct vus_ctx *ctx);
+/* Shuts every map socket so a DMA waiting on one wakes (disconnect); any
+ * thread. */
+void vus_dma_maps_shutdown(struct vus_ctx *ctx);
+/* Closes the parked map sockets; dma_lock held (no DMA is using them). */
+void vus_dma_close_parked(struct vus_ctx *ctx);
 /* Length of the piece of [addr, addr+len) inside one map with prot, or 0;
- * *direct says the map is mmap()ed (use vus_dma_copy_direct). */
-size_t vus_dma_map_span(struct vus_ctx *ctx, uint64_t addr, size_t len, uint32_t prot,
-                        bool *direct);
+ * *direct says the map is mmap()ed (use vus_dma_copy_direct); *sock is the
+ * map's DMA socket or -1. */
+size_t vus_dma_map_span(struct vus_ctx *ctx, uint64_t addr, size_t len, uint32_t prot, bool *direct,
+                        int *sock);
+/* After a failed DMA on map socket sock: whether the map at addr was
+ * unmapped (or remapped) since. */
+bool vus_dma_map_socket_gone(struct vus_ctx *ctx, uint64_t addr, int sock);
 /* Holds a message read while a quiesce is pending (served after it). */
 int vus_dmaq_hold(struct vus_ctx *ctx, struct vus_msg *msg);
 /* Caller holds ctx->lock. */
@@ -359,6 +377,10 @@ int vus_dma_send_chunk(struct vus_ctx *ctx, int fd, uint16_t id, enum vus_dma_di
                        uint64_t addr, const void *data, uint32_t count);
 int vus_dma_socket(const struct vus_ctx *ctx);
 void vus_dma_break_connection(struct vus_ctx *ctx);
+/* A DMA on fd failed in transit: a map socket is shut alone, the main or
+ * twin socket breaks the connection. */
+void vus_dma_socket_failed(struct vus_ctx *ctx, int fd);
+bool vus_dma_is_map_socket(const struct vus_ctx *ctx, int fd);
 bool vus_async_claims_reply(struct vus_ctx *ctx, const struct vu_hdr *hdr, int fd);
 int vus_async_on_reply(struct vus_ctx *ctx, const struct vu_hdr *hdr, int fd);
 int vus_async_handle_twin(struct vus_ctx *ctx);

@@ -2,8 +2,8 @@
  * VERSION negotiation. The first message of a connection must be VERSION;
  * the reply carries the server's capabilities as json-c formats them (the
  * spaced style libvfio-user's replies show) and, when the client asks for it
- * and the server is in twin mode (legacy, queue and async refuse it), the twin
- * socket as fd_index 0.
+ * and the server is in twin mode (legacy, queue, async and map-socket refuse
+ * it), the twin socket as fd_index 0.
  */
 #include <errno.h>
 #include <json.h>

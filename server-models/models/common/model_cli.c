@@ -27,7 +27,9 @@ static void usage(FILE *f, const char *prog, const char *summary,
                "                     twin (default: offer the twin socket), legacy (refuse\n"
                "                     it: DMA on the main socket, the #279 race), queue (hold\n"
                "                     commands that cross a DMA, serve them after it), async\n"
-               "                     (DMA by completion callbacks; not every model)\n");
+               "                     (DMA by completion callbacks; not every model),\n"
+               "                     map-socket (no twin; a map whose DMA_MAP brings a\n"
+               "                     socket gets its DMA on it, other maps as legacy)\n");
     fprintf(f, "  --legacy-socket    the same as --dma-mode legacy\n");
     fprintf(f, "  --dma-queue-limit BYTES\n"
                "                     queue mode: most bytes held during one DMA (default 65536)\n");
@@ -72,8 +74,9 @@ int model_parse_args(int argc, char **argv, const char *summary, const struct mo
         }
         if (strcmp(a, "--dma-mode") == 0 && i + 1 < argc) {
             if (vus_dma_mode_parse(argv[++i], &out->dma_mode) < 0) {
-                fprintf(stderr, "%s: bad --dma-mode %s (legacy, queue, async or twin)\n", argv[0],
-                        argv[i]);
+                fprintf(stderr,
+                        "%s: bad --dma-mode %s (legacy, queue, async, map-socket or twin)\n",
+                        argv[0], argv[i]);
                 return -1;
             }
             continue;
@@ -136,7 +139,7 @@ bool model_dma_mode_ok(const struct model_opts *o, const char *prog, bool can_as
     if (o->dma_mode == VUS_DMA_MODE_ASYNC && !can_async) {
         fprintf(stderr,
                 "%s: --dma-mode async is not supported by this model: its DMA is synchronous "
-                "code (use legacy, queue or twin)\n",
+                "code (use legacy, queue, map-socket or twin)\n",
                 prog);
         return false;
     }

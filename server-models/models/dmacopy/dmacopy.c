@@ -8,7 +8,9 @@
  * raises its interrupt (MSI-X, MSI or INTx as INT_CTRL says) if a descriptor
  * asked for it. By default all of this runs inside the doorbell's
  * REGION_WRITE, as libvfio-user devices do; --dma-after-reply replies first
- * and runs it on a worker thread (needs the twin socket); --dma-mode async
+ * and runs it on a worker thread (needs the twin socket, or map-socket mode
+ * where windows mapped with a socket keep the worker's DMA off the main
+ * socket); --dma-mode async
  * replies first and runs it as a state machine on vus_dma_submit completions
  * (dmacopy_async.c), from the server loop.
  */
@@ -365,7 +367,9 @@ int main(int argc, char **argv) {
     static struct dmacopy d = {.reset_int_ctrl = INT_MSIX};
     static const struct model_option extra[] = {
         {"dma-after-reply", false,
-         "reply to the doorbell first and copy on a worker thread (needs the twin socket)"},
+         "reply to the doorbell first and copy on a worker thread (needs the twin socket, or "
+         "--dma-mode map-socket: windows mapped with a socket keep its DMA off the main "
+         "socket)"},
         {"irq", true, "interrupt mode after reset: none, intx, msi or msix (default msix)"},
         {"migration", false,
          "offer migration v2 (STOP_COPY, PRE_COPY) and dirty page logging; quiesce before "
@@ -390,9 +394,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "dmacopy: --mig-bug and --quiesce-never need --migration\n");
         return 2;
     }
-    if (d.after_reply && o.dma_mode != VUS_DMA_MODE_TWIN) {
+    if (d.after_reply && o.dma_mode != VUS_DMA_MODE_TWIN && o.dma_mode != VUS_DMA_MODE_MAP_SOCKET) {
         fprintf(stderr,
-                "dmacopy: --dma-after-reply needs the twin socket; "
+                "dmacopy: --dma-after-reply needs the twin socket or map sockets; "
                 "it cannot be combined with --dma-mode %s\n",
                 vus_dma_mode_name(o.dma_mode));
         return 2;
