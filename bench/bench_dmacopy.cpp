@@ -4,6 +4,9 @@
 // raw UNIX-socket round trip carrying the same bytes each way (the least a
 // message DMA copy must move: the data in a DMA_READ reply and out in a
 // DMA_WRITE). Median of several runs with min and max, then the ratios.
+// Beside them the fifth #279 design: a second dmacopy in --dma-mode
+// map-socket, its window mapped with a socket of its own (issue 21), the
+// same copies interleaved with the twin socket's runs (/twin: its cost).
 // --figures: also one machine-readable line per figure (bench/figures.hpp).
 #include "figures.hpp"
 
@@ -140,7 +143,7 @@ struct Server {
     std::string dir, sock;
 };
 
-bool start_dmacopy(Server &s) {
+bool start_dmacopy(Server &s, const char *dma_mode) {
     char tmpl[] = "/tmp/rcsim-bench-XXXXXX";
     if (mkdtemp(tmpl) == nullptr)
         return false;
@@ -149,8 +152,8 @@ bool start_dmacopy(Server &s) {
     std::string bin = std::string(RCSIM_SERVER_MODELS_DIR) + "/dmacopy";
     s.pid = fork();
     if (s.pid == 0) {
-        execl(bin.c_str(), bin.c_str(), "--socket", s.sock.c_str(), "--irq", "none",
-              static_cast<char *>(nullptr));
+        execl(bin.c_str(), bin.c_str(), "--socket", s.sock.c_str(), "--irq", "none", "--dma-mode",
+              dma_mode, static_cast<char *>(nullptr));
         _exit(127);
     }
     for (int i = 0; i < 500; i++) {
@@ -210,6 +213,29 @@ double run_dmacopy(vuc_ctx *c, std::vector<uint8_t> &mem, size_t size, bool *ok)
     return mbps(size * size_t(n), dt);
 }
 
+// A client of the device at s, its ring set up, mem mapped by messages: on
+// the twin socket, or (map_socket) on a socket of the window's own.
+vuc_ctx *connect_device(const Server &s, std::vector<uint8_t> &mem, bool map_socket) {
+    vuc_options o;
+    vuc_options_init(&o);
+    o.timeout_ms = 10000;
+    vuc_ctx *c = vuc_create(&o);
+    if (c == nullptr || vuc_connect(c, s.sock.c_str()) != 0 || vuc_negotiate(c) != 0 ||
+        vuc_has_twin(c) == map_socket) {
+        vuc_destroy(c);
+        return nullptr;
+    }
+    const uint32_t prot = VU_DMA_MAP_F_READ | VU_DMA_MAP_F_WRITE;
+    const int rc = map_socket ? vuc_dma_map_socket(c, kIova, mem.size(), prot, mem.data())
+                              : vuc_dma_map(c, kIova, mem.size(), prot, mem.data(), -1, 0);
+    if (rc < 0 || wr32(c, 0x00, uint32_t(kIova)) != 0 ||
+        wr32(c, 0x04, uint32_t(kIova >> 32)) != 0 || wr32(c, 0x08, 2) != 0) {
+        vuc_destroy(c);
+        return nullptr;
+    }
+    return c;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -237,63 +263,65 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench-dmacopy: cannot start the raw-socket peer\n");
         return 1;
     }
-    Server srv;
-    if (!start_dmacopy(srv)) {
+    Server srv, msrv;
+    if (!start_dmacopy(srv, "twin") || !start_dmacopy(msrv, "map-socket")) {
         fprintf(stderr, "bench-dmacopy: cannot start %s/dmacopy\n", RCSIM_SERVER_MODELS_DIR);
         stop_dmacopy(srv);
+        stop_dmacopy(msrv);
         stop_peer(peer);
         return 1;
     }
-    vuc_options o;
-    vuc_options_init(&o);
-    o.timeout_ms = 10000;
-    vuc_ctx *c = vuc_create(&o);
     std::vector<uint8_t> mem(0x1000 + 2 * (1u << 20) + 0x1000);
     for (size_t i = 0; i < mem.size(); i++)
         mem[i] = uint8_t(i * 13);
-    bool ok = c != nullptr && vuc_connect(c, srv.sock.c_str()) == 0 && vuc_negotiate(c) == 0 &&
-              vuc_has_twin(c) &&
-              vuc_dma_map(c, kIova, mem.size(), VU_DMA_MAP_F_READ | VU_DMA_MAP_F_WRITE, mem.data(),
-                          -1, 0) == 0 &&
-              wr32(c, 0x00, uint32_t(kIova)) == 0 && wr32(c, 0x04, uint32_t(kIova >> 32)) == 0 &&
-              wr32(c, 0x08, 2) == 0;
+    std::vector<uint8_t> mmem(mem);
+    vuc_ctx *c = connect_device(srv, mem, false);
+    vuc_ctx *mc_ctx = connect_device(msrv, mmem, true);
+    bool ok = c != nullptr && mc_ctx != nullptr;
     if (!ok) {
-        fprintf(stderr, "bench-dmacopy: cannot set up the device over the client library\n");
+        fprintf(stderr, "bench-dmacopy: cannot set up the devices over the client library\n");
         vuc_destroy(c);
+        vuc_destroy(mc_ctx);
         stop_dmacopy(srv);
+        stop_dmacopy(msrv);
         stop_peer(peer);
         return 1;
     }
     printf("bench-dmacopy: dmacopy (message DMA, twin socket, client library, no RTL)\n");
     printf("median of %d runs [min..max] in MB/s (copied bytes per second)\n", kRuns);
-    printf("%8s  %28s  %28s  %28s  %9s  %9s\n", "size", "dmacopy", "memcpy", "socket round trip",
-           "/memcpy", "/socket");
+    printf("%8s  %28s  %28s  %28s  %9s  %9s  %28s  %7s\n", "size", "dmacopy", "memcpy",
+           "socket round trip", "/memcpy", "/socket", "map-socket dmacopy", "/twin");
     for (size_t size : sizes) {
-        std::vector<double> dm, mc, so;
+        std::vector<double> dm, mc, so, ms;
         for (int r = 0; r < kRuns && ok; r++) {
             dm.push_back(run_dmacopy(c, mem, size, &ok));
             mc.push_back(run_memcpy(size));
             so.push_back(run_socket(peer, size));
+            ms.push_back(run_dmacopy(mc_ctx, mmem, size, &ok));
         }
         if (!ok) {
             fprintf(stderr, "bench-dmacopy: a copy failed or the data did not match\n");
             break;
         }
-        Stats a = summarize(dm), b = summarize(mc), s = summarize(so);
-        char ca[64], cb[64], cs[64];
+        Stats a = summarize(dm), b = summarize(mc), s = summarize(so), m = summarize(ms);
+        char ca[64], cb[64], cs[64], cm[64];
         snprintf(ca, sizeof(ca), "%.1f [%.1f..%.1f]", a.median, a.min, a.max);
         snprintf(cb, sizeof(cb), "%.1f [%.1f..%.1f]", b.median, b.min, b.max);
         snprintf(cs, sizeof(cs), "%.1f [%.1f..%.1f]", s.median, s.min, s.max);
-        printf("%7zuK  %28s  %28s  %28s  %9.4f  %9.3f\n", size / 1024, ca, cb, cs,
-               a.median / b.median, a.median / s.median);
+        snprintf(cm, sizeof(cm), "%.1f [%.1f..%.1f]", m.median, m.min, m.max);
+        printf("%7zuK  %28s  %28s  %28s  %9.4f  %9.3f  %28s  %7.3f\n", size / 1024, ca, cb, cs,
+               a.median / b.median, a.median / s.median, cm, m.median / a.median);
         if (figures) {
             const std::string k = std::to_string(size / 1024) + "k";
             rcsim::bench::figure(("dma_client_" + k).c_str(), dm, "MB/s");
             rcsim::bench::figure(("dma_socket_" + k).c_str(), so, "MB/s");
+            rcsim::bench::figure(("dma_mapsock_" + k).c_str(), ms, "MB/s");
         }
     }
     vuc_destroy(c);
+    vuc_destroy(mc_ctx);
     stop_dmacopy(srv);
+    stop_dmacopy(msrv);
     stop_peer(peer);
     return ok ? 0 : 1;
 }

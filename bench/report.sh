@@ -166,6 +166,12 @@ END {
     }
     k = "dma_rtl"; b = "dma_rtl_client"
     row("message DMA MB/s through the RTL, 128 bits (baseline: client only)", k, b, "report", "reported")
+    split("4 64 1024", kb, " ")
+    for (i = 1; i <= 3; i++) {
+        k = "dma_mapsock_" kb[i] "k"; b = "dma_client_" kb[i] "k"
+        row("message DMA MB/s, client only, " kb[i] " KiB copies, a DMA socket per mapping (baseline: twin socket, same run)", \
+            k, b, "report (issue 21)", "reported")
+    }
     row("simulated cycles/s: test-bench model alone (bench-rtl-cycles), back-to-back MMIO", \
         "busy_cycles_rtl_mmio", "", "report", "reported")
     k = "busy_cycles_dma_fst_labels"; b = "busy_cycles_dma_fst_nolabels"

@@ -73,7 +73,10 @@ std::string windows_to_string(const std::vector<MemWindow> &ws) {
     std::string s;
     for (const MemWindow &w : ws)
         s += (s.empty() ? "" : ",") + hex(w.base) + "+" + hex(w.size) + ":" + perm_name(w.perm) +
-             (w.shared ? ":fd:" : w.socket ? ":sock:" : ":") + w.name;
+             (w.shared   ? ":fd:"
+              : w.socket ? ":sock:"
+                         : ":") +
+             w.name;
     return s;
 }
 

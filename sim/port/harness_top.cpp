@@ -123,8 +123,8 @@ void HarnessTop::configure(const RtlSettings &s) {
     impl_->in.cfg_we = true;
 }
 
-void HarnessTop::set_annotation(uint8_t dir, uint8_t sock, uint16_t cmd, uint16_t id,
-                                uint64_t addr, uint32_t len) {
+void HarnessTop::set_annotation(uint8_t dir, uint8_t sock, uint16_t cmd, uint16_t id, uint64_t addr,
+                                uint32_t len) {
     RtlIn &in = impl_->in;
     in.ann_msg_dir = dir;
     in.ann_msg_sock = sock;

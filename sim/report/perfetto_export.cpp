@@ -35,6 +35,11 @@ const char *const kTrackNames[kTracks] = {"",
                                           "decisions",
                                           "vfio-user map sockets"};
 
+// The trace's `sock`: main, twin, map0..map7 (one track for the map sockets).
+int socket_track(const std::string &sock) {
+    return sock == "twin" ? kTwin : sock.rfind("map", 0) == 0 ? kMaps : kMain;
+}
+
 // One event before lanes are assigned. dur < 0: an instant event.
 struct Event {
     int track;
@@ -81,7 +86,9 @@ class Converter {
     std::vector<Event> events_;
     uint64_t period_ps_ = 4000;
     // Commands waiting for their reply: (socket track, command sender, id).
-    std::map<std::tuple<int, bool, uint64_t>, std::pair<uint64_t, json_object *>> open_msgs_;
+    // (socket, direction of the command, id): map sockets share one track.
+    std::map<std::tuple<std::string, bool, uint64_t>, std::pair<uint64_t, json_object *>>
+        open_msgs_;
     std::map<uint64_t, std::pair<uint64_t, json_object *>> open_host_;
 };
 
@@ -159,12 +166,12 @@ int Converter::take(json_object *rec, const std::string &where, std::string *err
 // A command and its reply become one slice named after the command.
 void Converter::message(json_object *rec, uint64_t t) {
     const std::string sock = get_str(rec, "sock");
-    const int track = sock == "twin" ? kTwin : sock.rfind("map", 0) == 0 ? kMaps : kMain;
+    const int track = socket_track(sock);
     const bool from_client = std::string(get_str(rec, "dir")) == "c2s";
     const bool reply = std::string(get_str(rec, "type")) == "reply";
     const uint64_t id = get_u64(rec, "msg_id");
     const std::string name = std::string(get_str(rec, "cmd")) + " #" + std::to_string(id);
-    const auto key = std::make_tuple(track, reply ? !from_client : from_client, id);
+    const auto key = std::make_tuple(sock, reply ? !from_client : from_client, id);
     if (!reply) {
         const bool no_reply = get_u64(rec, "flags") & 0x10;
         if (no_reply) {
@@ -236,7 +243,7 @@ void Converter::host(json_object *rec, uint64_t t, bool request) {
 // Commands and host requests never answered: instants where they started.
 void Converter::flush_open() {
     for (auto &[key, v] : open_msgs_)
-        instant(std::get<0>(key), v.first,
+        instant(socket_track(std::get<0>(key)), v.first,
                 std::string(get_str(v.second, "cmd")) + " #" +
                     std::to_string(get_u64(v.second, "msg_id")) + " (no reply)",
                 v.second);

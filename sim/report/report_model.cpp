@@ -202,10 +202,10 @@ void ModelBuilder::findings() {
             continue;
         const TraceRecord &r = recs_[x.record];
         const TraceRecord &o = recs_[m_.rows[size_t(x.crossed_row)].record];
-        m_.findings.push_back(
-            message_name(r) + (x.from_client ? " (client)" : " (server)") + " crossed " +
-            message_name(o) + " on the " + x.sock +
-            " socket at t=" + format_sim_time(r.t_ps) + decision_before(m_, recs_, i));
+        m_.findings.push_back(message_name(r) + (x.from_client ? " (client)" : " (server)") +
+                              " crossed " + message_name(o) + " on the " + x.sock +
+                              " socket at t=" + format_sim_time(r.t_ps) +
+                              decision_before(m_, recs_, i));
     }
     if (m_.misreads) {
         size_t first = 0;

@@ -30,7 +30,7 @@ struct ReportRow {
     // Message rows.
     bool main_socket = true, from_client = true, reply = false;
     std::string sock = "main"; // main, twin, map0..map7 (the trace's sock)
-    long partner = -1; // the row of its command or reply, -1: none
+    long partner = -1;         // the row of its command or reply, -1: none
     // The other side's command on this socket still unanswered when this
     // command was sent (-1: none). From the client: a crossing (the server
     // waits for a reply and reads a command); from the server: nested.

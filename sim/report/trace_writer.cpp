@@ -204,8 +204,7 @@ void TraceWriter::on_message(enum vuc_sock sock, bool from_client, const struct 
         .digest("payload_fnv1a", payload, payload_len);
     if (hdr.flags & VU_F_ERROR)
         j.num("error_no", hdr.error_no);
-    Annotation a{uint8_t(from_client ? 1 : 2), uint8_t(sock), hdr.cmd, hdr.msg_id, 0,
-                 hdr.msg_size};
+    Annotation a{uint8_t(from_client ? 1 : 2), uint8_t(sock), hdr.cmd, hdr.msg_id, 0, hdr.msg_size};
     if (is_access_cmd(hdr.cmd) && payload_len >= 16) {
         uint64_t where = 0, count = 0;
         memcpy(&where, payload, 8);

@@ -116,7 +116,7 @@ class TraceWriter : public HarnessObserver {
     // for the reply's annotation.
     std::map<std::pair<int, uint16_t>, Annotation> open_cmds_;
     std::deque<Annotation> ann_queue_;
-    Annotation shown_{0, 0, 0, 0, 0};
+    Annotation shown_{0, 0, 0, 0, 0, 0};
     std::deque<uint32_t> decision_queue_;
     uint32_t decision_shown_ = 0;
     bool labels_ = true;

@@ -470,7 +470,8 @@ void parse_window(Cursor &c, Statement &s) {
 
 // dma-window BASE+SIZE:PERM[:fd|:sock]:NAME: one word, as on the command line.
 void parse_dma_window_decl(Cursor &c, Statement &s) {
-    const Token &t = c.take("DMA window (BASE+SIZE:PERM[:fd|:sock]:NAME, as --dma-window takes it)");
+    const Token &t =
+        c.take("DMA window (BASE+SIZE:PERM[:fd|:sock]:NAME, as --dma-window takes it)");
     if (t.quoted)
         throw Failure{t.col, "a DMA window is a word, not a string"};
     s.window = t.text;

@@ -143,7 +143,7 @@ class Admission {
         bool disconnect = false;
         bool posted = false; // a DMA_WRITE command: nothing passes it
         bool dma = false;    // a DMA command: waits for the bridge's dma_room
-        int source = 0; // 0 main socket, 1 twin socket, 2 eventfds, 3.. map sockets
+        int source = 0;      // 0 main socket, 1 twin socket, 2 eventfds, 3.. map sockets
         uint64_t due = 0;    // cycle before which it is not admitted (a delay)
         bool delayed = false;
         uint64_t seq = 0;

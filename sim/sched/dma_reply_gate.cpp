@@ -19,8 +19,8 @@ std::string hex(uint64_t v) {
 // "DMA_READ #3 twin addr=0x10000000 count=32": the request as the
 // admission's labels name it, so the log reads as one story.
 std::string describe(const vuc_dma_op *op) {
-    return command_name(op->cmd) + " #" + std::to_string(op->msg_id) +
-           " " + vuc_sock_name(op->sock) + " addr=" + hex(op->addr) +
+    return command_name(op->cmd) + " #" + std::to_string(op->msg_id) + " " +
+           vuc_sock_name(op->sock) + " addr=" + hex(op->addr) +
            " count=" + std::to_string(op->count);
 }
 

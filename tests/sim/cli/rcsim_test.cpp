@@ -335,7 +335,36 @@ TEST(CliRcsim, SharedDmaWindowIsReachedByTheMappingNotByMessages) {
     usage.insert(usage.end(), {"--dma-window", "0x1000:rw:x"});
     const auto ru = run_command(usage);
     EXPECT_EQ(ru.exit_code, 2);
-    EXPECT_TRUE(contains(ru.err, "--dma-window: want BASE+SIZE:PERM[:fd|:msg]:NAME")) << ru.err;
+    EXPECT_TRUE(contains(ru.err, "--dma-window: want BASE+SIZE:PERM[:fd|:msg|:sock]:NAME"))
+        << ru.err;
+}
+
+// A DMA socket per mapping (issue 21): the demo's copy with its window on a
+// socket of its own against dmacopy --dma-mode map-socket passes, every DMA
+// message on map0; the same window offered to a server that does not know
+// the flag (the default twin mode) is refused at connect: exit 2, saying so.
+TEST(CliRcsim, SocketWindowNeedsAServerThatTakesTheFlag) {
+    TempDir d;
+    auto args =
+        run_args(kModels + "/dmacopy --dma-mode map-socket", kScenarios + "/dmacopy_demo.rcs");
+    args.insert(args.end(), {"--dma-window", "0x10000000+0x1000000:rw:sock:dma0", "--trace",
+                             d.path + "/t.jsonl"});
+    const auto r = run_command(args);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::istringstream lines(slurp(d.path + "/t.jsonl"));
+    unsigned on_map0 = 0, elsewhere = 0;
+    for (std::string line; std::getline(lines, line);)
+        if (contains(line, "\"cmd\":\"DMA_READ\"") || contains(line, "\"cmd\":\"DMA_WRITE\""))
+            (contains(line, "\"sock\":\"map0\"") ? on_map0 : elsewhere)++;
+    EXPECT_GT(on_map0, 0u);
+    EXPECT_EQ(elsewhere, 0u);
+    auto refused = run_args(kModels + "/dmacopy", kScenarios + "/dmacopy_demo.rcs");
+    refused.insert(refused.end(), {"--dma-window", "0x10000000+0x1000000:rw:sock:dma0"});
+    const auto rr = run_command(refused);
+    EXPECT_EQ(rr.exit_code, 2);
+    EXPECT_TRUE(contains(rr.out + rr.err, "DMA_MAP of dma0 refused: Invalid argument (a socket "
+                                          "window: the server needs VU_DMA_MAP_F_RCSIM_SOCKET"))
+        << rr.out << rr.err;
 }
 
 TEST(CliRcsim, ConnectsToARunningServerAndSubstitutesTheSocket) {

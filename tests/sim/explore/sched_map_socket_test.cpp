@@ -7,7 +7,10 @@
 //  - two windows in different modes at once (mapsock_mixed.rcs): a read
 //    crossing the DMA on the window's own socket waits, one crossing the
 //    DMA_WRITE of the main-socket window is misread (#279).
+// Each test elaborates its own harness (its scenario's windows): ctest runs
+// each in a process of its own.
 #include "explore.hpp"
+#include "run_settings.hpp"
 
 #include <gtest/gtest.h>
 
@@ -37,15 +40,23 @@ class SchedMapSocket : public ::testing::Test {
     // Exhaustive exploration of `scenario` (its declared windows) with
     // dmacopy and `args`.
     ExploreSummary explore_scenario(const std::string &scenario, std::vector<std::string> args,
-                                    unsigned bound) {
+                                    unsigned bound, bool unmap_choices = false) {
         RunSpec spec;
         std::string err;
         EXPECT_EQ(load_run_spec(kScenarios + "/" + scenario, &spec, &err), 0) << err;
+        for (const Statement &st : spec.program.statements) { // as rcsim explore takes them
+            MemWindow w;
+            if (st.op != Op::DmaWindow)
+                continue;
+            EXPECT_EQ(parse_dma_window(st.window, &w), "");
+            spec.dma_windows.push_back(w);
+        }
         spec.server_argv = {kDmacopy};
         spec.server_argv.insert(spec.server_argv.end(), args.begin(), args.end());
         HarnessConfig cfg;
         cfg.admission.watchdog = std::chrono::milliseconds(300);
         cfg.dma_windows = spec.dma_windows;
+        cfg.dma_choices.unmap = unmap_choices;
         std::unique_ptr<Harness> h;
         EXPECT_EQ(Harness::create(cfg, &h, &err), 0) << err;
         if (!h)
@@ -70,28 +81,45 @@ class SchedMapSocket : public ::testing::Test {
 
 TEST_F(SchedMapSocket, UnmapCrossingTheWindowsDmaCancelsItAndNothingHangs) {
     const ExploreSummary s = explore_scenario(
-        "mapsock_unmap.rcs", {"--dma-mode", "map-socket", "--dma-after-reply"}, 2);
+        "mapsock_unmap.rcs", {"--dma-mode", "map-socket", "--dma-after-reply"}, 1, true);
     EXPECT_EQ(s.errors, 0u);
     EXPECT_FALSE(s.incomplete);
     ASSERT_GE(s.runs, 2u);
-    EXPECT_LT(s.failures, s.runs) << "fifo (the copy before the unmap) must pass";
-    EXPECT_GE(s.failures, 1u) << "no schedule let the unmap cross the copy's DMA";
+    EXPECT_LT(s.failures, s.runs) << "fifo (no unmap) must pass";
+    EXPECT_GE(s.failures, 1u) << "no schedule unmapped a window under its DMA";
     for (const char *never : {"protocol error", "deadlock", "server crash", "completion timeout"})
         EXPECT_EQ(count(s, never), 0u) << never;
-    // Each failing schedule is the device's own report of the cancelled
-    // copy: STATUS.ERROR (0x2) set, checked by the scenario's last read.
+    // Each failing schedule is the device's own report of the cut copy:
+    // STATUS.ERROR (bit 1) with the errno in bits 31:16, ECANCELED (125,
+    // 0x7d) for the DMA waiting on the unmapped window's socket.
     ASSERT_GE(s.classes.size(), 1u);
     for (const FailureClass &c : s.classes)
-        EXPECT_NE(c.name.find("0x18"), std::string::npos) << c.name;
+        EXPECT_NE(c.name.find("got 0x007d0002"), std::string::npos) << c.name;
+}
+
+TEST_F(SchedMapSocket, SynchronousDeviceFinishesItsDmaBeforeTheUnmap) {
+    // Without the worker the server reads the DMA_UNMAP only after the
+    // doorbell's copy: every schedule completes the copy.
+    const ExploreSummary s =
+        explore_scenario("mapsock_unmap.rcs", {"--dma-mode", "map-socket"}, 1, true);
+    EXPECT_EQ(s.errors, 0u);
+    ASSERT_GE(s.runs, 2u) << "the unmap choice was never offered";
+    EXPECT_EQ(s.failures, 0u);
 }
 
 TEST_F(SchedMapSocket, MixedWindowsOnlyTheMainSocketDmaIsMisread) {
-    const ExploreSummary s =
-        explore_scenario("mapsock_mixed.rcs", {"--dma-mode", "map-socket"}, 2);
+    const ExploreSummary s = explore_scenario("mapsock_mixed.rcs", {"--dma-mode", "map-socket"}, 2);
     EXPECT_EQ(s.errors, 0u);
     ASSERT_GE(s.runs, 2u);
-    EXPECT_GE(count(s, "protocol error"), 1u) << "the read never crossed the main-socket DMA_WRITE";
+    EXPECT_EQ(count(s, "protocol error"), 1u) << "the read never crossed the main-socket DMA_WRITE";
+    EXPECT_EQ(s.failures, 1u);
     EXPECT_LT(s.failures, s.runs);
+    // The copy's DMA ids count from 1: the descriptor (1) and the source (2)
+    // are read on dma0's socket, the destination (3) written on the main
+    // socket; the server took the crossing read for the reply to the third.
+    ASSERT_EQ(s.classes.size(), 1u);
+    EXPECT_NE(s.classes[0].details.find(", expected 0x3\n"), std::string::npos)
+        << s.classes[0].details;
 }
 
 } // namespace

@@ -131,7 +131,27 @@ TEST(RunSettings, SharedWindowsArePinnedWithTheirKind) {
     EXPECT_EQ(w.name, "ring");
     EXPECT_EQ(w.perm, rcsim::MemPerm::Read);
     EXPECT_EQ(rcsim::parse_dma_window("0x1000+0x1000:rw", &w),
-              "want BASE+SIZE:PERM[:fd|:msg]:NAME, not \"0x1000+0x1000:rw\"");
+              "want BASE+SIZE:PERM[:fd|:msg|:sock]:NAME, not \"0x1000+0x1000:rw\"");
+}
+
+// A window on a DMA socket of its own (issue 21) is pinned as
+// BASE+SIZE:PERM:sock:NAME and read back as such.
+TEST(RunSettings, SocketWindowsArePinnedWithTheirKind) {
+    HarnessConfig c;
+    rcsim::MemWindow sock{0x30000000, 0x2000, rcsim::MemPerm::Write, "out"};
+    sock.socket = true;
+    c.dma_windows = {{0x10000000, 0x1000000, rcsim::MemPerm::ReadWrite, "dma0"}, sock};
+    const Settings logged = rcsim::pinned_settings(c);
+    EXPECT_EQ(logged.at("dma_windows"),
+              "0x10000000+0x1000000:rw:dma0,0x30000000+0x2000:w:sock:out");
+    HarnessConfig back;
+    ASSERT_TRUE(rcsim::adopt_settings(logged, &back).empty());
+    ASSERT_EQ(back.dma_windows.size(), 2u);
+    EXPECT_FALSE(back.dma_windows[0].socket);
+    EXPECT_TRUE(back.dma_windows[1].socket);
+    EXPECT_FALSE(back.dma_windows[1].shared);
+    EXPECT_EQ(back.dma_windows[1].name, "out");
+    EXPECT_EQ(back.dma_windows[1].perm, rcsim::MemPerm::Write);
 }
 
 TEST(RunSettings, BadLoggedValuesAreRefusedByName) {

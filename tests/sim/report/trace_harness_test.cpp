@@ -6,6 +6,7 @@
 // RCSIM_TRACE_KEEP_DIR=DIR keeps the files (DIR/<test>.jsonl/.fst/.json).
 #include "harness.hpp"
 #include "perfetto_export.hpp"
+#include "run_settings.hpp"
 #include "trace_support.hpp"
 #include "trace_writer.hpp"
 
@@ -90,36 +91,45 @@ class TraceRun : public ::testing::Test {
         EXPECT_GT(last, first);
     }
 
+    // ann_msg_sock's value for the trace's `sock` (waveforms/README.md).
+    static uint64_t sock_number(const std::string &sock) {
+        static const std::map<std::string, uint64_t> numbers = {
+            {"main", 0}, {"twin", 1}, {"map0", 2}, {"map1", 3}, {"map2", 4},
+            {"map3", 5}, {"map4", 6}, {"map5", 7}, {"map6", 8}, {"map7", 9}};
+        const auto it = numbers.find(sock);
+        return it == numbers.end() ? 15 : it->second;
+    }
+
     // The annotation ports show every message of the trace, in wire order:
-    // the (dir, cmd, id) states the FST goes through, leaving out "none",
-    // are the messages of the JSONL (consecutive repeats merged on both
-    // sides).
+    // the (dir, socket, cmd, id) states the FST goes through, leaving out
+    // "none", are the messages of the JSONL (consecutive repeats merged on
+    // both sides).
     void expect_fst_message_sequence() {
-        using State = std::tuple<uint64_t, uint64_t, uint64_t>;
+        using State = std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>;
         std::vector<State> want, got;
         for (const JsonPtr &m : where(recs, {{"kind", "msg"}})) {
-            const State s{str(m, "dir") == "c2s" ? 1u : 2u, uint64_t(num(m, "cmd_num")),
-                          uint64_t(num(m, "msg_id"))};
+            const State s{str(m, "dir") == "c2s" ? 1u : 2u, sock_number(str(m, "sock")),
+                          uint64_t(num(m, "cmd_num")), uint64_t(num(m, "msg_id"))};
             if (want.empty() || want.back() != s)
                 want.push_back(s);
         }
         const std::vector<Change> ch =
             fst_changes(base_ + ".fst",
-                        {".rcsim_root_port_wrap.ann_msg_dir", ".rcsim_root_port_wrap.ann_msg_cmd",
-                         ".rcsim_root_port_wrap.ann_msg_id"});
-        uint64_t v[3] = {0, 0, 0};
+                        {".rcsim_root_port_wrap.ann_msg_dir", ".rcsim_root_port_wrap.ann_msg_sock",
+                         ".rcsim_root_port_wrap.ann_msg_cmd", ".rcsim_root_port_wrap.ann_msg_id"});
+        uint64_t v[4] = {0, 0, 0, 0};
         for (size_t i = 0; i < ch.size(); ++i) {
             v[ch[i].signal] = ch[i].value;
             if (i + 1 < ch.size() && ch[i + 1].time == ch[i].time)
                 continue; // the state after every change at this time
-            const State s{v[0], v[1], v[2]};
+            const State s{v[0], v[1], v[2], v[3]};
             if (v[0] != 0 && (got.empty() || got.back() != s))
                 got.push_back(s);
         }
         ASSERT_FALSE(want.empty());
         EXPECT_EQ(got.size(), want.size());
         for (size_t i = 0; i < want.size() && i < got.size(); ++i)
-            ASSERT_EQ(got[i], want[i]) << "message " << i << " of the trace (dir, cmd, id)";
+            ASSERT_EQ(got[i], want[i]) << "message " << i << " of the trace (dir, sock, cmd, id)";
     }
 
     // The annotation id signal shows every message id of the trace.
@@ -327,6 +337,78 @@ TEST_F(TraceDmaCopy, TwinSocketDmaMsixAndPerfettoTracks) {
     EXPECT_GE(slices["decisions/i/#0"], 1);
     EXPECT_GE(slices["host port/i/MEM_WR"], 5) << "posted writes are instants";
     EXPECT_GE(slices["host port/X/CFG_RD"], 1) << "enumeration: request to response";
+}
+
+// A DMA socket per mapping (issue 21): the ring, the source and the
+// destination each on a socket of its own, mapped in that order (map0,
+// map1, map2); the copy's DMA travels there and nowhere else.
+class TraceMapSocket : public TraceDmaCopy {
+  protected:
+    std::vector<std::string> server_argv() const override {
+        return {RCSIM_SERVER_MODELS_DIR "/dmacopy", "--dma-mode", "map-socket"};
+    }
+    void configure(rcsim::HarnessConfig &c) override {
+        c.dma_windows.clear();
+        for (const char *spec :
+             {"0x10000000+0x100000:rw:sock:ring", "0x10100000+0x100000:r:sock:src",
+              "0x10400000+0x100000:rw:sock:dst"}) {
+            rcsim::MemWindow w;
+            ASSERT_EQ(rcsim::parse_dma_window(spec, &w), "") << spec;
+            c.dma_windows.push_back(w);
+        }
+    }
+};
+
+TEST_F(TraceMapSocket, EachWindowsDmaOnItsOwnSocketInTraceAndWaveform) {
+    constexpr uint64_t kRing = 0x10000000, kSrc = 0x10100000, kDst = 0x10400000;
+    std::vector<uint8_t> src(24);
+    for (size_t i = 0; i < src.size(); ++i)
+        src[i] = uint8_t(0x51 + 3 * i);
+    put(kSrc, src);
+    std::vector<uint8_t> desc =
+        cat(cat(le32(uint32_t(kSrc)), le32(0)), cat(le32(uint32_t(kDst)), le32(0)));
+    desc = cat(cat(desc, le32(uint32_t(src.size()))), cat(le32(0), cat(le32(0), le32(0))));
+    put(kRing, desc);
+    ASSERT_EQ(h->mmio_write(0, 0x00, 4, uint32_t(kRing)), HostStatus::SC); // RING_LO
+    ASSERT_EQ(h->mmio_write(0, 0x04, 4, 0), HostStatus::SC);               // RING_HI
+    ASSERT_EQ(h->mmio_write(0, 0x08, 4, 16), HostStatus::SC);              // RING_SIZE
+    ASSERT_EQ(h->mmio_write(0, 0x10, 4, 1), HostStatus::SC);               // HEAD
+    ASSERT_TRUE(h->drain());
+    const rcsim::Access completed = h->mmio_read(0, 0x20, 4); // COMPLETED
+    ASSERT_EQ(completed.status, HostStatus::SC);
+    EXPECT_EQ(completed.value, 1u);
+    finish();
+
+    // The DMA_MAPs carry one fd each (the socket's other end).
+    const auto maps = where(recs, {{"kind", "msg"}, {"cmd", "DMA_MAP"}, {"type", "command"}});
+    ASSERT_EQ(maps.size(), 3u);
+    for (const JsonPtr &m : maps)
+        EXPECT_EQ(num(m, "nfds"), 1);
+    // DMA_READ of the descriptor (32 bytes) on map0, of the source on map1,
+    // DMA_WRITE of the destination on map2: command and reply each.
+    const auto desc_rd = where(recs, {{"kind", "msg"}, {"sock", "map0"}, {"cmd", "DMA_READ"}});
+    ASSERT_EQ(desc_rd.size(), 2u);
+    EXPECT_EQ(str(desc_rd[0], "addr"), "0x10000000");
+    EXPECT_EQ(num(desc_rd[0], "count"), 32);
+    const auto src_rd = where(recs, {{"kind", "msg"}, {"sock", "map1"}, {"type", "reply"}});
+    ASSERT_EQ(src_rd.size(), 1u);
+    EXPECT_EQ(str(src_rd[0], "cmd"), "DMA_READ");
+    EXPECT_EQ(str(src_rd[0], "data_fnv1a"), fnv_hex(src));
+    const auto dst_wr = where(recs, {{"kind", "msg"}, {"sock", "map2"}, {"type", "command"}});
+    ASSERT_EQ(dst_wr.size(), 1u);
+    EXPECT_EQ(str(dst_wr[0], "cmd"), "DMA_WRITE");
+    EXPECT_EQ(str(dst_wr[0], "data_fnv1a"), fnv_hex(src));
+    for (const char *sock : {"main", "twin"})
+        for (const char *cmd : {"DMA_READ", "DMA_WRITE"})
+            EXPECT_TRUE(where(recs, {{"kind", "msg"}, {"sock", sock}, {"cmd", cmd}}).empty())
+                << cmd << " on " << sock;
+    // The waveform names the sockets too (ann_msg_sock 2, 3, 4).
+    std::string full;
+    const std::set<uint64_t> socks = fst_values(base_ + ".fst", ".ann_msg_sock", &full);
+    for (uint64_t s : {0u, 2u, 3u, 4u})
+        EXPECT_TRUE(socks.count(s)) << "ann_msg_sock never " << s << ": " << full;
+    EXPECT_FALSE(socks.count(1)) << "no twin socket in this mode";
+    expect_fst_ids();
 }
 
 // INTx: the level goes up with Assert_INTA and down with the host's

@@ -114,6 +114,29 @@ TEST_F(Perfetto, CommandAndReplyBecomeOneSliceOnTheirSocketsTrack) {
     EXPECT_NEAR(dma->dur, 0.016, 1e-9);
 }
 
+TEST_F(Perfetto, MapSocketsShareATrackEachSocketItsOwnIds) {
+    // Two windows' sockets (issue 21), the same id on each: two slices.
+    write_trace(
+        {kHeader,
+         R"({"kind":"msg","t_ps":4000,"sock":"map0","dir":"s2c","cmd":"DMA_READ","msg_id":3,"type":"command","flags":0})",
+         R"({"kind":"msg","t_ps":8000,"sock":"map1","dir":"s2c","cmd":"DMA_WRITE","msg_id":3,"type":"command","flags":0})",
+         R"({"kind":"msg","t_ps":12000,"sock":"map1","dir":"c2s","cmd":"DMA_WRITE","msg_id":3,"type":"reply","flags":1})",
+         R"({"kind":"msg","t_ps":20000,"sock":"map0","dir":"c2s","cmd":"DMA_READ","msg_id":3,"type":"reply","flags":1})"});
+    const std::vector<Ev> evs = convert();
+    EXPECT_TRUE(track_names_.count("vfio-user map sockets"));
+    ASSERT_EQ(evs.size(), 2u);
+    const Ev *rd = find(evs, "DMA_READ #3");
+    ASSERT_TRUE(rd);
+    EXPECT_EQ(rd->ph, "X");
+    EXPECT_EQ(rd->track.rfind("vfio-user map sockets", 0), 0u) << rd->track;
+    EXPECT_NEAR(rd->ts, 0.004, 1e-9);
+    EXPECT_NEAR(rd->dur, 0.016, 1e-9);
+    const Ev *wr = find(evs, "DMA_WRITE #3");
+    ASSERT_TRUE(wr);
+    EXPECT_NEAR(wr->ts, 0.008, 1e-9);
+    EXPECT_NEAR(wr->dur, 0.004, 1e-9);
+}
+
 TEST_F(Perfetto, CrossingSlicesGetTheirOwnLaneAndOrphansAreInstants) {
     write_trace(
         {kHeader,
