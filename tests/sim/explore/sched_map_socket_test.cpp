@@ -10,6 +10,7 @@
 // Each test elaborates its own harness (its scenario's windows): ctest runs
 // each in a process of its own.
 #include "explore.hpp"
+#include "run_forker.hpp"
 #include "run_settings.hpp"
 
 #include <gtest/gtest.h>
@@ -18,6 +19,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 
 namespace {
 
@@ -37,11 +39,12 @@ class SchedMapSocket : public ::testing::Test {
         if (!std::getenv("RCSIM_KEEP_LOGS"))
             std::system(("rm -rf '" + dir + "'").c_str());
     }
-    // Exhaustive exploration of `scenario` (its declared windows) with
-    // dmacopy and `args`.
+    // Exhaustive exploration of `scenario` (its declared windows, or with
+    // no_sockets the same windows without their sockets) with dmacopy and
+    // `args`.
     ExploreSummary explore_scenario(const std::string &scenario, std::vector<std::string> args,
-                                    unsigned bound, bool unmap_choices = false) {
-        RunSpec spec;
+                                    unsigned bound, bool unmap_choices = false,
+                                    bool no_sockets = false) {
         std::string err;
         EXPECT_EQ(load_run_spec(kScenarios + "/" + scenario, &spec, &err), 0) << err;
         for (const Statement &st : spec.program.statements) { // as rcsim explore takes them
@@ -57,10 +60,11 @@ class SchedMapSocket : public ::testing::Test {
         cfg.admission.watchdog = std::chrono::milliseconds(300);
         cfg.dma_windows = spec.dma_windows;
         cfg.dma_choices.unmap = unmap_choices;
-        std::unique_ptr<Harness> h;
         EXPECT_EQ(Harness::create(cfg, &h, &err), 0) << err;
         if (!h)
             return {};
+        if (no_sockets)
+            h->set_window_sockets(false);
         ExploreOptions o;
         o.strategy = "exhaustive";
         o.bound = bound;
@@ -77,6 +81,8 @@ class SchedMapSocket : public ::testing::Test {
     }
 
     std::string dir;
+    RunSpec spec;
+    std::unique_ptr<Harness> h;
 };
 
 TEST_F(SchedMapSocket, UnmapCrossingTheWindowsDmaCancelsItAndNothingHangs) {
@@ -95,6 +101,42 @@ TEST_F(SchedMapSocket, UnmapCrossingTheWindowsDmaCancelsItAndNothingHangs) {
     ASSERT_GE(s.classes.size(), 1u);
     for (const FailureClass &c : s.classes)
         EXPECT_NE(c.name.find("got 0x007d0002"), std::string::npos) << c.name;
+}
+
+TEST_F(SchedMapSocket, TwinSocketServesTheDmaAfterItsWindowsUnmap) {
+    // The same windows without sockets, the same worker, the twin socket:
+    // every schedule "passes", and the one that unmaps the ring under the
+    // descriptor fetch (the first deviation, as in the map-socket run)
+    // serves that DMA_READ after the server answered the unmap.
+    const ExploreSummary s =
+        explore_scenario("mapsock_unmap.rcs", {"--dma-after-reply"}, 1, true, true);
+    EXPECT_EQ(s.errors, 0u);
+    ASSERT_GE(s.runs, 2u);
+    EXPECT_EQ(s.failures, 0u);
+    const std::string trace = dir + "/unmapped.trace.jsonl";
+    const std::vector<RunResult> res = run_children(
+        1, 1,
+        [&](size_t) {
+            return scheduled_run(*h, spec, "plan:64=1", dir + "/unmapped.log.jsonl", trace).status;
+        },
+        RunLimits{});
+    ASSERT_EQ(res.size(), 1u);
+    EXPECT_EQ(res[0].outcome, RunResult::Outcome::Exited) << res[0].describe();
+    std::ifstream in(trace);
+    long unmap_reply = -1, fetch_reply = -1;
+    long n = 0;
+    for (std::string line; std::getline(in, line); ++n) {
+        if (line.find("\"cmd\":\"DMA_UNMAP\"") != std::string::npos &&
+            line.find("\"type\":\"reply\"") != std::string::npos)
+            unmap_reply = n;
+        if (line.find("\"sock\":\"twin\",\"dir\":\"c2s\",\"cmd\":\"DMA_READ\"") !=
+                std::string::npos &&
+            line.find("\"addr\":\"0x10000000\"") != std::string::npos && fetch_reply < 0)
+            fetch_reply = n;
+    }
+    ASSERT_GE(unmap_reply, 0) << "the schedule did not unmap";
+    ASSERT_GE(fetch_reply, 0) << "the descriptor fetch was never answered";
+    EXPECT_GT(fetch_reply, unmap_reply) << "the DMA into the ring came before its unmap";
 }
 
 TEST_F(SchedMapSocket, SynchronousDeviceFinishesItsDmaBeforeTheUnmap) {
