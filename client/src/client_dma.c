@@ -369,9 +369,10 @@ int vuc_dma_complete(struct vuc_ctx *ctx, struct vuc_dma_op *op, int err) {
         return -ENOENT;
     *pp = p->next;
     int rc = 0;
-    if (err < 0)
+    /* A DMA whose map socket went answers nothing: neither count. */
+    if (!p->sock_gone && err < 0)
         ctx->stats.dma_errors++;
-    else
+    else if (!p->sock_gone)
         ctx->stats.dma_served++;
     if (p->sock_gone) {
         rc = -ENOTCONN;

@@ -52,12 +52,13 @@ static int frame_parked(struct vuc_ctx *ctx, int max_msgs) {
     return arrived;
 }
 
-/* The socket fd belongs to (vuc_poll_fds listed it, so one does). */
-static enum vuc_sock sock_of_fd(const struct vuc_ctx *ctx, int fd) {
-    int s = 0;
-    while (s < VUC_NSOCKS - 1 && ctx->sock[s] != fd)
-        s++;
-    return (enum vuc_sock)s;
+/* The socket fd belongs to, or -1 when none does any more (a map socket
+ * closed since vuc_poll_fds listed it). */
+static int sock_of_fd(const struct vuc_ctx *ctx, int fd) {
+    for (int s = 0; s < VUC_NSOCKS; s++)
+        if (ctx->sock[s] == fd)
+            return s;
+    return -1;
 }
 
 static int step_some(struct vuc_ctx *ctx, int timeout_ms, int max_msgs) {
@@ -75,9 +76,10 @@ static int step_some(struct vuc_ctx *ctx, int timeout_ms, int max_msgs) {
     if (rc < 0)
         return -errno;
     for (int i = 0; i < n; i++) {
-        if (!pfd[i].revents)
+        const int s = sock_of_fd(ctx, pfd[i].fd);
+        if (!pfd[i].revents || s < 0)
             continue;
-        rc = vuc_read_socket(ctx, sock_of_fd(ctx, pfd[i].fd), max_msgs, false);
+        rc = vuc_read_socket(ctx, (enum vuc_sock)s, max_msgs, false);
         if (rc < 0)
             return rc;
         arrived += rc;

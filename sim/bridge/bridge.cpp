@@ -124,6 +124,7 @@ BridgeCounters &BridgeCounters::operator+=(const BridgeCounters &o) {
     abandoned += o.abandoned;
     protocol_events += o.protocol_events;
     set_aside += o.set_aside;
+    dma_replies_lost += o.dma_replies_lost;
     return *this;
 }
 

@@ -62,6 +62,10 @@ struct BridgeCounters {
     // "protocol error" (failure_category.hpp).
     uint64_t protocol_events = 0;
     uint64_t set_aside = 0; // DMA commands the sync client set aside
+    // DMA served (its TLPs done) whose reply went nowhere: its map socket
+    // closed meanwhile, the server had given the DMA up at the window's
+    // unmap. A DMA_WRITE's data is in host memory all the same.
+    uint64_t dma_replies_lost = 0;
     // Field by field (a migration's destination bridge counts on from the
     // source's).
     BridgeCounters &operator+=(const BridgeCounters &o);
@@ -276,6 +280,7 @@ class Bridge : public EdgeSink {
     static int dma_trampoline(void *opaque, vuc_dma_op *op);
     int start_dma(vuc_dma_op *op);
     int take_up_dma(vuc_dma_op *op);
+    void complete_dma(vuc_dma_op *op, int err);
     void take_up_set_aside();
     void issue_reads();
     void dma_completion(const tlp::Tlp &t);

@@ -59,9 +59,7 @@ void Bridge::take_up_set_aside() {
         const int rc = take_up_dma(op);
         if (rc == VUC_DMA_PENDING)
             continue;
-        const int sent = vuc_dma_complete(ctx_, op, rc < 0 ? rc : 0);
-        if (sent < 0 && sent != -ENOTCONN)
-            note_failure("DMA reply could not be sent: errno " + std::to_string(-sent));
+        complete_dma(op, rc < 0 ? rc : 0);
     }
 }
 
@@ -185,8 +183,18 @@ void Bridge::finish_piece(uint64_t job, int err) {
     jobs_.erase(j);
     if (dma_hooks_ && dma_hooks_->dma_reply_ready(op, e))
         return;
-    const int rc = vuc_dma_complete(ctx_, op, e);
-    if (rc < 0 && rc != -ENOTCONN)
+    complete_dma(op, e);
+}
+
+// Sends op's reply. A lost connection fails the run by its own EOF; a map
+// socket closed under the DMA (the window's unmap) is counted: the server
+// gave that DMA up, whatever the bridge did with it.
+void Bridge::complete_dma(vuc_dma_op *op, int err) {
+    const bool map_socket = op->sock >= VUC_SOCK_MAP0;
+    const int rc = vuc_dma_complete(ctx_, op, err);
+    if (rc == -ENOTCONN && map_socket && vuc_connected(ctx_))
+        ++counters_.dma_replies_lost;
+    else if (rc < 0 && rc != -ENOTCONN)
         note_failure("DMA reply could not be sent: errno " + std::to_string(-rc));
 }
 

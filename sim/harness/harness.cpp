@@ -228,6 +228,10 @@ std::string Harness::failure_report() const {
     if (refusals_)
         for (const std::string &r : refusals_->describe_unexpected())
             s += "harness: DMA outside every window: " + r + "\n";
+    if (bridge_ && bridge_->counters().dma_replies_lost) // what the device then saw
+        s += "bridge: " + std::to_string(bridge_->counters().dma_replies_lost) +
+             " DMA served after its map socket closed (the server gave it up at the window's "
+             "unmap; the reply went nowhere)\n";
     if (s.empty() && !has_failures())
         return s;
     if (server_) {

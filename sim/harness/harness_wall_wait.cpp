@@ -25,8 +25,8 @@ constexpr uint64_t kWakeCycles = 10000;
 // True when the server's sockets or the eventfds became readable before the
 // deadline.
 bool Harness::await_server_activity(Clock::time_point deadline) {
-    std::vector<struct pollfd> fds(2);
-    const int n = vuc_poll_fds(ctx_, fds.data(), 2);
+    std::vector<struct pollfd> fds(VUC_NSOCKS);
+    const int n = vuc_poll_fds(ctx_, fds.data(), VUC_NSOCKS);
     fds.resize(size_t(n > 0 ? n : 0));
     for (int fd : bridge_->irq_fds())
         fds.push_back({fd, POLLIN, 0});

@@ -92,6 +92,10 @@ void print_summary(const std::string &file, const Outcome &o, Harness &h, const 
                     ", refused MMIO writes %" PRIu64 ", DMA outside every window %" PRIu64 "\n",
                     b.ur_completions, b.ca_completions, b.dma_errors, b.mmio_write_errors,
                     k.dma_refused);
+    if (b.dma_replies_lost) // a map socket closed under its DMA (issue 21)
+        std::printf("  DMA served after its map socket closed (the server gave it up at the "
+                    "window's unmap; the reply went nowhere): %" PRIu64 "\n",
+                    b.dma_replies_lost);
     std::printf("  simulated time: %" PRIu64 " cycles = %.3f us at 250 MHz (%" PRIu64
                 " clock edges simulated)\n",
                 k.cycles, sim_us, k.edges);

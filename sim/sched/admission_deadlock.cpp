@@ -36,8 +36,8 @@ std::string joined(const std::vector<std::string> &items, const std::string &tai
 // Whether the server's sockets or the interrupt eventfds have anything to
 // read, waiting up to timeout_ms.
 bool Admission::readable_now(int timeout_ms) {
-    std::vector<struct pollfd> fds(2);
-    const int n = vuc_poll_fds(ctx_, fds.data(), 2);
+    std::vector<struct pollfd> fds(VUC_NSOCKS);
+    const int n = vuc_poll_fds(ctx_, fds.data(), VUC_NSOCKS);
     fds.resize(size_t(n > 0 ? n : 0));
     for (int fd : bridge_.irq_fds())
         fds.push_back({fd, POLLIN, 0});

@@ -384,6 +384,34 @@ TEST_F(MapSocketTest, ServerClosingAMapSocketKeepsTheConnection) {
     unmap(kWin); // the table entry held the slot until now
 }
 
+// A header that cannot be framed (msg_size 8, below the 16-byte header) on
+// a map socket closes that socket alone: the connection carries on.
+TEST_F(MapSocketTest, UnframeableStreamOnAMapSocketClosesOnlyIt) {
+    connect();
+    negotiate_legacy();
+    ASSERT_EQ(map_socket(kWin, mem), VUC_SOCK_MAP0);
+    const uint8_t bad[16] = {2, 0, VU_CMD_DMA_READ, 0, 8, 0, 0, 0}; // msg_id 2, size 8
+    ASSERT_EQ(write(map_fds[0], bad, sizeof bad), ssize_t(sizeof bad));
+    EXPECT_EQ(vuc_step(ctx, kPeerTimeoutMs), 1); // the disconnect, delivered
+    EXPECT_TRUE(vuc_connected(ctx));
+    pollfd pfd[VUC_NSOCKS];
+    EXPECT_EQ(vuc_poll_fds(ctx, pfd, VUC_NSOCKS), 1) << "only the main socket is left";
+    serve([&] {
+        WireMsg m = expect_cmd(peer, VU_CMD_REGION_READ);
+        std::vector<uint8_t> p;
+        put64(p, 0);
+        put32(p, 0);
+        put32(p, 1);
+        p.push_back(0x3c);
+        send_msg(peer, reply(m.msg_id(), m.cmd(), p));
+    });
+    uint8_t b = 0;
+    EXPECT_EQ(vuc_region_read(ctx, 0, 0, &b, 1), 0);
+    join();
+    EXPECT_EQ(b, 0x3c);
+    unmap(kWin);
+}
+
 // Hold mode reports an arrival on a map socket with that socket, and a
 // command on the wrong socket as a bad command with EPROTO.
 TEST_F(MapSocketTest, HeldArrivalNamesTheMapSocket) {

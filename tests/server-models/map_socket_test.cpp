@@ -293,6 +293,30 @@ TEST(MapSocket, PlainMapDmaStaysOnTheMainSocket) {
         EXPECT_EQ(r.payload()[16 + k], client_byte(kSockWin + k)) << "byte " << k;
 }
 
+// DMA into a map without a socket from a thread other than the loop's (a
+// device worker) would wait for its reply on the main socket, which the
+// loop reads too: refused with EOPNOTSUPP, nothing sent; into the socket
+// map from the same thread it goes on.
+TEST(MapSocket, MainSocketDmaFromAnotherThreadIsRefused) {
+    Session s(VUS_DMA_MODE_MAP_SOCKET);
+    ASSERT_EQ(s.map_socket(2, kSockWin), 0u);
+    ASSERT_EQ(s.err_of(map_msg(3, kPlainWin, kRW)), 0u); // the loop stepped: its thread is known
+    vus_ctx *ctx = s.dev.ctx();
+    uint8_t buf[8];
+    auto plain =
+        std::async(std::launch::async, [&] { return vus_dma_read(ctx, kPlainWin, buf, 8); });
+    ASSERT_EQ(plain.wait_for(std::chrono::milliseconds(kWait)), std::future_status::ready);
+    EXPECT_EQ(plain.get(), -EOPNOTSUPP);
+    EXPECT_TRUE(s.main.no_message_for(10));
+    auto sock = std::async(std::launch::async, [&] { return vus_dma_read(ctx, kSockWin, buf, 8); });
+    RawMessage q = expect_dma_read(s.map, kSockWin, 8, "socket map from the worker");
+    ASSERT_TRUE(s.map.send_bytes(read_reply(q.hdr().msg_id, kSockWin, 8)));
+    ASSERT_EQ(sock.wait_for(std::chrono::milliseconds(kWait)), std::future_status::ready);
+    EXPECT_EQ(sock.get(), 0);
+    for (unsigned k = 0; k < 8; k++)
+        EXPECT_EQ(buf[k], client_byte(kSockWin + k)) << "byte " << k;
+}
+
 // DMA_UNMAP while a DMA (on a thread of the test) waits on the map socket:
 // the unmap is answered at once, the DMA ends with ECANCELED, the client's
 // end reads EOF, the connection serves on, and the server's end is closed

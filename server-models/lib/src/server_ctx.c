@@ -271,6 +271,7 @@ int vus_step(struct vus_ctx *ctx, int timeout_ms) {
     if (qret != 0) {
         return qret;
     }
+    __atomic_store_n(&ctx->step_tid, gettid(), __ATOMIC_RELAXED);
     int n = vus_get_pollfds(ctx, pfds, 3);
     /* Blocking with nothing of ours to do but wait for a message (a
      * quiesce completed by another thread would wake us otherwise). */

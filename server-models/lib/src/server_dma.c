@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server_private.h"
 
@@ -116,11 +117,25 @@ static int map_failure(struct vus_ctx *ctx, uint64_t addr, int fd, int ret) {
     return ret == -ENOTCONN ? -ECONNRESET : ret;
 }
 
+/* Whether the caller is the loop's thread (or no loop ran yet). */
+static bool on_step_thread(struct vus_ctx *ctx) {
+    pid_t loop = __atomic_load_n(&ctx->step_tid, __ATOMIC_RELAXED);
+    return loop == 0 || loop == gettid();
+}
+
 static int xfer_span(struct vus_ctx *ctx, enum vus_dma_dir dir, uint64_t addr, uint8_t *buf,
                      size_t span, int sock) {
     int fd = sock >= 0 ? sock : vus_dma_socket(ctx);
     if (fd == ctx->conn_fd && ctx->cfg.dma_mode == VUS_DMA_MODE_ASYNC) {
         vus_log_err(ctx, "synchronous DMA by messages in async mode: use vus_dma_submit");
+        return -EOPNOTSUPP;
+    }
+    if (fd == ctx->conn_fd && !on_step_thread(ctx)) {
+        /* Two readers of one stream tear its messages apart: worse than
+         * #279's misread, and nothing a client could be tested against. */
+        vus_log_err(ctx, "DMA by messages on the main socket from a thread other than the "
+                         "loop's, which reads that socket too: refused (use the twin socket "
+                         "or a map with its own socket)");
         return -EOPNOTSUPP;
     }
     while (span > 0) {

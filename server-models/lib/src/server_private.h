@@ -107,6 +107,10 @@ struct vus_ctx {
      * announcement), and whether a message sent by another thread has
      * withdrawn the announcement for good (atomics). */
     pid_t idle_loop_tid;
+    /* The thread in vus_step() (atomic; 0 before the first step): the one
+     * thread that may wait for a DMA reply on the main socket, which that
+     * thread reads too. */
+    pid_t step_tid;
     bool idle_withdrawn;
 
     int listen_fd;
