@@ -63,6 +63,22 @@ TEST(LibvfioUserSamples, ServerSampleEnumeratesAndAnswersItsIoBars) {
         << r.err;
 }
 
+// A window on a DMA socket of its own (issue 21, rcsim's own DMA_MAP flag)
+// offered to real libvfio-user: it refuses the unknown flag ("bad flags",
+// EINVAL), and the run stops at connect saying so.
+TEST(LibvfioUserSamples, ServerSampleRefusesASocketWindow) {
+    const std::string bin = sample("RCSIM_LVU_SERVER");
+    if (bin.empty())
+        GTEST_SKIP() << "set RCSIM_LVU_SERVER to libvfio-user's server sample built with "
+                        "bar1_size = 0x4000";
+    const auto r =
+        run_sample(bin, "lvu_server.rcs", {"--dma-window", "0x10000000+0x10000:rw:sock:dma0"});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err, "DMA_MAP of dma0 refused: Invalid argument (a socket "
+                                        "window: the server needs VU_DMA_MAP_F_RCSIM_SOCKET"))
+        << r.out << r.err;
+}
+
 // The sample's timer item: SIGALRM -> INTx, then 4 KiB of DMA directly
 // into the fd-backed window and 4 KiB by DMA_WRITE messages (4 x 1 KiB)
 // into the other, each read back (DMA_READ 2 x 2 KiB). Its own setitimer
