@@ -3,7 +3,8 @@
 // a switch) and two route_decode with NPORTS = 4 over the same four ports,
 // one as a root complex (rc_*, root bus rc_bus) and one as a switch (sw_*,
 // behind header 4). Config accesses go to header cfg_sel; the sel_* outputs
-// show that header's decoded fields. Port k is device k, function 0.
+// show that header's decoded fields. Port k is device k+1, function 0
+// (device 0 is left to the host bridge's ID on the root bus).
 // Header 0 is multi-function with interrupt pin INTA, the others are not.
 module fabric_blocks_top
   import fabric_pkg::*;
@@ -70,7 +71,7 @@ module fabric_blocks_top
         .serr_en(serr[k]), .intx_disable(intx[k]), .bridge_ctl(bctl[k]));
   end
 
-  assign devfn = {8'h18, 8'h10, 8'h08, 8'h00};
+  assign devfn = {8'h20, 8'h18, 8'h10, 8'h08};
 
   // cfg_sel 5..7 select nothing: reads 0.
   always_comb begin
