@@ -90,10 +90,10 @@ void check_bar(const std::string &dev, const BarSpec &b, unsigned *used, bool *r
         *rom = true;
         return;
     }
-    const unsigned need = wide ? 3u << b.index : 1u << b.index;
-    if (b.index + (wide ? 1 : 0) >= kBarSlots)
+    if (b.index >= kBarSlots - (wide ? 1 : 0))
         throw Failure{-EINVAL, what + ": no such BAR (" + to_string(b.kind) + " takes " +
                                    (wide ? "BARs 0..4" : "BARs 0..5") + ")"};
+    const unsigned need = wide ? 3u << b.index : 1u << b.index;
     if (*used & need)
         throw Failure{-EINVAL, what + ": overlaps another BAR of the device"};
     *used |= need;
@@ -103,7 +103,8 @@ void check_bars(const Topology &t, const DeviceBars &bars) {
     for (const Node &n : t.nodes)
         if (n.kind == NodeKind::Device && bars.find(n.name) == bars.end())
             throw Failure{-EINVAL, "no BARs given for device '" + n.name + "'"};
-    for (const auto &[name, list] : bars) {
+    for (const auto &entry : bars) {
+        const std::string &name = entry.first;
         const bool known = std::any_of(t.nodes.begin(), t.nodes.end(), [&](const Node &n) {
             return n.kind == NodeKind::Device && n.name == name;
         });
@@ -111,7 +112,7 @@ void check_bars(const Topology &t, const DeviceBars &bars) {
             throw Failure{-EINVAL, "BARs given for '" + name + "', not a device of the topology"};
         unsigned used = 0;
         bool rom = false;
-        for (const BarSpec &b : list)
+        for (const BarSpec &b : entry.second)
             check_bar(name, b, &used, &rom);
     }
 }
@@ -245,7 +246,7 @@ class Windows {
                         Slot{int(i), int(b), f.bars[b].spec.size, f.bars[b].spec.size, 0});
         }
         // Larger alignments first: each slot then starts aligned right after
-        // the one before it, with no gap when sizes are powers of two.
+        // the one before it, with little padding between them.
         std::stable_sort(out.begin(), out.end(), [](const Slot &a, const Slot &b) {
             return a.align != b.align ? a.align > b.align : a.size > b.size;
         });
