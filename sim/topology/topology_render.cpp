@@ -9,7 +9,7 @@ namespace rcsim::topology {
 namespace {
 
 std::string fmt(const char *f, unsigned long long a, unsigned long long b = 0) {
-    char buf[64];
+    char buf[128]; // the longest format, a Region line with 16 digits and 20 of index, fits
     std::snprintf(buf, sizeof buf, f, a, b);
     return buf;
 }
