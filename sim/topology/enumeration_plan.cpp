@@ -117,6 +117,46 @@ void check_bars(const Topology &t, const DeviceBars &bars) {
     }
 }
 
+// ---- the tree, when it was not built by parse_topology ----
+
+// What the parser guarantees, checked again for a Topology built by hand:
+// every parent declared above its child (so no cycle), a root port or a
+// switch port, one child a port, the limits of the language.
+void check_node(const Topology &t, size_t k) {
+    const Node &n = t.nodes[k];
+    const std::string what = std::string(to_string(n.kind)) + " '" + n.name + "'";
+    if (n.kind == NodeKind::RootPort) {
+        if (n.parent != -1)
+            throw Failure{-EINVAL, what + ": a root port has no parent"};
+        return;
+    }
+    if (n.kind == NodeKind::Switch && (n.ports < 1 || n.ports > kMaxSwitchPorts))
+        throw Failure{-EINVAL, what + ": a switch has 1..8 ports"};
+    if (n.parent < 0 || size_t(n.parent) >= k)
+        throw Failure{-EINVAL, what + ": its parent is not a node declared before it"};
+    const Node &p = t.nodes[size_t(n.parent)];
+    const bool port_ok =
+        p.kind == NodeKind::RootPort
+            ? n.parent_port == -1
+            : p.kind == NodeKind::Switch && n.parent_port >= 0 && unsigned(n.parent_port) < p.ports;
+    if (!port_ok)
+        throw Failure{-EINVAL, what + ": no such port on '" + p.name + "'"};
+    for (size_t j = 0; j < k; ++j)
+        if (t.nodes[j].kind != NodeKind::RootPort && t.nodes[j].parent == n.parent &&
+            t.nodes[j].parent_port == n.parent_port)
+            throw Failure{-EINVAL, what + ": its port already holds '" + t.nodes[j].name + "'"};
+}
+
+void check_topology(const Topology &t) {
+    unsigned root_ports = 0;
+    for (size_t k = 0; k < t.nodes.size(); ++k) {
+        check_node(t, k);
+        root_ports += t.nodes[k].kind == NodeKind::RootPort;
+    }
+    if (root_ports > kMaxRootPorts)
+        throw Failure{-EINVAL, "more than 8 root ports"};
+}
+
 // ---- bus numbers, depth first ----
 
 class Numbering {
@@ -352,6 +392,7 @@ int plan_enumeration(const Topology &t, const DeviceBars &bars, const PlanRanges
                      std::string *error) {
     Plan p;
     try {
+        check_topology(t);
         check_bars(t, bars);
         Numbering(t, bars, &p).run();
         Windows(&p, ranges).run();

@@ -322,4 +322,27 @@ TEST(EnumerationPlan, BadBars) {
         "device 'a' ROM: a second ROM");
 }
 
+TEST(EnumerationPlan, TopologyBuiltByHand) {
+    // What the parser refuses is refused here too, for a caller that builds
+    // the tree itself.
+    Topology t = topo("root-port rp1\ndevice a on rp1 server \"x\"\n");
+    Node b = t.nodes[1];
+    b.name = "b";
+    t.nodes.push_back(b);
+    Plan p;
+    std::string error;
+    EXPECT_EQ(plan_enumeration(t, {{"a", {}}, {"b", {}}}, PlanRanges{}, &p, &error), -EINVAL);
+    EXPECT_EQ(error, "device 'b': its port already holds 'a'");
+    t.nodes[2].parent = 2;
+    EXPECT_EQ(plan_enumeration(t, {{"a", {}}, {"b", {}}}, PlanRanges{}, &p, &error), -EINVAL);
+    EXPECT_EQ(error, "device 'b': its parent is not a node declared before it");
+    t.nodes[2].parent = 1;
+    EXPECT_EQ(plan_enumeration(t, {{"a", {}}, {"b", {}}}, PlanRanges{}, &p, &error), -EINVAL);
+    EXPECT_EQ(error, "device 'b': no such port on 'a'");
+    t.nodes[2].parent = 0;
+    t.nodes[2].parent_port = 0;
+    EXPECT_EQ(plan_enumeration(t, {{"a", {}}, {"b", {}}}, PlanRanges{}, &p, &error), -EINVAL);
+    EXPECT_EQ(error, "device 'b': no such port on 'rp1'");
+}
+
 } // namespace
