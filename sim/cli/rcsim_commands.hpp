@@ -24,5 +24,7 @@ int rcsim_merge(int argc, char **argv);
 int rcsim_run_scheduled(int argc, char **argv); // `rcsim run ... --schedule POLICY`
 // rcsim_matrix.cpp: `rcsim explore --matrix` (DMA mode x client style)
 int rcsim_explore_matrix(int argc, char **argv);
+// rcsim_topology.cpp: a topology file's servers asked for their BARs, the plan printed
+int rcsim_topology(int argc, char **argv);
 
 } // namespace rcsim

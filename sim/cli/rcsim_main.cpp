@@ -25,6 +25,8 @@ const Command kCommands[] = {
     {"explore", rcsim::rcsim_explore,
      "run a scenario under many schedules (random, pct, exhaustive); shrink failures"},
     {"replay", rcsim::rcsim_replay, "run a decision log's schedule again (from explore or run)"},
+    {"topology", rcsim::rcsim_topology,
+     "start a topology file's servers, print the planned hierarchy (lspci -tv, -v)"},
     {"merge", rcsim::rcsim_merge,
      "merge the --out directories of explore --shard I/N into one result"},
 };
