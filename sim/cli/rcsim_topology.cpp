@@ -187,11 +187,8 @@ int start_server(DeviceRun *d, std::string *error) {
     return ServerProcess::start(spec, &d->proc, error);
 }
 
-// Connects, negotiates and reads the BARs of a listening server.
-int query_server(DeviceRun *d, long timeout_ms, std::string *error) {
-    int rc = d->proc->wait_listening(d->socket, milliseconds(timeout_ms), error);
-    if (rc < 0)
-        return rc;
+// Connects, negotiates and reads the BARs.
+int ask_device(DeviceRun *d, long timeout_ms, std::string *error) {
     vuc_options o;
     vuc_options_init(&o);
     o.timeout_ms = int(timeout_ms);
@@ -200,7 +197,7 @@ int query_server(DeviceRun *d, long timeout_ms, std::string *error) {
         *error = "out of memory";
         return -ENOMEM;
     }
-    rc = vuc_connect(d->ctx, d->socket.c_str());
+    int rc = vuc_connect(d->ctx, d->socket.c_str());
     if (rc == 0)
         rc = vuc_negotiate(d->ctx);
     if (rc < 0) {
@@ -209,7 +206,16 @@ int query_server(DeviceRun *d, long timeout_ms, std::string *error) {
                  (why ? std::string(" (") + why + ")" : "");
         return rc;
     }
-    rc = gather_device_bars(d->ctx, &d->bars, error);
+    return gather_device_bars(d->ctx, &d->bars, error);
+}
+
+// Waits for the server to listen, then asks it. A server that broke the
+// connection is usually dying: its status and output go in the message.
+int query_server(DeviceRun *d, long timeout_ms, std::string *error) {
+    int rc = d->proc->wait_listening(d->socket, milliseconds(timeout_ms), error);
+    if (rc < 0)
+        return rc;
+    rc = ask_device(d, timeout_ms, error);
     if (rc < 0 && !d->proc->wait_exit(milliseconds(200)).running())
         *error = d->proc->failure_report(*error);
     return rc;

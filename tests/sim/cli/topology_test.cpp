@@ -25,6 +25,7 @@ using rcsim::test::TempDir;
 
 const std::string kRcsim = RCSIM_PATH;
 const std::string kModels = RCSIM_SERVER_MODELS_DIR;
+const std::string kHostileServer = HOSTILE_SERVER;
 
 bool contains(const std::string &s, const std::string &what) {
     return s.find(what) != std::string::npos;
@@ -206,6 +207,29 @@ TEST(Topology, ServerNeverListeningTimesOut) {
         run_with_bad_server(dir, "/bin/sh -c 'exec sleep 30' {socket}", {"--timeout-ms", "200"});
     EXPECT_TRUE(contains(r.err, "not listening on")) << r.err;
     EXPECT_TRUE(contains(r.err, "after 200 ms")) << r.err;
+}
+
+// Servers that listen and then break the protocol (tests/hostile/): each
+// names its device, nothing hangs (the stalls end at --timeout-ms), the
+// good servers are reaped.
+TEST(Topology, HostileServerNamesTheDevice) {
+    const struct {
+        const char *mode, *says;
+    } cases[] = {
+        {"version-crash", "cannot connect to"},
+        {"version-eof", "cannot connect to"},
+        {"info-stall", "DEVICE_GET_INFO failed: Connection timed out"},
+        {"region-eof", "DEVICE_GET_REGION_INFO of region 0 failed"},
+        {"region-errno0", "DEVICE_GET_REGION_INFO of region 0 failed"},
+    };
+    for (const auto &c : cases) {
+        SCOPED_TRACE(c.mode);
+        TempDir dir;
+        const CommandResult r = run_with_bad_server(
+            dir, kHostileServer + " --mode " + c.mode + " --in-place --socket {socket}",
+            {"--timeout-ms", "200"});
+        EXPECT_TRUE(contains(r.err, c.says)) << r.err;
+    }
 }
 
 // The prefetchable range is 32 GiB at 0x8_0000_0000 and every wide has a
