@@ -4,7 +4,7 @@
 // sim/topology/README.md's rules and the models' BARs in
 // server-models/README.md (regs: BAR0 4 KiB 32-bit memory; dmacopy: BAR0
 // 4 KiB 32-bit, BAR2 4 KiB 64-bit non-prefetchable; wide: BAR0 4 KiB 32-bit,
-// BAR2 4 GiB 64-bit prefetchable).
+// BAR2 4 GiB 64-bit prefetchable, a 2 KiB ROM; gpio: BAR2 256 bytes I/O).
 #include "run_command.hpp"
 #include "test_files.hpp"
 
@@ -162,6 +162,48 @@ TEST(Topology, TwoRootPortsAndASwitch) {
     expect_all_reaped(dir);
 }
 
+// Every kind of BAR: gpio's BAR2 is I/O (256 bytes; its other BAR
+// registers read 1 but their regions are empty), wide's BAR0 32-bit memory,
+// BAR2 64-bit prefetchable (4 GiB) and a 2 KiB ROM (after BAR0: the larger
+// alignment first).
+TEST(Topology, EveryKindOfBar) {
+    TempDir dir;
+    const std::string file = dir.write("t.topo", "root-port rp1\nroot-port rp2\n"
+                                                 "device g on rp1 server " +
+                                                     server("gpio") +
+                                                     "\n"
+                                                     "device w on rp2 server " +
+                                                     server("wide") + "\n");
+    const CommandResult r = run_topology(dir, {file});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const std::string srv = "server \"" + kModels + "/";
+    EXPECT_EQ(r.out, "-[0000:00]-+-01.0-[01]----00.0  g\n"
+                     "           \\-02.0-[02]----00.0  w\n"
+                     "\n"
+                     "00:01.0 root port rp1\n"
+                     "\tBus: primary=00, secondary=01, subordinate=01\n"
+                     "\tI/O behind bridge: 00001000-00001fff [size=4K]\n"
+                     "\tMemory behind bridge: [disabled]\n"
+                     "\tPrefetchable memory behind bridge: [disabled]\n"
+                     "00:02.0 root port rp2\n"
+                     "\tBus: primary=00, secondary=02, subordinate=02\n"
+                     "\tI/O behind bridge: [disabled]\n"
+                     "\tMemory behind bridge: e0000000-e00fffff [size=1M]\n"
+                     "\tPrefetchable memory behind bridge: "
+                     "0000000800000000-00000008ffffffff [size=4G]\n"
+                     "01:00.0 device g: " +
+                         srv +
+                         "gpio\"\n"
+                         "\tRegion 2: I/O ports at 1000 [size=256]\n"
+                         "02:00.0 device w: " +
+                         srv +
+                         "wide\"\n"
+                         "\tRegion 0: Memory at e0000000 (32-bit, non-prefetchable) [size=4K]\n"
+                         "\tRegion 2: Memory at 800000000 (64-bit, prefetchable) [size=4G]\n"
+                         "\tExpansion ROM at e0001000 [size=2K]\n");
+    expect_all_reaped(dir);
+}
+
 // Three devices, the middle one's server as `bad`: exit 1 naming it, the
 // two good servers stopped and reaped, promptly.
 CommandResult run_with_bad_server(const TempDir &dir, const std::string &bad,
@@ -284,6 +326,9 @@ TEST(Topology, UsageErrors) {
     r = run_topology(dir, {dir.path + "/missing.topo"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_TRUE(contains(r.err, "cannot read " + dir.path + "/missing.topo")) << r.err;
+    r = run_topology(dir, {dir.path});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "cannot read " + dir.path + ": not a regular file")) << r.err;
 }
 
 } // namespace
