@@ -17,6 +17,7 @@
 namespace {
 
 using rcsim::test::contains;
+using rcsim::test::count_of;
 using rcsim::test::run_command;
 using rcsim::test::slurp;
 using rcsim::test::TempDir;
@@ -25,13 +26,6 @@ const std::string kRcsim = RCSIM_PATH;
 const std::string kModels = RCSIM_SERVER_MODELS_DIR;
 const std::string kData = CLI_DATA_DIR;
 const std::string kScenarios = CLI_SCENARIOS_DIR;
-
-size_t count(const std::string &s, const std::string &what) {
-    size_t n = 0;
-    for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1))
-        ++n;
-    return n;
-}
 
 // The whole-run chart of a page or DOM (the close-up above it repeats rows).
 std::string chart(const std::string &html) {
@@ -164,10 +158,10 @@ TEST_F(CliReport, BrowserShowsTheHandWrittenRace) {
         contains(r.out, "(6 messages, 2 decisions, 1 deviations from fifo; findings on top)"))
         << r.out;
     const std::string dom = load(out), all = chart(dom);
-    EXPECT_EQ(count(all, "class=\"msg-arrow"), 6u);
-    EXPECT_EQ(count(all, "class=\"decision-mark"), 2u);
-    EXPECT_EQ(count(all, "class=\"decision-mark deviation\""), 1u);
-    EXPECT_EQ(count(all, "class=\"cross-band\""), 1u);
+    EXPECT_EQ(count_of(all, "class=\"msg-arrow"), 6u);
+    EXPECT_EQ(count_of(all, "class=\"decision-mark"), 2u);
+    EXPECT_EQ(count_of(all, "class=\"decision-mark deviation\""), 1u);
+    EXPECT_EQ(count_of(all, "class=\"cross-band\""), 1u);
     EXPECT_TRUE(contains(dom, "REGION_READ #73 (client) crossed DMA_READ #1 on the main socket"));
     // The script lays the chart out again with the folds open (#open):
     // the 6 folded records of data/report_race.jsonl shown, the chart 6
@@ -177,8 +171,8 @@ TEST_F(CliReport, BrowserShowsTheHandWrittenRace) {
     const std::string opened = chart(load(out + "#open"));
     EXPECT_TRUE(contains(opened, "<svg id=\"chart\" width=\"1240\" height=\"396\""))
         << opened.substr(0, 80);
-    EXPECT_EQ(count(opened, "display: none"), 0u);
-    EXPECT_EQ(count(opened, "class=\"fold\""), 6u);
+    EXPECT_EQ(count_of(opened, "display: none"), 0u);
+    EXPECT_EQ(count_of(opened, "class=\"fold\""), 6u);
     const Pixels px = shoot(out, 1280, 900);
     EXPECT_GT(px.non_white, px.total / 20) << "blank screenshot";
     EXPECT_GT(px.colours, 16u);
@@ -201,13 +195,13 @@ TEST_F(CliReport, Race279PageShowsTheCrossingAndTheMisread) {
     ASSERT_EQ(r.exit_code, 1) << r.out << r.err; // the race fails the scenario
     EXPECT_TRUE(contains(r.out, "report: " + out)) << r.out;
     const std::string t = slurp(trace);
-    EXPECT_EQ(count(t, "\"kind\":\"msg\""), 152u);
-    EXPECT_EQ(count(t, "\"kind\":\"decision\""), 66u);
+    EXPECT_EQ(count_of(t, "\"kind\":\"msg\""), 152u);
+    EXPECT_EQ(count_of(t, "\"kind\":\"decision\""), 66u);
     const std::string dom = load(out), all = chart(dom);
-    EXPECT_EQ(count(all, "class=\"msg-arrow"), 152u);
-    EXPECT_EQ(count(all, "class=\"decision-mark"), 66u);
-    EXPECT_EQ(count(all, "class=\"decision-mark deviation\""), 1u);
-    EXPECT_EQ(count(all, "class=\"cross-band\""), 1u);
+    EXPECT_EQ(count_of(all, "class=\"msg-arrow"), 152u);
+    EXPECT_EQ(count_of(all, "class=\"decision-mark"), 66u);
+    EXPECT_EQ(count_of(all, "class=\"decision-mark deviation\""), 1u);
+    EXPECT_EQ(count_of(all, "class=\"cross-band\""), 1u);
     EXPECT_TRUE(contains(dom, "REGION_READ #73 (client) crossed DMA_READ #1 on the main socket at "
                               "t=2.092000 us, after decision 63 (mmio, a deviation from fifo)"));
     EXPECT_TRUE(contains(dom, "misread: 5 replies nobody asked for, the first from the server at "
@@ -234,9 +228,9 @@ TEST_F(CliReport, ServerNameWithScriptStaysText) {
     const std::string html = slurp(out);
     EXPECT_TRUE(contains(html, "/&lt;script&gt;alert(1)&lt;/script&gt; --socket")) << "argv";
     EXPECT_FALSE(contains(html, "<script>alert"));
-    EXPECT_EQ(count(html, "<script"), 1u);
+    EXPECT_EQ(count_of(html, "<script"), 1u);
     const std::string dom = load(out);
-    EXPECT_EQ(count(dom, "<script"), 1u) << "markup from the server became an element";
+    EXPECT_EQ(count_of(dom, "<script"), 1u) << "markup from the server became an element";
     EXPECT_TRUE(contains(dom, "&lt;script&gt;alert(1)&lt;/script&gt;"));
 }
 

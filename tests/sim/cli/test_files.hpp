@@ -15,6 +15,14 @@ inline bool contains(const std::string &s, const std::string &what) {
     return s.find(what) != std::string::npos;
 }
 
+// How many times `what` occurs in s (overlapping ones too).
+inline size_t count_of(const std::string &s, const std::string &what) {
+    size_t n = 0;
+    for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
+        ++n;
+    return n;
+}
+
 inline std::string slurp(const std::string &path) {
     std::ifstream in(path);
     std::ostringstream ss;

@@ -24,6 +24,7 @@
 namespace {
 
 using rcsim::test::contains;
+using rcsim::test::count_of;
 using rcsim::test::run_command;
 using rcsim::test::slurp;
 using rcsim::test::TempDir;
@@ -33,13 +34,6 @@ const std::string kModels = RCSIM_SERVER_MODELS_DIR;
 const std::string kScenarios = CLI_SCENARIOS_DIR;
 const std::string kFaultPeer = FAULT_PEER;
 const std::string kHostileServer = HOSTILE_SERVER;
-
-size_t count_of(const std::string &s, const std::string &what) {
-    size_t n = 0;
-    for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
-        ++n;
-    return n;
-}
 
 // ---- item 1: a posted write at the end of a scenario
 
