@@ -193,8 +193,8 @@ class Switch : public ::testing::Test {
     // Root bus 0; the upstream port is 01:00.0, internal bus 2, buses up
     // to 0x4f below. Downstream port k is 02:k.0 with buses 0x10(k+1) ..
     // 0x10(k+1)+0xf. Memory: the switch 0x8000_0000-0x8fff_ffff, port k
-    // 0x80k0_0000... as 0x8000_0000 + k * 16 MiB, 16 MiB each. Memory
-    // Space and Bus Master enabled everywhere.
+    // 16 MiB from 0x8000_0000 + k * 16 MiB. Memory Space and Bus Master
+    // enabled everywhere.
     void program_topology() {
         cfg_write(false, 0x0100, 6, 0x004f0201);
         cfg_write(false, 0x0100, 8, 0x8ff08000);
