@@ -447,4 +447,25 @@ TEST_F(Switch, NoClassThreeIsDroppedAndCounted) {
     EXPECT_EQ(m_->cnt_bad_cls, 1u);
 }
 
+TEST_F(Switch, BroadcastFromTheRootLeavesEveryDownstreamPort) {
+    program_topology();
+    Tlp b;
+    b.kind = 7; // K_MSG_BCAST
+    b.cls = kP;
+    b.tag = 0x66;
+    b.hdr = 0xb0000066;
+    ASSERT_TRUE(send(kUp, b));
+    for (unsigned k = 0; k < 4; k++) {
+        const auto t = recv(k);
+        ASSERT_TRUE(t.has_value()) << k;
+        EXPECT_EQ(t->kind, 7u);
+        EXPECT_EQ(t->hdr, 0xb0000066u);
+    }
+    EXPECT_FALSE(recv(kUp).has_value());
+    // from below it is UR; posted, so dropped
+    ASSERT_TRUE(send(1, b));
+    EXPECT_TRUE(idle_except(kPorts));
+    EXPECT_EQ(m_->cnt_p_drop, 1u);
+}
+
 } // namespace
