@@ -5,6 +5,7 @@
 // definitions (PCIe Base spec 7.5.1.1/7.5.1.3, PCI-to-PCI Bridge spec 3.2)
 // and the routing rules in route_decode.sv, never computed by the RTL.
 #include "Vfabric.h"
+#include "clocked_model.hpp"
 
 #include <verilated.h>
 
@@ -52,24 +53,9 @@ const Route kSelfUp{dSelfUp, 0, false, 0};
 
 class Fabric : public ::testing::Test {
   protected:
-    void SetUp() override {
-        ctx_ = std::make_unique<VerilatedContext>();
-        m_ = std::make_unique<Vfabric>(ctx_.get());
-        m_->rst_n = 0;
-        tick();
-        m_->rst_n = 1;
-        m_->eval();
-    }
-    void TearDown() override { m_->final(); }
+    void SetUp() override { m_.reset(); }
 
-    void tick() {
-        m_->clk = 0;
-        m_->eval();
-        m_->clk = 1;
-        m_->eval();
-        m_->clk = 0;
-        m_->eval();
-    }
+    void tick() { m_.tick(); }
 
     uint32_t rd(unsigned hdr, unsigned reg) {
         select(hdr, reg);
@@ -145,8 +131,7 @@ class Fabric : public ::testing::Test {
         wr(kUpHdr, 1, 0x00000007);
     }
 
-    std::unique_ptr<VerilatedContext> ctx_;
-    std::unique_ptr<Vfabric> m_;
+    rcsim::fabric_test::ClockedModel<Vfabric> m_;
 };
 
 // ---- Type 1 header registers ----

@@ -5,6 +5,7 @@
 // CPLs of one transaction ID stay in order. The randomized test checks the
 // RTL against a reference written from that table in this file.
 #include "Vordq.h"
+#include "clocked_model.hpp"
 
 #include <verilated.h>
 
@@ -30,26 +31,13 @@ uint32_t hdr_of(unsigned tag) {
 class Ordq : public ::testing::Test {
   protected:
     void SetUp() override {
-        ctx_ = std::make_unique<VerilatedContext>();
-        m_ = std::make_unique<Vordq>(ctx_.get());
         m_->in_valid = 0;
         m_->out_ready = 0;
         m_->blocked = 0;
-        m_->rst_n = 0;
-        tick();
-        m_->rst_n = 1;
-        m_->eval();
+        m_.reset();
     }
-    void TearDown() override { m_->final(); }
 
-    void tick() {
-        m_->clk = 0;
-        m_->eval();
-        m_->clk = 1;
-        m_->eval();
-        m_->clk = 0;
-        m_->eval();
-    }
+    void tick() { m_.tick(); }
 
     // offers one entry for a cycle; returns whether the queue took it
     bool push(unsigned cls, unsigned tag) {
@@ -87,8 +75,7 @@ class Ordq : public ::testing::Test {
         return out;
     }
 
-    std::unique_ptr<VerilatedContext> ctx_;
-    std::unique_ptr<Vordq> m_;
+    rcsim::fabric_test::ClockedModel<Vordq> m_;
 };
 
 using Tags = std::vector<unsigned>;

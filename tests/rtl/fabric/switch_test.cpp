@@ -4,6 +4,7 @@
 // (rtl/fabric/README.md) and the ordering table; the IDs are QEMU's x3130
 // switch ports (upstream 104c:8232, downstream 104c:8233).
 #include "Vswitch.h"
+#include "clocked_model.hpp"
 
 #include <verilated.h>
 
@@ -61,26 +62,13 @@ template <std::size_t N> uint64_t get(const VlWide<N> &sig, unsigned lsb, unsign
 class Switch : public ::testing::Test {
   protected:
     void SetUp() override {
-        ctx_ = std::make_unique<VerilatedContext>();
-        m_ = std::make_unique<Vswitch>(ctx_.get());
         m_->in_valid = 0;
         m_->out_ready = 0;
         m_->out_blocked = 0;
-        m_->rst_n = 0;
-        tick();
-        m_->rst_n = 1;
-        m_->eval();
+        m_.reset();
     }
-    void TearDown() override { m_->final(); }
 
-    void tick() {
-        m_->clk = 0;
-        m_->eval();
-        m_->clk = 1;
-        m_->eval();
-        m_->clk = 0;
-        m_->eval();
-    }
+    void tick() { m_.tick(); }
 
     void offer(unsigned p, const Tlp &t) {
         put(m_->in_kind, 3 * p, 3, t.kind);
@@ -222,8 +210,7 @@ class Switch : public ::testing::Test {
         return t;
     }
 
-    std::unique_ptr<VerilatedContext> ctx_;
-    std::unique_ptr<Vswitch> m_;
+    rcsim::fabric_test::ClockedModel<Vswitch> m_;
 };
 
 TEST_F(Switch, ConfigReadsOfEveryPortsHeaderThroughTheUpstreamPort) {
