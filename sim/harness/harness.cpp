@@ -125,7 +125,8 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
                (blind && top_->cycles() >= next_poll);
     };
     for (;;) {
-        if (dev_->admission && (dev_->admission->needed() || (blind && top_->cycles() >= next_poll))) {
+        if (dev_->admission &&
+            (dev_->admission->needed() || (blind && top_->cycles() >= next_poll))) {
             dev_->admission->point();
             next_poll = top_->cycles() + kBlindPoll;
         }
@@ -214,7 +215,8 @@ ExitStatus Harness::server_state() const {
     if (!dev_->server)
         return {};
     const bool lost = dev_->admission && dev_->admission->counters().disconnects > 0;
-    return lost ? dev_->server->wait_exit(std::chrono::milliseconds(500)) : dev_->server->poll_exit();
+    return lost ? dev_->server->wait_exit(std::chrono::milliseconds(500))
+                : dev_->server->poll_exit();
 }
 
 std::string Harness::failure_report() const {

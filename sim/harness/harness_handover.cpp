@@ -58,7 +58,8 @@ std::vector<std::string> Harness::server_argv_template() const {
         return {};
     std::vector<std::string> argv = dev_->server->argv();
     for (std::string &a : argv)
-        for (size_t pos = a.find(dev_->socket_path); !dev_->socket_path.empty() && pos != std::string::npos;
+        for (size_t pos = a.find(dev_->socket_path);
+             !dev_->socket_path.empty() && pos != std::string::npos;
              pos = a.find(dev_->socket_path, pos + 8))
             a.replace(pos, dev_->socket_path.size(), "{socket}");
     return argv;

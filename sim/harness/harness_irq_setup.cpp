@@ -75,8 +75,9 @@ int Harness::irq_mask(IrqMode kind, unsigned vector, bool mask, uint64_t max_cyc
         return -ENOTCONN;
     }
     if (kind != dev_->enumeration.irq_mode) {
-        *error = std::string("the device's interrupts are set up as ") + kind_name(dev_->enumeration.irq_mode) +
-                 ", not " + kind_name(kind) + " (rcsim run --irq, or switch-irq)";
+        *error = std::string("the device's interrupts are set up as ") +
+                 kind_name(dev_->enumeration.irq_mode) + ", not " + kind_name(kind) +
+                 " (rcsim run --irq, or switch-irq)";
         return -EINVAL;
     }
     const unsigned vectors = kind == IrqMode::Intx ? 1 : dev_->enumeration.irq_vectors;
@@ -90,8 +91,9 @@ int Harness::irq_mask(IrqMode kind, unsigned vector, bool mask, uint64_t max_cyc
         // Vector Control is the entry's last DW; bit 0 is its Mask Bit.
         const uint64_t at = dev_->enumeration.msix_table_offset + 16ull * vector + 12;
         if (mmio_write(dev_->enumeration.msix_table_bar, at, 4, mask ? 1 : 0) != HostStatus::SC) {
-            *error = "the MSI-X table write (BAR" + std::to_string(dev_->enumeration.msix_table_bar) + " " +
-                     hex(at) + ") was not accepted";
+            *error = "the MSI-X table write (BAR" +
+                     std::to_string(dev_->enumeration.msix_table_bar) + " " + hex(at) +
+                     ") was not accepted";
             return -EIO;
         }
     } else if (kind == IrqMode::Msi) {
@@ -167,7 +169,8 @@ int Harness::irq_switch(IrqMode kind, uint64_t max_cycles, std::string *error) {
             std::string("the device's interrupts are set up as ") + kind_name(kind) + " already";
         return -EALREADY;
     }
-    if ((kind == IrqMode::Msix && !dev_->enumeration.msix_cap) || (kind == IrqMode::Msi && !dev_->enumeration.msi_cap) ||
+    if ((kind == IrqMode::Msix && !dev_->enumeration.msix_cap) ||
+        (kind == IrqMode::Msi && !dev_->enumeration.msi_cap) ||
         (kind == IrqMode::Intx && !dev_->enumeration.interrupt_pin)) {
         *error = std::string("the device has no ") + kind_name(kind) +
                  (kind == IrqMode::Intx ? " (Interrupt Pin reads 0)" : " capability");
@@ -227,11 +230,11 @@ int Harness::irq_disable(uint64_t max_cycles, std::string *error) {
     const IrqMode old = dev_->enumeration.irq_mode;
     int rc = 0;
     if (old == IrqMode::Msix)
-        rc = cfg_update(uint16_t(dev_->enumeration.msix_cap + 2), 2, 0, kMsixEnable, "MSI-X Message Control",
-                        error);
+        rc = cfg_update(uint16_t(dev_->enumeration.msix_cap + 2), 2, 0, kMsixEnable,
+                        "MSI-X Message Control", error);
     else if (old == IrqMode::Msi)
-        rc =
-            cfg_update(uint16_t(dev_->enumeration.msi_cap + 2), 2, 0, kMsiEnable, "MSI Message Control", error);
+        rc = cfg_update(uint16_t(dev_->enumeration.msi_cap + 2), 2, 0, kMsiEnable,
+                        "MSI Message Control", error);
     else if (old == IrqMode::Intx)
         rc = cfg_update(kCommand, 2, kIntxDisable, 0, "Command", error);
     if (rc < 0 || old == IrqMode::None)

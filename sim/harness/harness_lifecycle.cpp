@@ -98,8 +98,9 @@ bool Harness::dma_window_mapped(const std::string &name) const {
 }
 
 void Harness::note_window(const MemWindow &w, bool mapped) {
-    dev_->unmapped_windows.erase(std::remove(dev_->unmapped_windows.begin(), dev_->unmapped_windows.end(), w.name),
-                            dev_->unmapped_windows.end());
+    dev_->unmapped_windows.erase(
+        std::remove(dev_->unmapped_windows.begin(), dev_->unmapped_windows.end(), w.name),
+        dev_->unmapped_windows.end());
     if (!mapped)
         dev_->unmapped_windows.push_back(w.name);
     if (dev_->refusals)

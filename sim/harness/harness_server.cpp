@@ -29,8 +29,8 @@ int Harness::start_server(const std::vector<std::string> &argv, std::string *err
         if (dev_->idle->open() < 0)
             dev_->idle.reset();
     }
-    int rc =
-        launch_server(argv, &dev_->server, &dev_->socket_dir, &dev_->socket_path, error, dev_->idle ? dev_->idle->fd() : -1);
+    int rc = launch_server(argv, &dev_->server, &dev_->socket_dir, &dev_->socket_path, error,
+                           dev_->idle ? dev_->idle->fd() : -1);
     if (rc < 0)
         return rc;
     return connect(dev_->socket_path, error);
@@ -166,7 +166,8 @@ void Harness::set_window_sockets(bool on) {
 // The attached client gets its bridge, the DMA windows (all but those
 // unmapped at run time), its BAR areas mapped, and admission.
 int Harness::attach(std::string *error) {
-    dev_->bridge = std::make_unique<Bridge>(dev_->ctx, dev_->bars, HarnessTop::kLanes, cfg_.device_bdf);
+    dev_->bridge =
+        std::make_unique<Bridge>(dev_->ctx, dev_->bars, HarnessTop::kLanes, cfg_.device_bdf);
     dev_->posted_dws_sent = 0; // the new bridge counts from 0 (flush_posted)
     dev_->bridge->set_link(128, cfg_.mrrs, cfg_.rcb);
     dev_->bridge->set_client_style(cfg_.client_style);
@@ -181,8 +182,9 @@ int Harness::attach(std::string *error) {
             prot |= VU_DMA_MAP_F_WRITE;
         // A shared window goes with its memfd: the server maps it and its
         // accesses there never reach the RTL (harness.hpp, dma_windows).
-        rc = w.socket ? vuc_dma_map_socket(dev_->ctx, w.base, w.size, prot, nullptr)
-                      : vuc_dma_map(dev_->ctx, w.base, w.size, prot, nullptr, mem_.shared_fd(w.base), 0);
+        rc = w.socket
+                 ? vuc_dma_map_socket(dev_->ctx, w.base, w.size, prot, nullptr)
+                 : vuc_dma_map(dev_->ctx, w.base, w.size, prot, nullptr, mem_.shared_fd(w.base), 0);
         if (rc < 0) {
             *error = "DMA_MAP of " + w.name + " refused: " + strerror(-rc) +
                      (w.socket ? " (a socket window: the server needs VU_DMA_MAP_F_RCSIM_SOCKET, "
@@ -282,7 +284,8 @@ void Harness::install_scheduler() {
         return;
     }
     dev_->dma_gate = DmaReplyGate::create(
-        cfg_.dma_choices, dev_->ctx, *dev_->bridge, cfg_.dma_windows, [this] { return top_->cycles(); },
+        cfg_.dma_choices, dev_->ctx, *dev_->bridge, cfg_.dma_windows,
+        [this] { return top_->cycles(); },
         [this](const std::string &kind, const std::vector<std::string> &options) {
             return choose_logged(kind, options);
         });
@@ -383,7 +386,8 @@ std::unique_ptr<Admission> Harness::detach() {
     }
     if (dev_->server)
         dev_->server->stop();
-    if (!dev_->socket_dir.empty()) { // the per-run directory: the socket, whatever the server put there
+    if (!dev_->socket_dir
+             .empty()) { // the per-run directory: the socket, whatever the server put there
         remove_tree(dev_->socket_dir.c_str());
         cleanup_unregister(CleanupKind::Dir, 0, dev_->socket_dir);
         dev_->socket_dir.clear();
