@@ -102,7 +102,9 @@ int read_ids(Access &a, const char *thing, uint32_t *id) {
     std::string why;
     const int rc = a.cfg().read(a.bdf(), kId, id, &why);
     if (rc != 0)
-        return a.failed(rc, std::string("no ") + thing + " answers", why);
+        return a.fail(rc < 0 ? rc : -EIO,
+                      std::string("no ") + thing + " answers (" +
+                          (why.empty() ? std::strerror(rc < 0 ? -rc : EIO) : why) + ")");
     if ((*id & 0xffff) == 0xffff)
         return a.fail(-ENODEV, std::string("no ") + thing + " answers (Vendor ID 0xffff)");
     return 0;
