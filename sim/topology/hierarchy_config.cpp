@@ -112,9 +112,9 @@ int read_ids(Access &a, const char *thing, uint32_t *id) {
 
 int check_bridge(Access &a, FunctionKind kind) {
     const BridgeIds want = ids_of(kind);
-    char expected[48];
-    std::snprintf(expected, sizeof expected, ", expected %04x:%04x (%s)", want.vendor, want.device,
-                  want.what);
+    char ids[16];
+    std::snprintf(ids, sizeof ids, "%04x:%04x", want.vendor, want.device);
+    const std::string expected = std::string(", expected ") + ids + " (" + want.what + ")";
     uint32_t id = 0, hdr = 0;
     int rc = read_ids(a, "bridge", &id);
     if (rc < 0)
