@@ -52,6 +52,9 @@
 // - Every TLP taken that never leaves (answered, UR, dropped) shows its hdr
 //   on done_hdr with done_valid in the cycle it is taken, so the caller can
 //   free what it keeps behind the handle.
+// - A port whose port_present is low has no function: config requests for
+//   it are UR (a model has 8 ports; the topology may use fewer). Its
+//   windows and bus numbers stay at reset, so it claims nothing.
 // - A Type 1 request leaving on a port's secondary bus leaves as Type 0.
 // - A broadcast message goes into every downstream queue whose link is up
 //   at once, only when all of them have room for a posted TLP.
@@ -72,6 +75,7 @@ module fabric_switch
     input  logic                      clk,
     input  logic                      rst_n,
     input  logic [NP1-1:0]            link_up,   // something attached to the port
+    input  logic [NPORTS-1:0]         port_present,  // the port function exists
     // ingress
     input  logic [NP1-1:0]            in_valid,
     output logic [NP1-1:0]            in_ready,
@@ -211,7 +215,8 @@ module fabric_switch
         D_DOWN: tgt[k] = NP1'(1) << d_port[k];
         D_UP: tgt[k] = NP1'(1) << NPORTS;
         D_BCAST: tgt[k] = {1'b0, d_bcast[k]} & link_up;
-        D_SELF_DN, D_SELF_UP: act[k] = A_SELF;
+        D_SELF_DN: act[k] = port_present[d_port[k]] ? A_SELF : A_UR;
+        D_SELF_UP: act[k] = A_SELF;
         default: ;  // D_UR, D_DROP: below
       endcase
       // out of a port with nothing behind it: as if nobody claimed it

@@ -66,6 +66,7 @@ class Switch : public ::testing::Test {
         m_->out_ready = 0;
         m_->out_blocked = 0;
         m_->link_up = 0x1f;
+        m_->port_present = 0xf;
         m_.reset();
     }
 
@@ -257,6 +258,13 @@ TEST_F(Switch, ConfigForNoPortOnTheInternalBusIsUr) {
     EXPECT_EQ(m_->cnt_ur_cpl, 1u);
     // device 0 on the internal bus is no port either (port k is device k+1)
     EXPECT_EQ(cfg_roundtrip(cfg(true, 0x0200, 0, false, 0, 0x34)).status, kUr);
+    // nor is port 3 (device 4) while it is not present
+    m_->port_present = 0x7;
+    EXPECT_EQ(cfg_roundtrip(cfg(true, 0x0200 | (4 << 3), 0, false, 0, 0x35)).status, kUr);
+    EXPECT_EQ(done_, std::optional<uint32_t>(0xc0de0035u));
+    m_->port_present = 0xf;
+    EXPECT_EQ(cfg_roundtrip(cfg(true, 0x0200 | (4 << 3), 0, false, 0, 0x36)).status, kSc);
+    EXPECT_EQ(m_->cnt_ur_cpl, 3u);
 }
 
 TEST_F(Switch, Type1ForASecondaryBusLeavesAsType0) {
