@@ -174,7 +174,7 @@ class Switch : public ::testing::Test {
         EXPECT_EQ(c.id, 0x0000u);
         EXPECT_EQ(c.req_id, req.id); // completer: the function addressed
         EXPECT_EQ(c.tag, 0x11u);
-        EXPECT_EQ(c.hdr, 0u); // made by the switch: no handle
+        EXPECT_EQ(c.hdr, 0u);                               // made by the switch: no handle
         EXPECT_EQ(done_, std::optional<uint32_t>(req.hdr)); // answered: never leaves
         return c.data;
     }
