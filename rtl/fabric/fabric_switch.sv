@@ -1,21 +1,34 @@
-// A PCIe switch at the TLP-header level: one upstream port and NPORTS
-// downstream ports, built from the fabric blocks. No payload beyond one
-// data dword (a CfgWr's data, a CplD's data); a TLP is its decoded fields.
+// A PCIe switch, or a root complex, at the TLP-header level: one upstream
+// side and NPORTS downstream ports, built from the fabric blocks. No payload
+// beyond one data dword (a CfgWr's data, a CplD's data); a TLP is its
+// decoded fields plus an opaque hdr the caller keeps the rest behind (the
+// harness stores the whole TLP and puts its handle there).
+//
+// UP_IS_BRIDGE = 1: a switch. The upstream port is a Type 1 function
+// (QEMU's x3130: upstream 104c:8232, downstream ports 104c:8233).
+// UP_IS_BRIDGE = 0: a root complex. "Up" is the host, there is no upstream
+// header; the downstream ports are root ports on bus 0 (QEMU's
+// pcie-root-port, 1b36:000c). The host sends every config request as Type 0
+// with the full target ID: bus 0 is a root port's own function, any other
+// bus is routed as Type 1 (route_decode) and leaves as Type 1 (to a switch)
+// or as Type 0 (on a root port's secondary bus).
 //
 // Port numbering: 0..NPORTS-1 are the downstream ports, NPORTS is the
-// upstream port; every per-port vector below is indexed that way. Downstream
-// port k is device k, function 0 on the internal bus (the upstream port's
-// secondary bus).
+// upstream side; every per-port vector below is indexed that way.
+// Downstream port k is device k+1, function 0 on the internal bus (the
+// upstream port's secondary bus; bus 0 in a root complex), leaving device 0
+// to the host bridge as the planner numbers them.
 //
 // TLP fields per port: kind (fabric_pkg K_*), cls (0 P, 1 NP, 2 CPL), wr
 // (request: a write; completion: with data), addr (memory/I/O address;
 // config: byte offset of the register in [11:0]), id (config target,
-// completion/message routing ID), req_id (requester), tag, be (config first
-// byte enables), data (one dword), status (completion: 0 SC, 1 UR), hdr
-// (opaque, passed through).
+// completion/message routing ID), req_id (request: requester; completion:
+// completer), tag, be (config first byte enables), data (one dword),
+// status (completion: 0 SC, 1 UR), hdr (opaque, passed through; 0 on the
+// completions the switch makes).
 //
-// Inside: five Type 1 headers (NPORTS + 1), one route_decode
-// (UP_IS_BRIDGE = 1) per ingress, one ordering_queue per egress. Choices:
+// Inside: a Type 1 header per port function, one route_decode per ingress,
+// one ordering_queue per egress. Choices:
 // - One TLP a cycle moves from an ingress into the egress queues. Ingresses
 //   whose TLP can be taken (the target queue's class is not full) compete
 //   round-robin: after a transfer the pointer moves past the winner, so a
@@ -25,23 +38,33 @@
 // - Config requests for a port's own header (D_SELF_UP, D_SELF_DN) are
 //   done by the switch: a CfgWr lands in the header on the transfer edge,
 //   and a completion (CplD with the read data, or Cpl for a write, status
-//   SC, requester ID and tag of the request) goes into the ingress port's
-//   own queue, class CPL.
-// - D_UR: a non-posted request gets a UR completion back through the
-//   ingress port's queue; a posted one is dropped. D_DROP (a completion
-//   nobody claims) is dropped. Counters (16 bits, wrapping): cnt_ur_cpl
-//   (UR completions made), cnt_p_drop (posted requests dropped as UR),
-//   cnt_cpl_drop (completions dropped), cnt_bad_cls (TLPs with cls 3, which
-//   is no class: taken and dropped).
+//   SC, requester ID and tag of the request, completer ID the function
+//   addressed) goes into the ingress port's own queue, class CPL.
+// - D_UR, or a TLP routed out of a port whose link_up is low (nothing
+//   attached): a non-posted request gets a UR completion (completer ID the
+//   ingress port's function; 00:00.0, the host bridge, for a root
+//   complex's host side) back through the ingress port's queue; a posted
+//   one is dropped. D_DROP (a completion nobody claims) is dropped.
+//   Counters (16 bits, wrapping): cnt_ur_cpl (UR completions made),
+//   cnt_p_drop (posted requests dropped as UR), cnt_cpl_drop (completions
+//   dropped), cnt_bad_cls (TLPs with cls 3, which is no class: taken and
+//   dropped).
+// - Every TLP taken that never leaves (answered, UR, dropped) shows its hdr
+//   on done_hdr with done_valid in the cycle it is taken, so the caller can
+//   free what it keeps behind the handle.
+// - A port whose port_present is low has no function: config requests for
+//   it are UR (a model has 8 ports; the topology may use fewer). Its
+//   windows and bus numbers stay at reset, so it claims nothing.
 // - A Type 1 request leaving on a port's secondary bus leaves as Type 0.
-// - A broadcast message goes into every downstream queue at once, only
-//   when all of them have room for a posted TLP.
-// Not yet: error bits (Status, Secondary Status) on UR, completer IDs in
-// generated completions, payloads, credit counting (blocked comes in).
+// - A broadcast message goes into every downstream queue whose link is up
+//   at once, only when all of them have room for a posted TLP.
+// Not yet: error bits (Status, Secondary Status) on UR, payloads, credit
+// counting (blocked comes in).
 module fabric_switch
   import fabric_pkg::*;
 #(
     parameter int NPORTS = 4,
+    parameter bit UP_IS_BRIDGE = 1'b1,  // 0: a root complex (see above)
     parameter int DEPTH  = 4,   // ordering queue entries per class
     parameter int HDRW   = 32,
     parameter int TAGW   = 8,
@@ -51,6 +74,8 @@ module fabric_switch
 ) (
     input  logic                      clk,
     input  logic                      rst_n,
+    input  logic [NP1-1:0]            link_up,   // something attached to the port
+    input  logic [NPORTS-1:0]         port_present,  // the port function exists
     // ingress
     input  logic [NP1-1:0]            in_valid,
     output logic [NP1-1:0]            in_ready,
@@ -80,6 +105,8 @@ module fabric_switch
     output logic [NP1-1:0][31:0]      out_data,
     output logic [NP1-1:0][2:0]       out_status,
     output logic [NP1-1:0][HDRW-1:0]  out_hdr,
+    output logic                      done_valid,  // a TLP taken that never leaves
+    output logic [HDRW-1:0]           done_hdr,
     output logic [15:0]               cnt_ur_cpl,
     output logic [15:0]               cnt_p_drop,
     output logic [15:0]               cnt_cpl_drop,
@@ -102,17 +129,19 @@ module fabric_switch
   logic [NP1-1:0][7:0]  h_sec, h_sub;
   logic [NP1-1:0]       h_io_en, h_mem_en, h_bm;
   logic [NPORTS-1:0][7:0] dn_devfn;
+  logic [7:0]           up_pri;      // the upstream port's own bus
   logic [IW-1:0]        cfg_hdr;     // header the winner's config access is for
   logic                 cfg_wr;
   logic [9:0]           cfg_reg;
   logic [3:0]           cfg_be;
   logic [31:0]          cfg_wdata;
 
-  for (genvar k = 0; k < NP1; k++) begin : g_hdr
-    // QEMU's x3130 switch: upstream port 104c:8232, downstream 104c:8233
-    localparam logic [15:0] DEV = (k == NPORTS) ? 16'h8232 : 16'h8233;
+  for (genvar k = 0; k < NPORTS; k++) begin : g_hdr
+    // QEMU's x3130 downstream port, or its pcie-root-port
+    localparam logic [15:0] VEN = UP_IS_BRIDGE ? 16'h104c : 16'h1b36;
+    localparam logic [15:0] DEV = UP_IS_BRIDGE ? 16'h8233 : 16'h000c;
     /* verilator lint_off PINCONNECTEMPTY */
-    type1_header #(.VENDOR_ID(16'h104c), .DEVICE_ID(DEV)) u_hdr (
+    type1_header #(.VENDOR_ID(VEN), .DEVICE_ID(DEV)) u_hdr (
         .clk, .rst_n, .cfg_reg, .cfg_wr(cfg_wr && cfg_hdr == IW'(k)), .cfg_be, .cfg_wdata,
         .cfg_rdata(h_rdata[k]), .sts_set(16'h0), .sec_sts_set(16'h0),
         .pri_bus(), .sec_bus(h_sec[k]), .sub_bus(h_sub[k]),
@@ -121,10 +150,29 @@ module fabric_switch
         .io_en(h_io_en[k]), .mem_en(h_mem_en[k]), .bus_master(h_bm[k]), .parity_en(),
         .serr_en(), .intx_disable(), .bridge_ctl());
     /* verilator lint_on PINCONNECTEMPTY */
+    assign dn_devfn[k] = {5'(k + 1), 3'b000};
   end
 
-  for (genvar k = 0; k < NPORTS; k++) begin : g_devfn
-    assign dn_devfn[k] = {5'(k), 3'b000};
+  if (UP_IS_BRIDGE) begin : g_up
+    /* verilator lint_off PINCONNECTEMPTY */
+    type1_header #(.VENDOR_ID(16'h104c), .DEVICE_ID(16'h8232)) u_hdr (
+        .clk, .rst_n, .cfg_reg, .cfg_wr(cfg_wr && cfg_hdr == IW'(NPORTS)), .cfg_be, .cfg_wdata,
+        .cfg_rdata(h_rdata[NPORTS]), .sts_set(16'h0), .sec_sts_set(16'h0),
+        .pri_bus(up_pri), .sec_bus(h_sec[NPORTS]), .sub_bus(h_sub[NPORTS]),
+        .io_base(h_io_b[NPORTS]), .io_limit(h_io_l[NPORTS]), .mem_base(h_mem_b[NPORTS]),
+        .mem_limit(h_mem_l[NPORTS]), .pref_base(h_pref_b[NPORTS]),
+        .pref_limit(h_pref_l[NPORTS]), .io_en(h_io_en[NPORTS]), .mem_en(h_mem_en[NPORTS]),
+        .bus_master(h_bm[NPORTS]), .parity_en(), .serr_en(), .intx_disable(), .bridge_ctl());
+    /* verilator lint_on PINCONNECTEMPTY */
+  end else begin : g_host
+    // the host bridge: root bus 0, every bus below it, all spaces open
+    assign up_pri = 8'h0;
+    assign h_rdata[NPORTS] = 32'h0;
+    assign h_sec[NPORTS] = 8'h0;
+    assign h_sub[NPORTS] = 8'hff;
+    assign {h_io_b[NPORTS], h_io_l[NPORTS], h_mem_b[NPORTS], h_mem_l[NPORTS]} = '0;
+    assign {h_pref_b[NPORTS], h_pref_l[NPORTS]} = '0;
+    assign {h_io_en[NPORTS], h_mem_en[NPORTS], h_bm[NPORTS]} = 3'b111;
   end
 
   // --- one decoder per ingress ----------------------------------------------
@@ -134,7 +182,7 @@ module fabric_switch
   logic [NP1-1:0][NPORTS-1:0] d_bcast;
 
   for (genvar k = 0; k < NP1; k++) begin : g_dec
-    route_decode #(.NPORTS(NPORTS), .UP_IS_BRIDGE(1'b1)) u_dec (
+    route_decode #(.NPORTS(NPORTS), .UP_IS_BRIDGE(UP_IS_BRIDGE)) u_dec (
         .kind(in_kind[k]), .from_up(k == NPORTS), .from_port(PW'(k % NPORTS)),
         .addr(in_addr[k]), .id(in_id[k]),
         .up_sec(h_sec[NPORTS]), .up_sub(h_sub[NPORTS]), .up_io_en(h_io_en[NPORTS]),
@@ -166,11 +214,17 @@ module fabric_switch
       case (d_dest[k])
         D_DOWN: tgt[k] = NP1'(1) << d_port[k];
         D_UP: tgt[k] = NP1'(1) << NPORTS;
-        D_BCAST: tgt[k] = {1'b0, d_bcast[k]};
-        D_SELF_DN, D_SELF_UP: act[k] = A_SELF;
-        D_UR: act[k] = (in_cls[k] == C_NP) ? A_UR : A_DROP;
-        default: act[k] = A_DROP;
+        D_BCAST: tgt[k] = {1'b0, d_bcast[k]} & link_up;
+        D_SELF_DN: act[k] = port_present[d_port[k]] ? A_SELF : A_UR;
+        D_SELF_UP: act[k] = A_SELF;
+        default: ;  // D_UR, D_DROP: below
       endcase
+      // out of a port with nothing behind it: as if nobody claimed it
+      if (d_dest[k] == D_UR || d_dest[k] == D_DROP
+          || ((d_dest[k] == D_DOWN || d_dest[k] == D_UP || d_dest[k] == D_BCAST)
+              && (tgt[k] & link_up) == '0)) begin
+        act[k] = (in_cls[k] == C_NP) ? A_UR : A_DROP;
+      end
       if (in_cls[k] == C_NONE) act[k] = A_DROP;  // not a class: never queued
       if (act[k] == A_SELF || act[k] == A_UR) begin
         tgt[k] = NP1'(1) << k;
@@ -213,6 +267,7 @@ module fabric_switch
   logic [2:0]      e_status;
   logic [31:0]     e_data;
   logic [QW-1:0]   e_blob;
+  logic [15:0]     e_cpl_id;  // completer of a completion the switch makes
 
   assign cfg_hdr = (d_dest[win] == D_SELF_UP) ? IW'(NPORTS) : IW'(d_port[win]);
   assign cfg_reg = in_addr[win][11:2];
@@ -232,12 +287,28 @@ module fabric_switch
       e_data = e_wr ? h_rdata[cfg_hdr] : 32'h0;
     end else if (d_type0[win]) begin
       e_kind = K_CFG0;
+    end else if (in_kind[win] == K_CFG0 && d_dest[win] == D_DOWN) begin
+      e_kind = K_CFG1;  // root complex: a Type 0 from the host for a bus below
     end
-    // a completion's routing ID is its requester's
-    e_blob = {e_kind, e_wr, in_addr[win],
-              (e_kind == K_CPL && act[win] != A_FWD) ? in_req_id[win] : in_id[win],
-              in_req_id[win], in_be[win], e_data, e_status, in_hdr[win]};
+    // the function addressed answers a config access; a UR, the ingress
+    e_cpl_id = in_id[win];
+    if (act[win] == A_UR) begin
+      e_cpl_id = (win == IW'(NPORTS)) ? {up_pri, 8'h00}
+                                     : {h_sec[NPORTS], dn_devfn[PW'(win)]};
+    end
+    // a completion made here: routed to the requester, completer in req_id,
+    // no handle (nothing stored behind it)
+    if (act[win] != A_FWD) begin
+      e_blob = {e_kind, e_wr, in_addr[win], in_req_id[win], e_cpl_id, in_be[win], e_data,
+                e_status, HDRW'(0)};
+    end else begin
+      e_blob = {e_kind, e_wr, in_addr[win], in_id[win], in_req_id[win], in_be[win], e_data,
+                e_status, in_hdr[win]};
+    end
   end
+
+  assign done_valid = go && act[win] != A_FWD;
+  assign done_hdr = in_hdr[win];
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin

@@ -28,6 +28,9 @@
 //   and since the link has one device, Device Number != 0 is UR (no ARI).
 //   A request for the bus the ports sit on (up_sec) is for the port whose
 //   Device/Function is id[7:0] (D_SELF_DN), else UR.
+// - Root complex: the host sends every config request as Type 0 with the
+//   full target ID (rtl/rcsim_root_port), so a Type 0 from up for another
+//   bus than up_sec follows the Type 1 rule (the host bridge's job).
 // - Configuration requests only travel downward: from below they are UR.
 // - Completions and ID-routed messages go to the port owning the bus of
 //   their target ID, or upward when no port below owns it and (switch) it is
@@ -164,7 +167,7 @@ module route_decode
       K_CFG0, K_CFG1: begin
         if (from_up && UP_IS_BRIDGE && kind == K_CFG0) begin
           dest = D_SELF_UP;
-        end else if (from_up && (kind == K_CFG0 || bus == up_sec)) begin
+        end else if (from_up && bus == up_sec) begin
           if (fn_hit[PW]) begin
             dest = D_SELF_DN;
             dest_port = fn_hit[PW-1:0];

@@ -416,6 +416,10 @@ TEST_F(Fabric, ConfigFromHostInRootComplex) {
     EXPECT_EQ(rc(kCfg0, -1, 0, 0x0009), kUr); // function 1: none
     EXPECT_EQ(rc(kCfg0, -1, 0, 0x0000), kUr); // device 0: not a port
     EXPECT_EQ(rc(kCfg1, -1, 0, 0x0010), self_dn(1));
+    // The host sends Type 0 for every bus: off bus 0 the Type 1 rule routes it.
+    EXPECT_EQ(rc(kCfg0, -1, 0, 0x0200), down(0, true));
+    EXPECT_EQ(rc(kCfg0, -1, 0, 0x0300), down(0, false));
+    EXPECT_EQ(rc(kCfg0, -1, 0, 0x0100), kUr);
     // Type 1 to a port's secondary bus becomes Type 0, device 0 only.
     EXPECT_EQ(rc(kCfg1, -1, 0, 0x0200), down(0, true));
     EXPECT_EQ(rc(kCfg1, -1, 0, 0x0207), down(0, true));

@@ -65,6 +65,8 @@ class Switch : public ::testing::Test {
         m_->in_valid = 0;
         m_->out_ready = 0;
         m_->out_blocked = 0;
+        m_->link_up = 0x1f;
+        m_->port_present = 0xf;
         m_.reset();
     }
 
@@ -90,6 +92,9 @@ class Switch : public ::testing::Test {
     bool send(unsigned p, const Tlp &t) {
         offer(p, t);
         const bool took = get(m_->in_ready, p, 1) != 0;
+        done_.reset();
+        if (m_->done_valid)
+            done_ = m_->done_hdr;
         tick();
         put(m_->in_valid, p, 1, 0);
         m_->eval();
@@ -160,13 +165,17 @@ class Switch : public ::testing::Test {
     }
 
     uint32_t cfg_read(bool type1, unsigned target, unsigned reg) {
-        const Tlp c = cfg_roundtrip(cfg(type1, target, reg, false, 0, 0x11));
+        const Tlp req = cfg(type1, target, reg, false, 0, 0x11);
+        const Tlp c = cfg_roundtrip(req);
         EXPECT_EQ(c.kind, kCpl);
         EXPECT_EQ(c.cls, kCplCls);
         EXPECT_EQ(c.status, kSc);
         EXPECT_EQ(c.wr, 1u); // CplD
         EXPECT_EQ(c.id, 0x0000u);
+        EXPECT_EQ(c.req_id, req.id); // completer: the function addressed
         EXPECT_EQ(c.tag, 0x11u);
+        EXPECT_EQ(c.hdr, 0u);                               // made by the switch: no handle
+        EXPECT_EQ(done_, std::optional<uint32_t>(req.hdr)); // answered: never leaves
         return c.data;
     }
 
@@ -179,7 +188,7 @@ class Switch : public ::testing::Test {
     }
 
     // Root bus 0; the upstream port is 01:00.0, internal bus 2, buses up
-    // to 0x4f below. Downstream port k is 02:k.0 with buses 0x10(k+1) ..
+    // to 0x4f below. Downstream port k is 02:(k+1).0 with buses 0x10(k+1) ..
     // 0x10(k+1)+0xf. Memory: the switch 0x8000_0000-0x8fff_ffff, port k
     // 16 MiB from 0x8000_0000 + k * 16 MiB. Memory Space and Bus Master
     // enabled everywhere.
@@ -188,7 +197,7 @@ class Switch : public ::testing::Test {
         cfg_write(false, 0x0100, 8, 0x8ff08000);
         cfg_write(false, 0x0100, 1, 0x00000006);
         for (unsigned k = 0; k < 4; k++) {
-            const unsigned dev = 0x0200 | (k << 3);
+            const unsigned dev = 0x0200 | ((k + 1) << 3);
             const uint32_t sec = 0x10 * (k + 1);
             cfg_write(true, dev, 6, ((sec + 0xf) << 16) | (sec << 8) | 0x02);
             const uint32_t base = 0x8000 + k * 0x100;
@@ -211,6 +220,7 @@ class Switch : public ::testing::Test {
     }
 
     rcsim::fabric_test::ClockedModel<Vswitch> m_;
+    std::optional<uint32_t> done_; // done_hdr of the last send, if done_valid
 };
 
 TEST_F(Switch, ConfigReadsOfEveryPortsHeaderThroughTheUpstreamPort) {
@@ -220,14 +230,14 @@ TEST_F(Switch, ConfigReadsOfEveryPortsHeaderThroughTheUpstreamPort) {
     cfg_write(false, 0x0100, 6, 0x004f0201);
     EXPECT_EQ(cfg_read(false, 0x0100, 6), 0x004f0201u);
     for (unsigned k = 0; k < 4; k++) {
-        const unsigned dev = 0x0200 | (k << 3);
+        const unsigned dev = 0x0200 | ((k + 1) << 3);
         EXPECT_EQ(cfg_read(true, dev, 0), 0x8233104cu) << k;
         EXPECT_EQ(cfg_read(true, dev, 8), 0x0000fff0u) << k; // window reset closed
         cfg_write(true, dev, 6, 0x00000002u | ((0x10u + k) << 8) | ((0x10u + k) << 16));
     }
     // each port kept its own bus numbers
     for (unsigned k = 0; k < 4; k++) {
-        EXPECT_EQ(cfg_read(true, 0x0200 | (k << 3), 6),
+        EXPECT_EQ(cfg_read(true, 0x0200 | ((k + 1) << 3), 6),
                   0x00000002u | ((0x10u + k) << 8) | ((0x10u + k) << 16))
             << k;
     }
@@ -242,8 +252,19 @@ TEST_F(Switch, ConfigForNoPortOnTheInternalBusIsUr) {
     EXPECT_EQ(c.status, kUr);
     EXPECT_EQ(c.wr, 0u);
     EXPECT_EQ(c.id, 0x0000u);
+    EXPECT_EQ(c.req_id, 0x0100u); // completer: the upstream port, 01:00.0
     EXPECT_EQ(c.tag, 0x33u);
+    EXPECT_EQ(c.hdr, 0u);
     EXPECT_EQ(m_->cnt_ur_cpl, 1u);
+    // device 0 on the internal bus is no port either (port k is device k+1)
+    EXPECT_EQ(cfg_roundtrip(cfg(true, 0x0200, 0, false, 0, 0x34)).status, kUr);
+    // nor is port 3 (device 4) while it is not present
+    m_->port_present = 0x7;
+    EXPECT_EQ(cfg_roundtrip(cfg(true, 0x0200 | (4 << 3), 0, false, 0, 0x35)).status, kUr);
+    EXPECT_EQ(done_, std::optional<uint32_t>(0xc0de0035u));
+    m_->port_present = 0xf;
+    EXPECT_EQ(cfg_roundtrip(cfg(true, 0x0200 | (4 << 3), 0, false, 0, 0x36)).status, kSc);
+    EXPECT_EQ(m_->cnt_ur_cpl, 3u);
 }
 
 TEST_F(Switch, Type1ForASecondaryBusLeavesAsType0) {
@@ -296,9 +317,44 @@ TEST_F(Switch, MemRdOutsideEveryWindowGetsUrCompletionBackUp) {
     EXPECT_EQ(c->status, kUr);
     EXPECT_EQ(c->wr, 0u);
     EXPECT_EQ(c->id, 0x0000u);
+    EXPECT_EQ(c->req_id, 0x0100u);
     EXPECT_EQ(c->tag, 9u);
+    EXPECT_EQ(c->hdr, 0u);
     EXPECT_EQ(m_->cnt_ur_cpl, 1u);
     EXPECT_EQ(m_->cnt_p_drop, 0u);
+}
+
+TEST_F(Switch, RequestsOutOfAPortWithItsLinkDownAreUr) {
+    program_topology();
+    m_->link_up = 0x1f & ~(1u << 2); // nothing attached to port 2
+    // a read into port 2's window from port 0 (peer to peer): UR back to
+    // port 0, made by port 0's function 02:01.0
+    Tlp rd = mem(false, 0x82000000, 0x21);
+    rd.req_id = 0x1000; // 10:00.0 below port 0
+    ASSERT_TRUE(send(0, rd));
+    EXPECT_EQ(done_, std::optional<uint32_t>(0xbeef0021u));
+    EXPECT_TRUE(idle_except(0));
+    const auto c = recv(0);
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->kind, kCpl);
+    EXPECT_EQ(c->cls, kCplCls);
+    EXPECT_EQ(c->status, kUr);
+    EXPECT_EQ(c->wr, 0u);
+    EXPECT_EQ(c->id, 0x1000u);
+    EXPECT_EQ(c->req_id, 0x0208u);
+    EXPECT_EQ(c->tag, 0x21u);
+    // a write from the host: dropped and counted
+    ASSERT_TRUE(send(kUp, mem(true, 0x82000040, 0x22)));
+    EXPECT_EQ(done_, std::optional<uint32_t>(0xbeef0022u));
+    EXPECT_TRUE(idle_except(kPorts));
+    EXPECT_EQ(m_->cnt_ur_cpl, 1u);
+    EXPECT_EQ(m_->cnt_p_drop, 1u);
+    // port 3, link up, still gets its write
+    ASSERT_TRUE(send(kUp, mem(true, 0x83000000, 0x23)));
+    EXPECT_FALSE(done_.has_value());
+    const auto t = recv(3);
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(t->hdr, 0xbeef0023u);
 }
 
 TEST_F(Switch, CompletionFromPort1ToTheRootBusGoesUp) {

@@ -1,0 +1,111 @@
+// The fabric between the host's root port and the devices' bridges
+// (issue 20): one root complex model for the plan's root ports and one
+// switch model per switch (rtl/fabric's fabric_switch, verilated), wired
+// as the plan says, spoken to in whole TLPs. The RTL routes headers; the
+// TLPs themselves (payload included) wait in a bounded store behind the
+// handles the RTL carries (sim/fabric/README.md).
+#pragma once
+
+#include "enumeration_plan.hpp"
+#include "fabric_fields.hpp"
+#include "fabric_model.hpp"
+#include "handle_store.hpp"
+#include "tlp.hpp"
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rcsim::fabric {
+
+struct FabricCounters {
+    uint64_t tlps_in = 0, tlps_out = 0; // accepted by from_*, taken by to_*
+    uint64_t ur_made = 0;               // UR completions the models made
+    uint64_t posted_dropped = 0;        // posted requests nobody claimed (or not routed)
+    uint64_t cpl_dropped = 0;           // completions nobody claimed
+};
+
+// One hop: the TLP and the port it left by, e.g. "rp2" (a root port),
+// "sw0.1" (a switch's downstream port), "sw0" (a switch's upstream port),
+// "host" (the root complex's host side).
+using HopTrace = std::function<void(const tlp::Tlp &, const std::string &hop)>;
+
+class Fabric {
+  public:
+    // TLPs inside at once (the store's capacity, the fabric's credit) and
+    // TLPs waiting on a wire between two models or at an entry or exit.
+    static constexpr size_t kCapacity = 64;
+    static constexpr size_t kWireDepth = 2;
+    static constexpr size_t kExitDepth = 16;
+
+    // One root complex model for the plan's root ports, one switch model
+    // per switch; device endpoints are the plan's Device functions in plan
+    // order (index d). Ports with nothing attached have link_up = 0. Returns
+    // 0, or -EINVAL with `error` naming the function the models cannot hold.
+    static int create(const topology::Plan &plan, std::unique_ptr<Fabric> *out, std::string *error);
+    ~Fabric();
+    Fabric(const Fabric &) = delete;
+    Fabric &operator=(const Fabric &) = delete;
+
+    size_t devices() const { return device_at_.size(); }
+    uint16_t device_bdf(size_t d) const { return device_bdf_.at(d); } // bus<<8 | dev<<3
+
+    // Offers one TLP into the fabric (from the host: downstream; from
+    // device d: upstream). false: no room this cycle (try again later). A
+    // TLP the fabric does not route (a broadcast message) is taken and
+    // counted as posted_dropped.
+    bool from_host(const tlp::Tlp &t);
+    bool from_device(size_t d, const tlp::Tlp &t);
+    // Takes a TLP leaving the fabric (to the host / to device d), if any.
+    bool to_host(tlp::Tlp *t);
+    bool to_device(size_t d, tlp::Tlp *t);
+
+    void tick(); // one rising clock edge of every model (and the wiring)
+    // Nothing inside any model or wire (TLPs waiting for to_host/to_device
+    // are outside).
+    bool idle() const;
+    FabricCounters counters() const { return counters_; }
+    void set_hop_trace(HopTrace trace) { hop_ = std::move(trace); }
+
+  private:
+    // Where a model's egress port leads.
+    struct Sink {
+        enum class Kind { None, Host, Device, Model } kind = Kind::None;
+        size_t index = 0;  // device d or model m
+        unsigned port = 0; // the model's ingress port
+    };
+    struct ModelPorts {
+        std::unique_ptr<Model> model;
+        std::array<Sink, 9> sink;
+        std::array<std::deque<Fields>, 9> in; // ingress wires
+        std::array<std::string, 9> name;      // each port's name, for the trace
+        uint8_t present = 0;
+        ModelCounts last; // counters at the last tick
+    };
+    struct At {
+        size_t model = 0;
+        unsigned port = 0;
+    };
+
+    Fabric();
+    int attach(const topology::Plan &plan, std::string *error);
+    bool enter(At at, const tlp::Tlp &t);
+    void leave(size_t m, unsigned q, const Fields &f);
+    tlp::Tlp view(const Fields &f) const;
+    void add_counts();
+
+    std::vector<ModelPorts> models_;
+    std::vector<At> device_at_;
+    std::vector<uint16_t> device_bdf_;
+    std::deque<tlp::Tlp> to_host_;
+    std::vector<std::deque<tlp::Tlp>> to_device_;
+    HandleStore store_;
+    FabricCounters counters_;
+    HopTrace hop_;
+};
+
+} // namespace rcsim::fabric

@@ -1,0 +1,46 @@
+// One verilated fabric_switch (rtl/fabric/) behind plain calls: a root
+// complex (UP_IS_BRIDGE 0) or a switch (1), both with 8 downstream ports
+// (0..7, device k+1) and the upstream side as port 8. The generated headers
+// stay in fabric_model.cpp.
+#pragma once
+
+#include "fabric_fields.hpp"
+
+#include <cstdint>
+#include <memory>
+
+namespace rcsim::fabric {
+
+// The model's 16-bit wrapping counters.
+struct ModelCounts {
+    uint16_t ur_cpl = 0, p_drop = 0, cpl_drop = 0, bad_cls = 0;
+};
+
+class Model {
+  public:
+    static constexpr unsigned kDownPorts = 8;
+    static constexpr unsigned kPorts = kDownPorts + 1;
+    static constexpr unsigned kUp = kDownPorts;
+
+    virtual ~Model() = default;
+    virtual void set_link_up(uint16_t mask) = 0;
+    virtual void set_present(uint8_t mask) = 0;
+    // Drives ingress p with f (nullptr: nothing offered).
+    virtual void set_in(unsigned p, const Fields *f) = 0;
+    virtual void set_out_ready(unsigned p, bool ready) = 0;
+    virtual void eval() = 0;
+    // After eval(): whether ingress p's TLP is taken on the next edge.
+    virtual bool in_ready(unsigned p) const = 0;
+    // After eval(): the TLP egress p offers, if any.
+    virtual bool out(unsigned p, Fields *f) const = 0;
+    // After eval(): the handle of a TLP taken that never leaves, if any.
+    virtual bool done(uint32_t *hdr) const = 0;
+    virtual void tick() = 0;  // a rising edge, then eval
+    virtual void reset() = 0; // a cycle of rst_n low
+    virtual ModelCounts counts() const = 0;
+};
+
+std::unique_ptr<Model> make_root_complex_model();
+std::unique_ptr<Model> make_switch_model();
+
+} // namespace rcsim::fabric

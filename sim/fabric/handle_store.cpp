@@ -1,0 +1,41 @@
+#include "handle_store.hpp"
+
+namespace rcsim::fabric {
+
+HandleStore::HandleStore(size_t capacity) : slots_(capacity) {
+    for (size_t k = capacity; k > 0; --k)
+        free_.push_back(uint32_t(k));
+}
+
+uint32_t HandleStore::put(const tlp::Tlp &t) {
+    if (free_.empty())
+        return 0;
+    const uint32_t h = free_.back();
+    free_.pop_back();
+    slots_[h - 1] = t;
+    return h;
+}
+
+const tlp::Tlp *HandleStore::get(uint32_t handle) const {
+    if (handle == 0 || handle > slots_.size() || !slots_[handle - 1])
+        return nullptr;
+    return &*slots_[handle - 1];
+}
+
+bool HandleStore::take(uint32_t handle, tlp::Tlp *out) {
+    const tlp::Tlp *t = get(handle);
+    if (t == nullptr)
+        return false;
+    *out = *t;
+    release(handle);
+    return true;
+}
+
+void HandleStore::release(uint32_t handle) {
+    if (get(handle) == nullptr)
+        return;
+    slots_[handle - 1].reset();
+    free_.push_back(handle);
+}
+
+} // namespace rcsim::fabric

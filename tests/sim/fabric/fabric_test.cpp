@@ -1,0 +1,365 @@
+// sim/fabric: the verilated root complex and switch wired by a plan, driven
+// through the door in whole TLPs. The topology (kTopo) and every expected
+// value are worked out by hand in the comments from the planning rules
+// (sim/topology/README.md), the routing rules (rtl/fabric/README.md) and the
+// PCIe Base Specification; the planner's own output is only checked
+// against them.
+#include "enumeration_plan.hpp"
+#include "fabric.hpp"
+#include "topology_parser.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace rcsim;
+using fabric::Fabric;
+using tlp::CplStatus;
+using tlp::Tlp;
+using tlp::TlpType;
+using topology::BarKind;
+using topology::BarSpec;
+using topology::Plan;
+
+// Buses depth first: rp1 00:01.0 [01], a 01:00.0; rp2 00:02.0 [02-05],
+// sw0 02:00.0 [03-05], sw0.0 03:01.0 [04], b 04:00.0, sw0.1 03:02.0 [05],
+// c 05:00.0; rp3 00:03.0 [06], nothing below (link down).
+const char *const kTopo = "root-port rp1\n"
+                          "root-port rp2\n"
+                          "root-port rp3\n"
+                          "switch sw0 on rp2 ports 2\n"
+                          "device a on rp1 server \"regs\"\n"
+                          "device b on sw0.0 server \"regs\"\n"
+                          "device c on sw0.1 server \"regs\"\n";
+constexpr size_t kA = 0, kB = 1, kC = 2; // devices in plan order
+constexpr uint16_t kBdfA = 0x0100, kBdfB = 0x0400, kBdfC = 0x0500;
+constexpr uint16_t kRp1 = 0x0008, kRp2 = 0x0010, kRp3 = 0x0018, kSw0 = 0x0200;
+constexpr uint16_t kSw0Port1 = 0x0310;
+// One 4 KiB mem32 BAR each. Memory windows (1 MiB granules, larger first,
+// from e0000000): rp2 (2 MiB) e0000000-e01fffff, sw0 the same, sw0.0
+// e0000000-e00fffff, sw0.1 e0100000-e01fffff; rp1 e0200000-e02fffff.
+constexpr uint64_t kBarA = 0xe0200000, kBarB = 0xe0000000, kBarC = 0xe0100000;
+// rp3's window as software would reserve it for a hot-plug slot (by hand:
+// nothing below it, so the plan leaves it closed).
+constexpr uint64_t kEmptyWindow = 0xe0400000;
+
+std::vector<uint8_t> le(uint32_t v) {
+    return {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+}
+
+std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
+    std::vector<uint8_t> b(n);
+    for (size_t k = 0; k < n; k++)
+        b[k] = uint8_t(seed + 7 * k);
+    return b;
+}
+
+class FabricTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        topology::Topology t;
+        topology::TopologyError e;
+        ASSERT_EQ(topology::parse_topology(kTopo, "t.topo", &t, &e), 0) << e.to_string();
+        const std::vector<BarSpec> bar{BarSpec{0, BarKind::Mem32, 0x1000}};
+        const topology::DeviceBars bars{{"a", bar}, {"b", bar}, {"c", bar}};
+        std::string error;
+        ASSERT_EQ(topology::plan_enumeration(t, bars, topology::PlanRanges{}, &plan_, &error), 0)
+            << error;
+        ASSERT_EQ(Fabric::create(plan_, &f_, &error), 0) << error;
+        f_->set_hop_trace([this](const Tlp &, const std::string &hop) { hops_.push_back(hop); });
+    }
+
+    // Ticks until nothing is inside the fabric (what waits at its exits is
+    // outside); a fabric that never settles fails the test.
+    void run() {
+        unsigned k = 0;
+        for (; k < 200 && !f_->idle(); k++)
+            f_->tick();
+        EXPECT_TRUE(f_->idle()) << "still busy after " << k << " ticks";
+    }
+
+    void host_sends(const Tlp &t) {
+        for (unsigned k = 0; k < 50 && !f_->from_host(t); k++)
+            f_->tick();
+    }
+
+    void device_sends(size_t d, const Tlp &t) {
+        for (unsigned k = 0; k < 50 && !f_->from_device(d, t); k++)
+            f_->tick();
+    }
+
+    // The one TLP the host got, after running; none other anywhere.
+    Tlp host_gets() {
+        run();
+        Tlp t;
+        EXPECT_TRUE(f_->to_host(&t));
+        Tlp more;
+        EXPECT_FALSE(f_->to_host(&more)) << more.describe();
+        return t;
+    }
+
+    Tlp device_gets(size_t d) {
+        run();
+        Tlp t;
+        EXPECT_TRUE(f_->to_device(d, &t)) << "device " << d;
+        return t;
+    }
+
+    void expect_quiet() {
+        run();
+        EXPECT_TRUE(f_->idle());
+        Tlp t;
+        EXPECT_FALSE(f_->to_host(&t)) << t.describe();
+        for (size_t d = 0; d < f_->devices(); d++)
+            EXPECT_FALSE(f_->to_device(d, &t)) << d << ": " << t.describe();
+    }
+
+    // A config access from the host (requester 00:00.0) that a port
+    // function of the fabric answers itself.
+    Tlp cfg_host(const Tlp &req) {
+        host_sends(req);
+        return host_gets();
+    }
+
+    uint32_t cfg_read(uint16_t bdf, uint16_t off) {
+        const Tlp c = cfg_host(Tlp::cfg_read(bdf, off, 0x0000, 0x11));
+        EXPECT_EQ(c.type, TlpType::CplD);
+        EXPECT_EQ(c.status, CplStatus::SC);
+        EXPECT_EQ(c.requester_id, 0x0000);
+        EXPECT_EQ(c.completer_id, bdf);
+        EXPECT_EQ(c.tag, 0x11);
+        EXPECT_EQ(c.byte_count, 4);
+        EXPECT_EQ(c.payload.size(), 4u);
+        if (c.payload.size() < 4)
+            return 0;
+        return uint32_t(c.payload[0]) | uint32_t(c.payload[1]) << 8 | uint32_t(c.payload[2]) << 16 |
+               uint32_t(c.payload[3]) << 24;
+    }
+
+    void cfg_write(uint16_t bdf, uint16_t off, uint32_t v) {
+        const Tlp c = cfg_host(Tlp::cfg_write(bdf, off, v, 0x0000, 0x22));
+        EXPECT_EQ(c.type, TlpType::Cpl) << std::hex << bdf << " " << off;
+        EXPECT_EQ(c.status, CplStatus::SC) << std::hex << bdf << " " << off;
+        EXPECT_EQ(c.completer_id, bdf);
+        EXPECT_EQ(c.tag, 0x22);
+    }
+
+    // Programs one bridge as the plan says: bus numbers, the three windows
+    // (type1_header's register layout), Memory Space and Bus Master on.
+    void program_bridge(const topology::PlannedFunction &fn) {
+        const uint16_t bdf = uint16_t(fn.bus << 8 | fn.dev << 3);
+        cfg_write(bdf, 0x18, fn.primary | fn.secondary << 8 | fn.subordinate << 16);
+        cfg_write(bdf, 0x20,
+                  uint32_t((fn.mem.base >> 16) & 0xfff0) | uint32_t((fn.mem.limit >> 16) & 0xfff0)
+                                                               << 16);
+        cfg_write(bdf, 0x24,
+                  uint32_t((fn.pref.base >> 16) & 0xfff0) | uint32_t((fn.pref.limit >> 16) & 0xfff0)
+                                                                << 16);
+        cfg_write(bdf, 0x28, uint32_t(fn.pref.base >> 32));
+        cfg_write(bdf, 0x2c, uint32_t(fn.pref.limit >> 32));
+        cfg_write(bdf, 0x1c,
+                  uint32_t((fn.io.base >> 8) & 0xf0) | uint32_t((fn.io.limit >> 8) & 0xf0) << 8);
+        cfg_write(bdf, 0x30,
+                  uint32_t((fn.io.base >> 16) & 0xffff) | uint32_t((fn.io.limit >> 16) & 0xffff)
+                                                              << 16);
+        cfg_write(bdf, 0x04, 0x0006);
+    }
+
+    void enumerate() {
+        for (const topology::PlannedFunction &fn : plan_.functions) {
+            if (fn.bridge())
+                program_bridge(fn);
+        }
+        hops_.clear();
+    }
+
+    Plan plan_;
+    std::unique_ptr<Fabric> f_;
+    std::vector<std::string> hops_;
+};
+
+TEST_F(FabricTest, PlanAndDevicesAreTheHandWorkedOnes) {
+    ASSERT_EQ(f_->devices(), 3u);
+    EXPECT_EQ(f_->device_bdf(kA), kBdfA);
+    EXPECT_EQ(f_->device_bdf(kB), kBdfB);
+    EXPECT_EQ(f_->device_bdf(kC), kBdfC);
+    std::vector<uint64_t> bars;
+    for (const topology::PlannedFunction &fn : plan_.functions) {
+        if (!fn.bridge())
+            bars.push_back(fn.bars.at(0).addr);
+    }
+    EXPECT_EQ(bars, (std::vector<uint64_t>{kBarA, kBarB, kBarC}));
+    EXPECT_TRUE(f_->idle());
+}
+
+TEST_F(FabricTest, RootPortsAreQemusPcieRootPorts) {
+    EXPECT_EQ(cfg_read(kRp1, 0x00), 0x000c1b36u);
+    EXPECT_EQ(cfg_read(kRp1, 0x08), 0x06040000u); // PCI-to-PCI bridge
+    EXPECT_EQ(cfg_read(kRp3, 0x00), 0x000c1b36u); // link down, still there
+    // 00:04.0: the model has it, the topology does not: UR from the host
+    // bridge (00:00.0)
+    const Tlp c = cfg_host(Tlp::cfg_read(0x0020, 0x00, 0x0000, 0x12));
+    EXPECT_EQ(c.type, TlpType::Cpl);
+    EXPECT_EQ(c.status, CplStatus::UR);
+    EXPECT_EQ(c.completer_id, 0x0000);
+    EXPECT_EQ(c.tag, 0x12);
+    EXPECT_EQ(f_->counters().ur_made, 1u);
+    expect_quiet();
+}
+
+TEST_F(FabricTest, EnumerationReachesTheSwitchThroughItsRootPort) {
+    enumerate();
+    EXPECT_EQ(cfg_read(kRp2, 0x18), 0x00050200u);
+    EXPECT_EQ(cfg_read(kRp2, 0x20), 0xe010e000u);
+    // through rp2 as Type 0 on bus 2: the upstream port, QEMU's x3130
+    EXPECT_EQ(cfg_read(kSw0, 0x00), 0x8232104cu);
+    EXPECT_EQ(cfg_read(kSw0, 0x18), 0x00050302u);
+    // as Type 1 to bus 3, device 2: sw0's second downstream port
+    EXPECT_EQ(cfg_read(kSw0Port1, 0x00), 0x8233104cu);
+    EXPECT_EQ(cfg_read(kSw0Port1, 0x18), 0x00050503u);
+    EXPECT_EQ(cfg_read(kSw0Port1, 0x20), 0xe010e010u);
+    EXPECT_EQ(f_->counters().ur_made, 0u);
+    expect_quiet();
+}
+
+TEST_F(FabricTest, DeviceConfigReadIsAnsweredByTheDevice) {
+    enumerate();
+    host_sends(Tlp::cfg_read(kBdfB, 0x00, 0x0000, 0x31));
+    const Tlp r = device_gets(kB);
+    EXPECT_EQ(r.type, TlpType::CfgRd0);
+    EXPECT_EQ(r.dest_id, kBdfB);
+    EXPECT_EQ(r.register_number, 0);
+    EXPECT_EQ(r.requester_id, 0x0000);
+    EXPECT_EQ(r.tag, 0x31);
+    EXPECT_EQ(hops_, (std::vector<std::string>{"rp2", "sw0.0"}));
+    Tlp none;
+    EXPECT_FALSE(f_->to_device(kA, &none));
+    EXPECT_FALSE(f_->to_device(kC, &none));
+    // b answers 1af4:1000
+    const Tlp cpl = Tlp::completion_data(0x0000, 0x31, kBdfB, 4, 0, le(0x10001af4));
+    device_sends(kB, cpl);
+    EXPECT_EQ(host_gets(), cpl);
+    // a, directly below rp1
+    host_sends(Tlp::cfg_read(kBdfA, 0x10, 0x0000, 0x32));
+    const Tlp ra = device_gets(kA);
+    EXPECT_EQ(ra.type, TlpType::CfgRd0);
+    EXPECT_EQ(ra.dest_id, kBdfA);
+    EXPECT_EQ(ra.register_number, 4);
+    expect_quiet();
+    EXPECT_EQ(f_->counters().tlps_in, f_->counters().tlps_out + 0u);
+}
+
+TEST_F(FabricTest, HostMemWrOf64BytesArrivesIntact) {
+    enumerate();
+    const Tlp w = Tlp::mem_write(kBarC + 0x40, pattern(64, 3), 0x0000, 0);
+    host_sends(w);
+    EXPECT_EQ(device_gets(kC), w);
+    expect_quiet();
+}
+
+TEST_F(FabricTest, DeviceMemRdOfHostMemoryGoesToTheHost) {
+    enumerate();
+    const Tlp r = Tlp::mem_read(0x12340000, 64, kBdfB, 0x41);
+    device_sends(kB, r);
+    EXPECT_EQ(host_gets(), r);
+    EXPECT_EQ(hops_, (std::vector<std::string>{"sw0", "host"}));
+    expect_quiet();
+}
+
+TEST_F(FabricTest, PeerMemWrThroughTheRootComplex) {
+    enumerate();
+    const Tlp w = Tlp::mem_write(kBarB + 0x100, pattern(64, 9), kBdfA, 0);
+    device_sends(kA, w);
+    EXPECT_EQ(device_gets(kB), w);
+    EXPECT_EQ(hops_, (std::vector<std::string>{"rp2", "sw0.0"}));
+    expect_quiet();
+}
+
+TEST_F(FabricTest, PeerMemWrInsideTheSwitchNeverReachesTheHost) {
+    enumerate();
+    const Tlp w = Tlp::mem_write(kBarC + 0x200, pattern(64, 1), kBdfB, 0);
+    device_sends(kB, w);
+    EXPECT_EQ(device_gets(kC), w);
+    EXPECT_EQ(hops_, (std::vector<std::string>{"sw0.1"}));
+    expect_quiet();
+}
+
+TEST_F(FabricTest, PeerCompletionReturnsToTheRequester) {
+    enumerate();
+    const Tlp r = Tlp::mem_read(kBarC + 0x10, 8, kBdfB, 0x51);
+    device_sends(kB, r);
+    EXPECT_EQ(device_gets(kC), r);
+    const Tlp cpl = Tlp::completion_data(kBdfB, 0x51, kBdfC, 8, 0x10, pattern(8, 5));
+    device_sends(kC, cpl);
+    EXPECT_EQ(device_gets(kB), cpl);
+    EXPECT_EQ(hops_, (std::vector<std::string>{"sw0.1", "sw0.0"}));
+    expect_quiet();
+}
+
+TEST_F(FabricTest, ReadIntoAWindowWithNothingBehindItIsUr) {
+    enumerate();
+    cfg_write(kRp3, 0x20, 0xe040e040); // rp3: e0400000-e04fffff, link down
+    hops_.clear();
+    device_sends(kA, Tlp::mem_read(kEmptyWindow + 0x80, 4, kBdfA, 0x61));
+    const Tlp c = device_gets(kA);
+    EXPECT_EQ(c.type, TlpType::Cpl);
+    EXPECT_EQ(c.status, CplStatus::UR);
+    EXPECT_EQ(c.requester_id, kBdfA);
+    EXPECT_EQ(c.completer_id, kRp1); // the ingress port's function
+    EXPECT_EQ(c.tag, 0x61);
+    EXPECT_EQ(f_->counters().ur_made, 1u);
+    // a write there: dropped and counted
+    device_sends(kA, Tlp::mem_write(kEmptyWindow, pattern(4, 0), kBdfA, 0));
+    expect_quiet();
+    EXPECT_EQ(f_->counters().posted_dropped, 1u);
+    EXPECT_EQ(f_->counters().ur_made, 1u);
+}
+
+TEST_F(FabricTest, PostedWritesThenAReadLeaveInOrder) {
+    enumerate();
+    std::vector<Tlp> sent;
+    for (unsigned k = 0; k < 3; k++)
+        sent.push_back(Tlp::mem_write(kBarB + 4 * k, le(k), 0x0000, 0));
+    sent.push_back(Tlp::mem_read(kBarB, 4, 0x0000, 0x71));
+    for (const Tlp &t : sent)
+        host_sends(t);
+    run();
+    for (const Tlp &want : sent) {
+        Tlp got;
+        ASSERT_TRUE(f_->to_device(kB, &got));
+        EXPECT_EQ(got, want);
+    }
+    expect_quiet();
+}
+
+TEST_F(FabricTest, AFullEntryRefusesUntilTheFabricMoves) {
+    const Tlp r = Tlp::cfg_read(kRp1, 0, 0x0000, 1);
+    unsigned taken = 0;
+    while (taken < 10 && f_->from_host(r))
+        taken++;
+    EXPECT_EQ(taken, Fabric::kWireDepth);
+    EXPECT_FALSE(f_->idle());
+    f_->tick();
+    EXPECT_TRUE(f_->from_host(r));
+    run();
+    Tlp c;
+    for (unsigned k = 0; k < 3; k++)
+        EXPECT_TRUE(f_->to_host(&c)) << k;
+    expect_quiet();
+}
+
+TEST_F(FabricTest, APlanTheModelsCannotHoldIsRefusedByName) {
+    Plan bad = plan_;
+    bad.functions[0].dev = 9; // rp1 at 00:09.0: a root complex has ports 1..8
+    std::unique_ptr<Fabric> f;
+    std::string error;
+    EXPECT_EQ(Fabric::create(bad, &f, &error), -EINVAL);
+    EXPECT_NE(error.find("'rp1' at 00:09.0"), std::string::npos) << error;
+    EXPECT_EQ(f, nullptr);
+}
+
+} // namespace
