@@ -15,13 +15,15 @@ target_link_libraries(rcsim_harness_gtest INTERFACE rcsim_harness GTest::gtest)
 
 # The harness and the rooms below it (sim/README.md "Rooms and arrows"),
 # installed as rcsim::<room>.
-set(_rooms tlp port host bridge process files sched harness)
+set(_rooms tlp port host bridge process files sched topology fabric harness)
 set(_room_targets ${_rooms})
 list(TRANSFORM _room_targets PREPEND rcsim_)
 foreach(room ${_rooms})
   set_target_properties(rcsim_${room} PROPERTIES EXPORT_NAME ${room})
 endforeach()
 set_target_properties(rcsim_harness_rtl PROPERTIES EXPORT_NAME harness_rtl)
+set_target_properties(rcsim_fabric_vrc PROPERTIES EXPORT_NAME fabric_rc_rtl)
+set_target_properties(rcsim_fabric_vsw PROPERTIES EXPORT_NAME fabric_switch_rtl)
 set_target_properties(rcsim_harness_gtest PROPERTIES EXPORT_NAME harness_gtest)
 set_target_properties(vfio_user_client PROPERTIES EXPORT_NAME client_static)
 set_target_properties(vfio_user_client_shared PROPERTIES EXPORT_NAME client)
@@ -29,7 +31,7 @@ set_target_properties(vfio_user_client_shared PROPERTIES EXPORT_NAME client)
 install(TARGETS rcsim vu-probe EXPORT rcsimTargets)
 install(TARGETS ${RCSIM_MODELS} EXPORT rcsimTargets DESTINATION ${RCSIM_INSTALL_MODELSDIR})
 install(TARGETS vfio_user_client vfio_user_client_shared ${_room_targets} rcsim_harness_rtl
-                rcsim_harness_gtest
+                rcsim_fabric_vrc rcsim_fabric_vsw rcsim_harness_gtest
         EXPORT rcsimTargets)
 
 # Public headers: the client's, and what harness_fixture.hpp includes (the

@@ -24,8 +24,13 @@ void Bridge::on_edge(const RtlOut &out, RtlIn &in) {
     if (in.rx_valid && out.rx_ready) {
         --rx_beats_;
         rx_.front().beats.pop();
-        if (rx_.front().beats.empty())
+        if (rx_.front().beats.empty()) {
+            const bool peer_write = rx_.front().peer_write;
+            const uint64_t job = rx_.front().job;
             rx_.pop_front();
+            if (peer_write)
+                finish_piece(job, 0);
+        }
     }
     issue_reads();
     // Completions always drain (rtl/README.md: tx_ready never waits on rx).

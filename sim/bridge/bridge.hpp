@@ -286,6 +286,16 @@ class Bridge : public EdgeSink {
     void dma_completion(const tlp::Tlp &t);
     void finish_piece(uint64_t job, int err);
     void host_write_done(uint64_t dw_addr, unsigned len_dw, bool err);
+    // Whether host_write_done(dw_addr, len_dw) is the write this bridge
+    // waits for next (several bridges share the host's memory port).
+    bool expects_host_write(uint64_t dw_addr, unsigned len_dw) const;
+    // Several devices (issue 20): the other devices' memory BARs, [base,
+    // base+size). A DMA write piece into one is a peer-to-peer MemWr, done
+    // when its TLP is posted into the fabric (sent), as a posted write is
+    // for its sender; host memory never sees it.
+    void set_peer_windows(std::vector<std::pair<uint64_t, uint64_t>> w) {
+        peer_windows_ = std::move(w);
+    }
     friend class Harness;
 
     vuc_ctx *ctx_;
@@ -301,6 +311,9 @@ class Bridge : public EdgeSink {
         tlp::BeatQueue beats;
         bool read_cpl = false; // a successful host read's CplDs (may be passed)
         uint8_t tag = 0;
+        // A DMA write piece into a peer's BAR: done when posted (sent).
+        bool peer_write = false;
+        uint64_t job = 0;
     };
     std::deque<RxEntry> rx_;
     size_t rx_beats_ = 0; // beats not yet taken by the root port
@@ -351,6 +364,8 @@ class Bridge : public EdgeSink {
     std::map<uint8_t, ReadPiece> tags_;
     std::deque<uint8_t> free_tags_;
     std::deque<ExpectedWrite> expected_writes_;
+    std::vector<std::pair<uint64_t, uint64_t>> peer_windows_;
+    bool in_peer_window(uint64_t addr) const;
     ClientStyle style_ = ClientStyle::Async;
     std::deque<vuc_dma_op *> set_aside_;
     StyleFn on_set_aside_;

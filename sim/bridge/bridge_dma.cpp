@@ -83,7 +83,12 @@ int Bridge::take_up_dma(vuc_dma_op *op) {
         if (write) {
             const tlp::Tlp t = tlp::Tlp::mem_write(p.addr, op->data + offset, p.bytes, device_bdf_);
             inject(t);
-            expected_writes_.push_back({job, p.addr & ~uint64_t(3), t.length_dws(), p.bytes});
+            if (in_peer_window(p.addr)) {
+                rx_.back().peer_write = true;
+                rx_.back().job = job;
+            } else {
+                expected_writes_.push_back({job, p.addr & ~uint64_t(3), t.length_dws(), p.bytes});
+            }
         } else {
             read_queue_.push_back({job, p.addr, p.bytes, offset, 0});
         }
@@ -150,6 +155,18 @@ void Bridge::dma_completion(const tlp::Tlp &t) {
     tags_.erase(it);
     free_tags_.push_back(t.tag);
     finish_piece(job, err);
+}
+
+bool Bridge::in_peer_window(uint64_t addr) const {
+    for (const auto &w : peer_windows_)
+        if (addr >= w.first && addr - w.first < w.second)
+            return true;
+    return false;
+}
+
+bool Bridge::expects_host_write(uint64_t dw_addr, unsigned len_dw) const {
+    return !expected_writes_.empty() && expected_writes_.front().dw_addr == dw_addr &&
+           expected_writes_.front().len_dw == len_dw;
 }
 
 void Bridge::host_write_done(uint64_t dw_addr, unsigned len_dw, bool err) {

@@ -22,7 +22,9 @@ struct RunOptions : SessionOptions {
 
 void run_usage(FILE *f) {
     std::fprintf(
-        f, "usage: rcsim run (--server 'CMD ARGS' | --socket PATH) --scenario FILE [options]\n"
+        f, "usage: rcsim run [--server 'CMD ARGS' | --socket PATH] --scenario FILE [options]\n"
+           "  (neither when the scenario begins with `topology \"FILE\"`: it starts a server\n"
+           "   per device, sim/topology/README.md)\n"
            "  --server 'CMD ARGS'  start this vfio-user server (split like a shell, no shell);\n"
            "                       {socket} in an argument becomes the socket path, else\n"
            "                       --socket PATH is appended\n"
@@ -174,8 +176,9 @@ int parse_options(int argc, char **argv, RunOptions *o) {
                     o->*v.field = value;
         }
     }
-    if (o->server.empty() == o->socket.empty())
-        return usage_error("give exactly one of --server and --socket");
+    // Neither: the scenario's topology statement starts the servers.
+    if (!o->server.empty() && !o->socket.empty())
+        return usage_error("give one of --server and --socket, not both");
     if (o->scenarios.empty())
         return usage_error("no --scenario given");
     if (o->scenarios.size() > 1 &&

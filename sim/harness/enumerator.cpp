@@ -139,7 +139,9 @@ class Enumerator {
         const std::string name = "BAR" + std::to_string(i) + " (I/O, " + hex(b.size) + " bytes)";
         if (b.size & (b.size - 1))
             return fail(name + ": size is not a power of two");
-        if (b.size) {
+        if (b.size && planned(i, &b) < 0)
+            return -EIO;
+        if (b.size && !b.present) {
             const HarnessConfig &c = h_.config();
             const uint64_t end = uint64_t(c.io_window_base) + c.io_window_size;
             b.base = align_up(io_next_ ? io_next_ : c.io_window_base, b.size);
@@ -153,9 +155,9 @@ class Enumerator {
                                    "an I/O BAR; assigned anyway");
             io_next_ = b.base + b.size;
             b.present = true;
-            if (!wr(reg, 4, uint32_t(b.base)))
-                return -EIO;
         }
+        if (b.present && !wr(reg, 4, uint32_t(b.base)))
+            return -EIO;
         e_.bars[i] = b;
         h_.bars().set(i, b);
         return 0;
@@ -180,7 +182,10 @@ class Enumerator {
         if (b.size & (b.size - 1))
             return fail("expansion ROM: size mask " + hex(mask) + " gives size " + hex(b.size) +
                         ", not a power of two");
-        b.base = align_up(bar_next_, b.size);
+        if (planned(BarMap::kRom, &b) < 0)
+            return -EIO;
+        if (!b.present)
+            b.base = align_up(bar_next_, b.size);
         const uint64_t end = h_.config().bar_window_base + h_.config().bar_window_size;
         if (b.base + b.size > end)
             return fail("expansion ROM of size " + hex(b.size) +
@@ -244,6 +249,8 @@ class Enumerator {
             return fail(bar_name(i, *b) + ": size mask " +
                         hex(b->is64 ? mask : mask & 0xffffffffu) + " gives size " + hex(b->size) +
                         ", not a power of two");
+        if (const int rc = planned(i, b); rc <= 0)
+            return rc;
         uint64_t *cursor = next, limit = end;
         uint64_t wbase = h_.config().bar_window_base, wsize = h_.config().bar_window_size;
         const char *window = "memory window";
@@ -259,6 +266,20 @@ class Enumerator {
             return fail(bar_name(i, *b) + " of size " + hex(b->size) + " does not fit the " +
                         window + " " + hex(wbase) + "+" + hex(wsize));
         *cursor = b->base + b->size;
+        b->present = true;
+        return 0;
+    }
+
+    // A BAR the topology's plan placed (Harness::planned_bars): its address,
+    // checked against the size found now. 1: none planned, place it here.
+    int planned(unsigned i, Bar *b) {
+        const auto it = h_.planned_bars().find(i);
+        if (it == h_.planned_bars().end())
+            return 1;
+        if (it->second % b->size != 0)
+            return fail("BAR" + std::to_string(i) + ": the planned address " + hex(it->second) +
+                        " is not aligned to its size " + hex(b->size));
+        b->base = it->second;
         b->present = true;
         return 0;
     }
@@ -386,7 +407,7 @@ class Enumerator {
         if (!h_.bars().get(e_.msix_table_bar).present)
             return fail("MSI-X table in an unassigned BAR");
         h_.bridge()->set_msix_table(e_.msix_table_bar, e_.msix_table_offset, *vectors);
-        const uint64_t addr = h_.config().msi_address;
+        const uint64_t addr = h_.msi_address();
         for (unsigned v = 0; v < *vectors; ++v) {
             const uint64_t o = e_.msix_table_offset + 16ull * v;
             const unsigned b = e_.msix_table_bar;
@@ -408,7 +429,7 @@ class Enumerator {
         const bool is64 = ctrl & 0x80, pvm = ctrl & 0x100;
         *vectors = 1u << mmc;
         h_.bridge()->set_msi_cap(c);
-        const uint64_t addr = h_.config().msi_address;
+        const uint64_t addr = h_.msi_address();
         bool ok = wr(uint16_t(c + 4), 4, uint32_t(addr));
         if (is64)
             ok = ok && wr(uint16_t(c + 8), 4, uint32_t(addr >> 32));

@@ -3,6 +3,9 @@
 // harness_server.cpp, the host's accesses in harness_access.cpp.
 #include "harness.hpp"
 
+#include "enumeration_plan.hpp"
+#include "fabric_link.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -25,6 +28,7 @@ Harness::Harness(const HarnessConfig &cfg)
     dev_ = devs_.front().get();
     dev_->harness = this;
     dev_->bdf = cfg.device_bdf;
+    dev_->msi_address = cfg.msi_address;
 }
 
 int Harness::create(const HarnessConfig &cfg, std::unique_ptr<Harness> *out, std::string *error) {
@@ -45,10 +49,8 @@ int Harness::create(const HarnessConfig &cfg, std::unique_ptr<Harness> *out, std
     if (!cfg.fst_path.empty() && (rc = h->top_->trace_fst(cfg.fst_path, error)) < 0)
         return rc;
     h->top_->set_sink(h.get());
-    h->memport_.on_write_done([raw = h.get()](uint64_t a, unsigned l, bool e) {
-        if (raw->dev_->bridge)
-            raw->dev_->bridge->host_write_done(a, l, e);
-    });
+    h->memport_.on_write_done(
+        [raw = h.get()](uint64_t a, unsigned l, bool e) { raw->host_write_done(a, l, e); });
     h->top_->reset();
     RtlSettings s;
     s.mps_code = 0;
@@ -83,14 +85,33 @@ void Harness::set_link(unsigned mps, unsigned mrrs) {
 
 // ------------------------------------------------------------ simulation
 
+// Host memory took a write: it is the device's whose bridge waits for that
+// burst next (with one device, always that one; it reports a stray one).
+void Harness::host_write_done(uint64_t dw_addr, unsigned len_dw, bool err) {
+    for (const auto &d : devs_)
+        if (d->bridge && d->bridge->expects_host_write(dw_addr, len_dw)) {
+            d->bridge->host_write_done(dw_addr, len_dw, err);
+            return;
+        }
+    if (devs_.front()->bridge)
+        devs_.front()->bridge->host_write_done(dw_addr, len_dw, err);
+}
+
 void Harness::on_edge(const RtlOut &out, RtlIn &in) {
     if (observer_)
         observer_->on_edge(out, in);
     driver_.set_cycle(top_->cycles());
     driver_.on_edge(out, in);
     memport_.on_edge(out, in);
-    if (dev_->bridge) {
-        dev_->bridge->on_edge(out, in);
+    if (link_) {
+        sinks_.clear();
+        for (const auto &d : devs_)
+            sinks_.push_back(d->bridge.get());
+        link_->on_edge(out, in, sinks_);
+        return;
+    }
+    if (Bridge *b = devs_.front()->bridge.get()) {
+        b->on_edge(out, in);
     } else {
         in.tx_ready = true;
         in.rx_valid = false;
@@ -98,9 +119,31 @@ void Harness::on_edge(const RtlOut &out, RtlIn &in) {
 }
 
 bool Harness::all_idle() const {
-    return top_->last_out().idle && !driver_.busy() && driver_.outstanding_reads() == 0 &&
-           memport_.idle() && (!dev_->bridge || dev_->bridge->idle()) &&
-           (!dev_->admission || (!dev_->admission->needed() && !dev_->admission->delaying()));
+    if (!top_->last_out().idle || driver_.busy() || driver_.outstanding_reads() != 0 ||
+        !memport_.idle() || (link_ && !link_->idle()))
+        return false;
+    for (const auto &d : devs_) {
+        if (d->bridge && !d->bridge->idle())
+            return false;
+        if (d->admission && (d->admission->needed() || d->admission->delaying()))
+            return false;
+    }
+    return true;
+}
+
+bool Harness::admission_needed() const {
+    for (const auto &d : devs_)
+        if (d->admission && d->admission->needed())
+            return true;
+    return false;
+}
+
+// An admission point for every server that needs one (`poll`: every one
+// that cannot be inspected, too), in topology order.
+void Harness::admission_points(bool poll) {
+    for (const auto &d : devs_)
+        if (d->admission && (d->admission->needed() || (poll && !d->admission->inspectable())))
+            d->admission->point();
 }
 
 // Runs simulated time until done() or max_cycles. Edges run in one top
@@ -113,7 +156,9 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
     // One run or skip spans at most this many cycles, so cycles * period never
     // overflows the picoseconds SystemC counts in.
     constexpr uint64_t kMaxStep = 1ull << 32;
-    const bool blind = dev_->admission && !dev_->admission->inspectable();
+    bool blind = false;
+    for (const auto &d : devs_)
+        blind = blind || (d->admission && !d->admission->inspectable());
     // Saturating: a bound near 2^64 means "no bound", not "already over".
     const uint64_t now0 = top_->cycles();
     const uint64_t end = max_cycles > ~0ull - now0 ? ~0ull : now0 + max_cycles;
@@ -121,13 +166,12 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
     unsigned quiet = 0;
     const std::function<bool()> stop = [&] {
         quiet = all_idle() ? quiet + 1 : 0;
-        return (dev_->admission && dev_->admission->needed()) || quiet >= 4 || done() ||
-               (blind && top_->cycles() >= next_poll);
+        return admission_needed() || quiet >= 4 || done() || (blind && top_->cycles() >= next_poll);
     };
     for (;;) {
-        if (dev_->admission &&
-            (dev_->admission->needed() || (blind && top_->cycles() >= next_poll))) {
-            dev_->admission->point();
+        const bool poll = blind && top_->cycles() >= next_poll;
+        if (admission_needed() || poll) {
+            admission_points(poll);
             next_poll = top_->cycles() + kBlindPoll;
         }
         if (done())
@@ -164,50 +208,104 @@ HarnessCounters Harness::counters() const {
     HarnessCounters c;
     c.cycles = top_->cycles();
     c.edges = top_->edges();
-    c.bridge = dev_->carried;
-    if (dev_->bridge)
-        c.bridge += dev_->bridge->counters();
+    for (const auto &d : devs_) {
+        c.bridge += d->carried;
+        if (d->bridge)
+            c.bridge += d->bridge->counters();
+        c.dma_refused += d->carried_refused + (d->refusals ? d->refusals->total() : 0);
+    }
     if (dev_->admission)
         c.admission = dev_->admission->counters();
     c.rtl = top_->last_out();
     c.irqs_seen = driver_.msi_events().size();
-    c.dma_refused = dev_->carried_refused + (dev_->refusals ? dev_->refusals->total() : 0);
     return c;
 }
 
-const std::vector<std::string> &Harness::deadlocks() const {
-    static const std::vector<std::string> none;
-    return dev_->admission ? dev_->admission->deadlocks() : none;
+std::vector<std::string> Harness::deadlocks() const {
+    std::vector<std::string> all;
+    for (const auto &d : devs_)
+        if (d->admission)
+            all.insert(all.end(), d->admission->deadlocks().begin(),
+                       d->admission->deadlocks().end());
+    return all;
 }
 
+// Every device's admission records into the first one's (one sequence).
 const std::vector<Decision> &Harness::decisions() const {
     static const std::vector<Decision> none;
-    return dev_->admission ? dev_->admission->decisions() : none;
+    const HarnessDevice &book = *devs_.front();
+    return book.admission ? book.admission->decisions() : none;
 }
 
 Sha256 Harness::decision_digest() const {
-    return dev_->admission ? dev_->admission->decision_digest() : Sha256();
+    const HarnessDevice &book = *devs_.front();
+    return book.admission ? book.admission->decision_digest() : Sha256();
 }
 
-bool Harness::has_failures() const {
+namespace {
+bool device_failed(const HarnessDevice &d) {
     // A server that died before shutdown() is a failure in itself.
-    const bool died = dev_->server && dev_->ctx && !dev_->server->poll_exit().running();
-    return died || !failures_.empty() || (dev_->bridge && dev_->bridge->has_failures()) ||
-           (dev_->refusals && dev_->refusals->unexpected() > 0) ||
-           (dev_->admission && !dev_->admission->violations().empty());
+    const bool died = d.server && d.ctx && !d.server->poll_exit().running();
+    return died || (d.bridge && d.bridge->has_failures()) ||
+           (d.refusals && d.refusals->unexpected() > 0) ||
+           (d.admission && !d.admission->violations().empty());
+}
+
+std::string first_device_failure(const HarnessDevice &d) {
+    if (d.bridge && d.bridge->has_failures())
+        return who_prefix(d) + d.bridge->failures().front();
+    if (d.refusals && d.refusals->unexpected() > 0)
+        return who_prefix(d) +
+               "DMA outside every window: " + d.refusals->describe_unexpected().front();
+    if (d.admission && !d.admission->violations().empty())
+        return who_prefix(d) + d.admission->violations().front();
+    if (d.server && !d.server->poll_exit().running())
+        return who_prefix(d) + "server " + d.server->poll_exit().describe();
+    return {};
+}
+
+std::string device_notes(const HarnessDevice &d) {
+    const std::string w = who_prefix(d);
+    std::string s;
+    if (d.bridge)
+        for (const std::string &f : d.bridge->failures())
+            s += "bridge: " + w + f + "\n";
+    if (d.admission)
+        for (const std::string &n : d.admission->notes())
+            s += "admission: " + w + n + "\n";
+    if (d.dma_gate)
+        for (const std::string &n : d.dma_gate->report())
+            s += "dma: " + w + n + "\n";
+    if (d.refusals)
+        for (const std::string &r : d.refusals->describe_unexpected())
+            s += "harness: " + w + "DMA outside every window: " + r + "\n";
+    if (d.bridge && d.bridge->counters().dma_replies_lost) // what the device then saw
+        s += "bridge: " + w + std::to_string(d.bridge->counters().dma_replies_lost) +
+             " DMA served after its map socket closed (the server gave it up at the window's "
+             "unmap; the reply went nowhere)\n";
+    return s;
+}
+} // namespace
+
+bool Harness::has_failures() const {
+    if (!failures_.empty() || (link_ && !link_->failures().empty()))
+        return true;
+    for (const auto &d : devs_)
+        if (device_failed(*d))
+            return true;
+    return false;
 }
 
 std::string Harness::first_failure() const {
     if (!failures_.empty())
         return failures_.front();
-    if (dev_->bridge && dev_->bridge->has_failures())
-        return dev_->bridge->failures().front();
-    if (dev_->refusals && dev_->refusals->unexpected() > 0)
-        return "DMA outside every window: " + dev_->refusals->describe_unexpected().front();
-    if (dev_->admission && !dev_->admission->violations().empty())
-        return dev_->admission->violations().front();
-    if (dev_->server && !dev_->server->poll_exit().running())
-        return "server " + dev_->server->poll_exit().describe();
+    if (link_ && !link_->failures().empty())
+        return "fabric: " + link_->failures().front();
+    for (const auto &d : devs_) {
+        std::string f = first_device_failure(*d);
+        if (!f.empty())
+            return f;
+    }
     return {};
 }
 
@@ -223,30 +321,26 @@ std::string Harness::failure_report() const {
     std::string s;
     for (const std::string &f : failures_)
         s += "harness: " + f + "\n";
-    if (dev_->bridge)
-        for (const std::string &f : dev_->bridge->failures())
-            s += "bridge: " + f + "\n";
-    if (dev_->admission)
-        for (const std::string &n : dev_->admission->notes())
-            s += "admission: " + n + "\n";
-    if (dev_->dma_gate)
-        for (const std::string &n : dev_->dma_gate->report())
-            s += "dma: " + n + "\n";
-    if (dev_->refusals)
-        for (const std::string &r : dev_->refusals->describe_unexpected())
-            s += "harness: DMA outside every window: " + r + "\n";
-    if (dev_->bridge && dev_->bridge->counters().dma_replies_lost) // what the device then saw
-        s += "bridge: " + std::to_string(dev_->bridge->counters().dma_replies_lost) +
-             " DMA served after its map socket closed (the server gave it up at the window's "
-             "unmap; the reply went nowhere)\n";
+    if (link_)
+        for (const std::string &f : link_->failures())
+            s += "fabric: " + f + "\n";
+    for (const auto &d : devs_)
+        s += device_notes(*d);
     if (s.empty() && !has_failures())
         return s;
-    if (dev_->server) {
-        server_state(); // reaps a server that has just died, for its status
-        s += dev_->server->failure_report("server");
+    for (const auto &d : devs_) {
+        if (!d->server)
+            continue;
+        // Reaps a server that has just died, for its status.
+        const bool lost = d->admission && d->admission->counters().disconnects > 0;
+        if (lost)
+            d->server->wait_exit(std::chrono::milliseconds(500));
+        else
+            d->server->poll_exit();
+        s += d->server->failure_report(d->name.empty() ? "server" : "server " + d->name);
+        if (!s.empty() && s.back() != '\n') // a server that wrote nothing ends without one
+            s += '\n';
     }
-    if (!s.empty() && s.back() != '\n') // a server that wrote nothing ends without one
-        s += '\n';
     return s;
 }
 

@@ -30,6 +30,15 @@
 #include <string>
 #include <vector>
 
+namespace rcsim::topology {
+struct Topology;
+struct Plan;
+} // namespace rcsim::topology
+namespace rcsim::fabric {
+class Fabric;
+class FabricLink;
+} // namespace rcsim::fabric
+
 namespace rcsim {
 
 enum class IrqPreference { Auto, Msix, Msi, Intx, None };
@@ -129,8 +138,43 @@ class Harness : private EdgeSink {
     int connect(const std::string &socket_path, std::string *error);
     // Enumerates the device through config TLPs (see enumerator.cpp).
     int enumerate(std::string *error);
-    // Disconnects and stops the server it started. Idempotent.
+    // Disconnects and stops the servers it started. Idempotent.
     void shutdown();
+
+    // ---- several devices (issue 20; harness_topology.cpp)
+    // Starts the server of every device of `t` (its command split as a
+    // shell would; "{socket}" as for start_server), each with its own
+    // client, bridge and admission (one decision sequence for the run, the
+    // arrivals labelled "NAME: ..."); puts the fabric of `t` (rtl/fabric's
+    // root complex and switches, sim/fabric/) between the root port and
+    // their bridges; and enumerates the hierarchy through the RTL: bus
+    // numbers, BARs sized, bridge windows and BARs as plan_enumeration
+    // places them, then each device as enumerate() does (capabilities,
+    // link, interrupts, each its own MSI address). Every device may then
+    // DMA into every other device's memory BARs: a message window per peer
+    // BAR is mapped into its client, and the bridge sends such a DMA as
+    // peer-to-peer TLPs through the fabric. 0, or a negative errno with
+    // `error` naming the device; on failure every server started is
+    // stopped and reaped.
+    int start_topology(const topology::Topology &t, std::string *error);
+    size_t devices() const { return devs_.size(); }
+    // "" for the single device.
+    const std::string &device_name(size_t d) const { return devs_.at(d)->name; }
+    // The index of the device called `name`, or -1.
+    int find_device(const std::string &name) const;
+    // The device the calls address from now on: mmio_*, cfg_*, wait_irq,
+    // the lifecycle and IRQ set-up calls, enumeration(), server(),
+    // client(), take_refused_dma().
+    void select_device(size_t d) { dev_ = devs_.at(d).get(); }
+    size_t selected_device() const { return dev_->index; }
+    // The enumerated hierarchy as `lspci -tv` draws it and as `lspci -v`
+    // lists windows and BARs ("" with one device).
+    std::string topology_tree() const;
+    std::string topology_listing() const;
+    // Config requests to any function (a bridge of the fabric, a device):
+    // the offset and size rules of cfg_read / cfg_write.
+    Access cfg_read_at(uint16_t bdf, uint16_t offset, unsigned size);
+    HostStatus cfg_write_at(uint16_t bdf, uint16_t offset, unsigned size, uint32_t value);
 
     // ---- host accesses through the root port (size 1, 2, 4 or 8)
     // By BAR: a memory BAR goes by MemRd/MemWr, an I/O BAR by IORd/IOWr
@@ -203,6 +247,11 @@ class Harness : private EdgeSink {
     uint64_t cycles() const { return top_->cycles(); }
     const Enumeration &enumeration() const { return dev_->enumeration; }
     const HarnessConfig &config() const { return cfg_; }
+    // Where the topology's plan put the selected device's BARs (empty: the
+    // enumeration places them).
+    const std::map<unsigned, uint64_t> &planned_bars() const { return dev_->planned_bars; }
+    // The MSI address programmed into the selected device.
+    uint64_t msi_address() const { return dev_->msi_address; }
     const std::vector<Decision> &decisions() const;
     // The running hash of every decision (Admission::decision_digest).
     Sha256 decision_digest() const;
@@ -262,7 +311,7 @@ class Harness : private EdgeSink {
     // The areas connect() mapped ("BAR0 [0x0,+0x1000)"), empty when none.
     std::vector<std::string> mapped_areas() const;
     // The `deadlock:` notes of this connection (admission_deadlock.cpp).
-    const std::vector<std::string> &deadlocks() const;
+    std::vector<std::string> deadlocks() const;
     // The scenario the next log pins (path and SHA-256 in its header).
     void set_log_scenario(const std::string &path) { log_scenario_ = path; }
 
@@ -321,7 +370,8 @@ class Harness : private EdgeSink {
   private:
     // Asks the scheduler, logs the decision with the admission log, returns
     // the index chosen: every choice point outside admission goes through it.
-    size_t choose_logged(const std::string &kind, const std::vector<std::string> &options);
+    size_t choose_logged(HarnessDevice &dev, const std::string &kind,
+                         const std::vector<std::string> &options);
     explicit Harness(const HarnessConfig &cfg);
     void on_edge(const RtlOut &out, RtlIn &in) override;
     bool advance(const std::function<bool()> &done, uint64_t max_cycles);
@@ -373,6 +423,21 @@ class Harness : private EdgeSink {
     // (the single device, or the one a topology call named).
     std::vector<std::unique_ptr<HarnessDevice>> devs_;
     HarnessDevice *dev_ = nullptr;
+    // Several devices: the plan enumeration programmed, the fabric's
+    // models and the link adapter between them and the bridges.
+    std::unique_ptr<topology::Plan> plan_;
+    std::unique_ptr<fabric::Fabric> fabric_;
+    std::unique_ptr<fabric::FabricLink> link_;
+    std::vector<EdgeSink *> sinks_; // the bridges, per edge (kept: no allocation)
+    void host_write_done(uint64_t dw_addr, unsigned len_dw, bool err);
+    bool admission_needed() const;
+    void admission_points(bool poll);
+    int connect_device(const std::string &socket_path, std::string *error);
+    int start_devices(const topology::Plan &plan, std::string *error);
+    int enumerate_topology(const topology::Topology &t, std::string *error);
+    int map_peer_windows(std::string *error);
+    int map_message_window(uint64_t base, uint64_t size, const std::string &what,
+                           std::string *error);
     std::function<void(uint16_t)> sent_hook_;
     HarnessObserver *observer_ = nullptr;
     std::vector<std::string> failures_;

@@ -189,32 +189,40 @@ HostStatus Harness::io_write(uint32_t port, unsigned size, uint32_t value) {
 }
 
 Access Harness::cfg_read(uint16_t offset, unsigned size) {
+    return cfg_read_at(dev_->bdf, offset, size);
+}
+
+Access Harness::cfg_read_at(uint16_t bdf, uint16_t offset, unsigned size) {
     const unsigned lead = offset & 3;
     if (size == 0 || lead + size > 4)
         return {HostStatus::BadReq, 0};
     HostRequest r;
     r.op = HostOp::CfgRd;
-    r.bdf = cfg_.device_bdf;
+    r.bdf = bdf;
     r.reg = uint16_t(offset >> 2);
     r.first_be = uint8_t(((1u << size) - 1) << lead);
     return host_access(std::move(r), lead, size);
 }
 
 HostStatus Harness::cfg_write(uint16_t offset, unsigned size, uint32_t value) {
+    const HostStatus st = cfg_write_at(dev_->bdf, offset, size, value);
+    if (st == HostStatus::SC) // what the driver programmed (harness_handover.cpp)
+        for (unsigned i = 0; i < size; ++i)
+            dev_->cfg_written[uint16_t(offset + i)] = uint8_t(value >> (8 * i));
+    return st;
+}
+
+HostStatus Harness::cfg_write_at(uint16_t bdf, uint16_t offset, unsigned size, uint32_t value) {
     const unsigned lead = offset & 3;
     if (size == 0 || lead + size > 4)
         return HostStatus::BadReq;
     HostRequest r;
     r.op = HostOp::CfgWr;
-    r.bdf = cfg_.device_bdf;
+    r.bdf = bdf;
     r.reg = uint16_t(offset >> 2);
     r.first_be = uint8_t(((1u << size) - 1) << lead);
     r.data = {uint32_t(uint64_t(value) << (8 * lead))};
-    const HostStatus st = host_access(std::move(r), lead, size).status;
-    if (st == HostStatus::SC) // what the driver programmed (harness_handover.cpp)
-        for (unsigned i = 0; i < size; ++i)
-            dev_->cfg_written[uint16_t(offset + i)] = uint8_t(value >> (8 * i));
-    return st;
+    return host_access(std::move(r), lead, size).status;
 }
 
 // ------------------------------------------------------------ interrupts
@@ -234,7 +242,7 @@ bool Harness::wait_irq(unsigned vector, uint64_t timeout_cycles) {
     auto seen = [&] {
         uint64_t n = 0;
         for (const MsiEvent &e : driver_.msi_events())
-            if (e.addr == cfg_.msi_address && e.data == kMsiDataBase + vector)
+            if (e.addr == dev_->msi_address && e.data == kMsiDataBase + vector)
                 ++n;
         return n;
     };

@@ -28,8 +28,15 @@ class Harness;
 struct HarnessDevice {
     Harness *harness = nullptr; // the client's callbacks find their harness here
     std::string name;           // "" for the single device, else the topology's name
+    size_t index = 0;
     uint16_t bdf = 0;
+    // Where its MSI/MSI-X writes go: the harness's msi_address, 4 KiB apart
+    // per device, so a host interrupt names its device.
+    uint64_t msi_address = 0;
     BarMap bars;
+    // BAR index (BarMap::kRom for the ROM) -> the address the topology's
+    // plan gave it; empty for the single device (enumeration places them).
+    std::map<unsigned, uint64_t> planned_bars;
     Enumeration enumeration;
     std::unique_ptr<ServerProcess> server;
     std::string socket_dir, socket_path;
@@ -55,5 +62,11 @@ struct HarnessDevice {
     BridgeCounters carried;
     uint64_t carried_refused = 0;
 };
+
+// "nic: " for a device of a topology, "" for the single device: what
+// decision options, failure notes and reports put before what they say.
+inline std::string who_prefix(const HarnessDevice &d) {
+    return d.name.empty() ? std::string() : d.name + ": ";
+}
 
 } // namespace rcsim

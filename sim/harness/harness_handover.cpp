@@ -75,7 +75,7 @@ void Harness::settle_server() {
 size_t Harness::migration_choice(const std::string &kind, const std::vector<std::string> &options) {
     if (!cfg_.migration_choices || !sched_ || !dev_->admission || options.size() < 2)
         return 0;
-    return choose_logged(kind, options);
+    return choose_logged(*dev_, kind, options);
 }
 
 int Harness::save_config(SavedConfig *out, std::string *) {

@@ -221,7 +221,8 @@ int Harness::arm_irqs(IrqMode kind, unsigned vectors, uint64_t max_cycles, std::
 void Harness::forget_pending_irqs(unsigned vectors) {
     dev_->irq_consumed.assign(vectors, 0);
     for (const MsiEvent &e : driver_.msi_events())
-        if (e.addr == cfg_.msi_address && e.data >= kMsiDataBase && e.data < kMsiDataBase + vectors)
+        if (e.addr == dev_->msi_address && e.data >= kMsiDataBase &&
+            e.data < kMsiDataBase + vectors)
             ++dev_->irq_consumed[e.data - kMsiDataBase];
     dev_->intx_consumed = driver_.intx_rises(0);
 }

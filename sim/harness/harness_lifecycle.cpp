@@ -186,4 +186,30 @@ int Harness::dma_map(const std::string &name, uint64_t max_cycles, std::string *
     return 0;
 }
 
+// A window of the client's table the server reaches by DMA messages (no
+// fd), mapped with DMA_MAP through the bridge like the lifecycle calls: a
+// peer's BAR for peer-to-peer DMA (harness_topology.cpp).
+int Harness::map_message_window(uint64_t base, uint64_t size, const std::string &what,
+                                std::string *error) {
+    constexpr uint64_t kMaxCycles = 1000000;
+    const uint32_t prot = VU_DMA_MAP_F_READ | VU_DMA_MAP_F_WRITE;
+    int rc = vuc_dma_table_add(dev_->ctx, base, size, prot, nullptr);
+    if (rc < 0) {
+        *error = what + " cannot be entered in the client's DMA table: " + strerror(-rc);
+        return rc;
+    }
+    vu_dma_map m{};
+    m.argsz = sizeof m;
+    m.flags = prot;
+    m.addr = base;
+    m.size = size;
+    vuc_request req{};
+    req.cmd = VU_CMD_DMA_MAP;
+    req.payload = &m;
+    req.payload_len = sizeof m;
+    if ((rc = host_command(req, "DMA_MAP " + what, kMaxCycles, error)) < 0)
+        vuc_dma_table_remove(dev_->ctx, base, size);
+    return rc;
+}
+
 } // namespace rcsim

@@ -80,9 +80,9 @@ int Harness::launch_server(const std::vector<std::string> &argv,
 }
 
 void Harness::refused_thunk(void *opaque, const vuc_dma_refusal *r) {
-    auto *h = static_cast<Harness *>(opaque);
-    if (h->dev_->refusals)
-        h->dev_->refusals->record(*r);
+    auto *d = static_cast<HarnessDevice *>(opaque);
+    if (d->refusals)
+        d->refusals->record(*r);
 }
 
 // Every message sent marks the server as possibly busy (the next admission
@@ -91,7 +91,8 @@ void Harness::refused_thunk(void *opaque, const vuc_dma_refusal *r) {
 void Harness::trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
                           const struct vu_hdr *hdr, const uint8_t *payload, size_t payload_len,
                           unsigned nfds) {
-    auto *h = static_cast<Harness *>(opaque);
+    auto *d = static_cast<HarnessDevice *>(opaque);
+    Harness *h = d->harness;
     if (h->observer_)
         h->observer_->on_message(sock, from_client, *hdr, payload, payload_len, nfds);
     uint64_t addr = 0;
@@ -104,8 +105,8 @@ void Harness::trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
                                 hdr->msg_size);
     if (!from_client)
         return;
-    if (h->dev_->admission)
-        h->dev_->admission->note_sent();
+    if (d->admission)
+        d->admission->note_sent();
     if (h->sent_hook_)
         h->sent_hook_(hdr->cmd);
 }
@@ -122,8 +123,8 @@ int Harness::open_client(const std::string &socket_path, vuc_ctx **out, std::str
         *error = "out of memory";
         return -ENOMEM;
     }
-    vuc_set_trace(ctx, &Harness::trace_thunk, this);
-    vuc_set_dma_refused_handler(ctx, &Harness::refused_thunk, this);
+    vuc_set_trace(ctx, &Harness::trace_thunk, dev_);
+    vuc_set_dma_refused_handler(ctx, &Harness::refused_thunk, dev_);
     int rc = vuc_connect(ctx, socket_path.c_str());
     if (rc == 0)
         rc = vuc_negotiate(ctx);
@@ -137,6 +138,15 @@ int Harness::open_client(const std::string &socket_path, vuc_ctx **out, std::str
 }
 
 int Harness::connect(const std::string &socket_path, std::string *error) {
+    int rc = connect_device(socket_path, error);
+    if (rc < 0 || (rc = open_log(error)) < 0)
+        return rc;
+    go_live();
+    return 0;
+}
+
+// The selected device's client connected and attached (not live yet).
+int Harness::connect_device(const std::string &socket_path, std::string *error) {
     // A DMA command during negotiation, before any DMA_MAP, is outside
     // every window too.
     dev_->refusals = std::make_unique<DmaRefusals>(cfg_.dma_windows);
@@ -152,10 +162,7 @@ int Harness::connect(const std::string &socket_path, std::string *error) {
         }
         return rc;
     }
-    if ((rc = attach(error)) < 0 || (rc = open_log(error)) < 0)
-        return rc;
-    go_live();
-    return 0;
+    return attach(error);
 }
 
 void Harness::set_window_sockets(bool on) {
@@ -166,8 +173,7 @@ void Harness::set_window_sockets(bool on) {
 // The attached client gets its bridge, the DMA windows (all but those
 // unmapped at run time), its BAR areas mapped, and admission.
 int Harness::attach(std::string *error) {
-    dev_->bridge =
-        std::make_unique<Bridge>(dev_->ctx, dev_->bars, HarnessTop::kLanes, cfg_.device_bdf);
+    dev_->bridge = std::make_unique<Bridge>(dev_->ctx, dev_->bars, HarnessTop::kLanes, dev_->bdf);
     dev_->posted_dws_sent = 0; // the new bridge counts from 0 (flush_posted)
     dev_->bridge->set_link(128, cfg_.mrrs, cfg_.rcb);
     dev_->bridge->set_client_style(cfg_.client_style);
@@ -207,14 +213,14 @@ int Harness::attach(std::string *error) {
     dev_->admission = std::make_unique<Admission>(dev_->ctx, *dev_->bridge, cfg_.admission);
     dev_->admission->set_clock([this] { return top_->time_ps(); });
     // The sync client's set-aside commands go into the log as observations.
-    dev_->bridge->on_set_aside([this](const std::string &kind, const std::string &what) {
-        if (!dev_->admission)
+    dev_->bridge->on_set_aside([dev = dev_](const std::string &kind, const std::string &what) {
+        if (!dev->admission)
             return;
         Decision d;
         d.kind = kind;
-        d.options = {what};
-        d.chosen = what;
-        dev_->admission->record_choice(d);
+        d.options = {who_prefix(*dev) + what};
+        d.chosen = d.options[0];
+        dev->admission->record_choice(d);
     });
     dev_->admission->set_cycles([this] { return top_->cycles(); });
     dev_->admission->on_decision([this](const Decision &d) {
@@ -286,45 +292,56 @@ void Harness::install_scheduler() {
     dev_->dma_gate = DmaReplyGate::create(
         cfg_.dma_choices, dev_->ctx, *dev_->bridge, cfg_.dma_windows,
         [this] { return top_->cycles(); },
-        [this](const std::string &kind, const std::vector<std::string> &options) {
-            return choose_logged(kind, options);
+        [this, dev = dev_](const std::string &kind, const std::vector<std::string> &options) {
+            return choose_logged(*dev, kind, options);
         });
     dev_->bridge->set_dma_hooks(dev_->dma_gate.get());
     dev_->bridge->choose_completions(
-        [this](const std::string &kind, const std::vector<std::string> &options) {
-            return choose_logged(kind, options);
+        [this, dev = dev_](const std::string &kind, const std::vector<std::string> &options) {
+            return choose_logged(*dev, kind, options);
         });
-    dev_->bridge->gate_requests([this](const tlp::Tlp &t) {
+    dev_->bridge->gate_requests([this, dev = dev_](const tlp::Tlp &t) {
         const std::string what = t.describe();
-        return choose_logged("mmio", {"hold " + what + " until the DMA is answered",
-                                      "send " + what + " now"}) == 1;
+        return choose_logged(
+                   *dev, "mmio",
+                   {"hold " + what + " until the DMA is answered", "send " + what + " now"}) == 1;
     });
 }
 
-size_t Harness::choose_logged(const std::string &kind, const std::vector<std::string> &options) {
+// Options name their device when there are several ("nic: ..."), before
+// the scheduler sees them: a replay matches what the log holds.
+size_t Harness::choose_logged(HarnessDevice &dev, const std::string &kind,
+                              const std::vector<std::string> &options) {
     Decision d;
     d.kind = kind;
-    d.options = options;
+    for (const std::string &o : options)
+        d.options.push_back(who_prefix(dev) + o);
     const size_t c = sched_->choose(d.kind, d.options);
     d.chosen = d.options[c];
-    dev_->admission->record_choice(d);
+    dev.admission->record_choice(d);
     return c;
 }
 
 void Harness::set_scheduler(Scheduler *s) {
     sched_ = s;
-    if (dev_->admission && dev_->bridge)
-        install_scheduler();
+    HarnessDevice *selected = dev_;
+    for (const auto &d : devs_) {
+        dev_ = d.get();
+        if (dev_->admission && dev_->bridge)
+            install_scheduler();
+    }
+    dev_ = selected;
 }
 
 int Harness::reopen_decision_log(const std::string &path, std::string *error) {
-    if (!dev_->admission)
+    Admission *book = devs_.front()->admission.get(); // every device's decisions
+    if (!book)
         return -ENOTCONN;
     cfg_.decision_log_path = path;
-    dev_->admission->set_log(nullptr);
+    book->set_log(nullptr);
     log_.reset();
     const int rc = open_log(error);
-    dev_->admission->set_log(log_.get());
+    book->set_log(log_.get());
     return rc;
 }
 
@@ -357,16 +374,16 @@ int Harness::open_log(std::string *error) {
 void Harness::keep_failures() {
     if (dev_->bridge)
         for (const std::string &f : dev_->bridge->failures())
-            failures_.push_back("bridge: " + f);
+            failures_.push_back("bridge: " + who_prefix(*dev_) + f);
     if (dev_->admission)
         for (const std::string &n : dev_->admission->notes())
-            failures_.push_back("admission: " + n);
+            failures_.push_back("admission: " + who_prefix(*dev_) + n);
     if (dev_->dma_gate)
         for (const std::string &n : dev_->dma_gate->report())
-            failures_.push_back("dma: " + n);
+            failures_.push_back("dma: " + who_prefix(*dev_) + n);
     if (dev_->refusals)
         for (const std::string &r : dev_->refusals->describe_unexpected())
-            failures_.push_back("DMA outside every window: " + r);
+            failures_.push_back("DMA outside every window: " + who_prefix(*dev_) + r);
 }
 
 // The attached server's connection closed and its process stopped and
@@ -396,7 +413,12 @@ std::unique_ptr<Admission> Harness::detach() {
 }
 
 void Harness::shutdown() {
-    detach();
+    HarnessDevice *selected = dev_;
+    for (const auto &d : devs_) {
+        dev_ = d.get();
+        detach();
+    }
+    dev_ = selected;
 }
 
 } // namespace rcsim

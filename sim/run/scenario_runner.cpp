@@ -118,6 +118,7 @@ ScenarioRunner::Step ScenarioRunner::step_for(Op op) {
         {Op::SwitchIrq, &ScenarioRunner::do_switch_irq},
         {Op::DmaWindow, &ScenarioRunner::do_dma_window},
         {Op::Migrate, &ScenarioRunner::do_migrate},
+        {Op::Topology, &ScenarioRunner::do_dma_window}, // a declaration: done at set-up
     };
     for (const auto &e : table)
         if (e.op == op)
@@ -134,7 +135,7 @@ bool ScenarioRunner::run(const Program &p, ScenarioFailure *failure) {
         kind_ = ScenarioFailure::Kind::Other;
         status_ = HostStatus::SC;
         const Step step = step_for(s.op);
-        const bool ok = step && (this->*step)(s, &why);
+        const bool ok = step && select_device(s, &why) && (this->*step)(s, &why);
         ++stats_.statements;
         if (!ok) {
             if (failure)
@@ -537,6 +538,26 @@ bool ScenarioRunner::do_switch_irq(const Statement &s, std::string *why) {
 }
 
 // Applied at set-up (scenario_session.cpp): nothing left to do here.
+// The device a statement addresses: the one its target names (a topology
+// run), else the first (the only one without a topology).
+bool ScenarioRunner::select_device(const Statement &s, std::string *why) {
+    if (s.device.empty()) {
+        h_.select_device(0);
+        return true;
+    }
+    const int d = h_.find_device(s.device);
+    if (d < 0) {
+        *why = h_.devices() > 1 || !h_.device_name(0).empty()
+                   ? "no device '" + s.device + "' in the topology"
+                   : "'" + s.device +
+                         ".' names a device of a topology; this run has one device "
+                         "(no topology statement)";
+        return false;
+    }
+    h_.select_device(size_t(d));
+    return true;
+}
+
 bool ScenarioRunner::do_dma_window(const Statement &, std::string *) {
     return true;
 }

@@ -98,6 +98,7 @@ class ScenarioRunner {
     bool do_unmask_irq(const Statement &s, std::string *why);
     bool do_switch_irq(const Statement &s, std::string *why);
     bool do_dma_window(const Statement &s, std::string *why);
+    bool select_device(const Statement &s, std::string *why);
     bool do_migrate(const Statement &s, std::string *why); // scenario_migrate.cpp
 
     Access access_read(const Statement &s);

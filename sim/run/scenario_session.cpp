@@ -5,6 +5,7 @@
 #include "scenario_parser.hpp"
 #include "scenario_runner.hpp"
 #include "command_line.hpp"
+#include "topology_file.hpp"
 
 #include "html_report.hpp"
 #include "perfetto_export.hpp"
@@ -63,6 +64,20 @@ class Progress {
     Clock::time_point last_{};
 };
 
+std::string indent(const std::string &text, const std::string &by) {
+    std::string out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        const size_t nl = text.find('\n', pos);
+        const size_t end = nl == std::string::npos ? text.size() : nl + 1;
+        out += by + text.substr(pos, end - pos);
+        pos = end;
+    }
+    if (!out.empty() && out.back() != '\n')
+        out += '\n';
+    return out;
+}
+
 void print_summary(const std::string &file, const Outcome &o, Harness &h, const ScenarioStats &st) {
     const HarnessCounters k = h.counters();
     const BridgeCounters &b = k.bridge;
@@ -100,6 +115,8 @@ void print_summary(const std::string &file, const Outcome &o, Harness &h, const 
                 " clock edges simulated)\n",
                 k.cycles, sim_us, k.edges);
     std::printf("  wall time: %.3f s\n", o.seconds);
+    if (h.devices() > 1 || !h.device_name(0).empty()) // a topology: the tree, as lspci -tv
+        std::printf("  topology:\n%s", indent(h.topology_tree(), "    ").c_str());
     // Printed only when it happened: other runs' summaries stay as they were.
     if (st.wall_waits)
         std::printf("  wall-clock waits: %" PRIu64 " statement(s), %.3f s: outside the "
@@ -220,6 +237,27 @@ class Session {
             trace_->attach(*h_);
         }
         int rc;
+        const bool topo = !prog_.statements.empty() && prog_.statements[0].op == Op::Topology;
+        if (topo) {
+            if (!opt_.server.empty() || !opt_.socket.empty()) {
+                *err = "the scenario's topology statement starts its servers: give neither "
+                       "--server nor --socket";
+                return -1;
+            }
+            topology::Topology t;
+            if (read_topology(prog_.statements[0].command, &t, err) < 0)
+                return -1;
+            if (h_->start_topology(t, err) < 0)
+                return fail_with_report("cannot start the topology: ", err);
+            if (trace_)
+                trace_->on_enumerated(h_->enumeration());
+            return 0;
+        }
+        if (opt_.server.empty() && opt_.socket.empty()) {
+            *err = "no server: give --server or --socket, or begin the scenario with a "
+                   "topology statement";
+            return -1;
+        }
         if (!opt_.server.empty()) {
             std::vector<std::string> argv;
             if (split_command_line(opt_.server, &argv, err) < 0) {

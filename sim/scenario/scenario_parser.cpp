@@ -180,23 +180,44 @@ uint64_t cycles(Cursor &c, const char *what) {
     return c.number_max(what, kMaxCycles);
 }
 
-Target parse_target(Cursor &c) {
-    const Token &t = c.take("target (bar0..bar5, rom, cfg or mem)");
-    if (t.text == "cfg")
+// DEVICE.WORD (a device of the topology, sim/topology/README.md's names) or
+// WORD: the word, with the device's name in `device` ("" when none).
+std::string device_word(const Token &t, std::string *device) {
+    const size_t dot = t.text.find('.');
+    if (dot == std::string::npos)
+        return t.text;
+    const std::string name = t.text.substr(0, dot);
+    bool ok = !name.empty() && name.size() <= 32;
+    for (char ch : name)
+        ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
+    if (!ok)
+        throw Failure{t.col, "'" + name +
+                                 "' is no device name (1 to 32 of a-z, 0-9, _, as a topology "
+                                 "names its devices)"};
+    *device = name;
+    return t.text.substr(dot + 1);
+}
+
+Target parse_target(Cursor &c, std::string *device) {
+    const Token &t = c.take("target (bar0..bar5, rom, cfg or mem; DEVICE.bar0 with a topology)");
+    const std::string w = device_word(t, device);
+    if (w == "cfg")
         return {Space::Cfg, 0};
-    if (t.text == "mem")
+    if (w == "mem") {
+        if (!device->empty())
+            throw Failure{t.col, "host memory belongs to no device: 'mem', not '" + t.text + "'"};
         return {Space::Mem, 0};
-    if (t.text == "rom") // the expansion ROM: region 6, entry 6 of the BAR map
+    }
+    if (w == "rom") // the expansion ROM: region 6, entry 6 of the BAR map
         return {Space::Bar, 6};
-    if (t.text.size() == 4 && t.text.compare(0, 3, "bar") == 0 && t.text[3] >= '0' &&
-        t.text[3] <= '5')
-        return {Space::Bar, unsigned(t.text[3] - '0')};
+    if (w.size() == 4 && w.compare(0, 3, "bar") == 0 && w[3] >= '0' && w[3] <= '5')
+        return {Space::Bar, unsigned(w[3] - '0')};
     throw Failure{t.col, "unknown target '" + t.text + "' (bar0..bar5, rom, cfg or mem)"};
 }
 
 // TARGET OFFSET SIZE, with the rules each space has.
 void parse_access(Cursor &c, Statement &s) {
-    s.target = parse_target(c);
+    s.target = parse_target(c, &s.device);
     const unsigned off_col = c.col();
     s.offset = c.number("offset");
     const unsigned size_col = c.col();
@@ -375,24 +396,26 @@ void parse_wall_bound(Cursor &c, Statement &s) {
     c.expect_word("wall");
 }
 
-IrqKind parse_irq_kind(Cursor &c, bool none_allowed) {
+// KIND, or DEVICE.KIND with a topology.
+IrqKind parse_irq_kind(Cursor &c, bool none_allowed, std::string *device) {
     const char *kinds = none_allowed ? "msix, msi, intx or none" : "msix, msi or intx";
     const Token &k = c.take(none_allowed ? "interrupt kind (msix, msi, intx or none)"
                                          : "interrupt kind (msix, msi or intx)");
-    if (k.text == "msix")
+    const std::string w = device_word(k, device);
+    if (w == "msix")
         return IrqKind::Msix;
-    if (k.text == "msi")
+    if (w == "msi")
         return IrqKind::Msi;
-    if (k.text == "intx")
+    if (w == "intx")
         return IrqKind::Intx;
-    if (k.text == "none" && none_allowed)
+    if (w == "none" && none_allowed)
         return IrqKind::None;
     throw Failure{k.col, "unknown interrupt kind '" + k.text + "' (" + kinds + ")"};
 }
 
 // KIND VECTOR, as wait-irq, mask-irq and unmask-irq name a vector.
 void parse_irq_vector(Cursor &c, Statement &s) {
-    s.irq = parse_irq_kind(c, false);
+    s.irq = parse_irq_kind(c, false, &s.device);
     const unsigned col = c.col();
     s.vector = unsigned(c.number_max("vector", 2047));
     if (s.irq == IrqKind::Intx && s.vector != 0)
@@ -408,7 +431,7 @@ void parse_wait_irq(Cursor &c, Statement &s) {
 }
 
 void parse_switch_irq(Cursor &c, Statement &s) {
-    s.irq = parse_irq_kind(c, true);
+    s.irq = parse_irq_kind(c, true, &s.device);
 }
 
 void parse_fill(Cursor &c, Statement &s) {
@@ -477,6 +500,17 @@ void parse_dma_window_decl(Cursor &c, Statement &s) {
     s.window = t.text;
 }
 
+std::string dir_of(const std::string &file);
+
+// topology "FILE": the devices the run drives (sim/topology/README.md); the
+// path is taken from the directory of the file naming it, as include's.
+void parse_topology_decl(Cursor &c, Statement &s) {
+    const Token &t = c.take("topology file (a string)");
+    if (!t.quoted || t.text.empty())
+        throw Failure{t.col, "a topology file is a non-empty string in quotes"};
+    s.command = t.text[0] == '/' ? t.text : dir_of(s.loc.file) + t.text;
+}
+
 // migrate [rounds N] [round-cycles N] [no-pre-copy] [to "COMMAND"], in any
 // order, then optionally `-> refused`: the destination must refuse RUNNING.
 void parse_migrate(Cursor &c, Statement &s) {
@@ -542,6 +576,7 @@ const Handler kHandlers[] = {
     {"switch-irq", Op::SwitchIrq, parse_switch_irq},
     {"dma-window", Op::DmaWindow, parse_dma_window_decl},
     {"migrate", Op::Migrate, parse_migrate},
+    {"topology", Op::Topology, parse_topology_decl},
 };
 
 std::string dir_of(const std::string &file) {
@@ -617,7 +652,7 @@ class Parser {
                         "unknown statement '" + tokens[0].text +
                             "' (write, read, poll, wait-irq, fill, expect-mem, delay, drain, "
                             "expect-dma-refused, reset, dma-unmap, dma-map, mask-irq, unmask-irq, "
-                            "switch-irq, dma-window, migrate, include)");
+                            "switch-irq, dma-window, migrate, topology, include)");
         s.op = h->op;
         Cursor c(tokens, comment_col ? comment_col - 1 : line.size());
         c.take("statement");
@@ -632,10 +667,16 @@ class Parser {
         // Windows are mapped at connect, before the first statement runs: a
         // declaration after one would read as if it took effect there.
         if (s.op == Op::DmaWindow && !out_->statements.empty() &&
-            out_->statements.back().op != Op::DmaWindow)
+            out_->statements.back().op != Op::DmaWindow &&
+            out_->statements.back().op != Op::Topology)
             return fail(file, n, tokens[0].col,
                         "dma-window declares a window mapped at connect: it must come before "
                         "the first other statement");
+        // The devices are started before anything runs.
+        if (s.op == Op::Topology && !out_->statements.empty())
+            return fail(file, n, tokens[0].col,
+                        "topology names the devices the run starts: it must be the first "
+                        "statement (and the only topology)");
         out_->statements.push_back(std::move(s));
         return true;
     }

@@ -80,13 +80,18 @@ enum class Op {
     UnmaskIrq,
     SwitchIrq,
     DmaWindow,
-    Migrate
+    Migrate,
+    Topology
 };
 
 struct Statement {
     Op op = Op::Delay;
     SourceLoc loc;      // of the statement's first word
     std::string source; // the line as written (comment and blanks trimmed)
+    // The device of a topology the statement addresses (`nic.bar0`,
+    // `wait-irq nic.msix 0`); "" for the single device (or, with a
+    // topology, the first one).
+    std::string device;
     // write / read / poll
     Target target;
     uint64_t offset = 0; // BAR or config offset, or host address for mem
@@ -114,7 +119,8 @@ struct Statement {
     // migrate: pre-copy rounds (`cycles`: the cycles between them)
     uint64_t count = 0;
     // migrate ... to "COMMAND": the destination's command line ("" the
-    // source's own)
+    // source's own); topology "FILE": the file's path (relative to the
+    // scenario that names it, as include's)
     std::string command;
     // migrate ... no-pre-copy: the device goes from RUNNING to STOP_COPY,
     // never PRE_COPY, even when it offers it (host memory still moves in

@@ -93,7 +93,23 @@ void note_refused(Bridge &bridge, const vuc_event &ev, const std::string &label)
 }
 } // namespace
 
+// This admission's own decisions: an admit decision's options are arrival
+// labels, prefixed already; a settle, silent or deadlock one is about this
+// server and says which.
 void Admission::record(Decision d) {
+    if (!prefix_.empty() && d.kind != "admit") {
+        for (std::string &o : d.options)
+            o = prefix_ + o;
+        d.chosen = prefix_ + d.chosen;
+    }
+    commit(std::move(d));
+}
+
+void Admission::commit(Decision d) {
+    if (book_) {
+        book_->commit(std::move(d));
+        return;
+    }
     d.sim_time_ps = now_ps_ ? now_ps_() : 0;
     d.index = decided_++;
     if (log_) {
@@ -120,7 +136,7 @@ void Admission::queue(const vuc_event &ev) {
         bridge_.begin_dma_phase();
     a.source = source_of(ev.sock);
     a.seq = ev.seq;
-    a.label = label_of(ev);
+    a.label = prefix_ + label_of(ev);
     note_refused(bridge_, ev, a.label);
     if ((ev.arrival == VUC_ARR_REPLY && ev.status < 0) || ev.arrival == VUC_ARR_BAD_CMD ||
         (ev.arrival == VUC_ARR_DISCONNECT && ev.status == -EPROTO))

@@ -91,7 +91,15 @@ class Admission {
     // arrivals that may go next (allowed_next); without, arrival order.
     void set_scheduler(Scheduler *s) { sched_ = s; }
     // Logs a choice taken elsewhere (the bridge's request gate).
-    void record_choice(Decision d) { record(std::move(d)); }
+    void record_choice(Decision d) { commit(std::move(d)); }
+    // Several servers (issue 20): this admission's decisions go into
+    // `book`'s sequence (its indices, digest, log and observer), so a run
+    // has one decision sequence whichever server it is about, and its
+    // arrivals are labelled `prefix` ("nic: DMA_READ #2 twin").
+    void share_decisions(Admission *book, std::string prefix) {
+        book_ = book;
+        prefix_ = std::move(prefix);
+    }
     // A migration's switch-over (Harness::adopt): this admission serves the
     // destination and goes on with `prev`'s decisions (indices, digest,
     // counters), so the log and the run hash stay one sequence.
@@ -178,6 +186,7 @@ class Admission {
     void add_pending(Arrival a);
     void queue(const vuc_event &ev);
     void record(Decision d);
+    void commit(Decision d);
     void drain_events();
 
     vuc_ctx *ctx_;
@@ -212,6 +221,8 @@ class Admission {
     bool trusting_ = false;
     uint64_t trusted_consumed_ = 0, trusted_sent_ = 0;
     std::vector<std::string> violations_;
+    Admission *book_ = nullptr;
+    std::string prefix_;
 };
 
 // "REGION_READ", "DMA_WRITE", ... (the number for unknown commands).

@@ -61,7 +61,13 @@ TEST(CliRcsim, UsageErrorsExitTwo) {
     r = run_command({kRcsim, "run", "--server", kModels + "/regs", "--socket", "/tmp/x.sock",
                      "--scenario", kScenarios + "/regs.rcs"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_TRUE(contains(r.err, "exactly one of --server and --socket")) << r.err;
+    EXPECT_TRUE(contains(r.err, "one of --server and --socket, not both")) << r.err;
+    // Neither: only a scenario beginning with a topology statement runs.
+    r = run_command({kRcsim, "run", "--scenario", kScenarios + "/regs.rcs"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(contains(r.err, "no server: give --server or --socket, or begin the scenario "
+                                "with a topology statement"))
+        << r.err;
     r = run_command({kRcsim, "run", "--server", kModels + "/regs", "--scenario"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_TRUE(contains(r.err, "--scenario needs a value")) << r.err;

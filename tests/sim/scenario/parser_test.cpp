@@ -241,7 +241,7 @@ TEST(CliParser, MigrateErrors) {
     EXPECT_ERROR_AT("migrate ->", 1, 11, "missing 'refused' after '->'");
     EXPECT_ERROR_AT("migrate -> running", 1, 12, "expected 'refused' after '->', found 'running'");
     EXPECT_ERROR_AT("migrate -> refused rounds 1", 1, 20, "'-> refused' ends the statement");
-    EXPECT_ERROR_AT("mirgate", 1, 1, "dma-window, migrate, include");
+    EXPECT_ERROR_AT("mirgate", 1, 1, "dma-window, migrate, topology, include");
 }
 
 TEST(CliParser, IrqSetUpStatements) {
@@ -275,7 +275,8 @@ TEST(CliParser, IrqSetUpErrors) {
                     "unknown interrupt kind 'msi-x' (msix, msi, intx or none)");
     EXPECT_ERROR_AT("switch-irq msi 0", 1, 16, "unexpected '0'");
     EXPECT_ERROR_AT("wait-irq none 0 within 1", 1, 10, "unknown interrupt kind 'none'");
-    EXPECT_ERROR_AT("mask", 1, 1, "mask-irq, unmask-irq, switch-irq, dma-window, migrate, include");
+    EXPECT_ERROR_AT("mask", 1, 1,
+                    "mask-irq, unmask-irq, switch-irq, dma-window, migrate, topology, include");
 }
 
 TEST(CliParser, DmaWindowDeclarations) {
