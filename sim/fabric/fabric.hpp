@@ -93,6 +93,8 @@ class Fabric {
 
     Fabric();
     int attach(const topology::Plan &plan, std::string *error);
+    int attach_port(const topology::Plan &plan, size_t i, std::vector<At> *at, std::string *error);
+    int attach_link(const topology::Plan &plan, size_t i, std::vector<At> *at, std::string *error);
     bool enter(At at, const tlp::Tlp &t);
     void leave(size_t m, unsigned q, const Fields &f);
     tlp::Tlp view(const Fields &f) const;

@@ -83,13 +83,17 @@ class FabricTest : public ::testing::Test {
     }
 
     void host_sends(const Tlp &t) {
-        for (unsigned k = 0; k < 50 && !f_->from_host(t); k++)
+        unsigned k = 0;
+        for (; k < 50 && !f_->from_host(t); k++)
             f_->tick();
+        EXPECT_LT(k, 50u) << "the fabric never took " << t.describe();
     }
 
     void device_sends(size_t d, const Tlp &t) {
-        for (unsigned k = 0; k < 50 && !f_->from_device(d, t); k++)
+        unsigned k = 0;
+        for (; k < 50 && !f_->from_device(d, t); k++)
             f_->tick();
+        EXPECT_LT(k, 50u) << "the fabric never took " << t.describe();
     }
 
     // The one TLP the host got, after running; none other anywhere.
@@ -250,7 +254,10 @@ TEST_F(FabricTest, DeviceConfigReadIsAnsweredByTheDevice) {
     EXPECT_EQ(ra.dest_id, kBdfA);
     EXPECT_EQ(ra.register_number, 4);
     expect_quiet();
-    EXPECT_EQ(f_->counters().tlps_in, f_->counters().tlps_out + 0u);
+    // every TLP that went in came out (config answered by the ports, the
+    // device's read and its completion): 48 + 2 + 1 each way
+    EXPECT_EQ(f_->counters().tlps_in, 51u);
+    EXPECT_EQ(f_->counters().tlps_out, 51u);
 }
 
 TEST_F(FabricTest, HostMemWrOf64BytesArrivesIntact) {
@@ -360,6 +367,25 @@ TEST_F(FabricTest, APlanTheModelsCannotHoldIsRefusedByName) {
     EXPECT_EQ(Fabric::create(bad, &f, &error), -EINVAL);
     EXPECT_NE(error.find("'rp1' at 00:09.0"), std::string::npos) << error;
     EXPECT_EQ(f, nullptr);
+    // a device whose parent index points below itself (a hand-built plan)
+    bad = plan_;
+    bad.functions[1].parent = 5;
+    EXPECT_EQ(Fabric::create(bad, &f, &error), -EINVAL);
+    EXPECT_NE(error.find("'a' at 01:00.0 is not below"), std::string::npos) << error;
+    // two devices on rp1's link
+    bad = plan_;
+    bad.functions.insert(bad.functions.begin() + 2, bad.functions[1]);
+    bad.functions[2].name = "a2";
+    EXPECT_EQ(Fabric::create(bad, &f, &error), -EINVAL);
+    EXPECT_NE(error.find("the link below 'rp1' already holds a device"), std::string::npos)
+        << error;
+}
+
+TEST_F(FabricTest, AnUnknownDeviceIndexIsRefused) {
+    Tlp t;
+    EXPECT_FALSE(f_->from_device(3, Tlp::mem_write(kBarA, pattern(4, 0), kBdfA, 0)));
+    EXPECT_FALSE(f_->to_device(3, &t));
+    EXPECT_EQ(f_->counters().tlps_in, 0u);
 }
 
 } // namespace
