@@ -11,6 +11,7 @@
 #include "fabric_model.hpp"
 #include "handle_store.hpp"
 #include "tlp.hpp"
+#include "wire.hpp"
 
 #include <array>
 #include <cstdint>
@@ -36,8 +37,9 @@ using HopTrace = std::function<void(const tlp::Tlp &, const std::string &hop)>;
 
 class Fabric {
   public:
-    // TLPs inside at once (the store's capacity, the fabric's credit) and
-    // TLPs waiting on a wire between two models or at an entry or exit.
+    // TLPs inside at once (the store's capacity, the fabric's credit),
+    // TLPs of one class a wire (between two models, or an entry) holds, and
+    // TLPs an exit holds.
     static constexpr size_t kCapacity = 64;
     static constexpr size_t kWireDepth = 2;
     static constexpr size_t kExitDepth = 16;
@@ -81,8 +83,8 @@ class Fabric {
     struct ModelPorts {
         std::unique_ptr<Model> model;
         std::array<Sink, 9> sink;
-        std::array<std::deque<Fields>, 9> in; // ingress wires
-        std::array<std::string, 9> name;      // each port's name, for the trace
+        std::array<Wire, 9> in;          // ingress wires
+        std::array<std::string, 9> name; // each port's name, for the trace
         uint8_t present = 0;
         ModelCounts last; // counters at the last tick
     };
@@ -99,6 +101,7 @@ class Fabric {
     void leave(size_t m, unsigned q, const Fields &f);
     tlp::Tlp view(const Fields &f) const;
     void add_counts();
+    void drive(ModelPorts &mp, std::array<bool, 9> *ready);
 
     std::vector<ModelPorts> models_;
     std::vector<At> device_at_;

@@ -343,6 +343,36 @@ TEST_F(FabricTest, PostedWritesThenAReadLeaveInOrder) {
     expect_quiet();
 }
 
+TEST_F(FabricTest, APostedWritePassesReadsStuckBehindABusyDevice) {
+    enumerate();
+    // b takes nothing: reads pile up at its exit (16), in sw0.0's NP queue
+    // (4), on the wire into sw0 (2 NP), in rp2's NP queue (4) and on the
+    // host's entry wire (2 NP): 28, then the host's NP credit is gone
+    unsigned reads = 0;
+    for (unsigned k = 0; k < 300; k++) {
+        if (f_->from_host(Tlp::mem_read(kBarB + 4 * reads, 4, 0x0000, uint8_t(reads))))
+            reads++;
+        f_->tick();
+    }
+    EXPECT_EQ(reads, 28u);
+    // a write to c on the same path (the host, rp2, sw0) still gets through
+    const Tlp w = Tlp::mem_write(kBarC, pattern(64, 2), 0x0000, 0);
+    EXPECT_TRUE(f_->from_host(w));
+    for (unsigned k = 0; k < 50; k++)
+        f_->tick();
+    Tlp got;
+    ASSERT_TRUE(f_->to_device(kC, &got));
+    EXPECT_EQ(got, w);
+    // b catches up: every read, in order
+    for (unsigned k = 0; k < reads; k++) {
+        for (unsigned t = 0; t < 20 && !f_->to_device(kB, &got); t++)
+            f_->tick();
+        EXPECT_EQ(got.tag, k);
+        EXPECT_EQ(got.address, kBarB + 4 * k);
+    }
+    expect_quiet();
+}
+
 TEST_F(FabricTest, AFullEntryRefusesUntilTheFabricMoves) {
     const Tlp r = Tlp::cfg_read(kRp1, 0, 0x0000, 1);
     unsigned taken = 0;
