@@ -2,8 +2,6 @@
 // wires between them, TLPs out.
 #include "fabric.hpp"
 
-#include <algorithm>
-
 namespace rcsim::fabric {
 
 Fabric::Fabric() : store_(kCapacity) {}

@@ -24,7 +24,7 @@
 namespace rcsim::fabric {
 
 struct FabricCounters {
-    uint64_t tlps_in = 0, tlps_out = 0; // accepted by from_*, taken by to_*
+    uint64_t tlps_in = 0, tlps_out = 0; // accepted by from_*, handed to an exit
     uint64_t ur_made = 0;               // UR completions the models made
     uint64_t posted_dropped = 0;        // posted requests nobody claimed (or not routed)
     uint64_t cpl_dropped = 0;           // completions nobody claimed
@@ -54,7 +54,8 @@ class Fabric {
     Fabric &operator=(const Fabric &) = delete;
 
     size_t devices() const { return device_at_.size(); }
-    uint16_t device_bdf(size_t d) const { return device_bdf_.at(d); } // bus<<8 | dev<<3
+    // bus<<8 | dev<<3 from the plan; 0 for a d the fabric does not have
+    uint16_t device_bdf(size_t d) const { return d < device_bdf_.size() ? device_bdf_[d] : 0; }
 
     // Offers one TLP into the fabric (from the host: downstream; from
     // device d: upstream). false: no room this cycle (try again later). A

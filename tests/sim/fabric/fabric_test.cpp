@@ -415,6 +415,7 @@ TEST_F(FabricTest, AnUnknownDeviceIndexIsRefused) {
     Tlp t;
     EXPECT_FALSE(f_->from_device(3, Tlp::mem_write(kBarA, pattern(4, 0), kBdfA, 0)));
     EXPECT_FALSE(f_->to_device(3, &t));
+    EXPECT_EQ(f_->device_bdf(3), 0u);
     EXPECT_EQ(f_->counters().tlps_in, 0u);
 }
 
