@@ -53,7 +53,24 @@ bool Fabric::to_device(size_t d, tlp::Tlp *t) {
 // by a model.
 tlp::Tlp Fabric::view(const Fields &f) const {
     const tlp::Tlp *stored = store_.get(f.hdr);
-    return stored != nullptr ? *stored : made_completion(f);
+    return stored != nullptr ? *stored : made(f);
+}
+
+// A completion a model made. For a memory read's UR, the spec's byte count
+// (what remained: all of it) and lower address come from the read itself.
+tlp::Tlp Fabric::made(const Fields &f) const {
+    const auto read = ur_reads_.find(uint32_t(f.id) << 8 | f.tag);
+    if (f.wr || f.status == uint8_t(tlp::CplStatus::SC) || read == ur_reads_.end())
+        return made_completion(f);
+    return tlp::Tlp::completion(read->second, f.req_id, static_cast<tlp::CplStatus>(f.status));
+}
+
+// A model took the TLP behind `handle` and will not send it on.
+void Fabric::consumed(uint32_t handle) {
+    const tlp::Tlp *t = store_.get(handle);
+    if (t != nullptr && t->is_memory() && t->is_read())
+        ur_reads_[uint32_t(t->requester_id) << 8 | t->tag] = *t;
+    store_.release(handle);
 }
 
 // Egress q of model m gave up f on this edge: onto the next wire, or out.
@@ -66,8 +83,10 @@ void Fabric::leave(size_t m, unsigned q, const Fields &f) {
         return;
     }
     tlp::Tlp t;
-    if (!store_.take(f.hdr, &t))
-        t = made_completion(f);
+    if (!store_.take(f.hdr, &t)) {
+        t = made(f);
+        ur_reads_.erase(uint32_t(f.id) << 8 | f.tag);
+    }
     counters_.tlps_out++;
     if (s.kind == Sink::Kind::Host)
         to_host_.push_back(std::move(t));
@@ -120,7 +139,7 @@ void Fabric::tick() {
         }
         uint32_t h = 0;
         if (mp.model->done(&h))
-            store_.release(h); // answered or dropped inside: never leaves
+            consumed(h); // answered or dropped inside: never leaves
     }
     // every model decided on the same state; now the edge, then the wires
     for (size_t m = 0; m < models_.size(); m++) {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -103,6 +104,8 @@ class Fabric {
     tlp::Tlp view(const Fields &f) const;
     void add_counts();
     void drive(ModelPorts &mp, std::array<bool, 9> *ready);
+    void consumed(uint32_t handle);
+    tlp::Tlp made(const Fields &f) const;
 
     std::vector<ModelPorts> models_;
     std::vector<At> device_at_;
@@ -110,6 +113,9 @@ class Fabric {
     std::deque<tlp::Tlp> to_host_;
     std::vector<std::deque<tlp::Tlp>> to_device_;
     HandleStore store_;
+    // Memory reads a model consumed (so: answered UR), by requester << 8 |
+    // tag, until their completion leaves: it reports their byte count.
+    std::map<uint32_t, tlp::Tlp> ur_reads_;
     FabricCounters counters_;
     HopTrace hop_;
 };

@@ -311,13 +311,15 @@ TEST_F(FabricTest, ReadIntoAWindowWithNothingBehindItIsUr) {
     enumerate();
     cfg_write(kRp3, 0x20, 0xe040e040); // rp3: e0400000-e04fffff, link down
     hops_.clear();
-    device_sends(kA, Tlp::mem_read(kEmptyWindow + 0x80, 4, kBdfA, 0x61));
+    device_sends(kA, Tlp::mem_read(kEmptyWindow + 0x84, 64, kBdfA, 0x61));
     const Tlp c = device_gets(kA);
     EXPECT_EQ(c.type, TlpType::Cpl);
     EXPECT_EQ(c.status, CplStatus::UR);
     EXPECT_EQ(c.requester_id, kBdfA);
     EXPECT_EQ(c.completer_id, kRp1); // the ingress port's function
     EXPECT_EQ(c.tag, 0x61);
+    EXPECT_EQ(c.byte_count, 64);      // all of the read remained
+    EXPECT_EQ(c.lower_address, 0x04); // 0xe0400084's low 7 bits
     EXPECT_EQ(f_->counters().ur_made, 1u);
     // a write there: dropped and counted
     device_sends(kA, Tlp::mem_write(kEmptyWindow, pattern(4, 0), kBdfA, 0));
