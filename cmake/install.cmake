@@ -48,7 +48,8 @@ set(_harness_headers
     files/sha256.hpp
     sched/admission.hpp sched/decision_log.hpp sched/dma_reply_gate.hpp sched/fork_epoch.hpp
     sched/idle_channel.hpp sched/quiescence.hpp sched/scheduler.hpp
-    harness/harness.hpp harness/harness_fixture.hpp harness/harness_observer.hpp)
+    harness/harness.hpp harness/harness_fixture.hpp harness/harness_observer.hpp
+    harness/enumeration.hpp harness/harness_device.hpp)
 list(TRANSFORM _harness_headers PREPEND sim/)
 install(FILES ${_harness_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/rcsim)
 

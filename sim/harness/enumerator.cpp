@@ -430,17 +430,17 @@ class Enumerator {
 
 int Harness::program_irq_capability(IrqMode kind, unsigned *vectors, std::string *error) {
     error->clear();
-    return Enumerator(*this, enum_, error).program(kind, vectors);
+    return Enumerator(*this, dev_->enumeration, error).program(kind, vectors);
 }
 
 int Harness::enumerate(std::string *error) {
-    if (!bridge_) {
+    if (!dev_->bridge) {
         *error = "enumerate: no server attached";
         return -ENOTCONN;
     }
-    enum_ = Enumeration{};
+    dev_->enumeration = Enumeration{};
     error->clear();
-    return Enumerator(*this, enum_, error).run();
+    return Enumerator(*this, dev_->enumeration, error).run();
 }
 
 } // namespace rcsim

@@ -20,7 +20,12 @@ uint8_t size_code(unsigned bytes) {
 } // namespace
 
 Harness::Harness(const HarnessConfig &cfg)
-    : cfg_(cfg), driver_(HarnessTop::kLanes), memport_(mem_, HarnessTop::kLanes) {}
+    : cfg_(cfg), driver_(HarnessTop::kLanes), memport_(mem_, HarnessTop::kLanes) {
+    devs_.push_back(std::make_unique<HarnessDevice>());
+    dev_ = devs_.front().get();
+    dev_->harness = this;
+    dev_->bdf = cfg.device_bdf;
+}
 
 int Harness::create(const HarnessConfig &cfg, std::unique_ptr<Harness> *out, std::string *error) {
     std::unique_ptr<Harness> h(new Harness(cfg));
@@ -41,8 +46,8 @@ int Harness::create(const HarnessConfig &cfg, std::unique_ptr<Harness> *out, std
         return rc;
     h->top_->set_sink(h.get());
     h->memport_.on_write_done([raw = h.get()](uint64_t a, unsigned l, bool e) {
-        if (raw->bridge_)
-            raw->bridge_->host_write_done(a, l, e);
+        if (raw->dev_->bridge)
+            raw->dev_->bridge->host_write_done(a, l, e);
     });
     h->top_->reset();
     RtlSettings s;
@@ -72,8 +77,8 @@ void Harness::set_link(unsigned mps, unsigned mrrs) {
     s.rp_id = cfg_.rp_id;
     top_->configure(s);
     top_->run(1);
-    if (bridge_)
-        bridge_->set_link(mps, mrrs, cfg_.rcb);
+    if (dev_->bridge)
+        dev_->bridge->set_link(mps, mrrs, cfg_.rcb);
 }
 
 // ------------------------------------------------------------ simulation
@@ -84,8 +89,8 @@ void Harness::on_edge(const RtlOut &out, RtlIn &in) {
     driver_.set_cycle(top_->cycles());
     driver_.on_edge(out, in);
     memport_.on_edge(out, in);
-    if (bridge_) {
-        bridge_->on_edge(out, in);
+    if (dev_->bridge) {
+        dev_->bridge->on_edge(out, in);
     } else {
         in.tx_ready = true;
         in.rx_valid = false;
@@ -94,8 +99,8 @@ void Harness::on_edge(const RtlOut &out, RtlIn &in) {
 
 bool Harness::all_idle() const {
     return top_->last_out().idle && !driver_.busy() && driver_.outstanding_reads() == 0 &&
-           memport_.idle() && (!bridge_ || bridge_->idle()) &&
-           (!admission_ || (!admission_->needed() && !admission_->delaying()));
+           memport_.idle() && (!dev_->bridge || dev_->bridge->idle()) &&
+           (!dev_->admission || (!dev_->admission->needed() && !dev_->admission->delaying()));
 }
 
 // Runs simulated time until done() or max_cycles. Edges run in one top
@@ -108,7 +113,7 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
     // One run or skip spans at most this many cycles, so cycles * period never
     // overflows the picoseconds SystemC counts in.
     constexpr uint64_t kMaxStep = 1ull << 32;
-    const bool blind = admission_ && !admission_->inspectable();
+    const bool blind = dev_->admission && !dev_->admission->inspectable();
     // Saturating: a bound near 2^64 means "no bound", not "already over".
     const uint64_t now0 = top_->cycles();
     const uint64_t end = max_cycles > ~0ull - now0 ? ~0ull : now0 + max_cycles;
@@ -116,12 +121,13 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
     unsigned quiet = 0;
     const std::function<bool()> stop = [&] {
         quiet = all_idle() ? quiet + 1 : 0;
-        return (admission_ && admission_->needed()) || quiet >= 4 || done() ||
+        return (dev_->admission && dev_->admission->needed()) || quiet >= 4 || done() ||
                (blind && top_->cycles() >= next_poll);
     };
     for (;;) {
-        if (admission_ && (admission_->needed() || (blind && top_->cycles() >= next_poll))) {
-            admission_->point();
+        if (dev_->admission &&
+            (dev_->admission->needed() || (blind && top_->cycles() >= next_poll))) {
+            dev_->admission->point();
             next_poll = top_->cycles() + kBlindPoll;
         }
         if (done())
@@ -158,85 +164,86 @@ HarnessCounters Harness::counters() const {
     HarnessCounters c;
     c.cycles = top_->cycles();
     c.edges = top_->edges();
-    c.bridge = carried_;
-    if (bridge_)
-        c.bridge += bridge_->counters();
-    if (admission_)
-        c.admission = admission_->counters();
+    c.bridge = dev_->carried;
+    if (dev_->bridge)
+        c.bridge += dev_->bridge->counters();
+    if (dev_->admission)
+        c.admission = dev_->admission->counters();
     c.rtl = top_->last_out();
     c.irqs_seen = driver_.msi_events().size();
-    c.dma_refused = carried_refused_ + (refusals_ ? refusals_->total() : 0);
+    c.dma_refused = dev_->carried_refused + (dev_->refusals ? dev_->refusals->total() : 0);
     return c;
 }
 
 const std::vector<std::string> &Harness::deadlocks() const {
     static const std::vector<std::string> none;
-    return admission_ ? admission_->deadlocks() : none;
+    return dev_->admission ? dev_->admission->deadlocks() : none;
 }
 
 const std::vector<Decision> &Harness::decisions() const {
     static const std::vector<Decision> none;
-    return admission_ ? admission_->decisions() : none;
+    return dev_->admission ? dev_->admission->decisions() : none;
 }
 
 Sha256 Harness::decision_digest() const {
-    return admission_ ? admission_->decision_digest() : Sha256();
+    return dev_->admission ? dev_->admission->decision_digest() : Sha256();
 }
 
 bool Harness::has_failures() const {
     // A server that died before shutdown() is a failure in itself.
-    const bool died = server_ && ctx_ && !server_->poll_exit().running();
-    return died || !failures_.empty() || (bridge_ && bridge_->has_failures()) ||
-           (refusals_ && refusals_->unexpected() > 0) ||
-           (admission_ && !admission_->violations().empty());
+    const bool died = dev_->server && dev_->ctx && !dev_->server->poll_exit().running();
+    return died || !failures_.empty() || (dev_->bridge && dev_->bridge->has_failures()) ||
+           (dev_->refusals && dev_->refusals->unexpected() > 0) ||
+           (dev_->admission && !dev_->admission->violations().empty());
 }
 
 std::string Harness::first_failure() const {
     if (!failures_.empty())
         return failures_.front();
-    if (bridge_ && bridge_->has_failures())
-        return bridge_->failures().front();
-    if (refusals_ && refusals_->unexpected() > 0)
-        return "DMA outside every window: " + refusals_->describe_unexpected().front();
-    if (admission_ && !admission_->violations().empty())
-        return admission_->violations().front();
-    if (server_ && !server_->poll_exit().running())
-        return "server " + server_->poll_exit().describe();
+    if (dev_->bridge && dev_->bridge->has_failures())
+        return dev_->bridge->failures().front();
+    if (dev_->refusals && dev_->refusals->unexpected() > 0)
+        return "DMA outside every window: " + dev_->refusals->describe_unexpected().front();
+    if (dev_->admission && !dev_->admission->violations().empty())
+        return dev_->admission->violations().front();
+    if (dev_->server && !dev_->server->poll_exit().running())
+        return "server " + dev_->server->poll_exit().describe();
     return {};
 }
 
 ExitStatus Harness::server_state() const {
-    if (!server_)
+    if (!dev_->server)
         return {};
-    const bool lost = admission_ && admission_->counters().disconnects > 0;
-    return lost ? server_->wait_exit(std::chrono::milliseconds(500)) : server_->poll_exit();
+    const bool lost = dev_->admission && dev_->admission->counters().disconnects > 0;
+    return lost ? dev_->server->wait_exit(std::chrono::milliseconds(500))
+                : dev_->server->poll_exit();
 }
 
 std::string Harness::failure_report() const {
     std::string s;
     for (const std::string &f : failures_)
         s += "harness: " + f + "\n";
-    if (bridge_)
-        for (const std::string &f : bridge_->failures())
+    if (dev_->bridge)
+        for (const std::string &f : dev_->bridge->failures())
             s += "bridge: " + f + "\n";
-    if (admission_)
-        for (const std::string &n : admission_->notes())
+    if (dev_->admission)
+        for (const std::string &n : dev_->admission->notes())
             s += "admission: " + n + "\n";
-    if (dma_gate_)
-        for (const std::string &n : dma_gate_->report())
+    if (dev_->dma_gate)
+        for (const std::string &n : dev_->dma_gate->report())
             s += "dma: " + n + "\n";
-    if (refusals_)
-        for (const std::string &r : refusals_->describe_unexpected())
+    if (dev_->refusals)
+        for (const std::string &r : dev_->refusals->describe_unexpected())
             s += "harness: DMA outside every window: " + r + "\n";
-    if (bridge_ && bridge_->counters().dma_replies_lost) // what the device then saw
-        s += "bridge: " + std::to_string(bridge_->counters().dma_replies_lost) +
+    if (dev_->bridge && dev_->bridge->counters().dma_replies_lost) // what the device then saw
+        s += "bridge: " + std::to_string(dev_->bridge->counters().dma_replies_lost) +
              " DMA served after its map socket closed (the server gave it up at the window's "
              "unmap; the reply went nowhere)\n";
     if (s.empty() && !has_failures())
         return s;
-    if (server_) {
+    if (dev_->server) {
         server_state(); // reaps a server that has just died, for its status
-        s += server_->failure_report("server");
+        s += dev_->server->failure_report("server");
     }
     if (!s.empty() && s.back() != '\n') // a server that wrote nothing ends without one
         s += '\n';

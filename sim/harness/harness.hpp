@@ -13,6 +13,8 @@
 #include "decision_log.hpp"
 #include "dma_refusals.hpp"
 #include "dma_reply_gate.hpp"
+#include "enumeration.hpp"
+#include "harness_device.hpp"
 #include "harness_observer.hpp"
 #include "harness_top.hpp"
 #include "host_memory.hpp"
@@ -95,34 +97,6 @@ struct HarnessConfig {
 
 // The host-visible data of one MSI/MSI-X vector: data = kMsiDataBase + vector.
 constexpr uint32_t kMsiDataBase = 0x4100;
-
-// One extended capability as the walk from 0x100 found it.
-struct ExtCap {
-    uint16_t offset = 0;
-    uint16_t id = 0;     // header bits 15:0
-    uint8_t version = 0; // bits 19:16
-};
-
-struct Enumeration {
-    uint16_t vendor_id = 0, device_id = 0;
-    uint32_t class_code = 0;
-    uint8_t interrupt_pin = 0;
-    std::array<Bar, BarMap::kBars> bars{};
-    Bar rom; // the expansion ROM BAR (0x30), enabled when present
-    unsigned pcie_cap = 0, msi_cap = 0, msix_cap = 0;
-    // 4096 with a PCIe capability whose extended space answers, else 256
-    // (conventional PCI: no extended capabilities to walk).
-    unsigned config_size = 256;
-    std::vector<ExtCap> ext_caps;
-    unsigned mps = 128, mrrs = 512;
-    IrqMode irq_mode = IrqMode::None;
-    unsigned irq_vectors = 0;
-    unsigned msix_table_bar = 0, msix_pba_bar = 0;
-    uint64_t msix_table_offset = 0, msix_pba_offset = 0;
-    // Things enumeration accepted but a user should know (e.g. an I/O BAR
-    // larger than the 256 bytes the PCI spec recommends).
-    std::vector<std::string> notes;
-};
 
 struct Access {
     HostStatus status = HostStatus::SC;
@@ -227,23 +201,23 @@ class Harness : private EdgeSink {
 
     HarnessCounters counters() const;
     uint64_t cycles() const { return top_->cycles(); }
-    const Enumeration &enumeration() const { return enum_; }
+    const Enumeration &enumeration() const { return dev_->enumeration; }
     const HarnessConfig &config() const { return cfg_; }
     const std::vector<Decision> &decisions() const;
     // The running hash of every decision (Admission::decision_digest).
     Sha256 decision_digest() const;
-    ServerProcess *server() { return server_.get(); }
-    const std::string &socket_path() const { return socket_path_; }
-    vuc_ctx *client() { return ctx_; }
+    ServerProcess *server() { return dev_->server.get(); }
+    const std::string &socket_path() const { return dev_->socket_path; }
+    vuc_ctx *client() { return dev_->ctx; }
     // What went wrong, with the server's captured output and state (empty
     // if nothing).
     std::string failure_report() const;
     bool has_failures() const;
     // DMA commands refused since the last call, which from now on count as
     // expected (`expect-dma-refused N`); any other refusal fails the run.
-    uint64_t take_refused_dma() { return refusals_ ? refusals_->take() : 0; }
+    uint64_t take_refused_dma() { return dev_->refusals ? dev_->refusals->take() : 0; }
     std::vector<std::string> refused_dma_descriptions() const {
-        return refusals_ ? refusals_->describe_unexpected() : std::vector<std::string>{};
+        return dev_->refusals ? dev_->refusals->describe_unexpected() : std::vector<std::string>{};
     }
     // The first line of what went wrong ("" if nothing).
     std::string first_failure() const;
@@ -256,8 +230,8 @@ class Harness : private EdgeSink {
     ExitStatus server_state() const;
 
     // Internals for the enumerator and later issues (scheduler, rcsim).
-    Bridge *bridge() { return bridge_.get(); }
-    BarMap &bars() { return bars_; }
+    Bridge *bridge() { return dev_->bridge.get(); }
+    BarMap &bars() { return dev_->bars; }
     HarnessTop &top() { return *top_; }
     void set_link(unsigned mps, unsigned mrrs);
     // Called for every message sent (after the send).
@@ -381,10 +355,6 @@ class Harness : private EdgeSink {
     int irq_disable(uint64_t max_cycles, std::string *error);
     // MSI or MSI-X programmed and enabled as enumeration does (enumerator.cpp).
     int program_irq_capability(IrqMode kind, unsigned *vectors, std::string *error);
-    std::vector<std::string> unmapped_windows_; // configured windows unmapped at run time
-    // DWs of the host's posted writes handed to the root port; the bridge
-    // counts those it took (Bridge::posted_dws_taken).
-    uint64_t posted_dws_sent_ = 0;
     void flush_posted(uint64_t max_cycles);
     static void trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
                             const struct vu_hdr *hdr, const uint8_t *payload, size_t payload_len,
@@ -395,34 +365,17 @@ class Harness : private EdgeSink {
     HostMemory mem_;
     HostPortDriver driver_;
     HostMemoryPort memport_;
-    BarMap bars_;
-    Enumeration enum_;
-    std::unique_ptr<ServerProcess> server_;
-    std::string socket_dir_, socket_path_;
-    vuc_ctx *ctx_ = nullptr;
-    // Outlives bridge_, which serves accesses from it.
-    std::unique_ptr<BarMappings> mappings_;
-    std::unique_ptr<Bridge> bridge_;
-    std::unique_ptr<Admission> admission_;
-    // The idle announcement's page offered to the server we started
-    // (HarnessConfig::idle_announce); none for a server we connected to.
-    std::unique_ptr<IdleChannel> idle_;
     std::unique_ptr<DecisionLogWriter> log_;
     Scheduler *sched_ = nullptr;
     std::string log_scenario_;
     void install_scheduler();
-    std::unique_ptr<DmaReplyGate> dma_gate_;
+    // Every device, in topology order; dev_ is the one the calls address
+    // (the single device, or the one a topology call named).
+    std::vector<std::unique_ptr<HarnessDevice>> devs_;
+    HarnessDevice *dev_ = nullptr;
     std::function<void(uint16_t)> sent_hook_;
     HarnessObserver *observer_ = nullptr;
-    std::vector<uint64_t> irq_consumed_;
-    uint64_t intx_consumed_ = 0;
     std::vector<std::string> failures_;
-    std::unique_ptr<DmaRefusals> refusals_;
-    // What the bridges and refusal counters of servers detached by a
-    // migration counted (counters() adds the attached one's).
-    BridgeCounters carried_;
-    std::map<uint16_t, uint8_t> cfg_written_; // every config byte the host wrote
-    uint64_t carried_refused_ = 0;
     static void refused_thunk(void *opaque, const vuc_dma_refusal *r);
 };
 

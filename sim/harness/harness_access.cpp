@@ -31,7 +31,7 @@ HostRequest Harness::mem_request(HostOp op, uint64_t addr, unsigned size, uint64
 Access Harness::host_access(HostRequest r, unsigned lead, unsigned size) {
     const bool posted = r.op == HostOp::MemWr;
     if (posted)
-        posted_dws_sent_ += r.len_dw;
+        dev_->posted_dws_sent += r.len_dw;
     const uint8_t label = driver_.submit(std::move(r));
     std::optional<HostResponse> rsp;
     const uint64_t limit = uint64_t(cfg_.cpl_timeout) * 4 + 100000;
@@ -86,9 +86,9 @@ HostRequest Harness::block_request(HostOp op, uint64_t addr, size_t len, const u
 }
 
 HostStatus Harness::mmio_read_block(unsigned bar, uint64_t offset, void *buf, size_t len) {
-    if (bar >= BarMap::kEntries || !bars_.get(bar).present || len == 0 || len > 4096)
+    if (bar >= BarMap::kEntries || !dev_->bars.get(bar).present || len == 0 || len > 4096)
         return HostStatus::BadReq;
-    const uint64_t addr = bars_.get(bar).base + offset;
+    const uint64_t addr = dev_->bars.get(bar).base + offset;
     const uint8_t label = driver_.submit(block_request(HostOp::MemRd, addr, len, nullptr));
     std::optional<HostResponse> rsp;
     const bool ok = advance(
@@ -111,11 +111,11 @@ HostStatus Harness::mmio_read_block(unsigned bar, uint64_t offset, void *buf, si
 }
 
 HostStatus Harness::mmio_write_block(unsigned bar, uint64_t offset, const void *buf, size_t len) {
-    if (bar >= BarMap::kEntries || !bars_.get(bar).present || len == 0 || len > 4096)
+    if (bar >= BarMap::kEntries || !dev_->bars.get(bar).present || len == 0 || len > 4096)
         return HostStatus::BadReq;
-    const uint64_t addr = bars_.get(bar).base + offset;
+    const uint64_t addr = dev_->bars.get(bar).base + offset;
     HostRequest r = block_request(HostOp::MemWr, addr, len, static_cast<const uint8_t *>(buf));
-    posted_dws_sent_ += r.len_dw;
+    dev_->posted_dws_sent += r.len_dw;
     driver_.submit(std::move(r));
     return advance([&] { return !driver_.busy(); }, uint64_t(cfg_.cpl_timeout) * 4 + 100000)
                ? HostStatus::SC
@@ -139,9 +139,9 @@ HostStatus Harness::mem_write(uint64_t addr, unsigned size, uint64_t value) {
 }
 
 Access Harness::mmio_read(unsigned bar, uint64_t offset, unsigned size) {
-    if (bar >= BarMap::kEntries || !bars_.get(bar).present)
+    if (bar >= BarMap::kEntries || !dev_->bars.get(bar).present)
         return {HostStatus::BadReq, 0};
-    const Bar &b = bars_.get(bar);
+    const Bar &b = dev_->bars.get(bar);
     if (b.io)
         return offset >= b.size ? Access{HostStatus::BadReq, 0}
                                 : io_read(uint32_t(b.base + offset), size);
@@ -149,9 +149,9 @@ Access Harness::mmio_read(unsigned bar, uint64_t offset, unsigned size) {
 }
 
 HostStatus Harness::mmio_write(unsigned bar, uint64_t offset, unsigned size, uint64_t value) {
-    if (bar >= BarMap::kEntries || !bars_.get(bar).present)
+    if (bar >= BarMap::kEntries || !dev_->bars.get(bar).present)
         return HostStatus::BadReq;
-    const Bar &b = bars_.get(bar);
+    const Bar &b = dev_->bars.get(bar);
     if (b.io)
         return offset >= b.size ? HostStatus::BadReq
                                 : io_write(uint32_t(b.base + offset), size, uint32_t(value));
@@ -213,24 +213,24 @@ HostStatus Harness::cfg_write(uint16_t offset, unsigned size, uint32_t value) {
     const HostStatus st = host_access(std::move(r), lead, size).status;
     if (st == HostStatus::SC) // what the driver programmed (harness_handover.cpp)
         for (unsigned i = 0; i < size; ++i)
-            cfg_written_[uint16_t(offset + i)] = uint8_t(value >> (8 * i));
+            dev_->cfg_written[uint16_t(offset + i)] = uint8_t(value >> (8 * i));
     return st;
 }
 
 // ------------------------------------------------------------ interrupts
 
 bool Harness::wait_irq(unsigned vector, uint64_t timeout_cycles) {
-    if (enum_.irq_mode == IrqMode::Intx) {
+    if (dev_->enumeration.irq_mode == IrqMode::Intx) {
         const bool got =
-            advance([&] { return driver_.intx_rises(0) > intx_consumed_; }, timeout_cycles);
+            advance([&] { return driver_.intx_rises(0) > dev_->intx_consumed; }, timeout_cycles);
         if (got) {
-            ++intx_consumed_;
-            bridge_->intx_ack();
+            ++dev_->intx_consumed;
+            dev_->bridge->intx_ack();
         }
         return got;
     }
-    if (irq_consumed_.size() <= vector)
-        irq_consumed_.resize(vector + 1, 0);
+    if (dev_->irq_consumed.size() <= vector)
+        dev_->irq_consumed.resize(vector + 1, 0);
     auto seen = [&] {
         uint64_t n = 0;
         for (const MsiEvent &e : driver_.msi_events())
@@ -238,9 +238,9 @@ bool Harness::wait_irq(unsigned vector, uint64_t timeout_cycles) {
                 ++n;
         return n;
     };
-    const bool got = advance([&] { return seen() > irq_consumed_[vector]; }, timeout_cycles);
+    const bool got = advance([&] { return seen() > dev_->irq_consumed[vector]; }, timeout_cycles);
     if (got)
-        ++irq_consumed_[vector];
+        ++dev_->irq_consumed[vector];
     return got;
 }
 

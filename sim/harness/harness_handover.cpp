@@ -54,25 +54,26 @@ int Harness::start_standby(const std::vector<std::string> &argv, Standby *out, s
 }
 
 std::vector<std::string> Harness::server_argv_template() const {
-    if (!server_)
+    if (!dev_->server)
         return {};
-    std::vector<std::string> argv = server_->argv();
+    std::vector<std::string> argv = dev_->server->argv();
     for (std::string &a : argv)
-        for (size_t pos = a.find(socket_path_); !socket_path_.empty() && pos != std::string::npos;
-             pos = a.find(socket_path_, pos + 8))
-            a.replace(pos, socket_path_.size(), "{socket}");
+        for (size_t pos = a.find(dev_->socket_path);
+             !dev_->socket_path.empty() && pos != std::string::npos;
+             pos = a.find(dev_->socket_path, pos + 8))
+            a.replace(pos, dev_->socket_path.size(), "{socket}");
     return argv;
 }
 
 void Harness::settle_server() {
-    if (!admission_)
+    if (!dev_->admission)
         return;
-    admission_->note_server_activity();
-    admission_->point();
+    dev_->admission->note_server_activity();
+    dev_->admission->point();
 }
 
 size_t Harness::migration_choice(const std::string &kind, const std::vector<std::string> &options) {
-    if (!cfg_.migration_choices || !sched_ || !admission_ || options.size() < 2)
+    if (!cfg_.migration_choices || !sched_ || !dev_->admission || options.size() < 2)
         return 0;
     return choose_logged(kind, options);
 }
@@ -81,46 +82,46 @@ int Harness::save_config(SavedConfig *out, std::string *) {
     out->bytes.clear();
     auto keep = [&](uint16_t off, unsigned size) {
         for (unsigned i = 0; i < size; ++i) {
-            const auto it = cfg_written_.find(uint16_t(off + i));
-            if (it != cfg_written_.end())
+            const auto it = dev_->cfg_written.find(uint16_t(off + i));
+            if (it != dev_->cfg_written.end())
                 out->bytes[it->first] = it->second;
         }
     };
     keep(kCommand, 2);
     keep(kInterruptLine, 1);
-    if (enum_.pcie_cap)
-        keep(uint16_t(enum_.pcie_cap + 8), 2);
+    if (dev_->enumeration.pcie_cap)
+        keep(uint16_t(dev_->enumeration.pcie_cap + 8), 2);
     return 0;
 }
 
 int Harness::adopt(Standby &&s, std::unique_ptr<HostMemory> memory, const SavedConfig &saved,
                    uint64_t max_cycles, std::string *error) {
-    if (!bridge_ || !s.ctx) {
+    if (!dev_->bridge || !s.ctx) {
         *error = "no server attached, or no destination to attach";
         return -ENOTCONN;
     }
     flush_posted(max_cycles);
-    carried_ += bridge_->counters();
-    carried_refused_ += refusals_ ? refusals_->total() : 0;
+    dev_->carried += dev_->bridge->counters();
+    dev_->carried_refused += dev_->refusals ? dev_->refusals->total() : 0;
     std::unique_ptr<Admission> prev = detach();
     std::swap(mem_, *memory); // the source's memory goes with `memory`
-    server_ = std::move(s.process);
-    idle_.reset(); // the destination was not offered the idle announcement
-    socket_dir_ = std::move(s.socket_dir);
+    dev_->server = std::move(s.process);
+    dev_->idle.reset(); // the destination was not offered the idle announcement
+    dev_->socket_dir = std::move(s.socket_dir);
     s.socket_dir.clear();
-    socket_path_ = s.socket_path;
-    ctx_ = s.ctx;
+    dev_->socket_path = s.socket_path;
+    dev_->ctx = s.ctx;
     s.ctx = nullptr;
-    refusals_ = std::make_unique<DmaRefusals>(cfg_.dma_windows);
-    for (const std::string &name : unmapped_windows_)
-        refusals_->set_unmapped(name, true);
+    dev_->refusals = std::make_unique<DmaRefusals>(cfg_.dma_windows);
+    for (const std::string &name : dev_->unmapped_windows)
+        dev_->refusals->set_unmapped(name, true);
     int rc = attach(error);
     if (rc < 0)
         return rc;
     if (prev)
-        admission_->continue_from(*prev);
+        dev_->admission->continue_from(*prev);
     go_live();
-    bridge_->set_link(enum_.mps, enum_.mrrs, cfg_.rcb);
+    dev_->bridge->set_link(dev_->enumeration.mps, dev_->enumeration.mrrs, cfg_.rcb);
     return restore_config(saved, max_cycles, error);
 }
 
@@ -136,7 +137,7 @@ int Harness::restore_config(const SavedConfig &saved, uint64_t max_cycles, std::
         return false;
     };
     for (unsigned i = 0; i < BarMap::kBars; ++i) {
-        const Bar &b = bars_.get(i);
+        const Bar &b = dev_->bars.get(i);
         if (!b.present)
             continue;
         if (!wr(uint16_t(kFirstBar + 4 * i), 4, uint32_t(b.base), "a BAR") ||
@@ -145,7 +146,7 @@ int Harness::restore_config(const SavedConfig &saved, uint64_t max_cycles, std::
         if (b.is64)
             ++i;
     }
-    const Bar &rom = bars_.get(BarMap::kRom);
+    const Bar &rom = dev_->bars.get(BarMap::kRom);
     if (rom.present && !wr(kRomBar, 4, uint32_t(rom.base) | 1u, "the ROM BAR"))
         return -EIO;
     // Command last: decoding turns on once the BARs are in place.
@@ -160,7 +161,7 @@ int Harness::restore_config(const SavedConfig &saved, uint64_t max_cycles, std::
     if (has_lo != has_hi && !wr(has_lo ? kCommand : uint16_t(kCommand + 1), 1,
                                 has_lo ? lo->second : hi->second, "Command"))
         return -EIO;
-    const IrqMode kind = enum_.irq_mode;
+    const IrqMode kind = dev_->enumeration.irq_mode;
     if (kind == IrqMode::None)
         return 0;
     unsigned vectors = 1;

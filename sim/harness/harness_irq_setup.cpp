@@ -70,16 +70,17 @@ int Harness::cfg_update(uint16_t offset, unsigned size, uint32_t set, uint32_t c
 
 int Harness::irq_mask(IrqMode kind, unsigned vector, bool mask, uint64_t max_cycles,
                       std::string *error) {
-    if (!bridge_) {
+    if (!dev_->bridge) {
         *error = "not connected to a server";
         return -ENOTCONN;
     }
-    if (kind != enum_.irq_mode) {
-        *error = std::string("the device's interrupts are set up as ") + kind_name(enum_.irq_mode) +
-                 ", not " + kind_name(kind) + " (rcsim run --irq, or switch-irq)";
+    if (kind != dev_->enumeration.irq_mode) {
+        *error = std::string("the device's interrupts are set up as ") +
+                 kind_name(dev_->enumeration.irq_mode) + ", not " + kind_name(kind) +
+                 " (rcsim run --irq, or switch-irq)";
         return -EINVAL;
     }
-    const unsigned vectors = kind == IrqMode::Intx ? 1 : enum_.irq_vectors;
+    const unsigned vectors = kind == IrqMode::Intx ? 1 : dev_->enumeration.irq_vectors;
     if (vector >= vectors) {
         *error = "vector " + std::to_string(vector) + " does not exist (the device has " +
                  std::to_string(vectors) + ")";
@@ -88,14 +89,15 @@ int Harness::irq_mask(IrqMode kind, unsigned vector, bool mask, uint64_t max_cyc
     int rc = 0;
     if (kind == IrqMode::Msix) {
         // Vector Control is the entry's last DW; bit 0 is its Mask Bit.
-        const uint64_t at = enum_.msix_table_offset + 16ull * vector + 12;
-        if (mmio_write(enum_.msix_table_bar, at, 4, mask ? 1 : 0) != HostStatus::SC) {
-            *error = "the MSI-X table write (BAR" + std::to_string(enum_.msix_table_bar) + " " +
-                     hex(at) + ") was not accepted";
+        const uint64_t at = dev_->enumeration.msix_table_offset + 16ull * vector + 12;
+        if (mmio_write(dev_->enumeration.msix_table_bar, at, 4, mask ? 1 : 0) != HostStatus::SC) {
+            *error = "the MSI-X table write (BAR" +
+                     std::to_string(dev_->enumeration.msix_table_bar) + " " + hex(at) +
+                     ") was not accepted";
             return -EIO;
         }
     } else if (kind == IrqMode::Msi) {
-        const uint16_t c = uint16_t(enum_.msi_cap);
+        const uint16_t c = uint16_t(dev_->enumeration.msi_cap);
         const Access ctrl = cfg_read(uint16_t(c + 2), 2);
         if (!ctrl.ok()) {
             *error =
@@ -126,7 +128,7 @@ int Harness::irq_mask(IrqMode kind, unsigned vector, bool mask, uint64_t max_cyc
 // with count 0, which releases the index's eventfds (VFIO's disable).
 int Harness::send_set_irqs(IrqMode kind, const std::vector<int> &fds, uint64_t max_cycles,
                            std::string *error) {
-    const vuc_server_caps *caps = vuc_get_server_caps(ctx_);
+    const vuc_server_caps *caps = vuc_get_server_caps(dev_->ctx);
     const size_t batch = caps && caps->max_msg_fds ? caps->max_msg_fds : 1;
     size_t start = 0;
     do {
@@ -158,17 +160,18 @@ int Harness::send_set_irqs(IrqMode kind, const std::vector<int> &fds, uint64_t m
 // gets fresh eventfds. Interrupts of the old kind not yet waited for are
 // dropped, as a driver that switched no longer looks for them.
 int Harness::irq_switch(IrqMode kind, uint64_t max_cycles, std::string *error) {
-    if (!bridge_) {
+    if (!dev_->bridge) {
         *error = "not connected to a server";
         return -ENOTCONN;
     }
-    if (kind == enum_.irq_mode) {
+    if (kind == dev_->enumeration.irq_mode) {
         *error =
             std::string("the device's interrupts are set up as ") + kind_name(kind) + " already";
         return -EALREADY;
     }
-    if ((kind == IrqMode::Msix && !enum_.msix_cap) || (kind == IrqMode::Msi && !enum_.msi_cap) ||
-        (kind == IrqMode::Intx && !enum_.interrupt_pin)) {
+    if ((kind == IrqMode::Msix && !dev_->enumeration.msix_cap) ||
+        (kind == IrqMode::Msi && !dev_->enumeration.msi_cap) ||
+        (kind == IrqMode::Intx && !dev_->enumeration.interrupt_pin)) {
         *error = std::string("the device has no ") + kind_name(kind) +
                  (kind == IrqMode::Intx ? " (Interrupt Pin reads 0)" : " capability");
         return -EOPNOTSUPP;
@@ -208,30 +211,30 @@ int Harness::arm_irqs(IrqMode kind, unsigned vectors, uint64_t max_cycles, std::
             close(fd);
         return rc;
     }
-    bridge_->adopt_irqs(kind, std::move(fds));
-    enum_.irq_mode = kind;
-    enum_.irq_vectors = vectors;
+    dev_->bridge->adopt_irqs(kind, std::move(fds));
+    dev_->enumeration.irq_mode = kind;
+    dev_->enumeration.irq_vectors = vectors;
     return 0;
 }
 
 // Interrupts of the old set-up not yet waited for are dropped.
 void Harness::forget_pending_irqs(unsigned vectors) {
-    irq_consumed_.assign(vectors, 0);
+    dev_->irq_consumed.assign(vectors, 0);
     for (const MsiEvent &e : driver_.msi_events())
         if (e.addr == cfg_.msi_address && e.data >= kMsiDataBase && e.data < kMsiDataBase + vectors)
-            ++irq_consumed_[e.data - kMsiDataBase];
-    intx_consumed_ = driver_.intx_rises(0);
+            ++dev_->irq_consumed[e.data - kMsiDataBase];
+    dev_->intx_consumed = driver_.intx_rises(0);
 }
 
 int Harness::irq_disable(uint64_t max_cycles, std::string *error) {
-    const IrqMode old = enum_.irq_mode;
+    const IrqMode old = dev_->enumeration.irq_mode;
     int rc = 0;
     if (old == IrqMode::Msix)
-        rc = cfg_update(uint16_t(enum_.msix_cap + 2), 2, 0, kMsixEnable, "MSI-X Message Control",
-                        error);
+        rc = cfg_update(uint16_t(dev_->enumeration.msix_cap + 2), 2, 0, kMsixEnable,
+                        "MSI-X Message Control", error);
     else if (old == IrqMode::Msi)
-        rc =
-            cfg_update(uint16_t(enum_.msi_cap + 2), 2, 0, kMsiEnable, "MSI Message Control", error);
+        rc = cfg_update(uint16_t(dev_->enumeration.msi_cap + 2), 2, 0, kMsiEnable,
+                        "MSI Message Control", error);
     else if (old == IrqMode::Intx)
         rc = cfg_update(kCommand, 2, kIntxDisable, 0, "Command", error);
     if (rc < 0 || old == IrqMode::None)
@@ -239,9 +242,9 @@ int Harness::irq_disable(uint64_t max_cycles, std::string *error) {
     rc = send_set_irqs(old, {}, max_cycles, error);
     if (rc < 0)
         return rc;
-    bridge_->adopt_irqs(IrqMode::None, {});
-    enum_.irq_mode = IrqMode::None;
-    enum_.irq_vectors = 0;
+    dev_->bridge->adopt_irqs(IrqMode::None, {});
+    dev_->enumeration.irq_mode = IrqMode::None;
+    dev_->enumeration.irq_vectors = 0;
     return 0;
 }
 

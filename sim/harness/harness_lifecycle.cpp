@@ -20,7 +20,7 @@ namespace rcsim {
 // are carried to the bridge first (not awaited: their replies may come
 // later). Bounded: a write the root port does not forward ends the wait.
 void Harness::flush_posted(uint64_t max_cycles) {
-    advance([&] { return bridge_->posted_dws_taken() >= posted_dws_sent_; }, max_cycles);
+    advance([&] { return dev_->bridge->posted_dws_taken() >= dev_->posted_dws_sent; }, max_cycles);
 }
 
 int Harness::host_command(const vuc_request &req, const std::string &what, uint64_t max_cycles,
@@ -30,13 +30,13 @@ int Harness::host_command(const vuc_request &req, const std::string &what, uint6
 
 int Harness::host_call(const vuc_request &req, const std::string &what, uint64_t max_cycles,
                        std::vector<uint8_t> *reply, std::string *error) {
-    if (!bridge_) {
+    if (!dev_->bridge) {
         *error = "not connected to a server";
         return -ENOTCONN;
     }
     flush_posted(max_cycles);
     vuc_id id = 0;
-    int rc = bridge_->submit_awaited(req, what, &id);
+    int rc = dev_->bridge->submit_awaited(req, what, &id);
     if (rc < 0) {
         *error = what + " could not be sent: " + strerror(-rc);
         return rc;
@@ -46,7 +46,7 @@ int Harness::host_call(const vuc_request &req, const std::string &what, uint64_t
     advance(
         [&] {
             if (!got)
-                got = bridge_->take_command_result(id, &status, reply);
+                got = dev_->bridge->take_command_result(id, &status, reply);
             return got;
         },
         max_cycles);
@@ -58,7 +58,7 @@ int Harness::host_call(const vuc_request &req, const std::string &what, uint64_t
     // error reply reads the same; the problem text tells them apart when
     // the client has one).
     if (status == -EPROTO) {
-        const char *problem = vuc_protocol_problem(ctx_);
+        const char *problem = vuc_protocol_problem(dev_->ctx);
         *error = "the reply to " + what + " broke the protocol" +
                  (problem ? std::string(": ") + problem
                           : std::string(" (it does not fit the request: client_parse.h)"));
@@ -91,21 +91,22 @@ const MemWindow *Harness::dma_window(const std::string &name, std::string *error
 }
 
 bool Harness::dma_window_mapped(const std::string &name) const {
-    for (const std::string &n : unmapped_windows_)
+    for (const std::string &n : dev_->unmapped_windows)
         if (n == name)
             return false;
     return true;
 }
 
 void Harness::note_window(const MemWindow &w, bool mapped) {
-    unmapped_windows_.erase(std::remove(unmapped_windows_.begin(), unmapped_windows_.end(), w.name),
-                            unmapped_windows_.end());
+    dev_->unmapped_windows.erase(
+        std::remove(dev_->unmapped_windows.begin(), dev_->unmapped_windows.end(), w.name),
+        dev_->unmapped_windows.end());
     if (!mapped)
-        unmapped_windows_.push_back(w.name);
-    if (refusals_)
-        refusals_->set_unmapped(w.name, !mapped);
-    if (dma_gate_)
-        dma_gate_->window_mapped(w, mapped);
+        dev_->unmapped_windows.push_back(w.name);
+    if (dev_->refusals)
+        dev_->refusals->set_unmapped(w.name, !mapped);
+    if (dev_->dma_gate)
+        dev_->dma_gate->window_mapped(w, mapped);
 }
 
 // The client's map table loses the window once the server accepted the
@@ -130,7 +131,7 @@ int Harness::dma_unmap(const std::string &name, uint64_t max_cycles, std::string
     const int rc = host_command(req, "DMA_UNMAP " + name, max_cycles, error);
     if (rc < 0)
         return rc;
-    vuc_dma_table_remove(ctx_, w->base, w->size);
+    vuc_dma_table_remove(dev_->ctx, w->base, w->size);
     note_window(*w, false);
     return 0;
 }
@@ -151,8 +152,8 @@ int Harness::dma_map(const std::string &name, uint64_t max_cycles, std::string *
     if (uint8_t(w->perm) & uint8_t(MemPerm::Write))
         prot |= VU_DMA_MAP_F_WRITE;
     int peer = -1; // a socket window's end for the server
-    int rc = w->socket ? vuc_dma_table_add_socket(ctx_, w->base, w->size, prot, nullptr, &peer)
-                       : vuc_dma_table_add(ctx_, w->base, w->size, prot, nullptr);
+    int rc = w->socket ? vuc_dma_table_add_socket(dev_->ctx, w->base, w->size, prot, nullptr, &peer)
+                       : vuc_dma_table_add(dev_->ctx, w->base, w->size, prot, nullptr);
     if (rc < 0) {
         *error =
             "DMA window " + name + " cannot be entered in the client's table: " + strerror(-rc);
@@ -178,7 +179,7 @@ int Harness::dma_map(const std::string &name, uint64_t max_cycles, std::string *
     if (peer >= 0)
         close(peer); // the request took its own copy
     if (rc < 0) {
-        vuc_dma_table_remove(ctx_, w->base, w->size);
+        vuc_dma_table_remove(dev_->ctx, w->base, w->size);
         return rc;
     }
     note_window(*w, true);

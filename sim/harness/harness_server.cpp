@@ -18,22 +18,22 @@
 namespace rcsim {
 
 int Harness::start_server(const std::vector<std::string> &argv, std::string *error) {
-    if (server_ || ctx_) {
+    if (dev_->server || dev_->ctx) {
         *error = "a server is already attached";
         return -EISCONN;
     }
     // The idle announcement's page, offered to the server we start; a
     // harness that cannot make one uses /proc alone.
     if (cfg_.idle_announce) {
-        idle_ = std::make_unique<IdleChannel>();
-        if (idle_->open() < 0)
-            idle_.reset();
+        dev_->idle = std::make_unique<IdleChannel>();
+        if (dev_->idle->open() < 0)
+            dev_->idle.reset();
     }
-    int rc =
-        launch_server(argv, &server_, &socket_dir_, &socket_path_, error, idle_ ? idle_->fd() : -1);
+    int rc = launch_server(argv, &dev_->server, &dev_->socket_dir, &dev_->socket_path, error,
+                           dev_->idle ? dev_->idle->fd() : -1);
     if (rc < 0)
         return rc;
-    return connect(socket_path_, error);
+    return connect(dev_->socket_path, error);
 }
 
 // A private directory for the socket, the argv with "{socket}" replaced (or
@@ -81,8 +81,8 @@ int Harness::launch_server(const std::vector<std::string> &argv,
 
 void Harness::refused_thunk(void *opaque, const vuc_dma_refusal *r) {
     auto *h = static_cast<Harness *>(opaque);
-    if (h->refusals_)
-        h->refusals_->record(*r);
+    if (h->dev_->refusals)
+        h->dev_->refusals->record(*r);
 }
 
 // Every message sent marks the server as possibly busy (the next admission
@@ -104,8 +104,8 @@ void Harness::trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
                                 hdr->msg_size);
     if (!from_client)
         return;
-    if (h->admission_)
-        h->admission_->note_sent();
+    if (h->dev_->admission)
+        h->dev_->admission->note_sent();
     if (h->sent_hook_)
         h->sent_hook_(hdr->cmd);
 }
@@ -139,15 +139,15 @@ int Harness::open_client(const std::string &socket_path, vuc_ctx **out, std::str
 int Harness::connect(const std::string &socket_path, std::string *error) {
     // A DMA command during negotiation, before any DMA_MAP, is outside
     // every window too.
-    refusals_ = std::make_unique<DmaRefusals>(cfg_.dma_windows);
-    socket_path_ = socket_path;
-    unmapped_windows_.clear();
-    int rc = open_client(socket_path, &ctx_, error);
+    dev_->refusals = std::make_unique<DmaRefusals>(cfg_.dma_windows);
+    dev_->socket_path = socket_path;
+    dev_->unmapped_windows.clear();
+    int rc = open_client(socket_path, &dev_->ctx, error);
     if (rc < 0) {
         // A server that broke the connection during VERSION is usually
         // dying: its exit status and output belong in the report.
-        if (server_) {
-            server_->wait_exit(std::chrono::milliseconds(500));
+        if (dev_->server) {
+            dev_->server->wait_exit(std::chrono::milliseconds(500));
             failures_.push_back(*error);
         }
         return rc;
@@ -166,10 +166,11 @@ void Harness::set_window_sockets(bool on) {
 // The attached client gets its bridge, the DMA windows (all but those
 // unmapped at run time), its BAR areas mapped, and admission.
 int Harness::attach(std::string *error) {
-    bridge_ = std::make_unique<Bridge>(ctx_, bars_, HarnessTop::kLanes, cfg_.device_bdf);
-    posted_dws_sent_ = 0; // the new bridge counts from 0 (flush_posted)
-    bridge_->set_link(128, cfg_.mrrs, cfg_.rcb);
-    bridge_->set_client_style(cfg_.client_style);
+    dev_->bridge =
+        std::make_unique<Bridge>(dev_->ctx, dev_->bars, HarnessTop::kLanes, cfg_.device_bdf);
+    dev_->posted_dws_sent = 0; // the new bridge counts from 0 (flush_posted)
+    dev_->bridge->set_link(128, cfg_.mrrs, cfg_.rcb);
+    dev_->bridge->set_client_style(cfg_.client_style);
     int rc = 0;
     for (const MemWindow &w : cfg_.dma_windows) {
         if (!dma_window_mapped(w.name))
@@ -181,8 +182,9 @@ int Harness::attach(std::string *error) {
             prot |= VU_DMA_MAP_F_WRITE;
         // A shared window goes with its memfd: the server maps it and its
         // accesses there never reach the RTL (harness.hpp, dma_windows).
-        rc = w.socket ? vuc_dma_map_socket(ctx_, w.base, w.size, prot, nullptr)
-                      : vuc_dma_map(ctx_, w.base, w.size, prot, nullptr, mem_.shared_fd(w.base), 0);
+        rc = w.socket
+                 ? vuc_dma_map_socket(dev_->ctx, w.base, w.size, prot, nullptr)
+                 : vuc_dma_map(dev_->ctx, w.base, w.size, prot, nullptr, mem_.shared_fd(w.base), 0);
         if (rc < 0) {
             *error = "DMA_MAP of " + w.name + " refused: " + strerror(-rc) +
                      (w.socket ? " (a socket window: the server needs VU_DMA_MAP_F_RCSIM_SOCKET, "
@@ -196,69 +198,69 @@ int Harness::attach(std::string *error) {
     // A reply dropped during setup (a second VERSION reply, read with a
     // blocking call) has no event to fail the run later: fail it here.
     vuc_stats st;
-    vuc_get_stats(ctx_, &st);
+    vuc_get_stats(dev_->ctx, &st);
     if (st.dropped_replies > 0) {
-        const char *why = vuc_protocol_problem(ctx_);
+        const char *why = vuc_protocol_problem(dev_->ctx);
         *error = std::string("protocol error during setup: ") + (why ? why : "reply dropped");
         return -EPROTO;
     }
-    admission_ = std::make_unique<Admission>(ctx_, *bridge_, cfg_.admission);
-    admission_->set_clock([this] { return top_->time_ps(); });
+    dev_->admission = std::make_unique<Admission>(dev_->ctx, *dev_->bridge, cfg_.admission);
+    dev_->admission->set_clock([this] { return top_->time_ps(); });
     // The sync client's set-aside commands go into the log as observations.
-    bridge_->on_set_aside([this](const std::string &kind, const std::string &what) {
-        if (!admission_)
+    dev_->bridge->on_set_aside([this](const std::string &kind, const std::string &what) {
+        if (!dev_->admission)
             return;
         Decision d;
         d.kind = kind;
         d.options = {what};
         d.chosen = what;
-        admission_->record_choice(d);
+        dev_->admission->record_choice(d);
     });
-    admission_->set_cycles([this] { return top_->cycles(); });
-    admission_->on_decision([this](const Decision &d) {
+    dev_->admission->set_cycles([this] { return top_->cycles(); });
+    dev_->admission->on_decision([this](const Decision &d) {
         if (observer_)
             observer_->on_decision(d);
         else
             top_->set_decision_annotation(uint32_t(d.index));
     });
-    pid_t pid = server_ ? server_->pid() : 0;
-    if (!server_) {
+    pid_t pid = dev_->server ? dev_->server->pid() : 0;
+    if (!dev_->server) {
         struct pollfd fds[2];
-        if (vuc_poll_fds(ctx_, fds, 2) > 0 && socket_peer_pid(fds[0].fd, &pid) < 0)
+        if (vuc_poll_fds(dev_->ctx, fds, 2) > 0 && socket_peer_pid(fds[0].fd, &pid) < 0)
             pid = 0;
     }
-    admission_->set_server_pid(cfg_.inspect_server ? pid : 0);
-    if (server_ && idle_)
-        admission_->set_idle_channel(idle_.get());
+    dev_->admission->set_server_pid(cfg_.inspect_server ? pid : 0);
+    if (dev_->server && dev_->idle)
+        dev_->admission->set_idle_channel(dev_->idle.get());
     return 0;
 }
 
 // From here on every message and reply goes through admission.
 void Harness::go_live() {
-    admission_->set_log(log_.get());
+    dev_->admission->set_log(log_.get());
     install_scheduler();
-    vuc_set_hold(ctx_, true);
-    admission_->note_sent(); // the setup messages: start from a quiescent server
+    vuc_set_hold(dev_->ctx, true);
+    dev_->admission->note_sent(); // the setup messages: start from a quiescent server
 }
 
 // As a VMM sets a device up: every BAR region's info, and its mmap areas
 // mapped. A bad offer fails the set-up, naming the BAR and what is wrong.
 int Harness::map_bar_areas(std::string *error) {
-    mappings_ = std::make_unique<BarMappings>();
+    dev_->mappings = std::make_unique<BarMappings>();
     for (unsigned i = VU_PCI_BAR0_REGION; i <= VU_PCI_BAR5_REGION; ++i) {
         vuc_region r;
-        int rc = vuc_region_info(ctx_, i, &r);
+        int rc = vuc_region_info(dev_->ctx, i, &r);
         if (rc < 0) {
-            const char *why = vuc_protocol_problem(ctx_);
+            const char *why = vuc_protocol_problem(dev_->ctx);
             *error = "DEVICE_GET_REGION_INFO of BAR" + std::to_string(i) +
                      " failed: " + strerror(-rc) + (why ? std::string(" (") + why + ")" : "");
             return rc;
         }
-        if ((rc = mappings_->map_region(i, r, error)) < 0)
+        if ((rc = dev_->mappings->map_region(i, r, error)) < 0)
             return rc;
     }
-    bridge_->set_mappings(mappings_.get());
-    bridge_->on_mapped_access(
+    dev_->bridge->set_mappings(dev_->mappings.get());
+    dev_->bridge->on_mapped_access(
         [this](bool w, unsigned bar, uint64_t off, const uint8_t *bytes, size_t len) {
             if (observer_)
                 observer_->on_mapped_access(w, bar, off, bytes, len);
@@ -267,31 +269,32 @@ int Harness::map_bar_areas(std::string *error) {
 }
 
 std::vector<std::string> Harness::mapped_areas() const {
-    return mappings_ ? mappings_->describe() : std::vector<std::string>{};
+    return dev_->mappings ? dev_->mappings->describe() : std::vector<std::string>{};
 }
 
 // The bridge's request gate asks the scheduler and logs the choice as an
 // `mmio` decision (option 0, fifo: the DMA is answered first).
 void Harness::install_scheduler() {
-    admission_->set_scheduler(sched_);
-    bridge_->set_dma_hooks(nullptr);
-    dma_gate_.reset();
+    dev_->admission->set_scheduler(sched_);
+    dev_->bridge->set_dma_hooks(nullptr);
+    dev_->dma_gate.reset();
     if (!sched_) {
-        bridge_->gate_requests(nullptr);
-        bridge_->choose_completions(nullptr);
+        dev_->bridge->gate_requests(nullptr);
+        dev_->bridge->choose_completions(nullptr);
         return;
     }
-    dma_gate_ = DmaReplyGate::create(
-        cfg_.dma_choices, ctx_, *bridge_, cfg_.dma_windows, [this] { return top_->cycles(); },
+    dev_->dma_gate = DmaReplyGate::create(
+        cfg_.dma_choices, dev_->ctx, *dev_->bridge, cfg_.dma_windows,
+        [this] { return top_->cycles(); },
         [this](const std::string &kind, const std::vector<std::string> &options) {
             return choose_logged(kind, options);
         });
-    bridge_->set_dma_hooks(dma_gate_.get());
-    bridge_->choose_completions(
+    dev_->bridge->set_dma_hooks(dev_->dma_gate.get());
+    dev_->bridge->choose_completions(
         [this](const std::string &kind, const std::vector<std::string> &options) {
             return choose_logged(kind, options);
         });
-    bridge_->gate_requests([this](const tlp::Tlp &t) {
+    dev_->bridge->gate_requests([this](const tlp::Tlp &t) {
         const std::string what = t.describe();
         return choose_logged("mmio", {"hold " + what + " until the DMA is answered",
                                       "send " + what + " now"}) == 1;
@@ -304,24 +307,24 @@ size_t Harness::choose_logged(const std::string &kind, const std::vector<std::st
     d.options = options;
     const size_t c = sched_->choose(d.kind, d.options);
     d.chosen = d.options[c];
-    admission_->record_choice(d);
+    dev_->admission->record_choice(d);
     return c;
 }
 
 void Harness::set_scheduler(Scheduler *s) {
     sched_ = s;
-    if (admission_ && bridge_)
+    if (dev_->admission && dev_->bridge)
         install_scheduler();
 }
 
 int Harness::reopen_decision_log(const std::string &path, std::string *error) {
-    if (!admission_)
+    if (!dev_->admission)
         return -ENOTCONN;
     cfg_.decision_log_path = path;
-    admission_->set_log(nullptr);
+    dev_->admission->set_log(nullptr);
     log_.reset();
     const int rc = open_log(error);
-    admission_->set_log(log_.get());
+    dev_->admission->set_log(log_.get());
     return rc;
 }
 
@@ -336,13 +339,13 @@ int Harness::open_log(std::string *error) {
         if (sha256_file_hex(log_scenario_, &h.scenario_sha256) < 0)
             h.scenario_sha256.clear();
     }
-    if (server_) {
-        h.server_argv = server_->argv();
+    if (dev_->server) {
+        h.server_argv = dev_->server->argv();
         // The socket path is a fresh temp dir per run: not part of identity.
         for (std::string &a : h.server_argv)
-            if (a == socket_path_)
+            if (a == dev_->socket_path)
                 a = "{socket}";
-        if (sha256_file_hex(server_->executable(), &h.server_sha256) < 0)
+        if (sha256_file_hex(dev_->server->executable(), &h.server_sha256) < 0)
             h.server_sha256.clear();
     }
     h.rtl_settings = pinned_settings(cfg_); // run_settings.hpp
@@ -352,17 +355,17 @@ int Harness::open_log(std::string *error) {
 // What went wrong with the attached server, kept for failure_report()
 // after its teardown.
 void Harness::keep_failures() {
-    if (bridge_)
-        for (const std::string &f : bridge_->failures())
+    if (dev_->bridge)
+        for (const std::string &f : dev_->bridge->failures())
             failures_.push_back("bridge: " + f);
-    if (admission_)
-        for (const std::string &n : admission_->notes())
+    if (dev_->admission)
+        for (const std::string &n : dev_->admission->notes())
             failures_.push_back("admission: " + n);
-    if (dma_gate_)
-        for (const std::string &n : dma_gate_->report())
+    if (dev_->dma_gate)
+        for (const std::string &n : dev_->dma_gate->report())
             failures_.push_back("dma: " + n);
-    if (refusals_)
-        for (const std::string &r : refusals_->describe_unexpected())
+    if (dev_->refusals)
+        for (const std::string &r : dev_->refusals->describe_unexpected())
             failures_.push_back("DMA outside every window: " + r);
 }
 
@@ -370,23 +373,24 @@ void Harness::keep_failures() {
 // reaped; admission is handed back (its decisions go on after a handover).
 std::unique_ptr<Admission> Harness::detach() {
     keep_failures();
-    refusals_.reset();
-    if (bridge_)
-        bridge_->set_dma_hooks(nullptr);
-    dma_gate_.reset();
-    std::unique_ptr<Admission> admission = std::move(admission_);
-    bridge_.reset();
-    mappings_.reset(); // unmapped at teardown (a DEVICE_RESET keeps them)
-    if (ctx_) {
-        vuc_destroy(ctx_);
-        ctx_ = nullptr;
+    dev_->refusals.reset();
+    if (dev_->bridge)
+        dev_->bridge->set_dma_hooks(nullptr);
+    dev_->dma_gate.reset();
+    std::unique_ptr<Admission> admission = std::move(dev_->admission);
+    dev_->bridge.reset();
+    dev_->mappings.reset(); // unmapped at teardown (a DEVICE_RESET keeps them)
+    if (dev_->ctx) {
+        vuc_destroy(dev_->ctx);
+        dev_->ctx = nullptr;
     }
-    if (server_)
-        server_->stop();
-    if (!socket_dir_.empty()) { // the per-run directory: the socket, whatever the server put there
-        remove_tree(socket_dir_.c_str());
-        cleanup_unregister(CleanupKind::Dir, 0, socket_dir_);
-        socket_dir_.clear();
+    if (dev_->server)
+        dev_->server->stop();
+    if (!dev_->socket_dir
+             .empty()) { // the per-run directory: the socket, whatever the server put there
+        remove_tree(dev_->socket_dir.c_str());
+        cleanup_unregister(CleanupKind::Dir, 0, dev_->socket_dir);
+        dev_->socket_dir.clear();
     }
     return admission;
 }

@@ -26,9 +26,9 @@ constexpr uint64_t kWakeCycles = 10000;
 // deadline.
 bool Harness::await_server_activity(Clock::time_point deadline) {
     std::vector<struct pollfd> fds(VUC_NSOCKS);
-    const int n = vuc_poll_fds(ctx_, fds.data(), VUC_NSOCKS);
+    const int n = vuc_poll_fds(dev_->ctx, fds.data(), VUC_NSOCKS);
     fds.resize(size_t(n > 0 ? n : 0));
-    for (int fd : bridge_->irq_fds())
+    for (int fd : dev_->bridge->irq_fds())
         fds.push_back({fd, POLLIN, 0});
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -37,7 +37,7 @@ bool Harness::await_server_activity(Clock::time_point deadline) {
             return false;
         const int rc = poll(fds.data(), nfds_t(fds.size()), int(left.count()));
         if (rc > 0) {
-            admission_->note_server_activity();
+            dev_->admission->note_server_activity();
             return true;
         }
         if (rc == 0 || errno != EINTR)
@@ -47,7 +47,7 @@ bool Harness::await_server_activity(Clock::time_point deadline) {
 
 Harness::WallWait Harness::wait_irq_wall(unsigned vector, std::chrono::milliseconds limit) {
     WallWait w;
-    if (!admission_ || !bridge_)
+    if (!dev_->admission || !dev_->bridge)
         return w;
     const Clock::time_point start = Clock::now();
     const Clock::time_point deadline = start + limit;
@@ -56,11 +56,11 @@ Harness::WallWait Harness::wait_irq_wall(unsigned vector, std::chrono::milliseco
     const bool failed_before = has_failures();
     // A lost connection ends it too, failure or not: its socket would wake
     // every poll until the deadline.
-    const uint64_t lost_before = admission_->counters().disconnects;
+    const uint64_t lost_before = dev_->admission->counters().disconnects;
     for (;;) {
         if ((w.got = wait_irq(vector, kWakeCycles)))
             break;
-        if (admission_->counters().disconnects > lost_before) {
+        if (dev_->admission->counters().disconnects > lost_before) {
             w.cut_short = "the server's connection was lost";
             break;
         }
@@ -86,12 +86,12 @@ void Harness::record_wall_wait(unsigned vector, std::chrono::milliseconds limit,
     Decision d;
     d.kind = "wall-wait";
     const std::string irq =
-        std::string(to_string(enum_.irq_mode)) + " vector " + std::to_string(vector);
+        std::string(to_string(dev_->enumeration.irq_mode)) + " vector " + std::to_string(vector);
     d.options = {irq + " came",
                  "no " + irq + " within " + std::to_string(limit.count()) + " ms wall"};
     d.chosen = d.options[w.got ? 0 : 1];
     d.wall_waited_us = w.wall_us ? w.wall_us : 1; // the log requires a wait
-    admission_->record_choice(d);
+    dev_->admission->record_choice(d);
 }
 
 } // namespace rcsim
