@@ -17,7 +17,8 @@ bool Fabric::enter(At at, const tlp::Tlp &t) {
     }
     if (!wire.room(f.cls) || store_.full())
         return false;
-    f.hdr = store_.put(t);
+    const bool bcast = f.kind == kKindMsgBcast && at.model == 0 && at.port == Model::kUp;
+    f.hdr = store_.put(t, bcast ? bcast_refs_ : 1);
     wire.push(f);
     counters_.tlps_in++;
     return true;

@@ -60,8 +60,9 @@ class Fabric {
 
     // Offers one TLP into the fabric (from the host: downstream; from
     // device d: upstream). false: no room this cycle (try again later). A
-    // TLP the fabric does not route (a broadcast message) is taken and
-    // counted as posted_dropped.
+    // TLP the fabric does not route (an address-routed message) is taken
+    // and counted as posted_dropped. A broadcast message from the host
+    // reaches every device.
     bool from_host(const tlp::Tlp &t);
     bool from_device(size_t d, const tlp::Tlp &t);
     // Takes a TLP leaving the fabric (to the host / to device d), if any.
@@ -73,6 +74,8 @@ class Fabric {
     // are outside).
     bool idle() const;
     FabricCounters counters() const { return counters_; }
+    // TLPs stored inside (handles in use, out of kCapacity).
+    size_t stored() const { return store_.used(); }
     void set_hop_trace(HopTrace trace) { hop_ = std::move(trace); }
 
   private:
@@ -105,6 +108,7 @@ class Fabric {
     void add_counts();
     void drive(ModelPorts &mp, std::array<bool, 9> *ready);
     void consumed(uint32_t handle);
+    unsigned fan_out(size_t m) const;
     tlp::Tlp made(const Fields &f) const;
 
     std::vector<ModelPorts> models_;
@@ -116,6 +120,7 @@ class Fabric {
     // Memory reads a model consumed (so: answered UR), by requester << 8 |
     // tag, until their completion leaves: it reports their byte count.
     std::map<uint32_t, tlp::Tlp> ur_reads_;
+    unsigned bcast_refs_ = 1; // where a broadcast from the host ends
     FabricCounters counters_;
     HopTrace hop_;
 };

@@ -42,6 +42,7 @@ int Fabric::create(const topology::Plan &plan, std::unique_ptr<Fabric> *out, std
         mp.model->reset();
     }
     f->to_device_.resize(f->device_at_.size());
+    f->bcast_refs_ = f->fan_out(0);
     *out = std::move(f);
     return 0;
 }
@@ -118,6 +119,21 @@ int Fabric::attach_link(const topology::Plan &plan, size_t i, std::vector<At> *a
     device_bdf_.push_back(uint16_t((fn.bus & 0xffu) << 8 | (fn.dev & 0x1fu) << 3));
     (*at)[i] = below;
     return 0;
+}
+
+// Where copies of a broadcast entering model m end: a device each, or a
+// drop in a model whose ports have nothing below (the RTL copies to every
+// port whose link is up).
+unsigned Fabric::fan_out(size_t m) const {
+    unsigned n = 0;
+    for (unsigned p = 0; p < Model::kDownPorts; p++) {
+        const Sink &s = models_[m].sink[p];
+        if (s.kind == Sink::Kind::Device)
+            n++;
+        else if (s.kind == Sink::Kind::Model)
+            n += fan_out(s.index);
+    }
+    return n == 0 ? 1 : n;
 }
 
 } // namespace rcsim::fabric

@@ -38,8 +38,7 @@ struct Fields {
 };
 
 // The fields of `t`, stored under `handle`. False for a TLP the fabric does
-// not route: a broadcast message (one handle cannot leave by several
-// ports yet) or an unknown message routing.
+// not route: an address-routed message or an unknown message routing.
 bool to_fields(const tlp::Tlp &t, uint32_t handle, Fields *out);
 
 // The completion a switch made (config read/write, UR): Cpl or CplD with

@@ -357,6 +357,7 @@ TEST_F(FabricTest, APostedWritePassesReadsStuckBehindABusyDevice) {
         f_->tick();
     }
     EXPECT_EQ(reads, 28u);
+    EXPECT_EQ(f_->stored(), 12u); // the 16 at b's exit have left the fabric
     // a write to c on the same path (the host, rp2, sw0) still gets through
     const Tlp w = Tlp::mem_write(kBarC, pattern(64, 2), 0x0000, 0);
     EXPECT_TRUE(f_->from_host(w));
@@ -373,6 +374,30 @@ TEST_F(FabricTest, APostedWritePassesReadsStuckBehindABusyDevice) {
         EXPECT_EQ(got.address, kBarB + 4 * k);
     }
     expect_quiet();
+}
+
+TEST_F(FabricTest, ABroadcastFromTheHostReachesEveryDevice) {
+    enumerate();
+    Tlp m;
+    m.type = TlpType::Msg;
+    m.msg_routing = 0x3; // broadcast from the root complex
+    m.msg_code = 0x19;   // PME_Turn_Off
+    m.length = 0;
+    m.first_be = 0;
+    host_sends(m);
+    run();
+    for (size_t d : {kA, kB, kC}) {
+        Tlp got;
+        ASSERT_TRUE(f_->to_device(d, &got)) << d;
+        EXPECT_EQ(got, m) << d;
+    }
+    EXPECT_EQ(f_->stored(), 0u); // freed with its last copy
+    EXPECT_EQ(f_->counters().tlps_out, 48u + 3u);
+    // from a device, a broadcast goes nowhere: UR, posted, dropped, freed
+    device_sends(kB, m);
+    expect_quiet();
+    EXPECT_EQ(f_->counters().posted_dropped, 1u);
+    EXPECT_EQ(f_->stored(), 0u);
 }
 
 TEST_F(FabricTest, AFullEntryRefusesUntilTheFabricMoves) {
