@@ -2,26 +2,24 @@
 // wires between them, TLPs out.
 #include "fabric.hpp"
 
-#include <algorithm>
-
 namespace rcsim::fabric {
 
 Fabric::Fabric() : store_(kCapacity) {}
 Fabric::~Fabric() = default;
 
 bool Fabric::enter(At at, const tlp::Tlp &t) {
-    std::deque<Fields> &wire = models_[at.model].in[at.port];
-    if (wire.size() >= kWireDepth || store_.full())
-        return false;
-    const uint32_t h = store_.put(t);
+    Wire &wire = models_[at.model].in[at.port];
     Fields f;
-    if (!to_fields(t, h, &f)) {
-        store_.release(h);
-        counters_.posted_dropped++;
+    if (!to_fields(t, 1, &f)) {
+        counters_.posted_dropped++; // not routed here: taken and counted
         counters_.tlps_in++;
         return true;
     }
-    wire.push_back(f);
+    if (!wire.room(f.cls) || store_.full())
+        return false;
+    const bool bcast = f.kind == kKindMsgBcast && at.model == 0 && at.port == Model::kUp;
+    f.hdr = store_.put(t, bcast ? bcast_refs_ : 1);
+    wire.push(f);
     counters_.tlps_in++;
     return true;
 }
@@ -56,7 +54,24 @@ bool Fabric::to_device(size_t d, tlp::Tlp *t) {
 // by a model.
 tlp::Tlp Fabric::view(const Fields &f) const {
     const tlp::Tlp *stored = store_.get(f.hdr);
-    return stored != nullptr ? *stored : made_completion(f);
+    return stored != nullptr ? *stored : made(f);
+}
+
+// A completion a model made. For a memory read's UR, the spec's byte count
+// (what remained: all of it) and lower address come from the read itself.
+tlp::Tlp Fabric::made(const Fields &f) const {
+    const auto read = ur_reads_.find(uint32_t(f.id) << 8 | f.tag);
+    if (f.wr || f.status == uint8_t(tlp::CplStatus::SC) || read == ur_reads_.end())
+        return made_completion(f);
+    return tlp::Tlp::completion(read->second, f.req_id, static_cast<tlp::CplStatus>(f.status));
+}
+
+// A model took the TLP behind `handle` and will not send it on.
+void Fabric::consumed(uint32_t handle) {
+    const tlp::Tlp *t = store_.get(handle);
+    if (t != nullptr && t->is_memory() && t->is_read())
+        ur_reads_[uint32_t(t->requester_id) << 8 | t->tag] = *t;
+    store_.release(handle);
 }
 
 // Egress q of model m gave up f on this edge: onto the next wire, or out.
@@ -65,12 +80,14 @@ void Fabric::leave(size_t m, unsigned q, const Fields &f) {
     if (hop_)
         hop_(view(f), models_[m].name[q]);
     if (s.kind == Sink::Kind::Model) {
-        models_[s.index].in[s.port].push_back(f);
+        models_[s.index].in[s.port].push(f); // room was checked (drive)
         return;
     }
     tlp::Tlp t;
-    if (!store_.take(f.hdr, &t))
-        t = made_completion(f);
+    if (!store_.take(f.hdr, &t)) {
+        t = made(f);
+        ur_reads_.erase(uint32_t(f.id) << 8 | f.tag);
+    }
     counters_.tlps_out++;
     if (s.kind == Sink::Kind::Host)
         to_host_.push_back(std::move(t));
@@ -78,46 +95,60 @@ void Fabric::leave(size_t m, unsigned q, const Fields &f) {
         to_device_[s.index].push_back(std::move(t));
 }
 
+// Sets one model's inputs: each ingress wire's offer, and for each egress
+// whether its sink has room (a wire: per class, by out_blocked).
+void Fabric::drive(ModelPorts &mp, std::array<bool, Model::kPorts> *ready) {
+    for (unsigned p = 0; p < Model::kPorts; p++) {
+        mp.model->set_in(p, mp.in[p].offer());
+        const Sink &s = mp.sink[p];
+        uint8_t blocked = 0;
+        bool room = false;
+        if (s.kind == Sink::Kind::Model) {
+            const Wire &w = models_[s.index].in[s.port];
+            for (uint8_t c = 0; c < 3; c++)
+                blocked |= uint8_t(w.room(c) ? 0 : 1u << c);
+            room = blocked != 7;
+        } else if (s.kind == Sink::Kind::Host) {
+            room = to_host_.size() < kExitDepth;
+        } else if (s.kind == Sink::Kind::Device) {
+            room = to_device_[s.index].size() < kExitDepth;
+        }
+        (*ready)[p] = room;
+        mp.model->set_out_ready(p, room);
+        mp.model->set_out_blocked(p, blocked);
+    }
+}
+
 void Fabric::tick() {
-    struct Moved {
+    struct Left {
         size_t model;
         unsigned port;
         Fields f;
     };
-    std::vector<Moved> taken, left;
+    std::vector<Left> left;
+    std::vector<std::array<bool, Model::kPorts>> took(models_.size());
     for (size_t m = 0; m < models_.size(); m++) {
         ModelPorts &mp = models_[m];
         std::array<bool, Model::kPorts> ready{};
-        for (unsigned p = 0; p < Model::kPorts; p++) {
-            mp.model->set_in(p, mp.in[p].empty() ? nullptr : &mp.in[p].front());
-            const Sink &s = mp.sink[p];
-            size_t room = 0;
-            if (s.kind == Sink::Kind::Model)
-                room = kWireDepth - std::min(kWireDepth, models_[s.index].in[s.port].size());
-            else if (s.kind == Sink::Kind::Host)
-                room = kExitDepth - std::min(kExitDepth, to_host_.size());
-            else if (s.kind == Sink::Kind::Device)
-                room = kExitDepth - std::min(kExitDepth, to_device_[s.index].size());
-            ready[p] = room > 0;
-            mp.model->set_out_ready(p, ready[p]);
-        }
+        drive(mp, &ready);
         mp.model->eval();
         for (unsigned p = 0; p < Model::kPorts; p++) {
             Fields f;
-            if (!mp.in[p].empty() && mp.model->in_ready(p))
-                taken.push_back(Moved{m, p, Fields{}});
             if (ready[p] && mp.model->out(p, &f))
-                left.push_back(Moved{m, p, f});
+                left.push_back(Left{m, p, f});
+            took[m][p] = mp.model->in_ready(p);
         }
         uint32_t h = 0;
         if (mp.model->done(&h))
-            store_.release(h); // answered or dropped inside: never leaves
+            consumed(h); // answered or dropped inside: never leaves
     }
-    for (ModelPorts &mp : models_)
-        mp.model->tick();
-    for (const Moved &t : taken)
-        models_[t.model].in[t.port].pop_front();
-    for (const Moved &l : left)
+    // every model decided on the same state; now the edge, then the wires
+    for (size_t m = 0; m < models_.size(); m++) {
+        models_[m].model->tick();
+        for (unsigned p = 0; p < Model::kPorts; p++)
+            models_[m].in[p].taken(took[m][p]);
+    }
+    for (const Left &l : left)
         leave(l.model, l.port, l.f);
     add_counts();
 }

@@ -11,11 +11,13 @@
 #include "fabric_model.hpp"
 #include "handle_store.hpp"
 #include "tlp.hpp"
+#include "wire.hpp"
 
 #include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,7 +25,7 @@
 namespace rcsim::fabric {
 
 struct FabricCounters {
-    uint64_t tlps_in = 0, tlps_out = 0; // accepted by from_*, taken by to_*
+    uint64_t tlps_in = 0, tlps_out = 0; // accepted by from_*, handed to an exit
     uint64_t ur_made = 0;               // UR completions the models made
     uint64_t posted_dropped = 0;        // posted requests nobody claimed (or not routed)
     uint64_t cpl_dropped = 0;           // completions nobody claimed
@@ -36,8 +38,9 @@ using HopTrace = std::function<void(const tlp::Tlp &, const std::string &hop)>;
 
 class Fabric {
   public:
-    // TLPs inside at once (the store's capacity, the fabric's credit) and
-    // TLPs waiting on a wire between two models or at an entry or exit.
+    // TLPs inside at once (the store's capacity, the fabric's credit),
+    // TLPs of one class a wire (between two models, or an entry) holds, and
+    // TLPs an exit holds.
     static constexpr size_t kCapacity = 64;
     static constexpr size_t kWireDepth = 2;
     static constexpr size_t kExitDepth = 16;
@@ -52,12 +55,14 @@ class Fabric {
     Fabric &operator=(const Fabric &) = delete;
 
     size_t devices() const { return device_at_.size(); }
-    uint16_t device_bdf(size_t d) const { return device_bdf_.at(d); } // bus<<8 | dev<<3
+    // bus<<8 | dev<<3 from the plan; 0 for a d the fabric does not have
+    uint16_t device_bdf(size_t d) const { return d < device_bdf_.size() ? device_bdf_[d] : 0; }
 
     // Offers one TLP into the fabric (from the host: downstream; from
     // device d: upstream). false: no room this cycle (try again later). A
-    // TLP the fabric does not route (a broadcast message) is taken and
-    // counted as posted_dropped.
+    // TLP the fabric does not route (an address-routed message) is taken
+    // and counted as posted_dropped. A broadcast message from the host
+    // reaches every device.
     bool from_host(const tlp::Tlp &t);
     bool from_device(size_t d, const tlp::Tlp &t);
     // Takes a TLP leaving the fabric (to the host / to device d), if any.
@@ -69,6 +74,8 @@ class Fabric {
     // are outside).
     bool idle() const;
     FabricCounters counters() const { return counters_; }
+    // TLPs stored inside (handles in use, out of kCapacity).
+    size_t stored() const { return store_.used(); }
     void set_hop_trace(HopTrace trace) { hop_ = std::move(trace); }
 
   private:
@@ -81,8 +88,8 @@ class Fabric {
     struct ModelPorts {
         std::unique_ptr<Model> model;
         std::array<Sink, 9> sink;
-        std::array<std::deque<Fields>, 9> in; // ingress wires
-        std::array<std::string, 9> name;      // each port's name, for the trace
+        std::array<Wire, 9> in;          // ingress wires
+        std::array<std::string, 9> name; // each port's name, for the trace
         uint8_t present = 0;
         ModelCounts last; // counters at the last tick
     };
@@ -93,10 +100,16 @@ class Fabric {
 
     Fabric();
     int attach(const topology::Plan &plan, std::string *error);
+    int attach_port(const topology::Plan &plan, size_t i, std::vector<At> *at, std::string *error);
+    int attach_link(const topology::Plan &plan, size_t i, std::vector<At> *at, std::string *error);
     bool enter(At at, const tlp::Tlp &t);
     void leave(size_t m, unsigned q, const Fields &f);
     tlp::Tlp view(const Fields &f) const;
     void add_counts();
+    void drive(ModelPorts &mp, std::array<bool, 9> *ready);
+    void consumed(uint32_t handle);
+    unsigned fan_out(size_t m) const;
+    tlp::Tlp made(const Fields &f) const;
 
     std::vector<ModelPorts> models_;
     std::vector<At> device_at_;
@@ -104,6 +117,10 @@ class Fabric {
     std::deque<tlp::Tlp> to_host_;
     std::vector<std::deque<tlp::Tlp>> to_device_;
     HandleStore store_;
+    // Memory reads a model consumed (so: answered UR), by requester << 8 |
+    // tag, until their completion leaves: it reports their byte count.
+    std::map<uint32_t, tlp::Tlp> ur_reads_;
+    unsigned bcast_refs_ = 1; // where a broadcast from the host ends
     FabricCounters counters_;
     HopTrace hop_;
 };

@@ -17,7 +17,10 @@ bool message_kind(uint8_t routing, uint8_t *kind) {
     case 0x2:
         *kind = kKindMsgId;
         return true;
-    default: // 1 by address, 3 broadcast: not routed here yet
+    case 0x3:
+        *kind = kKindMsgBcast;
+        return true;
+    default: // 1 by address: not routed here yet
         return false;
     }
 }

@@ -38,14 +38,13 @@ struct Fields {
 };
 
 // The fields of `t`, stored under `handle`. False for a TLP the fabric does
-// not route: a broadcast message (one handle cannot leave by several
-// ports yet) or an unknown message routing.
+// not route: an address-routed message or an unknown message routing.
 bool to_fields(const tlp::Tlp &t, uint32_t handle, Fields *out);
 
 // The completion a switch made (config read/write, UR): Cpl or CplD with
 // requester ID, completer ID, tag and status from the fields, byte count
-// 4, lower address 0 (exact for config; a memory read's UR should carry its
-// remaining byte count, which the fields do not hold).
+// 4, lower address 0 (right for config and I/O; a memory read's UR needs the
+// read itself: Fabric keeps it).
 tlp::Tlp made_completion(const Fields &f);
 
 } // namespace rcsim::fabric

@@ -68,6 +68,9 @@ template <class V> class VerilatedModel : public Model {
     }
 
     void set_out_ready(unsigned p, bool ready) override { put_bits(m_->out_ready, p, 1, ready); }
+    void set_out_blocked(unsigned p, uint8_t classes) override {
+        put_bits(m_->out_blocked, 3 * p, 3, classes);
+    }
     void eval() override { m_->eval(); }
     bool in_ready(unsigned p) const override { return get_bits(m_->in_ready, p, 1) != 0; }
 

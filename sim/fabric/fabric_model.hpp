@@ -28,6 +28,8 @@ class Model {
     // Drives ingress p with f (nullptr: nothing offered).
     virtual void set_in(unsigned p, const Fields *f) = 0;
     virtual void set_out_ready(unsigned p, bool ready) = 0;
+    // Classes (bit 0 P, 1 NP, 2 CPL) egress p must not send: no credit.
+    virtual void set_out_blocked(unsigned p, uint8_t classes) = 0;
     virtual void eval() = 0;
     // After eval(): whether ingress p's TLP is taken on the next edge.
     virtual bool in_ready(unsigned p) const = 0;

@@ -7,19 +7,19 @@ HandleStore::HandleStore(size_t capacity) : slots_(capacity) {
         free_.push_back(uint32_t(k));
 }
 
-uint32_t HandleStore::put(const tlp::Tlp &t) {
-    if (free_.empty())
+uint32_t HandleStore::put(const tlp::Tlp &t, unsigned refs) {
+    if (free_.empty() || refs == 0)
         return 0;
     const uint32_t h = free_.back();
     free_.pop_back();
-    slots_[h - 1] = t;
+    slots_[h - 1] = Slot{t, refs};
     return h;
 }
 
 const tlp::Tlp *HandleStore::get(uint32_t handle) const {
     if (handle == 0 || handle > slots_.size() || !slots_[handle - 1])
         return nullptr;
-    return &*slots_[handle - 1];
+    return &slots_[handle - 1]->tlp;
 }
 
 bool HandleStore::take(uint32_t handle, tlp::Tlp *out) {
@@ -33,6 +33,8 @@ bool HandleStore::take(uint32_t handle, tlp::Tlp *out) {
 
 void HandleStore::release(uint32_t handle) {
     if (get(handle) == nullptr)
+        return;
+    if (--slots_[handle - 1]->refs > 0)
         return;
     slots_[handle - 1].reset();
     free_.push_back(handle);

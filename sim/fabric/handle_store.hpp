@@ -1,7 +1,9 @@
 // The TLPs inside the fabric, kept whole in C++ while the RTL carries only
 // their handles (fabric_fields.hpp, Fields::hdr). Bounded: its capacity is
 // the fabric's credit, a full store refuses new TLPs. Handles are 1..N
-// (0 means "made by the switch, nothing stored").
+// (0 means "made by the switch, nothing stored"). A TLP stored with n
+// references (a broadcast leaving by n ports) is freed at the n-th take or
+// release.
 #pragma once
 
 #include "tlp.hpp"
@@ -17,16 +19,22 @@ class HandleStore {
     explicit HandleStore(size_t capacity);
     bool full() const { return free_.empty(); }
     size_t used() const { return slots_.size() - free_.size(); }
-    // Stores t; its handle, or 0 when full.
-    uint32_t put(const tlp::Tlp &t);
+    // Stores t with `refs` references; its handle, or 0 when full.
+    uint32_t put(const tlp::Tlp &t, unsigned refs = 1);
     // The stored TLP, or nullptr for 0 or a handle not in use.
     const tlp::Tlp *get(uint32_t handle) const;
-    // Takes the TLP out and frees its handle; false for 0 or one not in use.
+    // Copies the TLP out and drops a reference; false for 0 or a handle not
+    // in use.
     bool take(uint32_t handle, tlp::Tlp *out);
+    // Drops a reference.
     void release(uint32_t handle);
 
   private:
-    std::vector<std::optional<tlp::Tlp>> slots_;
+    struct Slot {
+        tlp::Tlp tlp;
+        unsigned refs = 0;
+    };
+    std::vector<std::optional<Slot>> slots_;
     std::vector<uint32_t> free_; // free handles, the next one last
 };
 

@@ -4,7 +4,7 @@
 // (rtl/fabric/README.md) and the ordering table; the IDs are QEMU's x3130
 // switch ports (upstream 104c:8232, downstream 104c:8233).
 #include "Vswitch.h"
-#include "clocked_model.hpp"
+#include "switch_bench.hpp"
 
 #include <verilated.h>
 
@@ -21,45 +21,11 @@ constexpr unsigned kMem = 0, kCfg0 = 2, kCfg1 = 3, kCpl = 4;
 constexpr unsigned kP = 0, kNp = 1, kCplCls = 2;
 constexpr unsigned kSc = 0, kUr = 1;
 
-struct Tlp {
-    unsigned kind = 0, cls = 0, wr = 0;
-    uint64_t addr = 0;
-    unsigned id = 0, req_id = 0, tag = 0, be = 0;
-    uint32_t data = 0;
-    unsigned status = 0;
-    uint32_t hdr = 0;
-};
+using rcsim::fabric_test::get;
+using rcsim::fabric_test::put;
+using rcsim::fabric_test::Tlp;
 
-// Field k of a packed per-port vector: Verilator hands out narrow vectors as
-// integers and wide ones as VlWide; these two pairs cover both.
-template <typename T> void put(T &sig, unsigned lsb, unsigned w, uint64_t v) {
-    const uint64_t mask = (w >= 64) ? ~0ull : ((1ull << w) - 1);
-    sig = static_cast<T>((static_cast<uint64_t>(sig) & ~(mask << lsb)) | ((v & mask) << lsb));
-}
-template <std::size_t N> void put(VlWide<N> &sig, unsigned lsb, unsigned w, uint64_t v) {
-    for (unsigned i = 0; i < w; i++) {
-        const unsigned b = lsb + i;
-        const uint32_t bit = 1u << (b % 32);
-        if ((v >> i) & 1u)
-            sig[b / 32] |= bit;
-        else
-            sig[b / 32] &= ~bit;
-    }
-}
-template <typename T> uint64_t get(const T &sig, unsigned lsb, unsigned w) {
-    const uint64_t mask = (w >= 64) ? ~0ull : ((1ull << w) - 1);
-    return (static_cast<uint64_t>(sig) >> lsb) & mask;
-}
-template <std::size_t N> uint64_t get(const VlWide<N> &sig, unsigned lsb, unsigned w) {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < w; i++) {
-        const unsigned b = lsb + i;
-        v |= static_cast<uint64_t>((sig[b / 32] >> (b % 32)) & 1u) << i;
-    }
-    return v;
-}
-
-class Switch : public ::testing::Test {
+class Switch : public ::testing::Test, protected rcsim::fabric_test::SwitchBench<Vswitch, kPorts> {
   protected:
     void SetUp() override {
         m_->in_valid = 0;
@@ -68,72 +34,6 @@ class Switch : public ::testing::Test {
         m_->link_up = 0x1f;
         m_->port_present = 0xf;
         m_.reset();
-    }
-
-    void tick() { m_.tick(); }
-
-    void offer(unsigned p, const Tlp &t) {
-        put(m_->in_kind, 3 * p, 3, t.kind);
-        put(m_->in_cls, 2 * p, 2, t.cls);
-        put(m_->in_wr, p, 1, t.wr);
-        put(m_->in_addr, 64 * p, 64, t.addr);
-        put(m_->in_id, 16 * p, 16, t.id);
-        put(m_->in_req_id, 16 * p, 16, t.req_id);
-        put(m_->in_tag, 8 * p, 8, t.tag);
-        put(m_->in_be, 4 * p, 4, t.be);
-        put(m_->in_data, 32 * p, 32, t.data);
-        put(m_->in_status, 3 * p, 3, t.status);
-        put(m_->in_hdr, 32 * p, 32, t.hdr);
-        put(m_->in_valid, p, 1, 1);
-        m_->eval();
-    }
-
-    // offers t on ingress p for one cycle; whether the switch took it
-    bool send(unsigned p, const Tlp &t) {
-        offer(p, t);
-        const bool took = get(m_->in_ready, p, 1) != 0;
-        done_.reset();
-        if (m_->done_valid)
-            done_ = m_->done_hdr;
-        tick();
-        put(m_->in_valid, p, 1, 0);
-        m_->eval();
-        return took;
-    }
-
-    // takes the TLP egress p offers, if any
-    std::optional<Tlp> recv(unsigned p) {
-        m_->eval();
-        if (!get(m_->out_valid, p, 1))
-            return std::nullopt;
-        Tlp t;
-        t.kind = get(m_->out_kind, 3 * p, 3);
-        t.cls = get(m_->out_cls, 2 * p, 2);
-        t.wr = get(m_->out_wr, p, 1);
-        t.addr = get(m_->out_addr, 64 * p, 64);
-        t.id = get(m_->out_id, 16 * p, 16);
-        t.req_id = get(m_->out_req_id, 16 * p, 16);
-        t.tag = get(m_->out_tag, 8 * p, 8);
-        t.be = get(m_->out_be, 4 * p, 4);
-        t.data = get(m_->out_data, 32 * p, 32);
-        t.status = get(m_->out_status, 3 * p, 3);
-        t.hdr = get(m_->out_hdr, 32 * p, 32);
-        put(m_->out_ready, p, 1, 1);
-        tick();
-        put(m_->out_ready, p, 1, 0);
-        m_->eval();
-        return t;
-    }
-
-    void block(unsigned p, unsigned classes) { put(m_->out_blocked, 3 * p, 3, classes); }
-
-    bool idle_except(unsigned p) {
-        m_->eval();
-        for (unsigned q = 0; q < kPorts; q++) {
-            if (q != p && get(m_->out_valid, q, 1))
-                return false;
-        }
-        return true;
     }
 
     // a config request from the root (requester 00:00.0) into the upstream
@@ -218,9 +118,6 @@ class Switch : public ::testing::Test {
         t.hdr = 0xbeef0000u | tag;
         return t;
     }
-
-    rcsim::fabric_test::ClockedModel<Vswitch> m_;
-    std::optional<uint32_t> done_; // done_hdr of the last send, if done_valid
 };
 
 TEST_F(Switch, ConfigReadsOfEveryPortsHeaderThroughTheUpstreamPort) {

@@ -83,13 +83,17 @@ class FabricTest : public ::testing::Test {
     }
 
     void host_sends(const Tlp &t) {
-        for (unsigned k = 0; k < 50 && !f_->from_host(t); k++)
+        unsigned k = 0;
+        for (; k < 50 && !f_->from_host(t); k++)
             f_->tick();
+        EXPECT_LT(k, 50u) << "the fabric never took " << t.describe();
     }
 
     void device_sends(size_t d, const Tlp &t) {
-        for (unsigned k = 0; k < 50 && !f_->from_device(d, t); k++)
+        unsigned k = 0;
+        for (; k < 50 && !f_->from_device(d, t); k++)
             f_->tick();
+        EXPECT_LT(k, 50u) << "the fabric never took " << t.describe();
     }
 
     // The one TLP the host got, after running; none other anywhere.
@@ -250,7 +254,10 @@ TEST_F(FabricTest, DeviceConfigReadIsAnsweredByTheDevice) {
     EXPECT_EQ(ra.dest_id, kBdfA);
     EXPECT_EQ(ra.register_number, 4);
     expect_quiet();
-    EXPECT_EQ(f_->counters().tlps_in, f_->counters().tlps_out + 0u);
+    // every TLP that went in came out (config answered by the ports, the
+    // device's read and its completion): 48 + 2 + 1 each way
+    EXPECT_EQ(f_->counters().tlps_in, 51u);
+    EXPECT_EQ(f_->counters().tlps_out, 51u);
 }
 
 TEST_F(FabricTest, HostMemWrOf64BytesArrivesIntact) {
@@ -304,13 +311,15 @@ TEST_F(FabricTest, ReadIntoAWindowWithNothingBehindItIsUr) {
     enumerate();
     cfg_write(kRp3, 0x20, 0xe040e040); // rp3: e0400000-e04fffff, link down
     hops_.clear();
-    device_sends(kA, Tlp::mem_read(kEmptyWindow + 0x80, 4, kBdfA, 0x61));
+    device_sends(kA, Tlp::mem_read(kEmptyWindow + 0x84, 64, kBdfA, 0x61));
     const Tlp c = device_gets(kA);
     EXPECT_EQ(c.type, TlpType::Cpl);
     EXPECT_EQ(c.status, CplStatus::UR);
     EXPECT_EQ(c.requester_id, kBdfA);
     EXPECT_EQ(c.completer_id, kRp1); // the ingress port's function
     EXPECT_EQ(c.tag, 0x61);
+    EXPECT_EQ(c.byte_count, 64);      // all of the read remained
+    EXPECT_EQ(c.lower_address, 0x04); // 0xe0400084's low 7 bits
     EXPECT_EQ(f_->counters().ur_made, 1u);
     // a write there: dropped and counted
     device_sends(kA, Tlp::mem_write(kEmptyWindow, pattern(4, 0), kBdfA, 0));
@@ -334,6 +343,61 @@ TEST_F(FabricTest, PostedWritesThenAReadLeaveInOrder) {
         EXPECT_EQ(got, want);
     }
     expect_quiet();
+}
+
+TEST_F(FabricTest, APostedWritePassesReadsStuckBehindABusyDevice) {
+    enumerate();
+    // b takes nothing: reads pile up at its exit (16), in sw0.0's NP queue
+    // (4), on the wire into sw0 (2 NP), in rp2's NP queue (4) and on the
+    // host's entry wire (2 NP): 28, then the host's NP credit is gone
+    unsigned reads = 0;
+    for (unsigned k = 0; k < 300; k++) {
+        if (f_->from_host(Tlp::mem_read(kBarB + 4 * reads, 4, 0x0000, uint8_t(reads))))
+            reads++;
+        f_->tick();
+    }
+    EXPECT_EQ(reads, 28u);
+    EXPECT_EQ(f_->stored(), 12u); // the 16 at b's exit have left the fabric
+    // a write to c on the same path (the host, rp2, sw0) still gets through
+    const Tlp w = Tlp::mem_write(kBarC, pattern(64, 2), 0x0000, 0);
+    EXPECT_TRUE(f_->from_host(w));
+    for (unsigned k = 0; k < 50; k++)
+        f_->tick();
+    Tlp got;
+    ASSERT_TRUE(f_->to_device(kC, &got));
+    EXPECT_EQ(got, w);
+    // b catches up: every read, in order
+    for (unsigned k = 0; k < reads; k++) {
+        for (unsigned t = 0; t < 20 && !f_->to_device(kB, &got); t++)
+            f_->tick();
+        EXPECT_EQ(got.tag, k);
+        EXPECT_EQ(got.address, kBarB + 4 * k);
+    }
+    expect_quiet();
+}
+
+TEST_F(FabricTest, ABroadcastFromTheHostReachesEveryDevice) {
+    enumerate();
+    Tlp m;
+    m.type = TlpType::Msg;
+    m.msg_routing = 0x3; // broadcast from the root complex
+    m.msg_code = 0x19;   // PME_Turn_Off
+    m.length = 0;
+    m.first_be = 0;
+    host_sends(m);
+    run();
+    for (size_t d : {kA, kB, kC}) {
+        Tlp got;
+        ASSERT_TRUE(f_->to_device(d, &got)) << d;
+        EXPECT_EQ(got, m) << d;
+    }
+    EXPECT_EQ(f_->stored(), 0u); // freed with its last copy
+    EXPECT_EQ(f_->counters().tlps_out, 48u + 3u);
+    // from a device, a broadcast goes nowhere: UR, posted, dropped, freed
+    device_sends(kB, m);
+    expect_quiet();
+    EXPECT_EQ(f_->counters().posted_dropped, 1u);
+    EXPECT_EQ(f_->stored(), 0u);
 }
 
 TEST_F(FabricTest, AFullEntryRefusesUntilTheFabricMoves) {
@@ -360,6 +424,26 @@ TEST_F(FabricTest, APlanTheModelsCannotHoldIsRefusedByName) {
     EXPECT_EQ(Fabric::create(bad, &f, &error), -EINVAL);
     EXPECT_NE(error.find("'rp1' at 00:09.0"), std::string::npos) << error;
     EXPECT_EQ(f, nullptr);
+    // a device whose parent index points below itself (a hand-built plan)
+    bad = plan_;
+    bad.functions[1].parent = 5;
+    EXPECT_EQ(Fabric::create(bad, &f, &error), -EINVAL);
+    EXPECT_NE(error.find("'a' at 01:00.0 is not below"), std::string::npos) << error;
+    // two devices on rp1's link
+    bad = plan_;
+    bad.functions.insert(bad.functions.begin() + 2, bad.functions[1]);
+    bad.functions[2].name = "a2";
+    EXPECT_EQ(Fabric::create(bad, &f, &error), -EINVAL);
+    EXPECT_NE(error.find("the link below 'rp1' already holds a device"), std::string::npos)
+        << error;
+}
+
+TEST_F(FabricTest, AnUnknownDeviceIndexIsRefused) {
+    Tlp t;
+    EXPECT_FALSE(f_->from_device(3, Tlp::mem_write(kBarA, pattern(4, 0), kBdfA, 0)));
+    EXPECT_FALSE(f_->to_device(3, &t));
+    EXPECT_EQ(f_->device_bdf(3), 0u);
+    EXPECT_EQ(f_->counters().tlps_in, 0u);
 }
 
 } // namespace
