@@ -26,10 +26,12 @@ void Bridge::on_edge(const RtlOut &out, RtlIn &in) {
         rx_.front().beats.pop();
         if (rx_.front().beats.empty()) {
             const bool peer_write = rx_.front().peer_write;
-            const uint64_t job = rx_.front().job;
+            const uint64_t job = rx_.front().job, bytes = rx_.front().bytes;
             rx_.pop_front();
-            if (peer_write)
+            if (peer_write) {
+                counters_.p2p_bytes_written += bytes;
                 finish_piece(job, 0);
+            }
         }
     }
     issue_reads();
@@ -124,6 +126,8 @@ BridgeCounters &BridgeCounters::operator+=(const BridgeCounters &o) {
     dma_errors += o.dma_errors;
     dma_bytes_read += o.dma_bytes_read;
     dma_bytes_written += o.dma_bytes_written;
+    p2p_bytes_read += o.p2p_bytes_read;
+    p2p_bytes_written += o.p2p_bytes_written;
     irqs_injected += o.irqs_injected;
     intx_acks += o.intx_acks;
     abandoned += o.abandoned;

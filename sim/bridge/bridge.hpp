@@ -55,6 +55,9 @@ struct BridgeCounters {
     // Bytes that did move (completions with data, writes host memory took),
     // not bytes requested: a refused or failed piece adds nothing.
     uint64_t dma_bytes_read = 0, dma_bytes_written = 0;
+    // Of the DMA, what went to or came from a peer device's BAR
+    // (peer-to-peer, issue 20), not host memory: not in the two above.
+    uint64_t p2p_bytes_read = 0, p2p_bytes_written = 0;
     uint64_t irqs_injected = 0, intx_acks = 0;
     uint64_t abandoned = 0; // requests given up after a silent decision
     // Replies nobody asked for (VUC_EV_PROTOCOL) and error replies saying
@@ -313,7 +316,7 @@ class Bridge : public EdgeSink {
         uint8_t tag = 0;
         // A DMA write piece into a peer's BAR: done when posted (sent).
         bool peer_write = false;
-        uint64_t job = 0;
+        uint64_t job = 0, bytes = 0;
     };
     std::deque<RxEntry> rx_;
     size_t rx_beats_ = 0; // beats not yet taken by the root port

@@ -86,6 +86,7 @@ int Bridge::take_up_dma(vuc_dma_op *op) {
             if (in_peer_window(p.addr)) {
                 rx_.back().peer_write = true;
                 rx_.back().job = job;
+                rx_.back().bytes = p.bytes;
             } else {
                 expected_writes_.push_back({job, p.addr & ~uint64_t(3), t.length_dws(), p.bytes});
             }
@@ -151,7 +152,7 @@ void Bridge::dma_completion(const tlp::Tlp &t) {
         return; // more completions to come
     const uint64_t job = p.job;
     if (err == 0 && jobs_.count(job) != 0)
-        counters_.dma_bytes_read += p.bytes;
+        (in_peer_window(p.addr) ? counters_.p2p_bytes_read : counters_.dma_bytes_read) += p.bytes;
     tags_.erase(it);
     free_tags_.push_back(t.tag);
     finish_piece(job, err);

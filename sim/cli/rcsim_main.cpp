@@ -3,11 +3,40 @@
 #include "process_cleanup.hpp"
 #include "rcsim_commands.hpp"
 
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
+
+// The bundled models, where a command naming one without a path finds it
+// after PATH (`server "dmacopy"` in a topology file, `--server regs`):
+// server-models/ beside sim/ in a build tree, libexec/rcsim beside bin/ in
+// an installed tree. Appended, so PATH still wins.
+void find_bundled_models() {
+    char exe[PATH_MAX];
+    const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    std::string dir(exe);
+    dir.resize(dir.rfind('/'));
+    const std::string up = dir.substr(0, dir.rfind('/'));
+    for (const std::string &c : {up + "/server-models", up + "/libexec/rcsim"}) {
+        struct stat st;
+        if (stat(c.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        const char *path = std::getenv("PATH");
+        const std::string value = path && *path ? std::string(path) + ":" + c : c;
+        setenv("PATH", value.c_str(), 1);
+        return;
+    }
+}
 
 struct Command {
     const char *name;
@@ -72,6 +101,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     rcsim::install_cleanup_on_signals();
+    find_bundled_models();
     for (const Command &c : kCommands)
         if (!std::strcmp(cmd, c.name))
             return run_guarded(c, argc - 2, argv + 2);

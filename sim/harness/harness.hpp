@@ -288,6 +288,9 @@ class Harness : private EdgeSink {
     // A tracer (trace_writer.hpp) sees every message, edge and decision
     // from now on; nullptr removes it. Not owned.
     void set_observer(HarnessObserver *o) { observer_ = o; }
+    // During HarnessObserver::on_message: the name of the device whose
+    // message it is ("" for the single device).
+    const std::string &message_device() const { return message_device_; }
     // Where the next connect() writes its decision log (empty: none).
     void set_decision_log(const std::string &path) { cfg_.decision_log_path = path; }
     // The scheduler that takes every choice from the next connect() on
@@ -429,6 +432,7 @@ class Harness : private EdgeSink {
     std::unique_ptr<fabric::Fabric> fabric_;
     std::unique_ptr<fabric::FabricLink> link_;
     std::vector<EdgeSink *> sinks_; // the bridges, per edge (kept: no allocation)
+    std::string message_device_;
     void host_write_done(uint64_t dw_addr, unsigned len_dw, bool err);
     bool admission_needed() const;
     void admission_points(bool poll);

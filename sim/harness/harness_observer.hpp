@@ -7,11 +7,13 @@
 
 #include "decision_log.hpp"
 #include "rtl_ports.hpp"
+#include "tlp.hpp"
 
 #include "vfio_user/client.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace rcsim {
 
@@ -36,6 +38,11 @@ class HarnessObserver {
                                   const uint8_t *bytes, size_t len) {
         (void)is_write, (void)bar, (void)offset, (void)bytes, (void)len;
     }
+    // Several devices (issue 20): a TLP leaving a port of the fabric (root
+    // complex or switch), `hop` naming the port ("rp2", "sw0.1", "sw0",
+    // "host"), on the edge it leaves. Which device a message belongs to is
+    // Harness::message_device() during on_message.
+    virtual void on_fabric_hop(const tlp::Tlp &t, const std::string &hop) { (void)t, (void)hop; }
 };
 
 } // namespace rcsim

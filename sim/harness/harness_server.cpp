@@ -93,6 +93,7 @@ void Harness::trace_thunk(void *opaque, enum vuc_sock sock, bool from_client,
                           unsigned nfds) {
     auto *d = static_cast<HarnessDevice *>(opaque);
     Harness *h = d->harness;
+    h->message_device_ = d->name;
     if (h->observer_)
         h->observer_->on_message(sock, from_client, *hdr, payload, payload_len, nfds);
     uint64_t addr = 0;

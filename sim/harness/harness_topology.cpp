@@ -118,6 +118,10 @@ int Harness::start_topology(const topology::Topology &t, std::string *error) {
     if ((rc = fabric::Fabric::create(buses, &fabric_, error)) < 0)
         return rc;
     link_ = std::make_unique<fabric::FabricLink>(*fabric_, HarnessTop::kLanes);
+    fabric_->set_hop_trace([this](const tlp::Tlp &tlp, const std::string &hop) {
+        if (observer_)
+            observer_->on_fabric_hop(tlp, hop);
+    });
     rc = start_devices(buses, error);
     if (rc == 0)
         rc = enumerate_topology(t, error);

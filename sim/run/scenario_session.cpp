@@ -101,6 +101,10 @@ void print_summary(const std::string &file, const Outcome &o, Harness &h, const 
     std::printf("  bytes moved: DMA %" PRIu64 " read from host memory / %" PRIu64
                 " written to it, MMIO %" PRIu64 " by the scenario\n",
                 b.dma_bytes_read, b.dma_bytes_written, st.mmio_bytes);
+    if (b.p2p_bytes_read || b.p2p_bytes_written)
+        std::printf("  peer-to-peer: DMA %" PRIu64 " read from peers' BARs / %" PRIu64
+                    " written to them\n",
+                    b.p2p_bytes_read, b.p2p_bytes_written);
     if (b.ur_completions || b.ca_completions || b.dma_errors || b.mmio_write_errors ||
         k.dma_refused)
         std::printf("  errors: UR %" PRIu64 ", CA %" PRIu64 ", DMA %" PRIu64

@@ -23,11 +23,13 @@ const std::string kModels = RCSIM_SERVER_MODELS_DIR;
 
 class Topology : public ::testing::Test {
   protected:
-    void start(const std::string &text) {
+    void start(const std::string &text, const std::vector<rcsim::MemWindow> &extra = {}) {
         rcsim::topology::Topology t;
         rcsim::topology::TopologyError perr;
         ASSERT_EQ(rcsim::topology::parse_topology(text, "test.topo", &t, &perr), 0);
         HarnessConfig cfg;
+        for (const rcsim::MemWindow &w : extra)
+            cfg.dma_windows.push_back(w);
         std::string err;
         ASSERT_EQ(Harness::create(cfg, &h, &err), 0) << err;
         ASSERT_EQ(h->start_topology(t, &err), 0) << err << "\n" << h->failure_report();
@@ -144,6 +146,36 @@ TEST_F(Topology, DmacopyCopiesIntoAPeersBar) {
         ASSERT_EQ(h->mmio_read(0, 0x100 + i, 4).value, want) << "scratch offset " << i;
     }
     EXPECT_GT(h->counters().bridge.dma_writes, 0u);
+    EXPECT_FALSE(h->has_failures()) << h->failure_report();
+}
+
+// A peer-to-peer read into a bridge window with nothing behind it: rp3
+// has no device, so its window stays closed; the test opens it as a host
+// could (0xe0200000-0xe02fffff: 0x20 = 0xe020e020; Command Memory Space and
+// Bus Master), maps a DMA window there (so dmacopy's server and our client
+// let the DMA go out) and dmacopy reads from it. The root complex routes the MemRd
+// to rp3, whose link is down: a UR completion comes back to dmacopy's
+// bridge, the DMA fails with EFAULT (sim/bridge/README.md: UR -> EFAULT)
+// and STATUS says ERROR, errno 14 in bits 31:16.
+TEST_F(Topology, PeerReadIntoAWindowWithNothingBehindItIsUr) {
+    start("root-port rp1\nroot-port rp2\nroot-port rp3\n"
+          "device copier on rp1 server \"" +
+              kModels + "/dmacopy\"\ndevice target on rp2 server \"" + kModels + "/regs\"\n",
+          {{0xe0200000u, 0x100000u, rcsim::MemPerm::ReadWrite, "gap"}});
+    ASSERT_EQ(h->cfg_write_at(0x0018, 0x20, 4, 0xe020e020u), HostStatus::SC);
+    ASSERT_EQ(h->cfg_write_at(0x0018, 0x04, 2, 0x0006u), HostStatus::SC);
+    constexpr uint64_t kRing = 0x10000000;
+    const uint64_t desc[4] = {0xe0200000u, 0x10200000u, 64u | (1ull << 32), 0};
+    h->memory().write(kRing, desc, sizeof desc);
+    h->select_device(0);
+    ASSERT_EQ(h->mmio_write(0, 0x00, 4, uint32_t(kRing)), HostStatus::SC);
+    ASSERT_EQ(h->mmio_write(0, 0x04, 4, 0), HostStatus::SC);
+    ASSERT_EQ(h->mmio_write(0, 0x08, 4, 16), HostStatus::SC);
+    ASSERT_EQ(h->mmio_write(0, 0x10, 4, 1), HostStatus::SC);
+    ASSERT_TRUE(h->wait_irq(0, 2000000)) << h->failure_report();
+    EXPECT_EQ(h->mmio_read(0, 0x18, 4).value & 0xffff0003u, 0x000e0002u);
+    EXPECT_EQ(h->counters().bridge.dma_errors, 1u);
+    EXPECT_EQ(h->counters().bridge.p2p_bytes_read, 0u);
     EXPECT_FALSE(h->has_failures()) << h->failure_report();
 }
 

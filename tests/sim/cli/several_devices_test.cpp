@@ -1,0 +1,188 @@
+// `rcsim run` with a topology (issue 20): the shipped peer-to-peer
+// scenario, and the bad input of several devices: a topology that does not
+// fit, a device name the topology lacks, a peer-to-peer access into a root
+// port's window with nothing behind it, and a server of the set dying mid-run.
+// Each ends with a clear error naming the device, every server reaped,
+// nothing left in TMPDIR, no hang.
+#include "run_command.hpp"
+#include "test_files.hpp"
+
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using rcsim::test::CommandResult;
+using rcsim::test::run_command;
+using rcsim::test::TempDir;
+
+const std::string kRcsim = RCSIM_PATH;
+const std::string kModels = RCSIM_SERVER_MODELS_DIR;
+const std::string kScenarios = CLI_SCENARIOS_DIR;
+const std::string kHostileServer = HOSTILE_SERVER;
+
+bool contains(const std::string &s, const std::string &what) {
+    return s.find(what) != std::string::npos;
+}
+
+// rcsim run with TMPDIR in `dir`: its socket directories land there.
+CommandResult run_in(const TempDir &dir, const std::vector<std::string> &args) {
+    std::vector<std::string> argv = {"/usr/bin/env", "TMPDIR=" + dir.path, kRcsim, "run"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, 30000);
+}
+
+// Processes (zombies included) whose command line mentions `text`.
+std::vector<std::string> processes_mentioning(const std::string &text) {
+    std::vector<std::string> found;
+    DIR *proc = opendir("/proc");
+    if (!proc)
+        return found;
+    while (dirent *e = readdir(proc)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        std::ifstream f(std::string("/proc/") + e->d_name + "/cmdline");
+        std::stringstream ss;
+        ss << f.rdbuf();
+        std::string cmd = ss.str();
+        for (char &c : cmd)
+            c = c ? c : ' ';
+        if (contains(cmd, text))
+            found.push_back(std::string(e->d_name) + ": " + cmd);
+    }
+    closedir(proc);
+    return found;
+}
+
+void expect_all_reaped(const TempDir &dir) {
+    EXPECT_EQ(processes_mentioning(dir.path + "/rcsim-harness-"), std::vector<std::string>{});
+    std::vector<std::string> left;
+    if (DIR *d = opendir(dir.path.c_str())) {
+        while (dirent *e = readdir(d))
+            if (contains(e->d_name, "rcsim-harness-"))
+                left.push_back(e->d_name);
+        closedir(d);
+    }
+    EXPECT_EQ(left, std::vector<std::string>{});
+}
+
+std::string server(const std::string &model) {
+    return "\"" + kModels + "/" + model + "\"";
+}
+
+// The shipped scenario: 256 bytes to the regs device's scratch and back
+// (tests/scenarios/p2p_copy.rcs); the tree is the topology file's.
+TEST(SeveralDevices, PeerToPeerScenarioPasses) {
+    TempDir dir;
+    const CommandResult r = run_in(dir, {"--scenario", kScenarios + "/p2p_copy.rcs"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "rcsim: PASS " + kScenarios + "/p2p_copy.rcs (22 statements)"))
+        << r.out;
+    EXPECT_TRUE(contains(r.out, "  peer-to-peer: DMA 256 read from peers' BARs / 256 written to "
+                                "them\n"))
+        << r.out;
+    EXPECT_TRUE(contains(r.out, "    -[0000:00]-+-01.0-[01]----00.0  copier\n"
+                                "               \\-02.0-[02]----00.0  target\n"))
+        << r.out;
+    expect_all_reaped(dir);
+}
+
+// The 9-wide topology of cli.Topology.BarThatDoesNotFitNamesTheDevice: the
+// harness plans with the BARs it sized through the RTL and refuses the
+// same device, after starting every server; all of them are reaped.
+TEST(SeveralDevices, TopologyThatDoesNotFitNamesTheDevice) {
+    TempDir dir;
+    std::string text;
+    for (int i = 1; i <= 8; ++i)
+        text += "root-port rp" + std::to_string(i) + "\n";
+    text += "switch sw on rp8 ports 2\n";
+    for (int i = 1; i <= 7; ++i)
+        text += "device w" + std::to_string(i) + " on rp" + std::to_string(i) + " server " +
+                server("wide") + "\n";
+    text += "device w8 on sw.0 server " + server("wide") + "\n";
+    text += "device w9 on sw.1 server " + server("wide") + "\n";
+    dir.write("t.topo", text);
+    const std::string scenario = dir.write("t.rcs", "topology \"t.topo\"\ndelay 10\n");
+    const CommandResult r = run_in(dir, {"--scenario", scenario});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_TRUE(contains(r.err, "cannot start the topology: device 'w7' does not fit: the "
+                                "prefetchable window of root port 'rp7' needs 0x100000000 bytes"))
+        << r.err;
+    expect_all_reaped(dir);
+}
+
+TEST(SeveralDevices, UnknownDeviceInATargetIsNamed) {
+    TempDir dir;
+    dir.write("t.topo", "root-port rp1\ndevice a on rp1 server " + server("regs") + "\n");
+    const std::string scenario = dir.write("t.rcs", "topology \"t.topo\"\nread b.bar0 0 4\n");
+    const CommandResult r = run_in(dir, {"--scenario", scenario});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err, "no device 'b' in the topology")) << r.out << r.err;
+    expect_all_reaped(dir);
+}
+
+// A peer-to-peer read of an address inside the target's root port window
+// where the target has no BAR (0xe0180000: rp2's window is 1 MiB at
+// 0xe0100000, the regs BAR0 its first 4 KiB), declared a DMA window so the
+// server and the client let the DMA out: the fabric delivers it, the
+// target's bridge claims no BAR and completes it UR, and the DMA fails:
+// dmacopy's STATUS says ERROR with errno 14 (EFAULT, the errno the bridge
+// gives a UR completion: sim/bridge/README.md) in bits 31:16.
+TEST(SeveralDevices, PeerAccessToABarThatDoesNotExist) {
+    TempDir dir;
+    dir.write("t.topo", "root-port rp1\nroot-port rp2\ndevice copier on rp1 server " +
+                            server("dmacopy") + "\ndevice target on rp2 server " + server("regs") +
+                            "\n");
+    const std::string scenario = dir.write(
+        "t.rcs", "topology \"t.topo\"\n"
+                 "dma-window 0x10000000+0x1000000:rw:dma0\n"
+                 "dma-window 0xe0180000+0x1000:rw:nobar\n"
+                 "write mem 0x10000000 8 0xe0180000\n" // source: rp2's window, no BAR there
+                 "write mem 0x10000008 8 0x10200000\n"
+                 "write mem 0x10000010 4 64\n"
+                 "write mem 0x10000014 4 1\n"
+                 "write mem 0x10000018 8 0\n"
+                 "write copier.bar0 0x00 4 0x10000000\n"
+                 "write copier.bar0 0x04 4 0\n"
+                 "write copier.bar0 0x08 4 16\n"
+                 "write copier.bar0 0x10 4 1\n"
+                 "wait-irq copier.msix 0 within 1000000\n"
+                 "read copier.bar0 0x18 4 -> expect 0x000e0002 mask 0xffff0003\n");
+    const CommandResult r = run_in(dir, {"--scenario", scenario});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "rcsim: PASS")) << r.out;
+    // The UR the target's bridge sent, and the DMA it failed.
+    EXPECT_TRUE(contains(r.out, "  errors: UR 1, CA 0, DMA 1,")) << r.out;
+    expect_all_reaped(dir);
+}
+
+// A server of the set dies mid-run (the hostile server's read-eof: half a
+// reply to the first BAR0 read, then gone): the read fails, the run fails
+// naming that device's server, the other is stopped and reaped, no hang.
+TEST(SeveralDevices, AServerOfTheSetDyingIsNamed) {
+    TempDir dir;
+    dir.write("t.topo", "root-port rp1\nroot-port rp2\ndevice good on rp1 server " +
+                            server("regs") + "\ndevice bad on rp2 server \"" + kHostileServer +
+                            " --mode read-eof --in-place --socket {socket}\"\n");
+    const std::string scenario = dir.write("t.rcs", "topology \"t.topo\"\n"
+                                                    "read good.bar0 0 4 -> expect 0x52435247\n"
+                                                    "read bad.bar0 0 4\n"
+                                                    "read good.bar0 0 4 -> expect 0x52435247\n");
+    const CommandResult r = run_in(dir, {"--scenario", scenario});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "FAIL " + scenario +
+                                    ":3: read bad.bar0 0 4\n  the read completed "
+                                    "with CA\n"))
+        << r.err;
+    EXPECT_TRUE(contains(r.err, "bridge: bad: server bad: disconnect main (EOF): connection lost "
+                                "mid-run\n"))
+        << r.err;
+    expect_all_reaped(dir);
+}
+
+} // namespace
