@@ -58,11 +58,12 @@ run bench-rtl-cycles --figures || status=1
 run bench-explore --figures || status=1
 run bench-harness-memory --figures || status=1
 run bench-trace-labels --figures || status=1
+run bench-topology --figures || status=1
 for extra in "$build"/bench/bench-*; do
     case $(basename "$extra") in
     bench-harness-mmio | bench-client-region-read | bench-dmacopy | bench-harness-dma | \
         bench-rtl-bare | bench-rtl-cycles | bench-explore | bench-harness-memory | \
-        bench-trace-labels) ;;
+        bench-trace-labels | bench-topology) ;;
     *) [ -x "$extra" ] && { run "$(basename "$extra")" || status=1; } ;;
     esac
 done
@@ -180,6 +181,21 @@ END {
     k = "busy_cpu_cycles_dma_fst_labels"; b = "busy_cpu_cycles_dma_fst_nolabels"
     row("the same per CPU second of the harness process (baseline: labels off)", \
         k, b, "report", "reported")
+    k = "topo_mmio_1"; b = "topo_mmio_classic"
+    row("MMIO round trips/s, 1 regs device behind the fabric, 4 B reads (baseline: the classic single-device harness)", \
+        k, b, "report (issue 20)", "reported")
+    k = "topo_cycles_1"; b = "topo_cycles_classic"
+    row("simulated cycles/s during those reads, 1 device behind the fabric (baseline: the classic harness)", \
+        k, b, "report (issue 20)", "reported")
+    split("2 4 8", nd, " ")
+    for (i = 1; i <= 3; i++) {
+        k = "topo_mmio_" nd[i]; b = "topo_mmio_1"
+        row("MMIO round trips/s, " nd[i] " regs devices behind the fabric, round-robin, 4 B reads (baseline: 1 device behind the fabric)", \
+            k, b, "report (issue 20)", "reported")
+        k = "topo_cycles_" nd[i]; b = "topo_cycles_1"
+        row("simulated cycles/s during those reads, " nd[i] " devices (baseline: 1 device behind the fabric)", \
+            k, b, "report (issue 20)", "reported")
+    }
 }' "$figs")
 
 {
