@@ -276,16 +276,28 @@ int parse_sched_options(const char *cmd, SchedOptions &o, int argc, char **argv,
 
 int make_spec(const char *cmd, const SchedOptions &o, RunSpec *spec) {
     std::string err;
-    if (o.server.empty() == o.socket.empty()) {
-        std::fprintf(stderr, "rcsim %s: give one of --server and --socket\n", cmd);
-        return 2;
-    }
     if (o.scenario.empty()) {
         std::fprintf(stderr, "rcsim %s: --scenario FILE is required\n", cmd);
         return 2;
     }
     if (load_run_spec(o.scenario, spec, &err) < 0) {
         std::fprintf(stderr, "rcsim %s: %s\n", cmd, err.c_str());
+        return 2;
+    }
+    if (spec->has_topology()) {
+        const char *why = !o.server.empty() || !o.socket.empty()
+                              ? "the scenario's topology statement starts its servers: give "
+                                "neither --server nor --socket"
+                          : o.explore.device_reset
+                              ? "--reset device keeps one server for every run; a topology's "
+                                "runs each start theirs (--reset process)"
+                              : nullptr;
+        if (why) {
+            std::fprintf(stderr, "rcsim %s: %s\n", cmd, why);
+            return 2;
+        }
+    } else if (o.server.empty() == o.socket.empty()) {
+        std::fprintf(stderr, "rcsim %s: give one of --server and --socket\n", cmd);
         return 2;
     }
     // The declared windows go into the harness every run forks from; each

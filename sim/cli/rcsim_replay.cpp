@@ -13,6 +13,7 @@
 #include "run_settings.hpp"
 #include "command_line.hpp"
 #include "sha256.hpp"
+#include "topology_file.hpp"
 
 #include <cstdio>
 #include <string>
@@ -82,7 +83,18 @@ int choose_server(const SchedOptions &o, const LogHeader &hd, const std::string 
     if (!o.socket.empty())
         return -1;
     if (!o.server.empty())
-        return -1; // make_spec splits and resolves it; compared in header_problems
+        return -1;             // make_spec splits and resolves it; compared in header_problems
+    if (!hd.devices.empty()) { // the scenario's topology starts them, each checked against the log
+        if (o.server_from_log)
+            return -1;
+        std::fprintf(stderr, "rcsim replay: %s names a topology's servers\n", log.c_str());
+        for (const LogDevice &d : hd.devices)
+            std::fprintf(stderr, "  %s: %s\n", d.name.c_str(), quoted(d.argv).c_str());
+        std::fprintf(stderr, "rcsim replay starts no program only because a log names it: "
+                             "accept them with --server-from-log (the scenario's topology "
+                             "file starts them; each must match the log)\n");
+        return 2;
+    }
     if (hd.server_argv.empty()) {
         std::fprintf(stderr,
                      "rcsim replay: %s: the logged run connected to a running server: "
@@ -115,6 +127,14 @@ std::vector<std::string> replay_header_problems(const LogHeader &hd, const Harne
         if (resolve_executable(spec.server_argv[0], &exe) < 0 ||
             sha256_file_hex(exe, &now.server_sha256) < 0)
             now.server_sha256 = "(unreadable)";
+    }
+    if (spec.has_topology()) {
+        now.devices.clear();
+        std::string err;
+        if (topology_log_devices(spec.topology, &now.devices, &err) < 0)
+            now.devices.push_back(LogDevice{"(" + err + ")", {}, ""});
+        if (sha256_file_hex(spec.topology_path, &now.topology_sha256) < 0)
+            now.topology_sha256 = "(unreadable)";
     }
     LogHeader logged_hd = hd, now_hd = now;
     logged_hd.rtl_settings.clear(); // compared below, as settings

@@ -317,6 +317,9 @@ class Harness : private EdgeSink {
     std::vector<std::string> deadlocks() const;
     // The scenario the next log pins (path and SHA-256 in its header).
     void set_log_scenario(const std::string &path) { log_scenario_ = path; }
+    // The topology file the next log pins (path and SHA-256), beside every
+    // device's server argv and binary hash.
+    void set_log_topology(const std::string &path) { log_topology_ = path; }
 
     // ---- live migration's handover (harness_handover.cpp; the procedure
     // is sim/migrate/'s)
@@ -433,6 +436,8 @@ class Harness : private EdgeSink {
     std::unique_ptr<fabric::FabricLink> link_;
     std::vector<EdgeSink *> sinks_; // the bridges, per edge (kept: no allocation)
     std::string message_device_;
+    std::string log_topology_;
+    static std::vector<std::string> logged_argv(const HarnessDevice &d);
     void host_write_done(uint64_t dw_addr, unsigned len_dw, bool err);
     bool admission_needed() const;
     void admission_points(bool poll);

@@ -346,6 +346,17 @@ int Harness::reopen_decision_log(const std::string &path, std::string *error) {
     return rc;
 }
 
+// A server's argv as a log pins it: the socket path is a fresh temporary
+// directory per run, not part of its identity.
+std::vector<std::string> Harness::logged_argv(const HarnessDevice &d) {
+    std::vector<std::string> argv = d.server->argv();
+    for (std::string &a : argv)
+        for (size_t at = a.find(d.socket_path); !d.socket_path.empty() && at != std::string::npos;
+             at = a.find(d.socket_path, at + 8))
+            a.replace(at, d.socket_path.size(), "{socket}");
+    return argv;
+}
+
 int Harness::open_log(std::string *error) {
     if (cfg_.decision_log_path.empty())
         return 0;
@@ -357,14 +368,25 @@ int Harness::open_log(std::string *error) {
         if (sha256_file_hex(log_scenario_, &h.scenario_sha256) < 0)
             h.scenario_sha256.clear();
     }
-    if (dev_->server) {
-        h.server_argv = dev_->server->argv();
-        // The socket path is a fresh temp dir per run: not part of identity.
-        for (std::string &a : h.server_argv)
-            if (a == dev_->socket_path)
-                a = "{socket}";
+    if (devs_.front()->name.empty() && dev_->server) {
+        h.server_argv = logged_argv(*dev_);
         if (sha256_file_hex(dev_->server->executable(), &h.server_sha256) < 0)
             h.server_sha256.clear();
+    }
+    if (!devs_.front()->name.empty()) { // a topology: every device's server
+        h.topology_path = log_topology_;
+        if (log_topology_.empty() || sha256_file_hex(log_topology_, &h.topology_sha256) < 0)
+            h.topology_sha256.clear();
+        for (const auto &d : devs_) {
+            LogDevice ld;
+            ld.name = d->name;
+            if (d->server) {
+                ld.argv = logged_argv(*d);
+                if (sha256_file_hex(d->server->executable(), &ld.sha256) < 0)
+                    ld.sha256.clear();
+            }
+            h.devices.push_back(std::move(ld));
+        }
     }
     h.rtl_settings = pinned_settings(cfg_); // run_settings.hpp
     return DecisionLogWriter::open(cfg_.decision_log_path, h, &log_, error);

@@ -251,6 +251,7 @@ class Session {
             topology::Topology t;
             if (read_topology(prog_.statements[0].command, &t, err) < 0)
                 return -1;
+            h_->set_log_topology(prog_.statements[0].command);
             if (h_->start_topology(t, err) < 0)
                 return fail_with_report("cannot start the topology: ", err);
             if (trace_)

@@ -3,6 +3,7 @@
 #include "run_verdict.hpp"
 #include "scenario_runner.hpp"
 #include "sha256.hpp"
+#include "topology_file.hpp"
 #include "trace_writer.hpp"
 
 #include <algorithm>
@@ -46,7 +47,11 @@ int load_run_spec(const std::string &scenario, RunSpec *spec, std::string *error
         *error = perr.to_string();
         return -1;
     }
-    return 0;
+    const std::vector<Statement> &st = spec->program.statements;
+    if (st.empty() || st.front().op != Op::Topology)
+        return 0;
+    spec->topology_path = st.front().command;
+    return read_topology(spec->topology_path, &spec->topology, error) < 0 ? -1 : 0;
 }
 
 std::string run_hash(const std::vector<Decision> &decisions, const std::string &trace_path) {
@@ -78,6 +83,10 @@ int start(Harness &h, const RunSpec &spec, std::string *err) {
     int rc = h.memory().renew_shared(err);
     if (rc < 0)
         return rc;
+    if (spec.has_topology()) {
+        h.set_log_topology(spec.topology_path);
+        return h.start_topology(spec.topology, err);
+    }
     rc = spec.server_argv.empty() ? h.connect(spec.socket, err)
                                   : h.start_server(spec.server_argv, err);
     if (rc < 0)

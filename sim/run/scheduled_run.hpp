@@ -10,6 +10,7 @@
 #include "scenario_parser.hpp"
 #include "scheduler.hpp"
 #include "sha256.hpp"
+#include "topology.hpp"
 
 #include <optional>
 #include <string>
@@ -25,6 +26,12 @@ struct RunSpec {
     // The scenario's `dma-window` declarations (empty: the default window):
     // the harness a scheduled run forks from is created with them.
     std::vector<MemWindow> dma_windows;
+    // The scenario's `topology "FILE"` (issue 20): the file (pinned in the
+    // log) and its devices, whose servers every run starts (then
+    // server_argv and socket are empty).
+    std::string topology_path;
+    topology::Topology topology;
+    bool has_topology() const { return !topology_path.empty(); }
 };
 
 struct RunReport {
@@ -47,7 +54,8 @@ struct RunReport {
 // server's output; -1 if there is none.
 long long parse_queue_peak(const std::string &server_output);
 
-// Parses the scenario file into spec (absolute path). 0 or -1 with error.
+// Parses the scenario file into spec (absolute path), and the topology file
+// it begins with, if any. 0 or -1 with error.
 int load_run_spec(const std::string &scenario, RunSpec *spec, std::string *error);
 
 // Runs spec under `policy`. log_path / trace_path: where the decision log and

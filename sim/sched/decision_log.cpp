@@ -89,6 +89,36 @@ std::string get_string_array(json_object *obj, const char *key, std::vector<std:
     return {};
 }
 
+// "topology": {"path", "sha256", "devices": [{"name", "argv", "sha256"}]},
+// only in a topology run's log.
+std::string parse_topology_pins(json_object *obj, LogHeader *h) {
+    json_object *topo = nullptr, *devices = nullptr;
+    if (!json_object_object_get_ex(obj, "topology", &topo))
+        return {};
+    std::string err;
+    if (!json_object_is_type(topo, json_type_object))
+        return "\"topology\" must be an object";
+    if (!(err = get_string(topo, "path", &h->topology_path)).empty() ||
+        !(err = get_string(topo, "sha256", &h->topology_sha256)).empty() ||
+        !(err = get_field(topo, "devices", json_type_array, &devices)).empty())
+        return err;
+    const size_t n = json_object_array_length(devices);
+    if (n == 0 || n > 32)
+        return "\"topology\" lists " + std::to_string(n) + " devices (1 to 32)";
+    for (size_t i = 0; i < n; ++i) {
+        json_object *d = json_object_array_get_idx(devices, i);
+        LogDevice dev;
+        if (!json_object_is_type(d, json_type_object))
+            return "a topology device must be an object";
+        if (!(err = get_string(d, "name", &dev.name)).empty() ||
+            !(err = get_string_array(d, "argv", &dev.argv)).empty() ||
+            !(err = get_string(d, "sha256", &dev.sha256)).empty())
+            return err;
+        h->devices.push_back(std::move(dev));
+    }
+    return {};
+}
+
 std::string parse_header(json_object *obj, LogHeader *h) {
     uint64_t format = 0;
     json_object *scenario = nullptr, *server = nullptr, *rtl = nullptr;
@@ -112,7 +142,7 @@ std::string parse_header(json_object *obj, LogHeader *h) {
             return std::string("rtl setting \"") + key + "\" must be a string";
         h->rtl_settings[key] = json_object_get_string(value);
     }
-    return {};
+    return parse_topology_pins(obj, h);
 }
 
 std::string parse_decision(json_object *obj, Decision *d) {
@@ -226,6 +256,21 @@ std::string header_to_json(const LogHeader &h) {
     for (const auto &kv : h.rtl_settings)
         add_string(rtl, kv.first.c_str(), kv.second);
     json_object_object_add(root.obj, "rtl", rtl);
+    if (!h.devices.empty()) {
+        json_object *topo = json_object_new_object();
+        add_string(topo, "path", h.topology_path);
+        add_string(topo, "sha256", h.topology_sha256);
+        json_object *devices = json_object_new_array();
+        for (const LogDevice &d : h.devices) {
+            json_object *o = json_object_new_object();
+            add_string(o, "name", d.name);
+            json_object_object_add(o, "argv", string_array(d.argv));
+            add_string(o, "sha256", d.sha256);
+            json_object_array_add(devices, o);
+        }
+        json_object_object_add(topo, "devices", devices);
+        json_object_object_add(root.obj, "topology", topo);
+    }
     return plain(root.obj);
 }
 
@@ -352,6 +397,19 @@ std::vector<std::string> header_mismatches(const LogHeader &log, const LogHeader
     if (log.server_argv != run.server_argv)
         out.push_back("server argv: log has " + quoted_list(log.server_argv) + ", run has " +
                       quoted_list(run.server_argv));
+    differ("topology sha256", log.topology_sha256, run.topology_sha256);
+    const size_t n = std::max(log.devices.size(), run.devices.size());
+    for (size_t i = 0; i < n; ++i) {
+        const LogDevice none{"(none)", {}, ""};
+        const LogDevice &a = i < log.devices.size() ? log.devices[i] : none;
+        const LogDevice &b = i < run.devices.size() ? run.devices[i] : none;
+        const std::string what = "device " + std::to_string(i) + " (" + a.name + ")";
+        differ((what + " name").c_str(), a.name, b.name);
+        differ((what + " server sha256").c_str(), a.sha256, b.sha256);
+        if (a.argv != b.argv)
+            out.push_back(what + " server argv: log has " + quoted_list(a.argv) + ", run has " +
+                          quoted_list(b.argv));
+    }
     for (const auto &kv : log.rtl_settings) {
         auto it = run.rtl_settings.find(kv.first);
         differ(("rtl setting " + kv.first).c_str(), kv.second,

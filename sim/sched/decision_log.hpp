@@ -25,6 +25,16 @@ const char *rcsim_version();
 uint64_t fnv1a64(const void *data, size_t len);
 std::string digest_hex(uint64_t digest); // 16 lower-case hex digits
 
+// One device's server of a topology run (issue 20), as the log pins it.
+struct LogDevice {
+    std::string name;
+    std::vector<std::string> argv; // the socket path as "{socket}"
+    std::string sha256;            // of the executable
+    bool operator==(const LogDevice &o) const {
+        return name == o.name && argv == o.argv && sha256 == o.sha256;
+    }
+};
+
 struct LogHeader {
     static constexpr int kFormat = 1;
     std::string rcsim_version;
@@ -34,6 +44,11 @@ struct LogHeader {
     std::vector<std::string> server_argv;
     std::string server_sha256;
     std::map<std::string, std::string> rtl_settings;
+    // A topology run: the topology file and every device's server, in
+    // topology order (then server_argv is empty). Absent from the JSON of a
+    // single-device log, which reads as before.
+    std::string topology_path, topology_sha256;
+    std::vector<LogDevice> devices;
 };
 
 // Kinds with their own rules (others are allowed and follow the generic one:
