@@ -26,6 +26,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,9 @@ struct BridgeCounters {
     // closed meanwhile, the server had given the DMA up at the window's
     // unmap. A DMA_WRITE's data is in host memory all the same.
     uint64_t dma_replies_lost = 0;
+    // Peer-to-peer reads ended by a deadlock across servers, and their
+    // completions that came afterwards (dropped).
+    uint64_t peer_reads_timed_out = 0, late_peer_completions = 0;
     // Field by field (a migration's destination bridge counts on from the
     // source's).
     BridgeCounters &operator+=(const BridgeCounters &o);
@@ -299,6 +303,17 @@ class Bridge : public EdgeSink {
     void set_peer_windows(std::vector<std::pair<uint64_t, uint64_t>> w) {
         peer_windows_ = std::move(w);
     }
+    // TLPs waiting to go out to the root port or the fabric.
+    bool sending() const { return !rx_.empty(); }
+    // The addresses of this device's DMA reads into peers' BARs still
+    // waiting for their completions.
+    std::vector<uint64_t> peer_reads() const;
+    // A deadlock across servers (the harness found one): each DMA read into
+    // a peer's BAR still waiting ends as a completion timeout would end it
+    // in hardware: its DMA fails with `err`. Completions arriving for those
+    // tags later are dropped (counted in late_peer_completions). Returns
+    // how many reads it ended.
+    size_t time_out_peer_reads(int err);
     friend class Harness;
 
     vuc_ctx *ctx_;
@@ -368,6 +383,7 @@ class Bridge : public EdgeSink {
     std::deque<uint8_t> free_tags_;
     std::deque<ExpectedWrite> expected_writes_;
     std::vector<std::pair<uint64_t, uint64_t>> peer_windows_;
+    std::set<uint8_t> timed_out_tags_; // held until their late completion comes
     bool in_peer_window(uint64_t addr) const;
     ClientStyle style_ = ClientStyle::Async;
     std::deque<vuc_dma_op *> set_aside_;

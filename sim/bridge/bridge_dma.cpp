@@ -132,7 +132,44 @@ void Bridge::take_read_data(ReadPiece &p, const std::vector<uint8_t> &payload) {
                 hi - lo);
 }
 
+std::vector<uint64_t> Bridge::peer_reads() const {
+    std::vector<uint64_t> out;
+    for (const auto &kv : tags_)
+        if (in_peer_window(kv.second.addr))
+            out.push_back(kv.second.addr);
+    return out;
+}
+
+size_t Bridge::time_out_peer_reads(int err) {
+    size_t n = 0;
+    for (auto it = tags_.begin(); it != tags_.end();) {
+        if (!in_peer_window(it->second.addr)) {
+            ++it;
+            continue;
+        }
+        const uint64_t job = it->second.job;
+        timed_out_tags_.insert(it->first);
+        it = tags_.erase(it);
+        ++counters_.peer_reads_timed_out;
+        ++n;
+        finish_piece(job, err);
+    }
+    return n;
+}
+
 void Bridge::dma_completion(const tlp::Tlp &t) {
+    if (t.requester_id == device_bdf_ && timed_out_tags_.count(t.tag)) {
+        // A peer answering after the deadlock was broken: the read was
+        // failed already. Its tag is free again after the last completion
+        // (Byte Count no more than this one carries; 0 means 4096).
+        ++counters_.late_peer_completions;
+        const size_t left = t.byte_count ? t.byte_count : 4096;
+        if (t.status != tlp::CplStatus::SC || left <= t.payload.size()) {
+            timed_out_tags_.erase(t.tag);
+            free_tags_.push_back(t.tag);
+        }
+        return;
+    }
     auto it = tags_.find(t.tag);
     if (t.requester_id != device_bdf_ || it == tags_.end()) {
         ++counters_.unexpected_tlps;

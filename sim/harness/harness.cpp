@@ -166,7 +166,8 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
     unsigned quiet = 0;
     const std::function<bool()> stop = [&] {
         quiet = all_idle() ? quiet + 1 : 0;
-        return admission_needed() || quiet >= 4 || done() || (blind && top_->cycles() >= next_poll);
+        return admission_needed() || quiet >= 4 || done() ||
+               (blind && top_->cycles() >= next_poll) || (link_ && stalled());
     };
     for (;;) {
         const bool poll = blind && top_->cycles() >= next_poll;
@@ -176,6 +177,8 @@ bool Harness::advance(const std::function<bool()> &done, uint64_t max_cycles) {
         }
         if (done())
             return true;
+        if (link_ && stalled() && break_cross_deadlock())
+            continue;
         const uint64_t now = top_->cycles();
         if (now >= end)
             return false;
@@ -216,13 +219,14 @@ HarnessCounters Harness::counters() const {
     }
     if (dev_->admission)
         c.admission = dev_->admission->counters();
+    c.admission.deadlocks += cross_deadlocks_.size();
     c.rtl = top_->last_out();
     c.irqs_seen = driver_.msi_events().size();
     return c;
 }
 
 std::vector<std::string> Harness::deadlocks() const {
-    std::vector<std::string> all;
+    std::vector<std::string> all = cross_deadlocks_;
     for (const auto &d : devs_)
         if (d->admission)
             all.insert(all.end(), d->admission->deadlocks().begin(),

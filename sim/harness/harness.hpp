@@ -445,6 +445,11 @@ class Harness : private EdgeSink {
     int start_devices(const topology::Plan &plan, std::string *error);
     int enumerate_topology(const topology::Topology &t, std::string *error);
     int map_peer_windows(std::string *error);
+    bool stalled() const;
+    int device_at(uint64_t addr) const;
+    std::vector<size_t> wait_cycle() const;
+    bool break_cross_deadlock();
+    std::vector<std::string> cross_deadlocks_;
     int map_message_window(uint64_t base, uint64_t size, const std::string &what,
                            std::string *error);
     std::function<void(uint16_t)> sent_hook_;

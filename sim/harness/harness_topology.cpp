@@ -265,4 +265,100 @@ int Harness::map_peer_windows(std::string *error) {
     return 0;
 }
 
+// ---- deadlock across servers
+
+// Nothing can move by itself: no TLP in the root port, the fabric or a
+// bridge's queue, and no server to admit anything from.
+bool Harness::stalled() const {
+    if (!link_ || !top_->last_out().idle || !link_->idle())
+        return false;
+    for (const auto &d : devs_) {
+        if (d->bridge && d->bridge->sending())
+            return false;
+        if (d->admission && (d->admission->needed() || d->admission->delaying()))
+            return false;
+    }
+    return true;
+}
+
+// The device whose memory BAR holds `addr`, or -1.
+int Harness::device_at(uint64_t addr) const {
+    for (const auto &d : devs_)
+        for (const Bar &b : d->enumeration.bars)
+            if (b.present && !b.io && addr >= b.base && addr - b.base < b.size)
+                return int(d->index);
+    return -1;
+}
+
+// Device X waits for device Y when a DMA read of X's server into Y's BAR
+// has no completion yet and Y's server owes us a reply (the REGION_READ
+// that read became): a cycle of those is servers each blocked inside a DMA
+// the other must answer. The first cycle found, in device order; empty if
+// none.
+std::vector<size_t> Harness::wait_cycle() const {
+    const size_t n = devs_.size();
+    std::vector<int> waits_for(n, -1);
+    for (size_t x = 0; x < n; ++x) {
+        if (!devs_[x]->bridge)
+            continue;
+        for (uint64_t addr : devs_[x]->bridge->peer_reads()) {
+            const int y = device_at(addr);
+            if (y >= 0 && devs_[size_t(y)]->bridge && devs_[size_t(y)]->bridge->awaits_server()) {
+                waits_for[x] = y;
+                break;
+            }
+        }
+    }
+    for (size_t start = 0; start < n; ++start) {
+        std::vector<size_t> path;
+        std::vector<bool> seen(n, false);
+        for (int at = int(start); at >= 0 && !seen[size_t(at)]; at = waits_for[size_t(at)]) {
+            seen[size_t(at)] = true;
+            path.push_back(size_t(at));
+        }
+        if (!path.empty() && waits_for[path.back()] == int(start) && path.size() > 1)
+            return path;
+    }
+    return {};
+}
+
+// A deadlock across servers, if there is one: named (a `deadlock`
+// decision, a failure of the run naming every server of the cycle and what
+// each waits in), then broken as hardware would break it: each waiting
+// peer-to-peer read ends with a completion timeout, so every server's DMA
+// fails (ETIMEDOUT) and the run goes on to its verdict. False if none.
+bool Harness::break_cross_deadlock() {
+    const std::vector<size_t> cycle = wait_cycle();
+    if (cycle.empty())
+        return false;
+    std::string what = "deadlock across servers:";
+    for (size_t i = 0; i < cycle.size(); ++i) {
+        const HarnessDevice &x = *devs_[cycle[i]];
+        const HarnessDevice &y = *devs_[cycle[(i + 1) % cycle.size()]];
+        uint64_t addr = 0;
+        for (uint64_t a : x.bridge->peer_reads())
+            if (device_at(a) == int(y.index))
+                addr = a;
+        std::string busy;
+        for (const std::string &a : y.bridge->awaited())
+            busy += (busy.empty() ? "" : ", ") + a;
+        char at[24];
+        std::snprintf(at, sizeof at, "0x%llx", static_cast<unsigned long long>(addr));
+        what += std::string(i ? ";" : "") + " " + x.name +
+                "'s server waits inside its DMA read of " + y.name + "'s BAR at " + at +
+                ", which " + y.name + "'s server does not answer (" + y.name + " owes " + busy +
+                ")";
+    }
+    Decision d;
+    d.kind = "deadlock";
+    d.options = {what};
+    d.chosen = what;
+    devs_.front()->admission->record_choice(d);
+    cross_deadlocks_.push_back(what);
+    failures_.push_back(what + "; each such read ended as a completion timeout");
+    for (size_t i : cycle)
+        devs_[i]->bridge->time_out_peer_reads(-ETIMEDOUT);
+    return true;
+}
+
 } // namespace rcsim

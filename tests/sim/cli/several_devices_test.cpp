@@ -248,4 +248,27 @@ TEST(SeveralDevices, ReplayRefusesAChangedTopology) {
     expect_all_reaped(dir);
 }
 
+// Two synchronous servers each waiting inside a DMA read of the other's
+// BAR (tests/scenarios/p2p_deadlock.rcs): the harness names both sides,
+// ends both reads as completion timeouts (ETIMEDOUT, 110, in STATUS bits
+// 31:16, which the scenario checks), and the run fails as a deadlock
+// within a few thousand cycles, not at the interrupt's bound.
+TEST(SeveralDevices, DeadlockAcrossServersNamesBothSides) {
+    TempDir dir;
+    const CommandResult r =
+        run_in(dir, {"--scenario", kScenarios + "/p2p_deadlock.rcs", "--schedule", "fifo"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    const std::string all = r.out + r.err;
+    EXPECT_TRUE(contains(all, "deadlock across servers: a's server waits inside its DMA read of "
+                              "b's BAR at 0xe0100028, which b's server does not answer (b owes "
+                              "REGION_WRITE"))
+        << all;
+    EXPECT_TRUE(contains(all, "b's server waits inside its DMA read of a's BAR at 0xe0000028, "
+                              "which a's server does not answer (a owes REGION_WRITE"))
+        << all;
+    EXPECT_TRUE(contains(all, "failure category: deadlock")) << all;
+    EXPECT_TRUE(contains(all, "every statement passed, but the harness reported problems")) << all;
+    expect_all_reaped(dir);
+}
+
 } // namespace
