@@ -97,6 +97,7 @@ class Fabric {
         size_t model = 0;
         unsigned port = 0;
     };
+    static bool model_quiet(const ModelPorts &mp);
 
     Fabric();
     int attach(const topology::Plan &plan, std::string *error);
