@@ -81,9 +81,9 @@ TEST(SeveralDevices, PeerToPeerScenarioPasses) {
     TempDir dir;
     const CommandResult r = run_in(dir, {"--scenario", kScenarios + "/p2p_copy.rcs"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_TRUE(contains(r.out, "rcsim: PASS " + kScenarios + "/p2p_copy.rcs (22 statements)"))
+    EXPECT_TRUE(contains(r.out, "rcsim: PASS " + kScenarios + "/p2p_copy.rcs (30 statements)"))
         << r.out;
-    EXPECT_TRUE(contains(r.out, "  peer-to-peer: DMA 256 read from peers' BARs / 256 written to "
+    EXPECT_TRUE(contains(r.out, "  peer-to-peer: DMA 256 read from peers' BARs / 260 written to "
                                 "them\n"))
         << r.out;
     EXPECT_TRUE(contains(r.out, "    -[0000:00]-+-01.0-[01]----00.0  copier\n"
