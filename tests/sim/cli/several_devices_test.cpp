@@ -9,15 +9,15 @@
 
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 namespace {
 
 using rcsim::test::CommandResult;
+using rcsim::test::contains;
+using rcsim::test::entries_named;
+using rcsim::test::processes_mentioning;
 using rcsim::test::run_command;
 using rcsim::test::TempDir;
 
@@ -26,10 +26,6 @@ const std::string kModels = RCSIM_SERVER_MODELS_DIR;
 const std::string kScenarios = CLI_SCENARIOS_DIR;
 const std::string kHostileServer = HOSTILE_SERVER;
 
-bool contains(const std::string &s, const std::string &what) {
-    return s.find(what) != std::string::npos;
-}
-
 // rcsim run with TMPDIR in `dir`: its socket directories land there.
 CommandResult run_in(const TempDir &dir, const std::vector<std::string> &args) {
     std::vector<std::string> argv = {"/usr/bin/env", "TMPDIR=" + dir.path, kRcsim, "run"};
@@ -37,38 +33,9 @@ CommandResult run_in(const TempDir &dir, const std::vector<std::string> &args) {
     return run_command(argv, 30000);
 }
 
-// Processes (zombies included) whose command line mentions `text`.
-std::vector<std::string> processes_mentioning(const std::string &text) {
-    std::vector<std::string> found;
-    DIR *proc = opendir("/proc");
-    if (!proc)
-        return found;
-    while (dirent *e = readdir(proc)) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        std::ifstream f(std::string("/proc/") + e->d_name + "/cmdline");
-        std::stringstream ss;
-        ss << f.rdbuf();
-        std::string cmd = ss.str();
-        for (char &c : cmd)
-            c = c ? c : ' ';
-        if (contains(cmd, text))
-            found.push_back(std::string(e->d_name) + ": " + cmd);
-    }
-    closedir(proc);
-    return found;
-}
-
 void expect_all_reaped(const TempDir &dir) {
     EXPECT_EQ(processes_mentioning(dir.path + "/rcsim-harness-"), std::vector<std::string>{});
-    std::vector<std::string> left;
-    if (DIR *d = opendir(dir.path.c_str())) {
-        while (dirent *e = readdir(d))
-            if (contains(e->d_name, "rcsim-harness-"))
-                left.push_back(e->d_name);
-        closedir(d);
-    }
-    EXPECT_EQ(left, std::vector<std::string>{});
+    EXPECT_EQ(entries_named(dir.path, "rcsim-harness-"), std::vector<std::string>{});
 }
 
 std::string server(const std::string &model) {

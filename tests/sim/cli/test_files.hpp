@@ -1,13 +1,16 @@
 // Files for the rcsim command's tests: a private folder removed afterwards,
-// and reading or writing a whole file.
+// reading or writing a whole file, and the processes and folders a run
+// may leave behind.
 #pragma once
 
+#include <dirent.h>
 #include <stdlib.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace rcsim::test {
 
@@ -51,5 +54,37 @@ class TempDir {
     }
     std::string path;
 };
+
+// Processes (zombies included) whose command line mentions `text`.
+inline std::vector<std::string> processes_mentioning(const std::string &text) {
+    std::vector<std::string> found;
+    DIR *proc = opendir("/proc");
+    if (!proc)
+        return found;
+    while (dirent *e = readdir(proc)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        std::string cmd = slurp(std::string("/proc/") + e->d_name + "/cmdline");
+        for (char &c : cmd)
+            c = c ? c : ' ';
+        if (contains(cmd, text))
+            found.push_back(std::string(e->d_name) + ": " + cmd);
+    }
+    closedir(proc);
+    return found;
+}
+
+// The names in folder `dir` that hold `part`.
+inline std::vector<std::string> entries_named(const std::string &dir, const std::string &part) {
+    std::vector<std::string> names;
+    DIR *d = opendir(dir.c_str());
+    if (!d)
+        return names;
+    while (dirent *e = readdir(d))
+        if (contains(e->d_name, part))
+            names.push_back(e->d_name);
+    closedir(d);
+    return names;
+}
 
 } // namespace rcsim::test

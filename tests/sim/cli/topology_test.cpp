@@ -20,6 +20,8 @@
 namespace {
 
 using rcsim::test::CommandResult;
+using rcsim::test::entries_named;
+using rcsim::test::processes_mentioning;
 using rcsim::test::run_command;
 using rcsim::test::TempDir;
 
@@ -44,44 +46,9 @@ CommandResult run_topology(const TempDir &dir, const std::vector<std::string> &a
     return r;
 }
 
-// Processes (zombies included) whose command line mentions `text`.
-std::vector<std::string> processes_mentioning(const std::string &text) {
-    std::vector<std::string> found;
-    DIR *proc = opendir("/proc");
-    if (!proc)
-        return found;
-    while (dirent *e = readdir(proc)) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        std::ifstream f(std::string("/proc/") + e->d_name + "/cmdline");
-        std::stringstream ss;
-        ss << f.rdbuf();
-        std::string cmd = ss.str();
-        for (char &c : cmd)
-            c = c ? c : ' ';
-        if (contains(cmd, text))
-            found.push_back(std::string(e->d_name) + ": " + cmd);
-    }
-    closedir(proc);
-    return found;
-}
-
-// What a run leaves in its TMPDIR besides the topology file: nothing.
-std::vector<std::string> leftovers(const TempDir &dir) {
-    std::vector<std::string> names;
-    DIR *d = opendir(dir.path.c_str());
-    if (!d)
-        return names;
-    while (dirent *e = readdir(d))
-        if (contains(e->d_name, "rcsim-topology-"))
-            names.push_back(e->d_name);
-    closedir(d);
-    return names;
-}
-
 void expect_all_reaped(const TempDir &dir) {
     EXPECT_EQ(processes_mentioning(dir.path + "/rcsim-topology-"), std::vector<std::string>{});
-    EXPECT_EQ(leftovers(dir), std::vector<std::string>{});
+    EXPECT_EQ(entries_named(dir.path, "rcsim-topology-"), std::vector<std::string>{});
 }
 
 std::string server(const std::string &model) {

@@ -5,13 +5,12 @@
 // addresses by hand from the planner's rules (sim/topology/README.md):
 // root ports in declaration order at 00:01.0, 00:02.0; buses depth first;
 // 1 MiB memory windows placed upward from 0xe0000000 in plan order.
-#include "harness.hpp"
+#include "harness_fixture.hpp"
 #include "topology_parser.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <iostream>
 
 namespace {
 
@@ -21,8 +20,12 @@ using rcsim::HostStatus;
 
 const std::string kModels = RCSIM_SERVER_MODELS_DIR;
 
-class Topology : public ::testing::Test {
+// The fixture's teardown (shutdown, the failure report on failure); each
+// test starts its own topology instead of the fixture's single server.
+class Topology : public rcsim::HarnessFixture {
   protected:
+    std::vector<std::string> server_argv() const override { return {}; }
+    void SetUp() override {}
     void start(const std::string &text, const std::vector<rcsim::MemWindow> &extra = {}) {
         rcsim::topology::Topology t;
         rcsim::topology::TopologyError perr;
@@ -34,15 +37,6 @@ class Topology : public ::testing::Test {
         ASSERT_EQ(Harness::create(cfg, &h, &err), 0) << err;
         ASSERT_EQ(h->start_topology(t, &err), 0) << err << "\n" << h->failure_report();
     }
-    void TearDown() override {
-        if (!h)
-            return;
-        const bool failed = HasFailure();
-        h->shutdown();
-        if (failed)
-            std::cerr << "---- harness failure report ----\n" << h->failure_report();
-    }
-    std::unique_ptr<Harness> h;
 };
 
 // Two regs on two root ports: the root ports answer as QEMU's
