@@ -14,22 +14,11 @@
 namespace {
 
 constexpr unsigned kHost = 4, kPorts = 5;
-constexpr unsigned kMem = 0, kCfg0 = 2, kCfg1 = 3, kCpl = 4;
-constexpr unsigned kP = 0, kNp = 1, kCplCls = 2;
-constexpr unsigned kSc = 0, kUr = 1;
-
-using rcsim::fabric_test::Tlp;
+using namespace rcsim::fabric_test; // the kind, class and status codes
 
 class RootComplex : public ::testing::Test, protected rcsim::fabric_test::SwitchBench<Vrc, kPorts> {
   protected:
-    void SetUp() override {
-        m_->in_valid = 0;
-        m_->out_ready = 0;
-        m_->out_blocked = 0;
-        m_->link_up = 0x1f;
-        m_->port_present = 0xf;
-        m_.reset();
-    }
+    void SetUp() override { start_idle(); }
 
     // the host's config request: always Type 0, full target ID
     static Tlp cfg(unsigned target, unsigned reg, bool wr, uint32_t data, unsigned tag) {

@@ -13,6 +13,11 @@
 
 namespace rcsim::fabric_test {
 
+// fabric_pkg's kind codes, the classes, the completion statuses.
+constexpr unsigned kMem = 0, kCfg0 = 2, kCfg1 = 3, kCpl = 4;
+constexpr unsigned kP = 0, kNp = 1, kCplCls = 2;
+constexpr unsigned kSc = 0, kUr = 1;
+
 struct Tlp {
     unsigned kind = 0, cls = 0, wr = 0;
     uint64_t addr = 0;
@@ -53,6 +58,16 @@ template <std::size_t N> uint64_t get(const VlWide<N> &sig, unsigned lsb, unsign
 
 template <class Model, unsigned NP> class SwitchBench {
   protected:
+    // Nothing offered, nothing taken, nothing blocked; every link up and
+    // the first four downstream ports present; then reset.
+    void start_idle() {
+        m_->in_valid = 0;
+        m_->out_ready = 0;
+        m_->out_blocked = 0;
+        m_->link_up = 0x1f;
+        m_->port_present = 0xf;
+        m_.reset();
+    }
     void tick() { m_.tick(); }
 
     void offer(unsigned p, const Tlp &t) {
