@@ -24,7 +24,7 @@ namespace rcsim {
 // A TLP's label from its header (the rest of the TLP is not needed).
 Label tlp_label(const tlp::Tlp &t);
 // A TLP leaving a port of the fabric (ann_fabric_tlp): the port, then the
-// TLP's label, e.g. "rp2 MemWr32 t00 @e0100100 16DW 04:00.0" (cut at
+// TLP's label, e.g. "rp2 MemWr32 t00 @e0100100 64DW 01:00.0" (cut at
 // kLabelChars - 1 characters; a switch port's name is at most 6 of them).
 Label fabric_hop_label(const std::string &port, const tlp::Tlp &t);
 // A TLP whose first DWs do not decode: its DW0 in hex.

@@ -298,6 +298,10 @@ TEST_F(TraceLabels, EveryTlpAndHostTransferHasItsLabelAtItsStart) {
                                 expect_host_req_fields);
     expect_one_label_per_record(labels["ann_host_rsp"], where(recs, {{"kind", "host_rsp"}}), "t_ps",
                                 expect_host_rsp_fields);
+    // One device: no fabric, no hop record, the fabric label port never set.
+    ASSERT_TRUE(labels.count("ann_fabric_tlp")) << "ann_fabric_tlp not in the FST";
+    EXPECT_TRUE(shown(labels["ann_fabric_tlp"]).empty());
+    EXPECT_TRUE(where(recs, {{"kind", "hop"}}).empty());
 
     // The run has every kind the issue names but IO and Msg (dmacopy has no
     // IO BAR and uses MSI-X here; the formatter test covers those).

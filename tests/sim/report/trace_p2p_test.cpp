@@ -62,9 +62,9 @@ std::vector<JsonPtr> *TraceP2p::recs_ = nullptr;
 std::map<std::string, std::vector<LabelChange>> *TraceP2p::labels_ = nullptr;
 
 // The first P2P MemWr: the copier's (requester 01:00.0) write of the
-// scratch's start, 0xe0100100, leaving rp2 towards the target; its length
-// is the MPS, 128 bytes = 32 DW (the default, rtl/README.md), its payload
-// that many bytes. No MemWr to the peer crosses the root port.
+// scratch's start, 0xe0100100, leaving rp2 towards the target: all 256
+// bytes in one, 64 DW (the harness's MPS is 256 bytes, HarnessConfig). No
+// MemWr to the peer crosses the root port.
 TEST_F(TraceP2p, PeerWriteIsAHopOutOfRp2) {
     const auto writes =
         where(*recs_, {{"kind", "hop"}, {"addr", "0xe0100100"}, {"type", "MemWr32"}});
@@ -72,8 +72,8 @@ TEST_F(TraceP2p, PeerWriteIsAHopOutOfRp2) {
     const JsonPtr &w = writes[0];
     EXPECT_EQ(str(w, "port"), "rp2");
     EXPECT_EQ(str(w, "requester_id"), "0x100");
-    EXPECT_EQ(num(w, "len_dw"), 32);
-    EXPECT_EQ(num(w, "payload_len"), 128);
+    EXPECT_EQ(num(w, "len_dw"), 64);
+    EXPECT_EQ(num(w, "payload_len"), 256);
     EXPECT_GT(num(w, "t_ps"), 0);
     for (const JsonPtr &t : where(*recs_, {{"kind", "tlp"}, {"type", "MemWr32"}}))
         EXPECT_NE(str(t, "addr").rfind("0xe01", 0), 0u)
@@ -82,26 +82,35 @@ TEST_F(TraceP2p, PeerWriteIsAHopOutOfRp2) {
 
 // Reading the scratch back: the copier's MemRds go out of rp2, the
 // target's CplDs (completer 02:00.0, requester 01:00.0) out of rp1, 256
-// bytes in all.
+// bytes in all, carrying the bytes the write brought (same digest).
 TEST_F(TraceP2p, PeerCompletionIsAHopOutOfRp1) {
     const auto reads =
         where(*recs_, {{"kind", "hop"}, {"addr", "0xe0100100"}, {"type", "MemRd32"}});
     ASSERT_EQ(reads.size(), 1u);
     EXPECT_EQ(str(reads[0], "port"), "rp2");
+    EXPECT_EQ(num(reads[0], "len_dw"), 64) << "256 bytes, within the MRRS (512)";
     EXPECT_EQ(str(reads[0], "requester_id"), "0x100");
     uint64_t bytes = 0;
     size_t cpls = 0;
+    JsonPtr last;
     for (const JsonPtr &c : where(*recs_, {{"kind", "hop"}, {"type", "CplD"}})) {
-        if (str(c, "completer_id") != "0x200")
+        // The target's completions to the host (00:00.0) go out of `host`.
+        if (str(c, "completer_id") != "0x200" || str(c, "requester_id") != "0x100")
             continue;
         ++cpls;
         EXPECT_EQ(str(c, "port"), "rp1");
-        EXPECT_EQ(str(c, "requester_id"), "0x100");
         EXPECT_EQ(num(c, "status"), 0);
         bytes += uint64_t(num(c, "payload_len"));
+        last = c;
     }
     EXPECT_GE(cpls, 1u);
     EXPECT_EQ(bytes, 256u);
+    const auto writes =
+        where(*recs_, {{"kind", "hop"}, {"addr", "0xe0100100"}, {"type", "MemWr32"}});
+    ASSERT_EQ(writes.size(), 1u);
+    if (cpls == 1) { // one completion: the very bytes the write carried
+        EXPECT_EQ(str(last, "payload_fnv1a"), str(writes[0], "payload_fnv1a"));
+    }
 }
 
 // With several devices every message names its device: the copier and the
@@ -123,7 +132,7 @@ TEST_F(TraceP2p, EveryMessageNamesItsDevice) {
 }
 
 // The FST's ann_fabric_tlp shows the hop: "rp2", then the TLP's label
-// (waveforms/README.md): MemWr32, a tag, @e0100100, 32DW, the requester
+// (waveforms/README.md): MemWr32, a tag, @e0100100, 64DW, the requester
 // 01:00.0. One label per hop, each hop's from the edge after its record
 // at the earliest (one hop per edge), so the first label starts one and a
 // half periods after the first hop's record.
@@ -140,7 +149,7 @@ TEST_F(TraceP2p, FabricLabelShowsTheHop) {
         if (c.text.rfind("rp2 MemWr32 t", 0) != 0)
             continue;
         const std::string rest = c.text.substr(c.text.find(' ', 14)); // after the tag
-        found += rest == " @e0100100 32DW 01:00.0";
+        found += rest == " @e0100100 64DW 01:00.0";
     }
     EXPECT_EQ(found, 1u);
 }
