@@ -370,7 +370,7 @@ TEST_F(TraceLabels, LayoutsOpenWithTheMarkerOnTheFirstTxLabel) {
             EXPECT_NE(vars.find(" " + name + " "), std::string::npos) << s;
             label_rows += name.rfind("ann_", 0) == 0 && leaf.find(label_range) != std::string::npos;
         }
-        EXPECT_EQ(label_rows, 4);
+        EXPECT_EQ(label_rows, 5); // TX, RX, host request, host response, fabric hop
     }
 }
 
