@@ -126,7 +126,9 @@ module rcsim_root_port_wrap #(
     input  logic [8*LABEL_CHARS-1:0] ann_tx_tlp,
     input  logic [8*LABEL_CHARS-1:0] ann_rx_tlp,
     input  logic [8*LABEL_CHARS-1:0] ann_host_req,
-    input  logic [8*LABEL_CHARS-1:0] ann_host_rsp
+    input  logic [8*LABEL_CHARS-1:0] ann_host_rsp,
+    // Several devices: the latest TLP leaving a port of the fabric.
+    input  logic [8*LABEL_CHARS-1:0] ann_fabric_tlp
     /* verilator lint_on UNUSEDSIGNAL */
 );
   rcsim_root_port #(

@@ -186,6 +186,7 @@ void RtlModel::drive(const RtlIn &in, bool rst_n) {
     write_label(m.ann_rx_tlp, in.ann_rx_tlp);
     write_label(m.ann_host_req, in.ann_host_req);
     write_label(m.ann_host_rsp, in.ann_host_rsp);
+    write_label(m.ann_fabric_tlp, in.ann_fabric_tlp);
 }
 
 void RtlModel::rise(uint64_t time_ps) {

@@ -96,7 +96,8 @@ struct RtlIn {
     uint64_t ann_msg_addr = 0;
     uint32_t ann_msg_len = 0, ann_decision = 0;
     Label ann_tx_tlp{}, ann_rx_tlp{}, ann_host_req{}, ann_host_rsp{};
-    // Bumped by whoever changes a label: the model copies the four labels
+    Label ann_fabric_tlp{}; // several devices: the latest TLP leaving a fabric port
+    // Bumped by whoever changes a label: the model copies the five labels
     // (wide ports) only when this moved, not on every edge.
     uint32_t ann_labels_gen = 0;
 };

@@ -108,6 +108,8 @@ std::string ChartWriter::message(const ReportRow &x) {
     const int sx = kLaneX[x.main_socket ? kMain : kTwin];
     s += "<circle class=\"sock-dot\" cx=\"" + num(sx) + "\" cy=\"14\" r=\"3.5\"/>";
     std::string label = message_label(r);
+    if (!x.dev.empty()) // several devices: whose message
+        label = x.dev + ": " + label;
     if (!x.main_socket && x.sock != "twin")
         label += " [" + x.sock + "]";
     if (x.crossed_row >= 0) {
@@ -200,6 +202,11 @@ std::string ChartWriter::fold(size_t parent, size_t rec) {
         const bool down = r.get("dir") == "down";
         a = down ? kRootPort : kClient, b = down ? kClient : kRootPort;
         label = "TLP " + r.get("type", "(does not decode)") + " " + r.get("addr") + " tag " +
+                r.get("tag");
+    } else if (r.kind == "hop") { // several devices: a TLP leaving a fabric port
+        const bool up = r.get("port") == "host";
+        a = up ? kClient : kRootPort, b = up ? kRootPort : kClient;
+        label = "fabric " + r.get("port") + " " + r.get("type") + " " + r.get("addr") + " tag " +
                 r.get("tag");
     } else {
         label = r.kind;

@@ -24,6 +24,7 @@ namespace {
 using JsonPtr = std::unique_ptr<json_object, decltype(&json_object_put)>;
 
 enum Track : int { kMain = 1, kTwin, kTlpDown, kTlpUp, kHost, kIrq, kDecisions, kMaps, kTracks };
+constexpr int kHopTrack = 1000; // fabric port tracks: 1000, 2000, ...
 
 const char *const kTrackNames[kTracks] = {"",
                                           "vfio-user main socket",
@@ -63,6 +64,19 @@ uint64_t get_u64(json_object *o, const char *key) {
     return uint64_t(json_object_get_int64(v));
 }
 
+// A TLP record's (tlp or hop) event name: type, address, tag when it has one.
+std::string tlp_name(json_object *rec) {
+    std::string name = get_str(rec, "type", "bad TLP");
+    const char *addr = get_str(rec, "addr", nullptr);
+    if (addr)
+        name += std::string(" ") + addr;
+    const std::string type = get_str(rec, "type");
+    // Requests that take a tag (non-posted) and their completions show it.
+    if (name.rfind("Cpl", 0) == 0 || type.rfind("MemRd", 0) == 0 || type.rfind("Io", 0) == 0)
+        name += " tag " + std::to_string(get_u64(rec, "tag"));
+    return name;
+}
+
 class Converter {
   public:
     int read(const std::string &path, std::string *error);
@@ -73,6 +87,8 @@ class Converter {
     void message(json_object *rec, uint64_t t);
     void tlp(json_object *rec, uint64_t t);
     void host(json_object *rec, uint64_t t, bool request);
+    void hop(json_object *rec, uint64_t t);
+    std::string track_name(int tid) const;
     void instant(int track, uint64_t t, std::string name, json_object *rec) {
         events_.push_back(Event{track, t, -1, std::move(name), rec});
     }
@@ -90,6 +106,9 @@ class Converter {
     std::map<std::tuple<std::string, bool, uint64_t>, std::pair<uint64_t, json_object *>>
         open_msgs_;
     std::map<uint64_t, std::pair<uint64_t, json_object *>> open_host_;
+    // Several devices: a track per fabric port, in order of first hop; the
+    // k-th port's track is kHopTrack * (k + 1) (lanes add 10 each).
+    std::vector<std::string> hop_ports_;
 };
 
 int Converter::read(const std::string &path, std::string *error) {
@@ -141,6 +160,8 @@ int Converter::take(json_object *rec, const std::string &where, std::string *err
         message(rec, t);
     else if (kind == "tlp")
         tlp(rec, t);
+    else if (kind == "hop")
+        hop(rec, t);
     else if (kind == "host_req" || kind == "host_rsp")
         host(rec, t, kind == "host_req");
     else if (kind == "irq")
@@ -165,12 +186,15 @@ int Converter::take(json_object *rec, const std::string &where, std::string *err
 
 // A command and its reply become one slice named after the command.
 void Converter::message(json_object *rec, uint64_t t) {
-    const std::string sock = get_str(rec, "sock");
-    const int track = socket_track(sock);
+    const std::string dev = get_str(rec, "dev");
+    // Several devices share the socket tracks; their ids do not pair across.
+    const std::string sock = dev.empty() ? get_str(rec, "sock") : dev + "/" + get_str(rec, "sock");
+    const int track = socket_track(get_str(rec, "sock"));
     const bool from_client = std::string(get_str(rec, "dir")) == "c2s";
     const bool reply = std::string(get_str(rec, "type")) == "reply";
     const uint64_t id = get_u64(rec, "msg_id");
-    const std::string name = std::string(get_str(rec, "cmd")) + " #" + std::to_string(id);
+    const std::string name =
+        (dev.empty() ? "" : dev + ": ") + get_str(rec, "cmd") + " #" + std::to_string(id);
     const auto key = std::make_tuple(sock, reply ? !from_client : from_client, id);
     if (!reply) {
         const bool no_reply = get_u64(rec, "flags") & 0x10;
@@ -199,18 +223,23 @@ void Converter::message(json_object *rec, uint64_t t) {
 
 void Converter::tlp(json_object *rec, uint64_t t) {
     const bool down = std::string(get_str(rec, "dir")) == "down";
-    std::string name = get_str(rec, "type", "bad TLP");
-    const char *addr = get_str(rec, "addr", nullptr);
-    if (addr)
-        name += std::string(" ") + addr;
-    const std::string type = get_str(rec, "type");
-    // Requests that take a tag (non-posted) and their completions show it.
-    if (name.rfind("Cpl", 0) == 0 || type.rfind("MemRd", 0) == 0 || type.rfind("Io", 0) == 0)
-        name += " tag " + std::to_string(get_u64(rec, "tag"));
+    const std::string name = tlp_name(rec);
     uint64_t start = get_u64(rec, "start_ps");
     if (start == 0 || start > t)
         start = t;
     slice(down ? kTlpDown : kTlpUp, start, t + period_ps_, name, rec);
+}
+
+// A TLP leaving a fabric port: one period on that port's track, named as
+// the link's TLPs are.
+void Converter::hop(json_object *rec, uint64_t t) {
+    const std::string port = get_str(rec, "port", "?");
+    size_t k = 0;
+    while (k < hop_ports_.size() && hop_ports_[k] != port)
+        ++k;
+    if (k == hop_ports_.size())
+        hop_ports_.push_back(port);
+    slice(kHopTrack * int(k + 1), t, t + period_ps_, tlp_name(rec), rec);
 }
 
 void Converter::host(json_object *rec, uint64_t t, bool request) {
@@ -243,7 +272,7 @@ void Converter::host(json_object *rec, uint64_t t, bool request) {
 // Commands and host requests never answered: instants where they started.
 void Converter::flush_open() {
     for (auto &[key, v] : open_msgs_)
-        instant(socket_track(std::get<0>(key)), v.first,
+        instant(socket_track(get_str(v.second, "sock")), v.first,
                 std::string(get_str(v.second, "cmd")) + " #" +
                     std::to_string(get_u64(v.second, "msg_id")) + " (no reply)",
                 v.second);
@@ -266,6 +295,16 @@ json_object *Converter::event_json(const Event &e, int tid) const {
         json_object_object_add(o, "dur", json_object_new_double(double(e.dur_ps) / 1e6));
     json_object_object_add(o, "args", json_object_get(e.args));
     return o;
+}
+
+// "host port", "host port #2" (a second lane), "fabric port rp2".
+std::string Converter::track_name(int tid) const {
+    const int lane = tid >= kHopTrack ? tid % kHopTrack / 10 : tid / 10;
+    std::string name = tid >= kHopTrack ? "fabric port " + hop_ports_[size_t(tid / kHopTrack - 1)]
+                                        : kTrackNames[tid % 10];
+    if (lane)
+        name += " #" + std::to_string(lane + 1);
+    return name;
 }
 
 json_object *metadata(const char *what, int tid, const char *key, json_object *value) {
@@ -311,13 +350,14 @@ int Converter::write(const std::string &path, std::string *error) {
     for (int t = kMain; t < kTracks; ++t)
         used[t] = true; // every track is named, even when empty
     for (const auto &[tid, on] : used) {
-        std::string name = kTrackNames[tid % 10];
-        if (tid >= 10)
-            name += " #" + std::to_string(tid / 10 + 1);
+        const std::string name = track_name(tid);
+        // Fabric ports after the link's tracks, in order of first hop.
+        const int sort = tid >= kHopTrack ? 10000 + tid / kHopTrack * 100 + tid % kHopTrack / 10
+                                          : tid % 10 * 100 + tid / 10;
         json_object_array_add(
             evs, metadata("thread_name", tid, "name", json_object_new_string(name.c_str())));
-        json_object_array_add(evs, metadata("thread_sort_index", tid, "sort_index",
-                                            json_object_new_int(tid % 10 * 100 + tid / 10)));
+        json_object_array_add(
+            evs, metadata("thread_sort_index", tid, "sort_index", json_object_new_int(sort)));
     }
     if (json_object_to_file_ext(path.c_str(), root.get(), JSON_C_TO_STRING_PLAIN) < 0) {
         const int err = errno ? errno : EIO;

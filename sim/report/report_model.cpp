@@ -69,12 +69,15 @@ void ModelBuilder::message(size_t rec) {
     ReportRow &x = m_.rows[row];
     x.sock = r.get("sock").empty() ? "main" : r.get("sock");
     x.main_socket = x.sock == "main";
+    x.dev = r.get("dev");
+    // Several devices: each has its own sockets, ids pair per device.
+    const std::string sock = x.dev.empty() ? x.sock : x.dev + "/" + x.sock;
     x.from_client = r.get("dir") != "s2c";
     x.reply = r.get("type") == "reply";
     ++m_.messages;
     const uint64_t id = r.number("msg_id");
     if (x.reply) {
-        auto it = open_.find({x.sock, !x.from_client, id});
+        auto it = open_.find({sock, !x.from_client, id});
         if (it == open_.end()) {
             x.misread = true;
             ++m_.misreads;
@@ -94,14 +97,14 @@ void ModelBuilder::message(size_t rec) {
     // command where it expects the reply (a crossing); the client serves a
     // server's command inside its own (nested; --client async does).
     for (const auto &[key, open_row] : open_)
-        if (std::get<0>(key) == x.sock && std::get<1>(key) != x.from_client)
+        if (std::get<0>(key) == sock && std::get<1>(key) != x.from_client)
             m_.rows[row].crossed_row = long(open_row);
     if (m_.rows[row].crossed_row >= 0) {
         m_.rows[row].crossing = x.from_client;
         ++(x.from_client ? m_.crossings : m_.nested);
     }
     if (!(r.number("flags") & kNoReplyFlag))
-        open_[{x.sock, x.from_client, id}] = row;
+        open_[{sock, x.from_client, id}] = row;
 }
 
 void ModelBuilder::tlp(size_t rec) {
@@ -168,8 +171,11 @@ ReportModel ModelBuilder::build() {
         else if (k == "irq") {
             add_row(RowKind::Irq, i);
             ++m_.interrupts;
-        } else if (k == "mapped")
+        } else if (k == "mapped") {
             take_pending(add_row(RowKind::Mapped, i));
+        } else if (k == "hop") { // several devices: under the latest row
+            fold_into_latest(i);
+        }
         // header, bar and kinds this reader does not know: no row
     }
     if (!pending_.empty())
@@ -202,10 +208,10 @@ void ModelBuilder::findings() {
             continue;
         const TraceRecord &r = recs_[x.record];
         const TraceRecord &o = recs_[m_.rows[size_t(x.crossed_row)].record];
-        m_.findings.push_back(message_name(r) + (x.from_client ? " (client)" : " (server)") +
-                              " crossed " + message_name(o) + " on the " + x.sock +
-                              " socket at t=" + format_sim_time(r.t_ps) +
-                              decision_before(m_, recs_, i));
+        m_.findings.push_back(
+            message_name(r) + (x.from_client ? " (client)" : " (server)") + " crossed " +
+            message_name(o) + " on the " + (x.dev.empty() ? "" : x.dev + " ") + x.sock +
+            " socket at t=" + format_sim_time(r.t_ps) + decision_before(m_, recs_, i));
     }
     if (m_.misreads) {
         size_t first = 0;

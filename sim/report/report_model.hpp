@@ -10,6 +10,7 @@
 //    sent;
 //  - a completion goes with the request of its tag (opposite direction), a
 //    host response with the request of its id; an interrupt is a row;
+//  - a fabric hop (several devices) goes under the latest row;
 //  - whatever is still waiting at the end folds under one last row.
 #pragma once
 
@@ -30,6 +31,7 @@ struct ReportRow {
     // Message rows.
     bool main_socket = true, from_client = true, reply = false;
     std::string sock = "main"; // main, twin, map0..map7 (the trace's sock)
+    std::string dev;           // several devices: whose message (the trace's dev)
     long partner = -1;         // the row of its command or reply, -1: none
     // The other side's command on this socket still unanswered when this
     // command was sent (-1: none). From the client: a crossing (the server

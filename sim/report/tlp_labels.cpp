@@ -100,6 +100,10 @@ Label tlp_label(const tlp::Tlp &t) {
                   poison(t));
 }
 
+Label fabric_hop_label(const std::string &port, const tlp::Tlp &t) {
+    return format("%s %s", port.c_str(), label_text(tlp_label(t)).c_str());
+}
+
 Label undecodable_tlp_label(uint32_t dw0) {
     return format("?? dw0 0x%08x", dw0);
 }

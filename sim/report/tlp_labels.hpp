@@ -1,6 +1,6 @@
 // The text the FST's label ports (ann_tx_tlp, ann_rx_tlp, ann_host_req,
-// ann_host_rsp) show: one line per TLP, host request or host response, in
-// the grammar waveforms/README.md ("TLP labels") documents, e.g.
+// ann_host_rsp, ann_fabric_tlp) show: one line per TLP, host request or host
+// response, in the grammar waveforms/README.md ("TLP labels") documents, e.g.
 //   MemRd64 t03 @1000000000 8DW 00:00.0
 //   CplD SC t03 lo 0x00 bc 32 8DW 01:00.0
 //   MEM_RD #5 @e0000018 1DW be f        rsp #5 SC 4 B
@@ -23,6 +23,10 @@ namespace rcsim {
 
 // A TLP's label from its header (the rest of the TLP is not needed).
 Label tlp_label(const tlp::Tlp &t);
+// A TLP leaving a port of the fabric (ann_fabric_tlp): the port, then the
+// TLP's label, e.g. "rp2 MemWr32 t00 @e0100100 64DW 01:00.0" (cut at
+// kLabelChars - 1 characters; a switch port's name is at most 6 of them).
+Label fabric_hop_label(const std::string &port, const tlp::Tlp &t);
 // A TLP whose first DWs do not decode: its DW0 in hex.
 Label undecodable_tlp_label(uint32_t dw0);
 // hreq_op's name as the JSONL trace and the labels write it (MEM_RD, ...).

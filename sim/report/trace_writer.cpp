@@ -158,7 +158,8 @@ std::string TraceWriter::summary() const {
            " main, " + std::to_string(c.messages_twin) + " twin" +
            (c.messages_map ? ", " + std::to_string(c.messages_map) + " map sockets" : "") + "; " +
            std::to_string(c.tlps_down + c.tlps_up) + " TLPs: " + std::to_string(c.tlps_down) +
-           " down, " + std::to_string(c.tlps_up) + " up; " + std::to_string(c.decisions) +
+           " down, " + std::to_string(c.tlps_up) + " up; " +
+           (c.hops ? std::to_string(c.hops) + " fabric hops; " : "") + std::to_string(c.decisions) +
            " decisions; " + std::to_string(c.irqs) + " interrupts)";
 }
 
@@ -191,6 +192,10 @@ void TraceWriter::on_message(enum vuc_sock sock, bool from_client, const struct 
                              const uint8_t *payload, size_t payload_len, unsigned nfds) {
     const bool reply = (hdr.flags & VU_F_TYPE_MASK) == VU_F_TYPE_REPLY;
     JsonLine j;
+    // Several devices: whose message (absent with one, so its traces stay
+    // as they were).
+    if (harness_ && !harness_->message_device().empty())
+        j.str("dev", harness_->message_device());
     j.str("sock", sock_name(sock))
         .str("dir", from_client ? "c2s" : "s2c")
         .str("cmd", command_name(hdr.cmd))
@@ -330,7 +335,37 @@ void TraceWriter::on_edge(const RtlOut &out, RtlIn &in) {
     watch_host_port(out, in);
     watch_interrupts(out, in);
     annotate(in);
+    if (!hop_labels_.empty()) {
+        set_label(in, in.ann_fabric_tlp, hop_labels_.front());
+        hop_labels_.pop_front();
+    }
 }
+
+namespace {
+// A TLP's decoded fields, the same in a `tlp` record and a `hop` record.
+void tlp_fields(JsonLine &j, const tlp::Tlp &t) {
+    j.str("type", tlp::type_name(t.type)).num("len_dw", t.length_dws());
+    if (t.is_completion()) {
+        j.hex("completer_id", t.completer_id)
+            .num("status", unsigned(t.status))
+            .num("byte_count", t.byte_count)
+            .hex("lower_addr", t.lower_address);
+    } else if (t.is_message()) {
+        j.hex("msg_code", t.msg_code);
+    } else if (t.type == tlp::TlpType::CfgRd0 || t.type == tlp::TlpType::CfgWr0) {
+        j.hex("dest_id", t.dest_id).hex("reg_offset", uint64_t(t.register_number) * 4);
+    } else {
+        j.hex("addr", t.address);
+    }
+    j.hex("requester_id", t.requester_id).num("tag", t.tag);
+    if (!t.is_completion() && !t.is_message())
+        j.hex("first_be", t.first_be).hex("last_be", t.last_be);
+    if (t.ep)
+        j.boolean("poisoned", true);
+    j.num("payload_len", t.payload.size())
+        .digest("payload_fnv1a", t.payload.data(), t.payload.size());
+}
+} // namespace
 
 void TraceWriter::take_tlp_beat(bool down, const tlp::Beat &b) {
     TlpStream &s = down ? *down_ : *up_;
@@ -355,28 +390,23 @@ void TraceWriter::take_tlp_beat(bool down, const tlp::Beat &b) {
         write_line(line + "," + j.done().substr(1));
         return;
     }
-    const tlp::Tlp &t = *r->tlp;
-    j.str("type", tlp::type_name(t.type)).num("len_dw", t.length_dws());
-    if (t.is_completion()) {
-        j.hex("completer_id", t.completer_id)
-            .num("status", unsigned(t.status))
-            .num("byte_count", t.byte_count)
-            .hex("lower_addr", t.lower_address);
-    } else if (t.is_message()) {
-        j.hex("msg_code", t.msg_code);
-    } else if (t.type == tlp::TlpType::CfgRd0 || t.type == tlp::TlpType::CfgWr0) {
-        j.hex("dest_id", t.dest_id).hex("reg_offset", uint64_t(t.register_number) * 4);
-    } else {
-        j.hex("addr", t.address);
-    }
-    j.hex("requester_id", t.requester_id).num("tag", t.tag);
-    if (!t.is_completion() && !t.is_message())
-        j.hex("first_be", t.first_be).hex("last_be", t.last_be);
-    if (t.ep)
-        j.boolean("poisoned", true);
-    j.num("payload_len", t.payload.size())
-        .digest("payload_fnv1a", t.payload.data(), t.payload.size());
+    tlp_fields(j, *r->tlp);
     write_line(line + "," + j.done().substr(1));
+}
+
+// ------------------------------------------------------------ fabric hops
+
+// Several devices (issue 20): the TLP a port of the fabric gave up on this
+// edge. Its label waits for the next edge (the hop comes after this edge's
+// on_edge), one hop per edge so hops of the same edge each show.
+void TraceWriter::on_fabric_hop(const tlp::Tlp &t, const std::string &hop) {
+    JsonLine j;
+    j.str("port", hop);
+    tlp_fields(j, t);
+    write_line(stamp("hop") + "," + j.done().substr(1));
+    ++counters_.hops;
+    if (labelling_)
+        hop_labels_.push_back(fabric_hop_label(hop, t));
 }
 
 // ------------------------------------------------------------ labels

@@ -12,7 +12,8 @@
 // (ann_decision) is queued the same way. With an FST open it also writes a
 // text label per TLP each way, host request and host response into the
 // label ports (ann_tx_tlp, ann_rx_tlp, ann_host_req, ann_host_rsp; grammar
-// in tlp_labels.hpp): set on the edge that takes a TLP's first beat (a host
+// in tlp_labels.hpp) and, with several devices, one per fabric hop
+// (ann_fabric_tlp): set on the edge that takes a TLP's first beat (a host
 // response's last), so it shows from half a period after the record's
 // start_ps (t_ps), and held until the next one on that port.
 //
@@ -44,6 +45,7 @@ struct TraceCounters {
     uint64_t host_requests = 0, host_responses = 0;
     uint64_t irqs = 0, decisions = 0;
     uint64_t mapped = 0;       // loads and stores served from a mapped BAR area
+    uint64_t hops = 0;         // TLPs leaving a port of the fabric (several devices)
     uint64_t write_errors = 0; // records lost to a failing write (first errno in error())
 };
 
@@ -80,6 +82,9 @@ class TraceWriter : public HarnessObserver {
     void on_decision(const Decision &d) override;
     void on_mapped_access(bool is_write, unsigned bar, uint64_t offset, const uint8_t *bytes,
                           size_t len) override;
+    // Several devices: one `hop` record per TLP leaving a fabric port, and
+    // its label on ann_fabric_tlp (from the next edge, one hop per edge).
+    void on_fabric_hop(const tlp::Tlp &t, const std::string &hop) override;
     // One `bar` record per BAR enumeration assigned (and the ROM): its kind
     // (io, mem32, mem64, prefetchable), base and size, so a reader of the
     // trace knows what the addresses of the TLPs that follow decode to.
@@ -119,6 +124,7 @@ class TraceWriter : public HarnessObserver {
     Annotation shown_{0, 0, 0, 0, 0, 0};
     std::deque<uint32_t> decision_queue_;
     uint32_t decision_shown_ = 0;
+    std::deque<Label> hop_labels_; // fabric hop labels waiting for an edge
     bool labels_ = true;
     bool labelling_ = false; // labels_ and the harness writes an FST
 };

@@ -141,6 +141,44 @@ TEST_F(HtmlReport, ModelPairsFoldsAndFindsTheCrossingAndTheMisread) {
                              "same socket (the client serves them: not a fault in itself)"});
 }
 
+// Several devices (issue 20): two devices' commands with the same socket
+// and id pair with their own device's replies (no misread, nothing left
+// unanswered), a fabric hop folds under the latest row, and the page names
+// the device and the hop's port.
+TEST_F(HtmlReport, SeveralDevicesPairPerDeviceAndHopsFold) {
+    const std::vector<std::string> lines = {
+        kHeader,
+        R"({"kind":"msg","t_ps":4000,"cycle":1,"dev":"copier","sock":"main","dir":"s2c","cmd":"DMA_WRITE","msg_id":2,"type":"command","flags":"0x0","addr":"0xe0100100","count":256})",
+        R"({"kind":"hop","t_ps":8000,"cycle":2,"port":"rp2","type":"MemWr32","len_dw":64,"addr":"0xe0100100","requester_id":"0x100","tag":0})",
+        R"({"kind":"msg","t_ps":12000,"cycle":3,"dev":"target","sock":"main","dir":"c2s","cmd":"REGION_WRITE","msg_id":2,"type":"command","flags":"0x0","region":0,"offset":"0x100","count":256})",
+        R"({"kind":"msg","t_ps":16000,"cycle":4,"dev":"target","sock":"main","dir":"s2c","cmd":"REGION_WRITE","msg_id":2,"type":"reply","flags":"0x1"})",
+        R"({"kind":"msg","t_ps":20000,"cycle":5,"dev":"copier","sock":"main","dir":"c2s","cmd":"DMA_WRITE","msg_id":2,"type":"reply","flags":"0x1"})",
+    };
+    const std::string trace = write("p2p.jsonl", lines);
+    TraceRecords tr;
+    std::string err;
+    ASSERT_EQ(read_trace_records(trace, 20000, &tr, &err), 0) << err;
+    ASSERT_EQ(tr.records.size(), 5u);
+    EXPECT_EQ(tr.records[1].kind, "hop");
+    EXPECT_EQ(tr.records[1].get("port"), "rp2");
+    EXPECT_EQ(tr.records[1].number("addr"), 0xe0100100u);
+    const ReportModel m = build_report_model(tr.records);
+    EXPECT_EQ(m.messages, 4u);
+    EXPECT_EQ(m.misreads, 0u);
+    EXPECT_EQ(m.unanswered, 0u);
+    EXPECT_EQ(m.nested, 0u) << "the target's command is not inside the copier's";
+    ASSERT_EQ(m.rows.size(), 4u);
+    EXPECT_EQ(m.rows[0].dev, "copier");
+    EXPECT_EQ(m.rows[0].partner, 3);
+    EXPECT_EQ(m.rows[1].partner, 2);
+    EXPECT_EQ(m.rows[0].folded, (std::vector<size_t>{1})) << "the hop under the DMA_WRITE";
+    const std::string html = page(trace);
+    ASSERT_EQ(rc_, 0) << error_;
+    EXPECT_NE(html.find("copier: DMA_WRITE"), std::string::npos);
+    EXPECT_NE(html.find("target: REGION_WRITE"), std::string::npos);
+    EXPECT_NE(html.find("fabric rp2 MemWr32 0xe0100100"), std::string::npos);
+}
+
 TEST_F(HtmlReport, PageHoldsOneArrowPerMessageAndOneMarkPerDecision) {
     const std::string html = page(write("race.jsonl", kRace));
     ASSERT_EQ(rc_, 0) << error_;

@@ -28,72 +28,6 @@ using rcsim::HostStatus;
 constexpr const char *kFst2Vcd = "/usr/bin/fst2vcd";
 constexpr uint64_t kHalfPeriodPs = 2000; // HarnessTop::kPeriodPs / 2, from rtl/README.md's 250 MHz
 
-// ------------------------------------------------------------ the FST's labels
-
-struct LabelChange {
-    uint64_t time;
-    std::string text; // empty: cleared
-};
-
-// A VCD binary value of a label port as the text GTKWave's ASCII display
-// shows (leading zero bits are left out by the VCD, trailing NULs and the
-// invisible last-byte flip dropped).
-std::string ascii_of(const std::string &bits) {
-    std::string padded = std::string((8 - bits.size() % 8) % 8, '0') + bits;
-    std::string s;
-    for (size_t i = 0; i < padded.size(); i += 8) {
-        const char c = char(std::stoi(padded.substr(i, 8), nullptr, 2));
-        if (c != '\0')
-            s += c;
-    }
-    while (!s.empty() && s.back() == ' ')
-        s.pop_back();
-    return s;
-}
-
-// Value changes of the label ports, by port name (ann_tx_tlp, ...).
-std::map<std::string, std::vector<LabelChange>> fst_labels(const std::string &fst) {
-    std::map<std::string, std::vector<LabelChange>> out;
-    FILE *p = popen((std::string(kFst2Vcd) + " -f " + fst + " 2>/dev/null").c_str(), "r");
-    if (!p)
-        return out;
-    std::map<std::string, std::string> codes;
-    uint64_t now = 0;
-    std::string line;
-    char buf[8192];
-    while (fgets(buf, sizeof buf, p)) {
-        std::istringstream ls(buf);
-        std::string w;
-        ls >> w;
-        if (w == "$var") {
-            std::string type, width, code, name;
-            ls >> type >> width >> code >> name;
-            if (name.rfind("ann_", 0) == 0 && width == std::to_string(8 * rcsim::kLabelChars) &&
-                !codes.count(code))
-                codes[code] = name;
-        } else if (w.size() > 1 && w[0] == '#') {
-            now = std::stoull(w.substr(1));
-        } else if (w.size() > 1 && w[0] == 'b') {
-            std::string code;
-            ls >> code;
-            auto it = codes.find(code);
-            if (it != codes.end())
-                out[it->second].push_back(LabelChange{now, ascii_of(w.substr(1))});
-        }
-    }
-    pclose(p);
-    return out;
-}
-
-// The non-empty labels of one port.
-std::vector<LabelChange> shown(const std::vector<LabelChange> &v) {
-    std::vector<LabelChange> s;
-    for (const LabelChange &c : v)
-        if (!c.text.empty())
-            s.push_back(c);
-    return s;
-}
-
 // ------------------------------------------------------------ the grammar
 
 std::vector<std::string> words(const std::string &s) {
@@ -364,6 +298,10 @@ TEST_F(TraceLabels, EveryTlpAndHostTransferHasItsLabelAtItsStart) {
                                 expect_host_req_fields);
     expect_one_label_per_record(labels["ann_host_rsp"], where(recs, {{"kind", "host_rsp"}}), "t_ps",
                                 expect_host_rsp_fields);
+    // One device: no fabric, no hop record, the fabric label port never set.
+    ASSERT_TRUE(labels.count("ann_fabric_tlp")) << "ann_fabric_tlp not in the FST";
+    EXPECT_TRUE(shown(labels["ann_fabric_tlp"]).empty());
+    EXPECT_TRUE(where(recs, {{"kind", "hop"}}).empty());
 
     // The run has every kind the issue names but IO and Msg (dmacopy has no
     // IO BAR and uses MSI-X here; the formatter test covers those).
@@ -432,7 +370,7 @@ TEST_F(TraceLabels, LayoutsOpenWithTheMarkerOnTheFirstTxLabel) {
             EXPECT_NE(vars.find(" " + name + " "), std::string::npos) << s;
             label_rows += name.rfind("ann_", 0) == 0 && leaf.find(label_range) != std::string::npos;
         }
-        EXPECT_EQ(label_rows, 4);
+        EXPECT_EQ(label_rows, 5); // TX, RX, host request, host response, fabric hop
     }
 }
 

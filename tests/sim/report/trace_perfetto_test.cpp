@@ -206,6 +206,43 @@ TEST_F(Perfetto, MappedAccessIsAnInstantOnTheMainTrack) {
     EXPECT_EQ(evs.size(), 1u);
 }
 
+// Several devices (issue 20): a hop is one period on its fabric port's
+// track (one track per port, named after it); two devices' messages with
+// the same socket and id are two slices, each named after its device.
+TEST_F(Perfetto, FabricHopsOnAPortTrackAndMessagesPerDevice) {
+    write_trace(
+        {kHeader,
+         R"({"kind":"msg","t_ps":4000,"dev":"copier","sock":"main","dir":"c2s","cmd":"REGION_WRITE","msg_id":5,"type":"command","flags":0})",
+         R"({"kind":"msg","t_ps":8000,"dev":"target","sock":"main","dir":"c2s","cmd":"REGION_WRITE","msg_id":5,"type":"command","flags":0})",
+         R"({"kind":"msg","t_ps":12000,"dev":"target","sock":"main","dir":"s2c","cmd":"REGION_WRITE","msg_id":5,"type":"reply","flags":1})",
+         R"({"kind":"msg","t_ps":20000,"dev":"copier","sock":"main","dir":"s2c","cmd":"REGION_WRITE","msg_id":5,"type":"reply","flags":1})",
+         R"({"kind":"hop","t_ps":40000,"cycle":10,"port":"rp2","type":"MemWr32","len_dw":64,"addr":"0xe0100100","requester_id":"0x100","tag":0})",
+         R"({"kind":"hop","t_ps":48000,"cycle":12,"port":"rp1","type":"CplD","len_dw":32,"completer_id":"0x200","tag":3})",
+         R"({"kind":"hop","t_ps":52000,"cycle":13,"port":"rp2","type":"MemRd32","len_dw":32,"addr":"0xe0100180","tag":4})"});
+    const std::vector<Ev> evs = convert();
+    ASSERT_EQ(evs.size(), 5u);
+    const Ev *copier = find(evs, "copier: REGION_WRITE #5");
+    const Ev *target = find(evs, "target: REGION_WRITE #5");
+    ASSERT_TRUE(copier && target);
+    EXPECT_EQ(copier->ph, "X");
+    EXPECT_NEAR(copier->ts, 0.004, 1e-9);
+    EXPECT_NEAR(copier->dur, 0.016, 1e-9) << "paired with its own device's reply";
+    EXPECT_NEAR(target->ts, 0.008, 1e-9);
+    EXPECT_NEAR(target->dur, 0.004, 1e-9);
+    const Ev *wr = find(evs, "MemWr32 0xe0100100");
+    ASSERT_TRUE(wr);
+    EXPECT_EQ(wr->track, "fabric port rp2");
+    EXPECT_NEAR(wr->ts, 0.040, 1e-9);
+    EXPECT_NEAR(wr->dur, 0.004, 1e-9) << "one 4 ns period";
+    EXPECT_EQ(str(wr->args, "port"), "rp2") << "the record travels as args";
+    const Ev *cpl = find(evs, "CplD tag 3");
+    ASSERT_TRUE(cpl);
+    EXPECT_EQ(cpl->track, "fabric port rp1");
+    const Ev *rd = find(evs, "MemRd32 0xe0100180 tag 4");
+    ASSERT_TRUE(rd);
+    EXPECT_EQ(rd->track, "fabric port rp2") << "one track per port";
+}
+
 TEST_F(Perfetto, BadLinesAreNamedByFileAndLine) {
     write_trace({kHeader, R"({"kind":"msg","t_ps":1})", "not json"});
     std::string err;

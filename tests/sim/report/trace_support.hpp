@@ -4,6 +4,8 @@
 // values one FST signal took (through /usr/bin/fst2vcd).
 #pragma once
 
+#include "rtl_ports.hpp"
+
 #include <json-c/json.h>
 
 #include <cstdint>
@@ -165,6 +167,73 @@ inline std::vector<Change> fst_changes(const std::string &fst,
     }
     pclose(p);
     return out;
+}
+
+// The FST's text labels (ann_tx_tlp, ...): each value change read as the
+// ASCII GTKWave shows.
+
+struct LabelChange {
+    uint64_t time;
+    std::string text; // empty: cleared
+};
+
+// A VCD binary value of a label port as the text GTKWave's ASCII display
+// shows (leading zero bits are left out by the VCD, trailing NULs and the
+// invisible last-byte flip dropped).
+inline std::string ascii_of(const std::string &bits) {
+    std::string padded = std::string((8 - bits.size() % 8) % 8, '0') + bits;
+    std::string s;
+    for (size_t i = 0; i < padded.size(); i += 8) {
+        const char c = char(std::stoi(padded.substr(i, 8), nullptr, 2));
+        if (c != '\0')
+            s += c;
+    }
+    while (!s.empty() && s.back() == ' ')
+        s.pop_back();
+    return s;
+}
+
+// Value changes of the label ports, by port name (ann_tx_tlp, ...).
+inline std::map<std::string, std::vector<LabelChange>> fst_labels(const std::string &fst) {
+    std::map<std::string, std::vector<LabelChange>> out;
+    FILE *p = popen((std::string("/usr/bin/fst2vcd") + " -f " + fst + " 2>/dev/null").c_str(), "r");
+    if (!p)
+        return out;
+    std::map<std::string, std::string> codes;
+    uint64_t now = 0;
+    std::string line;
+    char buf[8192];
+    while (fgets(buf, sizeof buf, p)) {
+        std::istringstream ls(buf);
+        std::string w;
+        ls >> w;
+        if (w == "$var") {
+            std::string type, width, code, name;
+            ls >> type >> width >> code >> name;
+            if (name.rfind("ann_", 0) == 0 && width == std::to_string(8 * rcsim::kLabelChars) &&
+                !codes.count(code))
+                codes[code] = name;
+        } else if (w.size() > 1 && w[0] == '#') {
+            now = std::stoull(w.substr(1));
+        } else if (w.size() > 1 && w[0] == 'b') {
+            std::string code;
+            ls >> code;
+            auto it = codes.find(code);
+            if (it != codes.end())
+                out[it->second].push_back(LabelChange{now, ascii_of(w.substr(1))});
+        }
+    }
+    pclose(p);
+    return out;
+}
+
+// The non-empty labels of one port.
+inline std::vector<LabelChange> shown(const std::vector<LabelChange> &v) {
+    std::vector<LabelChange> s;
+    for (const LabelChange &c : v)
+        if (!c.text.empty())
+            s.push_back(c);
+    return s;
 }
 
 } // namespace trace_test
