@@ -183,6 +183,15 @@ bool Fabric::model_quiet(const ModelPorts &mp) {
     return true;
 }
 
+bool Fabric::drained() const {
+    if (!to_host_.empty())
+        return false;
+    for (const auto &q : to_device_)
+        if (!q.empty())
+            return false;
+    return idle();
+}
+
 bool Fabric::idle() const {
     for (const ModelPorts &mp : models_)
         if (!model_quiet(mp))

@@ -73,6 +73,8 @@ class Fabric {
     // Nothing inside any model or wire (TLPs waiting for to_host/to_device
     // are outside).
     bool idle() const;
+    // No TLP waiting for to_host/to_device either.
+    bool drained() const;
     FabricCounters counters() const { return counters_; }
     // TLPs stored inside (handles in use, out of kCapacity).
     size_t stored() const { return store_.used(); }

@@ -79,7 +79,7 @@ void FabricLink::on_edge(const RtlOut &out, RtlIn &in, const std::vector<EdgeSin
 }
 
 bool FabricLink::idle() const {
-    if (host_.staged || host_.sending() || host_.in.in_tlp() || !fabric_.idle())
+    if (host_.staged || host_.sending() || host_.in.in_tlp() || !fabric_.drained())
         return false;
     for (const DeviceLink &l : links_)
         if (l.end.staged || l.end.sending() || l.end.in.in_tlp() || l.in.rx_valid)
