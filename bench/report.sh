@@ -59,11 +59,12 @@ run bench-explore --figures || status=1
 run bench-harness-memory --figures || status=1
 run bench-trace-labels --figures || status=1
 run bench-topology --figures || status=1
+run bench-topology-race --figures || status=1
 for extra in "$build"/bench/bench-*; do
     case $(basename "$extra") in
     bench-harness-mmio | bench-client-region-read | bench-dmacopy | bench-harness-dma | \
         bench-rtl-bare | bench-rtl-cycles | bench-explore | bench-harness-memory | \
-        bench-trace-labels | bench-topology) ;;
+        bench-trace-labels | bench-topology | bench-topology-race) ;;
     *) [ -x "$extra" ] && { run "$(basename "$extra")" || status=1; } ;;
     esac
 done
@@ -196,6 +197,9 @@ END {
         row("simulated cycles/s during those reads, " nd[i] " devices (baseline: 1 device behind the fabric)", \
             k, b, "report (issue 20)", "reported")
     }
+    k = "explore_two_writers"; b = "explore_race279_delays"
+    row("schedules/s exploring the two-device race (two_writers.rcs, random, --delays 200, --reset process, jobs 1, no shrink; baseline: race279.rcs on dmacopy --legacy-socket the same way)", \
+        k, b, "report (issue 20)", "reported")
 }' "$figs")
 
 {
