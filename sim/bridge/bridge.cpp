@@ -63,7 +63,9 @@ bool Bridge::hold(const tlp::Tlp &t) {
                          t.type == tlp::TlpType::MemWr32 || t.type == tlp::TlpType::MemWr64 ||
                          t.type == tlp::TlpType::CfgRd0 || t.type == tlp::TlpType::CfgWr0 ||
                          t.is_io();
-    if (!gate_ || !request)
+    // A peer's request (several devices) is never the host's to hold: a
+    // device's DMA into this device's BAR goes to the server at once.
+    if (!gate_ || !request || t.requester_id != host_requester_)
         return false;
     if (held_.empty() && (!dma_phase_ || t.is_posted() || gate_(t)))
         return false;

@@ -303,6 +303,9 @@ class Bridge : public EdgeSink {
     void set_peer_windows(std::vector<std::pair<uint64_t, uint64_t>> w) {
         peer_windows_ = std::move(w);
     }
+    // The root port's requester ID: the gate (gate_requests) holds only
+    // the host's requests, never a peer device's.
+    void set_host_requester(uint16_t id) { host_requester_ = id; }
     // TLPs waiting to go out to the root port or the fabric.
     bool sending() const { return !rx_.empty(); }
     // The addresses of this device's DMA reads into peers' BARs still
@@ -384,6 +387,7 @@ class Bridge : public EdgeSink {
     std::deque<ExpectedWrite> expected_writes_;
     std::vector<std::pair<uint64_t, uint64_t>> peer_windows_;
     std::set<uint8_t> timed_out_tags_; // held until their late completion comes
+    uint16_t host_requester_ = 0x0000;
     bool in_peer_window(uint64_t addr) const;
     ClientStyle style_ = ClientStyle::Async;
     std::deque<vuc_dma_op *> set_aside_;

@@ -98,6 +98,7 @@ void Fabric::leave(size_t m, unsigned q, const Fields &f) {
 // Sets one model's inputs: each ingress wire's offer, and for each egress
 // whether its sink has room (a wire: per class, by out_blocked).
 void Fabric::drive(ModelPorts &mp, std::array<bool, Model::kPorts> *ready) {
+    mp.blocked_any = false;
     for (unsigned p = 0; p < Model::kPorts; p++) {
         mp.model->set_in(p, mp.in[p].offer());
         const Sink &s = mp.sink[p];
@@ -114,6 +115,7 @@ void Fabric::drive(ModelPorts &mp, std::array<bool, Model::kPorts> *ready) {
             room = to_device_[s.index].size() < kExitDepth;
         }
         (*ready)[p] = room;
+        mp.blocked_any = mp.blocked_any || blocked != 0;
         mp.model->set_out_ready(p, room);
         mp.model->set_out_blocked(p, blocked);
     }
@@ -175,6 +177,8 @@ void Fabric::add_counts() {
 }
 
 bool Fabric::model_quiet(const ModelPorts &mp) {
+    if (mp.blocked_any)
+        return false;
     for (unsigned p = 0; p < Model::kPorts; p++) {
         Fields f;
         if (!mp.in[p].empty() || mp.model->out(p, &f))

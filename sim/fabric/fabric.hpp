@@ -94,6 +94,10 @@ class Fabric {
         std::array<std::string, 9> name; // each port's name, for the trace
         uint8_t present = 0;
         ModelCounts last; // counters at the last tick
+        // A class of an egress port was blocked (its wire into the next
+        // model full) when last driven: its queued TLPs do not show as
+        // out_valid, so the model is not quiet until driven again.
+        bool blocked_any = false;
     };
     struct At {
         size_t model = 0;

@@ -37,8 +37,10 @@ void FabricLink::host_edge(const RtlOut &out, RtlIn &in) {
     if (host_.staged && fabric_.from_host(*host_.staged))
         host_.staged.reset();
     tlp::Tlp t;
-    if (!host_.sending() && fabric_.to_host(&t))
+    if (!host_.sending() && fabric_.to_host(&t)) {
+        note_host_write(t);
         host_.out.add(t);
+    }
     in.tx_ready = !host_.staged;
     in.rx_valid = host_.sending();
     if (in.rx_valid)
@@ -76,6 +78,31 @@ void FabricLink::on_edge(const RtlOut &out, RtlIn &in, const std::vector<EdgeSin
     for (size_t d = 0; d < links_.size(); ++d)
         device_edge(d, d < devices.size() ? devices[d] : nullptr);
     fabric_.tick();
+}
+
+// At most this many writes remembered: a root port that never reports some
+// (a write it refused without telling the memory port) cannot make the
+// list grow without bound; the oldest are dropped.
+constexpr size_t kMaxHostWrites = 4096;
+
+void FabricLink::note_host_write(const tlp::Tlp &t) {
+    const bool write = t.type == tlp::TlpType::MemWr32 || t.type == tlp::TlpType::MemWr64;
+    if (!write || (t.address >= msi_base_ && t.address <= msi_limit_))
+        return;
+    if (host_writes_.size() >= kMaxHostWrites)
+        host_writes_.pop_front();
+    host_writes_.push_back({t.requester_id, t.address & ~uint64_t(3), t.length_dws()});
+}
+
+bool FabricLink::host_write_requester(uint64_t dw_addr, unsigned len_dw, uint16_t *requester) {
+    for (auto it = host_writes_.begin(); it != host_writes_.end(); ++it) {
+        if (it->dw_addr != dw_addr || it->len_dw != len_dw)
+            continue;
+        *requester = it->requester;
+        host_writes_.erase(it);
+        return true;
+    }
+    return false;
 }
 
 bool FabricLink::idle() const {

@@ -10,6 +10,7 @@
 #include "rtl_ports.hpp"
 #include "tlp_beats.hpp"
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,17 @@ class FabricLink {
     // Beats that did not make a TLP (a bridge or the root port broke the
     // framing): what, for the failure report. Empty when none.
     const std::vector<std::string> &failures() const { return failures_; }
+    // The root port's MSI window: a MemWr there is an interrupt, no write
+    // into host memory.
+    void set_msi_window(uint64_t base, uint64_t limit) {
+        msi_base_ = base;
+        msi_limit_ = limit;
+    }
+    // Whose write host memory has just taken ([dw_addr, len_dw) as the host
+    // memory port reports it): the requester of the oldest MemWr handed to
+    // the root port with that address and length (the root port writes in
+    // arrival order). False when none matches.
+    bool host_write_requester(uint64_t dw_addr, unsigned len_dw, uint16_t *requester);
 
   private:
     // One side of a link as this end sees it: TLPs assembled from the beats
@@ -53,6 +65,15 @@ class FabricLink {
     void device_edge(size_t d, EdgeSink *bridge);
     bool take(End &e, const tlp::Beat &b, const std::string &who);
 
+    struct HostWrite {
+        uint16_t requester;
+        uint64_t dw_addr;
+        unsigned len_dw;
+    };
+    // MemWrs handed to the root port, not yet taken by host memory.
+    std::deque<HostWrite> host_writes_;
+    uint64_t msi_base_ = 0, msi_limit_ = 0;
+    void note_host_write(const tlp::Tlp &t);
     Fabric &fabric_;
     unsigned width_;
     End host_;

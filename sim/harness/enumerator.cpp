@@ -347,7 +347,14 @@ class Enumerator {
         return wr(kCommand, 2, cmd) ? 0 : -EIO;
     }
 
+    // INTx of a topology's devices all assert INTA at the root port, which
+    // cannot tell them apart (no requester on its pins): not set up there.
     IrqMode pick() const {
+        const IrqMode m = pick_any();
+        return m == IrqMode::Intx && h_.topology_run() ? IrqMode::None : m;
+    }
+
+    IrqMode pick_any() const {
         switch (h_.config().irq) {
         case IrqPreference::None:
             return IrqMode::None;

@@ -88,6 +88,13 @@ void Harness::set_link(unsigned mps, unsigned mrrs) {
 // Host memory took a write: it is the device's whose bridge waits for that
 // burst next (with one device, always that one; it reports a stray one).
 void Harness::host_write_done(uint64_t dw_addr, unsigned len_dw, bool err) {
+    uint16_t requester = 0;
+    if (link_ && link_->host_write_requester(dw_addr, len_dw, &requester))
+        for (const auto &d : devs_)
+            if (d->bdf == requester && d->bridge) {
+                d->bridge->host_write_done(dw_addr, len_dw, err);
+                return;
+            }
     for (const auto &d : devs_)
         if (d->bridge && d->bridge->expects_host_write(dw_addr, len_dw)) {
             d->bridge->host_write_done(dw_addr, len_dw, err);
@@ -217,8 +224,9 @@ HarnessCounters Harness::counters() const {
             c.bridge += d->bridge->counters();
         c.dma_refused += d->carried_refused + (d->refusals ? d->refusals->total() : 0);
     }
-    if (dev_->admission)
-        c.admission = dev_->admission->counters();
+    for (const auto &d : devs_)
+        if (d->admission)
+            c.admission += d->admission->counters();
     c.admission.deadlocks += cross_deadlocks_.size();
     c.rtl = top_->last_out();
     c.irqs_seen = driver_.msi_events().size();

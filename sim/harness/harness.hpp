@@ -167,6 +167,9 @@ class Harness : private EdgeSink {
     // client(), take_refused_dma().
     void select_device(size_t d) { dev_ = devs_.at(d).get(); }
     size_t selected_device() const { return dev_->index; }
+    // Started with start_topology (a fabric between the root port and the
+    // devices), even with one device.
+    bool topology_run() const { return fabric_ != nullptr; }
     // The enumerated hierarchy as `lspci -tv` draws it and as `lspci -v`
     // lists windows and BARs ("" with one device).
     std::string topology_tree() const;

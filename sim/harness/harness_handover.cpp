@@ -44,6 +44,12 @@ Harness::Standby::~Standby() {
 }
 
 int Harness::start_standby(const std::vector<std::string> &argv, Standby *out, std::string *error) {
+    // The devices of a topology share one decision book and map each
+    // other's BARs: a handover would have to carry both (not built).
+    if (fabric_) {
+        *error = "migration of a device of a topology is not supported (one device only)";
+        return -EOPNOTSUPP;
+    }
     int rc = launch_server(argv, &out->process, &out->socket_dir, &out->socket_path, error);
     if (rc < 0)
         return rc;
@@ -96,6 +102,10 @@ int Harness::save_config(SavedConfig *out, std::string *) {
 
 int Harness::adopt(Standby &&s, std::unique_ptr<HostMemory> memory, const SavedConfig &saved,
                    uint64_t max_cycles, std::string *error) {
+    if (fabric_) {
+        *error = "migration of a device of a topology is not supported (one device only)";
+        return -EOPNOTSUPP;
+    }
     if (!dev_->bridge || !s.ctx) {
         *error = "no server attached, or no destination to attach";
         return -ENOTCONN;

@@ -169,6 +169,11 @@ int Harness::irq_switch(IrqMode kind, uint64_t max_cycles, std::string *error) {
             std::string("the device's interrupts are set up as ") + kind_name(kind) + " already";
         return -EALREADY;
     }
+    if (kind == IrqMode::Intx && topology_run()) {
+        *error = "INTx of a topology's devices cannot be told apart at the root port (use MSI or "
+                 "MSI-X)";
+        return -EOPNOTSUPP;
+    }
     if ((kind == IrqMode::Msix && !dev_->enumeration.msix_cap) ||
         (kind == IrqMode::Msi && !dev_->enumeration.msi_cap) ||
         (kind == IrqMode::Intx && !dev_->enumeration.interrupt_pin)) {

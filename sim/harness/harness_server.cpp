@@ -178,6 +178,7 @@ int Harness::attach(std::string *error) {
     dev_->posted_dws_sent = 0; // the new bridge counts from 0 (flush_posted)
     dev_->bridge->set_link(128, cfg_.mrrs, cfg_.rcb);
     dev_->bridge->set_client_style(cfg_.client_style);
+    dev_->bridge->set_host_requester(cfg_.rp_id);
     int rc = 0;
     for (const MemWindow &w : cfg_.dma_windows) {
         if (!dma_window_mapped(w.name))

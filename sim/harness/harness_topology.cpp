@@ -118,6 +118,7 @@ int Harness::start_topology(const topology::Topology &t, std::string *error) {
     if ((rc = fabric::Fabric::create(buses, &fabric_, error)) < 0)
         return rc;
     link_ = std::make_unique<fabric::FabricLink>(*fabric_, HarnessTop::kLanes);
+    link_->set_msi_window(RtlSettings{}.msi_base, RtlSettings{}.msi_limit);
     fabric_->set_hop_trace([this](const tlp::Tlp &tlp, const std::string &hop) {
         if (observer_)
             observer_->on_fabric_hop(tlp, hop);

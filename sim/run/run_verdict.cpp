@@ -39,7 +39,15 @@ FailureEvidence evidence(Harness &h, const ScenarioFailure *f) {
     FailureEvidence e;
     const HarnessCounters c = h.counters();
     e.failed = true;
-    e.server_died = h.server() ? !h.server_state().running() : c.admission.disconnects > 0;
+    // Every device's server (several with a topology), the selected one
+    // restored after.
+    const size_t selected = h.selected_device();
+    for (size_t d = 0; d < h.devices(); ++d) {
+        h.select_device(d);
+        e.server_died = e.server_died ||
+                        (h.server() ? !h.server_state().running() : c.admission.disconnects > 0);
+    }
+    h.select_device(selected);
     e.deadlocks = c.admission.deadlocks;
     e.protocol_events = c.bridge.protocol_events + c.admission.protocol_events;
     e.timeouts = c.bridge.abandoned + c.admission.silent;

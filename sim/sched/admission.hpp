@@ -64,6 +64,15 @@ struct AdmissionCounters {
     uint64_t announced = 0, one_look = 0, two_looks = 0;
     // Idle announcements found false (the run fails; /proc from then on).
     uint64_t idle_violations = 0;
+    // Field by field (several servers: the run's counts are their sum).
+    AdmissionCounters &operator+=(const AdmissionCounters &o) {
+        points += o.points, admitted += o.admitted, quiescence_waits += o.quiescence_waits;
+        settles += o.settles, silent += o.silent, quiescence_wall_us += o.quiescence_wall_us;
+        deadlocks += o.deadlocks, paused += o.paused, protocol_events += o.protocol_events;
+        disconnects += o.disconnects, announced += o.announced, one_look += o.one_look;
+        two_looks += o.two_looks, idle_violations += o.idle_violations;
+        return *this;
+    }
 };
 
 class Admission {

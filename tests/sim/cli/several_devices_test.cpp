@@ -238,4 +238,26 @@ TEST(SeveralDevices, DeadlockAcrossServersNamesBothSides) {
     expect_all_reaped(dir);
 }
 
+// What a topology does not take: INTx (the root port cannot tell several
+// devices' INTA apart; gpio has INTx only, so it gets no interrupts) and a
+// migration (one device only). Each a failed statement saying so.
+TEST(SeveralDevices, IntxAndMigrationAreRefusedInATopology) {
+    TempDir dir;
+    dir.write("t.topo", "root-port rp1\ndevice g on rp1 server " + server("gpio") + "\n");
+    std::string scenario =
+        dir.write("a.rcs", "topology \"t.topo\"\nwait-irq g.intx 0 within 100\n");
+    CommandResult r = run_in(dir, {"--scenario", scenario});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "  expected an INTx interrupt, but the device was set up for no "
+                                "interrupts\n"))
+        << r.err;
+    scenario = dir.write("b.rcs", "topology \"t.topo\"\nmigrate\n");
+    r = run_in(dir, {"--scenario", scenario});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "migration of a device of a topology is not supported (one "
+                                "device only)"))
+        << r.err;
+    expect_all_reaped(dir);
+}
+
 } // namespace
