@@ -22,14 +22,23 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kWakeCycles = 10000;
 } // namespace
 
-// True when the server's sockets or the eventfds became readable before the
-// deadline.
+// True when a server's sockets or the eventfds became readable before the
+// deadline (every device's: with a topology, a peer's timer may be what the
+// wait is for, through its DMA into the device waited on).
 bool Harness::await_server_activity(Clock::time_point deadline) {
-    std::vector<struct pollfd> fds(VUC_NSOCKS);
-    const int n = vuc_poll_fds(dev_->ctx, fds.data(), VUC_NSOCKS);
-    fds.resize(size_t(n > 0 ? n : 0));
-    for (int fd : dev_->bridge->irq_fds())
-        fds.push_back({fd, POLLIN, 0});
+    std::vector<struct pollfd> fds;
+    std::vector<HarnessDevice *> owner; // whose fd each one is
+    for (const auto &d : devs_) {
+        if (!d->ctx || !d->bridge || !d->admission)
+            continue;
+        struct pollfd socks[VUC_NSOCKS];
+        const int n = vuc_poll_fds(d->ctx, socks, VUC_NSOCKS);
+        for (int i = 0; i < n; ++i)
+            fds.push_back(socks[i]);
+        for (int fd : d->bridge->irq_fds())
+            fds.push_back({fd, POLLIN, 0});
+        owner.resize(fds.size(), d.get());
+    }
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - Clock::now() + std::chrono::microseconds(999));
@@ -37,7 +46,9 @@ bool Harness::await_server_activity(Clock::time_point deadline) {
             return false;
         const int rc = poll(fds.data(), nfds_t(fds.size()), int(left.count()));
         if (rc > 0) {
-            dev_->admission->note_server_activity();
+            for (size_t i = 0; i < fds.size(); ++i)
+                if (fds[i].revents)
+                    owner[i]->admission->note_server_activity();
             return true;
         }
         if (rc == 0 || errno != EINTR)
