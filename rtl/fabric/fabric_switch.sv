@@ -477,6 +477,7 @@ module fabric_switch
       s_refs <= '0;
       w_own <= '0;
       w_done <= '0;
+      w_beat <= '0;
       r_busy <= '0;
       cnt_pl_over <= '0;
     end else begin
@@ -486,7 +487,6 @@ module fabric_switch
         if (w_grant[k]) begin
           w_own[k] <= 1'b1;
           w_slot[k] <= w_new[k];
-          w_beat[k] <= '0;
           s_busy[w_new[k]] <= 1'b1;
         end
         if (w_fire[k]) begin
@@ -525,9 +525,12 @@ module fabric_switch
         end
         s_refs[s] <= n;
       end
+      // the next payload starts at beat 0 (a grant writes its first beat
+      // in the same cycle, so the count must be 0 before it)
       if (t_pl) begin
         w_own[win] <= 1'b0;
         w_done[win] <= 1'b0;
+        w_beat[win] <= '0;
       end
     end
   end
