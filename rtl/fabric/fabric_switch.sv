@@ -58,8 +58,17 @@
 // - A Type 1 request leaving on a port's secondary bus leaves as Type 0.
 // - A broadcast message goes into every downstream queue whose link is up
 //   at once, only when all of them have room for a posted TLP.
-// Not yet: error bits (Status, Secondary Status) on UR, payloads, credit
-// counting (blocked comes in).
+// - PAYLOAD = 1: a TLP with in_pl set brings its payload as DATA_W-wide
+//   beats (in_beat_*) into a slot of a shared buffer (SLOTS slots of MPS
+//   bytes); the header is taken only once the slot holds the last beat, and
+//   the slot's index travels with the header through the ordering queue.
+//   An egress whose header has out_pl streams the slot's beats (out_beat_*)
+//   after the header and offers no further header until the last beat left;
+//   the slot frees when every egress it went to has sent it (a broadcast
+//   shares one slot). No free slot: in_beat_ready stays low (the credit).
+//   See rtl/fabric/README.md.
+// Not yet: error bits (Status, Secondary Status) on UR, credit counting
+// (blocked comes in).
 module fabric_switch
   import fabric_pkg::*;
 #(
@@ -68,6 +77,14 @@ module fabric_switch
     parameter int DEPTH  = 4,   // ordering queue entries per class
     parameter int HDRW   = 32,
     parameter int TAGW   = 8,
+    parameter int PAYLOAD = 0,     // 1: the payload data path below
+    parameter int DATA_W = 128,    // payload beat width: 64, 128, 256, 512
+    parameter int MPS    = 256,    // bytes per payload slot (Max_Payload_Size)
+    parameter int SLOTS  = 4,      // payload slots shared by all ports
+    localparam int NW  = DATA_W / 32,
+    localparam int SB  = MPS * 8 / DATA_W,  // beats per slot
+    localparam int BW  = $clog2(SB + 1),
+    localparam int SW  = (SLOTS > 1) ? $clog2(SLOTS) : 1,
     localparam int NP1 = NPORTS + 1,
     localparam int PW  = (NPORTS > 1) ? $clog2(NPORTS) : 1,
     localparam int IW  = $clog2(NP1)
@@ -90,6 +107,12 @@ module fabric_switch
     input  logic [NP1-1:0][31:0]      in_data,
     input  logic [NP1-1:0][2:0]       in_status,
     input  logic [NP1-1:0][HDRW-1:0]  in_hdr,
+    input  logic [NP1-1:0]            in_pl,     // payload beats come on in_beat_*
+    input  logic [NP1-1:0]            in_beat_valid,
+    output logic [NP1-1:0]            in_beat_ready,
+    input  logic [NP1-1:0][DATA_W-1:0] in_beat_data,
+    input  logic [NP1-1:0][NW-1:0]    in_beat_keep,
+    input  logic [NP1-1:0]            in_beat_eop,
     // egress
     output logic [NP1-1:0]            out_valid,
     input  logic [NP1-1:0]            out_ready,
@@ -105,6 +128,14 @@ module fabric_switch
     output logic [NP1-1:0][31:0]      out_data,
     output logic [NP1-1:0][2:0]       out_status,
     output logic [NP1-1:0][HDRW-1:0]  out_hdr,
+    output logic [NP1-1:0]            out_pl,    // payload beats follow on out_beat_*
+    output logic [NP1-1:0]            out_beat_valid,
+    input  logic [NP1-1:0]            out_beat_ready,
+    output logic [NP1-1:0][DATA_W-1:0] out_beat_data,
+    output logic [NP1-1:0][NW-1:0]    out_beat_keep,
+    output logic [NP1-1:0]            out_beat_sop,
+    output logic [NP1-1:0]            out_beat_eop,
+    output logic [15:0]               cnt_pl_over,  // payload beats beyond MPS, dropped
     output logic                      done_valid,  // a TLP taken that never leaves
     output logic [HDRW-1:0]           done_hdr,
     output logic [15:0]               cnt_ur_cpl,
@@ -116,11 +147,16 @@ module fabric_switch
   localparam logic [2:0] ST_SC = 3'd0, ST_UR = 3'd1;
   // what the switch does with one ingress TLP
   localparam logic [1:0] A_FWD = 2'd0, A_SELF = 2'd1, A_UR = 2'd2, A_DROP = 2'd3;
-  // queue blob: kind, wr, addr, id, req_id, be, data, status, hdr
-  localparam int QW = 3 + 1 + 64 + 16 + 16 + 4 + 32 + 3 + HDRW;
+  // queue blob: kind, wr, addr, id, req_id, be, data, status, hdr, pl, slot
+  localparam int QW = 3 + 1 + 64 + 16 + 16 + 4 + 32 + 3 + HDRW + 1 + SW;
+  localparam int RW = $clog2(NP1 + 1);  // a slot's reference count
 
   initial begin
     if (NPORTS < 1 || NPORTS > 8) $fatal(1, "fabric_switch: NPORTS must be 1..8");
+    if (DATA_W != 64 && DATA_W != 128 && DATA_W != 256 && DATA_W != 512)
+      $fatal(1, "fabric_switch: DATA_W must be 64, 128, 256 or 512");
+    if (SB < 1 || MPS * 8 % DATA_W != 0) $fatal(1, "fabric_switch: MPS must be whole beats");
+    if (SLOTS < 1) $fatal(1, "fabric_switch: SLOTS must be >= 1");
   end
 
   // --- headers --------------------------------------------------------------
@@ -231,7 +267,7 @@ module fabric_switch
         tcls[k] = C_CPL;
       end
       if (act[k] == A_DROP) tgt[k] = '0;
-      can_go[k] = in_valid[k];
+      can_go[k] = in_valid[k] && (!pl[k] || w_done[k]);  // payload in its slot first
       for (int q = 0; q < NP1; q++) begin
         if (tgt[k][q] && q_full[q][tcls[k]]) can_go[k] = 1'b0;  // tgt is 0 for cls 3
       end
@@ -300,10 +336,10 @@ module fabric_switch
     // no handle (nothing stored behind it)
     if (act[win] != A_FWD) begin
       e_blob = {e_kind, e_wr, in_addr[win], in_req_id[win], e_cpl_id, in_be[win], e_data,
-                e_status, HDRW'(0)};
+                e_status, HDRW'(0), 1'b0, SW'(0)};
     end else begin
       e_blob = {e_kind, e_wr, in_addr[win], in_id[win], in_req_id[win], in_be[win], e_data,
-                e_status, in_hdr[win]};
+                e_status, in_hdr[win], pl[win], w_slot[win]};
     end
   end
 
@@ -329,17 +365,173 @@ module fabric_switch
   end
 
   // --- egress queues ---------------------------------------------------------
+  // A header whose payload is still streaming out holds its egress: the
+  // next header (a read behind a write, say) waits for the last beat.
+  logic [NP1-1:0] q_valid, q_ready;
+  logic [NP1-1:0][SW-1:0] q_slot;
   for (genvar q = 0; q < NP1; q++) begin : g_q
     logic [QW-1:0] blob;
     /* verilator lint_off PINCONNECTEMPTY */
     ordering_queue #(.DEPTH(DEPTH), .HDRW(QW), .TAGW(TAGW)) u_q (
         .clk, .rst_n, .in_valid(go && tgt[win][q]), .in_ready(),
         .in_cls(tcls[win]), .in_hdr(e_blob), .in_tag(in_tag[win]),
-        .out_valid(out_valid[q]), .out_ready(out_ready[q]), .out_cls(out_cls[q]),
+        .out_valid(q_valid[q]), .out_ready(q_ready[q]), .out_cls(out_cls[q]),
         .out_hdr(blob), .out_tag(out_tag[q]), .blocked(out_blocked[q]),
         .class_full(q_full[q]), .class_empty());
     /* verilator lint_on PINCONNECTEMPTY */
     assign {out_kind[q], out_wr[q], out_addr[q], out_id[q], out_req_id[q], out_be[q],
-            out_data[q], out_status[q], out_hdr[q]} = blob;
+            out_data[q], out_status[q], out_hdr[q], out_pl[q], q_slot[q]} = blob;
+    assign out_valid[q] = q_valid[q] && !r_busy[q];
+    assign q_ready[q] = out_ready[q] && !r_busy[q];
+  end
+
+  // --- payload buffer ----------------------------------------------------------
+  // SLOTS slots of SB beats. A slot is busy from the cycle an ingress claims
+  // it until the last egress it went to sent its last beat (s_refs egresses
+  // still to send it), or the header it belongs to never left (done).
+  logic [DATA_W-1:0] b_data [SLOTS * SB];
+  logic [NW-1:0]     b_keep [SLOTS * SB];
+  logic [SLOTS-1:0]            s_busy;
+  logic [SLOTS-1:0][BW-1:0]    s_beats;   // beats the slot holds
+  logic [SLOTS-1:0][RW-1:0]    s_refs;
+
+  // per ingress: the slot it writes (w_own), beats so far, last beat in
+  logic [NP1-1:0]          pl;
+  logic [NP1-1:0]          w_own, w_done, w_grant;
+  logic [NP1-1:0][SW-1:0]  w_slot, w_new;
+  logic [NP1-1:0][BW-1:0]  w_beat;
+  logic [NP1-1:0]          w_fire;
+  // per egress: streaming a slot out
+  logic [NP1-1:0]          r_busy;
+  logic [NP1-1:0][SW-1:0]  r_slot;
+  logic [NP1-1:0][BW-1:0]  r_beat;
+  logic [NP1-1:0]          r_last, r_fire;
+
+  assign pl = (PAYLOAD != 0) ? in_pl : '0;
+
+  // Free slots go to ingresses asking for one, lowest port first, one each.
+  always_comb begin
+    logic [SLOTS-1:0] avail;
+    avail = ~s_busy;
+    w_grant = '0;
+    w_new = '0;
+    for (int k = 0; k < NP1; k++) begin
+      if (PAYLOAD != 0 && in_beat_valid[k] && !w_own[k]) begin
+        for (int s = SLOTS - 1; s >= 0; s--) begin
+          if (avail[s]) begin
+            w_grant[k] = 1'b1;
+            w_new[k] = SW'(s);
+          end
+        end
+        if (w_grant[k]) avail[w_new[k]] = 1'b0;
+      end
+    end
+  end
+
+  always_comb begin
+    for (int k = 0; k < NP1; k++) begin
+      in_beat_ready[k] = PAYLOAD != 0 && !w_done[k] && (w_own[k] || w_grant[k]);
+      w_fire[k] = in_beat_valid[k] && in_beat_ready[k];
+    end
+  end
+
+  // the slot an ingress writes: held, or granted this cycle
+  function automatic logic [SW-1:0] wr_slot(int k);
+    return w_own[k] ? w_slot[k] : w_new[k];
+  endfunction
+
+  always_comb begin
+    for (int q = 0; q < NP1; q++) begin
+      out_beat_valid[q] = r_busy[q];
+      out_beat_data[q] = b_data[int'(r_slot[q]) * SB + int'(r_beat[q])];
+      out_beat_keep[q] = b_keep[int'(r_slot[q]) * SB + int'(r_beat[q])];
+      out_beat_sop[q] = r_beat[q] == '0;
+      r_last[q] = r_beat[q] + 1'b1 >= s_beats[r_slot[q]];
+      out_beat_eop[q] = r_last[q];
+      r_fire[q] = r_busy[q] && out_beat_ready[q];
+    end
+  end
+
+  // the taken TLP's slot: to the egresses it entered, or free now
+  logic          t_pl;
+  logic [RW-1:0] t_refs;
+  always_comb begin
+    t_pl = go && pl[win];
+    t_refs = '0;
+    for (int q = 0; q < NP1; q++) t_refs = t_refs + RW'(tgt[win][q]);
+    if (act[win] != A_FWD) t_refs = '0;
+  end
+
+  always_ff @(posedge clk) begin
+    for (int k = 0; k < NP1; k++) begin
+      if (w_fire[k] && int'(w_beat[k]) < SB) begin
+        b_data[int'(wr_slot(k)) * SB + int'(w_beat[k])] <= in_beat_data[k];
+        b_keep[int'(wr_slot(k)) * SB + int'(w_beat[k])] <= in_beat_keep[k];
+      end
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      s_busy <= '0;
+      s_refs <= '0;
+      w_own <= '0;
+      w_done <= '0;
+      w_beat <= '0;
+      r_busy <= '0;
+      cnt_pl_over <= '0;
+    end else begin
+      logic [15:0] over;
+      over = cnt_pl_over;
+      for (int k = 0; k < NP1; k++) begin
+        if (w_grant[k]) begin
+          w_own[k] <= 1'b1;
+          w_slot[k] <= w_new[k];
+          s_busy[w_new[k]] <= 1'b1;
+        end
+        if (w_fire[k]) begin
+          if (int'(w_beat[k]) < SB) w_beat[k] <= w_beat[k] + 1'b1;
+          else over = over + 1'b1;
+          if (in_beat_eop[k]) begin
+            w_done[k] <= 1'b1;
+            s_beats[wr_slot(k)] <= (int'(w_beat[k]) < SB) ? w_beat[k] + 1'b1 : w_beat[k];
+          end
+        end
+      end
+      cnt_pl_over <= over;
+      for (int q = 0; q < NP1; q++) begin
+        if (r_fire[q]) begin
+          r_beat[q] <= r_beat[q] + 1'b1;
+          if (r_last[q]) r_busy[q] <= 1'b0;
+        end
+        if (q_valid[q] && q_ready[q] && out_pl[q]) begin
+          r_busy[q] <= 1'b1;
+          r_slot[q] <= q_slot[q];
+          r_beat[q] <= '0;
+        end
+      end
+      // a slot's last reader done, or its TLP never forwarded: free
+      for (int s = 0; s < SLOTS; s++) begin
+        logic [RW-1:0] n;
+        n = s_refs[s];
+        for (int q = 0; q < NP1; q++) begin
+          if (r_fire[q] && r_last[q] && r_slot[q] == SW'(s)) n = n - 1'b1;
+        end
+        if (t_pl && w_slot[win] == SW'(s)) begin
+          n = t_refs;
+          if (t_refs == '0) s_busy[s] <= 1'b0;
+        end else if (n != s_refs[s] && n == '0) begin
+          s_busy[s] <= 1'b0;
+        end
+        s_refs[s] <= n;
+      end
+      // the next payload starts at beat 0 (a grant writes its first beat
+      // in the same cycle, so the count must be 0 before it)
+      if (t_pl) begin
+        w_own[win] <= 1'b0;
+        w_done[win] <= 1'b0;
+        w_beat[win] <= '0;
+      end
+    end
   end
 endmodule

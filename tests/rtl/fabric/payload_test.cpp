@@ -1,0 +1,375 @@
+// fabric_switch's payload data path (PAYLOAD=1, SLOTS 2, MPS 256 bytes) at
+// DATA_W 128 (model Vswpl128) and DATA_W 64 (Vswpl64): a switch with an
+// upstream port (4) and downstream ports 0..3, the topology of
+// switch_test.cpp. Payload beats follow rtl/README.md's packing: lane k of a
+// beat is bits [32k+31:32k], DW i of the payload is lane i % NW of beat
+// i / NW, keep contiguous from lane 0. Expected beats are written by hand.
+#include "Vswpl128.h"
+#include "Vswpl64.h"
+#include "switch_bench.hpp"
+
+#include <verilated.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace {
+
+using namespace rcsim::fabric_test;
+constexpr unsigned kUp = 4, kPorts = 5;
+
+struct Beat {
+    std::vector<uint32_t> dw; // NW lanes
+    unsigned keep = 0;
+    bool sop = false, eop = false;
+};
+
+template <class Model, unsigned NW>
+class Payload : public ::testing::Test, protected SwitchBench<Model, kPorts> {
+  protected:
+    using B = SwitchBench<Model, kPorts>;
+    using B::m_;
+    static constexpr unsigned kNw = NW;
+    static constexpr unsigned kW = 32 * NW;
+
+    void SetUp() override { this->start_idle(); }
+
+    void cfg_write(bool type1, unsigned target, unsigned reg, uint32_t v) {
+        Tlp t;
+        t.kind = type1 ? kCfg1 : kCfg0;
+        t.cls = kNp;
+        t.wr = 1;
+        t.addr = reg * 4;
+        t.id = target;
+        t.be = 0xf;
+        t.data = v;
+        ASSERT_TRUE(this->send(kUp, t));
+        const auto c = this->recv(kUp);
+        ASSERT_TRUE(c.has_value());
+        ASSERT_EQ(c->status, kSc);
+    }
+
+    // as in switch_test.cpp: port k 02:(k+1).0, buses 0x10(k+1)..+0xf,
+    // memory 0x8000_0000 + k * 16 MiB
+    void program_topology() {
+        cfg_write(false, 0x0100, 6, 0x004f0201);
+        cfg_write(false, 0x0100, 8, 0x8ff08000);
+        cfg_write(false, 0x0100, 1, 0x00000006);
+        for (unsigned k = 0; k < 4; k++) {
+            const unsigned dev = 0x0200 | ((k + 1) << 3);
+            const uint32_t sec = 0x10 * (k + 1);
+            cfg_write(true, dev, 6, ((sec + 0xf) << 16) | (sec << 8) | 0x02);
+            const uint32_t base = 0x8000 + k * 0x100;
+            cfg_write(true, dev, 8, ((base + 0xf0) << 16) | base);
+            cfg_write(true, dev, 1, 0x00000006);
+        }
+    }
+
+    static Tlp mem(bool wr, uint64_t addr, unsigned tag) {
+        Tlp t;
+        t.kind = kMem;
+        t.cls = wr ? kP : kNp;
+        t.wr = wr ? 1 : 0;
+        t.addr = addr;
+        t.tag = tag;
+        t.hdr = 0xbeef0000u | tag;
+        return t;
+    }
+
+    // Offers one beat on ingress p for a cycle: lanes dw (fewer than NW:
+    // the rest 0, keep cleared); whether it was taken.
+    bool beat(unsigned p, const std::vector<uint32_t> &dw, bool eop) {
+        unsigned keep = 0;
+        for (unsigned j = 0; j < NW; j++) {
+            put(m_->in_beat_data, kW * p + 32 * j, 32, j < dw.size() ? dw[j] : 0);
+            if (j < dw.size())
+                keep |= 1u << j;
+        }
+        put(m_->in_beat_keep, NW * p, NW, keep);
+        put(m_->in_beat_eop, p, 1, eop ? 1 : 0);
+        put(m_->in_beat_valid, p, 1, 1);
+        m_->eval();
+        const bool took = get(m_->in_beat_ready, p, 1) != 0;
+        this->tick();
+        put(m_->in_beat_valid, p, 1, 0);
+        m_->eval();
+        return took;
+    }
+
+    // payload dws into ingress p, NW a beat; false if a beat was refused
+    bool payload(unsigned p, const std::vector<uint32_t> &dws) {
+        for (std::size_t i = 0; i < dws.size(); i += NW) {
+            const std::size_t n = std::min<std::size_t>(NW, dws.size() - i);
+            const std::vector<uint32_t> lanes(dws.begin() + i, dws.begin() + i + n);
+            if (!beat(p, lanes, i + n == dws.size()))
+                return false;
+        }
+        return true;
+    }
+
+    // the TLP with payload: its beats, then its header (in_pl) for a cycle
+    bool send_pl(unsigned p, const Tlp &t, const std::vector<uint32_t> &dws) {
+        if (!payload(p, dws))
+            return false;
+        put(m_->in_pl, p, 1, 1);
+        const bool took = this->send(p, t);
+        put(m_->in_pl, p, 1, 0);
+        m_->eval();
+        return took;
+    }
+
+    // whether egress p's waiting header says beats follow
+    bool out_pl(unsigned p) {
+        m_->eval();
+        return get(m_->out_pl, p, 1) != 0;
+    }
+
+    // takes the beats egress p streams, until eop (at most max beats)
+    std::vector<Beat> recv_beats(unsigned p, unsigned max = 64) {
+        std::vector<Beat> v;
+        m_->eval();
+        while (v.size() < max && get(m_->out_beat_valid, p, 1)) {
+            Beat b;
+            for (unsigned j = 0; j < NW; j++)
+                b.dw.push_back(static_cast<uint32_t>(get(m_->out_beat_data, kW * p + 32 * j, 32)));
+            b.keep = static_cast<unsigned>(get(m_->out_beat_keep, NW * p, NW));
+            b.sop = get(m_->out_beat_sop, p, 1) != 0;
+            b.eop = get(m_->out_beat_eop, p, 1) != 0;
+            put(m_->out_beat_ready, p, 1, 1);
+            this->tick();
+            put(m_->out_beat_ready, p, 1, 0);
+            m_->eval();
+            v.push_back(b);
+            if (b.eop)
+                break;
+        }
+        return v;
+    }
+
+    // 64 bytes: DW i = 0xd0d00000 + i
+    static std::vector<uint32_t> dws64() {
+        std::vector<uint32_t> v;
+        for (uint32_t i = 0; i < 16; i++)
+            v.push_back(0xd0d00000u + i);
+        return v;
+    }
+};
+
+class Payload128 : public Payload<Vswpl128, 4> {};
+class Payload64 : public Payload<Vswpl64, 2> {};
+
+// --- DATA_W 128 -------------------------------------------------------------
+
+TEST_F(Payload128, MemWr64BytesFromUpLeavesPort2WithTheSameFourBeats) {
+    program_topology();
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x82000100, 7), dws64()));
+    EXPECT_TRUE(idle_except(2));
+    ASSERT_TRUE(out_pl(2));
+    const auto h = recv(2);
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->kind, kMem);
+    EXPECT_EQ(h->addr, 0x82000100u);
+    EXPECT_EQ(h->tag, 7u);
+    EXPECT_EQ(h->hdr, 0xbeef0007u);
+    const auto b = recv_beats(2);
+    ASSERT_EQ(b.size(), 4u);
+    EXPECT_EQ(b[0].dw, (std::vector<uint32_t>{0xd0d00000, 0xd0d00001, 0xd0d00002, 0xd0d00003}));
+    EXPECT_EQ(b[1].dw, (std::vector<uint32_t>{0xd0d00004, 0xd0d00005, 0xd0d00006, 0xd0d00007}));
+    EXPECT_EQ(b[2].dw, (std::vector<uint32_t>{0xd0d00008, 0xd0d00009, 0xd0d0000a, 0xd0d0000b}));
+    EXPECT_EQ(b[3].dw, (std::vector<uint32_t>{0xd0d0000c, 0xd0d0000d, 0xd0d0000e, 0xd0d0000f}));
+    for (unsigned i = 0; i < 4; i++) {
+        EXPECT_EQ(b[i].keep, 0xfu) << i;
+        EXPECT_EQ(b[i].sop, i == 0) << i;
+        EXPECT_EQ(b[i].eop, i == 3) << i;
+    }
+    EXPECT_FALSE(get(m_->out_beat_valid, 2, 1));
+    EXPECT_FALSE(get(m_->out_valid, 2, 1));
+}
+
+TEST_F(Payload128, CplDOfFiveDwFromPort1ComesBackUpInTwoBeats) {
+    program_topology();
+    Tlp c;
+    c.kind = kCpl;
+    c.cls = kCplCls;
+    c.wr = 1;
+    c.id = 0x0000;     // requester 00:00.0 on the root bus
+    c.req_id = 0x2000; // completer 20:00.0 below port 1
+    c.tag = 0x55;
+    c.hdr = 0xcafe0055;
+    ASSERT_TRUE(send_pl(1, c, {0xa0, 0xa1, 0xa2, 0xa3, 0xa4}));
+    EXPECT_TRUE(idle_except(kUp));
+    ASSERT_TRUE(out_pl(kUp));
+    const auto h = recv(kUp);
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->kind, kCpl);
+    EXPECT_EQ(h->id, 0x0000u);
+    EXPECT_EQ(h->req_id, 0x2000u);
+    EXPECT_EQ(h->tag, 0x55u);
+    const auto b = recv_beats(kUp);
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_EQ(b[0].dw, (std::vector<uint32_t>{0xa0, 0xa1, 0xa2, 0xa3}));
+    EXPECT_EQ(b[0].keep, 0xfu);
+    EXPECT_TRUE(b[0].sop);
+    EXPECT_FALSE(b[0].eop);
+    EXPECT_EQ(b[1].dw[0], 0xa4u);
+    EXPECT_EQ(b[1].keep, 0x1u);
+    EXPECT_FALSE(b[1].sop);
+    EXPECT_TRUE(b[1].eop);
+}
+
+TEST_F(Payload128, FullBufferRefusesTheNextTlpUntilASlotFrees) {
+    program_topology();
+    block(2, 1u << kP); // the two writes stay queued, holding both slots
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x82000000, 1), {0x11}));
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x82000040, 2), {0x22}));
+    // a third payload finds no slot: its beat is refused, cycle after cycle
+    for (int i = 0; i < 5; i++)
+        EXPECT_FALSE(beat(kUp, {0x33}, true)) << i;
+    // a TLP without payload is not held by the full buffer
+    ASSERT_TRUE(send(kUp, mem(false, 0x83000000, 9)));
+    ASSERT_TRUE(recv(3).has_value());
+    block(2, 0);
+    const auto a = recv(2);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->tag, 1u);
+    EXPECT_FALSE(beat(kUp, {0x33}, true)); // the slot frees with its last beat
+    const auto ba = recv_beats(2);
+    ASSERT_EQ(ba.size(), 1u);
+    EXPECT_EQ(ba[0].dw[0], 0x11u);
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x82000080, 3), {0x33}));
+    const auto b = recv(2);
+    ASSERT_TRUE(b.has_value());
+    EXPECT_EQ(b->tag, 2u);
+    EXPECT_EQ(recv_beats(2)[0].dw[0], 0x22u);
+    const auto c = recv(2);
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->tag, 3u);
+    const auto bc = recv_beats(2);
+    ASSERT_EQ(bc.size(), 1u);
+    EXPECT_EQ(bc[0].dw[0], 0x33u);
+    EXPECT_EQ(bc[0].keep, 0x1u);
+}
+
+TEST_F(Payload128, ReadNeverPassesAnEarlierWritesBeats) {
+    program_topology();
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x82000000, 1), dws64()));
+    ASSERT_TRUE(send(kUp, mem(false, 0x82000040, 2)));
+    const auto w = recv(2);
+    ASSERT_TRUE(w.has_value());
+    EXPECT_EQ(w->tag, 1u);
+    // the MemRd's header waits while the write's beats are still out
+    for (unsigned i = 0; i < 4; i++) {
+        EXPECT_FALSE(get(m_->out_valid, 2, 1)) << i;
+        tick(); // the receiver is slow
+        EXPECT_FALSE(get(m_->out_valid, 2, 1)) << i;
+        const auto b = recv_beats(2, 1);
+        ASSERT_EQ(b.size(), 1u);
+        EXPECT_EQ(b[0].dw[0], 0xd0d00000u + 4 * i);
+    }
+    EXPECT_FALSE(out_pl(2));
+    const auto r = recv(2);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->tag, 2u);
+    EXPECT_EQ(r->cls, kNp);
+    EXPECT_TRUE(recv_beats(2).empty());
+}
+
+TEST_F(Payload128, DroppedWritesFreeTheirSlots) {
+    program_topology();
+    // outside every window: dropped; four of them through two slots
+    for (unsigned i = 0; i < 4; i++) {
+        ASSERT_TRUE(send_pl(kUp, mem(true, 0x90000000, i), {i})) << i;
+        EXPECT_EQ(done_, std::optional<uint32_t>(0xbeef0000u | i)) << i;
+    }
+    EXPECT_EQ(m_->cnt_p_drop, 4u);
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x81000000, 5), {0x55}));
+    ASSERT_TRUE(recv(1).has_value());
+    EXPECT_EQ(recv_beats(1)[0].dw[0], 0x55u);
+}
+
+TEST_F(Payload128, BeatsBeyondMpsAreDroppedAndCounted) {
+    program_topology();
+    std::vector<uint32_t> dws; // 68 DW = 17 beats, the slot holds 16 (256 bytes)
+    for (uint32_t i = 0; i < 68; i++)
+        dws.push_back(i);
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x80000000, 1), dws));
+    EXPECT_EQ(m_->cnt_pl_over, 1u);
+    ASSERT_TRUE(recv(0).has_value());
+    const auto b = recv_beats(0);
+    ASSERT_EQ(b.size(), 16u);
+    EXPECT_EQ(b[15].dw[3], 63u);
+    EXPECT_TRUE(b[15].eop);
+}
+
+TEST_F(Payload128, BroadcastSharesOneSlotUntilEveryPortSentIt) {
+    program_topology();
+    Tlp t;
+    t.kind = 7; // MSG_BCAST from the root
+    t.cls = kP;
+    t.wr = 1;
+    t.hdr = 0x77;
+    ASSERT_TRUE(send_pl(kUp, t, {0xb0}));
+    for (unsigned p = 0; p < 3; p++) {
+        ASSERT_TRUE(recv(p).has_value()) << p;
+        EXPECT_EQ(recv_beats(p)[0].dw[0], 0xb0u) << p;
+    }
+    // port 3 has not sent it: its slot is still taken, so with a second
+    // broadcast in the other slot both are busy
+    ASSERT_TRUE(send_pl(kUp, t, {0xb1}));
+    EXPECT_FALSE(beat(kUp, {0xb2}, true));
+    ASSERT_TRUE(recv(3).has_value());
+    EXPECT_EQ(recv_beats(3)[0].dw[0], 0xb0u);
+    EXPECT_TRUE(beat(kUp, {0xb2}, true)); // the first broadcast's slot is free
+}
+
+// --- DATA_W 64 --------------------------------------------------------------
+
+TEST_F(Payload64, MemWr64BytesFromUpLeavesPort2InEightBeats) {
+    program_topology();
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x82000100, 7), dws64()));
+    EXPECT_TRUE(idle_except(2));
+    ASSERT_TRUE(out_pl(2));
+    const auto h = recv(2);
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->addr, 0x82000100u);
+    const auto b = recv_beats(2);
+    ASSERT_EQ(b.size(), 8u);
+    EXPECT_EQ(b[0].dw, (std::vector<uint32_t>{0xd0d00000, 0xd0d00001}));
+    EXPECT_EQ(b[1].dw, (std::vector<uint32_t>{0xd0d00002, 0xd0d00003}));
+    EXPECT_EQ(b[5].dw, (std::vector<uint32_t>{0xd0d0000a, 0xd0d0000b}));
+    EXPECT_EQ(b[7].dw, (std::vector<uint32_t>{0xd0d0000e, 0xd0d0000f}));
+    for (unsigned i = 0; i < 8; i++) {
+        EXPECT_EQ(b[i].keep, 0x3u) << i;
+        EXPECT_EQ(b[i].sop, i == 0) << i;
+        EXPECT_EQ(b[i].eop, i == 7) << i;
+    }
+}
+
+TEST_F(Payload64, CplDOfFiveDwFromPort1ComesBackUpInThreeBeats) {
+    program_topology();
+    Tlp c;
+    c.kind = kCpl;
+    c.cls = kCplCls;
+    c.wr = 1;
+    c.id = 0x0000;
+    c.req_id = 0x2000;
+    c.tag = 0x56;
+    ASSERT_TRUE(send_pl(1, c, {0xa0, 0xa1, 0xa2, 0xa3, 0xa4}));
+    const auto h = recv(kUp);
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->tag, 0x56u);
+    const auto b = recv_beats(kUp);
+    ASSERT_EQ(b.size(), 3u);
+    EXPECT_EQ(b[0].dw, (std::vector<uint32_t>{0xa0, 0xa1}));
+    EXPECT_EQ(b[1].dw, (std::vector<uint32_t>{0xa2, 0xa3}));
+    EXPECT_EQ(b[2].dw[0], 0xa4u);
+    EXPECT_EQ(b[0].keep, 0x3u);
+    EXPECT_EQ(b[1].keep, 0x3u);
+    EXPECT_EQ(b[2].keep, 0x1u);
+    EXPECT_TRUE(b[2].eop);
+}
+
+} // namespace
