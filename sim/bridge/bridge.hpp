@@ -293,6 +293,9 @@ class Bridge : public EdgeSink {
     void dma_completion(const tlp::Tlp &t);
     void finish_piece(uint64_t job, int err);
     void host_write_done(uint64_t dw_addr, unsigned len_dw, bool err);
+    // The fabric dropped that burst (claimed by no port): the DMA piece is
+    // done as PCIe's posted write is for its sender, no bytes counted.
+    void host_write_dropped(uint64_t dw_addr, unsigned len_dw);
     // Whether host_write_done(dw_addr, len_dw) is the write this bridge
     // waits for next (several bridges share the host's memory port).
     bool expects_host_write(uint64_t dw_addr, unsigned len_dw) const;

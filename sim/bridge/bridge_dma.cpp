@@ -221,6 +221,14 @@ void Bridge::host_write_done(uint64_t dw_addr, unsigned len_dw, bool err) {
     finish_piece(w.job, err ? -EFAULT : 0);
 }
 
+void Bridge::host_write_dropped(uint64_t dw_addr, unsigned len_dw) {
+    if (!expects_host_write(dw_addr, len_dw))
+        return;
+    const uint64_t job = expected_writes_.front().job;
+    expected_writes_.pop_front();
+    finish_piece(job, 0);
+}
+
 void Bridge::finish_piece(uint64_t job, int err) {
     auto j = jobs_.find(job);
     if (j == jobs_.end())

@@ -12,6 +12,7 @@ bool Fabric::enter(At at, const tlp::Tlp &t) {
     Fields f;
     if (!to_fields(t, 1, &f)) {
         counters_.posted_dropped++; // not routed here: taken and counted
+        note_dropped(t);
         counters_.tlps_in++;
         return true;
     }
@@ -71,7 +72,25 @@ void Fabric::consumed(uint32_t handle) {
     const tlp::Tlp *t = store_.get(handle);
     if (t != nullptr && t->is_memory() && t->is_read())
         ur_reads_[uint32_t(t->requester_id) << 8 | t->tag] = *t;
+    if (t != nullptr && t->is_posted())
+        note_dropped(*t);
     store_.release(handle);
+}
+
+void Fabric::note_dropped(const tlp::Tlp &t) {
+    tlp::Tlp header = t;
+    header.payload.clear(); // lost; the report needs the header only
+    if (dropped_kept_.size() < kDroppedKept)
+        dropped_kept_.push_back(header);
+    dropped_new_.push_back(std::move(header));
+}
+
+bool Fabric::take_dropped(tlp::Tlp *t) {
+    if (dropped_new_.empty())
+        return false;
+    *t = std::move(dropped_new_.front());
+    dropped_new_.pop_front();
+    return true;
 }
 
 // Egress q of model m gave up f on this edge: onto the next wire, or out.

@@ -78,6 +78,14 @@ class Fabric {
     FabricCounters counters() const { return counters_; }
     // TLPs stored inside (handles in use, out of kCapacity).
     size_t stored() const { return store_.used(); }
+    // Posted TLPs the fabric dropped (claimed by no port, or routed to a
+    // port with nothing attached): nobody answers a posted request, so their
+    // data is lost while the sender believes it delivered. The first
+    // kDroppedKept for a report; take_dropped() hands each one out once (the
+    // harness completes what a bridge waits for and fails the run).
+    static constexpr size_t kDroppedKept = 8;
+    const std::vector<tlp::Tlp> &dropped() const { return dropped_kept_; }
+    bool take_dropped(tlp::Tlp *t);
     void set_hop_trace(HopTrace trace) { hop_ = std::move(trace); }
 
   private:
@@ -130,6 +138,9 @@ class Fabric {
     unsigned bcast_refs_ = 1; // where a broadcast from the host ends
     FabricCounters counters_;
     HopTrace hop_;
+    std::vector<tlp::Tlp> dropped_kept_;
+    std::deque<tlp::Tlp> dropped_new_;
+    void note_dropped(const tlp::Tlp &t);
 };
 
 } // namespace rcsim::fabric

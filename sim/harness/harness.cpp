@@ -115,6 +115,7 @@ void Harness::on_edge(const RtlOut &out, RtlIn &in) {
         for (const auto &d : devs_)
             sinks_.push_back(d->bridge.get());
         link_->on_edge(out, in, sinks_);
+        complete_dropped_writes();
         return;
     }
     if (Bridge *b = devs_.front()->bridge.get()) {
@@ -230,6 +231,12 @@ HarnessCounters Harness::counters() const {
     c.admission.deadlocks += cross_deadlocks_.size();
     c.rtl = top_->last_out();
     c.irqs_seen = driver_.msi_events().size();
+    if (fabric_) {
+        const fabric::FabricCounters f = fabric_->counters();
+        c.fabric_ur = f.ur_made;
+        c.fabric_posted_dropped = f.posted_dropped;
+        c.fabric_cpl_dropped = f.cpl_dropped;
+    }
     return c;
 }
 
@@ -302,6 +309,8 @@ std::string device_notes(const HarnessDevice &d) {
 bool Harness::has_failures() const {
     if (!failures_.empty() || (link_ && !link_->failures().empty()))
         return true;
+    if (fabric_ && fabric_->counters().posted_dropped > 0)
+        return true;
     for (const auto &d : devs_)
         if (device_failed(*d))
             return true;
@@ -313,6 +322,8 @@ std::string Harness::first_failure() const {
         return failures_.front();
     if (link_ && !link_->failures().empty())
         return "fabric: " + link_->failures().front();
+    if (fabric_ && fabric_->counters().posted_dropped > 0)
+        return dropped_report();
     for (const auto &d : devs_) {
         std::string f = first_device_failure(*d);
         if (!f.empty())
@@ -336,6 +347,8 @@ std::string Harness::failure_report() const {
     if (link_)
         for (const std::string &f : link_->failures())
             s += "fabric: " + f + "\n";
+    if (fabric_ && fabric_->counters().posted_dropped > 0)
+        s += dropped_report() + "\n";
     for (const auto &d : devs_)
         s += device_notes(*d);
     if (s.empty() && !has_failures())

@@ -120,6 +120,9 @@ struct HarnessCounters {
     RtlOut rtl; // the root port's counters as last sampled
     uint64_t irqs_seen = 0;
     uint64_t dma_refused = 0; // DMA commands outside every window (dma_refusals.hpp)
+    // Several devices: what the fabric's models answered UR, and dropped
+    // (posted TLPs nobody claimed: a failure; completions nobody claimed).
+    uint64_t fabric_ur = 0, fabric_posted_dropped = 0, fabric_cpl_dropped = 0;
 };
 
 class Harness : private EdgeSink {
@@ -442,6 +445,8 @@ class Harness : private EdgeSink {
     std::string log_topology_;
     static std::vector<std::string> logged_argv(const HarnessDevice &d);
     void host_write_done(uint64_t dw_addr, unsigned len_dw, bool err);
+    void complete_dropped_writes();
+    std::string dropped_report() const;
     bool admission_needed() const;
     void admission_points(bool poll);
     int connect_device(const std::string &socket_path, std::string *error);

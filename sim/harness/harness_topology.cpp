@@ -363,3 +363,45 @@ bool Harness::break_cross_deadlock() {
 }
 
 } // namespace rcsim
+
+namespace rcsim {
+
+// A posted write the fabric dropped never reaches host memory, so the bridge
+// that sent it towards the host would wait for host memory's write-done
+// forever. PCIe gives the sender no word either: the device goes on as if
+// delivered (the run fails on the drop, dropped_report()).
+void Harness::complete_dropped_writes() {
+    tlp::Tlp t;
+    while (fabric_->take_dropped(&t)) {
+        if (!t.is_memory() || !t.is_write())
+            continue;
+        const uint64_t dw_addr = t.address & ~uint64_t(3); // the bridge keeps byte addresses
+        for (const auto &d : devs_)
+            if (d->bdf == t.requester_id && d->bridge)
+                d->bridge->host_write_dropped(dw_addr, t.length_dws());
+    }
+}
+
+std::string Harness::dropped_report() const {
+    const uint64_t n = fabric_->counters().posted_dropped;
+    std::string s = "fabric: " + std::to_string(n) + " posted TLP" + (n == 1 ? "" : "s") +
+                    " claimed by no port dropped, " + (n == 1 ? "its" : "their") + " data lost:";
+    const std::vector<tlp::Tlp> &kept = fabric_->dropped();
+    for (size_t i = 0; i < kept.size(); i++) {
+        const tlp::Tlp &t = kept[i];
+        std::string from = bdf_text(t.requester_id);
+        for (const auto &d : devs_)
+            if (d->bdf == t.requester_id)
+                from = d->name + " (" + from + ")";
+        char where[64];
+        std::snprintf(where, sizeof where, " to 0x%llx, %u DW",
+                      static_cast<unsigned long long>(t.address), t.length_dws());
+        s += std::string(i ? ";" : "") + " " + tlp::type_name(t.type) + " from " + from +
+             (t.is_memory() ? where : "");
+    }
+    if (n > kept.size())
+        s += "; and " + std::to_string(n - kept.size()) + " more";
+    return s;
+}
+
+} // namespace rcsim

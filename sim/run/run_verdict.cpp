@@ -53,7 +53,9 @@ FailureEvidence evidence(Harness &h, const ScenarioFailure *f) {
     e.timeouts = c.bridge.abandoned + c.admission.silent;
     if (f && f->kind == ScenarioFailure::Kind::Status && f->status == HostStatus::Timeout)
         ++e.timeouts;
-    e.data_mismatch = f && f->kind == ScenarioFailure::Kind::Value;
+    // A posted write the fabric dropped: bytes the sender believes delivered
+    // are not where it sent them.
+    e.data_mismatch = (f && f->kind == ScenarioFailure::Kind::Value) || c.fabric_posted_dropped > 0;
     e.quiesce_stalled = f && f->kind == ScenarioFailure::Kind::QuiesceStalled;
     e.dirty_page_missed = f && f->kind == ScenarioFailure::Kind::DirtyPageMissed;
     if (f && f->kind == ScenarioFailure::Kind::ServerDied)

@@ -111,6 +111,10 @@ void print_summary(const std::string &file, const Outcome &o, Harness &h, const 
                     ", refused MMIO writes %" PRIu64 ", DMA outside every window %" PRIu64 "\n",
                     b.ur_completions, b.ca_completions, b.dma_errors, b.mmio_write_errors,
                     k.dma_refused);
+    if (k.fabric_ur || k.fabric_posted_dropped || k.fabric_cpl_dropped) // several devices
+        std::printf("  fabric: UR completions made %" PRIu64 ", posted TLPs dropped %" PRIu64
+                    ", completions dropped %" PRIu64 "\n",
+                    k.fabric_ur, k.fabric_posted_dropped, k.fabric_cpl_dropped);
     if (b.dma_replies_lost) // a map socket closed under its DMA (issue 21)
         std::printf("  DMA served after its map socket closed (the server gave it up at the "
                     "window's unmap; the reply went nowhere): %" PRIu64 "\n",

@@ -128,6 +128,49 @@ TEST(SeveralDevices, PeerAccessToABarThatDoesNotExist) {
     expect_all_reaped(dir);
 }
 
+// A peer-to-peer write the fabric drops: copier's engine copies 64 bytes
+// to 0xe0080000, inside its own root port's window (rp1: 1 MiB at
+// 0xe0000000) but outside its BARs. A request from below into the bridge's
+// own window is UR (PCIe Base 7.0, 7.5.1.3.6: not forwarded upstream); a
+// posted one gets no answer, so copier's bridge, which answered the
+// DMA_WRITE when its TLP was posted, and copier's STATUS (DONE) say nothing
+// went wrong. The 64 bytes are lost: the run fails naming the write.
+TEST(SeveralDevices, PeerWriteTheFabricDropsFailsTheRun) {
+    TempDir dir;
+    dir.write("t.topo", "root-port rp1\nroot-port rp2\ndevice copier on rp1 server " +
+                            server("dmacopy") + "\ndevice target on rp2 server " + server("regs") +
+                            "\n");
+    const std::string scenario = dir.write(
+        "t.rcs", "topology \"t.topo\"\n"
+                 "dma-window 0x10000000+0x1000000:rw:dma0\n"
+                 "dma-window 0xe0080000+0x1000:rw:gap\n"
+                 "write mem 0x10000000 8 0x10200000\n"
+                 "write mem 0x10000008 8 0xe0080000\n" // destination: rp1's window, no BAR
+                 "write mem 0x10000010 4 64\n"
+                 "write mem 0x10000014 4 1\n"
+                 "write mem 0x10000018 8 0\n"
+                 "write copier.bar0 0x00 4 0x10000000\n"
+                 "write copier.bar0 0x04 4 0\n"
+                 "write copier.bar0 0x08 4 16\n"
+                 "write copier.bar0 0x10 4 1\n"
+                 "wait-irq copier.msix 0 within 1000000\n"
+                 "read copier.bar0 0x18 4 -> expect 0x00000000 mask 0xffff0003\n");
+    const CommandResult r = run_in(dir, {"--scenario", scenario});
+    // Every statement held (STATUS: idle, no error): the verdict fails on
+    // the drop alone, and no byte counts as written.
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "rcsim: FAIL " + scenario + " (14 statements)")) << r.out;
+    EXPECT_TRUE(contains(r.out, "/ 0 written to it")) << r.out;
+    EXPECT_TRUE(contains(r.out, "  fabric: UR completions made 0, posted TLPs dropped 1, "
+                                "completions dropped 0\n"))
+        << r.out;
+    EXPECT_TRUE(contains(r.out + r.err,
+                         "fabric: 1 posted TLP claimed by no port dropped, its data lost: "
+                         "MemWr32 from copier (01:00.0) to 0xe0080000, 16 DW\n"))
+        << r.out << r.err;
+    expect_all_reaped(dir);
+}
+
 // A server of the set dies mid-run (the hostile server's read-eof: half a
 // reply to the first BAR0 read, then gone): the read fails, the run fails
 // naming that device's server, the other is stopped and reaped, no hang.

@@ -321,11 +321,22 @@ TEST_F(FabricTest, ReadIntoAWindowWithNothingBehindItIsUr) {
     EXPECT_EQ(c.byte_count, 64);      // all of the read remained
     EXPECT_EQ(c.lower_address, 0x04); // 0xe0400084's low 7 bits
     EXPECT_EQ(f_->counters().ur_made, 1u);
-    // a write there: dropped and counted
+    // a write there: dropped, counted, and kept for the report, its header
+    // only (the harness fails the run on it)
     device_sends(kA, Tlp::mem_write(kEmptyWindow, pattern(4, 0), kBdfA, 0));
     expect_quiet();
     EXPECT_EQ(f_->counters().posted_dropped, 1u);
     EXPECT_EQ(f_->counters().ur_made, 1u);
+    ASSERT_EQ(f_->dropped().size(), 1u);
+    EXPECT_EQ(f_->dropped()[0].type, TlpType::MemWr32);
+    EXPECT_EQ(f_->dropped()[0].address, 0xe0400000u);
+    EXPECT_EQ(f_->dropped()[0].requester_id, kBdfA);
+    EXPECT_EQ(f_->dropped()[0].length, 1u);
+    EXPECT_TRUE(f_->dropped()[0].payload.empty());
+    Tlp once;
+    EXPECT_TRUE(f_->take_dropped(&once));
+    EXPECT_EQ(once.address, 0xe0400000u);
+    EXPECT_FALSE(f_->take_dropped(&once)); // handed out once
 }
 
 TEST_F(FabricTest, PostedWritesThenAReadLeaveInOrder) {
