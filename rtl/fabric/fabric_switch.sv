@@ -66,6 +66,7 @@
 //   after the header and offers no further header until the last beat left;
 //   the slot frees when every egress it went to has sent it (a broadcast
 //   shares one slot). No free slot: in_beat_ready stays low (the credit).
+//   Slots are granted round-robin; a payload beyond MPS drops its TLP.
 //   See rtl/fabric/README.md.
 // Not yet: error bits (Status, Secondary Status) on UR, credit counting
 // (blocked comes in).
@@ -73,7 +74,7 @@ module fabric_switch
   import fabric_pkg::*;
 #(
     parameter int NPORTS = 4,
-    parameter bit UP_IS_BRIDGE = 1'b1,  // 0: a root complex (see above)
+    parameter int UP_IS_BRIDGE = 1,  // 0: a root complex (see above); int: -G gives 32 bits
     parameter int DEPTH  = 4,   // ordering queue entries per class
     parameter int HDRW   = 32,
     parameter int TAGW   = 8,
@@ -135,7 +136,7 @@ module fabric_switch
     output logic [NP1-1:0][NW-1:0]    out_beat_keep,
     output logic [NP1-1:0]            out_beat_sop,
     output logic [NP1-1:0]            out_beat_eop,
-    output logic [15:0]               cnt_pl_over,  // payload beats beyond MPS, dropped
+    output logic [15:0]               cnt_pl_over,  // TLPs dropped: payload beyond MPS
     output logic                      done_valid,  // a TLP taken that never leaves
     output logic [HDRW-1:0]           done_hdr,
     output logic [15:0]               cnt_ur_cpl,
@@ -174,8 +175,8 @@ module fabric_switch
 
   for (genvar k = 0; k < NPORTS; k++) begin : g_hdr
     // QEMU's x3130 downstream port, or its pcie-root-port
-    localparam logic [15:0] VEN = UP_IS_BRIDGE ? 16'h104c : 16'h1b36;
-    localparam logic [15:0] DEV = UP_IS_BRIDGE ? 16'h8233 : 16'h000c;
+    localparam logic [15:0] VEN = (UP_IS_BRIDGE != 0) ? 16'h104c : 16'h1b36;
+    localparam logic [15:0] DEV = (UP_IS_BRIDGE != 0) ? 16'h8233 : 16'h000c;
     /* verilator lint_off PINCONNECTEMPTY */
     type1_header #(.VENDOR_ID(VEN), .DEVICE_ID(DEV)) u_hdr (
         .clk, .rst_n, .cfg_reg, .cfg_wr(cfg_wr && cfg_hdr == IW'(k)), .cfg_be, .cfg_wdata,
@@ -189,7 +190,7 @@ module fabric_switch
     assign dn_devfn[k] = {5'(k + 1), 3'b000};
   end
 
-  if (UP_IS_BRIDGE) begin : g_up
+  if (UP_IS_BRIDGE != 0) begin : g_up
     /* verilator lint_off PINCONNECTEMPTY */
     type1_header #(.VENDOR_ID(16'h104c), .DEVICE_ID(16'h8232)) u_hdr (
         .clk, .rst_n, .cfg_reg, .cfg_wr(cfg_wr && cfg_hdr == IW'(NPORTS)), .cfg_be, .cfg_wdata,
@@ -218,7 +219,7 @@ module fabric_switch
   logic [NP1-1:0][NPORTS-1:0] d_bcast;
 
   for (genvar k = 0; k < NP1; k++) begin : g_dec
-    route_decode #(.NPORTS(NPORTS), .UP_IS_BRIDGE(UP_IS_BRIDGE)) u_dec (
+    route_decode #(.NPORTS(NPORTS), .UP_IS_BRIDGE(UP_IS_BRIDGE != 0)) u_dec (
         .kind(in_kind[k]), .from_up(k == NPORTS), .from_port(PW'(k % NPORTS)),
         .addr(in_addr[k]), .id(in_id[k]),
         .up_sec(h_sec[NPORTS]), .up_sub(h_sub[NPORTS]), .up_io_en(h_io_en[NPORTS]),
@@ -262,6 +263,9 @@ module fabric_switch
         act[k] = (in_cls[k] == C_NP) ? A_UR : A_DROP;
       end
       if (in_cls[k] == C_NONE) act[k] = A_DROP;  // not a class: never queued
+      // More payload than a slot holds: a malformed TLP, dropped whole (a
+      // receiver drops a TLP whose payload exceeds Max_Payload_Size).
+      if (pl[k] && w_over[k]) act[k] = A_DROP;
       if (act[k] == A_SELF || act[k] == A_UR) begin
         tgt[k] = NP1'(1) << k;
         tcls[k] = C_CPL;
@@ -353,6 +357,7 @@ module fabric_switch
       cnt_p_drop <= '0;
       cnt_cpl_drop <= '0;
       cnt_bad_cls <= '0;
+      cnt_pl_over <= '0;
     end else if (go) begin
       rr <= (win == IW'(NPORTS)) ? '0 : win + 1'b1;
       if (act[win] == A_UR) cnt_ur_cpl <= cnt_ur_cpl + 1'b1;
@@ -360,6 +365,7 @@ module fabric_switch
         if (in_cls[win] == C_CPL) cnt_cpl_drop <= cnt_cpl_drop + 1'b1;
         else if (in_cls[win] == C_NONE) cnt_bad_cls <= cnt_bad_cls + 1'b1;
         else cnt_p_drop <= cnt_p_drop + 1'b1;
+        if (pl[win] && w_over[win]) cnt_pl_over <= cnt_pl_over + 1'b1;
       end
     end
   end
@@ -398,6 +404,7 @@ module fabric_switch
   // per ingress: the slot it writes (w_own), beats so far, last beat in
   logic [NP1-1:0]          pl;
   logic [NP1-1:0]          w_own, w_done, w_grant;
+  logic [NP1-1:0]          w_over;  // a beat came past the slot's end
   logic [NP1-1:0][SW-1:0]  w_slot, w_new;
   logic [NP1-1:0][BW-1:0]  w_beat;
   logic [NP1-1:0]          w_fire;
@@ -409,21 +416,35 @@ module fabric_switch
 
   assign pl = (PAYLOAD != 0) ? in_pl : '0;
 
-  // Free slots go to ingresses asking for one, lowest port first, one each.
+  // Free slots go to ingresses asking for one, one each, round-robin: the
+  // ingress after the last one granted asks first, so a busy port cannot
+  // keep a quieter one from the buffer.
+  logic [IW-1:0] g_rr;   // ingress with the first turn for a slot
+  logic [IW-1:0] g_next; // after the last ingress granted this cycle
+  logic          g_any;
   always_comb begin
     logic [SLOTS-1:0] avail;
     avail = ~s_busy;
     w_grant = '0;
     w_new = '0;
-    for (int k = 0; k < NP1; k++) begin
-      if (PAYLOAD != 0 && in_beat_valid[k] && !w_own[k]) begin
+    g_any = 1'b0;
+    g_next = g_rr;
+    for (int i = 0; i < NP1; i++) begin
+      logic [IW:0] k;
+      k = (IW + 1)'(g_rr) + (IW + 1)'(i);
+      if (k >= (IW + 1)'(NP1)) k = k - (IW + 1)'(NP1);
+      if (PAYLOAD != 0 && in_beat_valid[k[IW-1:0]] && !w_own[k[IW-1:0]]) begin
         for (int s = SLOTS - 1; s >= 0; s--) begin
           if (avail[s]) begin
-            w_grant[k] = 1'b1;
-            w_new[k] = SW'(s);
+            w_grant[k[IW-1:0]] = 1'b1;
+            w_new[k[IW-1:0]] = SW'(s);
           end
         end
-        if (w_grant[k]) avail[w_new[k]] = 1'b0;
+        if (w_grant[k[IW-1:0]]) begin
+          avail[w_new[k[IW-1:0]]] = 1'b0;
+          g_any = 1'b1;
+          g_next = (k[IW-1:0] == IW'(NPORTS)) ? '0 : k[IW-1:0] + 1'b1;
+        end
       end
     end
   end
@@ -478,11 +499,11 @@ module fabric_switch
       w_own <= '0;
       w_done <= '0;
       w_beat <= '0;
+      w_over <= '0;
       r_busy <= '0;
-      cnt_pl_over <= '0;
+      g_rr <= '0;
     end else begin
-      logic [15:0] over;
-      over = cnt_pl_over;
+      if (g_any) g_rr <= g_next;
       for (int k = 0; k < NP1; k++) begin
         if (w_grant[k]) begin
           w_own[k] <= 1'b1;
@@ -491,14 +512,13 @@ module fabric_switch
         end
         if (w_fire[k]) begin
           if (int'(w_beat[k]) < SB) w_beat[k] <= w_beat[k] + 1'b1;
-          else over = over + 1'b1;
+          else w_over[k] <= 1'b1;
           if (in_beat_eop[k]) begin
             w_done[k] <= 1'b1;
             s_beats[wr_slot(k)] <= (int'(w_beat[k]) < SB) ? w_beat[k] + 1'b1 : w_beat[k];
           end
         end
       end
-      cnt_pl_over <= over;
       for (int q = 0; q < NP1; q++) begin
         if (r_fire[q]) begin
           r_beat[q] <= r_beat[q] + 1'b1;
@@ -531,6 +551,7 @@ module fabric_switch
         w_own[win] <= 1'b0;
         w_done[win] <= 1'b0;
         w_beat[win] <= '0;
+        w_over[win] <= 1'b0;
       end
     end
   end

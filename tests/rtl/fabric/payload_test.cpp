@@ -1,10 +1,11 @@
 // fabric_switch's payload data path (PAYLOAD=1, SLOTS 2, MPS 256 bytes) at
-// DATA_W 128 (model Vswpl128) and DATA_W 64 (Vswpl64): a switch with an
+// DATA_W 128 (model Vswpl128), 64 (Vswpl64) and 512 (Vswpl512): a switch with an
 // upstream port (4) and downstream ports 0..3, the topology of
 // switch_test.cpp. Payload beats follow rtl/README.md's packing: lane k of a
 // beat is bits [32k+31:32k], DW i of the payload is lane i % NW of beat
 // i / NW, keep contiguous from lane 0. Expected beats are written by hand.
 #include "Vswpl128.h"
+#include "Vswpl512.h"
 #include "Vswpl64.h"
 #include "switch_bench.hpp"
 
@@ -160,6 +161,7 @@ class Payload : public ::testing::Test, protected SwitchBench<Model, kPorts> {
 
 class Payload128 : public Payload<Vswpl128, 4> {};
 class Payload64 : public Payload<Vswpl64, 2> {};
+class Payload512 : public Payload<Vswpl512, 16> {};
 
 // --- DATA_W 128 -------------------------------------------------------------
 
@@ -290,18 +292,66 @@ TEST_F(Payload128, DroppedWritesFreeTheirSlots) {
     EXPECT_EQ(recv_beats(1)[0].dw[0], 0x55u);
 }
 
-TEST_F(Payload128, BeatsBeyondMpsAreDroppedAndCounted) {
+// A payload longer than Max_Payload_Size is a malformed TLP (PCIe Base
+// 2.2.2: a receiver must treat a TLP whose payload exceeds MPS as
+// malformed): dropped whole, never cut to MPS and delivered.
+TEST_F(Payload128, OversizedPayloadDropsTheWholeTlp) {
     program_topology();
     std::vector<uint32_t> dws; // 68 DW = 17 beats, the slot holds 16 (256 bytes)
     for (uint32_t i = 0; i < 68; i++)
         dws.push_back(i);
     ASSERT_TRUE(send_pl(kUp, mem(true, 0x80000000, 1), dws));
+    EXPECT_EQ(done_, std::optional<uint32_t>(0xbeef0001u)); // taken, never leaves
     EXPECT_EQ(m_->cnt_pl_over, 1u);
-    ASSERT_TRUE(recv(0).has_value());
-    const auto b = recv_beats(0);
-    ASSERT_EQ(b.size(), 16u);
-    EXPECT_EQ(b[15].dw[3], 63u);
-    EXPECT_TRUE(b[15].eop);
+    EXPECT_EQ(m_->cnt_p_drop, 1u);
+    EXPECT_TRUE(idle_except(kPorts)); // nothing on any egress
+    EXPECT_FALSE(get(m_->out_beat_valid, 0, 1));
+    // its slot is free again, and the ingress's next payload starts clean
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x80000040, 2), {0x21, 0x22}));
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x80000080, 3), {0x31}));
+    const auto a = recv(0);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->tag, 2u);
+    const auto ba = recv_beats(0);
+    ASSERT_EQ(ba.size(), 1u);
+    EXPECT_EQ(ba[0].keep, 0x3u);
+    EXPECT_EQ(ba[0].dw[0], 0x21u);
+    EXPECT_EQ(ba[0].dw[1], 0x22u);
+    EXPECT_EQ(recv(0)->tag, 3u);
+    EXPECT_EQ(recv_beats(0)[0].dw[0], 0x31u);
+}
+
+// Two ingresses asking for the last free slot in the same cycle take turns:
+// the first time port 0 wins (the pointer is at port 0 after the upstream
+// port's grant), the next time port 3 does, though port 0 asks again.
+TEST_F(Payload128, SlotGrantsTakeTurnsBetweenIngresses) {
+    program_topology();
+    EXPECT_TRUE(beat(kUp, {0x1}, true)); // holds one slot (no header yet)
+    auto both = [this](uint32_t a, uint32_t b) {
+        put(m_->in_beat_data, kW * 0, 32, a);
+        put(m_->in_beat_data, kW * 3, 32, b);
+        for (unsigned p : {0u, 3u}) {
+            put(m_->in_beat_keep, kNw * p, kNw, 1);
+            put(m_->in_beat_eop, p, 1, 1);
+            put(m_->in_beat_valid, p, 1, 1);
+        }
+        m_->eval();
+        const unsigned got =
+            unsigned(get(m_->in_beat_ready, 0, 1)) | unsigned(get(m_->in_beat_ready, 3, 1)) << 1;
+        this->tick();
+        put(m_->in_beat_valid, 0, 1, 0);
+        put(m_->in_beat_valid, 3, 1, 0);
+        m_->eval();
+        return got; // bit 0: port 0 took its beat, bit 1: port 3
+    };
+    EXPECT_EQ(both(0xa0, 0xb0), 1u);
+    // port 0's write goes up (outside every window) and frees its slot
+    put(m_->in_pl, 0, 1, 1);
+    ASSERT_TRUE(send(0, mem(true, 0x10000000, 4)));
+    put(m_->in_pl, 0, 1, 0);
+    ASSERT_TRUE(recv(kUp).has_value());
+    EXPECT_EQ(recv_beats(kUp)[0].dw[0], 0xa0u);
+    EXPECT_EQ(both(0xa1, 0xb0), 2u); // port 3's turn
 }
 
 TEST_F(Payload128, BroadcastSharesOneSlotUntilEveryPortSentIt) {
@@ -370,6 +420,46 @@ TEST_F(Payload64, CplDOfFiveDwFromPort1ComesBackUpInThreeBeats) {
     EXPECT_EQ(b[1].keep, 0x3u);
     EXPECT_EQ(b[2].keep, 0x1u);
     EXPECT_TRUE(b[2].eop);
+}
+
+// --- DATA_W 512 -------------------------------------------------------------
+
+TEST_F(Payload512, MemWr64BytesFromUpLeavesPort2InOneBeat) {
+    program_topology();
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x82000100, 7), dws64()));
+    const auto h = recv(2);
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->addr, 0x82000100u);
+    const auto b = recv_beats(2);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(b[0].dw, dws64());
+    EXPECT_EQ(b[0].keep, 0xffffu);
+    EXPECT_TRUE(b[0].sop);
+    EXPECT_TRUE(b[0].eop);
+}
+
+TEST_F(Payload512, CplDOfTwentyDwComesBackUpInTwoBeats) {
+    program_topology();
+    Tlp c;
+    c.kind = kCpl;
+    c.cls = kCplCls;
+    c.wr = 1;
+    c.id = 0x0000;
+    c.req_id = 0x2000;
+    c.tag = 0x57;
+    std::vector<uint32_t> dws;
+    for (uint32_t i = 0; i < 20; i++)
+        dws.push_back(0xc0 + i);
+    ASSERT_TRUE(send_pl(1, c, dws));
+    ASSERT_TRUE(recv(kUp).has_value());
+    const auto b = recv_beats(kUp);
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_EQ(b[0].keep, 0xffffu);
+    EXPECT_EQ(b[0].dw[15], 0xcfu);
+    EXPECT_EQ(b[1].keep, 0xfu); // DW 16..19
+    EXPECT_EQ(b[1].dw[0], 0xd0u);
+    EXPECT_EQ(b[1].dw[3], 0xd3u);
+    EXPECT_TRUE(b[1].eop);
 }
 
 } // namespace
