@@ -53,20 +53,25 @@ class Payload : public ::testing::Test, protected SwitchBench<Model, kPorts> {
         ASSERT_EQ(c->status, kSc);
     }
 
-    // as in switch_test.cpp: port k 02:(k+1).0, buses 0x10(k+1)..+0xf,
-    // memory 0x8000_0000 + k * 16 MiB
+    // program_switch_topology's hierarchy (switch_bench.hpp)
     void program_topology() {
-        cfg_write(false, 0x0100, 6, 0x004f0201);
-        cfg_write(false, 0x0100, 8, 0x8ff08000);
-        cfg_write(false, 0x0100, 1, 0x00000006);
-        for (unsigned k = 0; k < 4; k++) {
-            const unsigned dev = 0x0200 | ((k + 1) << 3);
-            const uint32_t sec = 0x10 * (k + 1);
-            cfg_write(true, dev, 6, ((sec + 0xf) << 16) | (sec << 8) | 0x02);
-            const uint32_t base = 0x8000 + k * 0x100;
-            cfg_write(true, dev, 8, ((base + 0xf0) << 16) | base);
-            cfg_write(true, dev, 1, 0x00000006);
-        }
+        program_switch_topology([this](bool type1, unsigned target, unsigned reg, uint32_t v) {
+            cfg_write(type1, target, reg, v);
+        });
+    }
+
+    // A CplD for requester 00:00.0 on the root bus from completer 20:00.0
+    // (below port 1).
+    static Tlp cpld(unsigned tag) {
+        Tlp c;
+        c.kind = kCpl;
+        c.cls = kCplCls;
+        c.wr = 1;
+        c.id = 0x0000;
+        c.req_id = 0x2000;
+        c.tag = tag;
+        c.hdr = 0xcafe0000u | tag;
+        return c;
     }
 
     static Tlp mem(bool wr, uint64_t addr, unsigned tag) {
@@ -193,14 +198,7 @@ TEST_F(Payload128, MemWr64BytesFromUpLeavesPort2WithTheSameFourBeats) {
 
 TEST_F(Payload128, CplDOfFiveDwFromPort1ComesBackUpInTwoBeats) {
     program_topology();
-    Tlp c;
-    c.kind = kCpl;
-    c.cls = kCplCls;
-    c.wr = 1;
-    c.id = 0x0000;     // requester 00:00.0 on the root bus
-    c.req_id = 0x2000; // completer 20:00.0 below port 1
-    c.tag = 0x55;
-    c.hdr = 0xcafe0055;
+    const Tlp c = cpld(0x55);
     ASSERT_TRUE(send_pl(1, c, {0xa0, 0xa1, 0xa2, 0xa3, 0xa4}));
     EXPECT_TRUE(idle_except(kUp));
     ASSERT_TRUE(out_pl(kUp));
@@ -400,13 +398,7 @@ TEST_F(Payload64, MemWr64BytesFromUpLeavesPort2InEightBeats) {
 
 TEST_F(Payload64, CplDOfFiveDwFromPort1ComesBackUpInThreeBeats) {
     program_topology();
-    Tlp c;
-    c.kind = kCpl;
-    c.cls = kCplCls;
-    c.wr = 1;
-    c.id = 0x0000;
-    c.req_id = 0x2000;
-    c.tag = 0x56;
+    const Tlp c = cpld(0x56);
     ASSERT_TRUE(send_pl(1, c, {0xa0, 0xa1, 0xa2, 0xa3, 0xa4}));
     const auto h = recv(kUp);
     ASSERT_TRUE(h.has_value());
@@ -440,13 +432,7 @@ TEST_F(Payload512, MemWr64BytesFromUpLeavesPort2InOneBeat) {
 
 TEST_F(Payload512, CplDOfTwentyDwComesBackUpInTwoBeats) {
     program_topology();
-    Tlp c;
-    c.kind = kCpl;
-    c.cls = kCplCls;
-    c.wr = 1;
-    c.id = 0x0000;
-    c.req_id = 0x2000;
-    c.tag = 0x57;
+    const Tlp c = cpld(0x57);
     std::vector<uint32_t> dws;
     for (uint32_t i = 0; i < 20; i++)
         dws.push_back(0xc0 + i);

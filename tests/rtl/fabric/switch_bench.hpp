@@ -27,6 +27,26 @@ struct Tlp {
     uint32_t hdr = 0;
 };
 
+// The switch suites' hierarchy, written through cfg_write(type1, target ID,
+// register, value). Root bus 0; the upstream port is 01:00.0, internal bus
+// 2, buses up to 0x4f below. Downstream port k is 02:(k+1).0 with buses
+// 0x10(k+1) .. 0x10(k+1)+0xf. Memory: the switch 0x8000_0000-0x8fff_ffff,
+// port k 16 MiB from 0x8000_0000 + k * 16 MiB. Memory Space and Bus Master
+// enabled everywhere.
+template <class CfgWrite> void program_switch_topology(CfgWrite cfg_write) {
+    cfg_write(false, 0x0100, 6, 0x004f0201);
+    cfg_write(false, 0x0100, 8, 0x8ff08000);
+    cfg_write(false, 0x0100, 1, 0x00000006);
+    for (unsigned k = 0; k < 4; k++) {
+        const unsigned dev = 0x0200 | ((k + 1) << 3);
+        const uint32_t sec = 0x10 * (k + 1);
+        cfg_write(true, dev, 6, ((sec + 0xf) << 16) | (sec << 8) | 0x02);
+        const uint32_t base = 0x8000 + k * 0x100;
+        cfg_write(true, dev, 8, ((base + 0xf0) << 16) | base);
+        cfg_write(true, dev, 1, 0x00000006);
+    }
+}
+
 // Field k of a packed per-port vector: Verilator hands out narrow vectors as
 // integers and wide ones as VlWide; these two pairs cover both.
 template <typename T> void put(T &sig, unsigned lsb, unsigned w, uint64_t v) {
