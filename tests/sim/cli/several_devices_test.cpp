@@ -39,7 +39,7 @@ void expect_all_reaped(const TempDir &dir) {
 }
 
 std::string server(const std::string &model) {
-    return "\"" + kModels + "/" + model + "\"";
+    return rcsim::test::quoted_model(kModels, model);
 }
 
 // Scenario lines for dmacopy's engine on `copier` copying 64 bytes from src

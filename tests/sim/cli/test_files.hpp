@@ -87,4 +87,9 @@ inline std::vector<std::string> entries_named(const std::string &dir, const std:
     return names;
 }
 
+// A bundled model's path, quoted for a topology file's `server "..."`.
+inline std::string quoted_model(const std::string &models_dir, const std::string &model) {
+    return "\"" + models_dir + "/" + model + "\"";
+}
+
 } // namespace rcsim::test

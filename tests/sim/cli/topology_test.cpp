@@ -20,6 +20,7 @@
 namespace {
 
 using rcsim::test::CommandResult;
+using rcsim::test::contains;
 using rcsim::test::entries_named;
 using rcsim::test::processes_mentioning;
 using rcsim::test::run_command;
@@ -28,10 +29,6 @@ using rcsim::test::TempDir;
 const std::string kRcsim = RCSIM_PATH;
 const std::string kModels = RCSIM_SERVER_MODELS_DIR;
 const std::string kHostileServer = HOSTILE_SERVER;
-
-bool contains(const std::string &s, const std::string &what) {
-    return s.find(what) != std::string::npos;
-}
 
 // rcsim with TMPDIR in `dir`: its socket directories land there, and every
 // server's command line names them.
@@ -52,7 +49,7 @@ void expect_all_reaped(const TempDir &dir) {
 }
 
 std::string server(const std::string &model) {
-    return "\"" + kModels + "/" + model + "\"";
+    return rcsim::test::quoted_model(kModels, model);
 }
 
 TEST(Topology, TwoRootPortsAndASwitch) {
