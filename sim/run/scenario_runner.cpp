@@ -550,7 +550,7 @@ bool ScenarioRunner::select_device(const Statement &s, std::string *why) {
         *why = h_.devices() > 1 || !h_.device_name(0).empty()
                    ? "no device '" + s.device + "' in the topology"
                    : "'" + s.device +
-                         ".' names a device of a topology; this run has one device "
+                         "' names a device of a topology; this run has one device "
                          "(no topology statement)";
         return false;
     }

@@ -182,18 +182,22 @@ uint64_t cycles(Cursor &c, const char *what) {
 
 // DEVICE.WORD (a device of the topology, sim/topology/README.md's names) or
 // WORD: the word, with the device's name in `device` ("" when none).
+void check_device_name(const std::string &name, unsigned col) {
+    bool ok = !name.empty() && name.size() <= 32;
+    for (char ch : name)
+        ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
+    if (!ok)
+        throw Failure{col, "'" + name +
+                               "' is no device name (1 to 32 of a-z, 0-9, _, as a topology "
+                               "names its devices)"};
+}
+
 std::string device_word(const Token &t, std::string *device) {
     const size_t dot = t.text.find('.');
     if (dot == std::string::npos)
         return t.text;
     const std::string name = t.text.substr(0, dot);
-    bool ok = !name.empty() && name.size() <= 32;
-    for (char ch : name)
-        ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
-    if (!ok)
-        throw Failure{t.col, "'" + name +
-                                 "' is no device name (1 to 32 of a-z, 0-9, _, as a topology "
-                                 "names its devices)"};
+    check_device_name(name, t.col);
     *device = name;
     return t.text.substr(dot + 1);
 }
@@ -473,22 +477,42 @@ void parse_expect_dma_refused(Cursor &c, Statement &s) {
 }
 
 // reset: DEVICE_RESET; reset flr: Initiate FLR in the PCIe Device Control.
+// reset [DEVICE] [flr]: a device of a topology by its name, as the topology
+// names it (so a device named "flr" is reset as `reset flr flr`).
 void parse_reset(Cursor &c, Statement &s) {
     if (c.done())
         return;
     const unsigned col = c.col();
+    if (c.accept("flr")) {
+        if (c.done()) {
+            s.flr = true;
+            return;
+        }
+        s.device = "flr";
+    } else {
+        const Token &t = c.take("device name or 'flr'");
+        if (t.quoted)
+            throw Failure{col, "expected a device name, 'flr' or nothing after 'reset', found "
+                               "a string"};
+        check_device_name(t.text, col);
+        s.device = t.text;
+    }
+    if (c.done())
+        return;
+    const unsigned at = c.col();
     if (!c.accept("flr"))
-        throw Failure{col, "expected 'flr' or nothing after 'reset', found '" +
-                               c.peek_token().text + "'"};
+        throw Failure{at, "expected 'flr' or nothing after 'reset " + s.device + "', found '" +
+                              c.peek_token().text + "'"};
     s.flr = true;
 }
 
-// dma-unmap NAME / dma-map NAME: which windows exist is known at run time.
+// dma-unmap [DEVICE.]NAME / dma-map [DEVICE.]NAME: which windows exist is
+// known at run time.
 void parse_window(Cursor &c, Statement &s) {
-    const Token &t = c.take("DMA window name (e.g. dma0)");
+    const Token &t = c.take("DMA window name (e.g. dma0; DEVICE.dma0 with a topology)");
     if (t.quoted)
         throw Failure{t.col, "a DMA window name is a word, not a string"};
-    s.window = t.text;
+    s.window = device_word(t, &s.device);
 }
 
 // dma-window BASE+SIZE:PERM[:fd|:sock]:NAME: one word, as on the command line.

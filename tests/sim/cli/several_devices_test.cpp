@@ -44,29 +44,25 @@ std::string server(const std::string &model) {
 
 // Scenario lines for dmacopy's engine on `copier` copying 64 bytes from src
 // to dst (one descriptor at 0x10000000: src, dst, length, flags 1 =
-// interrupt, next 0; ring base at BAR0 0x00/0x04, ring size 0x08, head 0x10
-// the doorbell: server-models/models/dmacopy/dmacopy.h), with `peer` (the
-// end outside host memory) declared a DMA window so client and server let
-// the DMA out, then the wait for its MSI-X.
-std::string one_copy(const std::string &src, const std::string &dst, const std::string &peer) {
-    return "dma-window 0x10000000+0x1000000:rw:dma0\n"
-           "dma-window " +
-           peer +
-           "+0x1000:rw:peer\n"
-           "write mem 0x10000000 8 " +
-           src +
-           "\n"
-           "write mem 0x10000008 8 " +
-           dst +
-           "\n"
-           "write mem 0x10000010 4 64\n"
-           "write mem 0x10000014 4 1\n"
-           "write mem 0x10000018 8 0\n"
-           "write copier.bar0 0x00 4 0x10000000\n"
-           "write copier.bar0 0x04 4 0\n"
-           "write copier.bar0 0x08 4 16\n"
-           "write copier.bar0 0x10 4 1\n"
-           "wait-irq copier.msix 0 within 1000000\n";
+// interrupt, no completion record; ring base at BAR0 0x00/0x04, ring size
+// 0x08, head 0x10 the doorbell: server-models/models/dmacopy/dmacopy.h),
+// host memory 0x10000000+16 MiB and `peer` (an end outside it, if any)
+// declared DMA windows so client and server let the DMA out, then the wait
+// for its MSI-X.
+std::string one_copy(const std::string &src, const std::string &dst, const std::string &peer = "") {
+    std::string lines = "dma-window 0x10000000+0x1000000:rw:dma0\n";
+    if (!peer.empty())
+        lines += "dma-window " + peer + "+0x1000:rw:peer\n";
+    lines += "write mem 0x10000000 8 " + src + "\n";
+    lines += "write mem 0x10000008 8 " + dst + "\n";
+    return lines + "write mem 0x10000010 4 64\n"
+                   "write mem 0x10000014 4 1\n"
+                   "write mem 0x10000018 8 0\n"
+                   "write copier.bar0 0x00 4 0x10000000\n"
+                   "write copier.bar0 0x04 4 0\n"
+                   "write copier.bar0 0x08 4 16\n"
+                   "write copier.bar0 0x10 4 1\n"
+                   "wait-irq copier.msix 0 within 1000000\n";
 }
 
 // The shipped scenario: 256 bytes to the regs device's scratch and back
@@ -173,6 +169,67 @@ TEST(SeveralDevices, PeerWriteTheFabricDropsFailsTheRun) {
                          "fabric: 1 posted TLP claimed by no port dropped, its data lost: "
                          "MemWr32 from copier (01:00.0) to 0xe0080000, 16 DW\n"))
         << r.out << r.err;
+    expect_all_reaped(dir);
+}
+
+// The lifecycle statements name their device: `reset b` (DEVICE_RESET to
+// b's server) clears b's SCRATCH and leaves a's; `reset a flr` (a's Device
+// Control, cfg 0x48 bit 15, through the fabric) clears a's and leaves b's.
+// regs' reset callback clears SCRATCH (server-models/models/regs/regs.c).
+TEST(SeveralDevices, LifecycleStatementsAddressTheNamedDevice) {
+    TempDir dir;
+    dir.write("t.topo", "root-port rp1\nroot-port rp2\ndevice a on rp1 server " + server("regs") +
+                            "\ndevice b on rp2 server " + server("regs") + "\n");
+    const std::string scenario = dir.write("t.rcs", "topology \"t.topo\"\n"
+                                                    "write a.bar0 0x100 4 0x11111111\n"
+                                                    "write b.bar0 0x100 4 0x22222222\n"
+                                                    "reset b\n"
+                                                    "read a.bar0 0x100 4 -> expect 0x11111111\n"
+                                                    "read b.bar0 0x100 4 -> expect 0\n"
+                                                    "write b.bar0 0x100 4 0x33333333\n"
+                                                    "reset a flr\n"
+                                                    "read a.bar0 0x100 4 -> expect 0\n"
+                                                    "read b.bar0 0x100 4 -> expect 0x33333333\n"
+                                                    "reset c\n");
+    const CommandResult r = run_in(dir, {"--scenario", scenario});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    // every statement up to the last held; the last names no device
+    EXPECT_TRUE(contains(r.err, "FAIL " + scenario +
+                                    ":11: reset c\n  no device 'c' in the "
+                                    "topology\n"))
+        << r.out << r.err;
+    expect_all_reaped(dir);
+}
+
+// `dma-unmap DEVICE.NAME` takes the window from that device's client only.
+// A first copy; with target's dma0 unmapped copier's second copy (the
+// descriptor at ring slot 1, 0x10000020, head 2) still works (STATUS idle,
+// no error); with copier's own unmapped, reading its third descriptor fails:
+// ERROR, errno 14 (EFAULT) in bits 31:16 (dmacopy.h).
+TEST(SeveralDevices, DmaUnmapTakesTheWindowOfTheNamedDevice) {
+    TempDir dir;
+    dir.write("t.topo", "root-port rp1\nroot-port rp2\ndevice copier on rp1 server " +
+                            server("dmacopy") + "\ndevice target on rp2 server " + server("regs") +
+                            "\n");
+    const std::string scenario =
+        dir.write("t.rcs", "topology \"t.topo\"\n" + one_copy("0x10200000", "0x10300000") +
+                               "read copier.bar0 0x18 4 -> expect 0 mask 0xffff0003\n"
+                               "dma-unmap target.dma0\n"
+                               "write mem 0x10000020 8 0x10200000\n"
+                               "write mem 0x10000028 8 0x10400000\n"
+                               "write mem 0x10000030 4 64\n"
+                               "write mem 0x10000034 4 1\n"
+                               "write mem 0x10000038 8 0\n"
+                               "write copier.bar0 0x10 4 2\n"
+                               "wait-irq copier.msix 0 within 1000000\n"
+                               "read copier.bar0 0x18 4 -> expect 0 mask 0xffff0003\n"
+                               "dma-unmap copier.dma0\n"
+                               "write copier.bar0 0x10 4 3\n"
+                               "read copier.bar0 0x18 4 -> expect 0x000e0002 mask 0xffff0003\n");
+    const CommandResult r = run_in(dir, {"--scenario", scenario});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "rcsim: PASS")) << r.out;
+    EXPECT_TRUE(contains(r.out, "DMA 192 read from host memory / 128 written to it")) << r.out;
     expect_all_reaped(dir);
 }
 

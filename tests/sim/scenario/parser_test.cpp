@@ -190,6 +190,21 @@ TEST(CliParser, LifecycleStatements) {
     EXPECT_TRUE(s.flr);
     EXPECT_EQ(s.loc.col, 3u);
     EXPECT_EQ(s.source, "reset flr");
+    EXPECT_EQ(s.device, "");
+
+    // a device of a topology, by its name; a device named flr needs the flr
+    s = one("reset nic");
+    EXPECT_EQ(s.device, "nic");
+    EXPECT_FALSE(s.flr);
+    s = one("reset nic_2 flr");
+    EXPECT_EQ(s.device, "nic_2");
+    EXPECT_TRUE(s.flr);
+    s = one("reset flr flr");
+    EXPECT_EQ(s.device, "flr");
+    EXPECT_TRUE(s.flr);
+    s = one("dma-unmap nic.dma0");
+    EXPECT_EQ(s.device, "nic");
+    EXPECT_EQ(s.window, "dma0");
 
     s = one("dma-unmap dma0");
     EXPECT_EQ(s.op, Op::DmaUnmap);
@@ -204,8 +219,14 @@ TEST(CliParser, LifecycleStatements) {
 }
 
 TEST(CliParser, LifecycleErrors) {
-    EXPECT_ERROR_AT("reset now", 1, 7, "expected 'flr' or nothing after 'reset', found 'now'");
-    EXPECT_ERROR_AT("reset flr flr", 1, 11, "unexpected 'flr' at the end of the statement");
+    EXPECT_ERROR_AT("reset now later", 1, 11,
+                    "expected 'flr' or nothing after 'reset now', found 'later'");
+    EXPECT_ERROR_AT("reset Nic", 1, 7, "'Nic' is no device name (1 to 32 of a-z, 0-9, _");
+    EXPECT_ERROR_AT("reset \"nic\"", 1, 7,
+                    "expected a device name, 'flr' or nothing after "
+                    "'reset', found a string");
+    EXPECT_ERROR_AT("reset flr flr flr", 1, 15, "unexpected 'flr' at the end of the statement");
+    EXPECT_ERROR_AT("dma-unmap Nic.dma0", 1, 11, "'Nic' is no device name");
     EXPECT_ERROR_AT("dma-unmap", 1, 10, "missing DMA window name");
     EXPECT_ERROR_AT("dma-map \"dma0\"", 1, 9, "a DMA window name is a word, not a string");
     EXPECT_ERROR_AT("dma-unmap dma0 dma1", 1, 16, "unexpected 'dma1'");
