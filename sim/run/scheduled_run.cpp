@@ -112,11 +112,16 @@ void run_program(Harness &h, const RunSpec &spec, RunReport &r) {
     r.details = v.details;
 }
 
-// After shutdown: the server's output is complete (the queue peak line
-// comes at its disconnect or exit).
+// After shutdown: the servers' output is complete (the queue peak line
+// comes at its disconnect or exit). Several devices: the largest of any.
 void read_queue_peak(Harness &h, RunReport &r) {
-    if (h.server())
-        r.queue_peak = parse_queue_peak(h.server()->captured_output());
+    const size_t selected = h.selected_device();
+    for (size_t d = 0; d < h.devices(); ++d) {
+        h.select_device(d);
+        if (h.server())
+            r.queue_peak = std::max(r.queue_peak, parse_queue_peak(h.server()->captured_output()));
+    }
+    h.select_device(selected);
 }
 
 void finish_report(const Scheduler &sched, const Sha256 &decisions, const std::string &trace_path,

@@ -233,6 +233,40 @@ TEST(SeveralDevices, DmaUnmapTakesTheWindowOfTheNamedDevice) {
     expect_all_reaped(dir);
 }
 
+// The explore summary's DMA queue peak is the largest of every device's
+// server: here the second device, a queue-mode dmacopy whose DMA_UNMAP
+// (named: copier.dma0) crosses its copy, peaks at 40 bytes (16 of header,
+// 24 of DMA_UNMAP body, as cli.CliLifecycle.DmaUnmapCrossingADmaIsExplorable
+// with one device); the first, regs, prints no peak.
+TEST(SeveralDevices, ExploreReportsTheQueuePeakOfAnyDevice) {
+    TempDir dir;
+    dir.write("t.topo", "root-port rp1\nroot-port rp2\ndevice quiet on rp1 server " +
+                            server("regs") + "\ndevice copier on rp2 server \"" + kModels +
+                            "/dmacopy --dma-mode queue\"\n");
+    const std::string scenario =
+        dir.write("t.rcs", "topology \"t.topo\"\n"
+                           "write copier.bar0 0x00 4 0x10000000\n"
+                           "write copier.bar0 0x04 4 0\n"
+                           "write copier.bar0 0x08 4 16\n"
+                           "write mem 0x10000000 8 0x10100000\n"
+                           "write mem 0x10000008 8 0x10200000\n"
+                           "write mem 0x10000010 4 4K\n"
+                           "write mem 0x10000014 4 0\n"
+                           "write mem 0x10000018 8 0\n"
+                           "write copier.bar0 0x10 4 1\n"
+                           "dma-unmap copier.dma0\n"
+                           "drain\n"
+                           "read copier.bar0 0x18 4 -> expect 0 mask 0x1\n"
+                           "read quiet.bar0 0 4 -> expect 0x52435247\n"); // quiet selected last
+    const CommandResult r =
+        run_command({"/usr/bin/env", "TMPDIR=" + dir.path, kRcsim, "explore", "--scenario",
+                     scenario, "--strategy", "random", "--runs", "4", "--out", dir.path + "/out"},
+                    60000);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out + r.err, "server DMA queue peak: 40 bytes")) << r.out << r.err;
+    expect_all_reaped(dir);
+}
+
 // A server of the set dies mid-run (the hostile server's read-eof: half a
 // reply to the first BAR0 read, then gone): the read fails, the run fails
 // naming that device's server, the other is stopped and reaped, no hang.
