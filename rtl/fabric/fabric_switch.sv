@@ -82,6 +82,7 @@ module fabric_switch
     parameter int DATA_W = 128,    // payload beat width: 64, 128, 256, 512
     parameter int MPS    = 256,    // bytes per payload slot (Max_Payload_Size)
     parameter int SLOTS  = 4,      // payload slots shared by all ports
+    parameter int EG_SLOTS = 0,    // slots one egress may hold (0: no cap)
     localparam int NW  = DATA_W / 32,
     localparam int SB  = MPS * 8 / DATA_W,  // beats per slot
     localparam int BW  = $clog2(SB + 1),
@@ -274,6 +275,9 @@ module fabric_switch
       can_go[k] = in_valid[k] && (!pl[k] || w_done[k]);  // payload in its slot first
       for (int q = 0; q < NP1; q++) begin
         if (tgt[k][q] && q_full[q][tcls[k]]) can_go[k] = 1'b0;  // tgt is 0 for cls 3
+        // an egress at its share of the buffer takes no more payload
+        if (EG_SLOTS > 0 && pl[k] && act[k] == A_FWD && tgt[k][q] && e_full[q])
+          can_go[k] = 1'b0;
       end
     end
   end
@@ -413,6 +417,14 @@ module fabric_switch
   logic [NP1-1:0][SW-1:0]  r_slot;
   logic [NP1-1:0][BW-1:0]  r_beat;
   logic [NP1-1:0]          r_last, r_fire;
+  // per egress: slots its queued or streaming TLPs hold (EG_SLOTS > 0), so
+  // one egress that does not drain cannot take the whole buffer
+  localparam int HW = $clog2(SLOTS + 1);
+  logic [NP1-1:0][HW-1:0]  e_held;
+  logic [NP1-1:0]          e_full;
+  always_comb begin
+    for (int q = 0; q < NP1; q++) e_full[q] = int'(e_held[q]) >= EG_SLOTS;
+  end
 
   assign pl = (PAYLOAD != 0) ? in_pl : '0;
 
@@ -502,6 +514,7 @@ module fabric_switch
       w_over <= '0;
       r_busy <= '0;
       g_rr <= '0;
+      e_held <= '0;
     end else begin
       if (g_any) g_rr <= g_next;
       for (int k = 0; k < NP1; k++) begin
@@ -529,6 +542,8 @@ module fabric_switch
           r_slot[q] <= q_slot[q];
           r_beat[q] <= '0;
         end
+        e_held[q] <= e_held[q] + HW'(t_pl && act[win] == A_FWD && tgt[win][q])
+                     - HW'(r_fire[q] && r_last[q]);
       end
       // a slot's last reader done, or its TLP never forwarded: free
       for (int s = 0; s < SLOTS; s++) begin

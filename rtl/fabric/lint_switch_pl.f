@@ -4,3 +4,4 @@
 // rtl/fabric/lint_switch_pl.f).
 -f rtl/fabric/lint_switch.f
 -GPAYLOAD=1
+-GEG_SLOTS=2

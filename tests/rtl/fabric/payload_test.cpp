@@ -414,6 +414,32 @@ TEST_F(Payload64, CplDOfFiveDwFromPort1ComesBackUpInThreeBeats) {
     EXPECT_TRUE(b[2].eop);
 }
 
+// Vswpl64 has 3 slots and EG_SLOTS 1: an egress that does not drain holds
+// one slot, not the buffer. The second write for blocked port 2 gets a
+// slot for its beats but its header waits at the ingress; the third slot
+// stays free for port 3's write to port 1 (with no cap the second header
+// would have entered port 2's queue too, and a third write the last slot).
+TEST_F(Payload64, AnEgressThatDoesNotDrainHoldsOneSlotOnly) {
+    program_topology();
+    block(2, 1u << kP);
+    ASSERT_TRUE(send_pl(kUp, mem(true, 0x82000000, 1), {0x11}));
+    EXPECT_FALSE(send_pl(kUp, mem(true, 0x82000040, 2), {0x22}));
+    ASSERT_TRUE(send_pl(3, mem(true, 0x81000000, 3), {0x33}));
+    const auto p = recv(1);
+    ASSERT_TRUE(p.has_value());
+    EXPECT_EQ(p->tag, 3u);
+    EXPECT_EQ(recv_beats(1)[0].dw[0], 0x33u);
+    // port 2 drains: the waiting header goes with the beats it parked
+    block(2, 0);
+    EXPECT_EQ(recv(2)->tag, 1u);
+    EXPECT_EQ(recv_beats(2)[0].dw[0], 0x11u);
+    put(m_->in_pl, kUp, 1, 1);
+    EXPECT_TRUE(send(kUp, mem(true, 0x82000040, 2)));
+    put(m_->in_pl, kUp, 1, 0);
+    EXPECT_EQ(recv(2)->tag, 2u);
+    EXPECT_EQ(recv_beats(2)[0].dw[0], 0x22u);
+}
+
 // --- DATA_W 512 -------------------------------------------------------------
 
 TEST_F(Payload512, MemWr64BytesFromUpLeavesPort2InOneBeat) {
