@@ -131,8 +131,9 @@ void Fabric::left_whole(size_t m, unsigned q, const Fields &f, const std::vector
         to_device_[s.index].push_back(std::move(t));
 }
 
-// Sets one model's inputs: each ingress wire's offer, and for each egress
-// whether its sink has room (a wire: per class, by out_blocked).
+// Sets one model's inputs: each ingress wire's offer (a header, a payload
+// beat), and for each egress whether its sink has room (a wire: per class,
+// by out_blocked).
 void Fabric::drive(ModelPorts &mp, std::array<bool, Model::kPorts> *ready) {
     mp.blocked_any = false;
     for (unsigned p = 0; p < Model::kPorts; p++) {
