@@ -2,6 +2,8 @@
 // wires between them, TLPs out.
 #include "fabric.hpp"
 
+#include "payload_beats.hpp"
+
 namespace rcsim::fabric {
 
 Fabric::Fabric() : store_(kCapacity) {}
@@ -19,8 +21,8 @@ bool Fabric::enter(At at, const tlp::Tlp &t) {
     if (!wire.room(f.cls) || store_.full())
         return false;
     const bool bcast = f.kind == kKindMsgBcast && at.model == 0 && at.port == Model::kUp;
-    f.hdr = store_.put(t, bcast ? bcast_refs_ : 1);
-    wire.push(f);
+    f.hdr = store_.put(t, bcast ? bcast_refs_ : 1); // the payload stays out of the store
+    wire.push(f, f.pl ? payload_dws(t) : std::vector<uint32_t>{});
     counters_.tlps_in++;
     return true;
 }
@@ -51,11 +53,15 @@ bool Fabric::to_device(size_t d, tlp::Tlp *t) {
     return true;
 }
 
-// What a TLP in the RTL stands for: the stored one, or a completion made
-// by a model.
-tlp::Tlp Fabric::view(const Fields &f) const {
+// What a TLP in the RTL stands for: the stored one with the payload that
+// crossed the RTL, or a completion made by a model.
+tlp::Tlp Fabric::view(const Fields &f, const std::vector<uint32_t> &dws) const {
     const tlp::Tlp *stored = store_.get(f.hdr);
-    return stored != nullptr ? *stored : made(f);
+    if (stored == nullptr)
+        return made(f);
+    tlp::Tlp t = *stored;
+    restore_payload(&t, f, dws);
+    return t;
 }
 
 // A completion a model made. For a memory read's UR, the spec's byte count
@@ -93,17 +99,47 @@ bool Fabric::take_dropped(tlp::Tlp *t) {
     return true;
 }
 
-// Egress q of model m gave up f on this edge: onto the next wire, or out.
+// Egress q of model m gave up f's header on this edge: onto the next wire,
+// its payload (if any) to follow beat by beat.
 void Fabric::leave(size_t m, unsigned q, const Fields &f) {
-    const Sink &s = models_[m].sink[q];
-    if (hop_)
-        hop_(view(f), models_[m].name[q]);
-    if (s.kind == Sink::Kind::Model) {
-        models_[s.index].in[s.port].push(f); // room was checked (drive)
+    ModelPorts &mp = models_[m];
+    const Sink &s = mp.sink[q];
+    if (s.kind == Sink::Kind::Model)
+        models_[s.index].in[s.port].push(f, {}, !f.pl); // room was checked (drive)
+    if (!f.pl) {
+        left_whole(m, q, f, {});
         return;
     }
+    mp.leaving[q].f = f;
+    mp.leaving[q].dws.clear();
+}
+
+// A beat of the payload leaving egress q of model m.
+void Fabric::beat_left(size_t m, unsigned q, const tlp::Beat &b) {
+    ModelPorts &mp = models_[m];
+    const Sink &s = mp.sink[q];
+    Leaving &l = mp.leaving[q];
+    const std::vector<uint32_t> *dws = &l.dws;
+    if (s.kind == Sink::Kind::Model)
+        dws = models_[s.index].in[s.port].append(b);
+    else
+        append_beat(&l.dws, b, Model::kLanes);
+    if (b.eop && dws != nullptr)
+        left_whole(m, q, l.f, *dws);
+}
+
+// The whole TLP behind f (header, and payload dws) has left egress q of
+// model m: traced, and out when that egress is an exit.
+void Fabric::left_whole(size_t m, unsigned q, const Fields &f, const std::vector<uint32_t> &dws) {
+    const Sink &s = models_[m].sink[q];
+    if (hop_)
+        hop_(view(f, dws), models_[m].name[q]);
+    if (s.kind == Sink::Kind::Model)
+        return;
     tlp::Tlp t;
-    if (!store_.take(f.hdr, &t)) {
+    if (store_.take(f.hdr, &t)) {
+        restore_payload(&t, f, dws);
+    } else {
         t = made(f);
         ur_reads_.erase(uint32_t(f.id) << 8 | f.tag);
     }
@@ -114,12 +150,14 @@ void Fabric::leave(size_t m, unsigned q, const Fields &f) {
         to_device_[s.index].push_back(std::move(t));
 }
 
-// Sets one model's inputs: each ingress wire's offer, and for each egress
-// whether its sink has room (a wire: per class, by out_blocked).
+// Sets one model's inputs: each ingress wire's offer (a header, a payload
+// beat), and for each egress whether its sink has room (a wire: per class,
+// by out_blocked).
 void Fabric::drive(ModelPorts &mp, std::array<bool, Model::kPorts> *ready) {
     mp.blocked_any = false;
     for (unsigned p = 0; p < Model::kPorts; p++) {
         mp.model->set_in(p, mp.in[p].offer());
+        mp.model->set_beat_in(p, mp.in[p].beat());
         const Sink &s = mp.sink[p];
         uint8_t blocked = 0;
         bool room = false;
@@ -140,46 +178,61 @@ void Fabric::drive(ModelPorts &mp, std::array<bool, Model::kPorts> *ready) {
     }
 }
 
-void Fabric::tick() {
-    struct Left {
-        size_t model;
-        unsigned port;
+// Model m's inputs for this edge, and what it will do on it.
+void Fabric::decide(size_t m) {
+    ModelPorts &mp = models_[m];
+    std::array<bool, Model::kPorts> ready{};
+    drive(mp, &ready);
+    mp.model->eval();
+    for (unsigned p = 0; p < Model::kPorts; p++) {
         Fields f;
-    };
-    std::vector<Left> left;
-    std::vector<std::array<bool, Model::kPorts>> took(models_.size());
-    std::vector<bool> quiet(models_.size());
+        if (ready[p] && mp.model->out(p, &f))
+            left_.push_back(Left{m, p, f});
+        tlp::Beat b;
+        if (mp.model->beat_out(p, &b))
+            beats_left_.push_back(BeatLeft{m, p, b});
+        took_[m].hdr[p] = mp.model->in_ready(p);
+        took_[m].beat[p] = mp.model->beat_in_ready(p);
+    }
+    uint32_t h = 0;
+    if (mp.model->done(&h))
+        consumed(h); // answered or dropped inside: never leaves
+}
+
+// Model m's edge, and its entry wires told what it took.
+void Fabric::edge(size_t m) {
+    models_[m].model->tick();
+    for (unsigned p = 0; p < Model::kPorts; p++) {
+        Wire &w = models_[m].in[p];
+        w.beat_taken(took_[m].beat[p]);
+        w.taken(took_[m].hdr[p]);
+    }
+}
+
+void Fabric::tick() {
+    left_.clear();
+    beats_left_.clear();
+    took_.resize(models_.size());
+    quiet_.resize(models_.size());
     for (size_t m = 0; m < models_.size(); m++) {
-        ModelPorts &mp = models_[m];
-        // Nothing waiting to enter and nothing inside: the edge would
-        // change no register (the arbiter moves only on a transfer), so
-        // the model is not evaluated (bench-topology: most edges).
-        quiet[m] = model_quiet(mp);
-        if (quiet[m])
-            continue;
-        std::array<bool, Model::kPorts> ready{};
-        drive(mp, &ready);
-        mp.model->eval();
-        for (unsigned p = 0; p < Model::kPorts; p++) {
-            Fields f;
-            if (ready[p] && mp.model->out(p, &f))
-                left.push_back(Left{m, p, f});
-            took[m][p] = mp.model->in_ready(p);
-        }
-        uint32_t h = 0;
-        if (mp.model->done(&h))
-            consumed(h); // answered or dropped inside: never leaves
+        // Nothing waiting to enter, nothing inside, no beat going out: the
+        // edge would change no register (the arbiter moves only on a
+        // transfer), so the model is not evaluated (bench-topology: most
+        // edges).
+        quiet_[m] = model_quiet(models_[m]);
+        if (!quiet_[m])
+            decide(m);
     }
     // every model decided on the same state; now the edge, then the wires
     for (size_t m = 0; m < models_.size(); m++) {
-        if (quiet[m])
-            continue;
-        models_[m].model->tick();
-        for (unsigned p = 0; p < Model::kPorts; p++)
-            models_[m].in[p].taken(took[m][p]);
+        if (!quiet_[m])
+            edge(m);
     }
-    for (const Left &l : left)
+    // headers first: a payload's first beat leaves an edge after its header
+    for (const Left &l : left_)
         leave(l.model, l.port, l.f);
+    for (const BeatLeft &b : beats_left_)
+        beat_left(b.model, b.port, b.b);
     add_counts();
 }
 
@@ -191,12 +244,13 @@ void Fabric::add_counts() {
         counters_.posted_dropped += uint16_t(c.p_drop - mp.last.p_drop);
         counters_.posted_dropped += uint16_t(c.bad_cls - mp.last.bad_cls);
         counters_.cpl_dropped += uint16_t(c.cpl_drop - mp.last.cpl_drop);
+        counters_.payload_overrun += uint16_t(c.pl_over - mp.last.pl_over);
         mp.last = c;
     }
 }
 
 bool Fabric::model_quiet(const ModelPorts &mp) {
-    if (mp.blocked_any)
+    if (mp.blocked_any || mp.model->streaming())
         return false;
     for (unsigned p = 0; p < Model::kPorts; p++) {
         Fields f;

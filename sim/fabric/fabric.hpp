@@ -1,9 +1,9 @@
 // The fabric between the host's root port and the devices' bridges
 // (issue 20): one root complex model for the plan's root ports and one
 // switch model per switch (rtl/fabric's fabric_switch, verilated), wired
-// as the plan says, spoken to in whole TLPs. The RTL routes headers; the
-// TLPs themselves (payload included) wait in a bounded store behind the
-// handles the RTL carries (sim/fabric/README.md).
+// as the plan says, spoken to in whole TLPs. The RTL routes headers and
+// carries payloads as beats; the header fields it does not carry wait in a
+// bounded store behind the handles it carries (sim/fabric/README.md).
 #pragma once
 
 #include "enumeration_plan.hpp"
@@ -29,6 +29,7 @@ struct FabricCounters {
     uint64_t ur_made = 0;               // UR completions the models made
     uint64_t posted_dropped = 0;        // posted requests nobody claimed (or not routed)
     uint64_t cpl_dropped = 0;           // completions nobody claimed
+    uint64_t payload_overrun = 0;       // TLPs a model dropped whole: payload beyond kMps
 };
 
 // One hop: the TLP and the port it left by, e.g. "rp2" (a root port),
@@ -44,6 +45,10 @@ class Fabric {
     static constexpr size_t kCapacity = 64;
     static constexpr size_t kWireDepth = 2;
     static constexpr size_t kExitDepth = 16;
+    // Each model's payload buffer (its data credit): kSlots slots of kMps
+    // bytes (sim/fabric/CMakeLists.txt verilates them so).
+    static constexpr size_t kMps = RCSIM_FABRIC_MPS;
+    static constexpr size_t kSlots = RCSIM_FABRIC_SLOTS;
 
     // One root complex model for the plan's root ports, one switch model
     // per switch; device endpoints are the plan's Device functions in plan
@@ -86,6 +91,9 @@ class Fabric {
     static constexpr size_t kDroppedKept = 8;
     const std::vector<tlp::Tlp> &dropped() const { return dropped_kept_; }
     bool take_dropped(tlp::Tlp *t);
+    // Payload bytes in the store: 0, payloads are only in the RTL and on
+    // the wires between models.
+    size_t stored_payload_bytes() const { return store_.payload_bytes(); }
     void set_hop_trace(HopTrace trace) { hop_ = std::move(trace); }
 
   private:
@@ -95,8 +103,15 @@ class Fabric {
         size_t index = 0;  // device d or model m
         unsigned port = 0; // the model's ingress port
     };
+    // A payload leaving an egress: its header, and the DWs so far when it
+    // goes to an exit (to a model, they go onto the wire).
+    struct Leaving {
+        Fields f;
+        std::vector<uint32_t> dws;
+    };
     struct ModelPorts {
         std::unique_ptr<Model> model;
+        std::array<Leaving, 9> leaving;
         std::array<Sink, 9> sink;
         std::array<Wire, 9> in;          // ingress wires
         std::array<std::string, 9> name; // each port's name, for the trace
@@ -119,9 +134,13 @@ class Fabric {
     int attach_link(const topology::Plan &plan, size_t i, std::vector<At> *at, std::string *error);
     bool enter(At at, const tlp::Tlp &t);
     void leave(size_t m, unsigned q, const Fields &f);
-    tlp::Tlp view(const Fields &f) const;
+    void beat_left(size_t m, unsigned q, const tlp::Beat &b);
+    void left_whole(size_t m, unsigned q, const Fields &f, const std::vector<uint32_t> &dws);
+    tlp::Tlp view(const Fields &f, const std::vector<uint32_t> &dws) const;
     void add_counts();
     void drive(ModelPorts &mp, std::array<bool, 9> *ready);
+    void decide(size_t m);
+    void edge(size_t m);
     void consumed(uint32_t handle);
     unsigned fan_out(size_t m) const;
     tlp::Tlp made(const Fields &f) const;
@@ -141,6 +160,26 @@ class Fabric {
     std::vector<tlp::Tlp> dropped_kept_;
     std::deque<tlp::Tlp> dropped_new_;
     void note_dropped(const tlp::Tlp &t);
+    // One edge's decisions, kept between edges so that tick() allocates
+    // nothing: what left each model's egresses, what each ingress took,
+    // which models were not evaluated.
+    struct Left {
+        size_t model;
+        unsigned port;
+        Fields f;
+    };
+    struct BeatLeft {
+        size_t model;
+        unsigned port;
+        tlp::Beat b;
+    };
+    struct Took {
+        std::array<bool, 9> hdr, beat;
+    };
+    std::vector<Left> left_;
+    std::vector<BeatLeft> beats_left_;
+    std::vector<Took> took_;
+    std::vector<char> quiet_;
 };
 
 } // namespace rcsim::fabric

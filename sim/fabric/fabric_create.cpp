@@ -52,7 +52,7 @@ int Fabric::create(const topology::Plan &plan, std::unique_ptr<Fabric> *out, std
 int Fabric::attach(const topology::Plan &plan, std::string *error) {
     models_.emplace_back();
     models_[0].model = make_root_complex_model();
-    models_[0].in.fill(Wire(kWireDepth));
+    models_[0].in.fill(Wire(kWireDepth, Model::kLanes));
     models_[0].sink[Model::kUp].kind = Sink::Kind::Host;
     models_[0].name[Model::kUp] = "host";
     std::vector<At> at(plan.functions.size());
@@ -107,7 +107,7 @@ int Fabric::attach_link(const topology::Plan &plan, size_t i, std::vector<At> *a
         const size_t m = models_.size();
         models_.emplace_back();
         models_[m].model = make_switch_model();
-        models_[m].in.fill(Wire(kWireDepth));
+        models_[m].in.fill(Wire(kWireDepth, Model::kLanes));
         models_[m].name[Model::kUp] = fn.name;
         models_[below.model].sink[below.port] = Sink{Sink::Kind::Model, m, Model::kUp};
         models_[m].sink[Model::kUp] = Sink{Sink::Kind::Model, below.model, below.port};

@@ -1,5 +1,7 @@
 #include "fabric_fields.hpp"
 
+#include "payload_beats.hpp"
+
 namespace rcsim::fabric {
 
 namespace {
@@ -41,6 +43,7 @@ bool to_fields(const tlp::Tlp &t, uint32_t handle, Fields *out) {
     f.req_id = t.requester_id;
     f.cls = t.is_posted() ? kClsP : (t.is_completion() ? kClsCpl : kClsNp);
     f.wr = t.is_completion() ? t.has_data() : t.is_write();
+    f.pl = carries_beats(t);
     if (t.is_memory()) {
         f.kind = kKindMem;
         f.addr = t.address;

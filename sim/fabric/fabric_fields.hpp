@@ -1,7 +1,8 @@
 // A TLP as rtl/fabric's fabric_switch carries it: the decoded header fields,
-// one data dword and a handle (hdr) to the whole TLP kept in C++. The
-// translation both ways: a tlp::Tlp into fields, and a completion the
-// switch made (hdr 0) back into a tlp::Tlp.
+// one data dword, whether payload beats go with it (payload_beats.hpp) and a
+// handle (hdr) to the rest of the header kept in C++. The translation both
+// ways: a tlp::Tlp into fields, and a completion the switch made (hdr 0)
+// back into a tlp::Tlp.
 #pragma once
 
 #include "tlp.hpp"
@@ -35,6 +36,7 @@ struct Fields {
     uint32_t data = 0;  // a config write's dword
     uint8_t status = 0; // completion status (tlp::CplStatus)
     uint32_t hdr = 0;   // handle of the stored TLP; 0: made by the switch
+    bool pl = false;    // the payload comes as beats (in_pl / out_pl)
 };
 
 // The fields of `t`, stored under `handle`. False for a TLP the fabric does

@@ -4,6 +4,8 @@
 #include <Vfabric_sw.h>
 #include <verilated.h>
 
+#include <algorithm>
+
 namespace rcsim::fabric {
 
 namespace {
@@ -14,11 +16,16 @@ template <typename T> void put_bits(T &sig, unsigned lsb, unsigned w, uint64_t v
     const uint64_t mask = (w >= 64) ? ~0ull : ((1ull << w) - 1);
     sig = static_cast<T>((static_cast<uint64_t>(sig) & ~(mask << lsb)) | ((v & mask) << lsb));
 }
+// Word by word: the per-port vectors are wide (9 ports), and this runs for
+// every field of every port a model is driven on.
 template <std::size_t N> void put_bits(VlWide<N> &sig, unsigned lsb, unsigned w, uint64_t v) {
-    for (unsigned i = 0; i < w; i++) {
-        const unsigned b = lsb + i;
-        const uint32_t bit = 1u << (b % 32);
-        sig[b / 32] = ((v >> i) & 1u) ? (sig[b / 32] | bit) : (sig[b / 32] & ~bit);
+    while (w > 0) {
+        const unsigned off = lsb % 32, n = std::min(w, 32 - off);
+        const uint32_t mask = (n == 32 ? ~0u : ((1u << n) - 1)) << off;
+        sig[lsb / 32] = (sig[lsb / 32] & ~mask) | ((uint32_t(v) << off) & mask);
+        v >>= n;
+        lsb += n;
+        w -= n;
     }
 }
 template <typename T> uint64_t get_bits(const T &sig, unsigned lsb, unsigned w) {
@@ -27,9 +34,11 @@ template <typename T> uint64_t get_bits(const T &sig, unsigned lsb, unsigned w) 
 }
 template <std::size_t N> uint64_t get_bits(const VlWide<N> &sig, unsigned lsb, unsigned w) {
     uint64_t v = 0;
-    for (unsigned i = 0; i < w; i++) {
-        const unsigned b = lsb + i;
-        v |= static_cast<uint64_t>((sig[b / 32] >> (b % 32)) & 1u) << i;
+    for (unsigned got = 0; got < w;) {
+        const unsigned off = (lsb + got) % 32, n = std::min(w - got, 32 - off);
+        const uint64_t bits = (sig[(lsb + got) / 32] >> off) & (n == 32 ? ~0u : ((1u << n) - 1));
+        v |= bits << got;
+        got += n;
     }
     return v;
 }
@@ -42,6 +51,9 @@ template <class V> class VerilatedModel : public Model {
         m_->in_valid = 0;
         m_->out_ready = 0;
         m_->out_blocked = 0;
+        m_->in_pl = 0;
+        m_->in_beat_valid = 0;
+        m_->out_beat_ready = (1u << kPorts) - 1; // every beat is taken
     }
     ~VerilatedModel() override { m_->final(); }
     VerilatedModel(const VerilatedModel &) = delete;
@@ -65,6 +77,17 @@ template <class V> class VerilatedModel : public Model {
         put_bits(m_->in_data, 32 * p, 32, f->data);
         put_bits(m_->in_status, 3 * p, 3, f->status);
         put_bits(m_->in_hdr, 32 * p, 32, f->hdr);
+        put_bits(m_->in_pl, p, 1, f->pl);
+    }
+
+    void set_beat_in(unsigned p, const tlp::Beat *b) override {
+        put_bits(m_->in_beat_valid, p, 1, b != nullptr);
+        if (b == nullptr)
+            return;
+        for (unsigned j = 0; j < kLanes; j++)
+            m_->in_beat_data[kLanes * p + j] = b->lanes[j];
+        put_bits(m_->in_beat_keep, kLanes * p, kLanes, b->keep);
+        put_bits(m_->in_beat_eop, p, 1, b->eop);
     }
 
     void set_out_ready(unsigned p, bool ready) override { put_bits(m_->out_ready, p, 1, ready); }
@@ -73,6 +96,7 @@ template <class V> class VerilatedModel : public Model {
     }
     void eval() override { m_->eval(); }
     bool in_ready(unsigned p) const override { return get_bits(m_->in_ready, p, 1) != 0; }
+    bool beat_in_ready(unsigned p) const override { return get_bits(m_->in_beat_ready, p, 1) != 0; }
 
     bool out(unsigned p, Fields *f) const override {
         if (!get_bits(m_->out_valid, p, 1))
@@ -88,8 +112,22 @@ template <class V> class VerilatedModel : public Model {
         f->data = uint32_t(get_bits(m_->out_data, 32 * p, 32));
         f->status = uint8_t(get_bits(m_->out_status, 3 * p, 3));
         f->hdr = uint32_t(get_bits(m_->out_hdr, 32 * p, 32));
+        f->pl = get_bits(m_->out_pl, p, 1) != 0;
         return true;
     }
+
+    bool beat_out(unsigned p, tlp::Beat *b) const override {
+        if (!get_bits(m_->out_beat_valid, p, 1))
+            return false;
+        for (unsigned j = 0; j < kLanes; j++)
+            b->lanes[j] = m_->out_beat_data[kLanes * p + j];
+        b->keep = tlp::Keep(get_bits(m_->out_beat_keep, kLanes * p, kLanes));
+        b->sop = get_bits(m_->out_beat_sop, p, 1) != 0;
+        b->eop = get_bits(m_->out_beat_eop, p, 1) != 0;
+        return true;
+    }
+
+    bool streaming() const override { return m_->out_beat_valid != 0; }
 
     bool done(uint32_t *hdr) const override {
         if (!m_->done_valid)
@@ -98,11 +136,15 @@ template <class V> class VerilatedModel : public Model {
         return true;
     }
 
+    // The falling edge is not evaluated: nothing is clocked on it and no
+    // output depends on clk, so the outputs are settled after the rising
+    // edge's eval, and the next eval (the next edge's inputs) sees clk low.
+    // Every eval() runs all the input-driven logic once (bench-topology:
+    // a third of the model's cost went to the falling edge).
     void tick() override {
         m_->clk = 1;
         m_->eval();
         m_->clk = 0;
-        m_->eval();
     }
 
     void reset() override {
@@ -113,7 +155,8 @@ template <class V> class VerilatedModel : public Model {
     }
 
     ModelCounts counts() const override {
-        return ModelCounts{m_->cnt_ur_cpl, m_->cnt_p_drop, m_->cnt_cpl_drop, m_->cnt_bad_cls};
+        return ModelCounts{m_->cnt_ur_cpl, m_->cnt_p_drop, m_->cnt_cpl_drop, m_->cnt_bad_cls,
+                           m_->cnt_pl_over};
     }
 
   private:

@@ -13,6 +13,7 @@ uint32_t HandleStore::put(const tlp::Tlp &t, unsigned refs) {
     const uint32_t h = free_.back();
     free_.pop_back();
     slots_[h - 1] = Slot{t, refs};
+    std::vector<uint8_t>().swap(slots_[h - 1]->tlp.payload); // freed, not just emptied
     return h;
 }
 
@@ -29,6 +30,13 @@ bool HandleStore::take(uint32_t handle, tlp::Tlp *out) {
     *out = *t;
     release(handle);
     return true;
+}
+
+size_t HandleStore::payload_bytes() const {
+    size_t n = 0;
+    for (const std::optional<Slot> &s : slots_)
+        n += s ? s->tlp.payload.size() : 0;
+    return n;
 }
 
 void HandleStore::release(uint32_t handle) {

@@ -1,5 +1,7 @@
-// The TLPs inside the fabric, kept whole in C++ while the RTL carries only
-// their handles (fabric_fields.hpp, Fields::hdr). Bounded: its capacity is
+// The TLPs inside the fabric, kept in C++ without their payload (which
+// crosses the RTL as beats) while the RTL carries only their handles
+// (fabric_fields.hpp, Fields::hdr): the header fields the RTL does not carry
+// (length, byte enables, attributes, TC...). Bounded: its capacity is
 // the fabric's credit, a full store refuses new TLPs. Handles are 1..N
 // (0 means "made by the switch, nothing stored"). A TLP stored with n
 // references (a broadcast leaving by n ports) is freed at the n-th take or
@@ -19,7 +21,8 @@ class HandleStore {
     explicit HandleStore(size_t capacity);
     bool full() const { return free_.empty(); }
     size_t used() const { return slots_.size() - free_.size(); }
-    // Stores t with `refs` references; its handle, or 0 when full.
+    // Stores t, less its payload, with `refs` references; its handle, or 0
+    // when full.
     uint32_t put(const tlp::Tlp &t, unsigned refs = 1);
     // The stored TLP, or nullptr for 0 or a handle not in use.
     const tlp::Tlp *get(uint32_t handle) const;
@@ -28,6 +31,8 @@ class HandleStore {
     bool take(uint32_t handle, tlp::Tlp *out);
     // Drops a reference.
     void release(uint32_t handle);
+    // Payload bytes held (0: put keeps none).
+    size_t payload_bytes() const;
 
   private:
     struct Slot {

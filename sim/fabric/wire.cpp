@@ -1,12 +1,31 @@
 #include "wire.hpp"
 
+#include "payload_beats.hpp"
+
 namespace rcsim::fabric {
 
-bool Wire::push(const Fields &f) {
+bool Wire::push(const Fields &f, std::vector<uint32_t> dws, bool complete) {
     if (!room(f.cls))
         return false;
-    q_[f.cls].push_back(Entry{seq_++, f});
+    complete = complete || !f.pl;
+    q_[f.cls].push_back(Entry{seq_++, f, std::move(dws), complete});
+    if (!complete)
+        filling_ = f.cls;
     return true;
+}
+
+// The entry pushed incomplete is its class's newest: its sender holds
+// every other TLP until the payload's last beat.
+const std::vector<uint32_t> *Wire::append(const tlp::Beat &b) {
+    if (filling_ < 0)
+        return nullptr;
+    Entry &e = q_[unsigned(filling_)].back();
+    append_beat(&e.dws, b, lanes_);
+    if (b.eop) {
+        e.complete = true;
+        filling_ = -1;
+    }
+    return &e.dws;
 }
 
 // P whenever it has one; NP and CPL only when older than the posted head.
@@ -16,9 +35,28 @@ bool Wire::eligible(unsigned c) const {
     return c == kClsP || q_[kClsP].empty() || q_[c].front().seq < q_[kClsP].front().seq;
 }
 
+// Picks the payload to feed when none is: an eligible head with one, P
+// first, then CPL, then NP (each may pass the ones after it). It stays
+// eligible until taken: only a posted head can make it ineligible, and a
+// new posted head is younger.
+void Wire::commit() {
+    if (feeding_ >= 0)
+        return;
+    for (unsigned c : {unsigned(kClsP), unsigned(kClsCpl), unsigned(kClsNp)}) {
+        if (eligible(c) && q_[c].front().f.pl) {
+            feeding_ = int(c);
+            fed_ = 0;
+            return;
+        }
+    }
+}
+
 // The oldest eligible head; if that class was refused last cycle and
-// another is eligible, the oldest of the others.
+// another is eligible, the oldest of the others. A payload header other
+// than the one being fed is never offered: the model would give it the
+// slot the fed beats went into.
 const Fields *Wire::offer() {
+    commit();
     int best = -1, other = -1;
     for (unsigned c = 0; c < 3; c++) {
         if (!eligible(c))
@@ -30,13 +68,32 @@ const Fields *Wire::offer() {
             other = int(c);
     }
     offered_ = (best == refused_ && other >= 0) ? other : best;
+    if (offered_ >= 0 && offered_ != feeding_ && q_[unsigned(offered_)].front().f.pl)
+        offered_ = feeding_;
     return offered_ < 0 ? nullptr : &q_[unsigned(offered_)].front().f;
+}
+
+const tlp::Beat *Wire::beat() {
+    beat_offered_ = false;
+    if (feeding_ < 0)
+        return nullptr;
+    const Entry &e = q_[unsigned(feeding_)].front();
+    beat_offered_ = cut_beat(e.dws, e.complete, fed_, lanes_, &beat_);
+    return beat_offered_ ? &beat_ : nullptr;
+}
+
+void Wire::beat_taken(bool yes) {
+    if (beat_offered_ && yes)
+        fed_++;
+    beat_offered_ = false;
 }
 
 void Wire::taken(bool yes) {
     if (offered_ < 0)
         return;
     if (yes) {
+        if (offered_ == feeding_)
+            feeding_ = -1;
         q_[unsigned(offered_)].pop_front();
         refused_ = -1;
     } else {

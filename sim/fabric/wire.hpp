@@ -4,43 +4,74 @@
 // and must be able to (a write must not wait behind a read that waits on a
 // busy peer), nothing passes an older posted one, and each class keeps its
 // order.
+//
+// A TLP with payload (Fields::pl) also brings its DWs, which the wire
+// offers as beats before the model may take its header. The model fills
+// one payload slot at a time per ingress and gives the slot to the next
+// header with in_pl it takes, so the wire commits to one payload TLP at a
+// time (the head of a class, eligible: P first, then CPL, then NP, so a
+// write is never held by a read's or a completion's payload, nor a
+// completion by a request's), feeds its beats, and offers no other
+// payload header until that one is taken. A TLP coming from another model
+// may be pushed before its payload has all arrived (append): its beats go
+// on as they come.
 #pragma once
 
 #include "fabric_fields.hpp"
+#include "tlp_beats.hpp"
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <vector>
 
 namespace rcsim::fabric {
 
 class Wire {
   public:
-    explicit Wire(size_t depth = 2) : depth_(depth) {}
+    explicit Wire(size_t depth = 2, unsigned lanes = 4) : depth_(depth), lanes_(lanes) {}
     bool room(uint8_t cls) const { return cls < 3 && q_[cls].size() < depth_; }
     bool empty() const { return q_[0].empty() && q_[1].empty() && q_[2].empty(); }
-    // Appends f in its class; false when that class is full.
-    bool push(const Fields &f);
+    // Appends f in its class; false when that class is full. With f.pl,
+    // `dws` is its payload, all of it when `complete`, else the beginning
+    // (the rest comes by append).
+    bool push(const Fields &f, std::vector<uint32_t> dws = {}, bool complete = true);
+    // One more beat of the payload pushed incomplete (its eop completes
+    // it); that payload's DWs so far, or nullptr when none is incomplete.
+    const std::vector<uint32_t> *append(const tlp::Beat &b);
     // The TLP to offer this cycle (nullptr: none). After an offer that was
     // not taken, another class gets the next turn, so a head the receiver
     // cannot take holds no class that may pass it.
     const Fields *offer();
+    // After offer(): the beat to offer this cycle (nullptr: none).
+    const tlp::Beat *beat();
     // The receiver took the TLP offer() returned, or did not.
     void taken(bool yes);
+    // The receiver took the beat beat() returned, or did not.
+    void beat_taken(bool yes);
 
   private:
     struct Entry {
         uint64_t seq;
         Fields f;
+        std::vector<uint32_t> dws;
+        bool complete;
     };
     bool eligible(unsigned c) const;
+    void commit();
 
     size_t depth_;
+    unsigned lanes_;
     std::array<std::deque<Entry>, 3> q_;
     uint64_t seq_ = 0;
     int offered_ = -1; // class offered this cycle
     int refused_ = -1; // class whose offer was not taken last cycle
+    int feeding_ = -1; // class whose head's payload is being fed
+    size_t fed_ = 0;   // its beats taken so far
+    bool beat_offered_ = false;
+    int filling_ = -1; // class whose newest entry's payload is incomplete
+    tlp::Beat beat_;
 };
 
 } // namespace rcsim::fabric
