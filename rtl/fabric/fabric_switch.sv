@@ -60,7 +60,7 @@
 //   at once, only when all of them have room for a posted TLP.
 // - PAYLOAD = 1: a TLP with in_pl set brings its payload as DATA_W-wide
 //   beats (in_beat_*) into a slot of a shared buffer (SLOTS slots of MPS
-//   bytes); the header is taken only once the slot holds the last beat, and
+//   bytes); the header is taken with its last beat at the earliest, and
 //   the slot's index travels with the header through the ordering queue.
 //   An egress whose header has out_pl streams the slot's beats (out_beat_*)
 //   after the header and offers no further header until the last beat left;
@@ -266,13 +266,13 @@ module fabric_switch
       if (in_cls[k] == C_NONE) act[k] = A_DROP;  // not a class: never queued
       // More payload than a slot holds: a malformed TLP, dropped whole (a
       // receiver drops a TLP whose payload exceeds Max_Payload_Size).
-      if (pl[k] && w_over[k]) act[k] = A_DROP;
+      if (pl[k] && over_now[k]) act[k] = A_DROP;
       if (act[k] == A_SELF || act[k] == A_UR) begin
         tgt[k] = NP1'(1) << k;
         tcls[k] = C_CPL;
       end
       if (act[k] == A_DROP) tgt[k] = '0;
-      can_go[k] = in_valid[k] && (!pl[k] || w_done[k]);  // payload in its slot first
+      can_go[k] = in_valid[k] && (!pl[k] || pl_in[k]);  // payload in its slot first
       for (int q = 0; q < NP1; q++) begin
         if (tgt[k][q] && q_full[q][tcls[k]]) can_go[k] = 1'b0;  // tgt is 0 for cls 3
         // an egress at its share of the buffer takes no more payload
@@ -347,7 +347,7 @@ module fabric_switch
                 e_status, HDRW'(0), 1'b0, SW'(0)};
     end else begin
       e_blob = {e_kind, e_wr, in_addr[win], in_id[win], in_req_id[win], in_be[win], e_data,
-                e_status, in_hdr[win], pl[win], w_slot[win]};
+                e_status, in_hdr[win], pl[win], wr_slot(int'(win))};
     end
   end
 
@@ -369,7 +369,7 @@ module fabric_switch
         if (in_cls[win] == C_CPL) cnt_cpl_drop <= cnt_cpl_drop + 1'b1;
         else if (in_cls[win] == C_NONE) cnt_bad_cls <= cnt_bad_cls + 1'b1;
         else cnt_p_drop <= cnt_p_drop + 1'b1;
-        if (pl[win] && w_over[win]) cnt_pl_over <= cnt_pl_over + 1'b1;
+        if (pl[win] && over_now[win]) cnt_pl_over <= cnt_pl_over + 1'b1;
       end
     end
   end
@@ -461,10 +461,16 @@ module fabric_switch
     end
   end
 
+  // A header can go in the cycle its last beat comes (the beat is written
+  // on that edge; an egress reads the slot a cycle later at the earliest).
+  logic [NP1-1:0] pl_in;     // the payload's last beat is in, or comes now
+  logic [NP1-1:0] over_now;  // a beat past the slot's end came, or comes now
   always_comb begin
     for (int k = 0; k < NP1; k++) begin
       in_beat_ready[k] = PAYLOAD != 0 && !w_done[k] && (w_own[k] || w_grant[k]);
       w_fire[k] = in_beat_valid[k] && in_beat_ready[k];
+      pl_in[k] = w_done[k] || (w_fire[k] && in_beat_eop[k]);
+      over_now[k] = w_over[k] || (w_fire[k] && int'(w_beat[k]) >= SB);
     end
   end
 
@@ -552,7 +558,7 @@ module fabric_switch
         for (int q = 0; q < NP1; q++) begin
           if (r_fire[q] && r_last[q] && r_slot[q] == SW'(s)) n = n - 1'b1;
         end
-        if (t_pl && w_slot[win] == SW'(s)) begin
+        if (t_pl && wr_slot(int'(win)) == SW'(s)) begin
           n = t_refs;
           if (t_refs == '0) s_busy[s] <= 1'b0;
         end else if (n != s_refs[s] && n == '0) begin

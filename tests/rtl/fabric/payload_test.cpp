@@ -196,6 +196,34 @@ TEST_F(Payload128, MemWr64BytesFromUpLeavesPort2WithTheSameFourBeats) {
     EXPECT_FALSE(get(m_->out_valid, 2, 1));
 }
 
+// The header may come with its last beat: both are taken on one edge (no
+// cycle lost at the ingress), and the egress offers it the next cycle.
+TEST_F(Payload128, AHeaderIsTakenWithItsLastBeat) {
+    program_topology();
+    put(m_->in_beat_data, kW * kUp, 32, 0xabcd0001u);
+    put(m_->in_beat_keep, kNw * kUp, kNw, 0x1);
+    put(m_->in_beat_eop, kUp, 1, 1);
+    put(m_->in_beat_valid, kUp, 1, 1);
+    put(m_->in_pl, kUp, 1, 1);
+    offer(kUp, mem(true, 0x82000000, 9));
+    EXPECT_TRUE(get(m_->in_beat_ready, kUp, 1));
+    EXPECT_TRUE(get(m_->in_ready, kUp, 1));
+    tick();
+    put(m_->in_beat_valid, kUp, 1, 0);
+    put(m_->in_pl, kUp, 1, 0);
+    put(m_->in_valid, kUp, 1, 0);
+    m_->eval();
+    EXPECT_TRUE(get(m_->out_valid, 2, 1));
+    const auto h = recv(2);
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->tag, 9u);
+    const auto b = recv_beats(2);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(b[0].keep, 0x1u);
+    EXPECT_EQ(b[0].dw[0], 0xabcd0001u);
+    EXPECT_TRUE(b[0].eop);
+}
+
 TEST_F(Payload128, CplDOfFiveDwFromPort1ComesBackUpInTwoBeats) {
     program_topology();
     const Tlp c = cpld(0x55);
