@@ -145,7 +145,7 @@ module fabric_switch
     output logic [15:0]               cnt_cpl_drop,
     output logic [15:0]               cnt_bad_cls
 );
-  localparam logic [1:0] C_NP = 2'd1, C_CPL = 2'd2, C_NONE = 2'd3;
+  localparam logic [1:0] C_P = 2'd0, C_NP = 2'd1, C_CPL = 2'd2, C_NONE = 2'd3;
   localparam logic [2:0] ST_SC = 3'd0, ST_UR = 3'd1;
   // what the switch does with one ingress TLP
   localparam logic [1:0] A_FWD = 2'd0, A_SELF = 2'd1, A_UR = 2'd2, A_DROP = 2'd3;
@@ -368,7 +368,8 @@ module fabric_switch
       if (act[win] == A_DROP) begin
         if (in_cls[win] == C_CPL) cnt_cpl_drop <= cnt_cpl_drop + 1'b1;
         else if (in_cls[win] == C_NONE) cnt_bad_cls <= cnt_bad_cls + 1'b1;
-        else cnt_p_drop <= cnt_p_drop + 1'b1;
+        // an NP is dropped only when oversized: in cnt_pl_over alone
+        else if (in_cls[win] == C_P) cnt_p_drop <= cnt_p_drop + 1'b1;
         if (pl[win] && over_now[win]) cnt_pl_over <= cnt_pl_over + 1'b1;
       end
     end

@@ -221,12 +221,19 @@ void Bridge::host_write_done(uint64_t dw_addr, unsigned len_dw, bool err) {
     finish_piece(w.job, err ? -EFAULT : 0);
 }
 
+// The drop is known when the fabric takes the burst, while earlier bursts
+// of this bridge may still be on their way to host memory: the burst is
+// found wherever it waits (the oldest of that address and length), not
+// only at the front.
 void Bridge::host_write_dropped(uint64_t dw_addr, unsigned len_dw) {
-    if (!expects_host_write(dw_addr, len_dw))
+    for (auto w = expected_writes_.begin(); w != expected_writes_.end(); ++w) {
+        if (w->dw_addr != dw_addr || w->len_dw != len_dw)
+            continue;
+        const uint64_t job = w->job;
+        expected_writes_.erase(w);
+        finish_piece(job, 0);
         return;
-    const uint64_t job = expected_writes_.front().job;
-    expected_writes_.pop_front();
-    finish_piece(job, 0);
+    }
 }
 
 void Bridge::finish_piece(uint64_t job, int err) {

@@ -12,9 +12,13 @@ Fabric::~Fabric() = default;
 bool Fabric::enter(At at, const tlp::Tlp &t) {
     Wire &wire = models_[at.model].in[at.port];
     Fields f;
-    if (!to_fields(t, 1, &f)) {
-        counters_.posted_dropped++; // not routed here: taken and counted
-        note_dropped(t);
+    if (!to_fields(t, 1, &f)) { // not routed here: taken and counted
+        if (t.is_posted()) {
+            counters_.posted_dropped++;
+            note_dropped(t);
+        } else {
+            counters_.np_unrouted++; // no completion comes: the requester times out
+        }
         counters_.tlps_in++;
         return true;
     }

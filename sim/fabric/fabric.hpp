@@ -28,6 +28,7 @@ struct FabricCounters {
     uint64_t tlps_in = 0, tlps_out = 0; // accepted by from_*, handed to an exit
     uint64_t ur_made = 0;               // UR completions the models made
     uint64_t posted_dropped = 0;        // posted requests nobody claimed (or not routed)
+    uint64_t np_unrouted = 0;           // non-posted requests of a kind the fabric cannot route
     uint64_t cpl_dropped = 0;           // completions nobody claimed
     uint64_t payload_overrun = 0;       // TLPs a model dropped whole: payload beyond kMps
 };

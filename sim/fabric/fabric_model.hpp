@@ -16,7 +16,7 @@ namespace rcsim::fabric {
 // The model's 16-bit wrapping counters.
 struct ModelCounts {
     uint16_t ur_cpl = 0, p_drop = 0, cpl_drop = 0, bad_cls = 0;
-    uint16_t pl_over = 0; // payload beats beyond MPS, dropped
+    uint16_t pl_over = 0; // TLPs dropped whole: payload beyond MPS
 };
 
 class Model {

@@ -9,10 +9,10 @@
 // offers as beats before the model may take its header. The model fills
 // one payload slot at a time per ingress and gives the slot to the next
 // header with in_pl it takes, so the wire commits to one payload TLP at a
-// time (the head of a class, eligible: P first, then CPL, then NP, so a
-// write is never held by a read's or a completion's payload, nor a
-// completion by a request's), feeds its beats, and offers no other
-// payload header until that one is taken. A TLP coming from another model
+// time (the head of a class, eligible: P first, then CPL, then NP, when
+// several wait), feeds its beats, and offers no other payload header until
+// that one is taken: a write that comes after a completion's payload went
+// in waits behind it (sim/fabric/README.md, "Not yet"). A TLP coming from another model
 // may be pushed before its payload has all arrived (append): its beats go
 // on as they come.
 #pragma once

@@ -306,10 +306,17 @@ std::string device_notes(const HarnessDevice &d) {
 }
 } // namespace
 
+// The fabric dropped a request its sender believes delivered, or one no
+// fabric routes (several devices): a failure, named by dropped_report().
+static bool fabric_dropped(const fabric::Fabric *f) {
+    return f && (f->counters().posted_dropped > 0 || f->counters().np_unrouted > 0 ||
+                 f->counters().payload_overrun > 0);
+}
+
 bool Harness::has_failures() const {
     if (!failures_.empty() || (link_ && !link_->failures().empty()))
         return true;
-    if (fabric_ && fabric_->counters().posted_dropped > 0)
+    if (fabric_dropped(fabric_.get()))
         return true;
     for (const auto &d : devs_)
         if (device_failed(*d))
@@ -322,7 +329,7 @@ std::string Harness::first_failure() const {
         return failures_.front();
     if (link_ && !link_->failures().empty())
         return "fabric: " + link_->failures().front();
-    if (fabric_ && fabric_->counters().posted_dropped > 0)
+    if (fabric_dropped(fabric_.get()))
         return dropped_report();
     for (const auto &d : devs_) {
         std::string f = first_device_failure(*d);
@@ -347,7 +354,7 @@ std::string Harness::failure_report() const {
     if (link_)
         for (const std::string &f : link_->failures())
             s += "fabric: " + f + "\n";
-    if (fabric_ && fabric_->counters().posted_dropped > 0)
+    if (fabric_dropped(fabric_.get()))
         s += dropped_report() + "\n";
     for (const auto &d : devs_)
         s += device_notes(*d);

@@ -384,6 +384,14 @@ void Harness::complete_dropped_writes() {
 
 std::string Harness::dropped_report() const {
     const uint64_t n = fabric_->counters().posted_dropped;
+    const uint64_t np = fabric_->counters().np_unrouted;
+    const uint64_t over = fabric_->counters().payload_overrun;
+    if (n == 0 && np > 0) // a harness-made request of a kind no fabric routes: a bug of ours
+        return "fabric: " + std::to_string(np) + " non-posted request" + (np == 1 ? "" : "s") +
+               " of a kind the fabric cannot route (no completion comes)";
+    if (n == 0) // an oversized request or completion, dropped whole
+        return "fabric: " + std::to_string(over) + " TLP" + (over == 1 ? "" : "s") +
+               " with a payload beyond MPS dropped (malformed)";
     std::string s = "fabric: " + std::to_string(n) + " posted TLP" + (n == 1 ? "" : "s") +
                     " claimed by no port dropped, " + (n == 1 ? "its" : "their") + " data lost:";
     const std::vector<tlp::Tlp> &kept = fabric_->dropped();

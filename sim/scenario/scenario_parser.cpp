@@ -180,8 +180,7 @@ uint64_t cycles(Cursor &c, const char *what) {
     return c.number_max(what, kMaxCycles);
 }
 
-// DEVICE.WORD (a device of the topology, sim/topology/README.md's names) or
-// WORD: the word, with the device's name in `device` ("" when none).
+// A device's name as a topology gives it (sim/topology/README.md).
 void check_device_name(const std::string &name, unsigned col) {
     bool ok = !name.empty() && name.size() <= 32;
     for (char ch : name)
@@ -192,6 +191,8 @@ void check_device_name(const std::string &name, unsigned col) {
                                "names its devices)"};
 }
 
+// DEVICE.WORD (a device of the topology) or WORD: the word, with the
+// device's name in `device` ("" when none).
 std::string device_word(const Token &t, std::string *device) {
     const size_t dot = t.text.find('.');
     if (dot == std::string::npos)

@@ -143,10 +143,11 @@ TEST(SeveralDevices, PeerAccessToABarThatDoesNotExist) {
 // A peer-to-peer write the fabric drops: copier's engine copies 64 bytes
 // to 0xe0080000, inside its own root port's window (rp1: 1 MiB at
 // 0xe0000000) but outside its BARs. A request from below into the bridge's
-// own window is UR (PCIe Base 7.0, 7.5.1.3.6: not forwarded upstream); a
-// posted one gets no answer, so copier's bridge, which answered the
-// DMA_WRITE when its TLP was posted, and copier's STATUS (DONE) say nothing
-// went wrong. The 64 bytes are lost: the run fails naming the write.
+// own window is UR (a Type 1 bridge forwards upstream only what lies
+// outside its windows); a posted one gets no answer, so the harness, told
+// of the drop, completes the DMA_WRITE as PCIe's sender sees it, and
+// copier's STATUS (idle, no error) says nothing went wrong. The 64 bytes
+// are lost: the run fails naming the write.
 TEST(SeveralDevices, PeerWriteTheFabricDropsFailsTheRun) {
     TempDir dir;
     dir.write("t.topo", "root-port rp1\nroot-port rp2\ndevice copier on rp1 server " +
@@ -169,6 +170,47 @@ TEST(SeveralDevices, PeerWriteTheFabricDropsFailsTheRun) {
                          "fabric: 1 posted TLP claimed by no port dropped, its data lost: "
                          "MemWr32 from copier (01:00.0) to 0xe0080000, 16 DW\n"))
         << r.out << r.err;
+    expect_all_reaped(dir);
+}
+
+// One DMA_WRITE split in two pieces by the 4 KiB line at 0xe0000000
+// (MPS 256): the first, 0xdfffff00..0xdfffffff, below rp1's window, goes up
+// to host memory; the second, 0xe0000000.., inside rp1's own window (its
+// device's BAR0 even: the root complex knows windows, not BARs), is dropped
+// as UR when the root complex takes it, while the first is still on its way
+// to host memory. Both pieces complete (the device is told done): the
+// first's 256 bytes land, the run fails naming the second.
+TEST(SeveralDevices, APieceDroppedBehindAHostWriteStillCompletes) {
+    TempDir dir;
+    dir.write("t.topo", "root-port rp1\ndevice copier on rp1 server " + server("dmacopy") + "\n");
+    const std::string scenario =
+        dir.write("t.rcs", "topology \"t.topo\"\n"
+                           "dma-window 0x10000000+0x1000000:rw:dma0\n"
+                           "dma-window 0xdffff000+0x2000:rw:edge\n"
+                           "fill 0x10200000 512 pattern random 5\n"
+                           "write mem 0x10000000 8 0x10200000\n"
+                           "write mem 0x10000008 8 0xdfffff00\n"
+                           "write mem 0x10000010 4 512\n"
+                           "write mem 0x10000014 4 1\n"
+                           "write mem 0x10000018 8 0\n"
+                           "write copier.bar0 0x00 4 0x10000000\n"
+                           "write copier.bar0 0x04 4 0\n"
+                           "write copier.bar0 0x08 4 16\n"
+                           "write copier.bar0 0x10 4 1\n"
+                           "wait-irq copier.msix 0 within 1000000\n"
+                           "read copier.bar0 0x18 4 -> expect 0 mask 0xffff0003\n"
+                           "expect-mem 0xdfffff00 256 pattern random 5\n");
+    const CommandResult r = run_in(dir, {"--scenario", scenario});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "rcsim: FAIL " + scenario + " (16 statements)")) << r.out;
+    EXPECT_TRUE(contains(r.out, "/ 256 written to it")) << r.out;
+    EXPECT_TRUE(contains(r.err, "every statement passed, but the harness reported problems"))
+        << r.err;
+    EXPECT_TRUE(contains(r.out + r.err,
+                         "fabric: 1 posted TLP claimed by no port dropped, its data lost: "
+                         "MemWr32 from copier (01:00.0) to 0xe0000000, 64 DW\n"))
+        << r.out << r.err;
+    EXPECT_FALSE(contains(r.out + r.err, "out of order")) << r.out << r.err;
     expect_all_reaped(dir);
 }
 

@@ -261,8 +261,6 @@ TEST_F(FabricPayload, ABroadcastWithDataReachesEveryDevice) {
     expect_drained();
 }
 
-// One beat past MPS (4096 bytes + one beat's DWs): dropped by the model and
-// counted once.
 // More payload than MPS is a malformed TLP: the root complex's model drops
 // it whole (rtl/fabric/README.md), counted as an overrun and as a posted
 // drop the harness reports; nothing reaches d2.
