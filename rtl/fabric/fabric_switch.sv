@@ -66,7 +66,9 @@
 //   after the header and offers no further header until the last beat left;
 //   the slot frees when every egress it went to has sent it (a broadcast
 //   shares one slot). No free slot: in_beat_ready stays low (the credit).
-//   Slots are granted round-robin; a payload beyond MPS drops its TLP.
+//   Slots are granted round-robin; a payload beyond MPS drops its TLP. An
+//   ingress fills a slot per lane (in_beat_np: posted, or the others), so a
+//   write's payload never waits behind a completion's.
 //   See rtl/fabric/README.md.
 // Not yet: error bits (Status, Secondary Status) on UR, credit counting
 // (blocked comes in).
@@ -115,6 +117,7 @@ module fabric_switch
     input  logic [NP1-1:0][DATA_W-1:0] in_beat_data,
     input  logic [NP1-1:0][NW-1:0]    in_beat_keep,
     input  logic [NP1-1:0]            in_beat_eop,
+    input  logic [NP1-1:0]            in_beat_np,  // beats of an NP or CPL TLP (its own lane)
     // egress
     output logic [NP1-1:0]            out_valid,
     input  logic [NP1-1:0]            out_ready,
@@ -347,7 +350,7 @@ module fabric_switch
                 e_status, HDRW'(0), 1'b0, SW'(0)};
     end else begin
       e_blob = {e_kind, e_wr, in_addr[win], in_id[win], in_req_id[win], in_be[win], e_data,
-                e_status, in_hdr[win], pl[win], wr_slot(int'(win))};
+                e_status, in_hdr[win], pl[win], hd_slot(int'(win))};
     end
   end
 
@@ -408,10 +411,24 @@ module fabric_switch
 
   // per ingress: the slot it writes (w_own), beats so far, last beat in
   logic [NP1-1:0]          pl;
-  logic [NP1-1:0]          w_own, w_done, w_grant;
-  logic [NP1-1:0]          w_over;  // a beat came past the slot's end
-  logic [NP1-1:0][SW-1:0]  w_slot, w_new;
-  logic [NP1-1:0][BW-1:0]  w_beat;
+  // Two lanes per ingress, each filling a slot of its own: 0 for a posted
+  // TLP's payload, 1 for a completion's or a request's, so a write's
+  // payload never waits behind one whose header waits for its egress (PCIe
+  // gives each class data credits of its own; a posted TLP must be able to
+  // pass).
+  logic [NP1-1:0][1:0]         w_own, w_done;
+  logic [NP1-1:0][1:0]         w_over;  // a beat came past the slot's end
+  logic [NP1-1:0][1:0][SW-1:0] w_slot;
+  logic [NP1-1:0][1:0][BW-1:0] w_beat;
+  logic [NP1-1:0]              w_grant;
+  logic [NP1-1:0][SW-1:0]      w_new;
+  logic [NP1-1:0]              bl, hl;  // lane of the offered beat, of the header
+  always_comb begin
+    for (int k = 0; k < NP1; k++) begin
+      bl[k] = in_beat_np[k];
+      hl[k] = in_cls[k] != C_P;
+    end
+  end
   logic [NP1-1:0]          w_fire;
   // per egress: streaming a slot out
   logic [NP1-1:0]          r_busy;
@@ -446,7 +463,8 @@ module fabric_switch
       logic [IW:0] k;
       k = (IW + 1)'(g_rr) + (IW + 1)'(i);
       if (k >= (IW + 1)'(NP1)) k = k - (IW + 1)'(NP1);
-      if (PAYLOAD != 0 && in_beat_valid[k[IW-1:0]] && !w_own[k[IW-1:0]]) begin
+      if (PAYLOAD != 0 && in_beat_valid[k[IW-1:0]]
+          && !w_own[k[IW-1:0]][bl[k[IW-1:0]]]) begin
         for (int s = SLOTS - 1; s >= 0; s--) begin
           if (avail[s]) begin
             w_grant[k[IW-1:0]] = 1'b1;
@@ -468,16 +486,22 @@ module fabric_switch
   logic [NP1-1:0] over_now;  // a beat past the slot's end came, or comes now
   always_comb begin
     for (int k = 0; k < NP1; k++) begin
-      in_beat_ready[k] = PAYLOAD != 0 && !w_done[k] && (w_own[k] || w_grant[k]);
+      in_beat_ready[k] = PAYLOAD != 0 && !w_done[k][bl[k]] && (w_own[k][bl[k]] || w_grant[k]);
       w_fire[k] = in_beat_valid[k] && in_beat_ready[k];
-      pl_in[k] = w_done[k] || (w_fire[k] && in_beat_eop[k]);
-      over_now[k] = w_over[k] || (w_fire[k] && int'(w_beat[k]) >= SB);
+      pl_in[k] = w_done[k][hl[k]] || (w_fire[k] && in_beat_eop[k] && bl[k] == hl[k]);
+      over_now[k] = w_over[k][hl[k]]
+                    || (w_fire[k] && bl[k] == hl[k] && int'(w_beat[k][hl[k]]) >= SB);
     end
   end
 
-  // the slot an ingress writes: held, or granted this cycle
+  // the slot an ingress's beat goes to: its lane's, or granted this cycle
   function automatic logic [SW-1:0] wr_slot(int k);
-    return w_own[k] ? w_slot[k] : w_new[k];
+    return w_own[k][bl[k]] ? w_slot[k][bl[k]] : w_new[k];
+  endfunction
+  // the slot of the payload of an ingress's header (granted this cycle
+  // only when its single beat comes with it)
+  function automatic logic [SW-1:0] hd_slot(int k);
+    return w_own[k][hl[k]] ? w_slot[k][hl[k]] : w_new[k];
   endfunction
 
   always_comb begin
@@ -504,9 +528,9 @@ module fabric_switch
 
   always_ff @(posedge clk) begin
     for (int k = 0; k < NP1; k++) begin
-      if (w_fire[k] && int'(w_beat[k]) < SB) begin
-        b_data[int'(wr_slot(k)) * SB + int'(w_beat[k])] <= in_beat_data[k];
-        b_keep[int'(wr_slot(k)) * SB + int'(w_beat[k])] <= in_beat_keep[k];
+      if (w_fire[k] && int'(w_beat[k][bl[k]]) < SB) begin
+        b_data[int'(wr_slot(k)) * SB + int'(w_beat[k][bl[k]])] <= in_beat_data[k];
+        b_keep[int'(wr_slot(k)) * SB + int'(w_beat[k][bl[k]])] <= in_beat_keep[k];
       end
     end
   end
@@ -526,16 +550,17 @@ module fabric_switch
       if (g_any) g_rr <= g_next;
       for (int k = 0; k < NP1; k++) begin
         if (w_grant[k]) begin
-          w_own[k] <= 1'b1;
-          w_slot[k] <= w_new[k];
+          w_own[k][bl[k]] <= 1'b1;
+          w_slot[k][bl[k]] <= w_new[k];
           s_busy[w_new[k]] <= 1'b1;
         end
         if (w_fire[k]) begin
-          if (int'(w_beat[k]) < SB) w_beat[k] <= w_beat[k] + 1'b1;
-          else w_over[k] <= 1'b1;
+          if (int'(w_beat[k][bl[k]]) < SB) w_beat[k][bl[k]] <= w_beat[k][bl[k]] + 1'b1;
+          else w_over[k][bl[k]] <= 1'b1;
           if (in_beat_eop[k]) begin
-            w_done[k] <= 1'b1;
-            s_beats[wr_slot(k)] <= (int'(w_beat[k]) < SB) ? w_beat[k] + 1'b1 : w_beat[k];
+            w_done[k][bl[k]] <= 1'b1;
+            s_beats[wr_slot(k)] <= (int'(w_beat[k][bl[k]]) < SB) ? w_beat[k][bl[k]] + 1'b1
+                                                                 : w_beat[k][bl[k]];
           end
         end
       end
@@ -559,7 +584,7 @@ module fabric_switch
         for (int q = 0; q < NP1; q++) begin
           if (r_fire[q] && r_last[q] && r_slot[q] == SW'(s)) n = n - 1'b1;
         end
-        if (t_pl && wr_slot(int'(win)) == SW'(s)) begin
+        if (t_pl && hd_slot(int'(win)) == SW'(s)) begin
           n = t_refs;
           if (t_refs == '0) s_busy[s] <= 1'b0;
         end else if (n != s_refs[s] && n == '0) begin
@@ -570,10 +595,10 @@ module fabric_switch
       // the next payload starts at beat 0 (a grant writes its first beat
       // in the same cycle, so the count must be 0 before it)
       if (t_pl) begin
-        w_own[win] <= 1'b0;
-        w_done[win] <= 1'b0;
-        w_beat[win] <= '0;
-        w_over[win] <= 1'b0;
+        w_own[win][hl[win]] <= 1'b0;
+        w_done[win][hl[win]] <= 1'b0;
+        w_beat[win][hl[win]] <= '0;
+        w_over[win][hl[win]] <= 1'b0;
       end
     end
   end

@@ -161,7 +161,8 @@ void Fabric::drive(ModelPorts &mp, std::array<bool, Model::kPorts> *ready) {
     mp.blocked_any = false;
     for (unsigned p = 0; p < Model::kPorts; p++) {
         mp.model->set_in(p, mp.in[p].offer());
-        mp.model->set_beat_in(p, mp.in[p].beat());
+        const tlp::Beat *b = mp.in[p].beat();
+        mp.model->set_beat_in(p, b, mp.in[p].beat_np());
         const Sink &s = mp.sink[p];
         uint8_t blocked = 0;
         bool room = false;

@@ -80,7 +80,7 @@ template <class V> class VerilatedModel : public Model {
         put_bits(m_->in_pl, p, 1, f->pl);
     }
 
-    void set_beat_in(unsigned p, const tlp::Beat *b) override {
+    void set_beat_in(unsigned p, const tlp::Beat *b, bool np) override {
         put_bits(m_->in_beat_valid, p, 1, b != nullptr);
         if (b == nullptr)
             return;
@@ -88,6 +88,7 @@ template <class V> class VerilatedModel : public Model {
             m_->in_beat_data[kLanes * p + j] = b->lanes[j];
         put_bits(m_->in_beat_keep, kLanes * p, kLanes, b->keep);
         put_bits(m_->in_beat_eop, p, 1, b->eop);
+        put_bits(m_->in_beat_np, p, 1, np);
     }
 
     void set_out_ready(unsigned p, bool ready) override { put_bits(m_->out_ready, p, 1, ready); }

@@ -32,8 +32,9 @@ class Model {
     virtual void set_present(uint8_t mask) = 0;
     // Drives ingress p with f (nullptr: nothing offered); f->pl is in_pl.
     virtual void set_in(unsigned p, const Fields *f) = 0;
-    // Drives ingress p's beat port with b (nullptr: no beat).
-    virtual void set_beat_in(unsigned p, const tlp::Beat *b) = 0;
+    // Drives ingress p's beat port with b (nullptr: no beat), of the NP/CPL
+    // lane (np) or the posted one.
+    virtual void set_beat_in(unsigned p, const tlp::Beat *b, bool np) = 0;
     virtual void set_out_ready(unsigned p, bool ready) = 0;
     // Classes (bit 0 P, 1 NP, 2 CPL) egress p must not send: no credit.
     virtual void set_out_blocked(unsigned p, uint8_t classes) = 0;

@@ -35,31 +35,35 @@ bool Wire::eligible(unsigned c) const {
     return c == kClsP || q_[kClsP].empty() || q_[c].front().seq < q_[kClsP].front().seq;
 }
 
-// Picks the payload to feed when none is: an eligible head with one, P
-// first, then CPL, then NP (each may pass the ones after it). It stays
-// eligible until taken: only a posted head can make it ineligible, and a
-// new posted head is younger.
+// Picks the payload each lane feeds when it feeds none: lane 0 the posted
+// head's, lane 1 an eligible CPL head's, else an NP head's (a completion
+// may pass a request). A head stays eligible until taken: only a posted
+// head can make it ineligible, and a new posted head is younger.
 void Wire::commit() {
-    if (feeding_ >= 0)
+    if (feeding_[0] < 0 && eligible(kClsP) && q_[kClsP].front().f.pl) {
+        feeding_[0] = kClsP;
+        fed_[0] = 0;
+    }
+    if (feeding_[1] >= 0)
         return;
-    for (unsigned c : {unsigned(kClsP), unsigned(kClsCpl), unsigned(kClsNp)}) {
+    for (unsigned c : {unsigned(kClsCpl), unsigned(kClsNp)}) {
         if (eligible(c) && q_[c].front().f.pl) {
-            feeding_ = int(c);
-            fed_ = 0;
+            feeding_[1] = int(c);
+            fed_[1] = 0;
             return;
         }
     }
 }
 
 // The oldest eligible head; if that class was refused last cycle and
-// another is eligible, the oldest of the others. A payload header other
-// than the one being fed is never offered: the model would give it the
-// slot the fed beats went into.
+// another is eligible, the oldest of the others. A payload header its lane
+// does not feed is never offered: the model would give it the slot that
+// lane's beats went into.
 const Fields *Wire::offer() {
     commit();
     int best = -1, other = -1;
     for (unsigned c = 0; c < 3; c++) {
-        if (!eligible(c))
+        if (!eligible(c) || (q_[c].front().f.pl && feeding_[lane(c)] != int(c)))
             continue;
         const uint64_t seq = q_[c].front().seq;
         if (best < 0 || seq < q_[unsigned(best)].front().seq)
@@ -68,23 +72,26 @@ const Fields *Wire::offer() {
             other = int(c);
     }
     offered_ = (best == refused_ && other >= 0) ? other : best;
-    if (offered_ >= 0 && offered_ != feeding_ && q_[unsigned(offered_)].front().f.pl)
-        offered_ = feeding_;
     return offered_ < 0 ? nullptr : &q_[unsigned(offered_)].front().f;
 }
 
+// A beat of lane 0 when it has one ready, else of lane 1: one beat a cycle
+// on the ingress's beat port, tagged with its lane.
 const tlp::Beat *Wire::beat() {
     beat_offered_ = false;
-    if (feeding_ < 0)
-        return nullptr;
-    const Entry &e = q_[unsigned(feeding_)].front();
-    beat_offered_ = cut_beat(e.dws, e.complete, fed_, lanes_, &beat_);
+    for (unsigned l = 0; l < 2 && !beat_offered_; l++) {
+        if (feeding_[l] < 0)
+            continue;
+        const Entry &e = q_[unsigned(feeding_[l])].front();
+        beat_offered_ = cut_beat(e.dws, e.complete, fed_[l], lanes_, &beat_);
+        beat_lane_ = l;
+    }
     return beat_offered_ ? &beat_ : nullptr;
 }
 
 void Wire::beat_taken(bool yes) {
     if (beat_offered_ && yes)
-        fed_++;
+        fed_[beat_lane_]++;
     beat_offered_ = false;
 }
 
@@ -92,8 +99,8 @@ void Wire::taken(bool yes) {
     if (offered_ < 0)
         return;
     if (yes) {
-        if (offered_ == feeding_)
-            feeding_ = -1;
+        if (offered_ == feeding_[lane(unsigned(offered_))])
+            feeding_[lane(unsigned(offered_))] = -1;
         q_[unsigned(offered_)].pop_front();
         refused_ = -1;
     } else {

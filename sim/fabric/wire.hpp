@@ -8,11 +8,12 @@
 // A TLP with payload (Fields::pl) also brings its DWs, which the wire
 // offers as beats before the model may take its header. The model fills
 // one payload slot at a time per ingress and gives the slot to the next
-// header with in_pl it takes, so the wire commits to one payload TLP at a
-// time (the head of a class, eligible: P first, then CPL, then NP, when
-// several wait), feeds its beats, and offers no other payload header until
-// that one is taken: a write that comes after a completion's payload went
-// in waits behind it (sim/fabric/README.md, "Not yet"). A TLP coming from another model
+// header with in_pl it takes, in two lanes: posted, and the others. So the
+// wire commits per lane to one payload TLP at a time (the posted head; an
+// eligible CPL head, else an NP head), feeds their beats (lane 0 first, one
+// beat a cycle, each tagged with its lane), and offers no payload header
+// its lane does not feed: a write's payload never waits behind a
+// completion's whose header waits for its egress. A TLP coming from another model
 // may be pushed before its payload has all arrived (append): its beats go
 // on as they come.
 #pragma once
@@ -44,8 +45,10 @@ class Wire {
     // not taken, another class gets the next turn, so a head the receiver
     // cannot take holds no class that may pass it.
     const Fields *offer();
-    // After offer(): the beat to offer this cycle (nullptr: none).
+    // After offer(): the beat to offer this cycle (nullptr: none), and
+    // whether it belongs to the NP/CPL lane (beat_np) or the posted one.
     const tlp::Beat *beat();
+    bool beat_np() const { return beat_offered_ && beat_lane_ == 1; }
     // The receiver took the TLP offer() returned, or did not.
     void taken(bool yes);
     // The receiver took the beat beat() returned, or did not.
@@ -60,15 +63,18 @@ class Wire {
     };
     bool eligible(unsigned c) const;
     void commit();
+    // The model's ingress lane a class's payload fills: 0 posted, 1 the others.
+    static unsigned lane(unsigned c) { return c == kClsP ? 0 : 1; }
 
     size_t depth_;
     unsigned lanes_;
     std::array<std::deque<Entry>, 3> q_;
     uint64_t seq_ = 0;
-    int offered_ = -1; // class offered this cycle
-    int refused_ = -1; // class whose offer was not taken last cycle
-    int feeding_ = -1; // class whose head's payload is being fed
-    size_t fed_ = 0;   // its beats taken so far
+    int offered_ = -1;                   // class offered this cycle
+    int refused_ = -1;                   // class whose offer was not taken last cycle
+    std::array<int, 2> feeding_{-1, -1}; // per lane: class whose head's payload is fed
+    std::array<size_t, 2> fed_{};        // its beats taken so far
+    unsigned beat_lane_ = 0;             // lane of the beat offered
     bool beat_offered_ = false;
     int filling_ = -1; // class whose newest entry's payload is incomplete
     tlp::Beat beat_;

@@ -86,8 +86,9 @@ class Payload : public ::testing::Test, protected SwitchBench<Model, kPorts> {
     }
 
     // Offers one beat on ingress p for a cycle: lanes dw (fewer than NW:
-    // the rest 0, keep cleared); whether it was taken.
-    bool beat(unsigned p, const std::vector<uint32_t> &dw, bool eop) {
+    // the rest 0, keep cleared), of a posted TLP or (np) another; whether
+    // it was taken.
+    bool beat(unsigned p, const std::vector<uint32_t> &dw, bool eop, bool np = false) {
         unsigned keep = 0;
         for (unsigned j = 0; j < NW; j++) {
             put(m_->in_beat_data, kW * p + 32 * j, 32, j < dw.size() ? dw[j] : 0);
@@ -96,6 +97,7 @@ class Payload : public ::testing::Test, protected SwitchBench<Model, kPorts> {
         }
         put(m_->in_beat_keep, NW * p, NW, keep);
         put(m_->in_beat_eop, p, 1, eop ? 1 : 0);
+        put(m_->in_beat_np, p, 1, np ? 1 : 0);
         put(m_->in_beat_valid, p, 1, 1);
         m_->eval();
         const bool took = get(m_->in_beat_ready, p, 1) != 0;
@@ -106,11 +108,11 @@ class Payload : public ::testing::Test, protected SwitchBench<Model, kPorts> {
     }
 
     // payload dws into ingress p, NW a beat; false if a beat was refused
-    bool payload(unsigned p, const std::vector<uint32_t> &dws) {
+    bool payload(unsigned p, const std::vector<uint32_t> &dws, bool np = false) {
         for (std::size_t i = 0; i < dws.size(); i += NW) {
             const std::size_t n = std::min<std::size_t>(NW, dws.size() - i);
             const std::vector<uint32_t> lanes(dws.begin() + i, dws.begin() + i + n);
-            if (!beat(p, lanes, i + n == dws.size()))
+            if (!beat(p, lanes, i + n == dws.size(), np))
                 return false;
         }
         return true;
@@ -118,7 +120,7 @@ class Payload : public ::testing::Test, protected SwitchBench<Model, kPorts> {
 
     // the TLP with payload: its beats, then its header (in_pl) for a cycle
     bool send_pl(unsigned p, const Tlp &t, const std::vector<uint32_t> &dws) {
-        if (!payload(p, dws))
+        if (!payload(p, dws, t.cls != kP))
             return false;
         put(m_->in_pl, p, 1, 1);
         const bool took = this->send(p, t);
@@ -222,6 +224,41 @@ TEST_F(Payload128, AHeaderIsTakenWithItsLastBeat) {
     EXPECT_EQ(b[0].keep, 0x1u);
     EXPECT_EQ(b[0].dw[0], 0xabcd0001u);
     EXPECT_TRUE(b[0].eop);
+}
+
+// A completion's payload whose header waits (up takes no completion and
+// its completion queue is full: 4, the DEPTH) holds its ingress's other
+// lane only: a write from the same port arriving after it still goes (a
+// posted TLP must be able to pass a completion, PCIe's ordering table),
+// and the completion follows when up takes completions again.
+TEST_F(Payload128, AWritePassesACompletionWaitingWithItsPayload) {
+    program_topology();
+    block(kUp, 1u << kCplCls);
+    for (unsigned i = 0; i < 4; i++) {
+        Tlp c = cpld(0x50 + i);
+        c.wr = 0; // a Cpl: no data
+        ASSERT_TRUE(send(1, c)) << i;
+    }
+    EXPECT_FALSE(send_pl(1, cpld(0x61), {0xc0, 0xc1}));           // beats in, header waits
+    ASSERT_TRUE(send_pl(1, mem(true, 0x10000000, 0x62), {0xd0})); // up: outside every window
+    const auto w = recv(kUp);
+    ASSERT_TRUE(w.has_value());
+    EXPECT_EQ(w->tag, 0x62u);
+    EXPECT_EQ(recv_beats(kUp)[0].dw[0], 0xd0u);
+    block(kUp, 0);
+    for (unsigned i = 0; i < 4; i++)
+        EXPECT_EQ(recv(kUp)->tag, 0x50u + i);
+    put(m_->in_pl, 1, 1, 1);
+    EXPECT_TRUE(send(1, cpld(0x61)));
+    put(m_->in_pl, 1, 1, 0);
+    const auto c = recv(kUp);
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->tag, 0x61u);
+    const auto b = recv_beats(kUp);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(b[0].dw[0], 0xc0u);
+    EXPECT_EQ(b[0].dw[1], 0xc1u);
+    EXPECT_EQ(b[0].keep, 0x3u);
 }
 
 TEST_F(Payload128, CplDOfFiveDwFromPort1ComesBackUpInTwoBeats) {

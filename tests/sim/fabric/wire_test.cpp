@@ -132,30 +132,58 @@ TEST(Wire, APayloadGoesAsBeatsBesideItsHeader) {
     EXPECT_TRUE(w.empty());
 }
 
-// An older completion with payload and a write with payload: the write's
-// beats go first (a write must be able to pass), and while they do the
-// completion's header is never offered (the model would give it the
-// write's slot); a header without payload may still go.
-TEST(Wire, OnePayloadAtATimePostedFirst) {
+// An older completion with payload and a write with payload: each fills a
+// lane of its own at the model's ingress (posted, and the others), the
+// write's beat first; the completion, the oldest, is offered first, and
+// when it is refused the write passes it.
+TEST(Wire, EachLaneFeedsItsOwnPayload) {
     Wire w(2, 4);
     w.push(with_payload(2, 1), {0xc0});
     w.push(tlp(2, 2));
     w.push(with_payload(0, 3), {0xd0});
-    EXPECT_EQ(offered_tag(w), 3); // not the completion: its payload waits
+    EXPECT_EQ(offered_tag(w), 1);
     ASSERT_NE(w.beat(), nullptr);
     EXPECT_EQ(w.beat()->lanes[0], 0xd0u);
+    EXPECT_FALSE(w.beat_np());
     w.beat_taken(true);
     w.taken(false);
     EXPECT_EQ(offered_tag(w), 3);
+    ASSERT_NE(w.beat(), nullptr);
+    EXPECT_EQ(w.beat()->lanes[0], 0xc0u);
+    EXPECT_TRUE(w.beat_np());
+    w.beat_taken(true);
+    w.taken(true);
+    EXPECT_EQ(offered_tag(w), 1);
     EXPECT_EQ(w.beat(), nullptr); // all fed
     w.beat_taken(false);
     w.taken(true);
-    EXPECT_EQ(offered_tag(w), 1); // now the completion's turn
+    EXPECT_EQ(offer(w, true), 2);
+    EXPECT_TRUE(w.empty());
+}
+
+// The order the review found: a completion's payload fed and its header
+// refused (its egress full), then a write arrives: the write's payload goes
+// in on the posted lane and its header passes the waiting completion (a
+// posted TLP must be able to pass a completion).
+TEST(Wire, AWriteArrivingLaterPassesACompletionsWaitingPayload) {
+    Wire w(2, 4);
+    w.push(with_payload(2, 1), {0xc0});
+    EXPECT_EQ(offered_tag(w), 1);
     ASSERT_NE(w.beat(), nullptr);
-    EXPECT_EQ(w.beat()->lanes[0], 0xc0u);
+    EXPECT_TRUE(w.beat_np());
+    w.beat_taken(true);
+    w.taken(false);
+    w.push(with_payload(0, 3), {0xd0});
+    EXPECT_EQ(offered_tag(w), 3);
+    ASSERT_NE(w.beat(), nullptr);
+    EXPECT_EQ(w.beat()->lanes[0], 0xd0u);
+    EXPECT_FALSE(w.beat_np());
     w.beat_taken(true);
     w.taken(true);
-    EXPECT_EQ(offer(w, true), 2);
+    EXPECT_EQ(offered_tag(w), 1);
+    EXPECT_EQ(w.beat(), nullptr);
+    w.beat_taken(false);
+    w.taken(true);
     EXPECT_TRUE(w.empty());
 }
 
