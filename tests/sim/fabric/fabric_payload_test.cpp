@@ -4,9 +4,7 @@
 // expected value are worked out by hand in the comments (planning rules of
 // sim/topology/README.md, fabric_switch's payload rules of
 // rtl/fabric/README.md); payload bytes are fixed patterns made here.
-#include "enumeration_plan.hpp"
-#include "fabric.hpp"
-#include "topology_parser.hpp"
+#include "fabric_bench.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,10 +17,9 @@ namespace {
 
 using namespace rcsim;
 using fabric::Fabric;
+using fabric_test::pattern;
 using tlp::Tlp;
 using tlp::TlpType;
-using topology::BarKind;
-using topology::BarSpec;
 
 // Buses depth first: rp1 00:01.0 [01-04], sw0 01:00.0 [02-04], sw0.0
 // 02:01.0 [03], b 03:00.0, sw0.1 02:02.0 [04], c 04:00.0; rp2..rp6
@@ -49,66 +46,14 @@ constexpr uint16_t kBdfC = 0x0400;
 constexpr uint64_t kBarB = 0xe0000000, kBarC = 0xe0100000, kBarD2 = 0xe0200000;
 constexpr uint64_t kBarD3 = 0xe0300000, kBarD4 = 0xe0400000, kBarD5 = 0xe0500000;
 
-std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
-    std::vector<uint8_t> b(n);
-    for (size_t k = 0; k < n; k++)
-        b[k] = uint8_t(seed + 7 * k);
-    return b;
-}
-
-class FabricPayload : public ::testing::Test {
+class FabricPayload : public fabric_test::FabricBench {
   protected:
     void SetUp() override {
-        topology::Topology t;
-        topology::TopologyError e;
-        ASSERT_EQ(topology::parse_topology(kTopo, "t.topo", &t, &e), 0) << e.to_string();
-        const std::vector<BarSpec> bar{BarSpec{0, BarKind::Mem32, 0x1000}};
-        topology::DeviceBars bars;
-        for (const char *d : {"b", "c", "d2", "d3", "d4", "d5", "d6"})
-            bars[d] = bar;
-        std::string error;
-        ASSERT_EQ(topology::plan_enumeration(t, bars, topology::PlanRanges{}, &plan_, &error), 0)
-            << error;
-        ASSERT_EQ(Fabric::create(plan_, &f_, &error), 0) << error;
-        f_->set_hop_trace([this](const Tlp &, const std::string &hop) { hops_.push_back(hop); });
+        // a full MPS payload takes 4096 / 16 = 256 beats a hop at 128 bits
+        // (512 at 64)
+        max_ticks_ = 4000;
+        create(kTopo);
         enumerate();
-    }
-
-    // Ticks until nothing is inside the fabric; a full MPS payload takes
-    // 4096 / 16 = 256 beats a hop at 128 bits (512 at 64).
-    void run(unsigned max_ticks = 4000) {
-        unsigned k = 0;
-        for (; k < max_ticks && !f_->idle(); k++)
-            f_->tick();
-        EXPECT_TRUE(f_->idle()) << "still busy after " << k << " ticks";
-    }
-
-    void host_sends(const Tlp &t) {
-        unsigned k = 0;
-        for (; k < 50 && !f_->from_host(t); k++)
-            f_->tick();
-        EXPECT_LT(k, 50u) << "the fabric never took " << t.describe();
-    }
-
-    void device_sends(size_t d, const Tlp &t) {
-        unsigned k = 0;
-        for (; k < 50 && !f_->from_device(d, t); k++)
-            f_->tick();
-        EXPECT_LT(k, 50u) << "the fabric never took " << t.describe();
-    }
-
-    Tlp host_gets() {
-        run();
-        Tlp t;
-        EXPECT_TRUE(f_->to_host(&t));
-        return t;
-    }
-
-    Tlp device_gets(size_t d) {
-        run();
-        Tlp t;
-        EXPECT_TRUE(f_->to_device(d, &t)) << "device " << d;
-        return t;
     }
 
     void expect_drained() {
@@ -116,36 +61,6 @@ class FabricPayload : public ::testing::Test {
         EXPECT_TRUE(f_->drained());
         EXPECT_EQ(f_->stored(), 0u);
     }
-
-    void cfg_write(uint16_t bdf, uint16_t off, uint32_t v) {
-        host_sends(Tlp::cfg_write(bdf, off, v, 0x0000, 0x22));
-        const Tlp c = host_gets();
-        EXPECT_EQ(c.type, TlpType::Cpl) << std::hex << bdf << " " << off;
-        EXPECT_EQ(c.completer_id, bdf);
-    }
-
-    // Bus numbers, the memory window (type1_header's layout), Memory Space
-    // and Bus Master: what the writes below need.
-    void program_bridge(const topology::PlannedFunction &fn) {
-        const uint16_t bdf = uint16_t(fn.bus << 8 | fn.dev << 3);
-        cfg_write(bdf, 0x18, fn.primary | fn.secondary << 8 | fn.subordinate << 16);
-        cfg_write(bdf, 0x20,
-                  uint32_t((fn.mem.base >> 16) & 0xfff0) | uint32_t((fn.mem.limit >> 16) & 0xfff0)
-                                                               << 16);
-        cfg_write(bdf, 0x04, 0x0006);
-    }
-
-    void enumerate() {
-        for (const topology::PlannedFunction &fn : plan_.functions) {
-            if (fn.bridge())
-                program_bridge(fn);
-        }
-        hops_.clear();
-    }
-
-    topology::Plan plan_;
-    std::unique_ptr<Fabric> f_;
-    std::vector<std::string> hops_;
 };
 
 TEST_F(FabricPayload, PlanAndCreditAreTheHandWorkedOnes) {

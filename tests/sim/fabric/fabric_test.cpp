@@ -4,9 +4,7 @@
 // (sim/topology/README.md), the routing rules (rtl/fabric/README.md) and the
 // PCIe Base Specification; the planner's own output is only checked
 // against them.
-#include "enumeration_plan.hpp"
-#include "fabric.hpp"
-#include "topology_parser.hpp"
+#include "fabric_bench.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,11 +16,10 @@ namespace {
 
 using namespace rcsim;
 using fabric::Fabric;
+using fabric_test::pattern;
 using tlp::CplStatus;
 using tlp::Tlp;
 using tlp::TlpType;
-using topology::BarKind;
-using topology::BarSpec;
 using topology::Plan;
 
 // Buses depth first: rp1 00:01.0 [01], a 01:00.0; rp2 00:02.0 [02-05],
@@ -51,67 +48,9 @@ std::vector<uint8_t> le(uint32_t v) {
     return {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
 }
 
-std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
-    std::vector<uint8_t> b(n);
-    for (size_t k = 0; k < n; k++)
-        b[k] = uint8_t(seed + 7 * k);
-    return b;
-}
-
-class FabricTest : public ::testing::Test {
+class FabricTest : public fabric_test::FabricBench {
   protected:
-    void SetUp() override {
-        topology::Topology t;
-        topology::TopologyError e;
-        ASSERT_EQ(topology::parse_topology(kTopo, "t.topo", &t, &e), 0) << e.to_string();
-        const std::vector<BarSpec> bar{BarSpec{0, BarKind::Mem32, 0x1000}};
-        const topology::DeviceBars bars{{"a", bar}, {"b", bar}, {"c", bar}};
-        std::string error;
-        ASSERT_EQ(topology::plan_enumeration(t, bars, topology::PlanRanges{}, &plan_, &error), 0)
-            << error;
-        ASSERT_EQ(Fabric::create(plan_, &f_, &error), 0) << error;
-        f_->set_hop_trace([this](const Tlp &, const std::string &hop) { hops_.push_back(hop); });
-    }
-
-    // Ticks until nothing is inside the fabric (what waits at its exits is
-    // outside); a fabric that never settles fails the test.
-    void run() {
-        unsigned k = 0;
-        for (; k < 200 && !f_->idle(); k++)
-            f_->tick();
-        EXPECT_TRUE(f_->idle()) << "still busy after " << k << " ticks";
-    }
-
-    void host_sends(const Tlp &t) {
-        unsigned k = 0;
-        for (; k < 50 && !f_->from_host(t); k++)
-            f_->tick();
-        EXPECT_LT(k, 50u) << "the fabric never took " << t.describe();
-    }
-
-    void device_sends(size_t d, const Tlp &t) {
-        unsigned k = 0;
-        for (; k < 50 && !f_->from_device(d, t); k++)
-            f_->tick();
-        EXPECT_LT(k, 50u) << "the fabric never took " << t.describe();
-    }
-
-    // The one TLP the host got, after running; none other anywhere.
-    Tlp host_gets() {
-        run();
-        Tlp t;
-        EXPECT_TRUE(f_->to_host(&t));
-        Tlp more;
-        EXPECT_FALSE(f_->to_host(&more)) << more.describe();
-        return t;
-    }
-
-    Tlp device_gets(size_t d) {
-        run();
-        Tlp t;
-        EXPECT_TRUE(f_->to_device(d, &t)) << "device " << d;
-        return t;
-    }
+    void SetUp() override { create(kTopo); }
 
     void expect_quiet() {
         run();
@@ -120,13 +59,6 @@ class FabricTest : public ::testing::Test {
         EXPECT_FALSE(f_->to_host(&t)) << t.describe();
         for (size_t d = 0; d < f_->devices(); d++)
             EXPECT_FALSE(f_->to_device(d, &t)) << d << ": " << t.describe();
-    }
-
-    // A config access from the host (requester 00:00.0) that a port
-    // function of the fabric answers itself.
-    Tlp cfg_host(const Tlp &req) {
-        host_sends(req);
-        return host_gets();
     }
 
     uint32_t cfg_read(uint16_t bdf, uint16_t off) {
@@ -143,47 +75,6 @@ class FabricTest : public ::testing::Test {
         return uint32_t(c.payload[0]) | uint32_t(c.payload[1]) << 8 | uint32_t(c.payload[2]) << 16 |
                uint32_t(c.payload[3]) << 24;
     }
-
-    void cfg_write(uint16_t bdf, uint16_t off, uint32_t v) {
-        const Tlp c = cfg_host(Tlp::cfg_write(bdf, off, v, 0x0000, 0x22));
-        EXPECT_EQ(c.type, TlpType::Cpl) << std::hex << bdf << " " << off;
-        EXPECT_EQ(c.status, CplStatus::SC) << std::hex << bdf << " " << off;
-        EXPECT_EQ(c.completer_id, bdf);
-        EXPECT_EQ(c.tag, 0x22);
-    }
-
-    // Programs one bridge as the plan says: bus numbers, the three windows
-    // (type1_header's register layout), Memory Space and Bus Master on.
-    void program_bridge(const topology::PlannedFunction &fn) {
-        const uint16_t bdf = uint16_t(fn.bus << 8 | fn.dev << 3);
-        cfg_write(bdf, 0x18, fn.primary | fn.secondary << 8 | fn.subordinate << 16);
-        cfg_write(bdf, 0x20,
-                  uint32_t((fn.mem.base >> 16) & 0xfff0) | uint32_t((fn.mem.limit >> 16) & 0xfff0)
-                                                               << 16);
-        cfg_write(bdf, 0x24,
-                  uint32_t((fn.pref.base >> 16) & 0xfff0) | uint32_t((fn.pref.limit >> 16) & 0xfff0)
-                                                                << 16);
-        cfg_write(bdf, 0x28, uint32_t(fn.pref.base >> 32));
-        cfg_write(bdf, 0x2c, uint32_t(fn.pref.limit >> 32));
-        cfg_write(bdf, 0x1c,
-                  uint32_t((fn.io.base >> 8) & 0xf0) | uint32_t((fn.io.limit >> 8) & 0xf0) << 8);
-        cfg_write(bdf, 0x30,
-                  uint32_t((fn.io.base >> 16) & 0xffff) | uint32_t((fn.io.limit >> 16) & 0xffff)
-                                                              << 16);
-        cfg_write(bdf, 0x04, 0x0006);
-    }
-
-    void enumerate() {
-        for (const topology::PlannedFunction &fn : plan_.functions) {
-            if (fn.bridge())
-                program_bridge(fn);
-        }
-        hops_.clear();
-    }
-
-    Plan plan_;
-    std::unique_ptr<Fabric> f_;
-    std::vector<std::string> hops_;
 };
 
 TEST_F(FabricTest, PlanAndDevicesAreTheHandWorkedOnes) {
