@@ -99,6 +99,7 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
             if (made_ == kTlps && live_.empty())
                 break;
         }
+        fprintf(stderr, "STAT seed %u cyc %u made %u over %u\n", seed, cyc_, made_, over_);
         if (failed_)
             return;
         if (!live_.empty()) {
