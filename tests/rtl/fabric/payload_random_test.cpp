@@ -93,13 +93,12 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
         });
         for (unsigned cyc = 0; cyc < kMaxCycles && !failed_; cyc++) {
             if (cyc % 1000 == 0)
-                stalled_ = (rng_() % 2 == 0) ? int(rng_() % kPorts) : -1;
+                stalled_ = (rng_() % 4 == 0) ? int(rng_() % kPorts) : -1;
             make_tlps();
             cycle();
             if (made_ == kTlps && live_.empty())
                 break;
         }
-        fprintf(stderr, "STAT seed %u cyc %u made %u over %u\n", seed, cyc_, made_, over_);
         if (failed_)
             return;
         if (!live_.empty()) {
@@ -112,6 +111,7 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
         EXPECT_EQ(m_->cnt_cpl_drop, 0u) << "seed " << seed_;
         EXPECT_EQ(m_->cnt_ur_cpl, 0u) << "seed " << seed_;
         EXPECT_GT(over_, 0u) << "seed " << seed_ << " made no oversized TLP";
+        EXPECT_GT(interleaved_, 0u) << "seed " << seed_ << " never interleaved two lanes";
         expect_all_slots_free();
     }
 
@@ -182,24 +182,33 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
         }
     }
 
-    // The TLP whose beats port p feeds next, if any. README: one payload
-    // per lane at a time, a lane's next payload starts after its header
-    // was taken. Headers go in order, so only the first payload still
-    // feeding, or one in the other lane behind a fully fed one, may feed.
+    // The TLP whose beats port p feeds this cycle, if any. README: one
+    // payload per lane at a time (a lane's next payload starts after its
+    // header was taken), beats of the two lanes may interleave. Headers go
+    // in order, so a later payload may start only while every earlier one
+    // already holds a slot (it has a beat in): otherwise two ports could
+    // each park a later payload in a slot their first one waits for.
     Sent *feeding(unsigned p) {
-        unsigned lanes_full = 0;
+        Sent *can[2] = {};
+        unsigned n = 0, lanes = 0;
+        bool slotless = false; // an earlier payload has no beat in yet
         for (uint32_t hdr : queue_[p]) {
             Sent &s = live_.at(hdr);
             if (!s.pl)
                 continue;
             const unsigned lane = lane_of(s);
-            if (s.fed * NW >= s.ndw) {
-                lanes_full |= 1u << lane;
-                continue;
-            }
-            return (lanes_full & (1u << lane)) ? nullptr : &s;
+            if (s.fed * NW < s.ndw && !(lanes & (1u << lane)) && !slotless)
+                can[n++] = &s;
+            lanes |= 1u << lane;
+            slotless = slotless || s.fed == 0;
+            if (lanes == 3)
+                break;
         }
-        return nullptr;
+        if (n == 0)
+            return nullptr;
+        const unsigned pick = rng_() % n;
+        interleave_[p] = pick == 1; // beats of the later one, the first unfinished
+        return can[pick];
     }
 
     void drive_beat(unsigned p, const Sent &s) {
@@ -235,6 +244,7 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
         for (unsigned p = 0; p < kPorts; p++) {
             put(m_->in_valid, p, 1, 0);
             put(m_->in_beat_valid, p, 1, 0);
+            interleave_[p] = false;
             beat_of_[p] = feeding(p);
             if (beat_of_[p] && rng_() % 3 != 0)
                 drive_beat(p, *beat_of_[p]);
@@ -271,6 +281,7 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
         for (unsigned p = 0; p < kPorts && !failed_; p++) {
             if (took_beat[p])
                 beat_of_[p]->fed++;
+            interleaved_ += took_beat[p] && interleave_[p] ? 1 : 0;
             if (took_hdr[p])
                 taken(p);
         }
@@ -398,7 +409,7 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
         EXPECT_EQ(taken, SLOTS) << "seed " << seed_ << ": payload slots free at the end";
     }
 
-    unsigned seed_ = 0, cyc_ = 0, made_ = 0, over_ = 0;
+    unsigned seed_ = 0, cyc_ = 0, made_ = 0, over_ = 0, interleaved_ = 0;
     uint32_t next_hdr_ = 1;
     std::mt19937 rng_;
     int stalled_ = -1;                          // an egress taking nothing for a while
@@ -406,8 +417,9 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
     std::deque<uint32_t> queue_[kPorts];        // each sender's headers, in order
     std::set<uint32_t> posted_[kPorts][kPorts]; // posted, not yet out: per (src, dst)
     std::optional<uint32_t> dropped_;           // done_hdr this cycle, forgotten after it
-    Sent *beat_of_[kPorts] = {};                // the TLP whose beat is offered this cycle
-    const Sent *rx_[kPorts] = {};               // the TLP streaming out of each egress
+    bool interleave_[kPorts] = {}; // that beat is another lane's, the first one unfinished
+    Sent *beat_of_[kPorts] = {};   // the TLP whose beat is offered this cycle
+    const Sent *rx_[kPorts] = {};  // the TLP streaming out of each egress
     unsigned rx_beats_[kPorts] = {};
     bool failed_ = false;
 };
