@@ -29,6 +29,7 @@ using namespace rcsim::fabric_test;
 constexpr unsigned kUp = 4, kPorts = 5;
 constexpr unsigned kTlps = 2000;        // per seed
 constexpr unsigned kMaxCycles = 400000; // far beyond a run's need: a hang
+constexpr unsigned kHang = 20000;       // cycles in which no TLP left: a hang
 constexpr unsigned kMaxDw = 64;         // MPS 256 bytes
 constexpr unsigned kQueue = 4;          // TLPs a sender holds at most
 
@@ -96,7 +97,7 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
                 stalled_ = (rng_() % 4 == 0) ? int(rng_() % kPorts) : -1;
             make_tlps();
             cycle();
-            if (made_ == kTlps && live_.empty())
+            if ((made_ == kTlps && live_.empty()) || cyc_ - progress_ > kHang)
                 break;
         }
         if (failed_)
@@ -120,6 +121,12 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
         ADD_FAILURE() << "seed " << seed_ << " cycle " << cyc_ << ": " << describe(s) << ": "
                       << what;
         failed_ = true;
+    }
+
+    // a TLP delivered or dropped: it is done with, and the switch moves
+    void forget(uint32_t hdr) {
+        live_.erase(hdr);
+        progress_ = cyc_;
     }
 
     // Address of a memory TLP for egress dst: a port's own 16 MiB window,
@@ -286,7 +293,7 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
                 taken(p);
         }
         if (dropped_)
-            live_.erase(*dropped_);
+            forget(*dropped_);
         dropped_.reset();
     }
 
@@ -354,7 +361,7 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
             rx_[q] = &it->second;
             rx_beats_[q] = 0;
         } else {
-            live_.erase(it);
+            forget(hdr);
         }
     }
 
@@ -381,7 +388,7 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
             return fail(s, at + "sop " + std::to_string(sop) + " eop " + std::to_string(eop));
         if (eop) {
             rx_[q] = nullptr;
-            live_.erase(s.h.hdr);
+            forget(s.h.hdr);
         }
     }
 
@@ -409,7 +416,7 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
         EXPECT_EQ(taken, SLOTS) << "seed " << seed_ << ": payload slots free at the end";
     }
 
-    unsigned seed_ = 0, cyc_ = 0, made_ = 0, over_ = 0, interleaved_ = 0;
+    unsigned seed_ = 0, cyc_ = 0, progress_ = 0, made_ = 0, over_ = 0, interleaved_ = 0;
     uint32_t next_hdr_ = 1;
     std::mt19937 rng_;
     int stalled_ = -1;                          // an egress taking nothing for a while
