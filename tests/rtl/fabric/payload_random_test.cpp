@@ -92,8 +92,10 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
         program_switch_topology([this](bool type1, unsigned target, unsigned reg, uint32_t v) {
             cfg_write(type1, target, reg, v);
         });
-        for (unsigned cyc = 0; cyc < kMaxCycles && !failed_; cyc++) {
-            if (cyc % 1000 == 0)
+        if (::testing::Test::HasFatalFailure())
+            return;
+        while (cyc_ < kMaxCycles && !failed_) {
+            if (cyc_ % 1000 == 0)
                 stalled_ = (rng_() % 4 == 0) ? int(rng_() % kPorts) : -1;
             make_tlps();
             cycle();
