@@ -54,6 +54,12 @@ template <typename T> void put(T &sig, unsigned lsb, unsigned w, uint64_t v) {
     sig = static_cast<T>((static_cast<uint64_t>(sig) & ~(mask << lsb)) | ((v & mask) << lsb));
 }
 template <std::size_t N> void put(VlWide<N> &sig, unsigned lsb, unsigned w, uint64_t v) {
+    if (lsb % 32 == 0 && (w == 32 || w == 64)) { // whole words: the random test's hot path
+        sig[lsb / 32] = static_cast<uint32_t>(v);
+        if (w == 64)
+            sig[lsb / 32 + 1] = static_cast<uint32_t>(v >> 32);
+        return;
+    }
     for (unsigned i = 0; i < w; i++) {
         const unsigned b = lsb + i;
         const uint32_t bit = 1u << (b % 32);
@@ -68,6 +74,8 @@ template <typename T> uint64_t get(const T &sig, unsigned lsb, unsigned w) {
     return (static_cast<uint64_t>(sig) >> lsb) & mask;
 }
 template <std::size_t N> uint64_t get(const VlWide<N> &sig, unsigned lsb, unsigned w) {
+    if (lsb % 32 == 0 && (w == 32 || w == 64))
+        return sig[lsb / 32] | (w == 64 ? static_cast<uint64_t>(sig[lsb / 32 + 1]) << 32 : 0);
     uint64_t v = 0;
     for (unsigned i = 0; i < w; i++) {
         const unsigned b = lsb + i;
