@@ -69,29 +69,12 @@ class PayloadRandom : public ::testing::Test, protected SwitchBench<Model, kPort
 
     void SetUp() override { this->start_idle(); }
 
-    void cfg_write(bool type1, unsigned target, unsigned reg, uint32_t v) {
-        Tlp t;
-        t.kind = type1 ? kCfg1 : kCfg0;
-        t.cls = kNp;
-        t.wr = 1;
-        t.addr = reg * 4;
-        t.id = target;
-        t.be = 0xf;
-        t.data = v;
-        ASSERT_TRUE(this->send(kUp, t));
-        const auto c = this->recv(kUp);
-        ASSERT_TRUE(c.has_value());
-        ASSERT_EQ(c->status, kSc);
-    }
-
     // Runs one seed to the end: every TLP delivered or dropped, then the
     // counters and the buffer checked. Stops at the first failed check.
     void run(unsigned seed) {
         seed_ = seed;
         rng_.seed(seed);
-        program_switch_topology([this](bool type1, unsigned target, unsigned reg, uint32_t v) {
-            cfg_write(type1, target, reg, v);
-        });
+        this->program_topology();
         if (::testing::Test::HasFatalFailure())
             return;
         while (cyc_ < kMaxCycles && !failed_) {

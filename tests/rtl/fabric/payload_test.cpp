@@ -38,28 +38,6 @@ class Payload : public ::testing::Test, protected SwitchBench<Model, kPorts> {
 
     void SetUp() override { this->start_idle(); }
 
-    void cfg_write(bool type1, unsigned target, unsigned reg, uint32_t v) {
-        Tlp t;
-        t.kind = type1 ? kCfg1 : kCfg0;
-        t.cls = kNp;
-        t.wr = 1;
-        t.addr = reg * 4;
-        t.id = target;
-        t.be = 0xf;
-        t.data = v;
-        ASSERT_TRUE(this->send(kUp, t));
-        const auto c = this->recv(kUp);
-        ASSERT_TRUE(c.has_value());
-        ASSERT_EQ(c->status, kSc);
-    }
-
-    // program_switch_topology's hierarchy (switch_bench.hpp)
-    void program_topology() {
-        program_switch_topology([this](bool type1, unsigned target, unsigned reg, uint32_t v) {
-            cfg_write(type1, target, reg, v);
-        });
-    }
-
     // A CplD for requester 00:00.0 on the root bus from completer 20:00.0
     // (below port 1).
     static Tlp cpld(unsigned tag) {

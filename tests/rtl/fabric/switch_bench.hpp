@@ -1,12 +1,15 @@
 // The fabric_switch suites' bench (a switch or a root complex, NP ports
 // with the upstream side last): a TLP as the model's fields, the packed
 // per-port vectors read and written field by field, and the model driven a
-// TLP at a time (offer, send, recv, block, idle_except).
+// TLP at a time (offer, send, recv, block, idle_except; cfg_write_up and
+// program_topology for the suites on program_switch_topology's hierarchy).
 #pragma once
 
 #include "clocked_model.hpp"
 
 #include <verilated.h>
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <optional>
@@ -125,6 +128,29 @@ template <class Model, unsigned NP> class SwitchBench {
         put(m_->in_valid, p, 1, 0);
         m_->eval();
         return took;
+    }
+
+    // A config write from the upstream side (port NP - 1), answered SC.
+    void cfg_write_up(bool type1, unsigned target, unsigned reg, uint32_t v) {
+        Tlp t;
+        t.kind = type1 ? kCfg1 : kCfg0;
+        t.cls = kNp;
+        t.wr = 1;
+        t.addr = reg * 4;
+        t.id = target;
+        t.be = 0xf;
+        t.data = v;
+        ASSERT_TRUE(send(NP - 1, t));
+        const auto c = recv(NP - 1);
+        ASSERT_TRUE(c.has_value());
+        ASSERT_EQ(c->status, kSc);
+    }
+
+    // program_switch_topology's hierarchy, written by cfg_write_up.
+    void program_topology() {
+        program_switch_topology([this](bool type1, unsigned target, unsigned reg, uint32_t v) {
+            cfg_write_up(type1, target, reg, v);
+        });
     }
 
     // takes the TLP egress p offers, if any
